@@ -1,0 +1,40 @@
+# The single entry point: `make demo`, `make test`, `make lint`, `make bench`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DIR ?= demo-data
+export MAST_HOME ?= $(CURDIR)/.mast-demo
+
+.PHONY: demo test lint bench lock clean install
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mast demo --out $(DEMO_DIR)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mast tests bench
+	$(BIN)/ruff format --check mast tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+# Re-pin dependencies; the output names packages and versions only, no registry addresses.
+lock:
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .mast-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,252 @@
+"""The `mast` command. Each command parses its options, calls a service and prints the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from mast.db import open_store
+from mast.errors import MastError
+from mast.loaders import batch
+from mast.loaders import ingest as ingest_service
+from mast.loaders.feeds import load_definition, load_feeds
+from mast.loaders.purge import purge as purge_service
+from mast.loaders.pull import pull_and_ingest
+from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, Source
+from mast.schema.tables import files, quarantine
+from mast.settings import Settings
+
+app = typer.Typer(help="MAST — the Multi-Agency Safeguarding Tracker.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+quarantine_app = typer.Typer(help="Rows that could not be loaded, with file, line and reason.")
+feeds_app = typer.Typer(help="Feed definitions: one file per partner extract layout.")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(feeds_app, name="feeds")
+console = Console()
+DEMO_PEOPLE = 150_000
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """MAST's own errors end the command with their message, not a traceback."""
+    try:
+        yield
+    except MastError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _progress_factory(progress: Progress) -> ingest_service.Callable[[str, int], ingest_service.Progress]:
+    def factory(name: str, size: int) -> ingest_service.Progress:
+        task = progress.add_task(name[:40], total=size)
+        return lambda done: progress.update(task, completed=done)
+    return factory
+
+
+def _files_in(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise typer.BadParameter(f"{path} is not a file or folder")
+    return out
+
+
+def _summary(results: list[ingest_service.FileResult]) -> None:
+    table = Table(title="Ingest summary")
+    for col in ("file", "feed", "status", "rows in", "stored", "updated", "quarantined",
+                "duplicates", "balanced"):
+        table.add_column(col, justify="left" if col in ("file", "feed", "status") else "right")
+    for r in results:
+        status = r.status if r.status != "rejected" else f"rejected: {r.reason}"
+        table.add_row(r.name, r.feed or "-", status, f"{r.rows_in:,}", f"{r.stored:,}",
+                      f"{r.updated:,}", f"{r.quarantined:,}", f"{r.duplicates:,}",
+                      "yes" if r.balanced else "NO")
+    totals = [sum(getattr(r, f) for r in results) for f in ("rows_in", "stored", "updated",
+                                                            "quarantined", "duplicates")]
+    table.add_row("total", "", "", *(f"{t:,}" for t in totals),
+                  "yes" if totals[0] == sum(totals[1:]) else "NO", style="bold")
+    console.print(table)
+    reasons: dict[str, int] = {}
+    for r in results:
+        for code, n in r.quarantine_reasons.items():
+            reasons[code] = reasons.get(code, 0) + n
+    if reasons:
+        console.print("Quarantine reasons: " + ", ".join(f"{k} {v:,}" for k, v in
+                                                         sorted(reasons.items(), key=lambda kv: -kv[1])))
+
+
+def run_ingest(settings: Settings, paths: list[Path], feed: str | None) -> list[ingest_service.FileResult]:
+    feeds = load_feeds(settings.feeds)
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as progress:
+        return batch.ingest_paths(settings, paths, feeds, feed_name=feed,
+                                  progress_factory=_progress_factory(progress))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files, or folders of files")],
+    feed: Annotated[str | None, typer.Option(help="feed name, if file names do not say")] = None,
+) -> None:
+    """Load partner files: checksum, map, cleanse, validate, store or quarantine every row."""
+    with _errors():
+        results = run_ingest(_settings(), _files_in(paths), feed)
+    _summary(results)
+    if any(r.status == "rejected" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def pull(
+    source: Annotated[str, typer.Argument(help="a drop folder, or sftp://user@host:port/dir")],
+    key: Annotated[Path | None, typer.Option(help="SSH private key (SFTP)")] = None,
+    known_hosts: Annotated[Path | None, typer.Option(help="known_hosts file (SFTP)")] = None,
+    pattern: Annotated[list[str] | None, typer.Option(help="file-name patterns")] = None,
+    feed: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Take new complete files from a drop folder or SFTP server, and ingest them."""
+    settings = _settings()
+    patterns = tuple(pattern or ["*"])
+    src: Source
+    if source.startswith("sftp://"):
+        url = urlsplit(source)
+        if not (url.hostname and url.username and key and known_hosts):
+            raise typer.BadParameter("SFTP needs sftp://user@host[:port]/dir, --key and --known-hosts")
+        src = SftpSource(SftpConfig(url.hostname, url.port or 22, url.username, key, known_hosts,
+                                    url.path or ".", patterns))
+    else:
+        src = FolderSource(Path(source), patterns)
+    with _errors():
+        results = pull_and_ingest(open_store(settings), settings, src, load_feeds(settings.feeds),
+                                  feed_name=feed)
+    _summary(results)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="folder for the extracts and truth/")] = Path("demo-data"),
+    people: Annotated[int, typer.Option(min=20)] = DEMO_PEOPLE,
+    seed: Annotated[int, typer.Option()] = 2021,
+    end: Annotated[str | None, typer.Option(help="last day of the 12 months (YYYY-MM-DD)")] = None,
+) -> None:
+    """Write a synthetic West Glamorgan: one extract per partner feed plus ground truth."""
+    from mast.demo.generate import generate as generate_service  # noqa: PLC0415 - demo only
+
+    last = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
+    result = generate_service(people, seed, out, last)
+    for feed, rows in result.rows.items():
+        console.print(f"{feed:<14} {rows:>9,} rows  {result.files[feed].name}")
+    console.print(f"{result.total_rows:,} rows for {result.people:,} people; truth in {out / 'truth'}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option()] = Path("demo-data"),
+    people: Annotated[int, typer.Option(min=20)] = DEMO_PEOPLE,
+    seed: Annotated[int, typer.Option()] = 2021,
+) -> None:
+    """Generate the demo region and run everything built so far on it."""
+    generate(out=out, people=people, seed=seed, end=None)
+    settings = _settings()
+    console.print(f"Ingesting into {settings.home} ...")
+    with _errors():
+        results = run_ingest(settings, sorted(p for p in out.iterdir() if p.is_file()), None)
+    _summary(results)
+    figures = json.loads((out / "truth" / "figures.json").read_text())
+    console.print("Ground-truth key figures: " + ", ".join(
+        f"{k.replace('_', ' ')} {v:,}" for k, v in figures.items() if isinstance(v, int)))
+
+
+@app.command()
+def purge(
+    as_of: Annotated[str | None, typer.Option(help="treat this date as today (YYYY-MM-DD)")] = None,
+) -> None:
+    """Remove records older than the retention window (open cases are kept) and report it."""
+    settings = _settings()
+    now = datetime.fromisoformat(as_of) if as_of else ingest_service.utcnow()
+    with _errors():
+        result = purge_service(open_store(settings), now=now, retention_days=settings.retention_days)
+    console.print(f"Purged before {result.cutoff.date()}: {result.records_removed:,} records, "
+                  f"{result.quarantine_removed:,} quarantined rows.")
+
+
+@app.command("files")
+def list_files(limit: Annotated[int, typer.Option()] = 50) -> None:
+    """The file ledger: every file received, with its counts or why it was rejected."""
+    engine = open_store(_settings())
+    table = Table("id", "feed", "name", "status", "rows in", "stored", "updated", "quarantined",
+                  "duplicates", "sha256")
+    with engine.connect() as conn:
+        for r in conn.execute(sa.select(files).order_by(files.c.file_id.desc()).limit(limit)):
+            table.add_row(str(r.file_id), r.feed, r.name, r.status if r.status != "rejected"
+                          else f"rejected ({r.reject_code})", f"{r.rows_in:,}", f"{r.stored:,}",
+                          f"{r.updated:,}", f"{r.quarantined:,}", f"{r.duplicates:,}", r.sha256[:12])
+    console.print(table)
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    feed: Annotated[str | None, typer.Option()] = None,
+    file_id: Annotated[int | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    show_values: Annotated[bool, typer.Option(help="also print the row's values (personal data)")] = False,
+) -> None:
+    """Quarantined rows: file, line and reason."""
+    engine = open_store(_settings())
+    query = sa.select(quarantine, files.c.name).join(files, files.c.file_id == quarantine.c.file_id)
+    if feed:
+        query = query.where(quarantine.c.feed == feed)
+    if file_id:
+        query = query.where(quarantine.c.file_id == file_id)
+    table = Table("file", "line", "reason code", "reason", *(["values"] if show_values else []))
+    with engine.connect() as conn:
+        for r in conn.execute(query.order_by(quarantine.c.quarantine_id).limit(limit)):
+            table.add_row(f"{r.file_id} {r.name}", str(r.line_no), r.reason_code, r.reason,
+                          *([r.fields] if show_values else []))
+    console.print(table)
+
+
+@feeds_app.command("list")
+def feeds_list() -> None:
+    """The feed definitions in MAST_FEEDS and the file names each one takes."""
+    with _errors():
+        feeds = load_feeds(_settings().feeds)
+    table = Table("feed", "agency", "kind", "files")
+    for f in feeds.values():
+        table.add_row(f.feed, f.agency.name, f.agency.kind, ", ".join(f.files))
+    console.print(table)
+
+
+@feeds_app.command("check")
+def feeds_check(path: Path) -> None:
+    """Validate one feed definition file and say what is wrong with it."""
+    with _errors():
+        definition = load_definition(path)
+    console.print(f"{path.name}: feed {definition.feed!r} is valid "
+                  f"({len(definition.fields)} fields, files {', '.join(definition.files)})")

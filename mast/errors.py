@@ -1,0 +1,39 @@
+"""The exception tree. Every message says what to do and never carries personal data.
+
+    MastError
+    ├── ConfigError          a setting or feed definition is wrong
+    │   └── FeedDefinitionError
+    ├── FileRejected         a partner file cannot be loaded at all; nothing from it is stored
+    ├── SourceError          a drop folder or SFTP server could not be read
+    └── StoreError           the state store could not be opened or written
+"""
+
+from __future__ import annotations
+
+
+class MastError(Exception):
+    """Base of every error MAST raises on purpose."""
+
+
+class ConfigError(MastError):
+    """A setting or definition is wrong; the message names it and the fix."""
+
+
+class FeedDefinitionError(ConfigError):
+    """A feed definition file does not validate."""
+
+
+class FileRejected(MastError):
+    """A partner file is refused whole, before anything from it is committed."""
+
+    def __init__(self, reason: str, *, code: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class SourceError(MastError):
+    """A file source (drop folder, SFTP) failed; other sources carry on."""
+
+
+class StoreError(MastError):
+    """The state store failed; the message says which operation."""

@@ -1,0 +1,29 @@
+"""Text hygiene shared by every field: Unicode form, invisible characters, whitespace."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACES = re.compile(r"\s+")
+# Control (Cc) and invisible format (Cf) characters: zero-width, bidi marks, soft hyphen, BOM.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+@lru_cache(maxsize=65_536)
+def clean_text(value: str) -> str | None:
+    """NFC, no zero-width / bidi / control characters, single spaces; None when empty."""
+    text = unicodedata.normalize("NFC", value)
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
+    return text or None
+
+
+@lru_cache(maxsize=65_536)
+def fold(value: str) -> str:
+    """Accent- and case-free form for matching: 'Siân' → 'sian', 'Ŵyr' → 'wyr'."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -1,0 +1,41 @@
+"""Retention: remove everything older than the window from the state store, and say what went.
+
+A record is kept while its interaction is inside the window, or while its case is
+still open: an open case is current safeguarding involvement however old it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from mast.schema.tables import purges, quarantine, records
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    cutoff: datetime
+    records_removed: int
+    quarantine_removed: int
+
+
+def purge(engine: sa.Engine, *, now: datetime, retention_days: int) -> PurgeResult:
+    cutoff = now - timedelta(days=retention_days)
+    still_open = sa.and_(records.c.case_status == "open", records.c.case_closed.is_(None))
+    with engine.begin() as conn:
+        removed = conn.execute(
+            records.delete().where(records.c.occurred_at < cutoff, sa.not_(still_open))
+        ).rowcount
+        q_removed = conn.execute(
+            quarantine.delete().where(quarantine.c.quarantined_at < cutoff)
+        ).rowcount
+        conn.execute(purges.insert().values(ran_at=now, cutoff=cutoff, records_removed=removed,
+                                            quarantine_removed=q_removed))
+    log.info("purge cutoff=%s records_removed=%d quarantine_removed=%d",
+             cutoff.date().isoformat(), removed, q_removed)
+    return PurgeResult(cutoff, removed, q_removed)

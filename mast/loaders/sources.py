@@ -1,0 +1,163 @@
+"""Where partner files come from: a local drop folder or an SFTP server.
+
+Both only hand over complete files (never `*.part`, `*.tmp`, dot-files or files a
+manifest does not yet vouch for), never follow links out of their folder, and copy
+files into MAST's staging area under MAST-chosen names, so a partner's file name is
+never used as a path (RELIABILITY P3, P15).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import stat
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import paramiko
+
+from mast.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+_INCOMPLETE = re.compile(r"(^\.|\.(part|tmp|filepart|partial|crdownload|lock)$|~$)", re.IGNORECASE)
+_SAFE_NAME = re.compile(r"^[^\x00-\x1f/\\]{1,255}$")
+
+
+def acceptable_name(name: str) -> bool:
+    """A plain file name: no path parts, control characters, leading dash or temp suffix."""
+    return (bool(_SAFE_NAME.match(name)) and name not in (".", "..") and not name.startswith("-")
+            and not _INCOMPLETE.search(name))
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A complete file copied into staging; `name` is the partner's name, for display only."""
+
+    name: str
+    path: Path
+    size: int
+    mtime: int
+
+
+class Source(Protocol):
+    name: str
+
+    def fetch_new(self, staging: Path, already: set[tuple[str, int, int]]) -> list[Fetched]:
+        """Copy complete files not in `already` (name, size, mtime) into `staging`."""
+        ...
+
+
+def _staged_path(staging: Path) -> Path:
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging / f"{uuid.uuid4().hex}.incoming"
+
+
+class FolderSource:
+    """A local or mounted drop folder."""
+
+    def __init__(self, folder: Path, patterns: tuple[str, ...] = ("*",)) -> None:
+        self.folder = folder
+        self.patterns = patterns
+        self.name = f"folder:{folder}"
+
+    def fetch_new(self, staging: Path, already: set[tuple[str, int, int]]) -> list[Fetched]:
+        if not self.folder.is_dir():
+            raise SourceError(f"drop folder {self.folder} does not exist")
+        root = self.folder.resolve()
+        out = []
+        for entry in sorted(self.folder.iterdir()):
+            if not acceptable_name(entry.name) or not any(entry.match(p) for p in self.patterns):
+                continue
+            if entry.is_symlink() or not entry.is_file() or entry.resolve().parent != root:
+                log.warning("drop folder entry skipped: not a regular file inside the folder")
+                continue
+            st = entry.stat()
+            key = (entry.name, st.st_size, int(st.st_mtime))
+            if key in already:
+                continue
+            target = _staged_path(staging)
+            shutil.copyfile(entry, target)
+            after = entry.stat()
+            if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+                target.unlink()
+                log.warning("file still being written; left for the next pull")
+                continue
+            out.append(Fetched(entry.name, target, st.st_size, int(st.st_mtime)))
+        return out
+
+
+@dataclass(frozen=True)
+class SftpConfig:
+    host: str
+    port: int
+    username: str
+    key_file: Path
+    known_hosts: Path
+    remote_dir: str = "."
+    patterns: tuple[str, ...] = ("*",)
+    delete_after: bool = False
+
+
+class SftpSource:
+    """Pulls complete files over SFTP with key authentication and strict host-key checking."""
+
+    def __init__(self, config: SftpConfig) -> None:
+        self.config = config
+        self.name = f"sftp:{config.username}@{config.host}:{config.port}{config.remote_dir}"
+
+    def _connect(self) -> paramiko.SSHClient:
+        c = self.config
+        client = paramiko.SSHClient()
+        try:
+            client.load_host_keys(str(c.known_hosts))
+        except OSError as e:
+            raise SourceError(f"cannot read known hosts file {c.known_hosts}") from e
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        try:
+            client.connect(c.host, port=c.port, username=c.username, key_filename=str(c.key_file),
+                           allow_agent=False, look_for_keys=False, timeout=30)
+        except paramiko.BadHostKeyException as e:
+            raise SourceError(f"{self.name}: host key does not match known_hosts; refusing") from e
+        except paramiko.SSHException as e:
+            raise SourceError(f"{self.name}: {type(e).__name__}: {e}") from e
+        except OSError as e:
+            raise SourceError(f"{self.name}: cannot connect ({e.strerror or e})") from e
+        return client
+
+    def fetch_new(self, staging: Path, already: set[tuple[str, int, int]]) -> list[Fetched]:
+        from fnmatch import fnmatch  # noqa: PLC0415 - only this method needs it
+
+        client = self._connect()
+        out = []
+        try:
+            sftp = client.open_sftp()
+            sftp.chdir(self.config.remote_dir)
+            for attr in sorted(sftp.listdir_attr("."), key=lambda a: a.filename):
+                name = attr.filename
+                if (attr.st_mode is None or not stat.S_ISREG(attr.st_mode)
+                        or not acceptable_name(name)
+                        or not any(fnmatch(name, p) for p in self.config.patterns)):
+                    continue
+                key = (name, attr.st_size or 0, int(attr.st_mtime or 0))
+                if key in already:
+                    continue
+                target = _staged_path(staging)
+                sftp.get(name, str(target))
+                again = sftp.stat(name)
+                if (again.st_size, again.st_mtime) != (attr.st_size, attr.st_mtime) or \
+                        target.stat().st_size != attr.st_size:
+                    target.unlink()
+                    log.warning("remote file changed during download; left for the next pull")
+                    continue
+                if self.config.delete_after:
+                    sftp.remove(name)
+                out.append(Fetched(name, target, key[1], key[2]))
+        except OSError as e:
+            raise SourceError(f"{self.name}: {e.strerror or e}") from e
+        finally:
+            client.close()
+        return out

@@ -1,0 +1,101 @@
+"""Tables of the state store, the source of truth (SQLite by default, PostgreSQL by URL).
+
+The graph is a projection of these tables and can be rebuilt from them at any time.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("file_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("feed", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False, comment="as delivered; never used as a path"),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="loaded | rejected"),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Column("rows_in", sa.Integer, nullable=False, default=0),
+    sa.Column("stored", sa.Integer, nullable=False, default=0),
+    sa.Column("updated", sa.Integer, nullable=False, default=0),
+    sa.Column("quarantined", sa.Integer, nullable=False, default=0),
+    sa.Column("duplicates", sa.Integer, nullable=False, default=0),
+    sa.Column("warnings", sa.Integer, nullable=False, default=0),
+    sa.Column("reject_code", sa.String(32)),
+    sa.Column("reject_reason", sa.Text),
+    sa.Index("ix_files_sha256", "sha256"),
+)
+
+_RECORD_TEXT = (
+    "source_person_id given_name middle_names family_name other_names sex nhs_number "
+    "address_text flat building house_number street locality town postcode uprn premises_type "
+    "local_authority event_ref event_kind category role case_ref case_status lead_name "
+    "lead_phone lead_email team related_source_person_id relationship"
+).split()
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("record_id", sa.String(300), primary_key=True),
+    sa.Column("feed", sa.String(64), nullable=False),
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.Column("agency_kind", sa.String(32), nullable=False),
+    sa.Column("source_record_id", sa.String(255), nullable=False),
+    sa.Column("occurred_at", sa.DateTime, nullable=False),
+    sa.Column("dob", sa.Date),
+    sa.Column("dob_earliest", sa.Date),
+    sa.Column("dob_latest", sa.Date),
+    sa.Column("case_opened", sa.Date),
+    sa.Column("case_closed", sa.Date),
+    *(sa.Column(name, sa.Text) for name in _RECORD_TEXT),
+    sa.Column("warnings", sa.Text, comment="comma-separated warning codes"),
+    sa.Column("raw", sa.Text, nullable=False, comment="mapped source values as received (JSON)"),
+    sa.Column("row_hash", sa.String(40), nullable=False),
+    sa.Column("file_id", sa.Integer, nullable=False, comment="file of the current version"),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("first_file_id", sa.Integer, nullable=False),
+    sa.Index("ix_records_feed", "feed"),
+    sa.Index("ix_records_occurred_at", "occurred_at"),
+    sa.Index("ix_records_file_id", "file_id"),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("quarantine_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_id", sa.Integer, nullable=False),
+    sa.Column("feed", sa.String(64), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("reason_code", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, comment="never contains the values"),
+    sa.Column("fields", sa.Text, nullable=False, comment="mapped source values (JSON)"),
+    sa.Column("quarantined_at", sa.DateTime, nullable=False),
+    sa.Index("ix_quarantine_file", "file_id"),
+)
+
+purges = sa.Table(
+    "purges",
+    metadata,
+    sa.Column("purge_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ran_at", sa.DateTime, nullable=False),
+    sa.Column("cutoff", sa.DateTime, nullable=False),
+    sa.Column("records_removed", sa.Integer, nullable=False),
+    sa.Column("quarantine_removed", sa.Integer, nullable=False),
+)
+
+pulls = sa.Table(
+    "pulls",
+    metadata,
+    sa.Column("source", sa.String(255), primary_key=True),
+    sa.Column("remote_name", sa.String(255), primary_key=True),
+    sa.Column("size", sa.BigInteger, primary_key=True),
+    sa.Column("mtime", sa.BigInteger, primary_key=True),
+    sa.Column("pulled_at", sa.DateTime, nullable=False),
+    comment="files already fetched from a remote source, so a daily pull takes only new ones",
+)
+
+RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in records.columns)
