@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ quarantine_app = typer.Typer(help="Rows that could not be loaded, with file, lin
 feeds_app = typer.Typer(help="Feed definitions: one file per partner extract layout.")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(feeds_app, name="feeds")
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 DEMO_PEOPLE = 150_000
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -53,19 +54,25 @@ class Mapped:
     values: tuple[Any, ...]
 
 
-_FILE_COLUMNS = frozenset({"file_id", "line_no", "first_file_id"})
+_SPECIAL_COLUMNS = ("agency_kind", "sex", "warnings", "raw", "row_hash", "file_id", "line_no",
+                    "first_file_id")
+_FROM_RECORD = [c for c in RECORD_COLUMNS if c not in _SPECIAL_COLUMNS]
+_read_record = operator.attrgetter(*_FROM_RECORD)
+_SLOT = {c: i for i, c in enumerate(RECORD_COLUMNS)}
+_RECORD_SLOTS = [_SLOT[c] for c in _FROM_RECORD]
 
 
 def table_values(record: CanonicalRecord, raw: dict[str, str], row_hash: str) -> tuple[Any, ...]:
     """The row for the `records` table in column order; file columns are filled on insert."""
-    special: dict[str, Any] = {
-        "agency_kind": str(record.agency_kind), "sex": str(record.sex) if record.sex else None,
-        "warnings": ",".join(record.warnings) or None, "raw": raw_json(raw), "row_hash": row_hash,
-    }
-    return tuple(
-        special[c] if c in special else None if c in _FILE_COLUMNS else getattr(record, c)
-        for c in RECORD_COLUMNS
-    )
+    values: list[Any] = [None] * len(RECORD_COLUMNS)
+    for slot, value in zip(_RECORD_SLOTS, _read_record(record), strict=True):
+        values[slot] = value
+    values[_SLOT["agency_kind"]] = str(record.agency_kind)
+    values[_SLOT["sex"]] = str(record.sex) if record.sex else None
+    values[_SLOT["warnings"]] = ",".join(record.warnings) or None
+    values[_SLOT["raw"]] = raw_json(raw)
+    values[_SLOT["row_hash"]] = row_hash
+    return tuple(values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +137,7 @@ class RowMapper:
         self.feed = feed
         self.width = len(header)
         self.index = header_index(header, feed)
-        self._raw_columns = sorted(self.index, key=self.index.__getitem__)
+        self._raw_positions = sorted(self.index.items(), key=lambda item: item[1])
         self._id_positions = [self.index[c] for c in feed.record_id]
         self._get = {name: _getter(spec, self.index) for name, spec in feed.fields.items()}
         self._maps = {
@@ -142,13 +149,14 @@ class RowMapper:
         self._plain = [name for name in _PLAIN_TEXT if name in feed.fields]
 
     def map(self, row: list[str]) -> Mapped | Rejected:
-        raw = {c: row[self.index[c]] for c in self._raw_columns} if len(row) == self.width else {}
         if len(row) != self.width:
             raw = {c: row[p] for c, p in self.index.items() if p < len(row)}
             return Rejected(
                 "field_count", f"the row has {len(row)} fields; the header has {self.width}", raw
             )
-        if any("\x00" in v for v in raw.values()):
+        raw = {c: row[p] for c, p in self._raw_positions}
+        joined = "\x1f".join(raw.values())
+        if "\x00" in joined:
             return Rejected("nul_character", "a value contains NUL characters", raw)
         source_id = "/".join(row[p].strip() for p in self._id_positions)
         if not source_id.strip("/"):
@@ -168,7 +176,7 @@ class RowMapper:
             warnings=tuple(dict.fromkeys(warnings)),
             **values,
         )
-        row_hash = hashlib.sha1("\x1f".join(raw.values()).encode(), usedforsecurity=False).hexdigest()
+        row_hash = hashlib.sha1(joined.encode(), usedforsecurity=False).hexdigest()
         return Mapped(record, raw, row_hash, table_values(record, raw, row_hash))
 
     def _text(self, name: str, row: list[str], warnings: list[str]) -> str | None:
