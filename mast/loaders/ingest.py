@@ -140,7 +140,7 @@ class _FileLoad:
         ids = [m.record.record_id for _, m in self.pending]
         existing = dict(self.conn.execute(
             sa.select(records.c.record_id, records.c.row_hash).where(records.c.record_id.in_(ids))
-        ).tuples().all())
+        ).all())
         fresh, changed = [], []
         file_id = self.result.file_id
         assert file_id is not None
@@ -232,6 +232,14 @@ def _outcomes(settings: Settings, path: Path, feed: FeedDefinition, digest: str,
     """(line, outcome) for every row; raises FileRejected for a file that cannot be trusted."""
     shape = reader.inspect(path, feed, settings.max_file_bytes)
     csv_rows = reader.read_csv(path, feed, shape, settings.max_field_chars)
+    try:
+        yield from _mapped(csv_rows, feed, shape, digest, progress)
+    finally:
+        csv_rows.close()
+
+
+def _mapped(csv_rows: reader.CsvRows, feed: FeedDefinition, shape: reader.FileShape, digest: str,
+            progress: Progress | None) -> Iterator[Outcome]:
     row_mapper = mapper.RowMapper(feed, csv_rows.header, utcnow())
     held: Outcome | None = None
     for count, (line_no, row) in enumerate(csv_rows.rows, start=1):

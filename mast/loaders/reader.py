@@ -109,6 +109,18 @@ def inspect(path: Path, feed: FeedDefinition, max_bytes: int) -> FileShape:
     return FileShape(encoding, last in (b"\n", b"\r"))
 
 
+def _first_undecodable_line(path: Path, encoding: str) -> int:
+    """The text layer decodes in large blocks, so find the line of the bad bytes separately."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return line_no
+    return line_no if "line_no" in locals() else 1
+
+
 @dataclass
 class CsvRows:
     """Header and rows of one file; `rows` yields (first line number, fields)."""
@@ -116,6 +128,10 @@ class CsvRows:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]
     hashing: _HashingReader
+    raw: BinaryIO
+
+    def close(self) -> None:
+        self.raw.close()
 
 
 def read_csv(path: Path, feed: FeedDefinition, shape: FileShape, max_field: int) -> CsvRows:
@@ -136,7 +152,7 @@ def read_csv(path: Path, feed: FeedDefinition, shape: FileShape, max_field: int)
             return None
         except UnicodeDecodeError as e:
             raise FileRejected(
-                f"line {state['line'] + 1}: bytes that are not valid {shape.encoding} "
+                f"line {_first_undecodable_line(path, shape.encoding)}: bytes that are not valid {shape.encoding} "
                 "(mixed or wrong encoding; set `encoding:` in the feed definition, e.g. cp1252)",
                 code="undecodable",
             ) from e
@@ -151,14 +167,17 @@ def read_csv(path: Path, feed: FeedDefinition, shape: FileShape, max_field: int)
             raise FileRejected(f"line {state['line'] + 1}: {reason}", code=code) from e
 
     header: list[str] | None = None
-    while header is None:
-        row = _next()
-        if row is None:
-            raw.close()
-            raise FileRejected("the file has no header row", code="no_header")
-        state["line"] = reader.line_num
-        if any(cell.strip() for cell in row):
-            header = row
+    try:
+        while header is None:
+            row = _next()
+            if row is None:
+                raise FileRejected("the file has no header row", code="no_header")
+            state["line"] = reader.line_num
+            if any(cell.strip() for cell in row):
+                header = row
+    except FileRejected:
+        raw.close()
+        raise
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
@@ -173,4 +192,4 @@ def read_csv(path: Path, feed: FeedDefinition, shape: FileShape, max_field: int)
         finally:
             raw.close()
 
-    return CsvRows(header, rows(), hashing)
+    return CsvRows(header, rows(), hashing, raw)

@@ -94,4 +94,5 @@ def split_address(value: str) -> AddressParts:
 
 def _is_street(part: str) -> bool:
     words = part.lower().replace("-", " ").split()
-    return bool(words) and (bool(_STREET_WORDS & set(words)) or _NUMBERED.match(part) is not None)
+    street_words = _STREET_WORDS | _ABBREVIATIONS.keys()
+    return bool(words) and (bool(street_words & set(words)) or _NUMBERED.match(part) is not None)

@@ -15,6 +15,7 @@ _PLACEHOLDERS = frozenset(
     {"unknown", "not known", "notknown", "unk", "n/k", "nk", "none", "null", "na", "n/a",
      "no name", "unnamed", "anon", "anonymous", "xxx", "tbc", "unborn"}
 )
+_SURNAME_PARTICLES = frozenset({"ap", "ab", "ferch", "verch", "de", "da", "di", "van", "von", "le", "la", "del"})
 _BABY_OF = re.compile(r"^(?:baby|infant|twin\s*[12ab]?)\s+(?:of\s+)?(.*)$", re.IGNORECASE)
 # Letters of any script, combining marks, spaces, hyphens, apostrophes and full stops.
 _NOT_NAME = re.compile(r"[^\w\s'’\-.]|[\d_]")
@@ -54,7 +55,9 @@ def clean_name(value: str) -> tuple[str | None, tuple[str, ...]]:
     words = [w for w in text.replace(".", " ").split() if w.strip("-'")]
     while words and fold(words[0]) in _TITLES and len(words) > 1:
         words = words[1:]
-    cleaned = " ".join(_display_word(w) for w in words)
+    cleaned = " ".join(
+        w.lower() if i < len(words) - 1 and fold(w) in _SURNAME_PARTICLES else _display_word(w)
+        for i, w in enumerate(words))
     if not cleaned or fold(cleaned) in _PLACEHOLDERS:
         return None, (*warnings, "name_placeholder") if cleaned else warnings
     return cleaned, warnings
@@ -80,6 +83,9 @@ def split_full_name(value: str, style: str) -> NameParts:
         surname_raw, _, forenames_raw = text.partition(" ")
     else:
         forenames_raw, _, surname_raw = text.rpartition(" ")
+        head, _, last_forename = forenames_raw.rpartition(" ")
+        if last_forename.casefold() in _SURNAME_PARTICLES:  # Dafydd ap Rhys, Anne de Lacy
+            forenames_raw, surname_raw = head, f"{last_forename} {surname_raw}"
         if "," in text:  # a comma form sent to a field declared `Forename Surname`
             surname_raw, _, forenames_raw = text.partition(",")
     family, w1 = clean_name(surname_raw)
