@@ -34,6 +34,10 @@ fields:
 """
 
 
+HEADER = "id,when,name,dob,nhs,address,postcode,sex\n"
+GOOD = "1,01/03/2026,\"JONES, Siân\",02/04/1990,9434765919,\"14 Heol Ŵyr, Sketty, Swansea\",SA2 9AB,F\n"
+
+
 class Harness:
     """A MAST_HOME with the test feed (or the shipped feeds), and helpers to ingest and count."""
 

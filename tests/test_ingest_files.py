@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Harness, write
+from conftest import GOOD, HEADER, Harness, write
 from mast.errors import ConfigError
 from mast.schema.tables import files, quarantine
 
-HEADER = "id,when,name,dob,nhs,address,postcode,sex\n"
-GOOD = "1,01/03/2026,\"JONES, Siân\",02/04/1990,9434765919,\"14 Heol Ŵyr, Sketty, Swansea\",SA2 9AB,F\n"
 
 
 def rejected_without_change(h: Harness, path: Path, code: str) -> str:
