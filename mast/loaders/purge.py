@@ -26,10 +26,12 @@ class PurgeResult:
 
 def purge(engine: sa.Engine, *, now: datetime, retention_days: int) -> PurgeResult:
     cutoff = now - timedelta(days=retention_days)
-    still_open = sa.and_(records.c.case_status == "open", records.c.case_closed.is_(None))
+    # Written without NOT(...): a record with no case has NULL status, and NOT NULL is NULL.
+    not_open_case = sa.or_(records.c.case_status.is_(None), records.c.case_status != "open",
+                           records.c.case_closed.is_not(None))
     with engine.begin() as conn:
         removed = conn.execute(
-            records.delete().where(records.c.occurred_at < cutoff, sa.not_(still_open))
+            records.delete().where(records.c.occurred_at < cutoff, not_open_case)
         ).rowcount
         q_removed = conn.execute(
             quarantine.delete().where(quarantine.c.quarantined_at < cutoff)

@@ -1,0 +1,79 @@
+"""Retention purge, and the `mast` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from conftest import Harness, write
+from mast.loaders.purge import purge
+from mast.schema.tables import purges
+
+CASE_FEED_ROWS = "id,when,name,dob\n"
+
+
+def test_purge_removes_old_records_but_keeps_open_cases(harness: Harness, tmp_path: Path) -> None:
+    text = ("id,when,name,dob\n1,01/01/2025,\"OLD, Record\",\n2,01/06/2026,\"NEW, Record\",\n"
+            "3,01/02/2026,\"EDGE, Record\",\n")
+    harness.ingest(write(tmp_path / "test_1.csv", text))
+    result = purge(harness.engine, now=datetime(2026, 11, 1), retention_days=365)
+    assert result.records_removed == 1
+    assert sorted(r.source_record_id for r in harness.rows()) == ["2", "3"]
+    assert [r.records_removed for r in harness.rows(purges)] == [1]
+    again = purge(harness.engine, now=datetime(2026, 11, 1), retention_days=365)
+    assert again.records_removed == 0
+
+
+def test_open_cases_survive_the_window(make_harness: object, tmp_path: Path) -> None:
+    h: Harness = make_harness(shipped=True)  # type: ignore[operator]
+    header = ("Contact ID|Person ID|Forename|Surname|DOB|Gender|Address|UPRN|Contact Date|Contact Type|Role|"
+              "Case Ref|Case Status|Case Opened|Case Closed|Allocated Worker|Worker Phone|Worker Email|Team\n")
+    rows = ("C1|SW1|Ann|Jones|01/01/2010|Female|1 High Street, Swansea, SA1 1AA||01/01/2024|Referral|Child|"
+            "K1|Open|01/01/2024||Lowri Evans|01792 123456|lowri.evans@example.org|Child Protection\n"
+            "C2|SW2|Bob|Jones|01/01/2011|Male|1 High Street, Swansea, SA1 1AA||01/01/2024|Referral|Child|"
+            "K2|Closed|01/01/2024|01/03/2024|Lowri Evans|01792 123456|lowri.evans@example.org|Child Protection\n")
+    result = h.ingest(write(tmp_path / "Swansea_CSC_Contacts_20240101.csv", header + rows))
+    assert result.stored == 2
+    lead = h.rows()[0]
+    assert (lead.lead_name, lead.lead_phone, lead.case_status) == ("Lowri Evans", "01792 123456", "open")
+    purge(h.engine, now=datetime(2026, 11, 1), retention_days=365)
+    assert [r.source_record_id for r in h.rows()] == ["C1"]
+
+
+def mast(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MAST_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "mast", *args], capture_output=True, text=True,
+                          env=env, check=False, timeout=300)
+
+
+def test_cli_generate_ingest_replay_quarantine_purge(tmp_path: Path) -> None:
+    home, out = tmp_path / "home", tmp_path / "extracts"
+    gen = mast("generate", "--people", "400", "--seed", "3", "--out", str(out), "--end", "2026-10-31", home=home)
+    assert gen.returncode == 0, gen.stderr
+    figures = json.loads((out / "truth" / "figures.json").read_text())
+    first = mast("ingest", str(out), home=home)
+    assert first.returncode == 0, first.stdout + first.stderr
+    total = sum(figures["rows_per_feed"].values())
+    assert f"{total:,}" in first.stdout and "NO" not in first.stdout.split("total")[-1]
+    second = mast("ingest", str(out), home=home)
+    assert second.stdout.count("skipped") == 10
+    listing = mast("quarantine", "list", home=home)
+    assert listing.returncode == 0
+    assert mast("files", home=home).returncode == 0
+    purged = mast("purge", "--as-of", "2028-01-01", home=home)
+    assert "Purged before 2027-01-01" in purged.stdout
+
+
+def test_cli_errors_are_clear_not_tracebacks(tmp_path: Path) -> None:
+    bad = write(tmp_path / "mystery.csv", "a,b\n1,2\n")
+    result = mast("ingest", str(bad), home=tmp_path / "home")
+    assert result.returncode == 2
+    assert "no feed definition matches" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    broken = write(tmp_path / "broken.yaml", "feed: x\nagency: {id: x, name: X, kind: wizard}\n")
+    check = mast("feeds", "check", str(broken), home=tmp_path / "home")
+    assert check.returncode == 2 and "kind" in check.stdout
