@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 import logging
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,14 +23,17 @@ from mast.errors import MastError
 from mast.loaders import batch
 from mast.loaders import ingest as ingest_service
 from mast.loaders.feeds import load_definition, load_feeds
-from mast.loaders.purge import purge as purge_service
 from mast.loaders.pull import pull_and_ingest
+from mast.loaders.purge import purge as purge_service
 from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, Source
 from mast.schema.tables import files, quarantine
 from mast.settings import Settings
 
-app = typer.Typer(help="MAST — the Multi-Agency Safeguarding Tracker.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="MAST — the Multi-Agency Safeguarding Tracker.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 quarantine_app = typer.Typer(help="Rows that could not be loaded, with file, line and reason.")
 feeds_app = typer.Typer(help="Feed definitions: one file per partner extract layout.")
 app.add_typer(quarantine_app, name="quarantine")
@@ -41,8 +44,10 @@ DEMO_PEOPLE = 150_000
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
 
 
 @contextmanager
@@ -59,10 +64,13 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _progress_factory(progress: Progress) -> ingest_service.Callable[[str, int], ingest_service.Progress]:
+def _progress_factory(
+    progress: Progress,
+) -> Callable[[str, int], ingest_service.Progress]:
     def factory(name: str, size: int) -> ingest_service.Progress:
         task = progress.add_task(name[:40], total=size)
         return lambda done: progress.update(task, completed=done)
+
     return factory
 
 
@@ -70,7 +78,9 @@ def _files_in(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))
+            out.extend(
+                sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            )
         elif path.is_file():
             out.append(path)
         else:
@@ -80,34 +90,70 @@ def _files_in(paths: list[Path]) -> list[Path]:
 
 def _summary(results: list[ingest_service.FileResult]) -> None:
     table = Table(title="Ingest summary")
-    for col in ("file", "feed", "status", "rows in", "stored", "updated", "quarantined",
-                "duplicates", "balanced"):
+    for col in (
+        "file",
+        "feed",
+        "status",
+        "rows in",
+        "stored",
+        "updated",
+        "quarantined",
+        "duplicates",
+        "balanced",
+    ):
         table.add_column(col, justify="left" if col in ("file", "feed", "status") else "right")
     for r in results:
         status = r.status if r.status != "rejected" else f"rejected: {r.reason}"
-        table.add_row(r.name, r.feed or "-", status, f"{r.rows_in:,}", f"{r.stored:,}",
-                      f"{r.updated:,}", f"{r.quarantined:,}", f"{r.duplicates:,}",
-                      "yes" if r.balanced else "NO")
-    totals = [sum(getattr(r, f) for r in results) for f in ("rows_in", "stored", "updated",
-                                                            "quarantined", "duplicates")]
-    table.add_row("total", "", "", *(f"{t:,}" for t in totals),
-                  "yes" if totals[0] == sum(totals[1:]) else "NO", style="bold")
+        table.add_row(
+            r.name,
+            r.feed or "-",
+            status,
+            f"{r.rows_in:,}",
+            f"{r.stored:,}",
+            f"{r.updated:,}",
+            f"{r.quarantined:,}",
+            f"{r.duplicates:,}",
+            "yes" if r.balanced else "NO",
+        )
+    totals = [
+        sum(getattr(r, f) for r in results)
+        for f in ("rows_in", "stored", "updated", "quarantined", "duplicates")
+    ]
+    table.add_row(
+        "total",
+        "",
+        "",
+        *(f"{t:,}" for t in totals),
+        "yes" if totals[0] == sum(totals[1:]) else "NO",
+        style="bold",
+    )
     console.print(table)
     reasons: dict[str, int] = {}
     for r in results:
         for code, n in r.quarantine_reasons.items():
             reasons[code] = reasons.get(code, 0) + n
     if reasons:
-        console.print("Quarantine reasons: " + ", ".join(f"{k} {v:,}" for k, v in
-                                                         sorted(reasons.items(), key=lambda kv: -kv[1])))
+        console.print(
+            "Quarantine reasons: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
+        )
 
 
-def run_ingest(settings: Settings, paths: list[Path], feed: str | None) -> list[ingest_service.FileResult]:
+def run_ingest(
+    settings: Settings, paths: list[Path], feed: str | None
+) -> list[ingest_service.FileResult]:
     feeds = load_feeds(settings.feeds)
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as progress:
-        return batch.ingest_paths(settings, paths, feeds, feed_name=feed,
-                                  progress_factory=_progress_factory(progress))
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        return batch.ingest_paths(
+            settings, paths, feeds, feed_name=feed, progress_factory=_progress_factory(progress)
+        )
 
 
 @app.command()
@@ -138,20 +184,34 @@ def pull(
     if source.startswith("sftp://"):
         url = urlsplit(source)
         if not (url.hostname and url.username and key and known_hosts):
-            raise typer.BadParameter("SFTP needs sftp://user@host[:port]/dir, --key and --known-hosts")
-        src = SftpSource(SftpConfig(url.hostname, url.port or 22, url.username, key, known_hosts,
-                                    url.path or ".", patterns))
+            raise typer.BadParameter(
+                "SFTP needs sftp://user@host[:port]/dir, --key and --known-hosts"
+            )
+        src = SftpSource(
+            SftpConfig(
+                url.hostname,
+                url.port or 22,
+                url.username,
+                key,
+                known_hosts,
+                url.path or ".",
+                patterns,
+            )
+        )
     else:
         src = FolderSource(Path(source), patterns)
     with _errors():
-        results = pull_and_ingest(open_store(settings), settings, src, load_feeds(settings.feeds),
-                                  feed_name=feed)
+        results = pull_and_ingest(
+            open_store(settings), settings, src, load_feeds(settings.feeds), feed_name=feed
+        )
     _summary(results)
 
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option(help="folder for the extracts and truth/")] = Path("demo-data"),
+    out: Annotated[Path, typer.Option(help="folder for the extracts and truth/")] = Path(
+        "demo-data"
+    ),
     people: Annotated[int, typer.Option(min=20)] = DEMO_PEOPLE,
     seed: Annotated[int, typer.Option()] = 2021,
     end: Annotated[str | None, typer.Option(help="last day of the 12 months (YYYY-MM-DD)")] = None,
@@ -163,7 +223,9 @@ def generate(
     result = generate_service(people, seed, out, last)
     for feed, rows in result.rows.items():
         console.print(f"{feed:<14} {rows:>9,} rows  {result.files[feed].name}")
-    console.print(f"{result.total_rows:,} rows for {result.people:,} people; truth in {out / 'truth'}")
+    console.print(
+        f"{result.total_rows:,} rows for {result.people:,} people; truth in {out / 'truth'}"
+    )
 
 
 @app.command()
@@ -180,8 +242,12 @@ def demo(
         results = run_ingest(settings, sorted(p for p in out.iterdir() if p.is_file()), None)
     _summary(results)
     figures = json.loads((out / "truth" / "figures.json").read_text())
-    console.print("Ground-truth key figures: " + ", ".join(
-        f"{k.replace('_', ' ')} {v:,}" for k, v in figures.items() if isinstance(v, int)))
+    console.print(
+        "Ground-truth key figures: "
+        + ", ".join(
+            f"{k.replace('_', ' ')} {v:,}" for k, v in figures.items() if isinstance(v, int)
+        )
+    )
 
 
 @app.command()
@@ -192,22 +258,45 @@ def purge(
     settings = _settings()
     now = datetime.fromisoformat(as_of) if as_of else ingest_service.utcnow()
     with _errors():
-        result = purge_service(open_store(settings), now=now, retention_days=settings.retention_days)
-    console.print(f"Purged before {result.cutoff.date()}: {result.records_removed:,} records, "
-                  f"{result.quarantine_removed:,} quarantined rows.")
+        result = purge_service(
+            open_store(settings), now=now, retention_days=settings.retention_days
+        )
+    console.print(
+        f"Purged before {result.cutoff.date()}: {result.records_removed:,} records, "
+        f"{result.quarantine_removed:,} quarantined rows."
+    )
 
 
 @app.command("files")
 def list_files(limit: Annotated[int, typer.Option()] = 50) -> None:
     """The file ledger: every file received, with its counts or why it was rejected."""
     engine = open_store(_settings())
-    table = Table("id", "feed", "name", "status", "rows in", "stored", "updated", "quarantined",
-                  "duplicates", "sha256")
+    table = Table(
+        "id",
+        "feed",
+        "name",
+        "status",
+        "rows in",
+        "stored",
+        "updated",
+        "quarantined",
+        "duplicates",
+        "sha256",
+    )
     with engine.connect() as conn:
         for r in conn.execute(sa.select(files).order_by(files.c.file_id.desc()).limit(limit)):
-            table.add_row(str(r.file_id), r.feed, r.name, r.status if r.status != "rejected"
-                          else f"rejected ({r.reject_code})", f"{r.rows_in:,}", f"{r.stored:,}",
-                          f"{r.updated:,}", f"{r.quarantined:,}", f"{r.duplicates:,}", r.sha256[:12])
+            table.add_row(
+                str(r.file_id),
+                r.feed,
+                r.name,
+                r.status if r.status != "rejected" else f"rejected ({r.reject_code})",
+                f"{r.rows_in:,}",
+                f"{r.stored:,}",
+                f"{r.updated:,}",
+                f"{r.quarantined:,}",
+                f"{r.duplicates:,}",
+                r.sha256[:12],
+            )
     console.print(table)
 
 
@@ -216,7 +305,9 @@ def quarantine_list(
     feed: Annotated[str | None, typer.Option()] = None,
     file_id: Annotated[int | None, typer.Option()] = None,
     limit: Annotated[int, typer.Option()] = 50,
-    show_values: Annotated[bool, typer.Option(help="also print the row's values (personal data)")] = False,
+    show_values: Annotated[
+        bool, typer.Option(help="also print the row's values (personal data)")
+    ] = False,
 ) -> None:
     """Quarantined rows: file, line and reason."""
     engine = open_store(_settings())
@@ -228,8 +319,13 @@ def quarantine_list(
     table = Table("file", "line", "reason code", "reason", *(["values"] if show_values else []))
     with engine.connect() as conn:
         for r in conn.execute(query.order_by(quarantine.c.quarantine_id).limit(limit)):
-            table.add_row(f"{r.file_id} {r.name}", str(r.line_no), r.reason_code, r.reason,
-                          *([r.fields] if show_values else []))
+            table.add_row(
+                f"{r.file_id} {r.name}",
+                str(r.line_no),
+                r.reason_code,
+                r.reason,
+                *([r.fields] if show_values else []),
+            )
     console.print(table)
 
 
@@ -249,5 +345,7 @@ def feeds_check(path: Path) -> None:
     """Validate one feed definition file and say what is wrong with it."""
     with _errors():
         definition = load_definition(path)
-    console.print(f"{path.name}: feed {definition.feed!r} is valid "
-                  f"({len(definition.fields)} fields, files {', '.join(definition.files)})")
+    console.print(
+        f"{path.name}: feed {definition.feed!r} is valid "
+        f"({len(definition.fields)} fields, files {', '.join(definition.files)})"
+    )

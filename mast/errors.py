@@ -1,11 +1,11 @@
 """The exception tree. Every message says what to do and never carries personal data.
 
-    MastError
-    ├── ConfigError          a setting or feed definition is wrong
-    │   └── FeedDefinitionError
-    ├── FileRejected         a partner file cannot be loaded at all; nothing from it is stored
-    ├── SourceError          a drop folder or SFTP server could not be read
-    └── StoreError           the state store could not be opened or written
+MastError
+├── ConfigError          a setting or feed definition is wrong
+│   └── FeedDefinitionError
+├── FileRejected         a partner file cannot be loaded at all; nothing from it is stored
+├── SourceError          a drop folder or SFTP server could not be read
+└── StoreError           the state store could not be opened or written
 """
 
 from __future__ import annotations

@@ -26,10 +26,16 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=2 * 1024**3, ge=1)
     max_field_chars: int = Field(default=131_072, ge=64)
     batch_rows: int = Field(default=5_000, ge=1)
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1,
-                         description="files ingested at once, one process each")
-    buffer_bytes: int = Field(default=512 * 1024**2, ge=0,
-                              description="files up to this size are mapped before the write lock")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="files ingested at once, one process each",
+    )
+    buffer_bytes: int = Field(
+        default=512 * 1024**2,
+        ge=0,
+        description="files up to this size are mapped before the write lock",
+    )
 
     @cached_property
     def state_url(self) -> str:

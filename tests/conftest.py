@@ -35,7 +35,7 @@ fields:
 
 
 HEADER = "id,when,name,dob,nhs,address,postcode,sex\n"
-GOOD = "1,01/03/2026,\"JONES, Siân\",02/04/1990,9434765919,\"14 Heol Ŵyr, Sketty, Swansea\",SA2 9AB,F\n"
+GOOD = '1,01/03/2026,"JONES, Siân",02/04/1990,9434765919,"14 Heol Ŵyr, Sketty, Swansea",SA2 9AB,F\n'
 
 
 class Harness:
@@ -66,8 +66,11 @@ class Harness:
 
     def loaded_files(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(files)
-                                    .where(files.c.status == "loaded")).scalar_one())
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(files).where(files.c.status == "loaded")
+                ).scalar_one()
+            )
 
 
 @pytest.fixture
@@ -80,9 +83,12 @@ def make_harness(tmp_path: Path) -> Callable[..., Harness]:
             feeds_dir = BUILTIN_FEEDS
         else:
             feeds_dir.mkdir(exist_ok=True)
-            text = TEST_FEED.replace("ENCODING", encoding).replace("DELIM", delimiter.replace("\t", "\\t"))
+            text = TEST_FEED.replace("ENCODING", encoding).replace(
+                "DELIM", delimiter.replace("\t", "\\t")
+            )
             (feeds_dir / "test.yaml").write_text(textwrap.dedent(text))
         return Harness(tmp_path / "home", feeds_dir)
+
     return make
 
 

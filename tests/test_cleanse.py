@@ -14,8 +14,10 @@ from mast.loaders.cleanse.text import clean_text, fold
 FORMATS = ["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S", "%d %b %Y", "%Y%m%d", "%d/%m/%y", "%Y-%m-%d"]
 
 
-@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2099, 12, 31)),
-       st.sampled_from(FORMATS))
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.sampled_from(FORMATS),
+)
 def test_fast_date_reader_agrees_with_strptime(moment: datetime, fmt: str) -> None:
     text = moment.strftime(fmt)
     assert dates._read(text, fmt) == datetime.strptime(text, fmt)
@@ -31,7 +33,9 @@ def test_dates_in_every_partner_style() -> None:
     assert dates.parse_date("2025-12-31", ("%Y-%m-%d",)) == date(2025, 12, 31)
     assert dates.parse_date("31 Dec 2025", ("%d %b %Y",)) == date(2025, 12, 31)
     assert dates.parse_date("20251231", ("%Y%m%d",)) == date(2025, 12, 31)
-    assert dates.parse_datetime("31/12/2025 23:15", ("%d/%m/%Y %H:%M",)) == datetime(2025, 12, 31, 23, 15)
+    assert dates.parse_datetime("31/12/2025 23:15", ("%d/%m/%Y %H:%M",)) == datetime(
+        2025, 12, 31, 23, 15
+    )
     assert dates.parse_date("29/02/2024", ("%d/%m/%Y",)) == date(2024, 2, 29)
     assert dates.parse_date("45292", ("excel",)) == date(2024, 1, 1)  # Excel serial
     # Two-digit years: a date of birth in '45 is 1945, not 2045.
@@ -50,20 +54,35 @@ def test_dob_sanity() -> None:
     assert dates.dob_problem(date(1990, 1, 1), date(2026, 1, 1)) is None
 
 
-@pytest.mark.parametrize(("raw", "clean", "warning"), [
-    ("sa1 1aa", "SA1 1AA", None), ("SA11AA", "SA1 1AA", None), (" sa2 9ab ", "SA2 9AB", None),
-    ("SA11 1AB", "SA11 1AB", None), ("NFA", None, "no_fixed_abode"), ("SA1 1A", None, "postcode_invalid"),
-    ("QQ1 1AA", None, "postcode_invalid"), ("", None, None), ("EC1A 1BB", "EC1A 1BB", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean", "warning"),
+    [
+        ("sa1 1aa", "SA1 1AA", None),
+        ("SA11AA", "SA1 1AA", None),
+        (" sa2 9ab ", "SA2 9AB", None),
+        ("SA11 1AB", "SA11 1AB", None),
+        ("NFA", None, "no_fixed_abode"),
+        ("SA1 1A", None, "postcode_invalid"),
+        ("QQ1 1AA", None, "postcode_invalid"),
+        ("", None, None),
+        ("EC1A 1BB", "EC1A 1BB", None),
+    ],
+)
 def test_postcodes(raw: str, clean: str | None, warning: str | None) -> None:
     assert postcodes.normalise_postcode(raw) == (clean, warning)
 
 
-@pytest.mark.parametrize(("raw", "clean", "warning"), [
-    ("943 476 5919", "9434765919", None), ("9434765919", "9434765919", None),
-    ("943-476-5919", "9434765919", None), ("9434765918", None, "nhs_number_checksum"),
-    ("9.43E+09", None, "nhs_number_malformed"), ("", None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean", "warning"),
+    [
+        ("943 476 5919", "9434765919", None),
+        ("9434765919", "9434765919", None),
+        ("943-476-5919", "9434765919", None),
+        ("9434765918", None, "nhs_number_checksum"),
+        ("9.43E+09", None, "nhs_number_malformed"),
+        ("", None, None),
+    ],
+)
 def test_nhs_numbers(raw: str, clean: str | None, warning: str | None) -> None:
     assert identifiers.clean_nhs_number(raw) == (clean, warning)
 
@@ -83,15 +102,20 @@ def test_text_hygiene_nfc_invisible_and_fold() -> None:
     assert fold("Ŵyr Lôn SIÂN") == "wyr lon sian"
 
 
-@pytest.mark.parametrize(("raw", "style", "given", "middle", "family"), [
-    ("SMITH, John Paul", "surname_comma_forenames", "John", "Paul", "Smith"),
-    ("O'BRIEN, mary", "surname_comma_forenames", "Mary", None, "O'Brien"),
-    ("smith-jones, Siân", "surname_comma_forenames", "Siân", None, "Smith-Jones"),
-    ("Mr Dai MCDONALD", "forenames_surname", "Dai", None, "McDonald"),
-    ("Cher", "forenames_surname", None, None, "Cher"),
-    ("Dafydd ap Rhys", "forenames_surname", "Dafydd", None, "ap Rhys"),
-])
-def test_full_names(raw: str, style: str, given: str | None, middle: str | None, family: str) -> None:
+@pytest.mark.parametrize(
+    ("raw", "style", "given", "middle", "family"),
+    [
+        ("SMITH, John Paul", "surname_comma_forenames", "John", "Paul", "Smith"),
+        ("O'BRIEN, mary", "surname_comma_forenames", "Mary", None, "O'Brien"),
+        ("smith-jones, Siân", "surname_comma_forenames", "Siân", None, "Smith-Jones"),
+        ("Mr Dai MCDONALD", "forenames_surname", "Dai", None, "McDonald"),
+        ("Cher", "forenames_surname", None, None, "Cher"),
+        ("Dafydd ap Rhys", "forenames_surname", "Dafydd", None, "ap Rhys"),
+    ],
+)
+def test_full_names(
+    raw: str, style: str, given: str | None, middle: str | None, family: str
+) -> None:
     parts = names.split_full_name(raw, style)
     assert (parts.given_name, parts.middle_names, parts.family_name) == (given, middle, family)
 
@@ -99,7 +123,11 @@ def test_full_names(raw: str, style: str, given: str | None, middle: str | None,
 def test_placeholder_names() -> None:
     assert names.clean_name("UNKNOWN") == (None, ("name_placeholder",))
     baby = names.split_full_name("Baby of JONES", "forenames_surname")
-    assert (baby.given_name, baby.family_name, baby.warnings) == (None, "Jones", ("name_placeholder",))
+    assert (baby.given_name, baby.family_name, baby.warnings) == (
+        None,
+        "Jones",
+        ("name_placeholder",),
+    )
     formula, warnings = names.clean_name("=HYPERLINK(evil)")
     assert "=" not in (formula or "") and warnings == ("name_characters_removed",)
 
@@ -107,7 +135,18 @@ def test_placeholder_names() -> None:
 def test_addresses_split_and_tidy() -> None:
     a = addresses.split_address("Flat 2, 14 HEOL ŴYR, Sketty, Swansea, sa2 9ab")
     assert (a.flat, a.house_number, a.street, a.locality, a.town, a.postcode) == (
-        "2", "14", "Heol Ŵyr", "Sketty", "Swansea", "SA2 9AB")
+        "2",
+        "14",
+        "Heol Ŵyr",
+        "Sketty",
+        "Swansea",
+        "SA2 9AB",
+    )
     b = addresses.split_address("The Red Lion, Wind St, Swansea SA1 1DP")
-    assert (b.building, b.street, b.town, b.postcode) == ("The Red Lion", "Wind Street", "Swansea", "SA1 1DP")
+    assert (b.building, b.street, b.town, b.postcode) == (
+        "The Red Lion",
+        "Wind Street",
+        "Swansea",
+        "SA1 1DP",
+    )
     assert addresses.tidy_place("St Thomas") == "St Thomas"  # Saint, not Street

@@ -10,8 +10,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from conftest import Harness
+
 from mast.demo.generate import generate
 from mast.loaders.batch import ingest_paths
 
@@ -33,7 +33,9 @@ def test_generator_is_deterministic(demo: Path, tmp_path: Path) -> None:
     again = generate(1500, 11, tmp_path, END)
     for path in extracts(demo):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
-    assert again.total_rows == sum(json.loads((demo / "truth/figures.json").read_text())["rows_per_feed"].values())
+    assert again.total_rows == sum(
+        json.loads((demo / "truth/figures.json").read_text())["rows_per_feed"].values()
+    )
 
 
 def test_every_feed_has_its_own_layout(demo: Path) -> None:
@@ -42,7 +44,9 @@ def test_every_feed_has_its_own_layout(demo: Path) -> None:
     assert headers[next(n for n in headers if n.startswith("SBUHB"))].startswith(b"\xef\xbb\xbf")
 
 
-def test_demo_ingest_accounts_for_every_row(demo: Path, make_harness: Callable[..., Harness]) -> None:
+def test_demo_ingest_accounts_for_every_row(
+    demo: Path, make_harness: Callable[..., Harness]
+) -> None:
     h = make_harness(shipped=True)
     results = ingest_paths(h.settings, extracts(demo), h.feeds)
     assert all(r.status == "loaded" and r.balanced for r in results)
@@ -51,7 +55,9 @@ def test_demo_ingest_accounts_for_every_row(demo: Path, make_harness: Callable[.
     expected = Counter(row["expect"] for row in truth)
     totals: Counter[str] = Counter()
     for r in results:
-        totals.update(rows_in=r.rows_in, stored=r.stored, quarantined=r.quarantined, duplicates=r.duplicates)
+        totals.update(
+            rows_in=r.rows_in, stored=r.stored, quarantined=r.quarantined, duplicates=r.duplicates
+        )
     assert totals["rows_in"] == len(truth)
     assert totals["quarantined"] == expected["quarantined"]
     assert totals["duplicates"] == expected["duplicate"]
@@ -61,8 +67,9 @@ def test_demo_ingest_accounts_for_every_row(demo: Path, make_harness: Callable[.
     assert stored_ids == truth_ids
 
 
-def test_parallel_equals_serial_and_replay_is_a_no_op(demo: Path, make_harness: Callable[..., Harness],
-                                                      tmp_path: Path) -> None:
+def test_parallel_equals_serial_and_replay_is_a_no_op(
+    demo: Path, make_harness: Callable[..., Harness], tmp_path: Path
+) -> None:
     serial = make_harness(shipped=True)
     ingest_paths(serial.settings, extracts(demo), serial.feeds)
     parallel = Harness(tmp_path / "parallel", serial.settings.feeds)
@@ -76,8 +83,12 @@ def test_parallel_equals_serial_and_replay_is_a_no_op(demo: Path, make_harness: 
 
 def test_key_figures_are_present(demo: Path) -> None:
     figures = json.loads((demo / "truth/figures.json").read_text())
-    for key in ("addresses_with_11_15_police_incidents", "people_with_16_25_health_events",
-                "known_to_childrens_services_and_health_not_police",
-                "transitions_childrens_to_adult_services", "care_leavers_in_custody",
-                "people_moved_across_local_authority_boundary"):
+    for key in (
+        "addresses_with_11_15_police_incidents",
+        "people_with_16_25_health_events",
+        "known_to_childrens_services_and_health_not_police",
+        "transitions_childrens_to_adult_services",
+        "care_leavers_in_custody",
+        "people_moved_across_local_authority_boundary",
+    ):
         assert figures[key] > 0, key

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from conftest import Harness, write
+
 from mast.loaders.purge import purge
 from mast.schema.tables import purges
 
@@ -17,8 +18,10 @@ CASE_FEED_ROWS = "id,when,name,dob\n"
 
 
 def test_purge_removes_old_records_but_keeps_open_cases(harness: Harness, tmp_path: Path) -> None:
-    text = ("id,when,name,dob\n1,01/01/2025,\"OLD, Record\",\n2,01/06/2026,\"NEW, Record\",\n"
-            "3,01/02/2026,\"EDGE, Record\",\n")
+    text = (
+        'id,when,name,dob\n1,01/01/2025,"OLD, Record",\n2,01/06/2026,"NEW, Record",\n'
+        '3,01/02/2026,"EDGE, Record",\n'
+    )
     harness.ingest(write(tmp_path / "test_1.csv", text))
     result = purge(harness.engine, now=datetime(2026, 11, 1), retention_days=365)
     assert result.records_removed == 1
@@ -30,29 +33,54 @@ def test_purge_removes_old_records_but_keeps_open_cases(harness: Harness, tmp_pa
 
 def test_open_cases_survive_the_window(make_harness: object, tmp_path: Path) -> None:
     h: Harness = make_harness(shipped=True)  # type: ignore[operator]
-    header = ("Contact ID|Person ID|Forename|Surname|DOB|Gender|Address|UPRN|Contact Date|Contact Type|Role|"
-              "Case Ref|Case Status|Case Opened|Case Closed|Allocated Worker|Worker Phone|Worker Email|Team\n")
-    rows = ("C1|SW1|Ann|Jones|01/01/2010|Female|1 High Street, Swansea, SA1 1AA||01/01/2024|Referral|Child|"
-            "K1|Open|01/01/2024||Lowri Evans|01792 123456|lowri.evans@example.org|Child Protection\n"
-            "C2|SW2|Bob|Jones|01/01/2011|Male|1 High Street, Swansea, SA1 1AA||01/01/2024|Referral|Child|"
-            "K2|Closed|01/01/2024|01/03/2024|Lowri Evans|01792 123456|lowri.evans@example.org|Child Protection\n")
+    header = (
+        "Contact ID|Person ID|Forename|Surname|DOB|Gender|Address|UPRN|Contact Date|Contact Type|Role|"
+        "Case Ref|Case Status|Case Opened|Case Closed|Allocated Worker|Worker Phone|Worker Email|Team\n"
+    )
+    rows = (
+        "C1|SW1|Ann|Jones|01/01/2010|Female|1 High Street, Swansea, SA1 1AA||01/01/2024|Referral|Child|"
+        "K1|Open|01/01/2024||Lowri Evans|01792 123456|lowri.evans@example.org|Child Protection\n"
+        "C2|SW2|Bob|Jones|01/01/2011|Male|1 High Street, Swansea, SA1 1AA||01/01/2024|Referral|Child|"
+        "K2|Closed|01/01/2024|01/03/2024|Lowri Evans|01792 123456|lowri.evans@example.org|Child Protection\n"
+    )
     result = h.ingest(write(tmp_path / "Swansea_CSC_Contacts_20240101.csv", header + rows))
     assert result.stored == 2
     lead = h.rows()[0]
-    assert (lead.lead_name, lead.lead_phone, lead.case_status) == ("Lowri Evans", "01792 123456", "open")
+    assert (lead.lead_name, lead.lead_phone, lead.case_status) == (
+        "Lowri Evans",
+        "01792 123456",
+        "open",
+    )
     purge(h.engine, now=datetime(2026, 11, 1), retention_days=365)
     assert [r.source_record_id for r in h.rows()] == ["C1"]
 
 
 def mast(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MAST_HOME": str(home), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "mast", *args], capture_output=True, text=True,
-                          env=env, check=False, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mast", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+    )
 
 
 def test_cli_generate_ingest_replay_quarantine_purge(tmp_path: Path) -> None:
     home, out = tmp_path / "home", tmp_path / "extracts"
-    gen = mast("generate", "--people", "400", "--seed", "3", "--out", str(out), "--end", "2026-10-31", home=home)
+    gen = mast(
+        "generate",
+        "--people",
+        "400",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--end",
+        "2026-10-31",
+        home=home,
+    )
     assert gen.returncode == 0, gen.stderr
     figures = json.loads((out / "truth" / "figures.json").read_text())
     first = mast("ingest", str(out), home=home)

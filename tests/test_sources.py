@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,8 +10,8 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-
 from conftest import GOOD, HEADER, Harness, write
+
 from mast.errors import SourceError
 from mast.loaders.pull import pull_and_ingest
 from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, acceptable_name
@@ -29,8 +28,14 @@ class SftpServer:
     wrong_known_hosts: Path
 
     def config(self, **kw: object) -> SftpConfig:
-        base = {"host": "127.0.0.1", "port": self.port, "username": "partner",
-                "key_file": self.client_key, "known_hosts": self.known_hosts, "remote_dir": "/outbox"}
+        base = {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "username": "partner",
+            "key_file": self.client_key,
+            "known_hosts": self.known_hosts,
+            "remote_dir": "/outbox",
+        }
         base.update(kw)
         return SftpConfig(**base)  # type: ignore[arg-type]
 
@@ -44,7 +49,7 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
     client_key = asyncssh.generate_private_key("ssh-ed25519")
     other_key = asyncssh.generate_private_key("ssh-ed25519")
     (base / "client").write_bytes(client_key.export_private_key("openssh"))
-    os.chmod(base / "client", 0o600)
+    (base / "client").chmod(0o600)
     authorized = asyncssh.import_authorized_keys(client_key.export_public_key().decode())
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -60,14 +65,21 @@ def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer
 
     async def start() -> None:
         server = await asyncssh.create_server(
-            Tracking, "127.0.0.1", 0, server_host_keys=[host_key], authorized_client_keys=authorized,
-            sftp_factory=chrooted, allow_scp=False)
+            Tracking,
+            "127.0.0.1",
+            0,
+            server_host_keys=[host_key],
+            authorized_client_keys=authorized,
+            sftp_factory=chrooted,
+            allow_scp=False,
+        )
         holder["server"] = server
         holder["port"] = server.sockets[0].getsockname()[1]
         ready.set()
 
-    thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()),
-                              daemon=True)
+    thread = threading.Thread(
+        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
+    )
     thread.start()
     assert ready.wait(10)
     port = int(holder["port"])  # type: ignore[call-overload]
@@ -122,8 +134,19 @@ def test_sftp_delete_after_when_configured(sftp_server: SftpServer, harness: Har
     assert not (outbox / "test_delete_me.csv").exists()
 
 
-@pytest.mark.parametrize("name", ["../etc.csv", "a\x00b.csv", "a\nb.csv", "-rf.csv", "x.csv.tmp",
-                                  ".hidden.csv", "x.csv.part", "a/b.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../etc.csv",
+        "a\x00b.csv",
+        "a\nb.csv",
+        "-rf.csv",
+        "x.csv.tmp",
+        ".hidden.csv",
+        "x.csv.part",
+        "a/b.csv",
+    ],
+)
 def test_unsafe_or_incomplete_names_are_refused(name: str) -> None:
     assert not acceptable_name(name)
 

@@ -69,9 +69,13 @@ class Year:
         self.police_cat = _Picker(dict(vocab.POLICE_CATEGORIES), self.rng)
         self.street_cat = _Picker(dict(vocab.NON_RESIDENTIAL_CATEGORIES), self.rng)
         # A few premises attract most street incidents (heavy tail of hotspots).
-        self.hotspots = _Picker({p.address_id: max(1, int(60 / (i + 1))) for i, p in
-                                 enumerate(self.rng.sample(world.premises, len(world.premises)))},
-                                self.rng)
+        self.hotspots = _Picker(
+            {
+                p.address_id: max(1, int(60 / (i + 1)))
+                for i, p in enumerate(self.rng.sample(world.premises, len(world.premises)))
+            },
+            self.rng,
+        )
         self.premises = {p.address_id: p for p in world.premises}
 
     def ref(self, prefix: str) -> str:
@@ -88,12 +92,36 @@ class Year:
     def moment(self, day: date) -> datetime:
         return datetime.combine(day, time(self.rng.randrange(24), self.rng.randrange(60)))
 
-    def add(self, feed: str, person: Person | None, when: datetime, kind: str, *,
-            place: Place | None = None, ref: str | None = None, **extra: object) -> Involvement:
+    def add(
+        self,
+        feed: str,
+        person: Person | None,
+        when: datetime,
+        kind: str,
+        *,
+        place: Place | None = None,
+        ref: str | None = None,
+        category: str = "",
+        role: str = "",
+        case: Case | None = None,
+        related: Person | None = None,
+        relationship: str = "",
+    ) -> Involvement:
         where = place or (person.address_on(when.date()) if person else None)
         assert where is not None
-        inv = Involvement(feed, ref or self.ref(feed[:3].upper()), when, person, where, kind,
-                          **extra)  # type: ignore[arg-type]
+        inv = Involvement(
+            feed,
+            ref or self.ref(feed[:3].upper()),
+            when,
+            person,
+            where,
+            kind,
+            category,
+            role,
+            case,
+            related,
+            relationship,
+        )
         self.out.append(inv)
         return inv
 
@@ -103,8 +131,19 @@ class Year:
         family = rng.choice(list(vocab.SURNAMES))
         closed = opened + timedelta(days=rng.randint(20, 300)) if rng.random() < 0.55 else None
         slug = f"{given}.{family}".lower().replace("'", "").replace(" ", "")
-        domain = {"CSC": "swansea.gov.uk", "NPT": "npt.gov.uk", "ASC": "swansea.gov.uk",
-                  "YJS": "westernbayyjs.org.uk", "PRB": "justice.gov.uk"}[prefix]
-        return Case(self.ref(prefix), opened, closed if closed and closed <= self.w.end else None,
-                    f"{given} {family}", f"01792 {rng.randint(100000, 999999)}",
-                    f"{slug}@{domain}", team)
+        domain = {
+            "CSC": "swansea.gov.uk",
+            "NPT": "npt.gov.uk",
+            "ASC": "swansea.gov.uk",
+            "YJS": "westernbayyjs.org.uk",
+            "PRB": "justice.gov.uk",
+        }[prefix]
+        return Case(
+            self.ref(prefix),
+            opened,
+            closed if closed and closed <= self.w.end else None,
+            f"{given} {family}",
+            f"01792 {rng.randint(100000, 999999)}",
+            f"{slug}@{domain}",
+            team,
+        )

@@ -1,8 +1,11 @@
-"""What each partner records in the year. One function per kind of partner; rates per person-year."""
+"""What each partner records in the year.
+
+One function per kind of partner; rates are per person-year.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from mast.demo.activity import Year, _poisson
 from mast.demo.world import Person
@@ -11,13 +14,19 @@ POLICE_ROLES = ("Victim", "Suspect", "Witness", "Subject", "Reporting Person")
 
 
 def police(y: Year, scale: float) -> None:
-    """Household incidents (domestic, welfare), a set of 11–15 callout addresses, street hotspots."""
+    """Household incidents, a set of 11–15 callout addresses, street hotspots."""
     rng, w = y.rng, y.w
-    hot_homes = {id(h[0].homes[0][1]) for h in rng.sample(w.households, max(1, len(w.households) // 300))}
+    hot_homes = {
+        id(h[0].homes[0][1]) for h in rng.sample(w.households, max(1, len(w.households) // 300))
+    }
     for members in w.households:
         home = members[0].homes[0][1]
         risk = sum(m.risk for m in members) / len(members)
-        n = rng.randint(11, 15) if id(home) in hot_homes else _poisson(rng, 0.35 * scale * risk ** 1.3)
+        n = (
+            rng.randint(11, 15)
+            if id(home) in hot_homes
+            else _poisson(rng, 0.35 * scale * risk**1.3)
+        )
         adults = [m for m in members if m.age_on(w.end) >= 10] or members
         for _ in range(n):
             when = y.moment(y.day())
@@ -25,17 +34,37 @@ def police(y: Year, scale: float) -> None:
             category = y.police_cat()
             involved = rng.sample(adults, k=min(len(adults), rng.choice((1, 1, 2, 2, 3))))
             for i, person in enumerate(involved):
-                role = ("Victim", "Suspect")[i % 2] if category == "Domestic abuse" else rng.choice(POLICE_ROLES)
-                y.add("police", person, when, "occurrence", ref=ref, category=category, role=role,
-                      place=person.address_on(when.date()) if id(home) not in hot_homes else home)
+                role = (
+                    ("Victim", "Suspect")[i % 2]
+                    if category == "Domestic abuse"
+                    else rng.choice(POLICE_ROLES)
+                )
+                y.add(
+                    "police",
+                    person,
+                    when,
+                    "occurrence",
+                    ref=ref,
+                    category=category,
+                    role=role,
+                    place=person.address_on(when.date()) if id(home) not in hot_homes else home,
+                )
     for person in w.people:
         if person.age_on(w.end) < 12:
             continue
         for _ in range(_poisson(rng, 0.07 * scale * person.risk)):
             place = y.premises[y.hotspots()]
             when = y.moment(y.day())
-            y.add("police", person, when, "occurrence", ref=y.ref("OCC"), place=place, category=y.street_cat(),
-                  role=rng.choice(("Suspect", "Victim", "Witness")))
+            y.add(
+                "police",
+                person,
+                when,
+                "occurrence",
+                ref=y.ref("OCC"),
+                place=place,
+                category=y.street_cat(),
+                role=rng.choice(("Suspect", "Victim", "Witness")),
+            )
 
 
 def health(y: Year, scale: float) -> None:
@@ -44,12 +73,17 @@ def health(y: Year, scale: float) -> None:
     heavy = set(map(id, rng.sample(w.people, max(1, len(w.people) // 700))))
     for person in w.people:
         age = person.age_on(w.end)
-        lam = scale * (0.35 * person.risk ** 0.8 + (0.4 if age > 75 or age < 4 else 0))
+        lam = scale * (0.35 * person.risk**0.8 + (0.4 if age > 75 or age < 4 else 0))
         n = rng.randint(16, 25) if id(person) in heavy else _poisson(rng, lam)
         for _ in range(n):
             kind = rng.choices(("ED", "MIU", "DNA"), (5, 2, 3))[0]
-            category = rng.choice(("Injury", "Assault", "Self-harm", "Overdose", "Illness",
-                                   "Mental health")) if kind != "DNA" else "Outpatient"
+            category = (
+                rng.choice(
+                    ("Injury", "Assault", "Self-harm", "Overdose", "Illness", "Mental health")
+                )
+                if kind != "DNA"
+                else "Outpatient"
+            )
             y.add("health", person, y.moment(y.day()), kind, category=category)
 
 
@@ -58,9 +92,23 @@ def ambulance(y: Year, scale: float) -> None:
     for person in w.people:
         lam = scale * (0.08 * person.risk + (0.3 if person.age_on(w.end) > 75 else 0))
         for _ in range(_poisson(rng, lam)):
-            y.add("ambulance", person, y.moment(y.day()), "call",
-                  category=rng.choice(("Fall", "Breathing", "Overdose", "Assault", "Mental health",
-                                       "Chest pain", "Unconscious")))
+            y.add(
+                "ambulance",
+                person,
+                y.moment(y.day()),
+                "call",
+                category=rng.choice(
+                    (
+                        "Fall",
+                        "Breathing",
+                        "Overdose",
+                        "Assault",
+                        "Mental health",
+                        "Chest pain",
+                        "Unconscious",
+                    )
+                ),
+            )
 
 
 def fire(y: Year, scale: float) -> None:
@@ -74,11 +122,20 @@ def fire(y: Year, scale: float) -> None:
         for kind, n in (("Home Safety Visit", visits), ("Incident", fires)):
             for _ in range(n):
                 when = y.moment(y.day())
-                category = ("Home safety check" if kind != "Incident" else
-                            rng.choice(("Dwelling fire", "Deliberate fire", "False alarm", "Rescue")))
+                category = (
+                    "Home safety check"
+                    if kind != "Incident"
+                    else rng.choice(("Dwelling fire", "Deliberate fire", "False alarm", "Rescue"))
+                )
                 named = oldest if kind != "Incident" or rng.random() < 0.6 else None
-                y.add("fire", named, when, kind, category=category,
-                      place=oldest.address_on(when.date()))
+                y.add(
+                    "fire",
+                    named,
+                    when,
+                    kind,
+                    category=category,
+                    place=oldest.address_on(when.date()),
+                )
 
 
 def social_care(y: Year, scale: float) -> None:
@@ -87,7 +144,7 @@ def social_care(y: Year, scale: float) -> None:
     for members in w.households:
         risk = sum(m.risk for m in members) / len(members)
         children = [m for m in members if m.age_on(w.start) < 18]
-        if children and rng.random() < min(0.9, 0.05 * scale * risk ** 1.5):
+        if children and rng.random() < min(0.9, 0.05 * scale * risk**1.5):
             _childrens_case(y, children, [m for m in members if m not in children])
     for person in w.people:
         age = person.age_on(w.end)
@@ -95,7 +152,11 @@ def social_care(y: Year, scale: float) -> None:
             _care_leaver(y, person)
         elif age >= 18 and rng.random() < scale * (0.012 * person.risk + (0.05 if age > 75 else 0)):
             _adults_case(y, person, y.day())
-        if person.age_on(w.start) == 17 and person.age_on(w.end) == 18 and rng.random() < 0.12 * min(person.risk, 5):
+        if (
+            person.age_on(w.start) == 17
+            and person.age_on(w.end) == 18
+            and rng.random() < 0.12 * min(person.risk, 5)
+        ):
             _transition(y, person)
 
 
@@ -109,20 +170,48 @@ def _childrens_case(y: Year, children: list[Person], carers: list[Person]) -> No
     opened = y.day()
     for child in children:
         feed, prefix = _csc_feed(child, y)
-        case = y.case(prefix, rng.choice(("Intake and Assessment", "Child Protection",
-                                          "Family Support", "Looked After Children")), opened)
-        steps = ["Referral", "Assessment"] + (["Child Protection Plan"] if rng.random() < 0.3 else [])
+        case = y.case(
+            prefix,
+            rng.choice(
+                (
+                    "Intake and Assessment",
+                    "Child Protection",
+                    "Family Support",
+                    "Looked After Children",
+                )
+            ),
+            opened,
+        )
+        steps = ["Referral", "Assessment"] + (
+            ["Child Protection Plan"] if rng.random() < 0.3 else []
+        )
         if rng.random() < 0.08:
             steps.append("Looked After")
         day = opened
         carer = carers[0] if carers else None
         for step in steps:
-            y.add(feed, child, y.moment(day), step, case=case, role="Child",
-                  related=carer, relationship="Mother" if carer and carer.sex == "F" else "Father")
+            y.add(
+                feed,
+                child,
+                y.moment(day),
+                step,
+                case=case,
+                role="Child",
+                related=carer,
+                relationship="Mother" if carer and carer.sex == "F" else "Father",
+            )
             day = min(y.w.end, day + timedelta(days=rng.randint(5, 60)))
         if carer is not None:
-            y.add(feed, carer, y.moment(opened), "Referral", case=case, role="Parent/Carer",
-                  related=child, relationship="Child")
+            y.add(
+                feed,
+                carer,
+                y.moment(opened),
+                "Referral",
+                case=case,
+                role="Parent/Carer",
+                related=child,
+                relationship="Child",
+            )
 
 
 def _care_leaver(y: Year, person: Person) -> None:
@@ -135,22 +224,33 @@ def _care_leaver(y: Year, person: Person) -> None:
         _probation(y, person, custody=True)
 
 
-def _adults_case(y: Year, person: Person, opened: object) -> None:
+def _adults_case(y: Year, person: Person, opened: date) -> None:
     rng = y.rng
-    case = y.case("ASC", rng.choice(("Safeguarding Team", "Community Team", "Older People")), opened)  # type: ignore[arg-type]
+    case = y.case(
+        "ASC", rng.choice(("Safeguarding Team", "Community Team", "Older People")), opened
+    )
     for kind in ("Safeguarding Concern", "Assessment")[: rng.randint(1, 2)]:
         y.add("asc", person, y.moment(case.opened), kind, case=case, role="Adult at risk")
 
 
 def _transition(y: Year, person: Person) -> None:
     rng = y.rng
-    birthday = person.dob.replace(year=person.dob.year + 18) if not (
-        person.dob.month == 2 and person.dob.day == 29) else person.dob.replace(year=person.dob.year + 18, day=28)
+    birthday = (
+        person.dob.replace(year=person.dob.year + 18)
+        if not (person.dob.month == 2 and person.dob.day == 29)
+        else person.dob.replace(year=person.dob.year + 18, day=28)
+    )
     feed, prefix = _csc_feed(person, y)
     case = y.case(prefix, "Transition Team", y.day(hi=birthday - timedelta(days=20)))
     for _ in range(rng.randint(1, 3)):
-        y.add(feed, person, y.moment(y.day(hi=birthday - timedelta(days=1))), "Assessment",
-              case=case, role="Child")
+        y.add(
+            feed,
+            person,
+            y.moment(y.day(hi=birthday - timedelta(days=1))),
+            "Assessment",
+            case=case,
+            role="Child",
+        )
     after = y.day(lo=birthday + timedelta(days=1))
     if after > birthday:
         _adults_case(y, person, after)
@@ -161,27 +261,40 @@ def education(y: Year, scale: float) -> None:
     for person in w.people:
         if not 5 <= person.age_on(w.start) <= 16:
             continue
-        for _ in range(_poisson(rng, scale * 0.12 * person.risk ** 1.2)):
-            kind = rng.choices(("Fixed-term exclusion", "Persistent absence", "Permanent exclusion",
-                                "Child missing education"), (6, 8, 1, 1))[0]
+        for _ in range(_poisson(rng, scale * 0.12 * person.risk**1.2)):
+            kind = rng.choices(
+                (
+                    "Fixed-term exclusion",
+                    "Persistent absence",
+                    "Permanent exclusion",
+                    "Child missing education",
+                ),
+                (6, 8, 1, 1),
+            )[0]
             y.add("education", person, y.moment(y.day()), kind)
 
 
 def youth_justice(y: Year, scale: float) -> None:
     rng, w = y.rng, y.w
     for person in w.people:
-        if 10 <= person.age_on(w.start) <= 17 and rng.random() < scale * 0.006 * person.risk ** 1.5:
+        if 10 <= person.age_on(w.start) <= 17 and rng.random() < scale * 0.006 * person.risk**1.5:
             case = y.case("YJS", "Western Bay YJS", y.day())
             for _ in range(rng.randint(1, 3)):
-                y.add("youth_justice", person, y.moment(y.day(lo=case.opened)),
-                      rng.choice(("Referral Order", "Youth Rehabilitation Order", "Out of Court Disposal")),
-                      case=case)
+                y.add(
+                    "youth_justice",
+                    person,
+                    y.moment(y.day(lo=case.opened)),
+                    rng.choice(
+                        ("Referral Order", "Youth Rehabilitation Order", "Out of Court Disposal")
+                    ),
+                    case=case,
+                )
 
 
 def probation_all(y: Year, scale: float) -> None:
     rng, w = y.rng, y.w
     for person in w.people:
-        if 18 <= person.age_on(w.end) <= 65 and rng.random() < scale * 0.004 * person.risk ** 1.5:
+        if 18 <= person.age_on(w.end) <= 65 and rng.random() < scale * 0.004 * person.risk**1.5:
             _probation(y, person, custody=rng.random() < 0.3)
 
 

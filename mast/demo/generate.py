@@ -7,6 +7,7 @@ import json
 import random
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,9 +36,16 @@ class GenerateResult:
 
 def simulate(world: World, scale: float = 1.0) -> list[Involvement]:
     year = Year(world)
-    for make in (agencies.police, agencies.health, agencies.ambulance, agencies.fire,
-                 agencies.social_care, agencies.education, agencies.youth_justice,
-                 agencies.probation_all):
+    for make in (
+        agencies.police,
+        agencies.health,
+        agencies.ambulance,
+        agencies.fire,
+        agencies.social_care,
+        agencies.education,
+        agencies.youth_justice,
+        agencies.probation_all,
+    ):
         make(year, scale)
     return sorted(year.out, key=lambda inv: inv.when)
 
@@ -54,20 +62,30 @@ def _encodable(text: str, encoding: str) -> str:
                 ch.encode(encoding)
                 out.append(ch)
             except UnicodeEncodeError:
-                out.append("".join(c for c in unicodedata.normalize("NFKD", ch)
-                                   if not unicodedata.combining(c)))
+                out.append(
+                    "".join(
+                        c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
+                    )
+                )
         return "".join(out)
 
 
-def _write_feed(layout: Layout, involvements: list[Involvement], out: Path, end: date,
-                rng: random.Random, truth: csv.writer) -> tuple[Path, int]:  # type: ignore[valid-type]
+def _write_feed(
+    layout: Layout,
+    involvements: list[Involvement],
+    out: Path,
+    end: date,
+    rng: random.Random,
+    truth: Callable[[list[str]], object],
+) -> tuple[Path, int]:
     path = out / end.strftime(layout.file_name)
     noise = layout.noise(rng)
     ids = PersonIds(rng)
     rows = 0
     with path.open("w", encoding=layout.encoding, newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=layout.columns, delimiter=layout.delimiter,
-                                lineterminator="\r\n")
+        writer = csv.DictWriter(
+            fh, fieldnames=layout.columns, delimiter=layout.delimiter, lineterminator="\r\n"
+        )
         writer.writeheader()
         for inv in involvements:
             row = layout.row(inv, noise, ids)
@@ -80,12 +98,19 @@ def _write_feed(layout: Layout, involvements: list[Involvement], out: Path, end:
             writer.writerow(row)
             source_id = "/".join(row[c].strip() for c in layout.record_id)
             person = inv.person.person_id if inv.person else ""
-            truth.writerow([layout.feed, source_id, person, inv.place.address_id, expect])  # type: ignore[attr-defined]
+            truth([layout.feed, source_id, person, inv.place.address_id, expect])
             rows += 1
             if rng.random() < _DUPLICATE_ROW_RATE:
                 writer.writerow(row)  # the partner's export repeats a row
-                truth.writerow([layout.feed, source_id, person, inv.place.address_id,  # type: ignore[attr-defined]
-                                "duplicate" if expect == "loaded" else expect])
+                truth(
+                    [
+                        layout.feed,
+                        source_id,
+                        person,
+                        inv.place.address_id,
+                        "duplicate" if expect == "loaded" else expect,
+                    ]
+                )
                 rows += 1
     return path, rows
 
@@ -106,7 +131,8 @@ def generate(people: int, seed: int, out: Path, end: date, scale: float = 1.0) -
         truth.writerow(["feed", "source_record_id", "person_id", "address_id", "expect"])
         for layout in LAYOUTS:
             files[layout.feed], rows[layout.feed] = _write_feed(
-                layout, by_feed.get(layout.feed, []), out, end, rng, truth)
+                layout, by_feed.get(layout.feed, []), out, end, rng, truth.writerow
+            )
     _write_people(world, truth_dir)
     figures = key_figures(world, involvements)
     figures["rows_per_feed"] = rows
@@ -117,18 +143,68 @@ def generate(people: int, seed: int, out: Path, end: date, scale: float = 1.0) -
 def _write_people(world: World, truth_dir: Path) -> None:
     with (truth_dir / "people.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["person_id", "given_name", "middle_names", "family_name", "birth_family_name",
-                    "sex", "dob", "nhs_number", "household", "flags"])
+        w.writerow(
+            [
+                "person_id",
+                "given_name",
+                "middle_names",
+                "family_name",
+                "birth_family_name",
+                "sex",
+                "dob",
+                "nhs_number",
+                "household",
+                "flags",
+            ]
+        )
         for p in world.people:
-            w.writerow([p.person_id, p.given, p.middle or "", p.family, p.birth_family, p.sex,
-                        p.dob.isoformat(), p.nhs, p.household, " ".join(sorted(p.flags))])
+            w.writerow(
+                [
+                    p.person_id,
+                    p.given,
+                    p.middle or "",
+                    p.family,
+                    p.birth_family,
+                    p.sex,
+                    p.dob.isoformat(),
+                    p.nhs,
+                    p.household,
+                    " ".join(sorted(p.flags)),
+                ]
+            )
     with (truth_dir / "addresses.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["address_id", "uprn", "flat", "building", "number", "street", "locality", "town",
-                    "postcode", "local_authority", "premises_type"])
+        w.writerow(
+            [
+                "address_id",
+                "uprn",
+                "flat",
+                "building",
+                "number",
+                "street",
+                "locality",
+                "town",
+                "postcode",
+                "local_authority",
+                "premises_type",
+            ]
+        )
         for a in [*world.places, *world.premises]:
-            w.writerow([a.address_id, a.uprn, a.flat or "", a.building or "", a.number or "",
-                        a.street, a.locality, a.town, a.postcode, a.local_authority, a.premises_type])
+            w.writerow(
+                [
+                    a.address_id,
+                    a.uprn,
+                    a.flat or "",
+                    a.building or "",
+                    a.number or "",
+                    a.street,
+                    a.locality,
+                    a.town,
+                    a.postcode,
+                    a.local_authority,
+                    a.premises_type,
+                ]
+            )
 
 
 def key_figures(world: World, involvements: list[Involvement]) -> dict[str, object]:
@@ -162,24 +238,38 @@ def key_figures(world: World, involvements: list[Involvement]) -> dict[str, obje
         if inv.feed == "asc" and age >= 18:
             asc_after_18.add(pid)
     in_records = set(agencies_of)
-    movers = {p.person_id for p in world.people if p.person_id in in_records
-              and len({h.local_authority for _, h in p.homes}) > 1}
+    movers = {
+        p.person_id
+        for p in world.people
+        if p.person_id in in_records and len({h.local_authority for _, h in p.homes}) > 1
+    }
     known_csc_health_not_police = sum(
-        1 for feeds in agencies_of.values()
-        if feeds & {"csc_swansea", "csc_npt"} and "health" in feeds and "police" not in feeds)
+        1
+        for feeds in agencies_of.values()
+        if feeds & {"csc_swansea", "csc_npt"} and "health" in feeds and "police" not in feeds
+    )
     return {
         "window": {"from": world.start.isoformat(), "to": world.end.isoformat()},
         "people_in_world": len(world.people),
         "people_with_records": len(in_records),
-        "addresses_with_11_15_police_incidents": sum(1 for s in police_at.values() if 11 <= len(s) <= 15),
-        "police_incidents_at_those_addresses": sum(len(s) for s in police_at.values() if 11 <= len(s) <= 15),
+        "addresses_with_11_15_police_incidents": sum(
+            1 for s in police_at.values() if 11 <= len(s) <= 15
+        ),
+        "police_incidents_at_those_addresses": sum(
+            len(s) for s in police_at.values() if 11 <= len(s) <= 15
+        ),
         "non_residential_police_incidents_by_type_and_category": {
-            f"{kind}/{cat}": n for (kind, cat), n in non_res.most_common()},
+            f"{kind}/{cat}": n for (kind, cat), n in non_res.most_common()
+        },
         "people_with_16_25_health_events": sum(1 for n in health.values() if 16 <= n <= 25),
         "known_to_childrens_services_and_health_not_police": known_csc_health_not_police,
         "transitions_childrens_to_adult_services": len(csc_before_18 & asc_after_18),
         "care_leavers_in_custody": len(care_leavers & custody),
         "people_moved_across_local_authority_boundary": len(movers),
-        "twins_in_records": sum(1 for p in world.people if "twin" in p.flags and p.person_id in in_records),
-        "father_son_same_name_in_records": sum(1 for p in world.people if "junior" in p.flags and p.person_id in in_records),
+        "twins_in_records": sum(
+            1 for p in world.people if "twin" in p.flags and p.person_id in in_records
+        ),
+        "father_son_same_name_in_records": sum(
+            1 for p in world.people if "junior" in p.flags and p.person_id in in_records
+        ),
     }

@@ -9,7 +9,9 @@ from mast.demo import vocab
 from mast.demo.activity import Involvement
 from mast.demo.world import Person, Place
 
-_KEYBOARD_NEIGHBOURS = dict(zip("abcdefghijklmnopqrstuvwxyz", "sviswrtfujlkbmpoawdyibeczt", strict=True))
+_KEYBOARD_NEIGHBOURS = dict(
+    zip("abcdefghijklmnopqrstuvwxyz", "sviswrtfujlkbmpoawdyibeczt", strict=True)
+)
 
 
 def typo(rng: random.Random, word: str) -> str:
@@ -18,19 +20,26 @@ def typo(rng: random.Random, word: str) -> str:
     i = rng.randrange(1, len(word) - 1)
     op = rng.randrange(4)
     if op == 0:  # transpose
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     if op == 1:  # drop
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if op == 2:  # double
         return word[:i] + word[i] + word[i:]
-    return word[:i] + _KEYBOARD_NEIGHBOURS.get(word[i].lower(), word[i]) + word[i + 1:]
+    return word[:i] + _KEYBOARD_NEIGHBOURS.get(word[i].lower(), word[i]) + word[i + 1 :]
 
 
 class Noise:
     """Per-feed error model; `quality` 1.0 is typical, 2.0 twice as error-prone."""
 
-    def __init__(self, rng: random.Random, quality: float, *, dob_missing: float = 0.03,
-                 nhs_missing: float = 0.1, stale_address: float = 0.3) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        quality: float,
+        *,
+        dob_missing: float = 0.03,
+        nhs_missing: float = 0.1,
+        stale_address: float = 0.3,
+    ) -> None:
         self.rng = rng
         self.q = quality
         self.dob_missing = dob_missing
@@ -68,11 +77,19 @@ class Noise:
         if self.hit(0.01):
             digit = rng.choice((1, -1))
             try:
-                return d.replace(day=d.day + digit) if rng.random() < 0.5 else d.replace(year=d.year + digit * 10)
+                return (
+                    d.replace(day=d.day + digit)
+                    if rng.random() < 0.5
+                    else d.replace(year=d.year + digit * 10)
+                )
             except ValueError:
                 return d
         if self.hit(0.005):
-            return d.replace(year=d.year + rng.choice((1, -1))) if not (d.month == 2 and d.day == 29) else d
+            return (
+                d.replace(year=d.year + rng.choice((1, -1)))
+                if not (d.month == 2 and d.day == 29)
+                else d
+            )
         return d
 
     def nhs(self, p: Person) -> str:
@@ -98,6 +115,8 @@ class Noise:
         if self.hit(0.02):
             chars = list(postcode)
             i = self.rng.choice([i for i, c in enumerate(chars) if c.isalnum()])
-            chars[i] = self.rng.choice("ABDEFGHJLNPQRSTUWXYZ" if chars[i].isalpha() else "0123456789")
+            chars[i] = self.rng.choice(
+                "ABDEFGHJLNPQRSTUWXYZ" if chars[i].isalpha() else "0123456789"
+            )
             postcode = "".join(chars)
         return postcode if spaced else postcode.replace(" ", "")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
-from collections.abc import Iterator
 
-from nhs_number import calculate_checksum
+from nhs_number.validate import calculate_checksum
 
 from mast.demo import vocab
 
@@ -112,33 +112,56 @@ def _places(rng: random.Random, n_addresses: int) -> list[Place]:
         for number in range(1, rng.randint(12, 90)):
             if number % 14 == 1 or not postcode:
                 while True:
-                    postcode = f"{district} {sector}{rng.choice(_UNIT_LETTERS)}{rng.choice(_UNIT_LETTERS)}"
+                    postcode = (
+                        f"{district} {sector}{rng.choice(_UNIT_LETTERS)}{rng.choice(_UNIT_LETTERS)}"
+                    )
                     if postcode not in used_postcodes:
                         used_postcodes.add(postcode)
                         break
             flats = rng.randint(2, 6) if rng.random() < 0.06 else 0
-            building = f"{rng.choice(('Bryn', 'Glan', 'Tŷ', 'Park', 'Victoria'))} House" if flats and rng.random() < 0.5 else None
+            building = (
+                f"{rng.choice(('Bryn', 'Glan', 'Tŷ', 'Park', 'Victoria'))} House"
+                if flats and rng.random() < 0.5
+                else None
+            )
             for flat in range(1, flats + 1) if flats else [0]:
-                places.append(Place(
-                    address_id=f"A{len(places) + 1:07d}", uprn=f"10{rng.randrange(10**10):010d}",
-                    flat=str(flat) if flat else None, building=building, number=str(number),
-                    street=street, locality=locality, town=town, postcode=postcode,
-                    local_authority=la,
-                ))
+                places.append(
+                    Place(
+                        address_id=f"A{len(places) + 1:07d}",
+                        uprn=f"10{rng.randrange(10**10):010d}",
+                        flat=str(flat) if flat else None,
+                        building=building,
+                        number=str(number),
+                        street=street,
+                        locality=locality,
+                        town=town,
+                        postcode=postcode,
+                        local_authority=la,
+                    )
+                )
     return places[:n_addresses]
 
 
 def _premises(rng: random.Random, places: list[Place]) -> list[Place]:
-    out = []
+    out: list[Place] = []
     for name, kind in vocab.PREMISES:
         for copy in range(3 if kind in ("shop", "pub") else 1):
             host = rng.choice(places)
-            out.append(Place(
-                address_id=f"N{len(out) + 1:05d}", uprn=f"20{rng.randrange(10**10):010d}",
-                flat=None, building=name, number=str(rng.randint(1, 120)) if copy else None,
-                street=host.street, locality=host.locality, town=host.town,
-                postcode=host.postcode, local_authority=host.local_authority, premises_type=kind,
-            ))
+            out.append(
+                Place(
+                    address_id=f"N{len(out) + 1:05d}",
+                    uprn=f"20{rng.randrange(10**10):010d}",
+                    flat=None,
+                    building=name,
+                    number=str(rng.randint(1, 120)) if copy else None,
+                    street=host.street,
+                    locality=host.locality,
+                    town=host.town,
+                    postcode=host.postcode,
+                    local_authority=host.local_authority,
+                    premises_type=kind,
+                )
+            )
     return out
 
 
@@ -151,14 +174,32 @@ class _Builder:
         self.surname = _Picker(vocab.SURNAMES, rng)
         self._nhs = _nhs_numbers(rng)
 
-    def person(self, sex: str, family: str, dob: date, hh: int, home: Place, risk: float,
-               *, given: str | None = None, birth_family: str | None = None) -> Person:
+    def person(
+        self,
+        sex: str,
+        family: str,
+        dob: date,
+        hh: int,
+        home: Place,
+        risk: float,
+        *,
+        given: str | None = None,
+        birth_family: str | None = None,
+    ) -> Person:
         rng = self.rng
         middle = rng.choice(vocab.MIDDLE_NAMES) if rng.random() < 0.35 else None
         p = Person(
-            f"P{len(self.people) + 1:07d}", given or _given(rng, sex), middle, family,
-            birth_family or family, sex, dob, next(self._nhs), hh,
-            [(self.start - timedelta(days=3650), home)], risk * rng.lognormvariate(0, 0.6),
+            f"P{len(self.people) + 1:07d}",
+            given or _given(rng, sex),
+            middle,
+            family,
+            birth_family or family,
+            sex,
+            dob,
+            next(self._nhs),
+            hh,
+            [(self.start - timedelta(days=3650), home)],
+            risk * rng.lognormvariate(0, 0.6),
         )
         self.people.append(p)
         return p
@@ -176,8 +217,15 @@ class _Builder:
             return [self.person(sex, family, self.birth(18, 92), hh, home, risk)]
         parent_age = rng.randint(20, 55) if kind < 0.80 else rng.randint(60, 88)
         mum_birth = self.surname()
-        mum = self.person("F", family if rng.random() < 0.6 else mum_birth,
-                          self.birth(parent_age, parent_age), hh, home, risk, birth_family=mum_birth)
+        mum = self.person(
+            "F",
+            family if rng.random() < 0.6 else mum_birth,
+            self.birth(parent_age, parent_age),
+            hh,
+            home,
+            risk,
+            birth_family=mum_birth,
+        )
         members = [mum]
         dad = None
         if kind < 0.68 or kind >= 0.80:  # a couple; partners may keep different names
@@ -188,8 +236,9 @@ class _Builder:
             members += self._children(mum, dad, family, hh, home, risk)
         return members
 
-    def _children(self, mum: Person, dad: Person | None, family: str, hh: int, home: Place,
-                  risk: float) -> list[Person]:
+    def _children(
+        self, mum: Person, dad: Person | None, family: str, hh: int, home: Place, risk: float
+    ) -> list[Person]:
         rng = self.rng
         children = []
         for _ in range(rng.choice((1, 1, 2, 2, 2, 3, 4))):
@@ -249,8 +298,10 @@ def _moves(world: World, spare: list[Place]) -> None:
             continue
         here = members[0].homes[-1][1]
         cross = rng.random() < 0.25
-        target = next((p for p in spare[:400] if (p.local_authority != here.local_authority) == cross),
-                      spare[0])
+        target = next(
+            (p for p in spare[:400] if (p.local_authority != here.local_authority) == cross),
+            spare[0],
+        )
         spare.remove(target)
         when = world.start + timedelta(days=rng.randint(30, 330))
         for m in members:

@@ -1,1 +1,4 @@
-"""Bringing partner extracts in: sources, feed definitions, cleansing, validation, quarantine, the ledger and retention."""
+"""Bringing partner extracts in.
+
+Sources, feed definitions, cleansing, validation, quarantine, the ledger and retention.
+"""

@@ -70,13 +70,18 @@ class BulkInsert:
         order = compiled.positiontup if compiled.positional else None
         if order is not None and list(order) != self.columns:
             raise StoreError("unexpected parameter order for bulk insert")
-        self.converted = [(i, p) for i, c in enumerate(table.columns)
-                          if (p := c.type.bind_processor(dialect)) is not None]
+        self.converted = [
+            (i, p)
+            for i, c in enumerate(table.columns)
+            if (p := c.type.bind_processor(dialect)) is not None
+        ]
         self.slot = {c: i for i, c in enumerate(self.columns)}
 
     def insert(self, conn: sa.Connection, rows: list[tuple[int, int, tuple[Any, ...]]]) -> None:
         """rows: (file_id, line_no, values in column order)."""
-        file_slot, line_slot, first_slot = (self.slot[c] for c in ("file_id", "line_no", "first_file_id"))
+        file_slot, line_slot, first_slot = (
+            self.slot[c] for c in ("file_id", "line_no", "first_file_id")
+        )
         params: list[Any] = []
         for file_id, line_no, staged in rows:
             values = list(staged)
@@ -84,7 +89,9 @@ class BulkInsert:
             values[line_slot] = line_no
             for i, process in self.converted:
                 values[i] = process(values[i])
-            params.append(tuple(values) if self.positional else dict(zip(self.columns, values, strict=True)))
+            params.append(
+                tuple(values) if self.positional else dict(zip(self.columns, values, strict=True))
+            )
         conn.exec_driver_sql(self.sql, params)
 
     def as_dict(self, staged: tuple[Any, ...]) -> dict[str, Any]:
@@ -94,8 +101,11 @@ class BulkInsert:
 class _FileLoad:
     """The rows of one file, classified and written in batches inside one transaction."""
 
-    def __init__(self, conn: sa.Connection, result: FileResult, feed: str, batch: int) -> None:
+    def __init__(
+        self, conn: sa.Connection, result: FileResult, feed: str, batch: int, file_id: int
+    ) -> None:
         self.conn = conn
+        self.file_id = file_id
         self.result = result
         self.feed = feed
         self.batch_size = batch
@@ -115,9 +125,12 @@ class _FileLoad:
             self.result.duplicates += 1
             return
         if earlier is not None:
-            self.quarantine(line_no, "conflicting_duplicate",
-                            "the record id appears earlier in this file with different values",
-                            outcome.raw)
+            self.quarantine(
+                line_no,
+                "conflicting_duplicate",
+                "the record id appears earlier in this file with different values",
+                outcome.raw,
+            )
             return
         self.seen[rid] = outcome.row_hash
         self.result.warnings += len(outcome.record.warnings)
@@ -128,22 +141,32 @@ class _FileLoad:
     def quarantine(self, line_no: int, code: str, reason: str, raw: dict[str, str]) -> None:
         self.result.quarantined += 1
         self.result.quarantine_reasons[code] = self.result.quarantine_reasons.get(code, 0) + 1
-        self.conn.execute(quarantine.insert(), {
-            "file_id": self.result.file_id, "feed": self.feed, "line_no": line_no,
-            "reason_code": code, "reason": reason, "fields": mapper.raw_json(raw),
-            "quarantined_at": self.now,
-        })
+        self.conn.execute(
+            quarantine.insert(),
+            {
+                "file_id": self.file_id,
+                "feed": self.feed,
+                "line_no": line_no,
+                "reason_code": code,
+                "reason": reason,
+                "fields": mapper.raw_json(raw),
+                "quarantined_at": self.now,
+            },
+        )
 
     def flush(self) -> None:
         if not self.pending:
             return
         ids = [m.record.record_id for _, m in self.pending]
-        existing = dict(self.conn.execute(
-            sa.select(records.c.record_id, records.c.row_hash).where(records.c.record_id.in_(ids))
-        ).all())
+        existing = dict(
+            self.conn.execute(
+                sa.select(records.c.record_id, records.c.row_hash).where(
+                    records.c.record_id.in_(ids)
+                )
+            ).all()
+        )
         fresh, changed = [], []
-        file_id = self.result.file_id
-        assert file_id is not None
+        file_id = self.file_id
         for line_no, m in self.pending:
             known = existing.get(m.record.record_id)
             if known == m.row_hash:
@@ -159,7 +182,7 @@ class _FileLoad:
             self.bulk.insert(self.conn, fresh)
             self.result.stored += len(fresh)
         if changed:
-            values = {k: sa.bindparam(k) for k in changed[0] if k != "b_record_id"}
+            values: dict[str, Any] = {k: sa.bindparam(k) for k in changed[0] if k != "b_record_id"}
             stmt = records.update().where(records.c.record_id == sa.bindparam("b_record_id"))
             self.conn.execute(stmt.values(values), changed)
             self.result.updated += len(changed)
@@ -190,45 +213,69 @@ def ingest_file(
         return FileResult(name, feed.feed, "skipped", file_id=loaded.file_id)
 
     result = FileResult(name, feed.feed, "loaded")
-    ledger = {"feed": feed.feed, "name": name[:255], "size": size, "sha256": digest,
-              "received_at": utcnow()}
+    ledger = {
+        "feed": feed.feed,
+        "name": name[:255],
+        "size": size,
+        "sha256": digest,
+        "received_at": utcnow(),
+    }
     try:
         outcomes: Iterable[Outcome] = _outcomes(settings, path, feed, digest, progress)
         if size <= settings.buffer_bytes:
             # Map before taking the write lock, so other files' workers can write meanwhile.
             outcomes = list(outcomes)
         with engine.begin() as conn:
-            result.file_id = conn.execute(
-                files.insert().values(status="loaded", **ledger)
-            ).inserted_primary_key[0]
-            load = _FileLoad(conn, result, feed.feed, settings.batch_rows)
+            file_id = conn.execute(
+                files.insert().values(status="loaded", **ledger).returning(files.c.file_id)
+            ).scalar_one()
+            result.file_id = file_id
+            load = _FileLoad(conn, result, feed.feed, settings.batch_rows, file_id)
             for line_no, outcome in outcomes:
                 load.add(line_no, outcome)
             load.flush()
-            conn.execute(files.update().where(files.c.file_id == result.file_id).values(
-                rows_in=result.rows_in, stored=result.stored, updated=result.updated,
-                quarantined=result.quarantined, duplicates=result.duplicates,
-                warnings=result.warnings,
-            ))
+            conn.execute(
+                files.update()
+                .where(files.c.file_id == result.file_id)
+                .values(
+                    rows_in=result.rows_in,
+                    stored=result.stored,
+                    updated=result.updated,
+                    quarantined=result.quarantined,
+                    duplicates=result.duplicates,
+                    warnings=result.warnings,
+                )
+            )
     except FileRejected as e:
         rejected = FileResult(name, feed.feed, "rejected", reject_code=e.code, reason=str(e))
         with engine.begin() as conn:
-            rejected.file_id = conn.execute(files.insert().values(
-                status="rejected", reject_code=e.code, reject_reason=str(e), **ledger
-            )).inserted_primary_key[0]
+            rejected.file_id = conn.execute(
+                files.insert()
+                .values(status="rejected", reject_code=e.code, reject_reason=str(e), **ledger)
+                .returning(files.c.file_id)
+            ).scalar_one()
         log.warning("file rejected feed=%s file_id=%s code=%s", feed.feed, rejected.file_id, e.code)
         return rejected
-    log.info("file loaded feed=%s file_id=%s rows_in=%d stored=%d updated=%d quarantined=%d "
-             "duplicates=%d", feed.feed, result.file_id, result.rows_in, result.stored,
-             result.updated, result.quarantined, result.duplicates)
+    log.info(
+        "file loaded feed=%s file_id=%s rows_in=%d stored=%d updated=%d quarantined=%d "
+        "duplicates=%d",
+        feed.feed,
+        result.file_id,
+        result.rows_in,
+        result.stored,
+        result.updated,
+        result.quarantined,
+        result.duplicates,
+    )
     return result
 
 
 Outcome = tuple[int, mapper.Mapped | mapper.Rejected]
 
 
-def _outcomes(settings: Settings, path: Path, feed: FeedDefinition, digest: str,
-              progress: Progress | None) -> Iterator[Outcome]:
+def _outcomes(
+    settings: Settings, path: Path, feed: FeedDefinition, digest: str, progress: Progress | None
+) -> Iterator[Outcome]:
     """(line, outcome) for every row; raises FileRejected for a file that cannot be trusted."""
     shape = reader.inspect(path, feed, settings.max_file_bytes)
     csv_rows = reader.read_csv(path, feed, shape, settings.max_field_chars)
@@ -238,8 +285,13 @@ def _outcomes(settings: Settings, path: Path, feed: FeedDefinition, digest: str,
         csv_rows.close()
 
 
-def _mapped(csv_rows: reader.CsvRows, feed: FeedDefinition, shape: reader.FileShape, digest: str,
-            progress: Progress | None) -> Iterator[Outcome]:
+def _mapped(
+    csv_rows: reader.CsvRows,
+    feed: FeedDefinition,
+    shape: reader.FileShape,
+    digest: str,
+    progress: Progress | None,
+) -> Iterator[Outcome]:
     row_mapper = mapper.RowMapper(feed, csv_rows.header, utcnow())
     held: Outcome | None = None
     for count, (line_no, row) in enumerate(csv_rows.rows, start=1):
@@ -250,15 +302,20 @@ def _mapped(csv_rows: reader.CsvRows, feed: FeedDefinition, shape: reader.FileSh
             progress(csv_rows.hashing.bytes_read)
     if held is not None:
         outcome = held[1]
-        if (not shape.ends_with_newline and isinstance(outcome, mapper.Rejected)
-                and outcome.code == "field_count"):
+        if (
+            not shape.ends_with_newline
+            and isinstance(outcome, mapper.Rejected)
+            and outcome.code == "field_count"
+        ):
             raise FileRejected(
                 f"line {held[0]}: the file ends part-way through a row (truncated upload?)",
                 code="truncated",
             )
         yield held
     if csv_rows.hashing.digest.hexdigest() != digest:
-        raise FileRejected("the file changed while it was being read; it will be retried",
-                           code="changed_while_reading")
+        raise FileRejected(
+            "the file changed while it was being read; it will be retried",
+            code="changed_while_reading",
+        )
     if progress:
         progress(csv_rows.hashing.bytes_read)

@@ -24,19 +24,59 @@ from mast.schema.records import DATE_FIELDS, AgencyKind, CanonicalRecord, Sex
 from mast.schema.tables import RECORD_COLUMNS
 
 _SEX_CODES = {
-    "f": "female", "female": "female", "w": "female", "woman": "female", "girl": "female",
-    "m": "male", "male": "male", "man": "male", "boy": "male",
-    "x": "other", "o": "other", "other": "other", "i": "other", "indeterminate": "other",
-    "u": "", "unknown": "", "not known": "", "not stated": "", "9": "", "0": "",
+    "f": "female",
+    "female": "female",
+    "w": "female",
+    "woman": "female",
+    "girl": "female",
+    "m": "male",
+    "male": "male",
+    "man": "male",
+    "boy": "male",
+    "x": "other",
+    "o": "other",
+    "other": "other",
+    "i": "other",
+    "indeterminate": "other",
+    "u": "",
+    "unknown": "",
+    "not known": "",
+    "not stated": "",
+    "9": "",
+    "0": "",
 }
-_CASE_STATUS = {"open": "open", "o": "open", "active": "open", "live": "open", "current": "open",
-                "closed": "closed", "c": "closed", "ended": "closed", "inactive": "closed"}
+_CASE_STATUS = {
+    "open": "open",
+    "o": "open",
+    "active": "open",
+    "live": "open",
+    "current": "open",
+    "closed": "closed",
+    "c": "closed",
+    "ended": "closed",
+    "inactive": "closed",
+}
 _PERSON_FIELDS = ("family_name", "given_name", "dob", "nhs_number", "source_person_id")
 _PLACE_FIELDS = ("postcode", "uprn", "street", "address_text")
 _PLAIN_TEXT = (
-    "source_person_id", "event_ref", "event_kind", "category", "role", "case_ref", "team",
-    "premises_type", "local_authority", "related_source_person_id", "relationship", "lead_name",
-    "case_status", "locality", "town", "street", "house_number", "flat",
+    "source_person_id",
+    "event_ref",
+    "event_kind",
+    "category",
+    "role",
+    "case_ref",
+    "team",
+    "premises_type",
+    "local_authority",
+    "related_source_person_id",
+    "relationship",
+    "lead_name",
+    "case_status",
+    "locality",
+    "town",
+    "street",
+    "house_number",
+    "flat",
 )
 
 
@@ -54,8 +94,16 @@ class Mapped:
     values: tuple[Any, ...]
 
 
-_SPECIAL_COLUMNS = ("agency_kind", "sex", "warnings", "raw", "row_hash", "file_id", "line_no",
-                    "first_file_id")
+_SPECIAL_COLUMNS = (
+    "agency_kind",
+    "sex",
+    "warnings",
+    "raw",
+    "row_hash",
+    "file_id",
+    "line_no",
+    "first_file_id",
+)
 _FROM_RECORD = [c for c in RECORD_COLUMNS if c not in _SPECIAL_COLUMNS]
 _read_record = operator.attrgetter(*_FROM_RECORD)
 _SLOT = {c: i for i, c in enumerate(RECORD_COLUMNS)}
@@ -142,7 +190,8 @@ class RowMapper:
         self._get = {name: _getter(spec, self.index) for name, spec in feed.fields.items()}
         self._maps = {
             name: {k.strip().casefold(): v for k, v in spec.map.items()}
-            for name, spec in feed.fields.items() if spec.map
+            for name, spec in feed.fields.items()
+            if spec.map
         }
         self._latest_event = now + timedelta(days=1)
         self._agency_kind = AgencyKind(feed.agency.kind)
@@ -160,7 +209,9 @@ class RowMapper:
             return Rejected("nul_character", "a value contains NUL characters", raw)
         source_id = "/".join(row[p].strip() for p in self._id_positions)
         if not source_id.strip("/"):
-            return Rejected("missing_record_id", f"record id ({', '.join(self.feed.record_id)}) is empty", raw)
+            return Rejected(
+                "missing_record_id", f"record id ({', '.join(self.feed.record_id)}) is empty", raw
+            )
         try:
             values, warnings = self._cleanse(row)
         except _RowProblem as problem:
@@ -201,7 +252,8 @@ class RowMapper:
         warnings: list[str] = []
         v: dict[str, Any] = {}
         occurred = self._date("occurred_at", row, warnings, required=True)
-        assert isinstance(occurred, datetime)
+        if not isinstance(occurred, datetime):  # required=True returns a datetime or raises
+            raise _RowProblem("invalid_occurred_at", "occurred_at is not a date and time")
         if occurred > self._latest_event:
             raise _RowProblem("future_event", "occurred_at is in the future")
         v["occurred_at"] = occurred
@@ -218,12 +270,22 @@ class RowMapper:
             day = self._date(name, row, warnings, required=name in self.feed.required)
             if day is not None:
                 v[name] = day.date() if isinstance(day, datetime) else day
+        self._codes(row, v, warnings)
+        for required in self.feed.required:
+            if v.get(_PRODUCES.get(required, required)) is None:
+                raise _RowProblem(f"missing_{required}", f"{required} is empty or invalid")
+        return v, warnings
+
+    def _codes(self, row: list[str], v: dict[str, Any], warnings: list[str]) -> None:
+        """Identifiers, contact details and coded values."""
         if "case_status" in v and "case_status" not in self._maps:
             v["case_status"] = _CASE_STATUS.get(v["case_status"].casefold(), v["case_status"])
-        for name, clean in (("nhs_number", identifiers.clean_nhs_number),
-                            ("lead_phone", identifiers.clean_phone),
-                            ("lead_email", identifiers.clean_email),
-                            ("uprn", identifiers.clean_uprn)):
+        for name, clean in (
+            ("nhs_number", identifiers.clean_nhs_number),
+            ("lead_phone", identifiers.clean_phone),
+            ("lead_email", identifiers.clean_email),
+            ("uprn", identifiers.clean_uprn),
+        ):
             text = self._text(name, row, warnings)
             if text is not None:
                 value, warning = clean(text)
@@ -239,10 +301,6 @@ class RowMapper:
                 warnings.append("sex_unmapped")
         if "lead_name" in v:
             v["lead_name"], _ = names.clean_name(v["lead_name"])
-        for required in self.feed.required:
-            if v.get(_PRODUCES.get(required, required)) is None:
-                raise _RowProblem(f"missing_{required}", f"{required} is empty or invalid")
-        return v, warnings
 
     def _date(
         self, name: str, row: list[str], warnings: list[str], *, required: bool
@@ -258,7 +316,8 @@ class RowMapper:
         if parsed is None:
             if required:
                 raise _RowProblem(
-                    f"invalid_{name}", f"{name} is not a real date in the formats {', '.join(formats)}"
+                    f"invalid_{name}",
+                    f"{name} is not a real date in the formats {', '.join(formats)}",
                 )
             warnings.append(f"{name}_invalid")
             return None
@@ -267,9 +326,14 @@ class RowMapper:
     def _names(self, row: list[str], v: dict[str, Any], warnings: list[str]) -> None:
         full = self._get.get("full_name")
         if full is not None:
-            parts = names.split_full_name(full(row), self.feed.fields["full_name"].split or "forenames_surname")
-            v.update(given_name=parts.given_name, middle_names=parts.middle_names,
-                     family_name=parts.family_name)
+            parts = names.split_full_name(
+                full(row), self.feed.fields["full_name"].split or "forenames_surname"
+            )
+            v.update(
+                given_name=parts.given_name,
+                middle_names=parts.middle_names,
+                family_name=parts.family_name,
+            )
             warnings.extend(parts.warnings)
         if (given := self._get.get("given_name")) is not None:
             parts = names.split_forenames(given(row))
@@ -308,12 +372,21 @@ class RowMapper:
         parts = addresses.AddressParts()
         if (getter := self._get.get("address")) is not None:
             parts = addresses.split_address(getter(row))
-        fields = {"flat": parts.flat, "building": parts.building,
-                  "house_number": parts.house_number, "street": parts.street,
-                  "locality": parts.locality, "town": parts.town}
+        fields = {
+            "flat": parts.flat,
+            "building": parts.building,
+            "house_number": parts.house_number,
+            "street": parts.street,
+            "locality": parts.locality,
+            "town": parts.town,
+        }
         for name in ("flat", "house_number", "street", "locality", "town"):
             if v.get(name):  # a feed's own column beats the split of a one-field address
-                fields[name] = addresses.tidy_place(v[name]) if name in ("street", "locality", "town") else v[name].upper()
+                fields[name] = (
+                    addresses.tidy_place(v[name])
+                    if name in ("street", "locality", "town")
+                    else v[name].upper()
+                )
         postcode = parts.postcode
         if (getter := self._get.get("postcode")) is not None:
             given, warning = postcodes.normalise_postcode(getter(row))

@@ -27,8 +27,11 @@ class PurgeResult:
 def purge(engine: sa.Engine, *, now: datetime, retention_days: int) -> PurgeResult:
     cutoff = now - timedelta(days=retention_days)
     # Written without NOT(...): a record with no case has NULL status, and NOT NULL is NULL.
-    not_open_case = sa.or_(records.c.case_status.is_(None), records.c.case_status != "open",
-                           records.c.case_closed.is_not(None))
+    not_open_case = sa.or_(
+        records.c.case_status.is_(None),
+        records.c.case_status != "open",
+        records.c.case_closed.is_not(None),
+    )
     with engine.begin() as conn:
         removed = conn.execute(
             records.delete().where(records.c.occurred_at < cutoff, not_open_case)
@@ -36,8 +39,15 @@ def purge(engine: sa.Engine, *, now: datetime, retention_days: int) -> PurgeResu
         q_removed = conn.execute(
             quarantine.delete().where(quarantine.c.quarantined_at < cutoff)
         ).rowcount
-        conn.execute(purges.insert().values(ran_at=now, cutoff=cutoff, records_removed=removed,
-                                            quarantine_removed=q_removed))
-    log.info("purge cutoff=%s records_removed=%d quarantine_removed=%d",
-             cutoff.date().isoformat(), removed, q_removed)
+        conn.execute(
+            purges.insert().values(
+                ran_at=now, cutoff=cutoff, records_removed=removed, quarantine_removed=q_removed
+            )
+        )
+    log.info(
+        "purge cutoff=%s records_removed=%d quarantine_removed=%d",
+        cutoff.date().isoformat(),
+        removed,
+        q_removed,
+    )
     return PurgeResult(cutoff, removed, q_removed)

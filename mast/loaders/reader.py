@@ -138,8 +138,10 @@ def read_csv(path: Path, feed: FeedDefinition, shape: FileShape, max_field: int)
     raw = path.open("rb")
     hashing = _HashingReader(raw)
     text = io.TextIOWrapper(
-        io.BufferedReader(hashing, buffer_size=1 << 20), encoding=shape.encoding,
-        errors="strict", newline="",
+        io.BufferedReader(hashing, buffer_size=1 << 20),
+        encoding=shape.encoding,
+        errors="strict",
+        newline="",
     )
     csv.field_size_limit(max_field)
     reader = csv.reader(text, delimiter=feed.delimiter, quotechar=feed.quotechar, strict=True)
@@ -152,7 +154,8 @@ def read_csv(path: Path, feed: FeedDefinition, shape: FileShape, max_field: int)
             return None
         except UnicodeDecodeError as e:
             raise FileRejected(
-                f"line {_first_undecodable_line(path, shape.encoding)}: bytes that are not valid {shape.encoding} "
+                f"line {_first_undecodable_line(path, shape.encoding)}: "
+                f"bytes that are not valid {shape.encoding} "
                 "(mixed or wrong encoding; set `encoding:` in the feed definition, e.g. cp1252)",
                 code="undecodable",
             ) from e

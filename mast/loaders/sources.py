@@ -29,8 +29,12 @@ _SAFE_NAME = re.compile(r"^[^\x00-\x1f/\\]{1,255}$")
 
 def acceptable_name(name: str) -> bool:
     """A plain file name: no path parts, control characters, leading dash or temp suffix."""
-    return (bool(_SAFE_NAME.match(name)) and name not in (".", "..") and not name.startswith("-")
-            and not _INCOMPLETE.search(name))
+    return (
+        bool(_SAFE_NAME.match(name))
+        and name not in (".", "..")
+        and not name.startswith("-")
+        and not _INCOMPLETE.search(name)
+    )
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,15 @@ class SftpSource:
             raise SourceError(f"cannot read known hosts file {c.known_hosts}") from e
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         try:
-            client.connect(c.host, port=c.port, username=c.username, key_filename=str(c.key_file),
-                           allow_agent=False, look_for_keys=False, timeout=30)
+            client.connect(
+                c.host,
+                port=c.port,
+                username=c.username,
+                key_filename=str(c.key_file),
+                allow_agent=False,
+                look_for_keys=False,
+                timeout=30,
+            )
         except paramiko.BadHostKeyException as e:
             raise SourceError(f"{self.name}: host key does not match known_hosts; refusing") from e
         except paramiko.SSHException as e:
@@ -138,9 +149,12 @@ class SftpSource:
             sftp.chdir(self.config.remote_dir)
             for attr in sorted(sftp.listdir_attr("."), key=lambda a: a.filename):
                 name = attr.filename
-                if (attr.st_mode is None or not stat.S_ISREG(attr.st_mode)
-                        or not acceptable_name(name)
-                        or not any(fnmatch(name, p) for p in self.config.patterns)):
+                if (
+                    attr.st_mode is None
+                    or not stat.S_ISREG(attr.st_mode)
+                    or not acceptable_name(name)
+                    or not any(fnmatch(name, p) for p in self.config.patterns)
+                ):
                     continue
                 key = (name, attr.st_size or 0, int(attr.st_mtime or 0))
                 if key in already:
@@ -148,8 +162,10 @@ class SftpSource:
                 target = _staged_path(staging)
                 sftp.get(name, str(target))
                 again = sftp.stat(name)
-                if (again.st_size, again.st_mtime) != (attr.st_size, attr.st_mtime) or \
-                        target.stat().st_size != attr.st_size:
+                if (again.st_size, again.st_mtime) != (
+                    attr.st_size,
+                    attr.st_mtime,
+                ) or target.stat().st_size != attr.st_size:
                     target.unlink()
                     log.warning("remote file changed during download; left for the next pull")
                     continue

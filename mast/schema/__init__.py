@@ -1,1 +1,1 @@
-"""Data contracts: canonical records, the feed-definition format and the state-store tables. No I/O."""
+"""Data contracts: canonical records, feed-definition format, state-store tables. No I/O."""

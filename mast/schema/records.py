@@ -85,8 +85,17 @@ class CanonicalRecord:
 # of a date of birth, or an address in one field.
 DERIVED_INPUTS: frozenset[str] = frozenset({"full_name", "age", "address"})
 _NOT_MAPPABLE: frozenset[str] = frozenset(
-    {"record_id", "feed", "agency", "agency_kind", "source_record_id", "warnings",
-     "dob_earliest", "dob_latest", "address_text"}
+    {
+        "record_id",
+        "feed",
+        "agency",
+        "agency_kind",
+        "source_record_id",
+        "warnings",
+        "dob_earliest",
+        "dob_latest",
+        "address_text",
+    }
 )
 MAPPABLE_FIELDS: frozenset[str] = (
     frozenset(CanonicalRecord.__dataclass_fields__) - _NOT_MAPPABLE

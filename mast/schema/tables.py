@@ -30,12 +30,38 @@ files = sa.Table(
     sa.Index("ix_files_sha256", "sha256"),
 )
 
-_RECORD_TEXT = (
-    "source_person_id given_name middle_names family_name other_names sex nhs_number "
-    "address_text flat building house_number street locality town postcode uprn premises_type "
-    "local_authority event_ref event_kind category role case_ref case_status lead_name "
-    "lead_phone lead_email team related_source_person_id relationship"
-).split()
+_RECORD_TEXT = [
+    "source_person_id",
+    "given_name",
+    "middle_names",
+    "family_name",
+    "other_names",
+    "sex",
+    "nhs_number",
+    "address_text",
+    "flat",
+    "building",
+    "house_number",
+    "street",
+    "locality",
+    "town",
+    "postcode",
+    "uprn",
+    "premises_type",
+    "local_authority",
+    "event_ref",
+    "event_kind",
+    "category",
+    "role",
+    "case_ref",
+    "case_status",
+    "lead_name",
+    "lead_phone",
+    "lead_email",
+    "team",
+    "related_source_person_id",
+    "relationship",
+]
 
 records = sa.Table(
     "records",

@@ -1,1 +1,4 @@
-"""Cleansing of single values. Pure functions; each returns the clean value or None, never raises on data."""
+"""Cleansing of single values.
+
+Pure functions; each returns the clean value or None and never raises on data.
+"""

@@ -10,19 +10,76 @@ from mast.loaders.cleanse.postcodes import find_postcode
 from mast.loaders.cleanse.text import clean_text
 
 _ABBREVIATIONS = {
-    "rd": "Road", "st": "Street", "str": "Street", "ave": "Avenue", "av": "Avenue",
-    "cres": "Crescent", "ct": "Court", "dr": "Drive", "ln": "Lane", "pl": "Place",
-    "terr": "Terrace", "ter": "Terrace", "tce": "Terrace", "cl": "Close", "gdns": "Gardens",
-    "sq": "Square", "pk": "Park", "gr": "Grove", "hts": "Heights", "est": "Estate",
+    "rd": "Road",
+    "st": "Street",
+    "str": "Street",
+    "ave": "Avenue",
+    "av": "Avenue",
+    "cres": "Crescent",
+    "ct": "Court",
+    "dr": "Drive",
+    "ln": "Lane",
+    "pl": "Place",
+    "terr": "Terrace",
+    "ter": "Terrace",
+    "tce": "Terrace",
+    "cl": "Close",
+    "gdns": "Gardens",
+    "sq": "Square",
+    "pk": "Park",
+    "gr": "Grove",
+    "hts": "Heights",
+    "est": "Estate",
 }
 _FLAT = re.compile(
     r"^(?:flat|apartment|apt|unit|room|rm|fl)\.?\s*(?:no\.?\s*)?([0-9]+[a-z]?|[a-z])\b[\s,]*(.*)$",
     re.IGNORECASE,
 )
 _STREET_WORDS = frozenset(
-    "road street lane avenue crescent court drive place terrace close gardens square park "
-    "grove way walk row hill view rise heights estate parade mews green vale wharf quay "
-    "heol lôn lon ffordd stryd rhodfa maes cwrt teras clos llwyn ael rhiw pentre".split()
+    [
+        "road",
+        "street",
+        "lane",
+        "avenue",
+        "crescent",
+        "court",
+        "drive",
+        "place",
+        "terrace",
+        "close",
+        "gardens",
+        "square",
+        "park",
+        "grove",
+        "way",
+        "walk",
+        "row",
+        "hill",
+        "view",
+        "rise",
+        "heights",
+        "estate",
+        "parade",
+        "mews",
+        "green",
+        "vale",
+        "wharf",
+        "quay",
+        "heol",
+        "lôn",
+        "lon",
+        "ffordd",
+        "stryd",
+        "rhodfa",
+        "maes",
+        "cwrt",
+        "teras",
+        "clos",
+        "llwyn",
+        "ael",
+        "rhiw",
+        "pentre",
+    ]
 )
 _NUMBERED = re.compile(r"^([0-9]+[a-z]?(?:\s*[-/]\s*[0-9]+[a-z]?)?)\b[\s,]*(.*)$", re.IGNORECASE)
 
@@ -40,8 +97,14 @@ class AddressParts:
     @property
     def text(self) -> str | None:
         head = " ".join(p for p in (self.house_number, self.street) if p)
-        parts = [f"Flat {self.flat}" if self.flat else None, self.building, head, self.locality, self.town,
-                 self.postcode]
+        parts = [
+            f"Flat {self.flat}" if self.flat else None,
+            self.building,
+            head,
+            self.locality,
+            self.town,
+            self.postcode,
+        ]
         return ", ".join(p for p in parts if p) or None
 
 
@@ -52,7 +115,7 @@ def _word_case(word: str) -> str:
 
 
 def tidy_place(text: str) -> str:
-    """Case and common abbreviations of a street or town: 'HEOL ŴYR' → 'Heol Ŵyr', 'High St' → 'High Street'."""
+    """Case and abbreviations: 'HEOL ŴYR' → 'Heol Ŵyr', 'High St' → 'High Street'."""
     words = text.replace(".", " ").split()
     out = []
     for i, word in enumerate(words):
@@ -81,10 +144,7 @@ def split_address(value: str) -> AddressParts:
         building = tidy_place(parts.pop(0))
     if parts and (m := _NUMBERED.match(parts[0])):
         number = m[1].replace(" ", "").upper()
-        if m[2]:
-            parts = [m[2], *parts[1:]]
-        else:
-            parts = parts[1:]
+        parts = [m[2], *parts[1:]] if m[2] else parts[1:]
     if len(parts) >= 2 or (parts and number):
         street = tidy_place(parts.pop(0))
     town = tidy_place(parts.pop()) if parts else None

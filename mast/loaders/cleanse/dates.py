@@ -11,11 +11,23 @@ _EXCEL_EPOCH = datetime(1899, 12, 30)
 MAX_AGE_YEARS = 120
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
-_DIRECTIVES = {"d": r"(?P<d>\d{1,2})", "m": r"(?P<m>\d{1,2})", "Y": r"(?P<Y>\d{4})",
-               "y": r"(?P<y>\d{2})", "H": r"(?P<H>\d{1,2})", "M": r"(?P<M>\d{1,2})",
-               "S": r"(?P<S>\d{1,2})", "b": r"(?P<b>[A-Za-z]{3})"}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
+_DIRECTIVES = {
+    "d": r"(?P<d>\d{1,2})",
+    "m": r"(?P<m>\d{1,2})",
+    "Y": r"(?P<Y>\d{4})",
+    "y": r"(?P<y>\d{2})",
+    "H": r"(?P<H>\d{1,2})",
+    "M": r"(?P<M>\d{1,2})",
+    "S": r"(?P<S>\d{1,2})",
+    "b": r"(?P<b>[A-Za-z]{3})",
+}
 
 
 @lru_cache(maxsize=256)
@@ -63,8 +75,14 @@ def _read(text: str, fmt: str) -> datetime | None:
     else:
         year = 1900
     try:
-        return datetime(year, month, int(g.get("d") or 1), int(g.get("H") or 0),
-                        int(g.get("M") or 0), int(g.get("S") or 0))
+        return datetime(
+            year,
+            month,
+            int(g.get("d") or 1),
+            int(g.get("H") or 0),
+            int(g.get("M") or 0),
+            int(g.get("S") or 0),
+        )
     except ValueError:
         return None
 

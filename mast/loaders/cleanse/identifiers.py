@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from nhs_number import is_valid as nhs_is_valid
+from nhs_number.validate import is_valid as nhs_is_valid
 
 
 @lru_cache(maxsize=131_072)

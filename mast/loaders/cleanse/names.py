@@ -9,13 +9,49 @@ from functools import lru_cache
 from mast.loaders.cleanse.text import clean_text, fold
 
 _TITLES = frozenset(
-    "mr mrs miss ms mx dr master rev revd prof sir dame lady lord fr sr".split()
+    [
+        "mr",
+        "mrs",
+        "miss",
+        "ms",
+        "mx",
+        "dr",
+        "master",
+        "rev",
+        "revd",
+        "prof",
+        "sir",
+        "dame",
+        "lady",
+        "lord",
+        "fr",
+        "sr",
+    ]
 )
 _PLACEHOLDERS = frozenset(
-    {"unknown", "not known", "notknown", "unk", "n/k", "nk", "none", "null", "na", "n/a",
-     "no name", "unnamed", "anon", "anonymous", "xxx", "tbc", "unborn"}
+    {
+        "unknown",
+        "not known",
+        "notknown",
+        "unk",
+        "n/k",
+        "nk",
+        "none",
+        "null",
+        "na",
+        "n/a",
+        "no name",
+        "unnamed",
+        "anon",
+        "anonymous",
+        "xxx",
+        "tbc",
+        "unborn",
+    }
 )
-_SURNAME_PARTICLES = frozenset({"ap", "ab", "ferch", "verch", "de", "da", "di", "van", "von", "le", "la", "del"})
+_SURNAME_PARTICLES = frozenset(
+    {"ap", "ab", "ferch", "verch", "de", "da", "di", "van", "von", "le", "la", "del"}
+)
 _BABY_OF = re.compile(r"^(?:baby|infant|twin\s*[12ab]?)\s+(?:of\s+)?(.*)$", re.IGNORECASE)
 # Letters of any script, combining marks, spaces, hyphens, apostrophes and full stops.
 _NOT_NAME = re.compile(r"[^\w\s'’\-.]|[\d_]")
@@ -57,7 +93,8 @@ def clean_name(value: str) -> tuple[str | None, tuple[str, ...]]:
         words = words[1:]
     cleaned = " ".join(
         w.lower() if i < len(words) - 1 and fold(w) in _SURNAME_PARTICLES else _display_word(w)
-        for i, w in enumerate(words))
+        for i, w in enumerate(words)
+    )
     if not cleaned or fold(cleaned) in _PLACEHOLDERS:
         return None, (*warnings, "name_placeholder") if cleaned else warnings
     return cleaned, warnings
