@@ -6,10 +6,10 @@ CPU-bound mapping of several files runs on every core while writes stay serial.
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import Manager
 from pathlib import Path
 
 from mast.db import open_store
@@ -72,7 +72,10 @@ def ingest_paths(
     open_store(engine_settings).dispose()  # create tables once, before workers race to
     # Largest first, so the longest file does not start last.
     order = sorted(paths, key=lambda p: -p.stat().st_size)
-    with Manager() as manager, ProcessPoolExecutor(workers) as pool:
+    # Spawned, not forked: a fork would share the caller's heap (copy-on-write pages touched
+    # by the collector) and any open database handles.
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
         events: queue.Queue[tuple[str, int]] = manager.Queue()
         futures: dict[Future[FileResult], Path] = {
             pool.submit(_worker, engine_settings, p, feeds, feed_name, events): p for p in order
