@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
