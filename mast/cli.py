@@ -40,6 +40,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(feeds_app, name="feeds")
 console = Console(width=None if sys.stdout.isatty() else 150)
 DEMO_PEOPLE = 150_000
+_COUNT_COLUMNS = ("rows in", "stored", "updated", "quarantined", "duplicates")
 
 
 @app.callback()
@@ -90,17 +91,7 @@ def _files_in(paths: list[Path]) -> list[Path]:
 
 def _summary(results: list[ingest_service.FileResult]) -> None:
     table = Table(title="Ingest summary")
-    for col in (
-        "file",
-        "feed",
-        "status",
-        "rows in",
-        "stored",
-        "updated",
-        "quarantined",
-        "duplicates",
-        "balanced",
-    ):
+    for col in ("file", "feed", "status", *_COUNT_COLUMNS, "balanced"):
         table.add_column(col, justify="left" if col in ("file", "feed", "status") else "right")
     for r in results:
         status = r.status if r.status != "rejected" else f"rejected: {r.reason}"
@@ -271,18 +262,7 @@ def purge(
 def list_files(limit: Annotated[int, typer.Option()] = 50) -> None:
     """The file ledger: every file received, with its counts or why it was rejected."""
     engine = open_store(_settings())
-    table = Table(
-        "id",
-        "feed",
-        "name",
-        "status",
-        "rows in",
-        "stored",
-        "updated",
-        "quarantined",
-        "duplicates",
-        "sha256",
-    )
+    table = Table("id", "feed", "name", "status", *_COUNT_COLUMNS, "sha256")
     with engine.connect() as conn:
         for r in conn.execute(sa.select(files).order_by(files.c.file_id.desc()).limit(limit)):
             table.add_row(

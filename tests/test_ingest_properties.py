@@ -9,10 +9,10 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from conftest import GOOD, HEADER, TEST_FEED, Harness, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import GOOD, HEADER, TEST_FEED, Harness, write
 from mast.loaders.cleanse.dates import parse_date
 
 cell = st.text(
