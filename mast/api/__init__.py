@@ -1,0 +1,1 @@
+"""FastAPI app, GraphQL schema, auth and audit (issue 5)."""

@@ -1,0 +1,1 @@
+"""The GraphStore protocol and its Ladybug and Neo4j backends (issue 4)."""
