@@ -325,3 +325,14 @@ def test_unknown_file_name_is_a_clear_config_error(harness: Harness, tmp_path: P
     assert (
         harness.ingest(write(tmp_path / "other.csv", HEADER + GOOD), feed_name="test").stored == 1
     )
+
+
+def test_streaming_path_for_files_over_the_buffer(harness: Harness, tmp_path: Path) -> None:
+    harness.settings = harness.settings.model_copy(update={"buffer_bytes": 0, "batch_rows": 2})
+    rows = "".join(GOOD.replace("1,", f"{i},", 1) for i in range(1, 8))
+    result = harness.ingest(write(tmp_path / "test_1.csv", HEADER + rows + "9,31/02/2026,x,,,,,\n"))
+    assert (result.stored, result.quarantined, result.balanced) == (7, 1, True)
+    truncated = HEADER + rows.replace("1,", "20,", 1) + '21,01/03/2026,"JONES'
+    before = harness.digest()
+    assert harness.ingest(write(tmp_path / "test_2.csv", truncated)).reject_code == "truncated"
+    assert harness.digest() == before
