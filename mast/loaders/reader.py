@@ -164,6 +164,9 @@ def read_csv(path: Path, feed: FeedDefinition, shape: FileShape, max_field: int)
             if "field larger than field limit" in message:
                 reason = f"a field is longer than {max_field:,} characters (MAST_MAX_FIELD_CHARS)"
                 code = "field_too_large"
+            elif "unexpected end of data" in message:
+                reason = "the file ends inside a quoted field (truncated upload?)"
+                code = "truncated"
             else:
                 reason = "broken CSV quoting (a quote is not closed or is followed by text)"
                 code = "bad_quoting"
