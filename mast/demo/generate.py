@@ -88,7 +88,8 @@ def _write_feed(
         )
         writer.writeheader()
         for inv in involvements:
-            row = layout.row(inv, noise, ids)
+            recorded = noise.place(inv) if layout.stale_addresses else inv.place
+            row = layout.row(inv, recorded, noise, ids)
             expect = "loaded"
             if rng.random() < _BAD_ROW_RATE:
                 row[layout.occurred_column] = BAD_DATE
@@ -98,19 +99,12 @@ def _write_feed(
             writer.writerow(row)
             source_id = "/".join(row[c].strip() for c in layout.record_id)
             person = inv.person.person_id if inv.person else ""
-            truth([layout.feed, source_id, person, inv.place.address_id, expect])
+            truth_row = [layout.feed, source_id, person, recorded.address_id, inv.place.address_id]
+            truth([*truth_row, expect])
             rows += 1
             if rng.random() < _DUPLICATE_ROW_RATE:
                 writer.writerow(row)  # the partner's export repeats a row
-                truth(
-                    [
-                        layout.feed,
-                        source_id,
-                        person,
-                        inv.place.address_id,
-                        "duplicate" if expect == "loaded" else expect,
-                    ]
-                )
+                truth([*truth_row, "duplicate" if expect == "loaded" else expect])
                 rows += 1
     return path, rows
 
@@ -128,7 +122,11 @@ def generate(people: int, seed: int, out: Path, end: date, scale: float = 1.0) -
     files, rows = {}, {}
     with (truth_dir / "records.csv").open("w", newline="", encoding="utf-8") as fh:
         truth = csv.writer(fh)
-        truth.writerow(["feed", "source_record_id", "person_id", "address_id", "expect"])
+        # address_id: the address as written (it may be a stale one); event_address_id: where
+        # the person really was.
+        truth.writerow(
+            ["feed", "source_record_id", "person_id", "address_id", "event_address_id", "expect"]
+        )
         for layout in LAYOUTS:
             files[layout.feed], rows[layout.feed] = _write_feed(
                 layout, by_feed.get(layout.feed, []), out, end, rng, truth.writerow

@@ -29,7 +29,8 @@ class Layout:
     occurred_column: str
     occurred_format: str
     noise: Callable[[random.Random], Noise]
-    row: Callable[[Involvement, Noise, PersonIds], Row]
+    row: Callable[[Involvement, Place, Noise, PersonIds], Row]
+    stale_addresses: bool = True  # False for address-led partners, who record where they went
 
 
 class PersonIds:
@@ -87,9 +88,8 @@ _LOCATION_TYPES = {
 }
 
 
-def _police(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _police(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
-    place = n.place(inv)
     assert p is not None
     postcode = n.postcode(place.postcode, spaced=n.rng.random() < 0.5)
     return {
@@ -106,10 +106,9 @@ def _police(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _health(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _health(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
-    place = n.place(inv)
     nhs = n.nhs(p)
     if nhs and n.rng.random() < 0.5:
         nhs = f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}"
@@ -151,10 +150,9 @@ def _case_cols(inv: Involvement, fmt: str) -> tuple[str, str, str, str, str, str
     )
 
 
-def _csc_swansea(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _csc_swansea(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
-    place = n.place(inv)
     ref, status, opened, closed, lead, phone, email, team = _case_cols(inv, "%d/%m/%Y")
     return {
         "Contact ID": inv.event_ref,
@@ -181,10 +179,9 @@ def _csc_swansea(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _csc_npt(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _csc_npt(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
-    place = n.place(inv)
     ref, status, opened, closed, lead, phone, email, team = _case_cols(inv, "%Y%m%d")
     street = f"{place.number} {place.street}" if place.number else place.street
     return {
@@ -212,10 +209,9 @@ def _csc_npt(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _asc(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _asc(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
-    place = n.place(inv)
     ref, status, opened, _closed, lead, phone, email, team = _case_cols(inv, "%Y-%m-%d")
     title = {"F": "Mrs" if p.birth_family != p.family else "Ms", "M": "Mr"}[p.sex]
     return {
@@ -242,10 +238,9 @@ def _asc(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _education(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _education(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
-    place = n.place(inv)
     return {
         "EventID": inv.event_ref,
         "UPN": ids.of("education", p, "W"),
@@ -265,10 +260,9 @@ def _education(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _youth_justice(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _youth_justice(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
-    place = n.place(inv)
     ref, status, _o, _c, lead, phone, email, _team = _case_cols(inv, "%d/%m/%y")
     return {
         "INTERVENTION_ID": inv.event_ref,
@@ -287,10 +281,9 @@ def _youth_justice(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _probation(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _probation(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
-    place = n.place(inv)
     ref, status, opened, _c, lead, phone, email, team = _case_cols(inv, "%d %b %Y")
     street = f"{place.number} {place.street}" if place.number else place.street
     return {
@@ -314,9 +307,8 @@ def _probation(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _fire(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _fire(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
-    place = inv.place
     named = p is not None and n.rng.random() < 0.8
     return {
         "IncidentNumber": inv.event_ref,
@@ -334,10 +326,9 @@ def _fire(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _ambulance(inv: Involvement, n: Noise, ids: PersonIds) -> Row:
+def _ambulance(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
-    place = n.place(inv)
     age = p.age_on(inv.when.date())
     if n.hit(0.05):
         age += n.rng.choice((-1, 1, 2))  # estimated at the scene
