@@ -70,6 +70,12 @@ def _line(place: Place, *, with_town: bool = True) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def _door(place: Place) -> str:
+    """Flat, number and street as one address line."""
+    street = f"{place.number} {place.street}" if place.number else place.street
+    return f"Flat {place.flat}, {street}" if place.flat else street
+
+
 def _sex(p: Person | None, female: str, male: str) -> str:
     return "" if p is None else (female if p.sex == "F" else male)
 
@@ -112,7 +118,6 @@ def _health(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     nhs = n.nhs(p)
     if nhs and n.rng.random() < 0.5:
         nhs = f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}"
-    street = f"{place.number} {place.street}" if place.number else place.street
     return {
         "AttendanceID": inv.event_ref,
         "HospitalNumber": ids.of("health", p, "SB"),
@@ -121,7 +126,7 @@ def _health(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
         "Surname": n.family(p),
         "DateOfBirth": _d(n.dob(p), "%Y-%m-%d"),
         "Sex": _sex(p, "2", "1"),
-        "AddressLine1": f"Flat {place.flat}, {street}" if place.flat else street,
+        "AddressLine1": _door(place),
         "AddressLine2": place.locality,
         "AddressLine3": place.town,
         "Postcode": n.postcode(place.postcode),
@@ -248,7 +253,7 @@ def _education(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
         "LegalForename": n.given(p),
         "DOB": _d(n.dob(p), "%d/%m/%Y"),
         "Gender": _sex(p, "F", "M"),
-        "AddressLine1": f"{place.number} {place.street}" if place.number else place.street,
+        "AddressLine1": _door(place),
         "AddressLine2": place.locality,
         "Town": place.town,
         "Postcode": n.postcode(place.postcode),
@@ -285,7 +290,6 @@ def _probation(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     p = inv.person
     assert p is not None
     ref, status, opened, _c, lead, phone, email, team = _case_cols(inv, "%d %b %Y")
-    street = f"{place.number} {place.street}" if place.number else place.street
     return {
         "CRN": ids.of("probation", p, "X"),
         "EventNo": inv.event_ref,
@@ -293,7 +297,7 @@ def _probation(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
         "Forenames": n.given(p, with_middle=True),
         "DOB": _d(n.dob(p), "%d/%m/%Y"),
         "Sex": _sex(p, "Female", "Male"),
-        "Address1": street,
+        "Address1": _door(place),
         "Address2": place.locality,
         "Address3": place.town,
         "Postcode": n.postcode(place.postcode),

@@ -1,0 +1,170 @@
+"""Address resolution: one Address per real place.
+
+UPRN where a partner gives one; otherwise a key of postcode, premises (number or building
+name), flat and street, with repairs for the errors partner data has: a mistyped postcode
+(one character, same premises and street), a missing postcode (same street, number and town), a
+mistyped street (Jaro–Winkler within the same postcode and number). Two different UPRNs
+never merge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from mast.loaders.cleanse.text import fold
+
+STREET_SIMILARITY = 0.92
+_NOT_ALNUM = re.compile(r"[^0-9a-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class AddressInput:
+    """The address fields of one canonical record."""
+
+    record_id: str
+    uprn: str | None
+    flat: str | None
+    building: str | None
+    house_number: str | None
+    street: str | None
+    locality: str | None
+    town: str | None
+    postcode: str | None
+    premises_type: str | None
+
+
+Key = tuple[str, str, str, str]  # postcode, premises, flat, street
+
+
+def _norm(text: str | None) -> str:
+    return _NOT_ALNUM.sub("", fold(text)) if text else ""
+
+
+def address_key(a: AddressInput) -> Key | None:
+    """None when the record names no addressable place (a postcode alone is ~15 homes)."""
+    premises = _norm(a.house_number) or _norm(a.building)
+    street = _norm(a.street)
+    if not premises or not (street or a.postcode):
+        return None
+    return (_norm(a.postcode), premises, _norm(a.flat), street)
+
+
+class _Clusters:
+    """Union-find over keys that refuses to join two different UPRNs."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Key, Key] = {}
+        self.uprns: dict[Key, set[str]] = {}
+
+    def add(self, key: Key, uprn: str | None) -> None:
+        if key not in self.parent:
+            self.parent[key] = key
+            self.uprns[key] = set()
+        if uprn:
+            self.uprns[self.find(key)].add(uprn)
+
+    def find(self, key: Key) -> Key:
+        root = key
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[key] != root:
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def union(self, a: Key, b: Key) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        ua, ub = self.uprns[ra], self.uprns[rb]
+        if ua and ub and ua != ub:
+            return False
+        self.parent[rb] = ra
+        self.uprns[ra] = ua | ub
+        return True
+
+
+def resolve_addresses(inputs: Iterable[AddressInput]) -> dict[str, int]:
+    """record_id → cluster number, for every record that names a place."""
+    clusters = _Clusters()
+    record_key: dict[str, Key] = {}
+    towns: dict[Key, tuple[str, str]] = {}  # (town, locality) of each key
+    by_uprn: dict[str, Key] = {}
+    for a in inputs:
+        key = address_key(a)
+        if key is None:
+            continue
+        record_key[a.record_id] = key
+        clusters.add(key, a.uprn)
+        towns.setdefault(key, (_norm(a.town), _norm(a.locality)))
+        if a.uprn:
+            if a.uprn in by_uprn:
+                clusters.union(by_uprn[a.uprn], key)
+            else:
+                by_uprn[a.uprn] = key
+    _join_across_postcodes(clusters, towns)
+    _join_street_typos(clusters)
+    roots: dict[Key, int] = {}
+    return {rid: roots.setdefault(clusters.find(k), len(roots)) for rid, k in record_key.items()}
+
+
+def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
+    """The same premises, flat and street under a mistyped or missing postcode."""
+    by_place: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
+    for key in list(clusters.parent):
+        by_place[key[1:]].append(key)
+    for group in by_place.values():
+        if len(group) < 2:
+            continue
+        with_postcode = [k for k in group if k[0]]
+        for i, a in enumerate(with_postcode):
+            for b in with_postcode[i + 1 :]:
+                if Levenshtein.distance(a[0], b[0]) == 1:  # one mistyped character
+                    clusters.union(a, b)
+        for k in group:
+            if not k[0]:  # no postcode: the one such place in the same town (then locality)
+                town, locality = towns[k]
+                in_town = {clusters.find(o) for o in with_postcode if towns[o][0] == town}
+                if len(in_town) > 1 and locality:
+                    in_town = {clusters.find(o) for o in with_postcode if towns[o] == towns[k]}
+                if len(in_town) == 1:
+                    clusters.union(next(iter(in_town)), k)
+
+
+def _join_street_typos(clusters: _Clusters) -> None:
+    """A mistyped street within one postcode, premises and flat."""
+    by_door: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
+    for key in list(clusters.parent):
+        if key[0]:
+            by_door[key[:3]].append(key)
+    for group in by_door.values():
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if JaroWinkler.similarity(a[3], b[3]) >= STREET_SIMILARITY:
+                    clusters.union(a, b)
+
+
+def describe(members: list[AddressInput]) -> dict[str, str | bool | None]:
+    """The attributes of one resolved address: the commonest non-empty value of each field."""
+
+    def common(values: Iterable[str | None]) -> str | None:
+        counted = Counter(v for v in values if v)
+        return counted.most_common(1)[0][0] if counted else None
+
+    premises = common(m.premises_type for m in members)
+    return {
+        "uprn": common(m.uprn for m in members),
+        "flat": common(m.flat for m in members),
+        "building": common(m.building for m in members),
+        "house_number": common(m.house_number for m in members),
+        "street": common(m.street for m in members),
+        "locality": common(m.locality for m in members),
+        "town": common(m.town for m in members),
+        "postcode": common(m.postcode for m in members),
+        "premises_type": premises,
+        "residential": None if premises is None else premises == "dwelling",
+    }
