@@ -30,6 +30,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/accuracy.py
 
 # Re-pin dependencies; the output names packages and versions only, no registry addresses.
 lock:

@@ -258,6 +258,20 @@ def purge(
     )
 
 
+@app.command()
+def resolve() -> None:
+    """Resolve addresses: one Address per real place, ids stable across runs."""
+    from mast.resolver.address_store import resolve_all_addresses  # noqa: PLC0415
+
+    with _errors():
+        run = resolve_all_addresses(open_store(_settings()), now=ingest_service.utcnow())
+    console.print(
+        f"Addresses: {run.records:,} records, {run.linked:,} linked to {run.addresses:,} addresses "
+        f"({run.new:,} new, {run.merges:,} merged, {run.splits:,} split) in {run.seconds:.1f} s. "
+        "Person resolution is not built yet."
+    )
+
+
 @app.command("files")
 def list_files(limit: Annotated[int, typer.Option()] = 50) -> None:
     """The file ledger: every file received, with its counts or why it was rejected."""

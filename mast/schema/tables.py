@@ -124,4 +124,45 @@ pulls = sa.Table(
     comment="files already fetched from a remote source, so a daily pull takes only new ones",
 )
 
+addresses = sa.Table(
+    "addresses",
+    metadata,
+    sa.Column(
+        "address_id", sa.String(16), primary_key=True, comment="minted by MAST, never reused"
+    ),
+    sa.Column("uprn", sa.String(12)),
+    sa.Column("flat", sa.Text),
+    sa.Column("building", sa.Text),
+    sa.Column("house_number", sa.Text),
+    sa.Column("street", sa.Text),
+    sa.Column("locality", sa.Text),
+    sa.Column("town", sa.Text),
+    sa.Column("postcode", sa.String(8)),
+    sa.Column("premises_type", sa.String(64)),
+    sa.Column("residential", sa.Boolean),
+    sa.Column("records", sa.Integer, nullable=False, default=0),
+    sa.Column("retired_into", sa.String(16), comment="set when merged into another address"),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Index("ix_addresses_postcode", "postcode"),
+)
+
+record_addresses = sa.Table(
+    "record_addresses",
+    metadata,
+    sa.Column("record_id", sa.String(300), primary_key=True),
+    sa.Column("address_id", sa.String(16), nullable=False),
+    sa.Index("ix_record_addresses_address", "address_id"),
+)
+
+id_history = sa.Table(
+    "id_history",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(16), nullable=False, comment="address | person"),
+    sa.Column("kind", sa.String(8), nullable=False, comment="merge | split"),
+    sa.Column("old_id", sa.String(16), nullable=False),
+    sa.Column("new_id", sa.String(16), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in records.columns)

@@ -1,0 +1,118 @@
+"""Address resolution and stable ids: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import itertools
+
+from mast.resolver.addresses import AddressInput, describe, resolve_addresses
+from mast.resolver.stable_ids import IdEvent, assign_ids
+
+
+def addr(
+    rid: str,
+    number: str | None = "14",
+    street: str | None = "Heol Ŵyr",
+    postcode: str | None = "SA2 9AB",
+    **kw: str | None,
+) -> AddressInput:
+    fields: dict[str, str | None] = {
+        "uprn": None,
+        "flat": None,
+        "building": None,
+        "locality": "Sketty",
+        "town": "Swansea",
+        "premises_type": "dwelling",
+    }
+    fields.update(kw)
+    return AddressInput(
+        record_id=rid, house_number=number, street=street, postcode=postcode, **fields
+    )  # type: ignore[arg-type]
+
+
+def same(result: dict[str, int], *rids: str) -> bool:
+    return len({result[r] for r in rids}) == 1
+
+
+def test_errors_real_data_has_still_resolve_to_one_place() -> None:
+    result = resolve_addresses(
+        [
+            addr("exact"),
+            addr("accents", street="HEOL WYR"),
+            addr("postcode typo", postcode="SA2 9AD"),
+            addr("area typo", postcode="HA2 9AB"),
+            addr("no postcode", postcode=None),
+            addr("street typo", street="Heol Wyyr"),
+        ]
+    )
+    assert same(
+        result, "exact", "accents", "postcode typo", "area typo", "no postcode", "street typo"
+    )
+
+
+def test_different_places_stay_apart() -> None:
+    result = resolve_addresses(
+        [
+            addr("house"),
+            addr("flat 1", flat="1"),
+            addr("flat 2", flat="2"),
+            addr("next door", number="16"),
+            addr("other street", street="Heol y Coed"),
+            addr("other town", postcode=None, town="Neath", locality="Cimla"),
+        ]
+    )
+    assert len(set(result.values())) == 6
+
+
+def test_two_uprns_never_merge_and_uprn_joins_spellings() -> None:
+    result = resolve_addresses(
+        [
+            addr("a", uprn="100"),
+            addr("b", uprn="200", postcode="SA2 9AD"),
+            addr("c", uprn="100", number="Ty Gwyn", street="Somewhere Else"),
+        ]
+    )
+    assert result["a"] != result["b"]
+    assert same(result, "a", "c")
+
+
+def test_missing_postcode_is_not_guessed_between_two_candidates() -> None:
+    result = resolve_addresses(
+        [
+            addr("sketty", postcode="SA2 9AB"),
+            addr("mumbles", postcode="SA3 4XY", locality="Mumbles"),
+            addr("unknown", postcode=None, locality=None),
+        ]
+    )
+    assert result["unknown"] not in (result["sketty"], result["mumbles"])
+
+
+def test_a_postcode_alone_is_not_an_address() -> None:
+    assert resolve_addresses([addr("x", number=None, street=None)]) == {}
+
+
+def test_describe_takes_the_commonest_values() -> None:
+    members = [addr("a"), addr("b"), addr("c", street="Heol Wyr", premises_type="pub")]
+    described = describe(members)
+    assert described["street"] == "Heol Ŵyr" and described["residential"] is True
+
+
+def counter() -> itertools.count[int]:
+    return itertools.count(1)
+
+
+def test_ids_survive_reruns_merges_and_splits() -> None:
+    numbers = counter()
+
+    def mint() -> str:
+        return f"N{next(numbers)}"
+
+    ids, events = assign_ids([["r1", "r2"], ["r3"]], {}, mint)
+    assert ids == ["N1", "N2"] and events == []
+    previous = {"r1": "N1", "r2": "N1", "r3": "N2"}
+    same_again, events = assign_ids([["r3"], ["r2", "r1"]], previous, mint)
+    assert same_again == ["N2", "N1"] and events == []
+    merged, events = assign_ids([["r1", "r2", "r3"]], previous, mint)
+    assert merged == ["N1"] and events == [IdEvent("merge", "N2", "N1")]
+    split, events = assign_ids([["r1"], ["r2"], ["r3"]], {"r1": "N1", "r2": "N1", "r3": "N1"}, mint)
+    assert split[0] == "N1" and split[1:] == ["N3", "N4"]
+    assert events == [IdEvent("split", "N1", "N3"), IdEvent("split", "N1", "N4")]

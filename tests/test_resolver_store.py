@@ -1,0 +1,43 @@
+"""Address resolution against the real SQLite store: ids stable across runs, merges recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from conftest import HEADER, Harness, write
+from mast.resolver.address_store import resolve_all_addresses
+from mast.schema.tables import addresses, id_history, record_addresses
+
+NOW = datetime(2026, 11, 1)
+
+
+def links(h: Harness) -> dict[str, str]:
+    return {r.record_id: r.address_id for r in h.rows(record_addresses)}
+
+
+def test_ids_are_stable_and_merges_are_recorded(harness: Harness, tmp_path: Path) -> None:
+    rows = (
+        '1,01/03/2026,"JONES, Ann",,,"14 Heol Ŵyr, Sketty, Swansea",SA2 9AB,F\n'
+        '2,02/03/2026,"JONES, Bob",,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,M\n'
+        '3,03/03/2026,"SMITH, Cai",,,"16 Heol Ŵyr, Sketty, Swansea",,M\n'
+    )
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + rows))
+    first = resolve_all_addresses(harness.engine, now=NOW)
+    assert (first.records, first.addresses, first.new) == (3, 2, 2)
+    before = links(harness)
+    assert before["test:1"] == before["test:2"] != before["test:3"]
+    again = resolve_all_addresses(harness.engine, now=NOW)
+    assert links(harness) == before and again.new == 0
+    # A correction gives record 3 the number of the others: two addresses become one.
+    fix = '3,03/03/2026,"SMITH, Cai",,,"14 Heol Ŵyr, Sketty, Swansea",,M\n'
+    harness.ingest(write(tmp_path / "test_2.csv", HEADER + fix))
+    merged = resolve_all_addresses(harness.engine, now=NOW)
+    after = links(harness)
+    assert merged.merges == 1 and len(set(after.values())) == 1
+    assert after["test:1"] == before["test:1"]  # the surviving id is kept
+    retired = {r.address_id: r.retired_into for r in harness.rows(addresses) if r.retired_into}
+    assert retired == {before["test:3"]: before["test:1"]}
+    assert [(e.kind, e.old_id, e.new_id) for e in harness.rows(id_history)] == [
+        ("merge", before["test:3"], before["test:1"])
+    ]
