@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from conftest import HEADER, Harness, write
+
 from mast.resolver.address_store import resolve_all_addresses
 from mast.schema.tables import addresses, id_history, record_addresses
 
