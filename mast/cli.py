@@ -259,16 +259,34 @@ def purge(
 
 
 @app.command()
-def resolve() -> None:
-    """Resolve addresses: one Address per real place, ids stable across runs."""
-    from mast.resolver.address_store import resolve_all_addresses  # noqa: PLC0415
+def resolve(
+    full: Annotated[
+        bool, typer.Option("--full", help="re-score and re-cluster everything")
+    ] = False,
+    retrain: Annotated[
+        bool, typer.Option("--retrain", help="learn the model's m and u again (implies --full)")
+    ] = False,
+) -> None:
+    """Resolve addresses and people: one Address per place, one Person per person, ids stable."""
+    from mast.resolver.service import resolve as resolve_service  # noqa: PLC0415 - heavy
 
     with _errors():
-        run = resolve_all_addresses(open_store(_settings()), now=ingest_service.utcnow())
+        run = resolve_service(
+            open_store(_settings()),
+            now=ingest_service.utcnow(),
+            full=full or retrain,
+            retrain=retrain,
+        )
+    a, p = run.addresses, run.people
     console.print(
-        f"Addresses: {run.records:,} records, {run.linked:,} linked to {run.addresses:,} addresses "
-        f"({run.new:,} new, {run.merges:,} merged, {run.splits:,} split) in {run.seconds:.1f} s. "
-        "Person resolution is not built yet."
+        f"Addresses: {a.records:,} records linked to {a.addresses:,} addresses "
+        f"({a.new:,} new, {a.merges:,} merged, {a.splits:,} split) in {a.seconds:.1f} s."
+    )
+    console.print(
+        f"People ({p.mode}{', model trained' if p.trained else ''}): {p.records:,} records "
+        f"({p.profiles:,} distinct profiles) → {p.persons:,} persons; {p.new:,} new ids, "
+        f"{p.merges:,} merged, {p.splits:,} split; {p.review:,} pairs queued for review; "
+        f"{p.seconds:.1f} s."
     )
 
 

@@ -166,3 +166,112 @@ id_history = sa.Table(
 )
 
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in records.columns)
+
+# --- Person resolution (mast/resolver) -------------------------------------------------
+
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("person_id", sa.String(16), primary_key=True, comment="minted by MAST, never reused"),
+    sa.Column("given_name", sa.Text),
+    sa.Column("family_name", sa.Text),
+    sa.Column("other_names", sa.Text, comment="other spellings and former names, '; '-separated"),
+    sa.Column("dob", sa.Date),
+    sa.Column("sex", sa.String(8)),
+    sa.Column("nhs_number", sa.String(10)),
+    sa.Column("records", sa.Integer, nullable=False, default=0),
+    sa.Column("first_seen", sa.DateTime),
+    sa.Column("last_seen", sa.DateTime),
+    sa.Column("retired_into", sa.String(16), comment="set when merged into another person"),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+person_profiles = sa.Table(
+    "person_profiles",
+    metadata,
+    sa.Column("profile_id", sa.String(16), primary_key=True, comment="hash of the fields below"),
+    sa.Column("source", sa.Text, comment="feed/partner person id"),
+    sa.Column("given", sa.Text),
+    sa.Column("middle", sa.Text),
+    sa.Column("family", sa.Text),
+    sa.Column("other_family", sa.Text),
+    sa.Column("dob", sa.Date),
+    sa.Column("dob_lo", sa.Date),
+    sa.Column("dob_hi", sa.Date),
+    sa.Column("sex", sa.String(8)),
+    sa.Column("nhs", sa.String(10)),
+    sa.Column("address_id", sa.String(16)),
+    sa.Column("postcode", sa.String(8)),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("person_id", sa.String(16), nullable=False),
+    sa.Index("ix_person_profiles_person", "person_id"),
+    sa.Index("ix_person_profiles_source", "source"),
+    comment="the distinct ways people were written down; the unit the model compares",
+)
+
+record_persons = sa.Table(
+    "record_persons",
+    metadata,
+    sa.Column("record_id", sa.String(300), primary_key=True),
+    sa.Column("profile_id", sa.String(16), nullable=False),
+    sa.Column("person_id", sa.String(16), nullable=False),
+    sa.Index("ix_record_persons_person", "person_id"),
+    sa.Index("ix_record_persons_profile", "profile_id"),
+)
+
+person_edges = sa.Table(
+    "person_edges",
+    metadata,
+    sa.Column("profile_a", sa.String(16), primary_key=True),
+    sa.Column("profile_b", sa.String(16), primary_key=True),
+    sa.Column("weight", sa.Float, nullable=False, comment="Fellegi–Sunter match weight"),
+    *(
+        sa.Column(f"mw_{name}", sa.Float, nullable=False)
+        for name in ("nhs", "given", "family", "dob", "sex", "place")
+    ),
+    sa.Index("ix_person_edges_b", "profile_b"),
+    comment="scored candidate pairs at or above the review threshold",
+)
+
+review_items = sa.Table(
+    "review_items",
+    metadata,
+    sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("record_a", sa.String(300), nullable=False),
+    sa.Column("record_b", sa.String(300), nullable=False),
+    sa.Column("weight", sa.Float, nullable=False),
+    sa.Column("reason", sa.String(16), nullable=False, comment="uncertain | conflict | reported"),
+    sa.Column("status", sa.String(8), nullable=False, comment="open | decided"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index("ix_review_items_status", "status"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("record_a", sa.String(300), nullable=False),
+    sa.Column("record_b", sa.String(300), nullable=False),
+    sa.Column("decision", sa.String(8), nullable=False, comment="link | unlink"),
+    sa.Column("decided_by", sa.String(255), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.DateTime, nullable=False),
+    comment="reviewers' rulings: they always win, and survive every later run",
+)
+
+resolver_models = sa.Table(
+    "resolver_models",
+    metadata,
+    sa.Column("model_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trained_at", sa.DateTime, nullable=False),
+    sa.Column("profiles", sa.Integer, nullable=False),
+    sa.Column("settings", sa.Text, nullable=False, comment="Splink model JSON: levels, m and u"),
+)
+
+resolver_state = sa.Table(
+    "resolver_state",
+    metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    comment="high-water marks of the last resolution",
+)

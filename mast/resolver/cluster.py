@@ -1,0 +1,172 @@
+"""Clustering profiles into people: strongest evidence first, never across a hard constraint.
+
+Edges are taken in order of weight (reviewer links, then a partner's own person id, then
+match weight), each joining two clusters unless the joined cluster would hold a
+contradiction (`constraints.py`) or a pair a reviewer said are different people. Checking
+the whole cluster, not just the edge's two ends, is what stops a chain of weak links —
+John Smith ~ J Smith ~ Jane Smith — from merging two people. The order is fixed by
+(weight, ids), so the same edges always give the same clusters, in a full run or when only
+the touched part is re-clustered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
+from typing import TypeVar
+
+from mast.resolver.constraints import dob_compatible, given_compatible
+from mast.resolver.profiles import Profile
+
+_T = TypeVar("_T", str, date)
+REVIEWER_WEIGHT = 1000.0
+PARTNER_ID_WEIGHT = 100.0
+"""A partner's own person id joins its records before any score does (still constrained)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    weight: float
+    a: str
+    b: str
+
+
+@dataclass(slots=True)
+class _Cluster:
+    members: list[str]
+    nhs: set[str] = field(default_factory=set)
+    givens: Counter[str] = field(default_factory=Counter)  # records per given name
+    dobs: Counter[date] = field(default_factory=Counter)
+    apart_from: set[str] = field(default_factory=set)
+
+    @property
+    def given(self) -> str:
+        """The given name most of the cluster's records carry: a typo never outvotes it."""
+        return _dominant(self.givens) or ""
+
+    @property
+    def dob(self) -> date | None:
+        return _dominant(self.dobs)
+
+
+def _dominant(counts: Counter[_T]) -> _T | None:
+    if not counts:
+        return None
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+class _Clusters:
+    def __init__(
+        self,
+        profiles: Mapping[str, Profile],
+        sizes: Mapping[str, int],
+        apart: Mapping[str, set[str]],
+    ) -> None:
+        self.parent: dict[str, str] = {}
+        self.state: dict[str, _Cluster] = {}
+        self.profiles = profiles
+        self.sizes = sizes
+        self.apart = apart
+
+    def add(self, pid: str) -> None:
+        if pid in self.parent:
+            return
+        p = self.profiles[pid]
+        n = self.sizes.get(pid, 1)
+        self.parent[pid] = pid
+        self.state[pid] = _Cluster(
+            [pid],
+            {p.nhs} if p.nhs else set(),
+            Counter({f"{p.given} {p.middle}".strip(): n} if p.given else {}),
+            Counter({p.dob: n} if p.dob else {}),
+            set(self.apart.get(pid, ())),
+        )
+
+    def find(self, pid: str) -> str:
+        root = pid
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[pid] != root:
+            self.parent[pid], pid = root, self.parent[pid]
+        return root
+
+    @staticmethod
+    def conflict(a: _Cluster, b: _Cluster, *, names: bool) -> bool:
+        """Different people, judged on NHS numbers, reviewers' rulings and dominant values."""
+        if a.apart_from.intersection(b.members) or b.apart_from.intersection(a.members):
+            return True
+        if a.nhs and b.nhs and a.nhs != b.nhs:
+            return True
+        if not dob_compatible(a.dob, b.dob):
+            return True
+        if not names or (a.nhs and a.nhs == b.nhs):
+            return False  # the same NHS number outweighs a difference in given name
+        return not given_compatible(a.given, b.given)
+
+    def union(self, a: str, b: str, weight: float) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        ca, cb = self.state[ra], self.state[rb]
+        # A reviewer's link always joins; a partner's own id is not second-guessed on names.
+        if weight < REVIEWER_WEIGHT and self.conflict(ca, cb, names=weight < PARTNER_ID_WEIGHT):
+            return False
+        if len(ca.members) < len(cb.members):
+            ra, rb, ca, cb = rb, ra, cb, ca
+        self.parent[rb] = ra
+        ca.members.extend(cb.members)
+        ca.nhs |= cb.nhs
+        ca.givens.update(cb.givens)
+        ca.dobs.update(cb.dobs)
+        ca.apart_from |= cb.apart_from
+        del self.state[rb]
+        return True
+
+
+@dataclass(frozen=True)
+class Clustering:
+    cluster_of: dict[str, str]
+    """profile id → the id of one member, the same for the whole cluster."""
+    refused: list[Edge]
+    """Edges above the link threshold that a constraint kept apart: for review."""
+
+
+def cluster(
+    profiles: Mapping[str, Profile],
+    edges: Iterable[Edge],
+    *,
+    sizes: Mapping[str, int] | None = None,
+    apart: Mapping[str, set[str]] | None = None,
+) -> Clustering:
+    """Cluster every profile; `sizes` counts each profile's records, and `apart` maps a
+    profile to the profiles a reviewer kept apart from it.
+
+    Edges of REVIEWER_WEIGHT are a reviewer's link and join whatever the constraints say.
+    """
+    clusters = _Clusters(profiles, sizes or {}, apart or {})
+    for pid in profiles:
+        clusters.add(pid)
+    refused: list[Edge] = []
+    for edge in sorted(edges, key=lambda e: (-e.weight, e.a, e.b)):
+        if edge.a not in profiles or edge.b not in profiles:
+            continue
+        if not clusters.union(edge.a, edge.b, edge.weight):
+            refused.append(edge)
+    label = {root: min(state.members) for root, state in clusters.state.items()}
+    return Clustering({pid: label[clusters.find(pid)] for pid in profiles}, refused)
+
+
+def partner_id_edges(profiles: Iterable[Profile]) -> list[Edge]:
+    """Profiles a partner filed under one person id, chained in id order."""
+    by_source: dict[str, list[str]] = {}
+    for p in profiles:
+        if p.source:
+            by_source.setdefault(p.source, []).append(p.profile_id)
+    edges: list[Edge] = []
+    for ids in by_source.values():
+        ids.sort()
+        edges.extend(Edge(PARTNER_ID_WEIGHT, a, b) for a, b in pairwise(ids))
+    return edges

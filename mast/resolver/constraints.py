@@ -1,0 +1,53 @@
+"""Hard constraints: evidence that two profiles are different people, whatever they score.
+
+Used by clustering to refuse a merge, so a chain of weak links cannot join two people who
+are plainly different: two valid NHS numbers; dates of birth that no typing error explains
+(father and son with one name); given names that are not forms, typos, initials or middle
+names of each other (twins share everything else). Generous by design: a constraint only
+fires when a mistake in the data cannot explain the difference.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+from mast.resolver.names import TYPO_SIMILARITY, forms_of
+
+
+def _typo(a: str, b: str) -> bool:
+    if JaroWinkler.similarity(a, b) >= TYPO_SIMILARITY:
+        return True
+    return min(len(a), len(b)) >= 3 and DamerauLevenshtein.distance(a, b) <= 1
+
+
+@lru_cache(maxsize=262_144)
+def given_compatible(a: str, b: str) -> bool:
+    """Could two folded given names (with middle names after a space) be one person's?"""
+    if not a or not b or a == b:
+        return True
+    first_a, _, middle_a = a.partition(" ")
+    first_b, _, middle_b = b.partition(" ")
+    if first_a == first_b:
+        return True
+    if len(first_a) == 1 or len(first_b) == 1:
+        return first_a[0] == first_b[0]
+    if first_a in middle_b.split() or first_b in middle_a.split():
+        return True
+    forms_a, forms_b = forms_of(first_a), forms_of(first_b)
+    if forms_a & forms_b:
+        return True
+    return any(_typo(x, first_b) for x in forms_a) or any(_typo(first_a, y) for y in forms_b)
+
+
+def dob_compatible(a: date | None, b: date | None) -> bool:
+    """Equal, or apart by one mistake: day and month swapped, one digit, a year or decade out."""
+    if a is None or b is None or a == b:
+        return True
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return True
+    if a.month == b.month and a.day == b.day and abs(a.year - b.year) in (1, 10):
+        return True
+    return DamerauLevenshtein.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) <= 1

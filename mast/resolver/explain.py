@@ -1,0 +1,154 @@
+"""Why a record belongs to its person, in numbers and in words a practitioner can read.
+
+The strongest link between the record's profile and the rest of its person is explained
+field by field: each comparison's level (from the model) and its weight — the log2 of how
+much more often that agreement is seen between records of one person than of two. Rulings
+and partner ids are stated as what they are.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from mast.resolver import person_store as store
+from mast.resolver.model import COMPARISONS, level_labels
+from mast.schema.tables import decisions, person_profiles, record_persons
+
+
+@dataclass(frozen=True)
+class Contribution:
+    field: str
+    level: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    record_id: str
+    person_id: str
+    sentence: str
+    weight: float | None
+    contributions: tuple[Contribution, ...]
+    same_details: int  # other records of this person written exactly alike
+
+
+def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
+    labels = level_labels()
+    out: dict[str, list[tuple[float, str]]] = {}
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = []
+        for label, level in zip(labels[name], comparison["comparison_levels"], strict=True):
+            m, u = level.get("m_probability"), level.get("u_probability")
+            weight = 0.0 if level.get("is_null_level") or not m or not u else math.log2(m / u)
+            levels.append((weight, label))
+        out[name] = levels
+    return out
+
+
+def contributions(row: Any, model: dict[str, Any]) -> tuple[Contribution, ...]:
+    """Each field's level and weight for one stored edge."""
+    weights = _level_weights(model)
+    out = []
+    for name in COMPARISONS:
+        mw = float(getattr(row, f"mw_{name}"))
+        _weight, label = min(weights[name], key=lambda wl: abs(wl[0] - mw))
+        out.append(Contribution(name, label, mw))
+    return tuple(out)
+
+
+def sentence(parts: tuple[Contribution, ...]) -> str:
+    """The fields that moved the score, strongest first: 'same NHS number; ...'."""
+    moved = sorted((c for c in parts if abs(c.weight) >= 0.5), key=lambda c: -abs(c.weight))
+    return "; ".join(c.level for c in moved) or "no field stood out"
+
+
+def explain(engine: sa.Engine, record_id: str) -> Explanation | None:
+    """None when the record has not been resolved to a person."""
+    with engine.connect() as conn:
+        link = conn.execute(
+            sa.select(record_persons.c.profile_id, record_persons.c.person_id).where(
+                record_persons.c.record_id == record_id
+            )
+        ).first()
+        if link is None:
+            return None
+        profile, person = link
+        same = conn.execute(
+            sa.select(sa.func.count()).where(
+                record_persons.c.profile_id == profile, record_persons.c.record_id != record_id
+            )
+        ).scalar_one()
+        siblings = set(
+            conn.execute(
+                sa.select(person_profiles.c.profile_id).where(
+                    person_profiles.c.person_id == person, person_profiles.c.profile_id != profile
+                )
+            ).scalars()
+        )
+        ruling = conn.execute(
+            sa.select(decisions.c.decided_by, decisions.c.reason)
+            .where(
+                decisions.c.decision == "link",
+                sa.or_(decisions.c.record_a == record_id, decisions.c.record_b == record_id),
+            )
+            .order_by(decisions.c.decision_id.desc())
+        ).first()
+        edges = store.edges_touching(conn, [profile], min_weight=-math.inf)
+        edges = edges[edges.profile_a.isin(siblings) | edges.profile_b.isin(siblings)]
+        model = store.latest_model(conn)
+        source = conn.execute(
+            sa.select(person_profiles.c.source).where(person_profiles.c.profile_id == profile)
+        ).scalar()
+        shared_source = (
+            bool(source)
+            and conn.execute(
+                sa.select(sa.func.count()).where(
+                    person_profiles.c.source == source, person_profiles.c.profile_id.in_(siblings)
+                )
+            ).scalar_one()
+            > 0
+        )
+    return _compose(
+        record_id,
+        person=person,
+        same=same,
+        ruling=ruling,
+        edges=edges,
+        model=model,
+        source=source if shared_source else None,
+    )
+
+
+def _compose(
+    record_id: str,
+    *,
+    person: str,
+    same: int,
+    ruling: Any,
+    edges: Any,
+    model: dict[str, Any] | None,
+    source: str | None,
+) -> Explanation:
+    lead: list[str] = []
+    if ruling is not None:
+        lead.append(f"linked by reviewer {ruling.decided_by}: {ruling.reason}")
+    if source:
+        lead.append(f"filed under the same {source.split('/')[0]} person id")
+    if same:
+        lead.append(
+            f"written exactly as {same} other record{'s' if same > 1 else ''} of this person"
+        )
+    if edges.empty or model is None:
+        words = "; ".join(lead) or "the only record of this person"
+        return Explanation(record_id, person, words, None, (), same)
+    best = edges.sort_values(["weight", "profile_a", "profile_b"], ascending=[False, True, True])
+    row = next(best.itertuples())
+    parts = contributions(row, model)
+    words = "; ".join([*lead, sentence(parts)])
+    weight = float(row.weight)
+    return Explanation(record_id, person, words, weight, parts, same)

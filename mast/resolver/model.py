@@ -1,0 +1,281 @@
+"""The person-matching model: Splink settings, training by EM, and scoring of profile pairs.
+
+Splink (UK Ministry of Justice, DuckDB backend) does what it is best at: blocking, the
+comparison vectors, m and u learned by expectation maximisation, term-frequency adjustment
+for common names, and Fellegi–Sunter match weights. The levels below are MAST's; each one
+says what kind of disagreement it tolerates, and `explain.py` turns them into words.
+
+Everything here builds settings or runs Splink; no state-store I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from mast.resolver.profiles import Profile
+
+log = logging.getLogger(__name__)
+splink_log = logging.getLogger("splink")
+
+COMPARISONS: tuple[str, ...] = ("nhs", "given", "family", "dob", "sex", "place")
+
+# Each level: (label used in explanations, SQL condition). The first is the null level.
+_LEVELS: dict[str, list[tuple[str, str]]] = {
+    "nhs": [
+        ("NHS number missing", "nhs_l IS NULL OR nhs_r IS NULL"),
+        ("same NHS number", "nhs_l = nhs_r"),
+        ("different NHS numbers", "ELSE"),
+    ],
+    "given": [
+        ("given name missing", "given_l IS NULL OR given_r IS NULL"),
+        ("same given name", "given_l = given_r"),
+        (
+            "given names are forms of one name",
+            "len(list_intersect(given_groups_l, given_groups_r)) > 0",
+        ),
+        (
+            "given name differs by a typing error",
+            "jaro_winkler_similarity(given_l, given_r) >= 0.88",
+        ),
+        (
+            "given name is an initial or a middle name of the other",
+            "((length(given_l) = 1 OR length(given_r) = 1)"
+            " AND substr(given_l, 1, 1) = substr(given_r, 1, 1))"
+            " OR list_contains(string_split(middle_r, ' '), given_l)"
+            " OR list_contains(string_split(middle_l, ' '), given_r)",
+        ),
+        ("different given names", "ELSE"),
+    ],
+    "family": [
+        ("family name missing", "family_l IS NULL OR family_r IS NULL"),
+        ("same family name", "family_l = family_r"),
+        (
+            "family name differs by a typing error",
+            "jaro_winkler_similarity(family_l, family_r) >= 0.9",
+        ),
+        ("family names sound the same", "family_ph_l = family_ph_r"),
+        (
+            "family name changed (a former or double-barrelled name)",
+            "family_l = other_family_r OR other_family_l = family_r"
+            " OR list_has_any(string_split(family_l, ' '), string_split(family_r, ' '))",
+        ),
+        ("different family names", "ELSE"),
+    ],
+    "dob": [
+        (
+            "date of birth missing",
+            "(dob_l IS NULL AND dob_lo_l IS NULL) OR (dob_r IS NULL AND dob_lo_r IS NULL)",
+        ),
+        ("same date of birth", "dob_l = dob_r"),
+        (
+            "date of birth with day and month swapped",
+            "year(dob_l) = year(dob_r) AND month(dob_l) = day(dob_r) AND day(dob_l) = month(dob_r)",
+        ),
+        (
+            "date of birth differs by one digit",
+            "damerau_levenshtein(strftime(dob_l, '%Y%m%d'), strftime(dob_r, '%Y%m%d')) = 1",
+        ),
+        (
+            "date of birth a year out",
+            "month(dob_l) = month(dob_r) AND day(dob_l) = day(dob_r)"
+            " AND abs(year(dob_l) - year(dob_r)) = 1",
+        ),
+        (
+            "age consistent with the date of birth",
+            "coalesce(dob_l, dob_hi_l) >= coalesce(dob_r, dob_lo_r)"
+            " AND coalesce(dob_l, dob_lo_l) <= coalesce(dob_r, dob_hi_r)",
+        ),
+        ("different dates of birth", "ELSE"),
+    ],
+    "sex": [
+        ("sex missing", "sex_l IS NULL OR sex_r IS NULL"),
+        ("same sex", "sex_l = sex_r"),
+        ("different sex", "ELSE"),
+    ],
+    "place": [
+        (
+            "address missing",
+            "postcode_l IS NULL AND address_id_l IS NULL"
+            " OR postcode_r IS NULL AND address_id_r IS NULL",
+        ),
+        ("same address", "address_id_l = address_id_r"),
+        ("same postcode", "postcode_l = postcode_r"),
+        ("same neighbourhood (postcode sector)", "sector_l = sector_r"),
+        ("different areas", "ELSE"),
+    ],
+}
+_TF = {("given", 1): "given", ("family", 1): "family"}
+
+BLOCKING_RULES: tuple[str, ...] = (
+    "l.nhs = r.nhs",
+    "l.family_ph = r.family_ph AND l.dob = r.dob",
+    "l.given = r.given AND l.dob = r.dob",
+    "l.family = r.family AND l.postcode = r.postcode",
+    "l.dob = r.dob AND l.postcode = r.postcode",
+    "l.given = r.given AND l.family = r.family AND l.sector = r.sector",
+)
+"""Candidate pairs: any rule admits a pair. Measured in bench/resolve_speed.py."""
+
+_EM_PAIRS = 1e6
+"""Pairs sampled for each EM session: enough for stable m, and seconds rather than minutes."""
+_TRAINING_BLOCKS = (
+    "l.dob = r.dob",  # trains names, sex, place, NHS
+    "l.family_ph = r.family_ph AND l.given = r.given",  # trains date of birth
+)
+
+
+def level_labels() -> dict[str, list[str]]:
+    """Comparison → label of each level, in gamma order (null level first, as -1)."""
+    return {name: [label for label, _ in levels] for name, levels in _LEVELS.items()}
+
+
+def settings() -> dict[str, Any]:
+    comparisons = []
+    for name, levels in _LEVELS.items():
+        out_levels: list[dict[str, Any]] = []
+        for i, (label, sql) in enumerate(levels):
+            level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+            if i == 0:
+                level["is_null_level"] = True
+            if (name, i) in _TF:
+                level["tf_adjustment_column"] = _TF[(name, i)]
+                level["tf_adjustment_weight"] = 1.0
+            out_levels.append(level)
+        comparisons.append({"output_column_name": name, "comparison_levels": out_levels})
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "profile_id",
+        "comparisons": comparisons,
+        "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+    }
+
+
+def profile_frame(profiles: list[Profile]) -> pd.DataFrame:
+    """The table Splink reads: one row per profile, empty strings as NULL."""
+
+    def nz(text: str) -> str | None:
+        return text or None
+
+    return pd.DataFrame(
+        {
+            "profile_id": [p.profile_id for p in profiles],
+            "given": [nz(p.given) for p in profiles],
+            "given_groups": [list(p.given_groups) or None for p in profiles],
+            "middle": [nz(p.middle) for p in profiles],
+            "family": [nz(p.family) for p in profiles],
+            "family_ph": [nz(p.family_phonetic) for p in profiles],
+            "other_family": [nz(p.other_family) for p in profiles],
+            "dob": pd.to_datetime(pd.Series([p.dob for p in profiles], dtype="object")),
+            "dob_lo": pd.to_datetime(pd.Series([p.dob_lo for p in profiles], dtype="object")),
+            "dob_hi": pd.to_datetime(pd.Series([p.dob_hi for p in profiles], dtype="object")),
+            "sex": [p.sex for p in profiles],
+            "nhs": [p.nhs for p in profiles],
+            "address_id": [p.address_id for p in profiles],
+            "postcode": [p.postcode for p in profiles],
+            "sector": [p.sector for p in profiles],
+        }
+    )
+
+
+def _quiet() -> None:
+    splink_log.setLevel(logging.WARNING)
+
+
+def _db(con: duckdb.DuckDBPyConnection) -> Any:
+    from splink import DuckDBAPI  # noqa: PLC0415 - splink is heavy; only resolution needs it
+
+    return DuckDBAPI(connection=con)
+
+
+def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1) -> dict[str, Any]:
+    """Learn m and u by EM on these profiles; returns the model (Splink settings JSON)."""
+    from splink import Linker  # noqa: PLC0415
+
+    _quiet()
+    db = _db(con)
+    linker = Linker(
+        db.register(frame, table_name="profiles_train"), settings(), log_level=logging.WARNING
+    )
+    linker.training.estimate_probability_two_random_records_match(
+        ["l.nhs = r.nhs", "l.given = r.given AND l.family = r.family AND l.dob = r.dob"],
+        recall=0.8,
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    for rule in _TRAINING_BLOCKS:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, max_pairs=_EM_PAIRS, record_sample_proportion=1.0
+        )
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    return model
+
+
+def predict(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, model: dict[str, Any], *, min_weight: float
+) -> pd.DataFrame:
+    """Every candidate pair of these profiles scoring at least `min_weight`."""
+    from splink import Linker  # noqa: PLC0415
+
+    _quiet()
+    db = _db(con)
+    linker = Linker(db.register(frame, table_name="profiles_all"), model, log_level=logging.WARNING)
+    scored = linker.inference.predict(threshold_match_weight=min_weight, warning_mode="never")
+    return _edges(_frame(scored))
+
+
+def predict_new(
+    con: duckdb.DuckDBPyConnection,
+    existing: pd.DataFrame,
+    new: pd.DataFrame,
+    model: dict[str, Any],
+    *,
+    min_weight: float,
+) -> pd.DataFrame:
+    """Pairs between new and existing profiles, and among the new, without rescoring the rest."""
+    from splink import Linker  # noqa: PLC0415
+
+    _quiet()
+    db = _db(con)
+    everything = pd.concat([existing, new], ignore_index=True)
+    base = db.register(everything, table_name="profiles_tf")
+    linker = Linker(base, model, log_level=logging.WARNING)
+    for column in ("given", "family"):
+        linker.table_management.register_term_frequency_lookup(
+            linker.table_management.compute_tf_table(column), column
+        )
+    left = db.register(existing, table_name="profiles_existing")
+    right = db.register(new, table_name="profiles_new")
+    between = linker.inference.predict_between(
+        left, right, threshold_match_weight=min_weight, warning_mode="never"
+    )
+    within = linker.inference.predict_within(
+        right, threshold_match_weight=min_weight, warning_mode="never"
+    )
+    return _edges(pd.concat([_frame(between), _frame(within)], ignore_index=True))
+
+
+def _frame(splink_frame: Any) -> pd.DataFrame:
+    frame: pd.DataFrame = splink_frame.as_pandas_dataframe()
+    return frame
+
+
+def _edges(scored: pd.DataFrame) -> pd.DataFrame:
+    """profile_a < profile_b, match weight, and each comparison's contribution to it."""
+    a, b = scored["profile_id_l"], scored["profile_id_r"]
+    out = pd.DataFrame(
+        {
+            "profile_a": a.where(a < b, b),
+            "profile_b": b.where(a < b, a),
+            "weight": scored["match_weight"].astype(float),
+        }
+    )
+    for name in COMPARISONS:
+        # The level's own weight (term-frequency adjustments are in the total only), so the
+        # level, and its words, can be found again from the model.
+        out[f"mw_{name}"] = scored[f"mw_{name}"].astype(float)
+    return out.drop_duplicates(["profile_a", "profile_b"]).reset_index(drop=True)

@@ -1,0 +1,393 @@
+"""Person resolution, full and incremental: records → profiles → scored pairs → people.
+
+A full run profiles every record, scores every candidate pair and clusters everything. An
+incremental run profiles only records that arrived (or were ruled on) since the last run,
+scores their new profiles against the stored ones, and re-clusters only the part of the
+graph they touch — closed under stored links, partner ids and rulings, so the answer is the
+one a full run with the same model would give. Person ids carry over either way
+(`stable_ids.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+import sqlalchemy as sa
+
+from mast.resolver import model as splink_model
+from mast.resolver import person_store as store
+from mast.resolver.cluster import REVIEWER_WEIGHT, Clustering, Edge, cluster, partner_id_edges
+from mast.resolver.profiles import Profile, RecordPerson, build_profiles, read_records
+from mast.resolver.review import queue_for_review
+from mast.resolver.stable_ids import IdEvent, assign_ids
+from mast.schema.tables import decisions, person_edges, person_profiles, persons, record_persons
+from mast.schema.tables import records as records_table
+
+log = logging.getLogger(__name__)
+
+LINK_WEIGHT = 1.0
+"""Match weight at or above which two profiles are the same person (about 2:1 on)."""
+REVIEW_WEIGHT = -3.0
+"""Pairs between this and LINK_WEIGHT, left apart, go to the review queue."""
+_FILE_MARK, _DECISION_MARK = "person_file_id", "person_decision_id"
+
+
+@dataclass(frozen=True)
+class PersonRun:
+    mode: str  # full | incremental
+    records: int  # records resolved in this run
+    profiles: int
+    persons: int  # persons in the store afterwards
+    new: int
+    merges: int
+    splits: int
+    review: int  # review items added
+    trained: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Rulings:
+    reviewed: frozenset[str]
+    links: list[tuple[str, str]]
+    apart: list[tuple[str, str]]
+
+
+def _rulings(conn: sa.Connection) -> _Rulings:
+    rows = store.decided(conn)
+    return _Rulings(
+        frozenset(r for a, b, _ in rows for r in (a, b)),
+        [(a, b) for a, b, d in rows if d == "link"],
+        [(a, b) for a, b, d in rows if d == "unlink"],
+    )
+
+
+def _ruling_edges(
+    rulings: _Rulings, profile_of: dict[str, str]
+) -> tuple[list[Edge], dict[str, set[str]]]:
+    links = [
+        Edge(REVIEWER_WEIGHT, *sorted((profile_of[a], profile_of[b])))
+        for a, b in rulings.links
+        if a in profile_of and b in profile_of
+    ]
+    apart: dict[str, set[str]] = defaultdict(set)
+    for a, b in rulings.apart:
+        if a in profile_of and b in profile_of:
+            apart[profile_of[a]].add(profile_of[b])
+            apart[profile_of[b]].add(profile_of[a])
+    return links, apart
+
+
+def _scored_edges(frame: pd.DataFrame) -> list[Edge]:
+    linked = frame[frame.weight >= LINK_WEIGHT]
+    return [
+        Edge(w, a, b)
+        for w, a, b in zip(linked.weight, linked.profile_a, linked.profile_b, strict=True)
+    ]
+
+
+def _next_id(conn: sa.Connection) -> int:
+    ids = conn.execute(sa.select(persons.c.person_id)).scalars().all()
+    return max((int(i[1:]) for i in ids), default=0) + 1
+
+
+def _assign(
+    conn: sa.Connection,
+    clustering: Clustering,
+    rows: list[RecordPerson],
+    profile_of: dict[str, str],
+    previous: dict[str, str],
+) -> tuple[dict[str, list[RecordPerson]], list[IdEvent]]:
+    members: dict[str, list[RecordPerson]] = defaultdict(list)
+    for r in rows:
+        members[clustering.cluster_of[profile_of[r.record_id]]].append(r)
+    groups = [members[k] for k in sorted(members)]
+    counter = iter(range(_next_id(conn), 1 << 62))
+    ids, events = assign_ids(
+        [[r.record_id for r in g] for g in groups], previous, lambda: f"P{next(counter):08d}"
+    )
+    return dict(zip(ids, groups, strict=True)), events
+
+
+def resolve_people(
+    engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
+) -> PersonRun:
+    """Resolve people; incremental unless `full`, or nothing was resolved before."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        model = None if retrain else store.latest_model(conn)
+        resolved_before = conn.execute(sa.select(record_persons.c.record_id).limit(1)).first()
+    if full or model is None or resolved_before is None:
+        return _full(engine, model, now=now, started=started)
+    return _incremental(engine, model, now=now, started=started)
+
+
+def _full(
+    engine: sa.Engine, model: dict[str, object] | None, *, now: datetime, started: float
+) -> PersonRun:
+    with engine.connect() as conn:
+        rulings = _rulings(conn)
+        rows = list(read_records(conn))
+        previous = dict(
+            conn.execute(sa.select(record_persons.c.record_id, record_persons.c.person_id)).all()
+        )
+        marks = _marks(conn)
+    profiles, profile_of = build_profiles(rows, rulings.reviewed)
+    frame = splink_model.profile_frame(list(profiles.values()))
+    log.info("people: read and profiled in %.1f s", time.perf_counter() - started)
+    con = duckdb.connect()
+    trained = model is None
+    if model is None:
+        model = splink_model.train(con, frame)
+        log.info("people: trained at %.1f s", time.perf_counter() - started)
+    scored = (
+        splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
+        if len(frame) > 1
+        else pd.DataFrame(columns=store.edge_columns())
+    )
+    links, apart = _ruling_edges(rulings, profile_of)
+    sizes = Counter(profile_of.values())
+    clustering = cluster(
+        profiles,
+        [*links, *partner_id_edges(profiles.values()), *_scored_edges(scored)],
+        sizes=sizes,
+        apart=apart,
+    )
+    log.info("people: scored and clustered at %.1f s", time.perf_counter() - started)
+    with engine.begin() as conn:
+        groups, events = _assign(conn, clustering, rows, profile_of, previous)
+        log.info("people: ids assigned at %.1f s", time.perf_counter() - started)
+        person_of_profile = {
+            profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
+        }
+        if trained:
+            store.save_model(conn, model, profiles=len(profiles), now=now)
+        for table in (person_profiles, person_edges, record_persons):
+            conn.execute(table.delete())
+        conn.execute(persons.delete().where(persons.c.retired_into.is_(None)))
+        store.write_profiles(conn, profiles.values(), person_of_profile, sizes, replace=False)
+        store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=())
+        store.write_people(conn, groups, profile_of, events, replaced=(), now=now)
+        review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
+        _set_marks(conn, marks)
+    return _report(
+        "full",
+        minted=len(set(groups) - set(previous.values())),
+        rows=rows,
+        profiles=profiles,
+        events=events,
+        review=review,
+        trained=trained,
+        started=started,
+        engine=engine,
+    )
+
+
+def _marks(conn: sa.Connection) -> tuple[int, int]:
+    return (
+        conn.execute(sa.select(sa.func.max(records_table.c.file_id))).scalar() or 0,
+        conn.execute(sa.select(sa.func.max(decisions.c.decision_id))).scalar() or 0,
+    )
+
+
+def _set_marks(conn: sa.Connection, marks: tuple[int, int]) -> None:
+    store.set_mark(conn, _FILE_MARK, marks[0])
+    store.set_mark(conn, _DECISION_MARK, marks[1])
+
+
+def _report(
+    mode: str,
+    *,
+    minted: int,
+    rows: list[RecordPerson],
+    profiles: dict[str, Profile],
+    events: list[IdEvent],
+    review: int,
+    trained: bool,
+    started: float,
+    engine: sa.Engine,
+) -> PersonRun:
+    with engine.connect() as conn:
+        total = conn.execute(
+            sa.select(sa.func.count()).where(persons.c.retired_into.is_(None))
+        ).scalar_one()
+    run = PersonRun(
+        mode,
+        len(rows),
+        len(profiles),
+        total,
+        minted,
+        sum(1 for e in events if e.kind == "merge"),
+        sum(1 for e in events if e.kind == "split"),
+        review,
+        trained,
+        time.perf_counter() - started,
+    )
+    log.info(
+        "people resolved mode=%s records=%d profiles=%d persons=%d merges=%d splits=%d review=%d",
+        mode,
+        run.records,
+        run.profiles,
+        run.persons,
+        run.merges,
+        run.splits,
+        run.review,
+    )
+    return run
+
+
+def _incremental(
+    engine: sa.Engine, model: dict[str, object], *, now: datetime, started: float
+) -> PersonRun:
+    with engine.connect() as conn:
+        file_mark = store.get_mark(conn, "person_file_id")
+        decision_mark = store.get_mark(conn, "person_decision_id")
+        marks = _marks(conn)
+        rulings = _rulings(conn)
+        newly_ruled = {
+            r
+            for row in conn.execute(
+                sa.select(decisions.c.record_a, decisions.c.record_b).where(
+                    decisions.c.decision_id > decision_mark
+                )
+            )
+            for r in row
+        }
+        changed = list(
+            read_records(
+                conn,
+                sa.or_(
+                    records_table.c.file_id > file_mark,
+                    records_table.c.record_id.in_(sorted(newly_ruled)),
+                ),
+            )
+        )
+        known, person_of, _sizes = store.read_profiles(conn)
+    new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
+    fresh = {pid: p for pid, p in new_profiles.items() if pid not in known}
+    scored = pd.DataFrame(columns=store.edge_columns())
+    if fresh:
+        con = duckdb.connect()
+        scored = splink_model.predict_new(
+            con,
+            splink_model.profile_frame(list(known.values())),
+            splink_model.profile_frame(list(fresh.values())),
+            model,
+            min_weight=REVIEW_WEIGHT,
+        )
+    profiles = {**known, **fresh}
+    with engine.begin() as conn:
+        store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=fresh)
+        before = {
+            pid
+            for part in store.chunks(sorted(changed_profile_of))
+            for pid in conn.execute(
+                sa.select(record_persons.c.profile_id).where(record_persons.c.record_id.in_(part))
+            ).scalars()
+        }  # where changed records were, so their old people are re-described
+        seeds = (
+            set(changed_profile_of.values())
+            | (before & set(profiles))
+            | set(scored.profile_a)
+            | set(scored.profile_b)
+        )
+        affected = _closure(conn, seeds, profiles, person_of)
+        prior_records = {
+            rid: pid
+            for part in store.chunks(sorted(affected))
+            for rid, pid in conn.execute(
+                sa.select(record_persons.c.record_id, record_persons.c.profile_id).where(
+                    record_persons.c.profile_id.in_(part)
+                )
+            )
+        }
+        profile_of = {**prior_records, **changed_profile_of}
+        rows = [
+            r
+            for part in store.chunks(sorted(profile_of))
+            for r in read_records(conn, records_table.c.record_id.in_(part))
+        ]
+        previous = {
+            rid: pid
+            for part in store.chunks(sorted(profile_of))
+            for rid, pid in conn.execute(
+                sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
+                    record_persons.c.record_id.in_(part)
+                )
+            )
+        }
+        local_sizes = Counter(profile_of.values())
+        local = {pid: profiles[pid] for pid in affected}
+        edges = store.edges_touching(conn, affected, min_weight=LINK_WEIGHT)
+        edges = edges[edges.profile_a.isin(affected) & edges.profile_b.isin(affected)]
+        links, apart = _ruling_edges(rulings, profile_of)
+        clustering = cluster(
+            local,
+            [*links, *partner_id_edges(local.values()), *_scored_edges(edges)],
+            sizes=local_sizes,
+            apart=apart,
+        )
+        groups, events = _assign(conn, clustering, rows, profile_of, previous)
+        person_of_profile = {
+            profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
+        }
+        store.write_profiles(conn, local.values(), person_of_profile, local_sizes, replace=True)
+        store.write_people(
+            conn,
+            groups,
+            profile_of,
+            events,
+            replaced={person_of[p] for p in affected if p in person_of},
+            now=now,
+        )
+        review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
+        _set_marks(conn, marks)
+    return _report(
+        "incremental",
+        minted=len(set(groups) - set(previous.values())),
+        rows=changed,
+        profiles=fresh,
+        events=events,
+        review=review,
+        trained=False,
+        started=started,
+        engine=engine,
+    )
+
+
+def _closure(
+    conn: sa.Connection,
+    seeds: Iterable[str],
+    profiles: dict[str, Profile],
+    person_of: dict[str, str],
+) -> set[str]:
+    """Seeds, grown by whole persons, same partner ids and stored links until nothing is added."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for pid, person in person_of.items():
+        members[person].add(pid)
+    by_source: dict[str, set[str]] = defaultdict(set)
+    for pid, p in profiles.items():
+        if p.source:
+            by_source[p.source].add(pid)
+    done: set[str] = set()
+    frontier = set(seeds)
+    while frontier:
+        done |= frontier
+        grown: set[str] = set()
+        for pid in frontier:
+            if pid in person_of:
+                grown |= members[person_of[pid]]
+            source = profiles[pid].source
+            if source:
+                grown |= by_source[source]
+        linked = store.edges_touching(conn, frontier, min_weight=LINK_WEIGHT)
+        grown |= set(linked.profile_a) | set(linked.profile_b)
+        frontier = grown - done
+    return done

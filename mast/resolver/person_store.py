@@ -1,0 +1,260 @@
+"""Reading and writing the resolver's tables in the state store; no matching logic."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, TypeVar
+
+import pandas as pd
+import sqlalchemy as sa
+
+from mast.resolver.model import COMPARISONS
+from mast.resolver.profiles import Profile, RecordPerson
+from mast.resolver.stable_ids import IdEvent
+from mast.schema.tables import (
+    decisions,
+    id_history,
+    person_edges,
+    person_profiles,
+    persons,
+    record_persons,
+    resolver_models,
+    resolver_state,
+)
+
+_PROFILE_FIELDS = [f.name for f in fields(Profile)]
+_T = TypeVar("_T")
+_CHUNK = 500  # ids per IN (...) list, under SQLite's bound-parameter limit
+
+
+def chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def latest_model(conn: sa.Connection) -> dict[str, Any] | None:
+    row = conn.execute(
+        sa.select(resolver_models.c.settings).order_by(resolver_models.c.model_id.desc()).limit(1)
+    ).scalar()
+    return json.loads(row) if row else None
+
+
+def save_model(conn: sa.Connection, model: dict[str, Any], *, profiles: int, now: datetime) -> None:
+    conn.execute(
+        resolver_models.insert().values(
+            trained_at=now, profiles=profiles, settings=json.dumps(model, default=str)
+        )
+    )
+
+
+def get_mark(conn: sa.Connection, key: str) -> int:
+    value = conn.execute(
+        sa.select(resolver_state.c.value).where(resolver_state.c.key == key)
+    ).scalar()
+    return int(value) if value is not None else 0
+
+
+def set_mark(conn: sa.Connection, key: str, value: int) -> None:
+    conn.execute(resolver_state.delete().where(resolver_state.c.key == key))
+    conn.execute(resolver_state.insert().values(key=key, value=str(value)))
+
+
+def read_profiles(
+    conn: sa.Connection, ids: Iterable[str] | None = None
+) -> tuple[dict[str, Profile], dict[str, str], dict[str, int]]:
+    """Stored profiles, with each one's person and record count."""
+    cols = [person_profiles.c[name] for name in _PROFILE_FIELDS]
+    extra = [person_profiles.c.person_id, person_profiles.c.records]
+    queries = (
+        [sa.select(*cols, *extra)]
+        if ids is None
+        else [
+            sa.select(*cols, *extra).where(person_profiles.c.profile_id.in_(part))
+            for part in chunks(sorted(ids))
+        ]
+    )
+    profiles, person_of, sizes = {}, {}, {}
+    for query in queries:
+        for row in conn.execute(query):
+            p = Profile(*row[: len(cols)])
+            profiles[p.profile_id] = p
+            person_of[p.profile_id] = row.person_id
+            sizes[p.profile_id] = row.records
+    return profiles, person_of, sizes
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows; on SQLite straight through the driver, 3x faster than Core's path."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    statement = table.insert().values({n: sa.bindparam(n) for n in names})
+    sql = str(statement.compile(dialect=conn.dialect))  # "... VALUES (?, ?, ...)" in `names` order
+    conn.exec_driver_sql(sql, [tuple(r[n] for n in names) for r in rows])
+
+
+def write_profiles(
+    conn: sa.Connection,
+    profiles: Iterable[Profile],
+    person_of: dict[str, str],
+    sizes: Counter[str],
+    *,
+    replace: bool,
+) -> None:
+    rows = [
+        {
+            **{name: getattr(p, name) for name in _PROFILE_FIELDS},
+            "person_id": person_of[p.profile_id],
+            "records": sizes[p.profile_id],
+        }
+        for p in profiles
+    ]
+    if replace:
+        for part in chunks([r["profile_id"] for r in rows]):
+            conn.execute(person_profiles.delete().where(person_profiles.c.profile_id.in_(part)))
+    bulk_insert(conn, person_profiles, rows)
+
+
+def write_edges(conn: sa.Connection, edges: pd.DataFrame, *, replacing: Iterable[str]) -> None:
+    """Store linking pairs, first removing those stored for the profiles in `replacing`.
+
+    Only pairs at or above the link weight are kept: they are what re-clustering and
+    explanations need; uncertain pairs live on as review items.
+    """
+    for part in chunks(sorted(replacing)):
+        conn.execute(
+            person_edges.delete().where(
+                sa.or_(person_edges.c.profile_a.in_(part), person_edges.c.profile_b.in_(part))
+            )
+        )
+    if not edges.empty:
+        rows = [{str(k): v for k, v in r.items()} for r in edges[edge_columns()].to_dict("records")]
+        bulk_insert(conn, person_edges, rows)
+
+
+def edge_columns() -> list[str]:
+    return ["profile_a", "profile_b", "weight", *(f"mw_{n}" for n in COMPARISONS)]
+
+
+def edges_touching(conn: sa.Connection, ids: Iterable[str], *, min_weight: float) -> pd.DataFrame:
+    """Stored edges with at least one end in `ids`."""
+    parts = []
+    id_list = sorted(ids)
+    for part in chunks(id_list):
+        query = sa.select(person_edges).where(
+            person_edges.c.weight >= min_weight,
+            sa.or_(person_edges.c.profile_a.in_(part), person_edges.c.profile_b.in_(part)),
+        )
+        parts.append(pd.DataFrame(conn.execute(query).all(), columns=edge_columns()))
+    return (
+        pd.concat(parts, ignore_index=True).drop_duplicates(["profile_a", "profile_b"])
+        if parts
+        else pd.DataFrame(columns=edge_columns())
+    )
+
+
+def decided(conn: sa.Connection) -> list[tuple[str, str, str]]:
+    """Every reviewer ruling in order: (record_a, record_b, link | unlink)."""
+    return [
+        (r.record_a, r.record_b, r.decision)
+        for r in conn.execute(
+            sa.select(decisions.c.record_a, decisions.c.record_b, decisions.c.decision).order_by(
+                decisions.c.decision_id
+            )
+        )
+    ]
+
+
+def describe_person(rows: Sequence[RecordPerson]) -> dict[str, Any]:
+    """A person's headline details: the values most of their records agree on."""
+
+    def common(values: Iterable[Any]) -> Any:
+        counted = Counter(v for v in values if v)
+        return min(counted.items(), key=lambda kv: (-kv[1], str(kv[0])))[0] if counted else None
+
+    given, family = common(r.given_name for r in rows), common(r.family_name for r in rows)
+    others = sorted(
+        {r.family_name for r in rows if r.family_name and r.family_name != family}
+        | {r.other_names for r in rows if r.other_names}
+        | {r.given_name for r in rows if r.given_name and r.given_name != given}
+    )
+    return {
+        "given_name": given,
+        "family_name": family,
+        "other_names": "; ".join(others) or None,
+        "dob": common(r.dob for r in rows),
+        "sex": common(r.sex for r in rows),
+        "nhs_number": common(r.nhs_number for r in rows),
+        "records": len(rows),
+        "first_seen": min(r.occurred_at for r in rows),
+        "last_seen": max(r.occurred_at for r in rows),
+    }
+
+
+def write_people(
+    conn: sa.Connection,
+    groups: dict[str, list[RecordPerson]],
+    profile_of: dict[str, str],
+    events: list[IdEvent],
+    *,
+    replaced: Iterable[str],
+    now: datetime,
+) -> None:
+    """Replace the persons in `replaced` (and their record links) by `groups`."""
+    old = sorted(set(replaced))
+    for part in chunks(old):
+        conn.execute(persons.delete().where(persons.c.person_id.in_(part)))
+    if old:
+        record_ids = [r.record_id for rows in groups.values() for r in rows]
+        for part in chunks(record_ids):
+            conn.execute(record_persons.delete().where(record_persons.c.record_id.in_(part)))
+    if groups:
+        bulk_insert(
+            conn,
+            persons,
+            [
+                {"person_id": pid, "retired_into": None, "updated_at": now, **describe_person(rows)}
+                for pid, rows in groups.items()
+            ],
+        )
+        bulk_insert(
+            conn,
+            record_persons,
+            [
+                {"record_id": r.record_id, "profile_id": profile_of[r.record_id], "person_id": pid}
+                for pid, rows in groups.items()
+                for r in rows
+            ],
+        )
+    merged = [e for e in events if e.kind == "merge"]
+    if merged:
+        for part in chunks([e.old_id for e in merged]):
+            conn.execute(persons.delete().where(persons.c.person_id.in_(part)))
+        conn.execute(
+            persons.insert(),
+            [
+                {"person_id": e.old_id, "retired_into": e.new_id, "records": 0, "updated_at": now}
+                for e in merged
+            ],
+        )
+    if events:
+        conn.execute(
+            id_history.insert(),
+            [
+                {
+                    "entity": "person",
+                    "kind": e.kind,
+                    "old_id": e.old_id,
+                    "new_id": e.new_id,
+                    "at": now,
+                }
+                for e in events
+            ],
+        )
