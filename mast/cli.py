@@ -36,8 +36,12 @@ app = typer.Typer(
 )
 quarantine_app = typer.Typer(help="Rows that could not be loaded, with file, line and reason.")
 feeds_app = typer.Typer(help="Feed definitions: one file per partner extract layout.")
+review_app = typer.Typer(help="Pairs of records waiting for a person to decide: link or unlink.")
+export_app = typer.Typer(help="Write what MAST holds to files.")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(feeds_app, name="feeds")
+app.add_typer(review_app, name="review")
+app.add_typer(export_app, name="export")
 console = Console(width=None if sys.stdout.isatty() else 150)
 DEMO_PEOPLE = 150_000
 _COUNT_COLUMNS = ("rows in", "stored", "updated", "quarantined", "duplicates")
@@ -288,6 +292,71 @@ def resolve(
         f"{p.merges:,} merged, {p.splits:,} split; {p.review:,} pairs queued for review; "
         f"{p.seconds:.1f} s."
     )
+
+
+@app.command()
+def explain(record_id: Annotated[str, typer.Argument(help="feed:source record id")]) -> None:
+    """Why a record belongs to its person: the plain-language reason and each field's weight."""
+    from mast.resolver.explain import explain as explain_service  # noqa: PLC0415
+
+    found = explain_service(open_store(_settings()), record_id)
+    if found is None:
+        console.print("That record has not been resolved to a person (run mast resolve).")
+        raise typer.Exit(1)
+    console.print(f"{found.record_id} → person {found.person_id}")
+    console.print(f"Why: {found.sentence}")
+    if found.weight is not None:
+        table = Table("field", "level", "weight")
+        for c in found.contributions:
+            table.add_row(c.field, c.level, f"{c.weight:+.2f}")
+        table.add_row("total", "(with prior and name frequency)", f"{found.weight:+.2f}")
+        console.print(table)
+
+
+@export_app.command("links")
+def export_links(out: Annotated[Path, typer.Option(help="CSV file to write")]) -> None:
+    """feed, record_id, person_id, address_id for every record."""
+    from mast.resolver.export import write_links  # noqa: PLC0415
+
+    written = write_links(open_store(_settings()), out)
+    console.print(f"{written:,} records written to {out}")
+
+
+@review_app.command("list")
+def review_list(limit: Annotated[int, typer.Option()] = 50) -> None:
+    """Open review items, most likely matches first."""
+    from mast.resolver.review import open_items  # noqa: PLC0415
+
+    with open_store(_settings()).connect() as conn:
+        items = open_items(conn, limit=limit)
+    table = Table("item", "record a", "record b", "weight", "why queued")
+    for item in items:
+        table.add_row(
+            str(item.item_id), item.record_a, item.record_b, f"{item.weight:+.1f}", item.reason
+        )
+    console.print(table)
+
+
+@review_app.command("decide")
+def review_decide(
+    item: Annotated[int, typer.Argument(help="item number from mast review list")],
+    decision: Annotated[str, typer.Argument(help="link | unlink")],
+    by: Annotated[str, typer.Option(help="who decides")],
+    reason: Annotated[str, typer.Option(help="why")],
+) -> None:
+    """Rule on a pair: it wins over the model from the next resolve on, in every later run."""
+    from mast.resolver.review import decide_item  # noqa: PLC0415
+
+    with _errors():
+        decision_id = decide_item(
+            open_store(_settings()),
+            item,
+            decision=decision,
+            by=by,
+            reason=reason,
+            now=ingest_service.utcnow(),
+        )
+    console.print(f"Ruling {decision_id} stored; it takes effect at the next mast resolve.")
 
 
 @app.command("files")

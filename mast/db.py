@@ -31,7 +31,8 @@ def open_store(settings: Settings) -> sa.Engine:
     if url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
     try:
-        engine = sa.create_engine(url)
+        # Bound values are personal data: never echo them in an error (RELIABILITY P16).
+        engine = sa.create_engine(url, hide_parameters=True)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         metadata.create_all(engine)

@@ -18,7 +18,7 @@ from datetime import date
 from itertools import pairwise
 from typing import TypeVar
 
-from mast.resolver.constraints import dob_compatible, given_compatible
+from mast.resolver.constraints import age_compatible, dob_compatible, given_compatible
 from mast.resolver.profiles import Profile
 
 _T = TypeVar("_T", str, date)
@@ -41,6 +41,7 @@ class _Cluster:
     givens: Counter[str] = field(default_factory=Counter)  # records per given name
     dobs: Counter[date] = field(default_factory=Counter)
     apart_from: set[str] = field(default_factory=set)
+    ages: set[tuple[date, date]] = field(default_factory=set)  # ranges from an age alone
 
     @property
     def given(self) -> str:
@@ -83,6 +84,7 @@ class _Clusters:
             Counter({f"{p.given} {p.middle}".strip(): n} if p.given else {}),
             Counter({p.dob: n} if p.dob else {}),
             set(self.apart.get(pid, ())),
+            {(p.dob_lo, p.dob_hi)} if p.dob_lo and p.dob_hi else set(),
         )
 
     def find(self, pid: str) -> str:
@@ -101,6 +103,10 @@ class _Clusters:
         if a.nhs and b.nhs and a.nhs != b.nhs:
             return True
         if not dob_compatible(a.dob, b.dob):
+            return True
+        if any(not age_compatible(a.dob, *age) for age in b.ages) or any(
+            not age_compatible(b.dob, *age) for age in a.ages
+        ):
             return True
         if not names or (a.nhs and a.nhs == b.nhs):
             return False  # the same NHS number outweighs a difference in given name
@@ -122,6 +128,7 @@ class _Clusters:
         ca.givens.update(cb.givens)
         ca.dobs.update(cb.dobs)
         ca.apart_from |= cb.apart_from
+        ca.ages |= cb.ages
         del self.state[rb]
         return True
 

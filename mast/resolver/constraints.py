@@ -51,3 +51,14 @@ def dob_compatible(a: date | None, b: date | None) -> bool:
     if a.month == b.month and a.day == b.day and abs(a.year - b.year) in (1, 10):
         return True
     return DamerauLevenshtein.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) <= 1
+
+
+AGE_SLACK_DAYS = 3 * 366
+"""An age given instead of a date of birth is often an estimate: three years either way."""
+
+
+def age_compatible(dob: date | None, earliest: date | None, latest: date | None) -> bool:
+    """Could someone born on `dob` have been given an age meaning born in [earliest, latest]?"""
+    if dob is None or earliest is None or latest is None:
+        return True
+    return (earliest - dob).days <= AGE_SLACK_DAYS and (dob - latest).days <= AGE_SLACK_DAYS

@@ -39,7 +39,7 @@ class Explanation:
 def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
     labels = level_labels()
     out: dict[str, list[tuple[float, str]]] = {}
-    for comparison in model["comparisons"]:
+    for comparison in model["splink"]["comparisons"]:
         name = comparison["output_column_name"]
         levels = []
         for label, level in zip(labels[name], comparison["comparison_levels"], strict=True):

@@ -89,6 +89,12 @@ _LEVELS: dict[str, list[tuple[str, str]]] = {
             "coalesce(dob_l, dob_hi_l) >= coalesce(dob_r, dob_lo_r)"
             " AND coalesce(dob_l, dob_lo_l) <= coalesce(dob_r, dob_hi_r)",
         ),
+        (
+            "age within two years of the date of birth",
+            "coalesce(dob_l, dob_hi_l) + INTERVAL 2 YEAR >= coalesce(dob_r, dob_lo_r)"
+            " AND coalesce(dob_l, dob_lo_l) - INTERVAL 2 YEAR <= coalesce(dob_r, dob_hi_r)",
+        ),
+        ("age does not fit the date of birth", "dob_l IS NULL OR dob_r IS NULL"),
         ("different dates of birth", "ELSE"),
     ],
     "sex": [
@@ -194,7 +200,12 @@ def _db(con: duckdb.DuckDBPyConnection) -> Any:
 
 
 def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1) -> dict[str, Any]:
-    """Learn m and u by EM on these profiles; returns the model (Splink settings JSON)."""
+    """Learn m and u by EM on these profiles.
+
+    The model is Splink's settings JSON under "splink" and the name frequencies it was
+    trained with under "tf": every later scoring uses those same frequencies, so a pair
+    scores the same in a full run and in an incremental one.
+    """
     from splink import Linker  # noqa: PLC0415
 
     _quiet()
@@ -211,19 +222,33 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=_EM_PAIRS, record_sample_proportion=1.0
         )
-    model: dict[str, Any] = linker.misc.save_model_to_json()
-    return model
+    tf = {
+        column: {str(k): float(v) for k, v in frame[column].value_counts(normalize=True).items()}
+        for column in _TF.values()
+    }
+    return {"splink": linker.misc.save_model_to_json(), "tf": tf}
+
+
+def _linker(db: Any, table: Any, model: dict[str, Any]) -> Any:
+    """A Linker scoring with the model's own name frequencies."""
+    from splink import Linker  # noqa: PLC0415
+
+    linker = Linker(table, model["splink"], log_level=logging.WARNING)
+    for column, freqs in model["tf"].items():
+        lookup = pd.DataFrame({column: list(freqs), f"tf_{column}": list(freqs.values())})
+        linker.table_management.register_term_frequency_lookup(
+            db.register(lookup, table_name=f"tf_lookup_{column}"), column
+        )
+    return linker
 
 
 def predict(
     con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, model: dict[str, Any], *, min_weight: float
 ) -> pd.DataFrame:
     """Every candidate pair of these profiles scoring at least `min_weight`."""
-    from splink import Linker  # noqa: PLC0415
-
     _quiet()
     db = _db(con)
-    linker = Linker(db.register(frame, table_name="profiles_all"), model, log_level=logging.WARNING)
+    linker = _linker(db, db.register(frame, table_name="profiles_all"), model)
     scored = linker.inference.predict(threshold_match_weight=min_weight, warning_mode="never")
     return _edges(_frame(scored))
 
@@ -237,19 +262,11 @@ def predict_new(
     min_weight: float,
 ) -> pd.DataFrame:
     """Pairs between new and existing profiles, and among the new, without rescoring the rest."""
-    from splink import Linker  # noqa: PLC0415
-
     _quiet()
     db = _db(con)
-    everything = pd.concat([existing, new], ignore_index=True)
-    base = db.register(everything, table_name="profiles_tf")
-    linker = Linker(base, model, log_level=logging.WARNING)
-    for column in ("given", "family"):
-        linker.table_management.register_term_frequency_lookup(
-            linker.table_management.compute_tf_table(column), column
-        )
     left = db.register(existing, table_name="profiles_existing")
     right = db.register(new, table_name="profiles_new")
+    linker = _linker(db, left, model)
     between = linker.inference.predict_between(
         left, right, threshold_match_weight=min_weight, warning_mode="never"
     )

@@ -338,7 +338,9 @@ def _incremental(
         person_of_profile = {
             profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
         }
-        store.write_profiles(conn, local.values(), person_of_profile, local_sizes, replace=True)
+        kept = [p for p in local.values() if p.profile_id in person_of_profile]
+        store.write_profiles(conn, kept, person_of_profile, local_sizes, replace=True)
+        store.drop_profiles(conn, set(local) - set(person_of_profile))  # no records left
         store.write_people(
             conn,
             groups,

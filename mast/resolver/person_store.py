@@ -94,10 +94,10 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), rows)
         return
-    names = list(rows[0])
-    statement = table.insert().values({n: sa.bindparam(n) for n in names})
-    sql = str(statement.compile(dialect=conn.dialect))  # "... VALUES (?, ?, ...)" in `names` order
-    conn.exec_driver_sql(sql, [tuple(r[n] for n in names) for r in rows])
+    statement = table.insert().values({n: sa.bindparam(n) for n in rows[0]})
+    compiled = statement.compile(dialect=conn.dialect)
+    order = compiled.positiontup or []  # the "?" placeholders' names, in order
+    conn.exec_driver_sql(str(compiled), [tuple(r[n] for n in order) for r in rows])
 
 
 def write_profiles(
@@ -120,6 +120,17 @@ def write_profiles(
         for part in chunks([r["profile_id"] for r in rows]):
             conn.execute(person_profiles.delete().where(person_profiles.c.profile_id.in_(part)))
     bulk_insert(conn, person_profiles, rows)
+
+
+def drop_profiles(conn: sa.Connection, ids: Iterable[str]) -> None:
+    """Forget profiles no record has any more, with their scored pairs."""
+    for part in chunks(sorted(ids)):
+        conn.execute(person_profiles.delete().where(person_profiles.c.profile_id.in_(part)))
+        conn.execute(
+            person_edges.delete().where(
+                sa.or_(person_edges.c.profile_a.in_(part), person_edges.c.profile_b.in_(part))
+            )
+        )
 
 
 def write_edges(conn: sa.Connection, edges: pd.DataFrame, *, replacing: Iterable[str]) -> None:

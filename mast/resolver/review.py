@@ -68,6 +68,8 @@ def queue_for_review(
     }
     rows = []
     for a, b, weight, reason in candidates:
+        if a not in example or b not in example:
+            continue  # a profile whose records have all moved on
         ra, rb = sorted((example[a], example[b]))
         if (ra, rb) in pending:
             continue

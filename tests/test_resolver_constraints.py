@@ -1,0 +1,114 @@
+"""Constraints and clustering: the traps of real data, without I/O."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from mast.resolver.cluster import PARTNER_ID_WEIGHT, REVIEWER_WEIGHT, Edge, cluster
+from mast.resolver.constraints import dob_compatible, given_compatible
+from mast.resolver.names import given_groups, name_key, phonetic
+from mast.resolver.profiles import Profile
+
+DOB = date(1990, 4, 2)
+
+
+def prof(
+    pid: str, given: str, *, dob: date | None = DOB, nhs: str | None = None, **kw: str
+) -> Profile:
+    fields: dict[str, object] = {
+        "source": None,
+        "middle": "",
+        "family": "jones",
+        "other_family": "",
+        "dob_lo": None,
+        "dob_hi": None,
+        "sex": None,
+        "address_id": "A1",
+        "postcode": "SA2 9AB",
+    }
+    fields.update(kw)
+    return Profile(pid, given=given, dob=dob, nhs=nhs, **fields)  # type: ignore[arg-type]
+
+
+def test_names_fold_and_group() -> None:
+    assert name_key("Siân") == "sian" and name_key("O'Brien") == "obrien"
+    assert name_key("Smith-Jones") == "smith jones"
+    assert set(given_groups("dai")) & set(given_groups("david"))  # Welsh form
+    assert set(given_groups("bill")) & set(given_groups("william"))  # English nickname
+    assert phonetic("jones") == phonetic("jonnes")
+
+
+def test_given_names_that_could_be_one_person() -> None:
+    for a, b in [
+        ("dai", "dafydd"),
+        ("dafydd", "david"),
+        ("megan", "megna"),  # typing error
+        ("j", "john"),  # initial
+        ("john paul", "paul"),  # known by a middle name
+        ("ieuan", "ifan"),
+        ("dai", "davdi"),  # a typo of another form of the name
+    ]:
+        assert given_compatible(a, b), (a, b)
+    for a, b in [("sian", "megan"), ("john", "jane"), ("j", "mary"), ("gareth", "rhys")]:
+        assert not given_compatible(a, b), (a, b)
+
+
+def test_dates_of_birth_one_mistake_apart() -> None:
+    assert dob_compatible(DOB, date(1990, 2, 4))  # day and month swapped
+    assert dob_compatible(DOB, date(1990, 4, 3))  # one digit
+    assert dob_compatible(DOB, date(1991, 4, 2))  # a year out
+    assert dob_compatible(DOB, date(2000, 4, 2))  # a decade out
+    assert dob_compatible(DOB, None)
+    assert not dob_compatible(DOB, date(1965, 8, 17))  # father and son
+
+
+def test_twins_stay_apart_even_when_scored_together() -> None:
+    profiles = {p.profile_id: p for p in [prof("a", "sian"), prof("b", "megan")]}
+    result = cluster(profiles, [Edge(12.0, "a", "b")])
+    assert result.cluster_of["a"] != result.cluster_of["b"]
+    assert [(e.a, e.b) for e in result.refused] == [("a", "b")]
+
+
+def test_father_and_son_with_one_name_stay_apart() -> None:
+    profiles = {
+        p.profile_id: p
+        for p in [prof("dad", "dafydd", dob=date(1965, 8, 17)), prof("son", "dafydd")]
+    }
+    assert cluster(profiles, [Edge(9.0, "dad", "son")]).refused
+
+
+def test_a_chain_of_weak_links_does_not_join_two_people() -> None:
+    # John ~ J ~ Jane: each link alone is plausible; together they would make one person of two.
+    profiles = {
+        p.profile_id: p for p in [prof("john", "john"), prof("j", "j"), prof("jane", "jane")]
+    }
+    sizes = {"john": 5, "jane": 5, "j": 1}
+    result = cluster(
+        profiles, [Edge(6.0, "j", "john"), Edge(5.0, "j", "jane")], sizes=sizes
+    ).cluster_of
+    assert result["john"] == result["j"] != result["jane"]
+
+
+def test_two_valid_nhs_numbers_never_merge_but_a_reviewer_can() -> None:
+    profiles = {
+        p.profile_id: p
+        for p in [prof("a", "sian", nhs="9434765919"), prof("b", "sian", nhs="9434765870")]
+    }
+    assert cluster(profiles, [Edge(30.0, "a", "b")]).refused
+    forced = cluster(profiles, [Edge(REVIEWER_WEIGHT, "a", "b")]).cluster_of
+    assert forced["a"] == forced["b"]
+
+
+def test_a_reviewer_unlink_beats_a_partner_id() -> None:
+    profiles = {p.profile_id: p for p in [prof("a", "sian"), prof("b", "sian")]}
+    apart = {"a": {"b"}, "b": {"a"}}
+    result = cluster(profiles, [Edge(PARTNER_ID_WEIGHT, "a", "b")], apart=apart).cluster_of
+    assert result["a"] != result["b"]
+
+
+def test_order_of_edges_does_not_change_the_clusters() -> None:
+    profiles = {
+        p.profile_id: p for p in [prof("john", "john"), prof("j", "j"), prof("jane", "jane")]
+    }
+    edges = [Edge(5.0, "j", "jane"), Edge(5.0, "j", "john")]
+    assert cluster(profiles, edges).cluster_of == cluster(profiles, edges[::-1]).cluster_of

@@ -1,0 +1,226 @@
+"""Person resolution end to end: generated partner files, real SQLite, DuckDB and Splink.
+
+The demo generator's ground truth says which records are one person; these tests hold the
+resolver to it, to its traps, and to its promises: incremental = full, stable ids, and
+reviewers' rulings that survive every later run.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mast.db import open_store
+from mast.demo.generate import generate
+from mast.loaders.batch import ingest_paths
+from mast.loaders.feeds import feed_for, load_feeds
+from mast.resolver.explain import explain
+from mast.resolver.export import write_links
+from mast.resolver.review import decide, unlink_from_person
+from mast.resolver.service import resolve
+from mast.schema.tables import persons, record_persons, records
+from mast.settings import BUILTIN_FEEDS, Settings
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 2)
+END = date(2026, 10, 31)
+
+
+def pairwise(pred: list[str], true: list[str]) -> tuple[float, float]:
+    def pairs(labels: list[object]) -> int:
+        counts: dict[object, int] = defaultdict(int)
+        for label in labels:
+            counts[label] += 1
+        return sum(n * (n - 1) // 2 for n in counts.values())
+
+    both = pairs(list(zip(pred, true, strict=True)))
+    return both / max(1, pairs(list(pred))), both / max(1, pairs(list(true)))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    generate(1500, 7, out, END)
+    return out
+
+
+def _settings(home: Path) -> Settings:
+    return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1)
+
+
+def _ingest(home: Path, files: list[Path]) -> sa.Engine:
+    settings = _settings(home)
+    ingest_paths(settings, files, load_feeds(BUILTIN_FEEDS))
+    return open_store(settings)
+
+
+def _extracts(demo: Path) -> list[Path]:
+    return sorted(p for p in demo.iterdir() if p.is_file())
+
+
+def _truth(demo: Path) -> dict[str, dict[str, str]]:
+    with (demo / "truth" / "records.csv").open(encoding="utf-8") as fh:
+        return {f"{r['feed']}:{r['source_record_id']}": r for r in csv.DictReader(fh)}
+
+
+def _links(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(sa.select(record_persons.c.record_id, record_persons.c.person_id)).all()
+        )
+
+
+@pytest.fixture(scope="module")
+def resolved(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with the whole demo ingested and resolved once (trained model included)."""
+    home = tmp_path_factory.mktemp("resolved")
+    resolve(_ingest(home, _extracts(demo)), now=NOW)
+    return home
+
+
+def _copy(home: Path, tmp_path: Path) -> sa.Engine:
+    for part in home.glob("state.sqlite*"):  # the database and its write-ahead log
+        shutil.copy(part, tmp_path / part.name)
+    return open_store(_settings(tmp_path))
+
+
+def test_people_match_the_truth_and_its_traps(demo: Path, resolved: Path) -> None:
+    engine = open_store(_settings(resolved))
+    links, truth = _links(engine), _truth(demo)
+    ids = sorted(links)
+    precision, recall = pairwise([links[i] for i in ids], [truth[i]["person_id"] for i in ids])
+    assert precision >= 0.99 and recall >= 0.95, (precision, recall)
+    people = {}
+    with (demo / "truth" / "people.csv").open(encoding="utf-8") as fh:
+        people = {r["person_id"]: r for r in csv.DictReader(fh)}
+    resolved_as: dict[str, set[str]] = defaultdict(set)
+    for rid in ids:
+        resolved_as[truth[rid]["person_id"]].add(links[rid])
+    # Twins (one date of birth, family and home) and fathers and sons with one name are
+    # different people: almost never one person, however alike their records look.
+    for flags in ({"twin"}, {"junior", "senior"}):
+        trapped = [
+            p
+            for p in people.values()
+            if flags & set(p["flags"].split()) and p["person_id"] in resolved_as
+        ]
+        by_household: dict[str, list[str]] = defaultdict(list)
+        for p in trapped:
+            by_household[p["household"]].append(p["person_id"])
+        pairs = [group for group in by_household.values() if len(group) == 2]
+        merged = [g for g in pairs if resolved_as[g[0]] & resolved_as[g[1]]]
+        assert pairs and len(merged) <= 0.05 * len(pairs), (flags, len(merged), len(pairs))
+    # Two valid NHS numbers never end up in one person.
+    with engine.connect() as conn:
+        nhs = conn.execute(
+            sa.select(record_persons.c.person_id, sa.func.count(sa.distinct(records.c.nhs_number)))
+            .join(records, records.c.record_id == record_persons.c.record_id)
+            .group_by(record_persons.c.person_id)
+            .having(sa.func.count(sa.distinct(records.c.nhs_number)) > 1)
+        ).all()
+    assert nhs == []
+
+
+def _halves(demo: Path, out: Path) -> tuple[list[Path], list[Path]]:
+    """Each extract cut in two: today's file and tomorrow's, as a partner would send them."""
+    feeds = load_feeds(BUILTIN_FEEDS)
+    out.mkdir()
+    first, second = [], []
+    for path in _extracts(demo):
+        feed = feed_for(path.name, feeds)
+        with path.open(encoding=feed.encoding, newline="") as fh:
+            rows = list(csv.reader(fh, delimiter=feed.delimiter))
+        header, body = rows[0], rows[1:]
+        cut = len(body) // 2
+        tomorrow = path.name.replace("20261031", "20261101").replace("2026-10-31", "2026-11-01")
+        for name, part, bucket in ((path.name, body[:cut], first), (tomorrow, body[cut:], second)):
+            target = out / name
+            with target.open("w", encoding=feed.encoding, newline="") as fh:
+                csv.writer(fh, delimiter=feed.delimiter).writerows([header, *part])
+            bucket.append(target)
+    return first, second
+
+
+def test_incremental_gives_the_clusters_and_ids_of_a_full_run(demo: Path, tmp_path: Path) -> None:
+    day_one, day_two = _halves(demo, tmp_path / "files")
+    engine = _ingest(tmp_path / "home", day_one)
+    first = resolve(engine, now=NOW).people
+    assert first.mode == "full" and first.trained
+    before = _links(engine)
+    _ingest(tmp_path / "home", day_two)
+    second = resolve(engine, now=NOW).people
+    assert second.mode == "incremental" and 0 < second.records < first.records * 1.5
+    incremental = _links(engine)
+    assert set(before) < set(incremental)
+    kept = sum(1 for rid, pid in before.items() if incremental[rid] == pid)
+    assert kept >= 0.97 * len(before)  # ids are stable; the rest were merged or split
+    full = resolve(engine, now=NOW, full=True).people
+    assert full.mode == "full" and not full.trained
+    assert _links(engine) == incremental
+
+
+def test_ids_are_stable_across_full_runs(resolved: Path, tmp_path: Path) -> None:
+    engine = _copy(resolved, tmp_path)
+    before = _links(engine)
+    run = resolve(engine, now=NOW, full=True).people
+    assert _links(engine) == before and run.new == 0 and run.merges == run.splits == 0
+
+
+def test_reviewer_rulings_win_and_survive_later_runs(resolved: Path, tmp_path: Path) -> None:
+    engine = _copy(resolved, tmp_path)
+    links = _links(engine)
+    members: dict[str, list[str]] = defaultdict(list)
+    for rid, pid in sorted(links.items()):
+        members[pid].append(rid)
+    big = next(rids for rids in members.values() if len(rids) >= 4)
+    loner, a, b = big[0], sorted(members)[0], sorted(members)[1]
+    record_a, record_b = members[a][0], members[b][0]
+    unlink_from_person(engine, loner, by="reviewer1", reason="different person", now=NOW)
+    decide(
+        engine,
+        record_a=record_a,
+        record_b=record_b,
+        decision="link",
+        by="reviewer1",
+        reason="same person, confirmed by phone",
+        now=NOW,
+    )
+    for full in (False, True, False):
+        resolve(engine, now=NOW, full=full)
+        after = _links(engine)
+        assert all(after[loner] != after[r] for r in big[1:]), full
+        assert after[record_a] == after[record_b], full
+    why = explain(engine, record_b)
+    assert why is not None and "reviewer1" in why.sentence
+
+
+def test_explanations_and_export(resolved: Path, tmp_path: Path) -> None:
+    engine = _copy(resolved, tmp_path)
+    with engine.connect() as conn:
+        multi = conn.execute(
+            sa.select(persons.c.person_id).where(persons.c.records >= 3).limit(1)
+        ).scalar_one()
+        rids = (
+            conn.execute(
+                sa.select(record_persons.c.record_id).where(record_persons.c.person_id == multi)
+            )
+            .scalars()
+            .all()
+        )
+        total = conn.execute(sa.select(sa.func.count()).select_from(records)).scalar_one()
+    sentences = [e.sentence for e in (explain(engine, r) for r in rids) if e is not None]
+    assert len(sentences) == len(rids) and all(sentences)
+    assert explain(engine, "no-such:record") is None
+    out = tmp_path / "links.csv"
+    assert write_links(engine, out) == total
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == total and {r["person_id"] for r in rows if r["record_id"] in rids} == {
+        multi
+    }
