@@ -31,6 +31,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/accuracy.py
+	$(BIN)/python bench/resolve_speed.py
 
 # Re-pin dependencies; the output names packages and versions only, no registry addresses.
 lock:

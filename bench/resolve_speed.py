@@ -1,0 +1,95 @@
+"""Resolution speed: a full run of the demo region, then an incremental day of new records.
+
+    .venv/bin/python bench/resolve_speed.py                    # 150,000 people (~400k records)
+    .venv/bin/python bench/resolve_speed.py --people 1500000   # 10x
+
+Prints a table: step, records, seconds, peak memory of the process (ru_maxrss). The new
+day is the last `--new` rows of each extract, held back from the first load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import shutil
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+from mast.db import open_store
+from mast.demo.generate import generate
+from mast.loaders.batch import ingest_paths
+from mast.loaders.feeds import feed_for, load_feeds
+from mast.resolver.service import resolve
+from mast.settings import BUILTIN_FEEDS, Settings
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def hold_back(extracts: Path, out: Path, new: int) -> tuple[list[Path], list[Path]]:
+    """Split each extract: all but its share of `new` rows now, the rest as tomorrow's file."""
+    feeds = load_feeds(BUILTIN_FEEDS)
+    files = sorted(p for p in extracts.iterdir() if p.is_file())
+    tables = {}
+    for path in files:
+        feed = feed_for(path.name, feeds)
+        with path.open(encoding=feed.encoding, newline="") as fh:
+            tables[path] = (feed, list(csv.reader(fh, delimiter=feed.delimiter)))
+    total = sum(len(rows) - 1 for _, rows in tables.values())
+    today, tomorrow = [], []
+    out.mkdir()
+    for path, (feed, rows) in tables.items():
+        share = round(new * (len(rows) - 1) / total)
+        cut = len(rows) - share
+        later = path.name.replace("20261031", "20261101").replace("2026-10-31", "2026-11-01")
+        for name, part, bucket in ((path.name, rows[1:cut], today), (later, rows[cut:], tomorrow)):
+            with (out / name).open("w", encoding=feed.encoding, newline="") as fh:
+                csv.writer(fh, delimiter=feed.delimiter).writerows([rows[0], *part])
+            bucket.append(out / name)
+    return today, tomorrow
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=150_000)
+    parser.add_argument("--new", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=2021)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mast-speed-"))
+    try:
+        generate(args.people, args.seed, work / "extracts", date(2026, 10, 31))
+        today, tomorrow = hold_back(work / "extracts", work / "files", args.new)
+        settings = Settings(home=work / "home", feeds=BUILTIN_FEEDS)
+        feeds = load_feeds(BUILTIN_FEEDS)
+        ingest_paths(settings, today, feeds)
+        engine = open_store(settings)
+        now = datetime(2026, 11, 1)
+        print(f"{args.people:,} people, seed {args.seed}\n")
+        print("| step | records | addresses s | people s | total s | peak MiB |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for step, kwargs in (
+            ("full, training the model", {}),
+            ("full, model kept", {"full": True}),
+        ):
+            run = resolve(engine, now=now, **kwargs)
+            a, p = run.addresses.seconds, run.people.seconds
+            print(
+                f"| {step} | {run.people.records:,} | {a:.1f} | {p:.1f} | {a + p:.1f} | {peak_mib():,.0f} |"
+            )
+        ingest_paths(settings, tomorrow, feeds)
+        run = resolve(engine, now=now)
+        a, p = run.addresses.seconds, run.people.seconds
+        print(
+            f"| incremental, next day | {run.people.records:,} | {a:.1f} | {p:.1f} | {a + p:.1f} | {peak_mib():,.0f} |"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
