@@ -247,8 +247,8 @@ def _incremental(
     engine: sa.Engine, model: dict[str, object], *, now: datetime, started: float
 ) -> PersonRun:
     with engine.connect() as conn:
-        file_mark = store.get_mark(conn, "person_file_id")
-        decision_mark = store.get_mark(conn, "person_decision_id")
+        file_mark = store.get_mark(conn, _FILE_MARK)
+        decision_mark = store.get_mark(conn, _DECISION_MARK)
         marks = _marks(conn)
         rulings = _rulings(conn)
         newly_ruled = {
