@@ -14,6 +14,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from mast.errors import FileRejected
@@ -106,21 +107,25 @@ _SPECIAL_COLUMNS = (
 )
 _FROM_RECORD = [c for c in RECORD_COLUMNS if c not in _SPECIAL_COLUMNS]
 _read_record = operator.attrgetter(*_FROM_RECORD)
-_SLOT = {c: i for i, c in enumerate(RECORD_COLUMNS)}
-_RECORD_SLOTS = [_SLOT[c] for c in _FROM_RECORD]
+# Record attributes then special columns, put into table column order in one C-level step.
+_IN_COLUMN_ORDER = operator.itemgetter(
+    *((_FROM_RECORD + list(_SPECIAL_COLUMNS)).index(c) for c in RECORD_COLUMNS)
+)
 
 
 def table_values(record: CanonicalRecord, raw: dict[str, str], row_hash: str) -> tuple[Any, ...]:
     """The row for the `records` table in column order; file columns are filled on insert."""
-    values: list[Any] = [None] * len(RECORD_COLUMNS)
-    for slot, value in zip(_RECORD_SLOTS, _read_record(record), strict=True):
-        values[slot] = value
-    values[_SLOT["agency_kind"]] = str(record.agency_kind)
-    values[_SLOT["sex"]] = str(record.sex) if record.sex else None
-    values[_SLOT["warnings"]] = ",".join(record.warnings) or None
-    values[_SLOT["raw"]] = raw_json(raw)
-    values[_SLOT["row_hash"]] = row_hash
-    return tuple(values)
+    specials = (
+        str(record.agency_kind),
+        str(record.sex) if record.sex else None,
+        ",".join(record.warnings) or None,
+        raw_json(raw),
+        row_hash,
+        None,  # file_id
+        None,  # line_no
+        None,  # first_file_id
+    )
+    return _IN_COLUMN_ORDER((*_read_record(record), *specials))  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,18 +240,19 @@ class RowMapper:
         if getter is None:
             return None
         text = clean_text(getter(row))
+        if text is None:
+            return None
         table = self._maps.get(name)
-        if table is not None and text is not None:
-            mapped = table.get(text.casefold())
-            if mapped is None:
-                default = self.feed.fields[name].default
-                if default is None:
-                    warnings.append(f"unmapped_{name}")
-                else:
-                    text = default
-            else:
-                text = mapped
-        return text or None
+        if table is None:
+            return text
+        mapped = table.get(text.casefold())
+        if mapped is not None:
+            return mapped or None
+        default = self.feed.fields[name].default
+        if default is None:
+            warnings.append(f"unmapped_{name}")
+            return text
+        return default or None
 
     def _cleanse(self, row: list[str]) -> tuple[dict[str, Any], list[str]]:
         warnings: list[str] = []
@@ -369,32 +375,46 @@ class RowMapper:
                 v["dob_earliest"], v["dob_latest"] = dates.dob_range_from_age(age, event_day)
 
     def _address(self, row: list[str], v: dict[str, Any], warnings: list[str]) -> None:
-        parts = addresses.AddressParts()
-        if (getter := self._get.get("address")) is not None:
-            parts = addresses.split_address(getter(row))
-        fields = {
-            "flat": parts.flat,
-            "building": parts.building,
-            "house_number": parts.house_number,
-            "street": parts.street,
-            "locality": parts.locality,
-            "town": parts.town,
-        }
-        for name in ("flat", "house_number", "street", "locality", "town"):
-            if v.get(name):  # a feed's own column beats the split of a one-field address
-                fields[name] = (
-                    addresses.tidy_place(v[name])
-                    if name in ("street", "locality", "town")
-                    else v[name].upper()
-                )
-        postcode = parts.postcode
-        if (getter := self._get.get("postcode")) is not None:
-            given, warning = postcodes.normalise_postcode(getter(row))
-            if warning:
-                warnings.append(warning)
-            postcode = given or postcode
-        merged = addresses.AddressParts(postcode=postcode, **fields)
-        v.update(fields, postcode=postcode, address_text=merged.text)
+        own = tuple(v.get(name) for name in _OWN_PLACE_FIELDS)
+        one_field = self._get["address"](row) if "address" in self._get else ""
+        postcode = self._get["postcode"](row) if "postcode" in self._get else None
+        fields, warning = _place(one_field, own, postcode)
+        v.update(fields)
+        if warning:
+            warnings.append(warning)
+
+
+_OWN_PLACE_FIELDS = ("flat", "house_number", "street", "locality", "town")
+
+
+@lru_cache(maxsize=262_144)
+def _place(
+    one_field: str, own: tuple[str | None, ...], postcode_text: str | None
+) -> tuple[tuple[tuple[str, str | None], ...], str | None]:
+    """The address fields of a record from its one-field address, its own address columns
+    and its postcode column, with a postcode warning. Pure, so cached: places recur."""
+    parts = addresses.split_address(one_field) if one_field else addresses.AddressParts()
+    fields = {
+        "flat": parts.flat,
+        "building": parts.building,
+        "house_number": parts.house_number,
+        "street": parts.street,
+        "locality": parts.locality,
+        "town": parts.town,
+    }
+    for name, value in zip(_OWN_PLACE_FIELDS, own, strict=True):
+        if value:  # a feed's own column beats the split of a one-field address
+            fields[name] = (
+                addresses.tidy_place(value)
+                if name in ("street", "locality", "town")
+                else value.upper()
+            )
+    postcode, warning = parts.postcode, None
+    if postcode_text is not None:
+        given, warning = postcodes.normalise_postcode(postcode_text)
+        postcode = given or postcode
+    merged = addresses.AddressParts(postcode=postcode, **fields)
+    return (*fields.items(), ("postcode", postcode), ("address_text", merged.text)), warning
 
 
 class _RowProblem(Exception):
@@ -404,5 +424,9 @@ class _RowProblem(Exception):
         self.reason = reason
 
 
+# json.dumps with a non-default option builds a new encoder on every call.
+_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def raw_json(raw: dict[str, str]) -> str:
-    return json.dumps(raw, ensure_ascii=False)
+    return _RAW_ENCODER.encode(raw)

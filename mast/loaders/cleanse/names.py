@@ -107,6 +107,7 @@ def _split_given(forenames: str | None) -> tuple[str | None, str | None]:
     return first, rest or None
 
 
+@lru_cache(maxsize=131_072)
 def split_full_name(value: str, style: str) -> NameParts:
     """Split a single name field by the feed's declared style."""
     text = clean_text(value) or ""
@@ -131,6 +132,7 @@ def split_full_name(value: str, style: str) -> NameParts:
     return NameParts(given, middle, family, tuple(dict.fromkeys(w1 + w2)))
 
 
+@lru_cache(maxsize=65_536)
 def split_forenames(value: str) -> NameParts:
     """A forename field that may carry middle names: 'Mary Ann' → given Mary, middle Ann."""
     forenames, warnings = clean_name(value)

@@ -14,9 +14,16 @@ _INVISIBLE = re.compile(
 )
 
 
-@lru_cache(maxsize=65_536)
 def clean_text(value: str) -> str | None:
     """NFC, no zero-width / bidi / control characters, single spaces; None when empty."""
+    if value.isascii() and value.isprintable() and "  " not in value:
+        # Most values are plain ASCII already: nothing to normalise or remove.
+        return value.strip() or None
+    return _clean_unusual(value)
+
+
+@lru_cache(maxsize=65_536)
+def _clean_unusual(value: str) -> str | None:
     text = unicodedata.normalize("NFC", value)
     text = _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
     return text or None
