@@ -112,3 +112,46 @@ def test_order_of_edges_does_not_change_the_clusters() -> None:
     }
     edges = [Edge(5.0, "j", "jane"), Edge(5.0, "j", "john")]
     assert cluster(profiles, edges).cluster_of == cluster(profiles, edges[::-1]).cluster_of
+
+
+def test_an_identifier_without_a_check_digit_may_carry_a_slip() -> None:
+    # FEBRL-style ids: one digit apart is a slip, so the pair is one person despite the
+    # different given names; two valid NHS numbers one apart cannot occur (Mod-11).
+    profiles = {
+        p.profile_id: p for p in [prof("a", "amy", nhs="9555129"), prof("b", "lucy", nhs="9545129")]
+    }
+    result = cluster(profiles, [Edge(20.0, "a", "b")]).cluster_of
+    assert result["a"] == result["b"]
+    far = {
+        p.profile_id: p for p in [prof("a", "amy", nhs="9555129"), prof("b", "lucy", nhs="1234567")]
+    }
+    assert cluster(far, [Edge(20.0, "a", "b")]).refused
+
+
+def test_names_written_the_other_way_round_are_one_person() -> None:
+    profiles = {
+        p.profile_id: p
+        for p in [prof("a", "adam", family="vaszocz"), prof("b", "vaszocz", family="adam")]
+    }
+    result = cluster(profiles, [Edge(8.0, "a", "b")]).cluster_of
+    assert result["a"] == result["b"]
+
+
+def test_a_shared_identifier_outweighs_a_mis_keyed_date_of_birth_but_not_a_new_name() -> None:
+    same_name = {
+        p.profile_id: p
+        for p in [
+            prof("a", "harry", nhs="2348791", dob=date(1940, 4, 1)),
+            prof("b", "harry", nhs="2348791", dob=date(1952, 10, 4)),
+        ]
+    }
+    assert not cluster(same_name, [Edge(5.0, "a", "b")]).refused
+    # A mother's NHS number on her baby's record: other name, other date of birth.
+    baby = {
+        p.profile_id: p
+        for p in [
+            prof("mum", "sian", nhs="9434765919", dob=date(1990, 4, 2)),
+            prof("baby", "megan", nhs="9434765919", dob=date(2025, 1, 9)),
+        ]
+    }
+    assert cluster(baby, [Edge(5.0, "mum", "baby")]).refused

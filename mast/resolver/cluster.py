@@ -18,6 +18,9 @@ from datetime import date
 from itertools import pairwise
 from typing import TypeVar
 
+from nhs_number.validate import is_valid as nhs_is_valid
+from rapidfuzz.distance import DamerauLevenshtein
+
 from mast.resolver.constraints import age_compatible, dob_compatible, given_compatible
 from mast.resolver.profiles import Profile
 
@@ -25,6 +28,10 @@ _T = TypeVar("_T", str, date)
 REVIEWER_WEIGHT = 1000.0
 PARTNER_ID_WEIGHT = 100.0
 """A partner's own person id joins its records before any score does (still constrained)."""
+DOB_OUTWEIGHED = 15.0
+"""A pair this strong on everything else (names, identifier, address) is one person whose
+date of birth was mis-keyed beyond a typing error; a father and son with one name at one
+address score about 8, so stay apart."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +44,10 @@ class Edge:
 @dataclass(slots=True)
 class _Cluster:
     members: list[str]
-    nhs: set[str] = field(default_factory=set)
+    nhs: set[str] = field(default_factory=set)  # valid NHS numbers: never two in a cluster
+    ids: set[str] = field(default_factory=set)  # any national identifier, checked or not
     givens: Counter[str] = field(default_factory=Counter)  # records per given name
+    families: Counter[str] = field(default_factory=Counter)
     dobs: Counter[date] = field(default_factory=Counter)
     apart_from: set[str] = field(default_factory=set)
     ages: set[tuple[date, date]] = field(default_factory=set)  # ranges from an age alone
@@ -49,8 +58,21 @@ class _Cluster:
         return _dominant(self.givens) or ""
 
     @property
+    def family(self) -> str:
+        return _dominant(self.families) or ""
+
+    @property
     def dob(self) -> date | None:
         return _dominant(self.dobs)
+
+
+def _near(a: set[str], b: set[str]) -> bool:
+    """One identifier on both sides, or two a single slip apart. Two valid NHS numbers are
+    never a slip apart (Mod-11 catches every one-digit change and transposition), so this
+    only forgives identifiers without a check digit."""
+    if not a or not b:
+        return False
+    return bool(a & b) or any(DamerauLevenshtein.distance(x, y) <= 1 for x in a for y in b)
 
 
 def _dominant(counts: Counter[_T]) -> _T | None:
@@ -80,11 +102,13 @@ class _Clusters:
         self.parent[pid] = pid
         self.state[pid] = _Cluster(
             [pid],
-            {p.nhs} if p.nhs else set(),
-            Counter({f"{p.given} {p.middle}".strip(): n} if p.given else {}),
-            Counter({p.dob: n} if p.dob else {}),
-            set(self.apart.get(pid, ())),
-            {(p.dob_lo, p.dob_hi)} if p.dob_lo and p.dob_hi else set(),
+            nhs={p.nhs} if p.nhs and nhs_is_valid(p.nhs) else set(),
+            ids={p.nhs} if p.nhs else set(),
+            givens=Counter({f"{p.given} {p.middle}".strip(): n} if p.given else {}),
+            families=Counter({p.family: n} if p.family else {}),
+            dobs=Counter({p.dob: n} if p.dob else {}),
+            apart_from=set(self.apart.get(pid, ())),
+            ages={(p.dob_lo, p.dob_hi)} if p.dob_lo and p.dob_hi else set(),
         )
 
     def find(self, pid: str) -> str:
@@ -96,21 +120,30 @@ class _Clusters:
         return root
 
     @staticmethod
-    def conflict(a: _Cluster, b: _Cluster, *, names: bool) -> bool:
+    def conflict(a: _Cluster, b: _Cluster, weight: float) -> bool:
         """Different people, judged on NHS numbers, reviewers' rulings and dominant values."""
         if a.apart_from.intersection(b.members) or b.apart_from.intersection(a.members):
             return True
         if a.nhs and b.nhs and a.nhs != b.nhs:
             return True
-        if not dob_compatible(a.dob, b.dob):
+        shared_id = _near(a.ids, b.ids)
+        # Names written the other way round (family name in the given-name field) agree.
+        names_agree = given_compatible(a.given, b.given) or (
+            given_compatible(a.given, b.family) and given_compatible(b.given, a.family)
+        )
+        # A shared identifier with names that agree, or a pair strong on everything else,
+        # outweighs a date of birth mis-keyed beyond a typing error.
+        dob_outweighed = (shared_id and names_agree) or (
+            DOB_OUTWEIGHED <= weight < PARTNER_ID_WEIGHT
+        )
+        if not (dob_outweighed or dob_compatible(a.dob, b.dob)):
             return True
         if any(not age_compatible(a.dob, *age) for age in b.ages) or any(
             not age_compatible(b.dob, *age) for age in a.ages
         ):
             return True
-        if not names or (a.nhs and a.nhs == b.nhs):
-            return False  # the same NHS number outweighs a difference in given name
-        return not given_compatible(a.given, b.given)
+        # A shared identifier or a partner's own id outweighs a difference in given name.
+        return not (names_agree or shared_id or weight >= PARTNER_ID_WEIGHT)
 
     def union(self, a: str, b: str, weight: float) -> bool:
         ra, rb = self.find(a), self.find(b)
@@ -118,14 +151,16 @@ class _Clusters:
             return True
         ca, cb = self.state[ra], self.state[rb]
         # A reviewer's link always joins; a partner's own id is not second-guessed on names.
-        if weight < REVIEWER_WEIGHT and self.conflict(ca, cb, names=weight < PARTNER_ID_WEIGHT):
+        if weight < REVIEWER_WEIGHT and self.conflict(ca, cb, weight):
             return False
         if len(ca.members) < len(cb.members):
             ra, rb, ca, cb = rb, ra, cb, ca
         self.parent[rb] = ra
         ca.members.extend(cb.members)
         ca.nhs |= cb.nhs
+        ca.ids |= cb.ids
         ca.givens.update(cb.givens)
+        ca.families.update(cb.families)
         ca.dobs.update(cb.dobs)
         ca.apart_from |= cb.apart_from
         ca.ages |= cb.ages

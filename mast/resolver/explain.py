@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mast.resolver import person_store as store
-from mast.resolver.model import COMPARISONS, level_labels
+from mast.resolver.model import COMPARISONS
 from mast.schema.tables import decisions, person_profiles, record_persons
 
 
@@ -37,15 +37,15 @@ class Explanation:
 
 
 def _level_weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
-    labels = level_labels()
+    """Each comparison's levels as the stored model has them (an older model may have fewer)."""
     out: dict[str, list[tuple[float, str]]] = {}
     for comparison in model["splink"]["comparisons"]:
         name = comparison["output_column_name"]
         levels = []
-        for label, level in zip(labels[name], comparison["comparison_levels"], strict=True):
+        for level in comparison["comparison_levels"]:
             m, u = level.get("m_probability"), level.get("u_probability")
             weight = 0.0 if level.get("is_null_level") or not m or not u else math.log2(m / u)
-            levels.append((weight, label))
+            levels.append((weight, str(level.get("label_for_charts", ""))))
         out[name] = levels
     return out
 

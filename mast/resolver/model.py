@@ -23,16 +23,24 @@ splink_log = logging.getLogger("splink")
 
 COMPARISONS: tuple[str, ...] = ("nhs", "given", "family", "dob", "sex", "place")
 
+_SWAPPED = (
+    "jaro_winkler_similarity(given_l, family_r) >= 0.88"
+    " AND jaro_winkler_similarity(family_l, given_r) >= 0.88"
+)
 # Each level: (label used in explanations, SQL condition). The first is the null level.
 _LEVELS: dict[str, list[tuple[str, str]]] = {
     "nhs": [
         ("NHS number missing", "nhs_l IS NULL OR nhs_r IS NULL"),
         ("same NHS number", "nhs_l = nhs_r"),
+        # Never two valid NHS numbers (Mod-11 catches every one-digit slip); an identifier
+        # with no check digit, such as FEBRL's, does have them.
+        ("identifier differs by one digit", "damerau_levenshtein(nhs_l, nhs_r) = 1"),
         ("different NHS numbers", "ELSE"),
     ],
     "given": [
         ("given name missing", "given_l IS NULL OR given_r IS NULL"),
         ("same given name", "given_l = given_r"),
+        ("given and family names written the other way round", _SWAPPED),
         (
             "given names are forms of one name",
             "len(list_intersect(given_groups_l, given_groups_r)) > 0",
@@ -53,6 +61,7 @@ _LEVELS: dict[str, list[tuple[str, str]]] = {
     "family": [
         ("family name missing", "family_l IS NULL OR family_r IS NULL"),
         ("same family name", "family_l = family_r"),
+        ("given and family names written the other way round", _SWAPPED),
         (
             "family name differs by a typing error",
             "jaro_winkler_similarity(family_l, family_r) >= 0.9",
@@ -123,6 +132,10 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.family = r.family AND l.postcode = r.postcode",
     "l.dob = r.dob AND l.postcode = r.postcode",
     "l.given = r.given AND l.family = r.family AND l.sector = r.sector",
+    "l.given = r.given AND l.postcode = r.postcode",
+    "l.given = r.family AND l.family = r.given",
+    "l.given = r.family AND l.dob = r.dob",
+    "l.family = r.given AND l.dob = r.dob",
 )
 """Candidate pairs: any rule admits a pair. Measured in bench/resolve_speed.py."""
 
@@ -132,11 +145,6 @@ _TRAINING_BLOCKS = (
     "l.dob = r.dob",  # trains names, sex, place, NHS
     "l.family_ph = r.family_ph AND l.given = r.given",  # trains date of birth
 )
-
-
-def level_labels() -> dict[str, list[str]]:
-    """Comparison → label of each level, in gamma order (null level first, as -1)."""
-    return {name: [label for label, _ in levels] for name, levels in _LEVELS.items()}
 
 
 def settings() -> dict[str, Any]:
