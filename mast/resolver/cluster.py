@@ -11,7 +11,6 @@ the touched part is re-clustered.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,9 +45,9 @@ class _Cluster:
     members: list[str]
     nhs: set[str] = field(default_factory=set)  # valid NHS numbers: never two in a cluster
     ids: set[str] = field(default_factory=set)  # any national identifier, checked or not
-    givens: Counter[str] = field(default_factory=Counter)  # records per given name
-    families: Counter[str] = field(default_factory=Counter)
-    dobs: Counter[date] = field(default_factory=Counter)
+    givens: dict[str, int] = field(default_factory=dict)  # records per given name
+    families: dict[str, int] = field(default_factory=dict)
+    dobs: dict[date, int] = field(default_factory=dict)
     apart_from: set[str] = field(default_factory=set)
     ages: set[tuple[date, date]] = field(default_factory=set)  # ranges from an age alone
 
@@ -65,6 +64,21 @@ class _Cluster:
     def dob(self) -> date | None:
         return _dominant(self.dobs)
 
+    def absorb(self, other: _Cluster) -> None:
+        self.members.extend(other.members)
+        self.nhs |= other.nhs
+        self.ids |= other.ids
+        _add_counts(self.givens, other.givens)
+        _add_counts(self.families, other.families)
+        _add_counts(self.dobs, other.dobs)
+        self.apart_from |= other.apart_from
+        self.ages |= other.ages
+
+
+def _add_counts(mine: dict[_T, int], theirs: dict[_T, int]) -> None:
+    for key, n in theirs.items():
+        mine[key] = mine.get(key, 0) + n
+
 
 def _near(a: set[str], b: set[str]) -> bool:
     """One identifier on both sides, or two a single slip apart. Two valid NHS numbers are
@@ -75,9 +89,11 @@ def _near(a: set[str], b: set[str]) -> bool:
     return bool(a & b) or any(DamerauLevenshtein.distance(x, y) <= 1 for x in a for y in b)
 
 
-def _dominant(counts: Counter[_T]) -> _T | None:
+def _dominant(counts: Mapping[_T, int]) -> _T | None:
     if not counts:
         return None
+    if len(counts) == 1:
+        return next(iter(counts))
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
@@ -95,8 +111,7 @@ class _Clusters:
         self.apart = apart
 
     def add(self, pid: str) -> None:
-        if pid in self.parent:
-            return
+        """Give a profile its one-member cluster, the first time an edge reaches it."""
         p = self.profiles[pid]
         n = self.sizes.get(pid, 1)
         self.parent[pid] = pid
@@ -104,14 +119,17 @@ class _Clusters:
             [pid],
             nhs={p.nhs} if p.nhs and nhs_is_valid(p.nhs) else set(),
             ids={p.nhs} if p.nhs else set(),
-            givens=Counter({f"{p.given} {p.middle}".strip(): n} if p.given else {}),
-            families=Counter({p.family: n} if p.family else {}),
-            dobs=Counter({p.dob: n} if p.dob else {}),
+            givens={f"{p.given} {p.middle}".strip(): n} if p.given else {},
+            families={p.family: n} if p.family else {},
+            dobs={p.dob: n} if p.dob else {},
             apart_from=set(self.apart.get(pid, ())),
             ages={(p.dob_lo, p.dob_hi)} if p.dob_lo and p.dob_hi else set(),
         )
 
     def find(self, pid: str) -> str:
+        if pid not in self.parent:
+            self.add(pid)
+            return pid
         root = pid
         while self.parent[root] != root:
             root = self.parent[root]
@@ -156,14 +174,7 @@ class _Clusters:
         if len(ca.members) < len(cb.members):
             ra, rb, ca, cb = rb, ra, cb, ca
         self.parent[rb] = ra
-        ca.members.extend(cb.members)
-        ca.nhs |= cb.nhs
-        ca.ids |= cb.ids
-        ca.givens.update(cb.givens)
-        ca.families.update(cb.families)
-        ca.dobs.update(cb.dobs)
-        ca.apart_from |= cb.apart_from
-        ca.ages |= cb.ages
+        ca.absorb(cb)
         del self.state[rb]
         return True
 
@@ -189,8 +200,6 @@ def cluster(
     Edges of REVIEWER_WEIGHT are a reviewer's link and join whatever the constraints say.
     """
     clusters = _Clusters(profiles, sizes or {}, apart or {})
-    for pid in profiles:
-        clusters.add(pid)
     refused: list[Edge] = []
     for edge in sorted(edges, key=lambda e: (-e.weight, e.a, e.b)):
         if edge.a not in profiles or edge.b not in profiles:
@@ -198,7 +207,10 @@ def cluster(
         if not clusters.union(edge.a, edge.b, edge.weight):
             refused.append(edge)
     label = {root: min(state.members) for root, state in clusters.state.items()}
-    return Clustering({pid: label[clusters.find(pid)] for pid in profiles}, refused)
+    return Clustering(
+        {pid: label[clusters.find(pid)] if pid in clusters.parent else pid for pid in profiles},
+        refused,
+    )
 
 
 def partner_id_edges(profiles: Iterable[Profile]) -> list[Edge]:

@@ -23,6 +23,7 @@ TYPO_SIMILARITY = 0.88
 """Jaro–Winkler at or above this is a typing error of the same name (Sian / Sain, Megan / Megna)."""
 
 
+@lru_cache(maxsize=262_144)
 def name_key(text: str | None) -> str:
     """Folded letters only: 'Siân' → 'sian', "O'Brien" → 'obrien', 'Smith-Jones' → 'smith jones'."""
     if not text:

@@ -169,12 +169,11 @@ def _full(
         }
         if trained:
             store.save_model(conn, model, profiles=len(profiles), now=now)
-        for table in (person_profiles, person_edges, record_persons):
-            conn.execute(table.delete())
         conn.execute(persons.delete().where(persons.c.retired_into.is_(None)))
-        store.write_profiles(conn, profiles.values(), person_of_profile, sizes, replace=False)
-        store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=())
-        store.write_people(conn, groups, profile_of, events, replaced=(), now=now)
+        with store.rewriting(conn, (person_profiles, person_edges, record_persons)):
+            store.write_profiles(conn, profiles.values(), person_of_profile, sizes, replace=False)
+            store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=())
+            store.write_people(conn, groups, profile_of, events, replaced=(), now=now)
         review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
         _set_marks(conn, marks)
     return _report(

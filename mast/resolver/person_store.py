@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -87,17 +89,51 @@ def read_profiles(
     return profiles, person_of, sizes
 
 
+@contextmanager
+def rewriting(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iterator[None]:
+    """Empty `tables` for a full rewrite, with their secondary indexes built once at the
+    end: sorting a million keys once is far cheaper than a million random index inserts."""
+    indexes = [index for table in tables for index in table.indexes]
+    for index in indexes:
+        index.drop(conn)
+    for table in tables:
+        conn.execute(table.delete())
+    yield
+    for index in indexes:
+        index.create(conn)
+
+
 def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows; on SQLite straight through the driver, 3x faster than Core's path."""
+    """Insert many rows given as dicts (see `insert_tuples`)."""
+    if rows:
+        columns = list(rows[0])
+        as_tuple = operator.itemgetter(*columns)
+        insert_tuples(conn, table, columns, [as_tuple(r) for r in rows])
+
+
+def insert_tuples(
+    conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert many rows; on SQLite straight through the driver (3x faster than Core's path)
+    and in primary-key order, so each index page is filled once rather than revisited."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), rows)
+        conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
         return
-    statement = table.insert().values({n: sa.bindparam(n) for n in rows[0]})
+    statement = table.insert().values({n: sa.bindparam(n) for n in columns})
     compiled = statement.compile(dialect=conn.dialect)
-    order = compiled.positiontup or []  # the "?" placeholders' names, in order
-    conn.exec_driver_sql(str(compiled), [tuple(r[n] for n in order) for r in rows])
+    order = [columns.index(n) for n in compiled.positiontup or []]  # the "?"s, in order
+    if len(order) < 2:  # itemgetter of one index gives a value, not a tuple
+        conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+        return
+    key = [columns.index(c.name) for c in table.primary_key.columns if c.name in columns]
+    ordered = sorted(rows, key=operator.itemgetter(*key)) if key else rows
+    if order == list(range(len(columns))):
+        conn.exec_driver_sql(str(compiled), ordered)
+    else:
+        placed = operator.itemgetter(*order)
+        conn.exec_driver_sql(str(compiled), [placed(r) for r in ordered])
 
 
 def write_profiles(
@@ -146,8 +182,9 @@ def write_edges(conn: sa.Connection, edges: pd.DataFrame, *, replacing: Iterable
             )
         )
     if not edges.empty:
-        rows = [{str(k): v for k, v in r.items()} for r in edges[edge_columns()].to_dict("records")]
-        bulk_insert(conn, person_edges, rows)
+        columns = edge_columns()
+        rows = list(zip(*(edges[c].tolist() for c in columns), strict=True))
+        insert_tuples(conn, person_edges, columns, rows)
 
 
 def edge_columns() -> list[str]:
@@ -187,8 +224,13 @@ def describe_person(rows: Sequence[RecordPerson]) -> dict[str, Any]:
     """A person's headline details: the values most of their records agree on."""
 
     def common(values: Iterable[Any]) -> Any:
-        counted = Counter(v for v in values if v)
-        return min(counted.items(), key=lambda kv: (-kv[1], str(kv[0])))[0] if counted else None
+        counted: dict[Any, int] = {}
+        for v in values:
+            if v:
+                counted[v] = counted.get(v, 0) + 1
+        if len(counted) <= 1:
+            return next(iter(counted), None)
+        return min(counted.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
 
     given, family = common(r.given_name for r in rows), common(r.family_name for r in rows)
     others = sorted(
