@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -28,6 +28,9 @@ from mast.loaders.purge import purge as purge_service
 from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, Source
 from mast.schema.tables import files, quarantine
 from mast.settings import Settings
+
+if TYPE_CHECKING:
+    from mast.resolver.service import ResolveRun
 
 app = typer.Typer(
     help="MAST — the Multi-Agency Safeguarding Tracker.",
@@ -236,6 +239,11 @@ def demo(
     with _errors():
         results = run_ingest(settings, sorted(p for p in out.iterdir() if p.is_file()), None)
     _summary(results)
+    from mast.resolver.service import resolve as resolve_service  # noqa: PLC0415 - heavy
+
+    console.print("Resolving addresses and people ...")
+    with _errors():
+        _resolve_summary(resolve_service(open_store(settings), now=ingest_service.utcnow()))
     figures = json.loads((out / "truth" / "figures.json").read_text())
     console.print(
         "Ground-truth key figures: "
@@ -281,6 +289,10 @@ def resolve(
             full=full or retrain,
             retrain=retrain,
         )
+    _resolve_summary(run)
+
+
+def _resolve_summary(run: ResolveRun) -> None:
     a, p = run.addresses, run.people
     console.print(
         f"Addresses: {a.records:,} records linked to {a.addresses:,} addresses "

@@ -199,6 +199,9 @@ def profile_frame(profiles: list[Profile]) -> pd.DataFrame:
 
 def _quiet() -> None:
     splink_log.setLevel(logging.WARNING)
+    # A level the data never shows (no slipped identifier among valid NHS numbers, no names
+    # written the other way round) keeps no m and weighs nothing; that is expected, not news.
+    logging.getLogger("splink.internals.expectation_maximisation").setLevel(logging.ERROR)
 
 
 def _db(con: duckdb.DuckDBPyConnection) -> Any:

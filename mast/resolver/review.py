@@ -1,7 +1,8 @@
 """The review queue and reviewers' rulings.
 
 Pairs the model is unsure of (between the review and link weights), and pairs it was sure
-of but a constraint kept apart, wait for a person to decide. A ruling — link or unlink —
+of but a constraint kept apart, wait for a person to decide: one item per pair of people
+found by a run, showing their strongest pair of records. A ruling — link or unlink —
 is stored with who and why, always wins over the model, and survives every later run: the
 records it names get profiles of their own, so the ruling binds exactly them.
 """
@@ -66,10 +67,17 @@ def queue_for_review(
         tuple(sorted(r))
         for r in conn.execute(sa.select(decisions.c.record_a, decisions.c.record_b))
     }
+    # One question per pair of people: their strongest pair of profiles stands for the rest.
+    candidates.sort(key=lambda c: (-c[2], c[0], c[1]))
+    asked: set[tuple[str, str]] = set()
     rows = []
     for a, b, weight, reason in candidates:
         if a not in example or b not in example:
             continue  # a profile whose records have all moved on
+        people = (min(cluster_of[a], cluster_of[b]), max(cluster_of[a], cluster_of[b]))
+        if people in asked:
+            continue
+        asked.add(people)
         ra, rb = sorted((example[a], example[b]))
         if (ra, rb) in pending:
             continue
