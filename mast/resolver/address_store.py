@@ -10,6 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from mast.db import bulk_insert, insert_tuples, rewriting
 from mast.resolver.addresses import AddressInput, describe, resolve_addresses
 from mast.resolver.stable_ids import assign_ids
 from mast.schema.tables import addresses, id_history, record_addresses, records
@@ -57,10 +58,10 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime) -> AddressRun:
         ids, events = assign_ids(
             [[m.record_id for m in g] for g in groups], previous, lambda: f"A{next(counter):08d}"
         )
-        conn.execute(record_addresses.delete())
         conn.execute(addresses.delete().where(addresses.c.retired_into.is_(None)))
-        conn.execute(
-            addresses.insert(),
+        bulk_insert(
+            conn,
+            addresses,
             [
                 {
                     "address_id": aid,
@@ -72,14 +73,13 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime) -> AddressRun:
                 for aid, g in zip(ids, groups, strict=True)
             ],
         )
-        conn.execute(
-            record_addresses.insert(),
-            [
-                {"record_id": m.record_id, "address_id": aid}
-                for aid, g in zip(ids, groups, strict=True)
-                for m in g
-            ],
-        )
+        with rewriting(conn, [record_addresses]):
+            insert_tuples(
+                conn,
+                record_addresses,
+                ["record_id", "address_id"],
+                [(m.record_id, aid) for aid, g in zip(ids, groups, strict=True) for m in g],
+            )
         merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
         retired = [
             {"address_id": old, "retired_into": new, "records": 0, "updated_at": now}

@@ -10,9 +10,10 @@ never merge.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
@@ -41,6 +42,7 @@ class AddressInput:
 Key = tuple[str, str, str, str]  # postcode, premises, flat, street
 
 
+@lru_cache(maxsize=262_144)
 def _norm(text: str | None) -> str:
     return _NOT_ALNUM.sub("", fold(text)) if text else ""
 
@@ -152,8 +154,11 @@ def describe(members: list[AddressInput]) -> dict[str, str | bool | None]:
     """The attributes of one resolved address: the commonest non-empty value of each field."""
 
     def common(values: Iterable[str | None]) -> str | None:
-        counted = Counter(v for v in values if v)
-        return counted.most_common(1)[0][0] if counted else None
+        counted: dict[str, int] = {}
+        for v in values:
+            if v:
+                counted[v] = counted.get(v, 0) + 1
+        return max(counted, key=counted.__getitem__) if counted else None  # first of the most
 
     premises = common(m.premises_type for m in members)
     return {

@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 import sqlalchemy as sa
 
+from mast.db import rewriting
 from mast.resolver import model as splink_model
 from mast.resolver import person_store as store
 from mast.resolver.cluster import REVIEWER_WEIGHT, Clustering, Edge, cluster, partner_id_edges
@@ -170,7 +171,7 @@ def _full(
         if trained:
             store.save_model(conn, model, profiles=len(profiles), now=now)
         conn.execute(persons.delete().where(persons.c.retired_into.is_(None)))
-        with store.rewriting(conn, (person_profiles, person_edges, record_persons)):
+        with rewriting(conn, (person_profiles, person_edges, record_persons)):
             store.write_profiles(conn, profiles.values(), person_of_profile, sizes, replace=False)
             store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=())
             store.write_people(conn, groups, profile_of, events, replaced=(), now=now)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -14,6 +12,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
+from mast.db import bulk_insert, insert_tuples
 from mast.resolver.model import COMPARISONS
 from mast.resolver.profiles import Profile, RecordPerson
 from mast.resolver.stable_ids import IdEvent
@@ -87,53 +86,6 @@ def read_profiles(
             person_of[p.profile_id] = row.person_id
             sizes[p.profile_id] = row.records
     return profiles, person_of, sizes
-
-
-@contextmanager
-def rewriting(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iterator[None]:
-    """Empty `tables` for a full rewrite, with their secondary indexes built once at the
-    end: sorting a million keys once is far cheaper than a million random index inserts."""
-    indexes = [index for table in tables for index in table.indexes]
-    for index in indexes:
-        index.drop(conn)
-    for table in tables:
-        conn.execute(table.delete())
-    yield
-    for index in indexes:
-        index.create(conn)
-
-
-def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows given as dicts (see `insert_tuples`)."""
-    if rows:
-        columns = list(rows[0])
-        as_tuple = operator.itemgetter(*columns)
-        insert_tuples(conn, table, columns, [as_tuple(r) for r in rows])
-
-
-def insert_tuples(
-    conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    """Insert many rows; on SQLite straight through the driver (3x faster than Core's path)
-    and in primary-key order, so each index page is filled once rather than revisited."""
-    if not rows:
-        return
-    if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
-        return
-    statement = table.insert().values({n: sa.bindparam(n) for n in columns})
-    compiled = statement.compile(dialect=conn.dialect)
-    order = [columns.index(n) for n in compiled.positiontup or []]  # the "?"s, in order
-    if len(order) < 2:  # itemgetter of one index gives a value, not a tuple
-        conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
-        return
-    key = [columns.index(c.name) for c in table.primary_key.columns if c.name in columns]
-    ordered = sorted(rows, key=operator.itemgetter(*key)) if key else rows
-    if order == list(range(len(columns))):
-        conn.exec_driver_sql(str(compiled), ordered)
-    else:
-        placed = operator.itemgetter(*order)
-        conn.exec_driver_sql(str(compiled), [placed(r) for r in ordered])
 
 
 def write_profiles(
