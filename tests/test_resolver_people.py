@@ -24,7 +24,7 @@ from mast.resolver.explain import explain
 from mast.resolver.export import write_links
 from mast.resolver.review import decide, unlink_from_person
 from mast.resolver.service import resolve
-from mast.schema.tables import persons, record_persons, records
+from mast.schema.tables import addresses, persons, record_addresses, record_persons, records
 from mast.settings import BUILTIN_FEEDS, Settings
 
 pytestmark = pytest.mark.integration
@@ -154,15 +154,34 @@ def test_incremental_gives_the_clusters_and_ids_of_a_full_run(demo: Path, tmp_pa
     assert first.mode == "full" and first.trained
     before = _links(engine)
     _ingest(tmp_path / "home", day_two)
-    second = resolve(engine, now=NOW).people
+    run = resolve(engine, now=NOW)
+    second = run.people
     assert second.mode == "incremental" and 0 < second.records < first.records * 1.5
-    incremental = _links(engine)
+    assert run.addresses.mode == "incremental"
+    incremental, places = _links(engine), _places(engine)
     assert set(before) < set(incremental)
     kept = sum(1 for rid, pid in before.items() if incremental[rid] == pid)
     assert kept >= 0.97 * len(before)  # ids are stable; the rest were merged or split
-    full = resolve(engine, now=NOW, full=True).people
-    assert full.mode == "full" and not full.trained
+    rerun = resolve(engine, now=NOW, full=True)
+    assert rerun.people.mode == "full" and not rerun.people.trained
+    assert rerun.addresses.mode == "full"
     assert _links(engine) == incremental
+    assert _places(engine) == places
+
+
+def _places(engine: sa.Engine) -> tuple[dict[str, str], set[tuple[object, ...]]]:
+    """Each record's address, and every address as described (ids, fields, record counts)."""
+    with engine.connect() as conn:
+        links = dict(
+            conn.execute(
+                sa.select(record_addresses.c.record_id, record_addresses.c.address_id)
+            ).all()
+        )
+        rows = {
+            tuple(r)[:-1]  # all but updated_at
+            for r in conn.execute(sa.select(addresses).order_by(addresses.c.address_id))
+        }
+    return links, rows
 
 
 def test_ids_are_stable_across_full_runs(resolved: Path, tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from conftest import HEADER, Harness, write
 
+from mast.loaders.purge import purge
 from mast.resolver.address_store import resolve_all_addresses
-from mast.schema.tables import addresses, id_history, record_addresses
+from mast.resolver.service import resolve
+from mast.schema.tables import addresses, id_history, record_addresses, record_persons
 
 NOW = datetime(2026, 11, 1)
 
@@ -42,3 +44,21 @@ def test_ids_are_stable_and_merges_are_recorded(harness: Harness, tmp_path: Path
     assert [(e.kind, e.old_id, e.new_id) for e in harness.rows(id_history)] == [
         ("merge", before["test:3"], before["test:1"])
     ]
+
+
+def test_a_purged_record_leaves_no_person_or_address_behind(
+    harness: Harness, tmp_path: Path
+) -> None:
+    rows = (
+        '1,01/01/2025,"JONES, Ann",02/04/1990,,"14 Heol Ŵyr, Sketty, Swansea",SA2 9AB,F\n'
+        '2,01/06/2026,"SMITH, Bob",03/05/1980,,"16 Heol Ŵyr, Sketty, Swansea",SA2 9AB,M\n'
+    )
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + rows))
+    first = resolve(harness.engine, now=NOW)
+    assert first.addresses.addresses == 2 and first.people.persons == 2
+    assert purge(harness.engine, now=NOW, retention_days=365).records_removed == 1
+    assert set(links(harness)) == {"test:2"}
+    assert {r.record_id for r in harness.rows(record_persons)} == {"test:2"}
+    again = resolve(harness.engine, now=NOW)
+    assert (again.addresses.mode, again.people.mode) == ("full", "full")
+    assert again.addresses.addresses == 1 and again.people.persons == 1

@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from mast.schema.tables import purges, quarantine, records
+from mast.schema.tables import (
+    purges,
+    quarantine,
+    record_addresses,
+    record_persons,
+    records,
+    resolver_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,14 @@ def purge(engine: sa.Engine, *, now: datetime, retention_days: int) -> PurgeResu
         removed = conn.execute(
             records.delete().where(records.c.occurred_at < cutoff, not_open_case)
         ).rowcount
+        if removed:
+            # Their links to people and places go with them; the next resolution is a full
+            # one (the marks it starts from are cleared), so no person or address keeps them.
+            for link in (record_addresses, record_persons):
+                conn.execute(
+                    link.delete().where(~sa.exists().where(records.c.record_id == link.c.record_id))
+                )
+            conn.execute(resolver_state.delete())
         q_removed = conn.execute(
             quarantine.delete().where(quarantine.c.quarantined_at < cutoff)
         ).rowcount

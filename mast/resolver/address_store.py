@@ -1,44 +1,93 @@
-"""Resolving every record's address and keeping Address ids stable in the state store."""
+"""Resolving records' addresses in the state store, with stable Address ids.
+
+A full run reads every record. A daily run reads only records that arrived since the last
+run, folds them into the stored key table (`address_keys`: one row per distinct postcode,
+premises, flat and street, with its UPRNs, town and record count) and re-clusters the keys
+— tens of thousands, not hundreds of thousands of records. Clustering keys in key order and
+voting ids by record counts gives exactly the answer a full run would; only the addresses
+whose keys moved, or that gained records, are rewritten.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from mast.db import bulk_insert, insert_tuples, rewriting
-from mast.resolver.addresses import AddressInput, describe, resolve_addresses
-from mast.resolver.stable_ids import assign_ids
-from mast.schema.tables import addresses, id_history, record_addresses, records
+from mast.resolver.addresses import (
+    AddressInput,
+    Key,
+    KeyState,
+    add_inputs,
+    address_key,
+    cluster_keys,
+    describe,
+)
+from mast.resolver.person_store import chunks, get_mark, set_mark
+from mast.resolver.stable_ids import IdEvent, assign_ids
+from mast.schema.tables import address_keys, addresses, id_history, record_addresses, records
 
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput.__dataclass_fields__]
+_MARK = "address_file_id"
+_SEP = "\x1f"
 
 
 @dataclass(frozen=True)
 class AddressRun:
-    records: int
-    linked: int
-    addresses: int
+    mode: str  # full | incremental
+    records: int  # records read in this run
+    linked: int  # of those, records that name a place
+    addresses: int  # active addresses in the store afterwards
     new: int
     merges: int
     splits: int
     seconds: float
 
 
-def _minter(conn: sa.Connection) -> tuple[int, list[str]]:
+def _minter(conn: sa.Connection) -> tuple[int, set[str]]:
     ids = conn.execute(sa.select(addresses.c.address_id)).scalars().all()
-    highest = max((int(i[1:]) for i in ids), default=0)
-    return highest, list(ids)
+    return max((int(i[1:]) for i in ids), default=0), set(ids)
 
 
-def resolve_all_addresses(engine: sa.Engine, *, now: datetime) -> AddressRun:
-    """A full address resolution; ids carry over from the previous run (see stable_ids)."""
+def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = False) -> AddressRun:
+    """Resolve addresses: only the new records, unless `full` or no key table is stored yet."""
     started = time.perf_counter()
+    with engine.connect() as conn:
+        mark = get_mark(conn, _MARK)
+        top = conn.execute(sa.select(sa.func.max(records.c.file_id))).scalar() or 0
+        keyed = conn.execute(sa.select(address_keys.c.key).limit(1)).first() is not None
+        fresh: list[AddressInput] | None = None
+        if not full and mark and keyed:
+            fresh = [
+                AddressInput(*row)
+                for row in conn.execute(sa.select(*_INPUT_COLUMNS).where(records.c.file_id > mark))
+            ]
+            if _any_linked(conn, [a.record_id for a in fresh]):
+                fresh = None  # a record changed in place: its old key's counts are stale
+    if fresh is None:
+        return _full(engine, now=now, started=started, mark=top)
+    return _incremental(engine, fresh, now=now, started=started, mark=top)
+
+
+def _any_linked(conn: sa.Connection, record_ids: list[str]) -> bool:
+    return any(
+        conn.execute(
+            sa.select(record_addresses.c.record_id)
+            .where(record_addresses.c.record_id.in_(part))
+            .limit(1)
+        ).first()
+        for part in chunks(record_ids)
+    )
+
+
+def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> AddressRun:
     with engine.connect() as conn:
         inputs = [AddressInput(*row) for row in conn.execute(sa.select(*_INPUT_COLUMNS))]
         previous = dict(
@@ -46,73 +95,201 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime) -> AddressRun:
                 sa.select(record_addresses.c.record_id, record_addresses.c.address_id)
             ).all()
         )
-    cluster_of = resolve_addresses(inputs)
+    states: dict[Key, KeyState] = {}
+    record_key = add_inputs(states, inputs)
+    of_key = cluster_keys(states)
     members: dict[int, list[AddressInput]] = defaultdict(list)
     by_id = {a.record_id: a for a in inputs}
-    for record_id, cluster in cluster_of.items():
-        members[cluster].append(by_id[record_id])
-    groups = list(members.values())
+    for record_id, key in record_key.items():
+        members[of_key[key]].append(by_id[record_id])
+    groups = [members[n] for n in sorted(members)]
     with engine.begin() as conn:
         highest, known = _minter(conn)
-        counter = iter(range(highest + 1, highest + 1 + len(groups) + 1))
+        counter = iter(range(highest + 1, highest + 2 + len(groups)))
         ids, events = assign_ids(
             [[m.record_id for m in g] for g in groups], previous, lambda: f"A{next(counter):08d}"
         )
         conn.execute(addresses.delete().where(addresses.c.retired_into.is_(None)))
-        bulk_insert(
-            conn,
-            addresses,
-            [
-                {
-                    "address_id": aid,
-                    "records": len(g),
-                    "updated_at": now,
-                    "retired_into": None,
-                    **describe(g),
-                }
-                for aid, g in zip(ids, groups, strict=True)
-            ],
-        )
-        with rewriting(conn, [record_addresses]):
+        _write_addresses(conn, dict(zip(ids, groups, strict=True)), now=now)
+        with rewriting(conn, [record_addresses, address_keys]):
             insert_tuples(
                 conn,
                 record_addresses,
                 ["record_id", "address_id"],
                 [(m.record_id, aid) for aid, g in zip(ids, groups, strict=True) for m in g],
             )
-        merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
-        retired = [
-            {"address_id": old, "retired_into": new, "records": 0, "updated_at": now}
-            for old, new in merged.items()
-        ]
-        if retired:
-            conn.execute(addresses.insert(), retired)
-        if events:
+            _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()})
+        _write_events(conn, events, now=now)
+        set_mark(conn, _MARK, mark)
+    return _report("full", inputs, record_key, ids, known, events, started, engine)
+
+
+def _incremental(
+    engine: sa.Engine, fresh: list[AddressInput], *, now: datetime, started: float, mark: int
+) -> AddressRun:
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(address_keys)).all()
+    states = {
+        _key(r.key): KeyState(set(filter(None, (r.uprns or "").split(","))), (r.town, r.locality))
+        for r in stored
+    }
+    for r in stored:
+        states[_key(r.key)].records = r.records
+    before = {_key(r.key): r.address_id for r in stored}
+    weights = {r.key: r.records for r in stored}
+    record_key = add_inputs(states, fresh)
+    of_key = cluster_keys(states)
+    key_groups: dict[int, list[str]] = defaultdict(list)
+    for key, n in of_key.items():
+        key_groups[n].append(_SEP.join(key))
+    with engine.begin() as conn:
+        highest, known = _minter(conn)
+        counter = iter(range(highest + 1, highest + 2 + len(key_groups)))
+        ids, events = assign_ids(
+            [key_groups[n] for n in sorted(key_groups)],
+            {_SEP.join(k): aid for k, aid in before.items()},
+            lambda: f"A{next(counter):08d}",
+            weights=weights,
+        )
+        after = {k: ids[n] for k, n in of_key.items()}
+        moved = {k for k in states if after[k] != before.get(k)}
+        touched = moved | set(record_key.values())
+        affected = {before[k] for k in moved if k in before} | {after[k] for k in touched}
+        linked = _records_of(conn, affected)
+        everyone = {a.record_id: a for a in [*linked, *fresh]}
+        placed: dict[str, list[AddressInput]] = defaultdict(list)
+        for a in everyone.values():
+            where = address_key(a)
+            if where is not None:
+                placed[after[where]].append(a)
+        for part in chunks([a.record_id for a in linked]):
+            conn.execute(record_addresses.delete().where(record_addresses.c.record_id.in_(part)))
+        insert_tuples(
+            conn,
+            record_addresses,
+            ["record_id", "address_id"],
+            [(a.record_id, aid) for aid, group in placed.items() for a in group],
+        )
+        for part in chunks(sorted(affected)):
             conn.execute(
-                id_history.insert(),
-                [
-                    {
-                        "entity": "address",
-                        "kind": e.kind,
-                        "old_id": e.old_id,
-                        "new_id": e.new_id,
-                        "at": now,
-                    }
-                    for e in events
-                ],
+                addresses.delete().where(
+                    addresses.c.address_id.in_(part), addresses.c.retired_into.is_(None)
+                )
             )
-    new = len(set(ids) - set(known))
+        _write_addresses(conn, dict(placed), now=now)
+        for part in chunks([_SEP.join(k) for k in touched]):
+            conn.execute(address_keys.delete().where(address_keys.c.key.in_(part)))
+        _write_keys(conn, {k: states[k] for k in touched}, after)
+        _write_events(conn, events, now=now)
+        set_mark(conn, _MARK, mark)
+    return _report("incremental", fresh, record_key, ids, known, events, started, engine)
+
+
+def _key(text: str) -> Key:
+    postcode, premises, flat, street = text.split(_SEP)
+    return postcode, premises, flat, street
+
+
+def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> list[AddressInput]:
+    """The records now linked to these addresses."""
+    joined = records.join(record_addresses, record_addresses.c.record_id == records.c.record_id)
+    return [
+        AddressInput(*row)
+        for part in chunks(sorted(address_ids))
+        for row in conn.execute(
+            sa.select(*_INPUT_COLUMNS)
+            .select_from(joined)
+            .where(record_addresses.c.address_id.in_(part))
+        )
+    ]
+
+
+def _write_addresses(
+    conn: sa.Connection, groups: dict[str, list[AddressInput]], *, now: datetime
+) -> None:
+    bulk_insert(
+        conn,
+        addresses,
+        [
+            {
+                "address_id": aid,
+                "records": len(g),
+                "updated_at": now,
+                "retired_into": None,
+                **describe(g),
+            }
+            for aid, g in groups.items()
+        ],
+    )
+
+
+def _write_keys(conn: sa.Connection, states: dict[Key, KeyState], ids: dict[Key, str]) -> None:
+    insert_tuples(
+        conn,
+        address_keys,
+        ["key", "uprns", "town", "locality", "records", "address_id"],
+        [
+            (_SEP.join(k), ",".join(sorted(s.uprns)) or None, *s.place, s.records, ids[k])
+            for k, s in states.items()
+        ],
+    )
+
+
+def _write_events(conn: sa.Connection, events: list[IdEvent], *, now: datetime) -> None:
+    merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
+    for part in chunks(sorted(merged)):
+        conn.execute(addresses.delete().where(addresses.c.address_id.in_(part)))
+    if merged:
+        conn.execute(
+            addresses.insert(),
+            [
+                {"address_id": old, "retired_into": new, "records": 0, "updated_at": now}
+                for old, new in merged.items()
+            ],
+        )
+    if events:
+        conn.execute(
+            id_history.insert(),
+            [
+                {
+                    "entity": "address",
+                    "kind": e.kind,
+                    "old_id": e.old_id,
+                    "new_id": e.new_id,
+                    "at": now,
+                }
+                for e in events
+            ],
+        )
+
+
+def _report(  # noqa: PLR0917 - the figures of one run
+    mode: str,
+    inputs: list[AddressInput],
+    record_key: dict[str, Key],
+    ids: list[str],
+    known: set[str],
+    events: list[IdEvent],
+    started: float,
+    engine: sa.Engine,
+) -> AddressRun:
+    with engine.connect() as conn:
+        total = conn.execute(
+            sa.select(sa.func.count()).where(addresses.c.retired_into.is_(None))
+        ).scalar_one()
     run = AddressRun(
+        mode,
         len(inputs),
-        len(cluster_of),
-        len(groups),
-        new,
-        len(merged),
+        len(record_key),
+        total,
+        len(set(ids) - known),
+        sum(1 for e in events if e.kind == "merge"),
         sum(1 for e in events if e.kind == "split"),
         time.perf_counter() - started,
     )
     log.info(
-        "addresses resolved records=%d linked=%d addresses=%d merges=%d splits=%d",
+        "addresses resolved mode=%s records=%d linked=%d addresses=%d merges=%d splits=%d",
+        run.mode,
         run.records,
         run.linked,
         run.addresses,

@@ -63,12 +63,9 @@ class _Clusters:
         self.parent: dict[Key, Key] = {}
         self.uprns: dict[Key, set[str]] = {}
 
-    def add(self, key: Key, uprn: str | None) -> None:
-        if key not in self.parent:
-            self.parent[key] = key
-            self.uprns[key] = set()
-        if uprn:
-            self.uprns[self.find(key)].add(uprn)
+    def add(self, key: Key, uprns: set[str]) -> None:
+        self.parent[key] = key
+        self.uprns[key] = set(uprns)
 
     def find(self, key: Key) -> Key:
         root = key
@@ -90,28 +87,65 @@ class _Clusters:
         return True
 
 
-def resolve_addresses(inputs: Iterable[AddressInput]) -> dict[str, int]:
-    """record_id → cluster number, for every record that names a place."""
-    clusters = _Clusters()
+@dataclass(slots=True)
+class KeyState:
+    """What clustering needs of all the records sharing one key."""
+
+    uprns: set[str]
+    place: tuple[str, str]  # normalised (town, locality)
+    records: int = 0
+
+
+def _fuller(a: tuple[str, str], b: tuple[str, str]) -> tuple[str, str]:
+    """The better-filled (town, locality), then the first in order: the same whatever order
+    the records come in, so an incremental run keys places as a full run does."""
+    return min(a, b, key=lambda p: (not p[0], p[0], not p[1], p[1]))
+
+
+def add_inputs(states: dict[Key, KeyState], inputs: Iterable[AddressInput]) -> dict[str, Key]:
+    """Fold records into the key states; returns each placed record's key."""
     record_key: dict[str, Key] = {}
-    towns: dict[Key, tuple[str, str]] = {}  # (town, locality) of each key
-    by_uprn: dict[str, Key] = {}
     for a in inputs:
         key = address_key(a)
         if key is None:
             continue
         record_key[a.record_id] = key
-        clusters.add(key, a.uprn)
-        towns.setdefault(key, (_norm(a.town), _norm(a.locality)))
+        place = (_norm(a.town), _norm(a.locality))
+        state = states.get(key)
+        if state is None:
+            states[key] = state = KeyState(set(), place)
+        else:
+            state.place = _fuller(state.place, place)
+        state.records += 1
         if a.uprn:
-            if a.uprn in by_uprn:
-                clusters.union(by_uprn[a.uprn], key)
+            state.uprns.add(a.uprn)
+    return record_key
+
+
+def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
+    """Key → cluster number, numbered in key order; the same states give the same answer."""
+    clusters = _Clusters()
+    by_uprn: dict[str, Key] = {}
+    keys = sorted(states)
+    for key in keys:
+        clusters.add(key, states[key].uprns)
+        for uprn in sorted(states[key].uprns):
+            if uprn in by_uprn:
+                clusters.union(by_uprn[uprn], key)
             else:
-                by_uprn[a.uprn] = key
-    _join_across_postcodes(clusters, towns)
+                by_uprn[uprn] = key
+    _join_across_postcodes(clusters, {k: s.place for k, s in states.items()})
     _join_street_typos(clusters)
     roots: dict[Key, int] = {}
-    return {rid: roots.setdefault(clusters.find(k), len(roots)) for rid, k in record_key.items()}
+    return {k: roots.setdefault(clusters.find(k), len(roots)) for k in keys}
+
+
+def resolve_addresses(inputs: Iterable[AddressInput]) -> dict[str, int]:
+    """record_id → cluster number, for every record that names a place."""
+    states: dict[Key, KeyState] = {}
+    record_key = add_inputs(states, inputs)
+    of_key = cluster_keys(states)
+    return {rid: of_key[k] for rid, k in record_key.items()}
 
 
 def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
@@ -158,7 +192,8 @@ def describe(members: list[AddressInput]) -> dict[str, str | bool | None]:
         for v in values:
             if v:
                 counted[v] = counted.get(v, 0) + 1
-        return max(counted, key=counted.__getitem__) if counted else None  # first of the most
+        # The commonest, ties to the first in order: the same whatever order records come in.
+        return min(counted, key=lambda v: (-counted[v], v)) if counted else None
 
     premises = common(m.premises_type for m in members)
     return {

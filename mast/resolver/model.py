@@ -139,6 +139,7 @@ BLOCKING_RULES: tuple[str, ...] = (
 )
 """Candidate pairs: any rule admits a pair. Measured in bench/resolve_speed.py."""
 
+_DEFAULT_PRIOR = 1e-4
 _EM_PAIRS = 1e6
 """Pairs sampled for each EM session: enough for stable m, and seconds rather than minutes."""
 _TRAINING_BLOCKS = (
@@ -218,6 +219,7 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
     scores the same in a full run and in an incremental one.
     """
     from splink import Linker  # noqa: PLC0415
+    from splink.internals.exceptions import EMTrainingException  # noqa: PLC0415
 
     _quiet()
     db = _db(con)
@@ -230,14 +232,23 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
     for rule in _TRAINING_BLOCKS:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, max_pairs=_EM_PAIRS, record_sample_proportion=1.0
-        )
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=_EM_PAIRS, record_sample_proportion=1.0
+            )
+        except EMTrainingException:
+            # Too few records to learn from (a first small load): the levels keep Splink's
+            # starting m values until `mast resolve --retrain` has more to go on.
+            log.warning("model: too few pairs to train on (%s); starting values kept", rule)
     tf = {
         column: {str(k): float(v) for k, v in frame[column].value_counts(normalize=True).items()}
         for column in _TF.values()
     }
-    return {"splink": linker.misc.save_model_to_json(), "tf": tf}
+    splink_json = linker.misc.save_model_to_json()
+    if not splink_json.get("probability_two_random_records_match"):
+        # No sure matches among too few records: Splink's own starting prior, not zero.
+        splink_json["probability_two_random_records_match"] = _DEFAULT_PRIOR
+    return {"splink": splink_json, "tf": tf}
 
 
 def _linker(db: Any, table: Any, model: dict[str, Any]) -> Any:
@@ -305,5 +316,7 @@ def _edges(scored: pd.DataFrame) -> pd.DataFrame:
     for name in COMPARISONS:
         # The level's own weight (term-frequency adjustments are in the total only), so the
         # level, and its words, can be found again from the model.
-        out[f"mw_{name}"] = scored[f"mw_{name}"].astype(float)
+        # A comparison no level of which was trained has no column: it weighed nothing.
+        column = f"mw_{name}"
+        out[column] = scored[column].astype(float) if column in scored else 0.0
     return out.drop_duplicates(["profile_a", "profile_b"]).reset_index(drop=True)

@@ -125,7 +125,8 @@ def resolve_people(
     with engine.connect() as conn:
         model = None if retrain else store.latest_model(conn)
         resolved_before = conn.execute(sa.select(record_persons.c.record_id).limit(1)).first()
-    if full or model is None or resolved_before is None:
+        marked = store.get_mark(conn, _FILE_MARK) > 0  # cleared by a purge
+    if full or model is None or resolved_before is None or not marked:
         return _full(engine, model, now=now, started=started)
     return _incremental(engine, model, now=now, started=started)
 

@@ -20,5 +20,5 @@ class ResolveRun:
 def resolve(
     engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
 ) -> ResolveRun:
-    addresses = resolve_all_addresses(engine, now=now)
+    addresses = resolve_all_addresses(engine, now=now, full=full)
     return ResolveRun(addresses, resolve_people(engine, now=now, full=full, retrain=retrain))

@@ -7,7 +7,7 @@ largest part and mints new ids for the rest. Used for both addresses and persons
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -19,13 +19,26 @@ class IdEvent:
 
 
 def assign_ids(
-    clusters: Sequence[Sequence[str]], previous: dict[str, str], mint: Callable[[], str]
+    clusters: Sequence[Sequence[str]],
+    previous: Mapping[str, str],
+    mint: Callable[[], str],
+    *,
+    weights: Mapping[str, int] | None = None,
 ) -> tuple[list[str], list[IdEvent]]:
-    """An id for each cluster (lists of member keys), given each member's previous id."""
+    """An id for each cluster (lists of member keys), given each member's previous id.
+
+    A member stands for `weights[member]` records (1 when not given), so clustering keys
+    that each stand for many records decides as clustering the records would.
+    """
     votes: list[tuple[int, str, int]] = []  # (records carried over, old id, cluster index)
     for index, members in enumerate(clusters):
-        for old_id, n in Counter(previous[m] for m in members if m in previous).items():
-            votes.append((n, old_id, index))
+        carried: Counter[str] = Counter()
+        for m in members:
+            if m in previous:
+                carried[previous[m]] += weights[m] if weights is not None else 1
+        for old_id, n in carried.items():
+            if n > 0:
+                votes.append((n, old_id, index))
     votes.sort(key=lambda v: (-v[0], v[1], v[2]))
     ids: list[str | None] = [None] * len(clusters)
     taken: set[str] = set()

@@ -154,6 +154,18 @@ record_addresses = sa.Table(
     sa.Index("ix_record_addresses_address", "address_id"),
 )
 
+address_keys = sa.Table(
+    "address_keys",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True, comment="postcode, premises, flat, street"),
+    sa.Column("uprns", sa.Text, comment="UPRNs seen with this key, comma-separated"),
+    sa.Column("town", sa.Text, nullable=False),
+    sa.Column("locality", sa.Text, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("address_id", sa.String(16), nullable=False),
+    comment="the keys address resolution clusters, so a daily run need not re-read every record",
+)
+
 id_history = sa.Table(
     "id_history",
     metadata,
