@@ -39,6 +39,10 @@ def open_store(settings: Settings) -> sa.Engine:
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         metadata.create_all(engine)
+        with engine.begin() as conn:  # indexes added since the store was made
+            for table in metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
     except sa.exc.SQLAlchemyError as e:
         raise StoreError(
             f"cannot open the state store ({engine_name(url)}): {type(e).__name__}; "

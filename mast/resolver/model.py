@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 splink_log = logging.getLogger("splink")
 
 COMPARISONS: tuple[str, ...] = ("nhs", "given", "family", "dob", "sex", "place")
+EDGE_COLUMNS = ["profile_a", "profile_b", "weight", *(f"mw_{n}" for n in COMPARISONS)]
+"""A scored pair: its profiles, its match weight, and each comparison's part of it."""
 
 _SWAPPED = (
     "jaro_winkler_similarity(given_l, family_r) >= 0.88"
@@ -284,6 +286,8 @@ def predict_new(
     min_weight: float,
 ) -> pd.DataFrame:
     """Pairs between new and existing profiles, and among the new, without rescoring the rest."""
+    if existing.empty:
+        return predict(con, new, model, min_weight=min_weight) if len(new) > 1 else _no_edges()
     _quiet()
     db = _db(con)
     left = db.register(existing, table_name="profiles_existing")
@@ -296,6 +300,12 @@ def predict_new(
         right, threshold_match_weight=min_weight, warning_mode="never"
     )
     return _edges(pd.concat([_frame(between), _frame(within)], ignore_index=True))
+
+
+def _no_edges() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["profile_a", "profile_b", "weight", *(f"mw_{n}" for n in COMPARISONS)]
+    )
 
 
 def _frame(splink_frame: Any) -> pd.DataFrame:

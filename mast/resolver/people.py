@@ -270,20 +270,21 @@ def _incremental(
                 ),
             )
         )
-        known, person_of, _sizes = store.read_profiles(conn)
-    new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
-    fresh = {pid: p for pid, p in new_profiles.items() if pid not in known}
+        new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
+        stored, _, _ = store.read_profiles(conn, new_profiles)
+        fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored}
+        # Only the stored profiles a blocking rule could pair with the new ones are read.
+        near, _, _ = store.read_profiles(conn, store.candidates(conn, fresh.values()))
     scored = pd.DataFrame(columns=store.edge_columns())
     if fresh:
         con = duckdb.connect()
         scored = splink_model.predict_new(
             con,
-            splink_model.profile_frame(list(known.values())),
+            splink_model.profile_frame(list(near.values())),
             splink_model.profile_frame(list(fresh.values())),
             model,
             min_weight=REVIEW_WEIGHT,
         )
-    profiles = {**known, **fresh}
     with engine.begin() as conn:
         store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=fresh)
         before = {
@@ -295,11 +296,21 @@ def _incremental(
         }  # where changed records were, so their old people are re-described
         seeds = (
             set(changed_profile_of.values())
-            | (before & set(profiles))
+            | before
             | set(scored.profile_a)
             | set(scored.profile_b)
         )
-        affected = _closure(conn, seeds, profiles, person_of)
+        affected = _closure(conn, seeds, fresh)
+        stored_local, person_of, _ = store.read_profiles(conn, affected - fresh.keys())
+        local = {**stored_local, **{pid: fresh[pid] for pid in affected & fresh.keys()}}
+        affected = set(local)  # a profile whose records have all moved on is not read back
+        log.info(
+            "people: %d new profiles scored against %d stored (%d pairs); %d re-clustered",
+            len(fresh),
+            len(near),
+            len(scored),
+            len(affected),
+        )
         prior_records = {
             rid: pid
             for part in store.chunks(sorted(affected))
@@ -325,7 +336,6 @@ def _incremental(
             )
         }
         local_sizes = Counter(profile_of.values())
-        local = {pid: profiles[pid] for pid in affected}
         edges = store.edges_touching(conn, affected, min_weight=LINK_WEIGHT)
         edges = edges[edges.profile_a.isin(affected) & edges.profile_b.isin(affected)]
         links, apart = _ruling_edges(rulings, profile_of)
@@ -365,32 +375,16 @@ def _incremental(
     )
 
 
-def _closure(
-    conn: sa.Connection,
-    seeds: Iterable[str],
-    profiles: dict[str, Profile],
-    person_of: dict[str, str],
-) -> set[str]:
-    """Seeds, grown by whole persons, same partner ids and stored links until nothing is added."""
-    members: dict[str, set[str]] = defaultdict(set)
-    for pid, person in person_of.items():
-        members[person].add(pid)
-    by_source: dict[str, set[str]] = defaultdict(set)
-    for pid, p in profiles.items():
-        if p.source:
-            by_source[p.source].add(pid)
+def _closure(conn: sa.Connection, seeds: Iterable[str], fresh: dict[str, Profile]) -> set[str]:
+    """Seeds, grown by whole persons, same partner ids and stored links until nothing is
+    added: the part of the graph a full run could cluster differently."""
+    sources = {p.source for p in fresh.values() if p.source}  # not stored yet
+    frontier = set(seeds) | store.profiles_with_sources(conn, sources)
     done: set[str] = set()
-    frontier = set(seeds)
     while frontier:
         done |= frontier
-        grown: set[str] = set()
-        for pid in frontier:
-            if pid in person_of:
-                grown |= members[person_of[pid]]
-            source = profiles[pid].source
-            if source:
-                grown |= by_source[source]
-        linked = store.edges_touching(conn, frontier, min_weight=LINK_WEIGHT)
-        grown |= set(linked.profile_a) | set(linked.profile_b)
+        grown = store.kin_profiles(conn, frontier) | store.linked_profiles(
+            conn, frontier, min_weight=LINK_WEIGHT
+        )
         frontier = grown - done
     return done

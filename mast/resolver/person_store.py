@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mast.db import bulk_insert, insert_tuples
-from mast.resolver.model import COMPARISONS
+from mast.resolver.model import EDGE_COLUMNS
 from mast.resolver.profiles import Profile, RecordPerson
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
@@ -88,6 +88,82 @@ def read_profiles(
     return profiles, person_of, sizes
 
 
+def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
+    """Stored profiles that any blocking rule could pair with one of `fresh`.
+
+    Every rule asks for an equal NHS number, date of birth or postcode, or equal given and
+    family names (either way round); each of those is one indexed look-up here, so a day's
+    new profiles are scored against thousands of stored ones rather than all of them.
+    """
+    new = list(fresh)
+    c = person_profiles.c
+    found: set[str] = set()
+
+    def look(columns: tuple[Any, ...], values: set[tuple[Any, ...]]) -> None:
+        key = columns[0] if len(columns) == 1 else sa.tuple_(*columns)
+        for part in chunks(sorted(values)):
+            flat = [v[0] for v in part] if len(columns) == 1 else part
+            found.update(conn.execute(sa.select(c.profile_id).where(key.in_(flat))).scalars())
+
+    look((c.nhs,), {(p.nhs,) for p in new if p.nhs})
+    look((c.dob,), {(p.dob,) for p in new if p.dob})  # every rule on a date of birth
+    named = [p for p in new if p.given and p.family]
+    sector = sa.func.substr(c.postcode, 1, sa.func.length(c.postcode) - 2)
+    look(
+        (c.given, c.family, sector),
+        {(p.given, p.family, p.sector) for p in named if p.sector},
+    )
+    look((c.given, c.family), {(p.family, p.given) for p in named})  # the other way round
+    placed = [p for p in new if p.postcode]
+    look((c.postcode, c.family), {(p.postcode, p.family) for p in placed if p.family})
+    look((c.postcode, c.given), {(p.postcode, p.given) for p in placed if p.given})
+    return found
+
+
+def linked_profiles(conn: sa.Connection, ids: Iterable[str], *, min_weight: float) -> set[str]:
+    """Profiles joined to any of `ids` by a stored edge of at least `min_weight`."""
+    e = person_edges.c
+    found: set[str] = set()
+    for part in chunks(sorted(ids)):
+        for a, b in conn.execute(
+            sa.select(e.profile_a, e.profile_b).where(
+                e.weight >= min_weight, sa.or_(e.profile_a.in_(part), e.profile_b.in_(part))
+            )
+        ):
+            found.update((a, b))
+    return found
+
+
+def profiles_with_sources(conn: sa.Connection, sources: Iterable[str]) -> set[str]:
+    c = person_profiles.c
+    return {
+        pid
+        for part in chunks(sorted(sources))
+        for pid in conn.execute(sa.select(c.profile_id).where(c.source.in_(part))).scalars()
+    }
+
+
+def kin_profiles(conn: sa.Connection, ids: Iterable[str]) -> set[str]:
+    """Profiles of the same stored person, or with the same partner person id, as `ids`."""
+    c = person_profiles.c
+    found: set[str] = set()
+    for part in chunks(sorted(ids)):
+        owners = sa.select(c.person_id).where(c.profile_id.in_(part)).scalar_subquery()
+        sources = (
+            sa.select(c.source)
+            .where(c.profile_id.in_(part), c.source.is_not(None))
+            .scalar_subquery()
+        )
+        found.update(
+            conn.execute(
+                sa.select(c.profile_id).where(
+                    sa.or_(c.person_id.in_(owners), c.source.in_(sources))
+                )
+            ).scalars()
+        )
+    return found
+
+
 def write_profiles(
     conn: sa.Connection,
     profiles: Iterable[Profile],
@@ -140,7 +216,7 @@ def write_edges(conn: sa.Connection, edges: pd.DataFrame, *, replacing: Iterable
 
 
 def edge_columns() -> list[str]:
-    return ["profile_a", "profile_b", "weight", *(f"mw_{n}" for n in COMPARISONS)]
+    return list(EDGE_COLUMNS)
 
 
 def edges_touching(conn: sa.Connection, ids: Iterable[str], *, min_weight: float) -> pd.DataFrame:

@@ -218,6 +218,11 @@ person_profiles = sa.Table(
     sa.Column("person_id", sa.String(16), nullable=False),
     sa.Index("ix_person_profiles_person", "person_id"),
     sa.Index("ix_person_profiles_source", "source"),
+    # The look-ups of a daily run's candidates (person_store.candidates).
+    sa.Index("ix_person_profiles_nhs", "nhs"),
+    sa.Index("ix_person_profiles_dob", "dob"),
+    sa.Index("ix_person_profiles_postcode", "postcode"),
+    sa.Index("ix_person_profiles_names", "given", "family"),
     comment="the distinct ways people were written down; the unit the model compares",
 )
 
