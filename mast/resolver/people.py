@@ -300,7 +300,7 @@ def _incremental(
             | set(scored.profile_a)
             | set(scored.profile_b)
         )
-        affected = _closure(conn, seeds, fresh)
+        affected, stored_links = _closure(conn, seeds, fresh)
         stored_local, person_of, _ = store.read_profiles(conn, affected - fresh.keys())
         local = {**stored_local, **{pid: fresh[pid] for pid in affected & fresh.keys()}}
         affected = set(local)  # a profile whose records have all moved on is not read back
@@ -336,12 +336,11 @@ def _incremental(
             )
         }
         local_sizes = Counter(profile_of.values())
-        edges = store.edges_touching(conn, affected, min_weight=LINK_WEIGHT)
-        edges = edges[edges.profile_a.isin(affected) & edges.profile_b.isin(affected)]
+        inside = [e for e in stored_links if e.a in affected and e.b in affected]
         links, apart = _ruling_edges(rulings, profile_of)
         clustering = cluster(
             local,
-            [*links, *partner_id_edges(local.values()), *_scored_edges(edges)],
+            [*links, *partner_id_edges(local.values()), *inside],
             sizes=local_sizes,
             apart=apart,
         )
@@ -375,16 +374,19 @@ def _incremental(
     )
 
 
-def _closure(conn: sa.Connection, seeds: Iterable[str], fresh: dict[str, Profile]) -> set[str]:
+def _closure(
+    conn: sa.Connection, seeds: Iterable[str], fresh: dict[str, Profile]
+) -> tuple[set[str], set[Edge]]:
     """Seeds, grown by whole persons, same partner ids and stored links until nothing is
-    added: the part of the graph a full run could cluster differently."""
+    added: the part of the graph a full run could cluster differently; with its links."""
     sources = {p.source for p in fresh.values() if p.source}  # not stored yet
     frontier = set(seeds) | store.profiles_with_sources(conn, sources)
     done: set[str] = set()
+    links: set[Edge] = set()
     while frontier:
         done |= frontier
-        grown = store.kin_profiles(conn, frontier) | store.linked_profiles(
-            conn, frontier, min_weight=LINK_WEIGHT
-        )
+        found = store.linked_edges(conn, frontier, min_weight=LINK_WEIGHT)
+        links.update(found)
+        grown = store.kin_profiles(conn, frontier) | {p for e in found for p in (e.a, e.b)}
         frontier = grown - done
-    return done
+    return done, links

@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mast.db import bulk_insert, insert_tuples
+from mast.resolver.cluster import Edge
 from mast.resolver.model import EDGE_COLUMNS
 from mast.resolver.profiles import Profile, RecordPerson
 from mast.resolver.stable_ids import IdEvent
@@ -120,18 +121,18 @@ def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
     return found
 
 
-def linked_profiles(conn: sa.Connection, ids: Iterable[str], *, min_weight: float) -> set[str]:
-    """Profiles joined to any of `ids` by a stored edge of at least `min_weight`."""
+def linked_edges(conn: sa.Connection, ids: Iterable[str], *, min_weight: float) -> list[Edge]:
+    """Stored edges of at least `min_weight` with an end in `ids`."""
     e = person_edges.c
-    found: set[str] = set()
-    for part in chunks(sorted(ids)):
-        for a, b in conn.execute(
-            sa.select(e.profile_a, e.profile_b).where(
+    return [
+        Edge(weight, a, b)
+        for part in chunks(sorted(ids))
+        for a, b, weight in conn.execute(
+            sa.select(e.profile_a, e.profile_b, e.weight).where(
                 e.weight >= min_weight, sa.or_(e.profile_a.in_(part), e.profile_b.in_(part))
             )
-        ):
-            found.update((a, b))
-    return found
+        )
+    ]
 
 
 def profiles_with_sources(conn: sa.Connection, sources: Iterable[str]) -> set[str]:
