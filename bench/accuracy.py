@@ -105,9 +105,7 @@ def splink_baseline(frame: pd.DataFrame) -> tuple[dict[str, str], float]:
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
     # Not block_on("family") alone: Welsh family names are so concentrated (Jones, Davies,
     # Williams) that its pairs filled 70 GB of DuckDB temporary files on the demo data.
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("family", "given")
-    )
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("family", "given"))
     predictions = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=0.95
