@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import feed_for, load_feeds
 from mast.resolver.explain import explain
 from mast.resolver.export import write_links
+from mast.resolver.names import given_groups, name_key
 from mast.resolver.review import decide, unlink_from_person
 from mast.resolver.service import resolve
 from mast.schema.tables import addresses, persons, record_addresses, record_persons, records
@@ -243,3 +244,61 @@ def test_explanations_and_export(resolved: Path, tmp_path: Path) -> None:
     assert len(rows) == total and {r["person_id"] for r in rows if r["record_id"] in rids} == {
         multi
     }
+
+
+def test_records_carrying_each_trap_join_their_person(demo: Path, resolved: Path) -> None:
+    """A maiden name, a nickname or Welsh form, a day/month swap: each still finds its person."""
+    engine = open_store(_settings(resolved))
+    links, truth = _links(engine), _truth(demo)
+    with (demo / "truth" / "people.csv").open(encoding="utf-8") as fh:
+        people = {r["person_id"]: r for r in csv.DictReader(fh)}
+    with engine.connect() as conn:
+        written = {
+            r.record_id: r
+            for r in conn.execute(
+                sa.select(
+                    records.c.record_id, records.c.given_name, records.c.family_name, records.c.dob
+                )
+            )
+        }
+    main: dict[str, str] = {}  # true person → the resolved person most of their records are in
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for rid, pid in links.items():
+        votes[truth[rid]["person_id"]][pid] += 1
+    for true_id, counted in votes.items():
+        main[true_id] = counted.most_common(1)[0][0]
+
+    def kind(rid: str) -> str | None:
+        r, p = written[rid], people[truth[rid]["person_id"]]
+        married = p["birth_family_name"] != p["family_name"]
+        if married and name_key(r.family_name) == name_key(p["birth_family_name"]):
+            return "maiden name"
+        given, true_given = name_key(r.given_name), name_key(p["given_name"])
+        if (
+            given
+            and given != true_given
+            and set(given_groups(given)) & set(given_groups(true_given))
+        ):
+            return "nickname or Welsh form"
+        true_dob = date.fromisoformat(p["dob"]) if p["dob"] else None
+        if (
+            r.dob
+            and true_dob
+            and r.dob != true_dob
+            and (r.dob.month, r.dob.day)
+            == (
+                true_dob.day,
+                true_dob.month,
+            )
+        ):
+            return "day and month swapped"
+        return None
+
+    found: dict[str, list[bool]] = defaultdict(list)
+    for rid, pid in links.items():
+        trap = kind(rid)
+        if trap:
+            found[trap].append(pid == main[truth[rid]["person_id"]])
+    assert set(found) == {"maiden name", "nickname or Welsh form", "day and month swapped"}
+    for trap, joined in found.items():
+        assert sum(joined) >= 0.8 * len(joined), (trap, sum(joined), len(joined))
