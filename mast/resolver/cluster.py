@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import pairwise
 from typing import TypeVar
 
-from nhs_number.validate import is_valid as nhs_is_valid
+from nhs_number.validate import is_valid
 from rapidfuzz.distance import DamerauLevenshtein
 
 from mast.resolver.constraints import age_compatible, dob_compatible, given_compatible
@@ -73,6 +74,9 @@ class _Cluster:
         _add_counts(self.dobs, other.dobs)
         self.apart_from |= other.apart_from
         self.ages |= other.ages
+
+
+nhs_is_valid = lru_cache(maxsize=262_144)(is_valid)
 
 
 def _add_counts(mine: dict[_T, int], theirs: dict[_T, int]) -> None:

@@ -42,6 +42,7 @@ def given_compatible(a: str, b: str) -> bool:
     return any(_typo(x, first_b) for x in forms_a) or any(_typo(first_a, y) for y in forms_b)
 
 
+@lru_cache(maxsize=262_144)
 def dob_compatible(a: date | None, b: date | None) -> bool:
     """Equal, or apart by one mistake: day and month swapped, one digit, a year or decade out."""
     if a is None or b is None or a == b:
