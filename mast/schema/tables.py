@@ -234,7 +234,6 @@ record_persons = sa.Table(
     sa.Column("person_id", sa.String(16), nullable=False),
     sa.Index("ix_record_persons_person", "person_id"),
     sa.Index("ix_record_persons_profile", "profile_id"),
-    sqlite_with_rowid=False,
 )
 
 person_edges = sa.Table(
@@ -249,8 +248,6 @@ person_edges = sa.Table(
     ),
     sa.Index("ix_person_edges_b", "profile_b"),
     comment="scored candidate pairs at or above the review threshold",
-    # Keyed by the pair itself: one B-tree to fill, not a table and a key index (SQLite).
-    sqlite_with_rowid=False,
 )
 
 review_items = sa.Table(
