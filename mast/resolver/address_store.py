@@ -29,9 +29,9 @@ from mast.resolver.addresses import (
     cluster_keys,
     describe,
 )
-from mast.resolver.person_store import chunks, get_mark, set_mark
+from mast.resolver.bookkeeping import chunks, get_mark, set_mark, write_id_events
 from mast.resolver.stable_ids import IdEvent, assign_ids
-from mast.schema.tables import address_keys, addresses, id_history, record_addresses, records
+from mast.schema.tables import address_keys, addresses, record_addresses, records
 
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput.__dataclass_fields__]
@@ -119,7 +119,7 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
                 [(m.record_id, aid) for aid, g in zip(ids, groups, strict=True) for m in g],
             )
             _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()})
-        _write_events(conn, events, now=now)
+        write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, _MARK, mark)
     return _report("full", inputs, record_key, ids, known, events, started, engine)
 
@@ -180,7 +180,7 @@ def _incremental(
         for part in chunks([_SEP.join(k) for k in touched]):
             conn.execute(address_keys.delete().where(address_keys.c.key.in_(part)))
         _write_keys(conn, {k: states[k] for k in touched}, after)
-        _write_events(conn, events, now=now)
+        write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, _MARK, mark)
     return _report("incremental", fresh, record_key, ids, known, events, started, engine)
 
@@ -233,34 +233,6 @@ def _write_keys(conn: sa.Connection, states: dict[Key, KeyState], ids: dict[Key,
             for k, s in states.items()
         ],
     )
-
-
-def _write_events(conn: sa.Connection, events: list[IdEvent], *, now: datetime) -> None:
-    merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
-    for part in chunks(sorted(merged)):
-        conn.execute(addresses.delete().where(addresses.c.address_id.in_(part)))
-    if merged:
-        conn.execute(
-            addresses.insert(),
-            [
-                {"address_id": old, "retired_into": new, "records": 0, "updated_at": now}
-                for old, new in merged.items()
-            ],
-        )
-    if events:
-        conn.execute(
-            id_history.insert(),
-            [
-                {
-                    "entity": "address",
-                    "kind": e.kind,
-                    "old_id": e.old_id,
-                    "new_id": e.new_id,
-                    "at": now,
-                }
-                for e in events
-            ],
-        )
 
 
 def _report(  # noqa: PLR0917 - the figures of one run

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from mast.db import rewriting
 from mast.resolver import model as splink_model
 from mast.resolver import person_store as store
+from mast.resolver.bookkeeping import chunks, get_mark, set_mark
 from mast.resolver.cluster import REVIEWER_WEIGHT, Clustering, Edge, cluster, partner_id_edges
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, read_records
 from mast.resolver.review import queue_for_review
@@ -127,7 +128,7 @@ def resolve_people(
     with engine.connect() as conn:
         model = None if retrain else store.latest_model(conn)
         resolved_before = conn.execute(sa.select(record_persons.c.record_id).limit(1)).first()
-        marked = store.get_mark(conn, _FILE_MARK) > 0  # cleared by a purge
+        marked = get_mark(conn, _FILE_MARK) > 0  # cleared by a purge
     if full or model is None or resolved_before is None or not marked:
         return _full(engine, model, now=now, started=started)
     return _incremental(engine, model, now=now, started=started)
@@ -201,8 +202,8 @@ def _marks(conn: sa.Connection) -> tuple[int, int]:
 
 
 def _set_marks(conn: sa.Connection, marks: tuple[int, int]) -> None:
-    store.set_mark(conn, _FILE_MARK, marks[0])
-    store.set_mark(conn, _DECISION_MARK, marks[1])
+    set_mark(conn, _FILE_MARK, marks[0])
+    set_mark(conn, _DECISION_MARK, marks[1])
 
 
 def _report(
@@ -250,8 +251,8 @@ def _incremental(
     engine: sa.Engine, model: dict[str, object], *, now: datetime, started: float
 ) -> PersonRun:
     with engine.connect() as conn:
-        file_mark = store.get_mark(conn, _FILE_MARK)
-        decision_mark = store.get_mark(conn, _DECISION_MARK)
+        file_mark = get_mark(conn, _FILE_MARK)
+        decision_mark = get_mark(conn, _DECISION_MARK)
         marks = _marks(conn)
         rulings = _rulings(conn)
         newly_ruled = {
@@ -291,7 +292,7 @@ def _incremental(
         store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=fresh)
         before = {
             pid
-            for part in store.chunks(sorted(changed_profile_of))
+            for part in chunks(sorted(changed_profile_of))
             for pid in conn.execute(
                 sa.select(record_persons.c.profile_id).where(record_persons.c.record_id.in_(part))
             ).scalars()
@@ -315,7 +316,7 @@ def _incremental(
         )
         prior_records = {
             rid: pid
-            for part in store.chunks(sorted(affected))
+            for part in chunks(sorted(affected))
             for rid, pid in conn.execute(
                 sa.select(record_persons.c.record_id, record_persons.c.profile_id).where(
                     record_persons.c.profile_id.in_(part)
@@ -325,12 +326,12 @@ def _incremental(
         profile_of = {**prior_records, **changed_profile_of}
         rows = [
             r
-            for part in store.chunks(sorted(profile_of))
+            for part in chunks(sorted(profile_of))
             for r in read_records(conn, records_table.c.record_id.in_(part))
         ]
         previous = {
             rid: pid
-            for part in store.chunks(sorted(profile_of))
+            for part in chunks(sorted(profile_of))
             for rid, pid in conn.execute(
                 sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
                     record_persons.c.record_id.in_(part)

@@ -4,38 +4,30 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from mast.db import bulk_insert, insert_tuples
+from mast.resolver.bookkeeping import chunks, write_id_events
 from mast.resolver.cluster import Edge
 from mast.resolver.model import EDGE_COLUMNS
 from mast.resolver.profiles import Profile, RecordPerson
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
     decisions,
-    id_history,
     person_edges,
     person_profiles,
     persons,
     record_persons,
     resolver_models,
-    resolver_state,
 )
 
 _PROFILE_FIELDS = [f.name for f in fields(Profile)]
-_T = TypeVar("_T")
-_CHUNK = 500  # ids per IN (...) list, under SQLite's bound-parameter limit
-
-
-def chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def latest_model(conn: sa.Connection) -> dict[str, Any] | None:
@@ -51,18 +43,6 @@ def save_model(conn: sa.Connection, model: dict[str, Any], *, profiles: int, now
             trained_at=now, profiles=profiles, settings=json.dumps(model, default=str)
         )
     )
-
-
-def get_mark(conn: sa.Connection, key: str) -> int:
-    value = conn.execute(
-        sa.select(resolver_state.c.value).where(resolver_state.c.key == key)
-    ).scalar()
-    return int(value) if value is not None else 0
-
-
-def set_mark(conn: sa.Connection, key: str, value: int) -> None:
-    conn.execute(resolver_state.delete().where(resolver_state.c.key == key))
-    conn.execute(resolver_state.insert().values(key=key, value=str(value)))
 
 
 def read_profiles(
@@ -315,28 +295,4 @@ def write_people(
                 for r in rows
             ],
         )
-    merged = [e for e in events if e.kind == "merge"]
-    if merged:
-        for part in chunks([e.old_id for e in merged]):
-            conn.execute(persons.delete().where(persons.c.person_id.in_(part)))
-        conn.execute(
-            persons.insert(),
-            [
-                {"person_id": e.old_id, "retired_into": e.new_id, "records": 0, "updated_at": now}
-                for e in merged
-            ],
-        )
-    if events:
-        conn.execute(
-            id_history.insert(),
-            [
-                {
-                    "entity": "person",
-                    "kind": e.kind,
-                    "old_id": e.old_id,
-                    "new_id": e.new_id,
-                    "at": now,
-                }
-                for e in events
-            ],
-        )
+    write_id_events(conn, persons, "person", events, now=now)

@@ -1,0 +1,66 @@
+"""What address and person resolution both keep in the state store: high-water marks, the
+history of merged and split ids, and IN (...) lists cut to SQLite's parameter limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from mast.resolver.stable_ids import IdEvent
+from mast.schema.tables import id_history, resolver_state
+
+_T = TypeVar("_T")
+_CHUNK = 500  # ids per IN (...) list, under SQLite's bound-parameter limit
+
+
+def chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def get_mark(conn: sa.Connection, key: str) -> int:
+    value = conn.execute(
+        sa.select(resolver_state.c.value).where(resolver_state.c.key == key)
+    ).scalar()
+    return int(value) if value is not None else 0
+
+
+def set_mark(conn: sa.Connection, key: str, value: int) -> None:
+    conn.execute(resolver_state.delete().where(resolver_state.c.key == key))
+    conn.execute(resolver_state.insert().values(key=key, value=str(value)))
+
+
+def write_id_events(
+    conn: sa.Connection, table: sa.Table, entity: str, events: list[IdEvent], *, now: datetime
+) -> None:
+    """Mark each merged-away id `retired_into` its survivor in `table` (persons or
+    addresses), and add every merge and split to `id_history`."""
+    (key,) = table.primary_key.columns
+    merged = {e.old_id: e.new_id for e in events if e.kind == "merge"}
+    for part in chunks(sorted(merged)):
+        conn.execute(table.delete().where(key.in_(part)))
+    if merged:
+        conn.execute(
+            table.insert(),
+            [
+                {key.name: old, "retired_into": new, "records": 0, "updated_at": now}
+                for old, new in merged.items()
+            ],
+        )
+    if events:
+        conn.execute(
+            id_history.insert(),
+            [
+                {
+                    "entity": entity,
+                    "kind": e.kind,
+                    "old_id": e.old_id,
+                    "new_id": e.new_id,
+                    "at": now,
+                }
+                for e in events
+            ],
+        )
