@@ -39,7 +39,8 @@ def open_store(settings: Settings) -> sa.Engine:
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         metadata.create_all(engine)
-        with engine.begin() as conn:  # indexes added since the store was made
+        with engine.begin() as conn:  # columns and indexes added since the store was made
+            _add_missing_columns(conn)
             for table in metadata.sorted_tables:
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
@@ -49,6 +50,20 @@ def open_store(settings: Settings) -> sa.Engine:
             "check MAST_HOME or MAST_DATABASE_URL"
         ) from e
     return engine
+
+
+def _add_missing_columns(conn: sa.Connection) -> None:
+    """Add nullable columns a newer MAST defines to an older store's tables; whoever reads
+    such a column treats NULL as "not yet computed"."""
+    inspector = sa.inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                )
 
 
 def engine_name(url: str) -> str:

@@ -7,10 +7,17 @@ from pathlib import Path
 
 from conftest import HEADER, Harness, write
 
+from mast.db import open_store
 from mast.loaders.purge import purge
 from mast.resolver.address_store import resolve_all_addresses
 from mast.resolver.service import resolve
-from mast.schema.tables import addresses, id_history, record_addresses, record_persons
+from mast.schema.tables import (
+    addresses,
+    id_history,
+    person_profiles,
+    record_addresses,
+    record_persons,
+)
 
 NOW = datetime(2026, 11, 1)
 
@@ -62,3 +69,24 @@ def test_a_purged_record_leaves_no_person_or_address_behind(
     again = resolve(harness.engine, now=NOW)
     assert (again.addresses.mode, again.people.mode) == ("full", "full")
     assert again.addresses.addresses == 1 and again.people.persons == 1
+
+
+def test_a_store_from_before_components_is_upgraded_and_resolved_in_full(
+    harness: Harness, tmp_path: Path
+) -> None:
+    rows = (
+        '1,01/01/2025,"JONES, Ann",02/04/1990,,"14 Heol Ŵyr, Sketty, Swansea",SA2 9AB,F\n'
+        '2,01/06/2026,"JONES, Anne",02/04/1990,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n'
+    )
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + rows))
+    first = resolve(harness.engine, now=NOW).people
+    assert first.mode == "full"
+    with harness.engine.begin() as conn:  # as a store made before the column existed
+        conn.exec_driver_sql("DROP INDEX ix_person_profiles_component")
+        conn.exec_driver_sql("ALTER TABLE person_profiles DROP COLUMN component")
+    upgraded = open_store(harness.settings)
+    assert all(r.component is None for r in harness.rows(person_profiles))
+    again = resolve(upgraded, now=NOW)
+    assert again.people.mode == "full" and again.people.persons == first.persons
+    assert None not in {r.component for r in harness.rows(person_profiles)}
+    assert resolve(upgraded, now=NOW).people.mode == "incremental"

@@ -73,6 +73,8 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = Fals
                 fresh = None  # a record changed in place: its old key's counts are stale
     if fresh is None:
         return _full(engine, now=now, started=started, mark=top)
+    if not fresh:  # no new records: every address stands as it is
+        return _report("incremental", [], {}, [], set(), [], started, engine)
     return _incremental(engine, fresh, now=now, started=started, mark=top)
 
 

@@ -190,6 +190,24 @@ class Clustering:
     refused: list[Edge]
     """Edges above the link threshold that a constraint kept apart: for review."""
 
+    def components(self) -> dict[str, str]:
+        """profile id → the smallest profile id it is connected to by any edge, taken or
+        refused. Clusters only grow along edges, so a component is its clusters joined by
+        refused edges; a daily run re-clusters whole components and nothing else."""
+        parent = {c: c for c in set(self.cluster_of.values())}
+
+        def find(c: str) -> str:
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        for edge in self.refused:
+            a, b = find(self.cluster_of[edge.a]), find(self.cluster_of[edge.b])
+            if a != b:
+                parent[max(a, b)] = min(a, b)  # cluster labels are their smallest member
+        return {pid: find(c) for pid, c in self.cluster_of.items()}
+
 
 def cluster(
     profiles: Mapping[str, Profile],

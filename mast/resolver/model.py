@@ -225,13 +225,18 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
 
     _quiet()
     db = _db(con)
-    linker = Linker(
-        db.register(frame, table_name="profiles_train"), settings(), log_level=logging.WARNING
-    )
+    table = db.register(frame, table_name="profiles_train")
+    linker = Linker(table, settings(), log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(
         ["l.nhs = r.nhs", "l.given = r.given AND l.family = r.family AND l.dob = r.dob"],
         recall=0.8,
     )
+    started = linker.misc.save_model_to_json()
+    if not started.get("probability_two_random_records_match"):
+        # No sure matches among too few records: a prior of zero would make every weight
+        # minus infinity, so Splink's own starting prior stands until there is more data.
+        started["probability_two_random_records_match"] = _DEFAULT_PRIOR
+        linker = Linker(table, started, log_level=logging.WARNING)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
     for rule in _TRAINING_BLOCKS:
         try:
@@ -246,11 +251,7 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
         column: {str(k): float(v) for k, v in frame[column].value_counts(normalize=True).items()}
         for column in _TF.values()
     }
-    splink_json = linker.misc.save_model_to_json()
-    if not splink_json.get("probability_two_random_records_match"):
-        # No sure matches among too few records: Splink's own starting prior, not zero.
-        splink_json["probability_two_random_records_match"] = _DEFAULT_PRIOR
-    return {"splink": splink_json, "tf": tf}
+    return {"splink": linker.misc.save_model_to_json(), "tf": tf}
 
 
 def _linker(db: Any, table: Any, model: dict[str, Any]) -> Any:

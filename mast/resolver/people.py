@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -129,7 +128,13 @@ def resolve_people(
         model = None if retrain else store.latest_model(conn)
         resolved_before = conn.execute(sa.select(record_persons.c.record_id).limit(1)).first()
         marked = get_mark(conn, _FILE_MARK) > 0  # cleared by a purge
-    if full or model is None or resolved_before is None or not marked:
+        # A store from before components were kept has them all to compute.
+        uncomputed = conn.execute(
+            sa.select(person_profiles.c.profile_id)
+            .where(person_profiles.c.component.is_(None))
+            .limit(1)
+        ).first()
+    if full or model is None or resolved_before is None or not marked or uncomputed:
         return _full(engine, model, now=now, started=started)
     return _incremental(engine, model, now=now, started=started)
 
@@ -176,7 +181,14 @@ def _full(
             store.save_model(conn, model, profiles=len(profiles), now=now)
         conn.execute(persons.delete().where(persons.c.retired_into.is_(None)))
         with rewriting(conn, (person_profiles, person_edges, record_persons)):
-            store.write_profiles(conn, profiles.values(), person_of_profile, sizes, replace=False)
+            store.write_profiles(
+                conn,
+                profiles.values(),
+                person_of_profile,
+                sizes,
+                clustering.components(),
+                replace=False,
+            )
             store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=())
             store.write_people(conn, groups, profile_of, events, replaced=(), now=now)
         review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
@@ -303,10 +315,16 @@ def _incremental(
             | set(scored.profile_a)
             | set(scored.profile_b)
         )
-        affected, stored_links = _closure(conn, seeds, fresh)
-        stored_local, person_of, _ = store.read_profiles(conn, affected - fresh.keys())
-        local = {**stored_local, **{pid: fresh[pid] for pid in affected & fresh.keys()}}
-        affected = set(local)  # a profile whose records have all moved on is not read back
+        # A full run would cluster each connected component of the link graph on its own,
+        # so the components the new pairs and changed records touch are all that can move.
+        components = store.components_of(
+            conn, seeds - fresh.keys(), {p.source for p in fresh.values() if p.source}
+        )
+        stored_local, person_of, _ = store.read_profiles(conn, components=components)
+        local = {**stored_local, **fresh}
+        affected = set(local)
+        inside = store.edges_within(conn, components, min_weight=LINK_WEIGHT)
+        inside.update(_scored_edges(scored))
         log.info(
             "people: %d new profiles scored against %d stored (%d pairs); %d re-clustered",
             len(fresh),
@@ -339,7 +357,6 @@ def _incremental(
             )
         }
         local_sizes = Counter(profile_of.values())
-        inside = [e for e in stored_links if e.a in affected and e.b in affected]
         links, apart = _ruling_edges(rulings, profile_of)
         clustering = cluster(
             local,
@@ -352,7 +369,9 @@ def _incremental(
             profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
         }
         kept = [p for p in local.values() if p.profile_id in person_of_profile]
-        store.write_profiles(conn, kept, person_of_profile, local_sizes, replace=True)
+        store.write_profiles(
+            conn, kept, person_of_profile, local_sizes, clustering.components(), replace=True
+        )
         store.drop_profiles(conn, set(local) - set(person_of_profile))  # no records left
         store.write_people(
             conn,
@@ -375,21 +394,3 @@ def _incremental(
         started=started,
         engine=engine,
     )
-
-
-def _closure(
-    conn: sa.Connection, seeds: Iterable[str], fresh: dict[str, Profile]
-) -> tuple[set[str], set[Edge]]:
-    """Seeds, grown by whole persons, same partner ids and stored links until nothing is
-    added: the part of the graph a full run could cluster differently; with its links."""
-    sources = {p.source for p in fresh.values() if p.source}  # not stored yet
-    frontier = set(seeds) | store.profiles_with_sources(conn, sources)
-    done: set[str] = set()
-    links: set[Edge] = set()
-    while frontier:
-        done |= frontier
-        found = store.linked_edges(conn, frontier, min_weight=LINK_WEIGHT)
-        links.update(found)
-        grown = store.kin_profiles(conn, frontier) | {p for e in found for p in (e.a, e.b)}
-        frontier = grown - done
-    return done, links

@@ -46,26 +46,34 @@ def save_model(conn: sa.Connection, model: dict[str, Any], *, profiles: int, now
 
 
 def read_profiles(
-    conn: sa.Connection, ids: Iterable[str] | None = None
+    conn: sa.Connection,
+    ids: Iterable[str] | None = None,
+    *,
+    components: Iterable[str] | None = None,
 ) -> tuple[dict[str, Profile], dict[str, str], dict[str, int]]:
-    """Stored profiles, with each one's person and record count."""
+    """Stored profiles (all, or those with `ids`, or those in `components`), with each
+    one's person and record count."""
     cols = [person_profiles.c[name] for name in _PROFILE_FIELDS]
     extra = [person_profiles.c.person_id, person_profiles.c.records]
+    query = sa.select(*cols, *extra)
+    column, values = (
+        (person_profiles.c.profile_id, ids)
+        if components is None
+        else (person_profiles.c.component, components)
+    )
     queries = (
-        [sa.select(*cols, *extra)]
-        if ids is None
-        else [
-            sa.select(*cols, *extra).where(person_profiles.c.profile_id.in_(part))
-            for part in chunks(sorted(ids))
-        ]
+        [query]
+        if values is None
+        else [query.where(column.in_(part)) for part in chunks(sorted(values))]
     )
     profiles, person_of, sizes = {}, {}, {}
-    for query in queries:
-        for row in conn.execute(query):
-            p = Profile(*row[: len(cols)])
+    width = len(cols)
+    for q in queries:
+        for row in conn.execute(q).all():
+            p = Profile(*row[:width])
             profiles[p.profile_id] = p
-            person_of[p.profile_id] = row.person_id
-            sizes[p.profile_id] = row.records
+            person_of[p.profile_id] = row[width]
+            sizes[p.profile_id] = row[width + 1]
     return profiles, person_of, sizes
 
 
@@ -81,10 +89,13 @@ def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
     found: set[str] = set()
 
     def look(columns: tuple[Any, ...], values: set[tuple[Any, ...]]) -> None:
-        key = columns[0] if len(columns) == 1 else sa.tuple_(*columns)
         for part in chunks(sorted(values)):
-            flat = [v[0] for v in part] if len(columns) == 1 else part
-            found.update(conn.execute(sa.select(c.profile_id).where(key.in_(flat))).scalars())
+            # SQLite scans the table for a row-value IN list; the first column's own IN
+            # lets it search that column's index instead.
+            where = [columns[0].in_(sorted({v[0] for v in part}))]
+            if len(columns) > 1:
+                where.append(sa.tuple_(*columns).in_(part))
+            found.update(conn.execute(sa.select(c.profile_id).where(*where)).scalars().all())
 
     look((c.nhs,), {(p.nhs,) for p in new if p.nhs})
     look((c.dob,), {(p.dob,) for p in new if p.dob})  # every rule on a date of birth
@@ -101,48 +112,31 @@ def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
     return found
 
 
-def linked_edges(conn: sa.Connection, ids: Iterable[str], *, min_weight: float) -> list[Edge]:
-    """Stored edges of at least `min_weight` with an end in `ids`."""
-    e = person_edges.c
-    return [
-        Edge(weight, a, b)
-        for part in chunks(sorted(ids))
-        for a, b, weight in conn.execute(
-            sa.select(e.profile_a, e.profile_b, e.weight).where(
-                e.weight >= min_weight, sa.or_(e.profile_a.in_(part), e.profile_b.in_(part))
-            )
-        )
-    ]
-
-
-def profiles_with_sources(conn: sa.Connection, sources: Iterable[str]) -> set[str]:
+def components_of(conn: sa.Connection, ids: Iterable[str], sources: Iterable[str]) -> set[str]:
+    """The components of the stored profiles `ids` and of those filed under `sources`."""
     c = person_profiles.c
     return {
-        pid
-        for part in chunks(sorted(sources))
-        for pid in conn.execute(sa.select(c.profile_id).where(c.source.in_(part))).scalars()
+        component
+        for column, values in ((c.profile_id, ids), (c.source, sources))
+        for part in chunks(sorted(values))
+        for component in conn.execute(
+            sa.select(c.component).distinct().where(column.in_(part))
+        ).scalars()
     }
 
 
-def kin_profiles(conn: sa.Connection, ids: Iterable[str]) -> set[str]:
-    """Profiles of the same stored person, or with the same partner person id, as `ids`."""
-    c = person_profiles.c
-    found: set[str] = set()
-    for part in chunks(sorted(ids)):
-        owners = sa.select(c.person_id).where(c.profile_id.in_(part)).scalar_subquery()
-        sources = (
-            sa.select(c.source)
-            .where(c.profile_id.in_(part), c.source.is_not(None))
-            .scalar_subquery()
-        )
-        found.update(
-            conn.execute(
-                sa.select(c.profile_id).where(
-                    sa.or_(c.person_id.in_(owners), c.source.in_(sources))
-                )
-            ).scalars()
-        )
-    return found
+def edges_within(conn: sa.Connection, components: Iterable[str], *, min_weight: float) -> set[Edge]:
+    """Stored edges of at least `min_weight` inside `components` (both ends share one)."""
+    e, p = person_edges.c, person_profiles.c
+    return {
+        Edge(weight, a, b)
+        for part in chunks(sorted(components))
+        for a, b, weight in conn.execute(
+            sa.select(e.profile_a, e.profile_b, e.weight)
+            .join_from(person_edges, person_profiles, p.profile_id == e.profile_a)
+            .where(p.component.in_(part), e.weight >= min_weight)
+        ).all()
+    }
 
 
 def write_profiles(
@@ -150,6 +144,7 @@ def write_profiles(
     profiles: Iterable[Profile],
     person_of: dict[str, str],
     sizes: Counter[str],
+    component_of: dict[str, str],
     *,
     replace: bool,
 ) -> None:
@@ -158,6 +153,7 @@ def write_profiles(
             **{name: getattr(p, name) for name in _PROFILE_FIELDS},
             "person_id": person_of[p.profile_id],
             "records": sizes[p.profile_id],
+            "component": component_of[p.profile_id],
         }
         for p in profiles
     ]

@@ -216,7 +216,14 @@ person_profiles = sa.Table(
     sa.Column("postcode", sa.String(8)),
     sa.Column("records", sa.Integer, nullable=False),
     sa.Column("person_id", sa.String(16), nullable=False),
+    sa.Column(
+        "component",
+        sa.String(16),
+        comment="smallest profile id joined to this one by stored links, persons or partner "
+        "ids: what a daily run must re-cluster together",
+    ),
     sa.Index("ix_person_profiles_person", "person_id"),
+    sa.Index("ix_person_profiles_component", "component"),
     sa.Index("ix_person_profiles_source", "source"),
     # The look-ups of a daily run's candidates (person_store.candidates).
     sa.Index("ix_person_profiles_nhs", "nhs"),
