@@ -5,7 +5,10 @@ MastError
 │   └── FeedDefinitionError
 ├── FileRejected         a partner file cannot be loaded at all; nothing from it is stored
 ├── SourceError          a drop folder or SFTP server could not be read
-└── StoreError           the state store could not be opened or written
+├── StoreError           the state store could not be opened or written
+└── GraphError           the graph database failed or refused a query
+    ├── QueryRefused     analyst Cypher that is not read-only, or a named query's bad parameters
+    └── GraphBusy        the embedded graph is owned by another process (`mast serve`)
 """
 
 from __future__ import annotations
@@ -37,3 +40,15 @@ class SourceError(MastError):
 
 class StoreError(MastError):
     """The state store failed; the message says which operation."""
+
+
+class GraphError(MastError):
+    """The graph backend failed; the message names the backend and the operation."""
+
+
+class QueryRefused(GraphError):
+    """A query MAST will not run: it could write, reach files or network, or lacks a parameter."""
+
+
+class GraphBusy(GraphError):
+    """Another process holds the embedded graph; go through its API or stop it first."""

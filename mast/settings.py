@@ -6,7 +6,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUILTIN_FEEDS = Path(__file__).parent / "feeds"
@@ -38,9 +38,35 @@ class Settings(BaseSettings):
         description="files up to this size are mapped before the write lock; larger stream",
     )
 
+    neo4j_uri: str | None = Field(
+        default=None,
+        description="bolt:// or neo4j:// URI (MAST_NEO4J_URI); the embedded graph if unset",
+    )
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("")
+    neo4j_database: str | None = None
+    graph_buffer_mib: int = Field(
+        default=1024,
+        ge=64,
+        description="Ladybug's buffer pool (512 MiB is too small for a 4M-event load)",
+    )
+    query_timeout_s: float = Field(default=30.0, gt=0, description="analyst and named queries")
+    query_max_rows: int = Field(default=10_000, ge=1)
+
     @cached_property
     def state_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'state.sqlite'}"
+
+    @property
+    def graph_path(self) -> Path:
+        """The embedded graph's database file."""
+        return self.home / "graph" / "mast.lbug"
+
+    @property
+    def graph_snapshot(self) -> Path:
+        """The last graph build's projection, which the next build diffs against."""
+        backend = "neo4j" if self.neo4j_uri else "ladybug"
+        return self.home / "graph" / f"snapshot-{backend}"
 
     @property
     def staging_dir(self) -> Path:

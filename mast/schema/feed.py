@@ -76,6 +76,11 @@ class FeedDefinition(_Strict):
         min_length=1, description="columns whose values together identify a row"
     )
     required: tuple[str, ...] = ("occurred_at",)
+    address_is: Literal["home", "event"] = Field(
+        default="home",
+        description="home: where the person lives (the graph derives LIVED_AT from it); "
+        "event: only where the event happened, such as a police incident's location",
+    )
     fields: dict[str, FieldSpec]
 
     @field_validator("fields")

@@ -1,0 +1,216 @@
+"""The embedded backend: Ladybug, one database file under MAST_HOME, owned by one process.
+
+A full build writes a new file beside the live one and swaps it in, so a failed build
+leaves the last good graph in place and readers wait only for the swap. Daily deltas split
+rows into existing keys (`UNWIND … MATCH … SET`) and new ones (`COPY` from Arrow), never
+row-by-row `MERGE` (DESIGN.md: ~2k rows/s on a populated database against ~40k).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import ladybug
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mast.errors import GraphBusy, GraphError, QueryRefused
+from mast.graph.store import (
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT_S,
+    Access,
+    Health,
+    QueryResult,
+    count_all,
+)
+from mast.graph.values import plain
+from mast.schema.graph import NODE, NODES, REL, RELS, ladybug_ddl
+
+log = logging.getLogger(__name__)
+_BATCH = 5_000
+
+
+class LadybugStore:
+    backend = "ladybug"
+
+    def __init__(self, path: Path, *, buffer_pool_bytes: int = 1024**3) -> None:
+        self.path = path
+        self.buffer_pool_bytes = buffer_pool_bytes
+        self.access = Access()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = self._open(path)
+        with self._connection() as conn:
+            for statement in ladybug_ddl():
+                conn.execute(statement)
+
+    def _open(self, path: Path) -> ladybug.Database:
+        try:
+            return ladybug.Database(str(path), buffer_pool_size=self.buffer_pool_bytes)
+        except RuntimeError as e:
+            if "lock" in str(e).lower():
+                raise GraphBusy(
+                    f"the graph at {path} is open in another process (is `mast serve` "
+                    "running?); use its API, or stop it first"
+                ) from e
+            raise GraphError(f"cannot open the graph at {path}: {e}") from e
+
+    @contextlib.contextmanager
+    def _connection(self, db: ladybug.Database | None = None) -> Iterator[ladybug.Connection]:
+        conn = ladybug.Connection(db or self._db)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    # --- writes --------------------------------------------------------------------------
+
+    def replace_all(self, nodes: Mapping[str, pa.Table], rels: Mapping[str, pa.Table]) -> None:
+        with self.access.writing():
+            building = self.path.with_name(self.path.name + ".building")
+            _remove(building)
+            db = self._open(building)
+            try:
+                with self._connection(db) as conn:
+                    for statement in ladybug_ddl():
+                        conn.execute(statement)
+                    for node in NODES:
+                        _copy(conn, node.label, nodes[node.label])
+                    for rel in RELS:
+                        _copy(conn, rel.type, rels[rel.type])  # ends: the first two columns
+            finally:
+                db.close()
+            with self.access.exclusive():
+                self._db.close()
+                _remove(self.path)
+                building.replace(self.path)
+                self._db = self._open(self.path)
+
+    def upsert_nodes(self, label: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        node = NODE[label]
+        with self.access.writing(), self._connection() as conn:
+            existing = _existing_keys(conn, label, node.key, rows.column(node.key).to_pylist())
+            known = pc.is_in(rows.column(node.key), value_set=pa.array(existing, pa.string()))
+            # A batch whose values are all null binds them as text: cast to the column's type.
+            changes = ", ".join(f"n.{p} = CAST(r.{p} AS {kind})" for p, kind in node.properties[1:])
+            for batch in rows.filter(known).to_batches(_BATCH):
+                conn.execute(
+                    f"UNWIND $rows AS r MATCH (n:`{label}` {{{node.key}: r.{node.key}}}) "
+                    f"SET {changes}",
+                    {"rows": batch.to_pylist()},
+                )
+            _copy(conn, label, rows.filter(pc.invert(known)))
+
+    def upsert_rels(self, rel_type: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        self.delete_rels(rel_type, rows)
+        with self.access.writing(), self._connection() as conn:
+            _copy(conn, rel_type, rows)
+
+    def delete_nodes(self, label: str, keys: list[str]) -> None:
+        key = NODE[label].key
+        with self.access.writing(), self._connection() as conn:
+            for start in range(0, len(keys), _BATCH):
+                conn.execute(
+                    f"UNWIND $keys AS k MATCH (n:`{label}` {{{key}: k}}) DETACH DELETE n",
+                    {"keys": keys[start : start + _BATCH]},
+                )
+
+    def delete_rels(self, rel_type: str, rows: pa.Table) -> None:
+        rel = REL[rel_type]
+        source, target = NODE[rel.source], NODE[rel.target]
+        same_key = " WHERE " + " AND ".join(f"x.{k} = r.{k}" for k in rel.key) if rel.key else ""
+        columns = ["src", "dst", *rel.key]
+        with self.access.writing(), self._connection() as conn:
+            for batch in rows.select(columns).to_batches(_BATCH):
+                conn.execute(
+                    # Both ends by key first, then the edge: matching the pattern in one
+                    # go scans every target node (4.5 s against 0.2 s for 2,000 rows).
+                    f"UNWIND $rows AS r MATCH (a:`{rel.source}` {{{source.key}: r.src}}) "
+                    f"MATCH (b:`{rel.target}` {{{target.key}: r.dst}}) "
+                    f"MATCH (a)-[x:`{rel_type}`]->(b){same_key} DELETE x",
+                    {"rows": batch.to_pylist()},
+                )
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_rows: int = DEFAULT_MAX_ROWS,
+    ) -> QueryResult:
+        with self.access.reading(), self._connection() as conn:
+            conn.set_query_timeout(int(timeout_s * 1000))
+            # The engine's own guarantee, under the clause check of `guard.py`.
+            conn.execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                result = conn.execute(cypher, dict(params))
+                if isinstance(result, list):
+                    raise QueryRefused("one statement at a time")
+                columns = result.get_column_names()
+                rows: list[list[Any]] = []
+                while result.has_next() and len(rows) <= max_rows:
+                    rows.append([plain(v) for v in _values(result.get_next())])
+            except RuntimeError as e:
+                raise GraphError(_engine_message(e, timeout_s)) from e
+            finally:
+                with contextlib.suppress(RuntimeError):
+                    conn.execute("ROLLBACK")
+        return QueryResult(columns, rows[:max_rows], truncated=len(rows) > max_rows)
+
+    def health(self) -> Health:
+        try:
+            counts = count_all(lambda cypher: int(self.read(cypher, {}).rows[0][0]))
+        except GraphError as e:
+            return Health(self.backend, False, str(e))
+        return Health(self.backend, True, f"embedded at {self.path}", counts)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _copy(conn: ladybug.Connection, table_name: str, rows: pa.Table) -> None:
+    if rows.num_rows:
+        conn.execute(f"COPY `{table_name}` FROM rows")
+
+
+def _existing_keys(conn: ladybug.Connection, label: str, key: str, keys: list[str]) -> list[str]:
+    found: list[str] = []
+    for start in range(0, len(keys), _BATCH):
+        result = conn.execute(
+            # UNWIND looks each key up in the primary index; `IN $keys` scans the table.
+            f"UNWIND $keys AS k MATCH (n:`{label}` {{{key}: k}}) RETURN n.{key}",
+            {"keys": keys[start : start + _BATCH]},
+        )
+        if isinstance(result, list):
+            raise GraphError("a key look-up returned several results")
+        found.extend(str(_values(row)[0]) for row in result.get_all())
+    return found
+
+
+def _values(row: list[Any] | dict[str, Any]) -> list[Any]:
+    return list(row.values()) if isinstance(row, dict) else row
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def _engine_message(error: RuntimeError, timeout_s: float) -> str:
+    text = str(error)
+    if "Interrupted" in text:
+        return f"the query ran past its {timeout_s:g} s limit and was stopped"
+    if "read-only" in text.lower():
+        return "the query tried to write; analyst queries are read-only"
+    # Engine messages name the query's own identifiers, never bound values.
+    return f"the graph refused the query: {text.splitlines()[0][:300]}"

@@ -1,0 +1,29 @@
+"""Query results as plain Python values, the same from either backend.
+
+Engine-internal ids never leave the graph layer (DESIGN.md): a node becomes its properties
+with a `label`, a relationship its properties with a `type`, a path the list of its nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LADYBUG_INTERNAL = {"_ID", "_SRC", "_DST", "_LABEL"}
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "_LABEL" in value and "_ID" in value:
+            kind = "type" if "_SRC" in value else "label"
+            return {kind: value["_LABEL"]} | {
+                k: plain(v) for k, v in value.items() if k not in _LADYBUG_INTERNAL
+            }
+        if "_nodes" in value and "_rels" in value:  # a Ladybug path
+            return [plain(n) for n in value["_nodes"]]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    to_native = getattr(value, "to_native", None)  # neo4j.time values
+    if callable(to_native):
+        return to_native()
+    return value
