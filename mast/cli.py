@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,12 +12,13 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from mast.cli_common import console
+from mast.cli_common import errors as _errors
+from mast.cli_common import settings as _settings
 from mast.db import open_store
-from mast.errors import MastError
 from mast.loaders import batch
 from mast.loaders import ingest as ingest_service
 from mast.loaders.feeds import load_definition, load_feeds
@@ -45,7 +44,6 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(review_app, name="review")
 app.add_typer(export_app, name="export")
-console = Console(width=None if sys.stdout.isatty() else 150)
 DEMO_PEOPLE = 150_000
 _COUNT_COLUMNS = ("rows in", "stored", "updated", "quarantined", "duplicates")
 
@@ -56,20 +54,6 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """MAST's own errors end the command with their message, not a traceback."""
-    try:
-        yield
-    except MastError as e:
-        console.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from e
-
-
-def _settings() -> Settings:
-    return Settings()
 
 
 def _progress_factory(
@@ -442,3 +426,14 @@ def feeds_check(path: Path) -> None:
         f"{path.name}: feed {definition.feed!r} is valid "
         f"({len(definition.fields)} fields, files {', '.join(definition.files)})"
     )
+
+
+def _register_graph_commands() -> None:
+    from mast.cli_graph import cypher, graph_app, report  # noqa: PLC0415
+
+    app.add_typer(graph_app, name="graph")
+    app.command()(report)
+    app.command()(cypher)
+
+
+_register_graph_commands()

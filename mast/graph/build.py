@@ -24,8 +24,10 @@ import sqlalchemy as sa
 
 from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS, Projection, project
 from mast.graph.store import GraphStore
+from mast.loaders.feeds import load_feeds
 from mast.schema.feed import FeedDefinition
 from mast.schema.graph import NODES, RELS
+from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,19 @@ class GraphBuild:
     changed: int
     """rows written or deleted (every row in a full build)"""
     seconds: float
+
+
+def refresh(engine: sa.Engine, settings: Settings, *, full: bool = False) -> GraphBuild:
+    """Open the configured graph, bring it in line with the state store, close it."""
+    from mast.graph import open_graph  # noqa: PLC0415 - the package imports this module
+
+    graph = open_graph(settings)
+    try:
+        return build_graph(
+            engine, graph, load_feeds(settings.feeds), settings.graph_snapshot, full=full
+        )
+    finally:
+        graph.close()
 
 
 def build_graph(

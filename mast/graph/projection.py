@@ -6,8 +6,10 @@ can be rebuilt at any time and a daily delta is the difference of two projection
 
 - Event: records of one feed sharing an event reference (a police occurrence and its
   nominals) are one event; it is AT the address most of its records give.
-- LIVED_AT: a person's records at an address, from feeds whose address is the person's
-  home (`address_is: home`), dated from the first to the last of them.
+- LIVED_AT: from feeds whose address is the person's home (`address_is: home`). In date
+  order, each such record starts or extends a stay at its address that lasts until the
+  person's next record at another address, or, for the latest, until they were last seen
+  by any agency; the relationship spans the first to the last day of their stays there.
 - RELATED: people who lived at the same residential address in overlapping periods
   (`household`; addresses with more than `HOUSEHOLD_MAX` people are institutions, not
   households), and relationships a feed states (`mother`, `child` …: what the second person
@@ -135,7 +137,7 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
             "AND person_id IS NOT NULL AND address_id IS NOT NULL",
             [home_feeds],
         )
-        for statement in (_ADDRESS_NODES, _EVENT_OF, _EVENTS):
+        for statement in (_ADDRESS_NODES, _EVENT_OF, _EVENTS, _SPELLS):
             con.execute(statement)
         nodes = {label: _arrow(con, sql, NODE_SCHEMAS[label]) for label, sql in _NODE_SQL.items()}
         rels = {kind: _arrow(con, sql, REL_SCHEMAS[kind]) for kind, sql in _REL_SQL.items()}
@@ -262,6 +264,7 @@ votes AS (
 )
 SELECT m.event_id, min(m.agency) AS agency, min(m.feed) AS feed, min(m.event_kind) AS kind,
        min(m.category) AS category, min(m.occurred_at) AS occurred_at,
+       CAST(min(m.occurred_at) AS DATE) AS day,
        CAST(date_trunc('week', min(m.occurred_at)) AS DATE) AS week,
        coalesce(min(m.event_ref), min(m.record_id)) AS ref, min(place.address_id) AS address_id
 FROM members m LEFT JOIN place USING (event_id) GROUP BY m.event_id
@@ -312,19 +315,35 @@ FROM recs r LEFT JOIN scores s USING (profile_id)
 WHERE r.person_id IS NOT NULL
 """
 
+_SPELLS = """
+CREATE TEMP TABLE spells AS
+WITH ordered AS (
+    SELECT person_id, address_id, feed, CAST(occurred_at AS DATE) AS day,
+           lead(address_id) OVER w AS next_address,
+           lead(CAST(occurred_at AS DATE)) OVER w AS next_day
+    FROM home WINDOW w AS (PARTITION BY person_id ORDER BY occurred_at, record_id)
+), last_seen AS (
+    SELECT person_id, CAST(max(occurred_at) AS DATE) AS day FROM recs
+    WHERE person_id IS NOT NULL GROUP BY ALL
+)
+SELECT o.person_id, o.address_id, o.feed, o.day AS since,
+       CASE WHEN o.next_address IS NULL THEN greatest(o.day, l.day)
+            WHEN o.next_address <> o.address_id THEN o.next_day
+            ELSE o.day END AS until
+FROM ordered o JOIN last_seen l USING (person_id)
+"""
+
 _LIVED_AT = """
-SELECT person_id AS src, address_id AS dst,
-       CAST(min(occurred_at) AS DATE) AS valid_from, CAST(max(occurred_at) AS DATE) AS valid_to,
+SELECT person_id AS src, address_id AS dst, min(since) AS valid_from, max(until) AS valid_to,
        list_sort(list_distinct(list(feed))) AS sources
-FROM home GROUP BY person_id, address_id
+FROM spells GROUP BY person_id, address_id
 """
 
 _RELATED = """
 WITH lived AS (
-    SELECT person_id, address_id, CAST(min(occurred_at) AS DATE) AS since,
-           CAST(max(occurred_at) AS DATE) AS until,
+    SELECT person_id, address_id, min(since) AS since, max(until) AS until,
            string_agg(DISTINCT feed, ', ' ORDER BY feed) AS feeds
-    FROM home GROUP BY ALL
+    FROM spells GROUP BY ALL
 ), households AS (
     SELECT l.* FROM lived l JOIN places p USING (address_id)
     WHERE coalesce(p.residential, true)

@@ -88,6 +88,7 @@ NODES: tuple[Node, ...] = (
             ("kind", "STRING"),
             ("category", "STRING"),
             ("occurred_at", "TIMESTAMP"),
+            ("day", "DATE"),  # the date alone, to compare with dates such as adult_on
             ("week", "DATE"),  # Monday of the week it occurred: peaks and troughs
             ("ref", "STRING"),
         ),

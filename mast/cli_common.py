@@ -1,0 +1,30 @@
+"""What every `mast` command shares: the console, settings, and turning MAST's errors
+into a message and exit code 2 rather than a traceback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from mast.errors import MastError
+from mast.settings import Settings
+
+console = Console(width=None if sys.stdout.isatty() else 150)
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """MAST's own errors end the command with their message, not a traceback."""
+    try:
+        yield
+    except MastError as e:
+        console.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from e
+
+
+def settings() -> Settings:
+    return Settings()

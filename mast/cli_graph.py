@@ -1,0 +1,162 @@
+"""The graph's commands: `mast graph build|health`, `mast report`, `mast cypher`."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mast.cli_common import console, errors, settings
+from mast.db import open_store
+from mast.errors import QueryRefused
+from mast.graph.store import QueryResult
+
+graph_app = typer.Typer(help="The graph of people, addresses and events that MAST queries.")
+_SHOWN = 50
+
+
+@graph_app.command("build")
+def graph_build(
+    full: Annotated[bool, typer.Option("--full", help="rebuild the whole graph")] = False,
+) -> None:
+    """Bring the graph in line with the state store: only what changed, unless --full."""
+    from mast.graph.build import refresh  # noqa: PLC0415 - loads the engines
+
+    with errors():
+        cfg = settings()
+        run = refresh(open_store(cfg), cfg, full=full)
+    console.print(
+        f"Graph ({run.mode}): {run.changed:,} rows written or removed in {run.seconds:.1f} s; "
+        + ", ".join(f"{n:,} {k}" for k, n in run.counts.items())
+    )
+
+
+@graph_app.command("health")
+def graph_health() -> None:
+    """Whether the graph answers, and how many nodes and relationships of each kind it has."""
+    from mast.graph import open_graph  # noqa: PLC0415
+
+    with errors():
+        graph = open_graph(settings())
+        try:
+            health = graph.health()
+        finally:
+            graph.close()
+    console.print(f"{health.backend}: {'ok' if health.ok else 'FAILING'} — {health.detail}")
+    for kind, n in health.counts.items():
+        console.print(f"  {kind:16s} {n:>12,}")
+    if not health.ok:
+        raise typer.Exit(1)
+
+
+def report(
+    name: Annotated[str | None, typer.Argument(help="a named query; --list shows them")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE, repeatable")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--csv", help="write every row to this CSV")] = None,
+    list_all: Annotated[bool, typer.Option("--list", help="list the named queries")] = False,
+) -> None:
+    """Run a named query (mast/cypher/NAME.cypher) with its parameters."""
+    from mast.graph import open_graph  # noqa: PLC0415
+    from mast.graph.queries import load_queries, run_named  # noqa: PLC0415
+
+    if list_all or name is None:
+        table = Table("query", "parameters", "what it answers")
+        for q in load_queries().values():
+            params = ", ".join(
+                f"{p.name} ({p.type}{'' if p.default is None else ' = ' + p.default})"
+                for p in q.params
+            )
+            table.add_row(q.name, params, q.description)
+        console.print(table)
+        return
+    with errors():
+        given = _params(param or [])
+        cfg = settings()
+        graph = open_graph(cfg)
+        try:
+            result = run_named(
+                graph,
+                name,
+                given,
+                now=datetime.now(),
+                timeout_s=cfg.query_timeout_s,
+                max_rows=cfg.query_max_rows,
+            )
+        finally:
+            graph.close()
+    _show(result, out)
+
+
+def cypher(
+    query: Annotated[str, typer.Argument(help="one read-only Cypher query")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE, as text")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--csv", help="write every row to this CSV")] = None,
+) -> None:
+    """Run analyst Cypher, read-only, with a time limit and a row cap."""
+    from mast.graph import open_graph  # noqa: PLC0415
+    from mast.graph.guard import check_read_only  # noqa: PLC0415
+
+    with errors():
+        checked = check_read_only(query)
+        cfg = settings()
+        graph = open_graph(cfg)
+        try:
+            result = graph.read(
+                checked,
+                _params(param or []),
+                timeout_s=cfg.query_timeout_s,
+                max_rows=cfg.query_max_rows,
+            )
+        finally:
+            graph.close()
+    _show(result, out)
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise QueryRefused(f"--param takes NAME=VALUE, not {key.strip() or '='!r}")
+        given[key.strip()] = value
+    return given
+
+
+def _show(result: QueryResult, out: Path | None) -> None:
+    from mast.resolver.export import csv_safe  # noqa: PLC0415
+
+    if out is not None:
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(result.columns)
+            for row in result.rows:
+                writer.writerow([csv_safe(_text(v)) for v in row])
+        console.print(f"{len(result.rows):,} rows written to {out}")
+    else:
+        table = Table(*result.columns)
+        for row in result.rows[:_SHOWN]:
+            table.add_row(*(_text(v) for v in row))
+        console.print(table)
+        if len(result.rows) > _SHOWN:
+            console.print(f"… {len(result.rows) - _SHOWN:,} more rows; --csv FILE writes them all")
+    if result.truncated:
+        console.print(f"[yellow]Only the first {len(result.rows):,} rows (MAST_QUERY_MAX_ROWS).")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        key = next((k for k in value if k.endswith("_id") or k == "name"), None)
+        return str(value[key]) if key else str(value)
+    return str(value)

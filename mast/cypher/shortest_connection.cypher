@@ -1,0 +1,10 @@
+// Shortest connection between two people over family, household and shared addresses
+// (RELATED and LIVED_AT), up to six steps; `path` lists the people and places on it.
+// Neo4j form; the embedded form is shortest_connection.ladybug.cypher.
+// @param from_person string
+// @param to_person string
+// @roles investigator reviewer analyst
+// @compare hops
+MATCH (a:`Person` {person_id: $from_person}), (b:`Person` {person_id: $to_person})
+MATCH path = shortestPath((a)-[:`RELATED`|`LIVED_AT`*..6]-(b))
+RETURN length(path) AS hops, nodes(path) AS path

@@ -1,0 +1,184 @@
+"""Named queries: the `.cypher` files of `mast/cypher/`, their headers, and running them.
+
+Each file starts with comment lines: what the query answers, then
+
+    // @param NAME TYPE [= DEFAULT]     string | strings | int | date | datetime
+    // @roles ROLE ...                  who may run it (the API enforces this)
+    // @compare COLUMN ...              columns the contract test compares, if not all
+
+A missing parameter silently returns nothing on Ladybug (DESIGN.md), so every call is
+checked against the header, and every header against the `$names` its query uses, before
+anything runs. Defaults for dates are `now`, `today` or `-Nd` (N days back).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from mast.errors import ConfigError, QueryRefused
+from mast.graph.store import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, GraphStore, QueryResult
+
+CYPHER_DIR = Path(__file__).parent.parent / "cypher"
+PARAM_TYPES = ("string", "strings", "int", "date", "datetime")
+_PARAM = re.compile(r"^@param\s+(\w+)\s+(\w+)(?:\s*=\s*(.*))?$")
+_USED = re.compile(r"\$(\w+)")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: str | None
+    """As written in the header; None means the caller must give it."""
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    roles: tuple[str, ...]
+    compare: tuple[str, ...]
+    cypher: str
+    """The form every backend runs, unless it has its own below."""
+    ladybug: str | None = None
+
+    def text_for(self, backend: str) -> str:
+        return self.ladybug if backend == "ladybug" and self.ladybug else self.cypher
+
+
+@cache
+def load_queries(folder: Path = CYPHER_DIR) -> dict[str, NamedQuery]:
+    queries = {}
+    for path in sorted(folder.glob("*.cypher")):
+        if path.name.endswith(".ladybug.cypher"):
+            continue
+        embedded = path.with_name(path.stem + ".ladybug.cypher")
+        query = _parse(
+            path.stem,
+            path.read_text(encoding="utf-8"),
+            embedded.read_text(encoding="utf-8") if embedded.exists() else None,
+        )
+        queries[query.name] = query
+    return queries
+
+
+def _parse(name: str, text: str, ladybug: str | None) -> NamedQuery:
+    about: list[str] = []
+    params: list[Param] = []
+    roles: tuple[str, ...] = ()
+    compare: tuple[str, ...] = ()
+    for line in text.splitlines():
+        if not line.startswith("//"):
+            break
+        body = line[2:].strip()
+        if match := _PARAM.match(body):
+            kind = match.group(2)
+            if kind not in PARAM_TYPES:
+                raise ConfigError(
+                    f"{name}.cypher: parameter type {kind!r} is not one of {PARAM_TYPES}"
+                )
+            default = match.group(3)
+            params.append(Param(match.group(1), kind, None if default is None else default.strip()))
+        elif body.startswith("@roles"):
+            roles = tuple(body.split()[1:])
+        elif body.startswith("@compare"):
+            compare = tuple(body.split()[1:])
+        elif body:
+            about.append(body)
+    declared = {p.name for p in params}
+    for form, cypher in (("", text), (".ladybug", ladybug)):
+        if cypher is not None and set(_USED.findall(_code(cypher))) != declared:
+            raise ConfigError(
+                f"{name}{form}.cypher uses parameters {sorted(set(_USED.findall(_code(cypher))))}"
+                f" but its header declares {sorted(declared)}"
+            )
+    if not roles:
+        raise ConfigError(f"{name}.cypher: the header needs an @roles line")
+    return NamedQuery(name, " ".join(about), tuple(params), roles, compare, text, ladybug)
+
+
+def _code(cypher: str) -> str:
+    return "\n".join(line for line in cypher.splitlines() if not line.lstrip().startswith("//"))
+
+
+def bind(query: NamedQuery, given: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The query's parameters from `given` (typed values, or text as typed on a command
+    line) and the header's defaults; refuses unknown and missing ones."""
+    known = {p.name: p for p in query.params}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise QueryRefused(
+            f"{query.name} has no parameter {', '.join(unknown)}; it takes "
+            + (", ".join(f"{p.name} ({p.type})" for p in query.params) or "none")
+        )
+    bound = {}
+    for p in query.params:
+        if p.name in given:
+            bound[p.name] = convert(p, given[p.name], now=now)
+        elif p.default is not None:
+            bound[p.name] = convert(p, p.default, now=now)
+        else:
+            raise QueryRefused(f"{query.name} needs the parameter {p.name} ({p.type})")
+    return bound
+
+
+def convert(param: Param, value: Any, *, now: datetime) -> Any:
+    """A value of the parameter's type; the error names the parameter, never the value."""
+    try:
+        if param.type == "string":
+            return str(value)
+        if param.type == "strings":
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            return [str(v) for v in value]
+        if param.type == "int":
+            return int(value)
+        moment = _moment(value, now) if isinstance(value, str) else value
+        if param.type == "date":
+            return moment.date() if isinstance(moment, datetime) else moment
+        return (
+            moment
+            if isinstance(moment, datetime)
+            else datetime.combine(moment, datetime.min.time())
+        )
+    except (TypeError, ValueError) as e:
+        raise QueryRefused(f"parameter {param.name} must be a {param.type}") from e
+
+
+def _moment(text: str, now: datetime) -> date | datetime:
+    text = text.strip()
+    if text == "now":
+        return now
+    if text == "today":
+        return now.date()
+    if re.fullmatch(r"-\d+d", text):
+        return now - timedelta(days=int(text[1:-1]))
+    return datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
+
+
+def run_named(
+    graph: GraphStore,
+    name: str,
+    params: Mapping[str, Any],
+    *,
+    now: datetime,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> QueryResult:
+    queries = load_queries()
+    if name not in queries:
+        raise QueryRefused(f"no named query {name!r}; `mast report --list` shows them")
+    query = queries[name]
+    return graph.read(
+        query.text_for(graph.backend),
+        bind(query, params, now=now),
+        timeout_s=timeout_s,
+        max_rows=max_rows,
+    )
