@@ -5,16 +5,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-data
 export MAST_HOME ?= $(CURDIR)/.mast-demo
+LINT_DIR := tools/cypher-lint
 
 .PHONY: demo test lint bench lock clean install
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml $(LINT_DIR)/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# Neo4j's Cypher linter checks every named query (tests/test_cypher_lint.py).
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
+	  || { echo "Node.js and npm are needed for the Cypher lint test: install them (apt-get install nodejs npm)"; exit 1; }
+	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -32,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/resolve_speed.py
+	$(BIN)/python bench/graph.py
 
 # Re-pin dependencies; the output names packages and versions only, no registry addresses.
 lock:
@@ -39,4 +45,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .mast-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .mast-demo .pytest_cache .mypy_cache .ruff_cache $(LINT_DIR)/node_modules

@@ -226,15 +226,42 @@ def demo(
     from mast.resolver.service import resolve as resolve_service  # noqa: PLC0415 - heavy
 
     console.print("Resolving addresses and people ...")
+    engine = open_store(settings)
     with _errors():
-        _resolve_summary(resolve_service(open_store(settings), now=ingest_service.utcnow()))
-    figures = json.loads((out / "truth" / "figures.json").read_text())
+        _resolve_summary(resolve_service(engine, now=ingest_service.utcnow()))
+        console.print("Building the graph ...")
+        _graph_summary(engine, settings)
+    _headline_figures(settings, json.loads((out / "truth" / "figures.json").read_text()))
+
+
+def _graph_summary(engine: sa.Engine, settings: Settings, *, full: bool = False) -> None:
+    from mast.graph.build import refresh  # noqa: PLC0415 - loads the graph engines
+
+    run = refresh(engine, settings, full=full)
     console.print(
-        "Ground-truth key figures: "
-        + ", ".join(
-            f"{k.replace('_', ' ')} {v:,}" for k, v in figures.items() if isinstance(v, int)
-        )
+        f"Graph ({run.mode}): {run.counts['Person']:,} people, {run.counts['Address']:,} "
+        f"addresses, {run.counts['Event']:,} events, {run.counts['RELATED']:,} family and "
+        f"household links; {run.changed:,} rows written or removed in {run.seconds:.1f} s."
     )
+
+
+def _headline_figures(settings: Settings, truth: dict[str, object]) -> None:
+    from mast.demo.figures import headlines  # noqa: PLC0415
+    from mast.graph import open_graph  # noqa: PLC0415
+
+    with _errors():
+        graph = open_graph(settings)
+        try:
+            found = headlines(graph, truth, now=datetime.now())
+        finally:
+            graph.close()
+    table = Table(
+        "headline figure (from the graph's reports)", "graph", "ground truth", "difference"
+    )
+    for h in found:
+        gap = "" if not h.truth else f"{(h.graph - h.truth) / h.truth:+.1%}"
+        table.add_row(h.what, f"{h.graph:,}", "" if h.truth is None else f"{h.truth:,}", gap)
+    console.print(table)
 
 
 @app.command()
@@ -274,6 +301,8 @@ def resolve(
             retrain=retrain,
         )
     _resolve_summary(run)
+    with _errors():  # the graph follows every resolve (DESIGN.md)
+        _graph_summary(open_store(_settings()), _settings())
 
 
 def _resolve_summary(run: ResolveRun) -> None:

@@ -15,18 +15,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from demo_data import extracts, halves, ingest, settings_for
 
 from mast.db import open_store
 from mast.demo.generate import generate
-from mast.loaders.batch import ingest_paths
-from mast.loaders.feeds import feed_for, load_feeds
 from mast.resolver.explain import explain
 from mast.resolver.export import write_links
 from mast.resolver.names import given_groups, name_key
 from mast.resolver.review import decide, unlink_from_person
 from mast.resolver.service import resolve
 from mast.schema.tables import addresses, persons, record_addresses, record_persons, records
-from mast.settings import BUILTIN_FEEDS, Settings
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2)
@@ -51,20 +49,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _settings(home: Path) -> Settings:
-    return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1)
-
-
-def _ingest(home: Path, files: list[Path]) -> sa.Engine:
-    settings = _settings(home)
-    ingest_paths(settings, files, load_feeds(BUILTIN_FEEDS))
-    return open_store(settings)
-
-
-def _extracts(demo: Path) -> list[Path]:
-    return sorted(p for p in demo.iterdir() if p.is_file())
-
-
 def _truth(demo: Path) -> dict[str, dict[str, str]]:
     with (demo / "truth" / "records.csv").open(encoding="utf-8") as fh:
         return {f"{r['feed']}:{r['source_record_id']}": r for r in csv.DictReader(fh)}
@@ -81,18 +65,18 @@ def _links(engine: sa.Engine) -> dict[str, str]:
 def resolved(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store with the whole demo ingested and resolved once (trained model included)."""
     home = tmp_path_factory.mktemp("resolved")
-    resolve(_ingest(home, _extracts(demo)), now=NOW)
+    resolve(ingest(home, extracts(demo)), now=NOW)
     return home
 
 
 def _copy(home: Path, tmp_path: Path) -> sa.Engine:
     for part in home.glob("state.sqlite*"):  # the database and its write-ahead log
         shutil.copy(part, tmp_path / part.name)
-    return open_store(_settings(tmp_path))
+    return open_store(settings_for(tmp_path))
 
 
 def test_people_match_the_truth_and_its_traps(demo: Path, resolved: Path) -> None:
-    engine = open_store(_settings(resolved))
+    engine = open_store(settings_for(resolved))
     links, truth = _links(engine), _truth(demo)
     ids = sorted(links)
     precision, recall = pairwise([links[i] for i in ids], [truth[i]["person_id"] for i in ids])
@@ -128,33 +112,13 @@ def test_people_match_the_truth_and_its_traps(demo: Path, resolved: Path) -> Non
     assert nhs == []
 
 
-def _halves(demo: Path, out: Path) -> tuple[list[Path], list[Path]]:
-    """Each extract cut in two: today's file and tomorrow's, as a partner would send them."""
-    feeds = load_feeds(BUILTIN_FEEDS)
-    out.mkdir()
-    first, second = [], []
-    for path in _extracts(demo):
-        feed = feed_for(path.name, feeds)
-        with path.open(encoding=feed.encoding, newline="") as fh:
-            rows = list(csv.reader(fh, delimiter=feed.delimiter))
-        header, body = rows[0], rows[1:]
-        cut = len(body) // 2
-        tomorrow = path.name.replace("20261031", "20261101").replace("2026-10-31", "2026-11-01")
-        for name, part, bucket in ((path.name, body[:cut], first), (tomorrow, body[cut:], second)):
-            target = out / name
-            with target.open("w", encoding=feed.encoding, newline="") as fh:
-                csv.writer(fh, delimiter=feed.delimiter).writerows([header, *part])
-            bucket.append(target)
-    return first, second
-
-
 def test_incremental_gives_the_clusters_and_ids_of_a_full_run(demo: Path, tmp_path: Path) -> None:
-    day_one, day_two = _halves(demo, tmp_path / "files")
-    engine = _ingest(tmp_path / "home", day_one)
+    day_one, day_two = halves(demo, tmp_path / "files")
+    engine = ingest(tmp_path / "home", day_one)
     first = resolve(engine, now=NOW).people
     assert first.mode == "full" and first.trained
     before = _links(engine)
-    _ingest(tmp_path / "home", day_two)
+    ingest(tmp_path / "home", day_two)
     run = resolve(engine, now=NOW)
     second = run.people
     assert second.mode == "incremental" and 0 < second.records < first.records * 1.5
@@ -248,7 +212,7 @@ def test_explanations_and_export(resolved: Path, tmp_path: Path) -> None:
 
 def test_records_carrying_each_trap_join_their_person(demo: Path, resolved: Path) -> None:
     """A maiden name, a nickname or Welsh form, a day/month swap: each still finds its person."""
-    engine = open_store(_settings(resolved))
+    engine = open_store(settings_for(resolved))
     links, truth = _links(engine), _truth(demo)
     with (demo / "truth" / "people.csv").open(encoding="utf-8") as fh:
         people = {r["person_id"]: r for r in csv.DictReader(fh)}

@@ -205,6 +205,10 @@ def _write_people(world: World, truth_dir: Path) -> None:
             )
 
 
+_EVENT_ADDRESS_FEEDS = frozenset({"police", "ambulance"})
+"""Feeds whose address is where the event happened (`address_is: event` in mast/feeds)."""
+
+
 def key_figures(world: World, involvements: list[Involvement]) -> dict[str, object]:
     """The proof of concept's headline figures, counted on the true people and places."""
     police_at: dict[str, set[str]] = defaultdict(set)
@@ -213,6 +217,7 @@ def key_figures(world: World, involvements: list[Involvement]) -> dict[str, obje
     health: Counter[str] = Counter()
     agencies_of: dict[str, set[str]] = defaultdict(set)
     care_leavers, custody = set(), set()
+    homes_seen: dict[str, set[str]] = defaultdict(set)  # local authorities of recorded homes
     csc_before_18, asc_after_18 = set(), set()
     for inv in involvements:
         pid = inv.person.person_id if inv.person else None
@@ -224,6 +229,8 @@ def key_figures(world: World, involvements: list[Involvement]) -> dict[str, obje
         if pid is None or inv.person is None:
             continue
         agencies_of[pid].add(inv.feed)
+        if inv.feed not in _EVENT_ADDRESS_FEEDS:
+            homes_seen[pid].add(inv.place.local_authority)
         age = inv.person.age_on(inv.when.date())
         if inv.feed == "health":
             health[pid] += 1
@@ -264,6 +271,9 @@ def key_figures(world: World, involvements: list[Involvement]) -> dict[str, obje
         "transitions_childrens_to_adult_services": len(csc_before_18 & asc_after_18),
         "care_leavers_in_custody": len(care_leavers & custody),
         "people_moved_across_local_authority_boundary": len(movers),
+        "people_recorded_at_homes_in_two_local_authorities": sum(
+            1 for las in homes_seen.values() if len(las) > 1
+        ),
         "twins_in_records": sum(
             1 for p in world.people if "twin" in p.flags and p.person_id in in_records
         ),

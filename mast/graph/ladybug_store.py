@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mast.errors import GraphBusy, GraphError, QueryRefused
+from mast.graph.guard import check_read_only
 from mast.graph.store import (
     DEFAULT_MAX_ROWS,
     DEFAULT_TIMEOUT_S,
@@ -148,6 +149,7 @@ class LadybugStore:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_rows: int = DEFAULT_MAX_ROWS,
     ) -> QueryResult:
+        cypher = check_read_only(cypher)  # named queries too: nothing reads past the guard
         with self.access.reading(), self._connection() as conn:
             conn.set_query_timeout(int(timeout_s * 1000))
             # The engine's own guarantee, under the clause check of `guard.py`.

@@ -16,6 +16,7 @@ from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path, Relationship
 
 from mast.errors import GraphError
+from mast.graph.guard import check_read_only
 from mast.graph.store import (
     DEFAULT_MAX_ROWS,
     DEFAULT_TIMEOUT_S,
@@ -119,6 +120,8 @@ class Neo4jStore:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_rows: int = DEFAULT_MAX_ROWS,
     ) -> QueryResult:
+        cypher = check_read_only(cypher)  # named queries too: nothing reads past the guard
+
         @neo4j.unit_of_work(timeout=timeout_s)
         def work(tx: neo4j.ManagedTransaction) -> QueryResult:
             result = tx.run(cypher, dict(params))

@@ -1,0 +1,47 @@
+"""Generated demo data for integration tests: extracts, day-by-day halves, a loaded store."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from mast.db import open_store
+from mast.loaders.batch import ingest_paths
+from mast.loaders.feeds import feed_for, load_feeds
+from mast.settings import BUILTIN_FEEDS, Settings
+
+
+def settings_for(home: Path) -> Settings:
+    return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1)
+
+
+def ingest(home: Path, files: list[Path]) -> sa.Engine:
+    settings = settings_for(home)
+    ingest_paths(settings, files, load_feeds(BUILTIN_FEEDS))
+    return open_store(settings)
+
+
+def extracts(demo: Path) -> list[Path]:
+    return sorted(p for p in demo.iterdir() if p.is_file())
+
+
+def halves(demo: Path, out: Path) -> tuple[list[Path], list[Path]]:
+    """Each extract cut in two: today's file and tomorrow's, as a partner would send them."""
+    feeds = load_feeds(BUILTIN_FEEDS)
+    out.mkdir()
+    first, second = [], []
+    for path in extracts(demo):
+        feed = feed_for(path.name, feeds)
+        with path.open(encoding=feed.encoding, newline="") as fh:
+            rows = list(csv.reader(fh, delimiter=feed.delimiter))
+        header, body = rows[0], rows[1:]
+        cut = len(body) // 2
+        tomorrow = path.name.replace("20261031", "20261101").replace("2026-10-31", "2026-11-01")
+        for name, part, bucket in ((path.name, body[:cut], first), (tomorrow, body[cut:], second)):
+            target = out / name
+            with target.open("w", encoding=feed.encoding, newline="") as fh:
+                csv.writer(fh, delimiter=feed.delimiter).writerows([header, *part])
+            bucket.append(target)
+    return first, second

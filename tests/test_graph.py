@@ -1,0 +1,352 @@
+"""The graph end to end on the embedded engine: generated partner files, real SQLite,
+DuckDB, Splink and Ladybug. A daily delta must leave the graph a full build would; the
+named queries must agree with the state store they are projected from."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from demo_data import halves, ingest, settings_for
+
+from mast.demo.generate import generate
+from mast.errors import ConfigError, GraphBusy, QueryRefused
+from mast.graph import open_graph
+from mast.graph.build import build_graph, load_snapshot, refresh
+from mast.graph.ladybug_store import LadybugStore
+from mast.graph.queries import _parse, load_queries, run_named
+from mast.graph.store import GraphStore
+from mast.loaders.feeds import load_feeds
+from mast.resolver.service import resolve
+from mast.schema.graph import NODES, RELS
+from mast.schema.tables import record_addresses, record_persons, records
+from mast.settings import BUILTIN_FEEDS
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 2)
+FEEDS = load_feeds(BUILTIN_FEEDS)
+START, END = datetime(2025, 10, 31), datetime(2026, 11, 1)
+
+
+def digest(graph: GraphStore) -> dict[str, list[tuple[Any, ...]]]:
+    """Every node and relationship with every property, in key order."""
+    found = {}
+    for node in NODES:
+        columns = ", ".join(f"n.{p}" for p in node.names)
+        result = graph.read(
+            f"MATCH (n:`{node.label}`) RETURN {columns} ORDER BY n.{node.key}",
+            {},
+            max_rows=10_000_000,
+        )
+        found[node.label] = [tuple(_hashable(v) for v in row) for row in result.rows]
+    for rel in RELS:
+        source, target = (
+            n for label in (rel.source, rel.target) for n in NODES if n.label == label
+        )
+        props = "".join(f", x.{p}" for p in rel.names)
+        result = graph.read(
+            f"MATCH (a:`{rel.source}`)-[x:`{rel.type}`]->(b:`{rel.target}`) "
+            f"RETURN a.{source.key}, b.{target.key}{props}",
+            {},
+            max_rows=10_000_000,
+        )
+        found[rel.type] = sorted(tuple(_hashable(v) for v in row) for row in result.rows)
+    return found
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 9)
+    return tuple(value) if isinstance(value, list) else value
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("graph-demo")
+    generate(1500, 11, out, date(2026, 10, 31))
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home loaded in two days: day one resolved and built in full, day two resolved and
+    applied as a delta."""
+    home = tmp_path_factory.mktemp("graph-home")
+    day_one, day_two = halves(world, tmp_path_factory.mktemp("graph-files") / "files")
+    settings = settings_for(home)
+    engine = ingest(home, day_one)
+    resolve(engine, now=NOW)
+    first = refresh(engine, settings)
+    assert first.mode == "full"
+    ingest(home, day_two)
+    resolve(engine, now=NOW)
+    second = refresh(engine, settings)
+    assert second.mode == "delta" and 0 < second.changed < sum(second.counts.values())
+    return home
+
+
+@pytest.fixture(scope="module")
+def graph(built: Path) -> Any:
+    store = open_graph(settings_for(built))
+    yield store
+    store.close()
+
+
+def test_a_delta_leaves_the_graph_a_full_build_makes(
+    built: Path, graph: GraphStore, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for part in built.glob("state.sqlite*"):
+        shutil.copy(part, copy / part.name)
+    settings = settings_for(copy)
+    engine = sa.create_engine(settings.state_url)
+    full = LadybugStore(settings.graph_path)
+    try:
+        run = build_graph(engine, full, FEEDS, settings.graph_snapshot)
+        assert run.mode == "full"
+        fresh = digest(full)
+    finally:
+        full.close()
+    assert digest(graph) == fresh
+    health = graph.health()
+    assert health.ok and health.counts == {k: len(v) for k, v in fresh.items()}
+
+
+def test_a_second_build_with_nothing_new_changes_nothing(built: Path, graph: GraphStore) -> None:
+    settings = settings_for(built)
+    engine = sa.create_engine(settings.state_url)
+    again = build_graph(engine, graph, FEEDS, settings.graph_snapshot)
+    assert (again.mode, again.changed) == ("delta", 0)
+
+
+def test_a_graph_that_lost_its_file_is_rebuilt_whole(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    # Everything but the graph file, which the snapshot still describes. (Reading the live
+    # file from this process would also drop its lock: POSIX locks go with any close.)
+    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("*.lbug*"))
+    settings = settings_for(copy)
+    run = refresh(sa.create_engine(settings.state_url), settings)
+    assert run.mode == "full"
+    assert load_snapshot(settings.graph_snapshot) is not None
+
+
+def test_every_record_person_and_address_is_in_the_graph(built: Path, graph: GraphStore) -> None:
+    engine = sa.create_engine(settings_for(built).state_url)
+    with engine.connect() as conn:
+        n_records = conn.execute(sa.select(sa.func.count()).select_from(records)).scalar_one()
+        resolved = conn.execute(sa.select(sa.func.count()).select_from(record_persons)).scalar_one()
+        persons = conn.execute(
+            sa.select(sa.func.count(sa.distinct(record_persons.c.person_id)))
+        ).scalar_one()
+    counts = graph.health().counts
+    assert counts["Record"] == counts["IN_EVENT"] == n_records
+    assert counts["RESOLVES_TO"] == resolved
+    assert counts["Person"] == persons
+    assert counts["Event"] == counts["BY"] <= n_records
+
+
+def _store_rows(built: Path) -> list[dict[str, Any]]:
+    engine = sa.create_engine(settings_for(built).state_url)
+    r = records.c
+    query = sa.select(
+        r.record_id,
+        r.feed,
+        r.agency_kind,
+        r.event_ref,
+        r.occurred_at,
+        r.case_ref,
+        r.case_status,
+        record_persons.c.person_id,
+        record_addresses.c.address_id,
+    ).select_from(
+        records.outerjoin(record_persons, record_persons.c.record_id == r.record_id).outerjoin(
+            record_addresses, record_addresses.c.record_id == r.record_id
+        )
+    )
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _event(row: dict[str, Any]) -> str:
+    return f"{row['feed']}:{row['event_ref'] or 'record:' + row['record_id']}"
+
+
+def test_person_chronology_is_every_record_of_the_person(built: Path, graph: GraphStore) -> None:
+    rows = _store_rows(built)
+    of_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["person_id"] and START <= row["occurred_at"] < END:
+            of_person[row["person_id"]].append(row)
+    busiest = sorted(of_person, key=lambda p: (-len(of_person[p]), p))[:5]
+    for person in busiest:
+        result = run_named(
+            graph, "person_chronology", {"person_id": person, "from": START, "to": END}, now=NOW
+        )
+        got = result.records()
+        assert sorted(g["record_id"] for g in got) == sorted(
+            r["record_id"] for r in of_person[person]
+        )
+        times = [g["occurred_at"] for g in got]
+        assert times == sorted(times)
+
+
+def test_high_contact_addresses_count_events_as_the_store_does(
+    built: Path, graph: GraphStore
+) -> None:
+    events_at: dict[str, set[str]] = defaultdict(set)
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in _store_rows(built):
+        if (
+            row["agency_kind"] == "police"
+            and START <= row["occurred_at"] < END
+            and row["address_id"]
+        ):
+            votes[_event(row)][row["address_id"]] += 1
+    for event, counter in votes.items():
+        top = max(counter.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        events_at[top].add(event)
+    expected = {a: len(e) for a, e in events_at.items() if 3 <= len(e) <= 8}
+    assert expected  # the generated region has such addresses
+    result = run_named(
+        graph,
+        "high_contact_addresses",
+        {"agency_kind": "police", "from": START, "to": END, "min": 3, "max": 8},
+        now=NOW,
+    )
+    assert {r["address_id"]: r["events"] for r in result.records()} == expected
+
+
+def test_known_to_not_matches_each_persons_agencies(built: Path, graph: GraphStore) -> None:
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for row in _store_rows(built):
+        if row["person_id"] and START <= row["occurred_at"] < END:
+            kinds[row["person_id"]].add(row["agency_kind"])
+    expected = sorted(
+        p
+        for p, k in kinds.items()
+        if {"childrens_social_care", "health"} <= k and "police" not in k
+    )
+    assert expected
+    result = run_named(graph, "known_to_not", {"from": START, "to": END}, now=NOW)
+    assert [r["person_id"] for r in result.records()] == expected
+
+
+def test_open_cases_are_the_persons_cases_whose_latest_status_is_open(
+    built: Path, graph: GraphStore
+) -> None:
+    latest: dict[str, tuple[datetime, str]] = {}
+    people_of: dict[str, set[str]] = defaultdict(set)
+    for row in _store_rows(built):
+        if row["case_ref"] and row["person_id"]:
+            case = f"{row['feed']}:{row['case_ref']}"
+            people_of[case].add(row["person_id"])
+            if case not in latest or row["occurred_at"] > latest[case][0]:
+                latest[case] = (row["occurred_at"], row["case_status"])
+    person = next(
+        p for case, (_, s) in sorted(latest.items()) if s == "open" for p in sorted(people_of[case])
+    )
+    expected = sorted(c for c, (_, s) in latest.items() if s == "open" and person in people_of[c])
+    result = run_named(graph, "open_cases", {"person_id": person}, now=NOW)
+    assert sorted(r["case_id"] for r in result.records()) == expected
+    assert all(r["lead_name"] and r["lead_email"] for r in result.records())
+
+
+def test_family_and_household_queries_agree_with_each_other(graph: GraphStore) -> None:
+    pairs = graph.read(
+        "MATCH (a:`Person`)-[r:`RELATED`]->(b:`Person`) WHERE r.kind = 'household' "
+        "RETURN a.person_id, b.person_id, r.valid_from ORDER BY a.person_id LIMIT 20",
+        {},
+    ).rows
+    assert pairs
+    for a, b, since in pairs:
+        history = run_named(graph, "household_history", {"person_id": a}, now=NOW).records()
+        assert any(h["other"] == b and h["kind"] == "household" for h in history)
+        home = run_named(graph, "household_on", {"person_id": a, "day": since}, now=NOW)
+        assert {a, b} <= {r["person_id"] for r in home.records()}
+        link = run_named(
+            graph, "shortest_connection", {"from_person": a, "to_person": b}, now=NOW
+        ).records()
+        assert link and link[0]["hops"] == 1
+        assert [n["person_id"] for n in (link[0]["path"][0], link[0]["path"][-1])] == [a, b]
+        near = run_named(graph, "network", {"person_id": a}, now=NOW).records()
+        assert any(n["person_id"] == b and n["via"] == "related" and n["hops"] == 1 for n in near)
+
+
+def test_every_named_query_runs_with_its_defaults(graph: GraphStore) -> None:
+    person = graph.read(
+        "MATCH (p:`Person`) RETURN p.person_id ORDER BY p.person_id LIMIT 1", {}
+    ).rows[0][0]
+    address = graph.read("MATCH (a:`Address`) RETURN a.address_id LIMIT 1", {}).rows[0][0]
+    samples = {
+        "person_id": person,
+        "address_id": address,
+        "from_person": person,
+        "to_person": person,
+    }
+    for name, query in load_queries().items():
+        given = {p.name: samples[p.name] for p in query.params if p.name in samples}
+        result = run_named(graph, name, given, now=NOW)
+        assert result.columns, name
+
+
+def test_parameters_are_checked_before_anything_runs(graph: GraphStore) -> None:
+    with pytest.raises(QueryRefused, match="needs the parameter person_id"):
+        run_named(graph, "person_chronology", {}, now=NOW)
+    with pytest.raises(QueryRefused, match="has no parameter shoe_size"):
+        run_named(graph, "open_cases", {"person_id": "P1", "shoe_size": "9"}, now=NOW)
+    with pytest.raises(QueryRefused, match="min must be a int"):
+        run_named(graph, "high_contact_people", {"min": "many"}, now=NOW)
+    with pytest.raises(QueryRefused, match="no named query"):
+        run_named(graph, "everything", {}, now=NOW)
+    with pytest.raises(ConfigError, match="declares"):
+        _parse(
+            "bad", "// @param a string\n// @roles analyst\nMATCH (n) WHERE n.x = $b RETURN n", None
+        )
+    with pytest.raises(ConfigError, match="@roles"):
+        _parse("bad", "// @param a string\nMATCH (n) WHERE n.x = $a RETURN n", None)
+
+
+def test_relative_dates_in_parameters(graph: GraphStore) -> None:
+    person = graph.read(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`) RETURN p.person_id, count(*) AS n "
+        "ORDER BY n DESC, p.person_id LIMIT 1",
+        {},
+    ).rows[0][0]
+    everything = run_named(
+        graph,
+        "person_chronology",
+        {"person_id": person, "from": "2000-01-01", "to": "now"},
+        now=NOW,
+    )
+    last_week = run_named(
+        graph, "person_chronology", {"person_id": person, "from": "-7d", "to": "now"}, now=NOW
+    )
+    since = NOW - timedelta(days=7)
+    assert [r for r in everything.records() if r["occurred_at"] >= since] == last_week.records()
+
+
+def test_a_second_process_cannot_open_the_embedded_graph(built: Path, graph: GraphStore) -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom mast.errors import GraphBusy\n"
+        "from mast.graph.ladybug_store import LadybugStore\n"
+        "try:\n    LadybugStore(Path(sys.argv[1]))\nexcept GraphBusy as e:\n"
+        "    print('busy:', e)\n    sys.exit(3)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(settings_for(built).graph_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3 and "mast serve" in done.stdout
+    assert GraphBusy.__doc__
