@@ -1,8 +1,8 @@
 // Network around a person: people up to two RELATED links away, and people who shared an
-// event with them. Events with more than $max_event_people people (a festival, a busy
+// event with them. Events with more than $max_event_records records (a festival, a busy
 // ward) are hubs, not connections, and are left out.
 // @param person_id string
-// @param max_event_people int = 6
+// @param max_event_records int = 6
 // @roles investigator reviewer analyst
 MATCH path = (p:`Person` {person_id: $person_id})-[:`RELATED`*1..2]-(q:`Person`)
 WHERE q.person_id <> $person_id
@@ -11,7 +11,6 @@ RETURN q.person_id AS person_id, q.given_name AS given_name, q.family_name AS fa
 UNION
 MATCH (p:`Person` {person_id: $person_id})<-[:`RESOLVES_TO`]-(:`Record`)-[:`IN_EVENT`]->(e:`Event`)
       <-[:`IN_EVENT`]-(:`Record`)-[:`RESOLVES_TO`]->(q:`Person`)
-WHERE q.person_id <> $person_id
-  AND COUNT { MATCH (e)<-[:`IN_EVENT`]-(:`Record`) } <= $max_event_people
+WHERE q.person_id <> $person_id AND e.records <= $max_event_records
 RETURN q.person_id AS person_id, q.given_name AS given_name, q.family_name AS family_name,
        q.dob AS dob, 'shared event' AS via, 1 AS hops

@@ -266,7 +266,8 @@ SELECT m.event_id, min(m.agency) AS agency, min(m.feed) AS feed, min(m.event_kin
        min(m.category) AS category, min(m.occurred_at) AS occurred_at,
        CAST(min(m.occurred_at) AS DATE) AS day,
        CAST(date_trunc('week', min(m.occurred_at)) AS DATE) AS week,
-       coalesce(min(m.event_ref), min(m.record_id)) AS ref, min(place.address_id) AS address_id
+       coalesce(min(m.event_ref), min(m.record_id)) AS ref, count(*) AS records,
+       min(place.address_id) AS address_id
 FROM members m LEFT JOIN place USING (event_id) GROUP BY m.event_id
 """
 

@@ -91,6 +91,7 @@ NODES: tuple[Node, ...] = (
             ("day", "DATE"),  # the date alone, to compare with dates such as adult_on
             ("week", "DATE"),  # Monday of the week it occurred: peaks and troughs
             ("ref", "STRING"),
+            ("records", "INT64"),  # records in it: a busy event is a hub, not a connection
         ),
         indexed=("occurred_at", "agency"),
     ),
