@@ -84,3 +84,11 @@ def test_the_linter_catches_what_it_should() -> None:
         ]
     )
     assert all(found[name] for name in ("syntax", "label", "property", "ladybug"))
+
+
+def test_the_cookbook_documents_every_named_query() -> None:
+    cookbook = (Path(__file__).parent.parent / "docs" / "cypher.md").read_text(encoding="utf-8")
+    for query in load_queries().values():
+        assert f"### `{query.name}`" in cookbook, query.name
+        for p in query.params:
+            assert f"`{p.name}` {p.type}" in cookbook, (query.name, p.name)

@@ -15,7 +15,7 @@ can be rebuilt at any time and a daily delta is the difference of two projection
   households), and relationships a feed states (`mother`, `child` …: what the second person
   is to the first), each with its evidence.
 - Address.local_authority: the one its records state; else the one most records in its
-  postcode sector state.
+  postcode sector state; else in its postcode district.
 """
 
 from __future__ import annotations
@@ -235,17 +235,23 @@ WITH stated AS (
 ), sector AS (
     SELECT sector, arg_max(local_authority, (n, local_authority)) AS la
     FROM sector_votes GROUP BY ALL
+), district AS (
+    SELECT split_part(sector, ' ', 1) AS district,
+           arg_max(local_authority, (n, local_authority)) AS la
+    FROM (SELECT sector, local_authority, sum(n) AS n FROM sector_votes GROUP BY ALL)
+    GROUP BY ALL
 )
 SELECT p.address_id, p.uprn,
        concat_ws(', ', nullif(concat_ws(' ', 'Flat ' || p.flat, p.building), ''),
                  nullif(concat_ws(' ', p.house_number, p.street), ''), p.locality, p.town,
                  p.postcode) AS line,
        p.postcode, p.town,
-       coalesce(own.la, sector.la) AS local_authority,
+       coalesce(own.la, sector.la, district.la) AS local_authority,
        p.premises_type, p.residential
 FROM places p
 LEFT JOIN own USING (address_id)
 LEFT JOIN sector ON sector.sector = left(p.postcode, length(p.postcode) - 2)
+LEFT JOIN district ON district.district = split_part(p.postcode, ' ', 1)
 """
 
 _EVENT_OF = """
