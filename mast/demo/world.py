@@ -97,27 +97,40 @@ def _street_name(rng: random.Random) -> str:
     return f"{rng.choice(vocab.STREET_ENGLISH_HEADS)} {rng.choice(vocab.STREET_ENGLISH_TAILS)}"
 
 
+_STREET_PARTS = ("Upper", "Lower", "North", "South", "East", "West", "New", "Old", "Little")
+
+
 def _places(rng: random.Random, n_addresses: int) -> list[Place]:
     places: list[Place] = []
     used_postcodes: set[str] = set()
     used_streets: set[tuple[str, str]] = set()
+    collisions = 0
     while len(places) < n_addresses:
         locality, town, la, districts = rng.choice(vocab.LOCALITIES)
         street = _street_name(rng)
         if (street, locality) in used_streets:
-            continue
+            # A large region uses up the name lists: after many misses, a part of the street.
+            collisions += 1
+            if collisions < 50:
+                continue
+            street = f"{rng.choice(_STREET_PARTS)} {street}"
+            if (street, locality) in used_streets:
+                continue
+        collisions = 0
         used_streets.add((street, locality))
         district, sector = rng.choice(districts), rng.randint(1, 9)
         postcode = ""
         for number in range(1, rng.randint(12, 90)):
             if number % 14 == 1 or not postcode:
-                while True:
+                for _ in range(200):
                     postcode = (
                         f"{district} {sector}{rng.choice(_UNIT_LETTERS)}{rng.choice(_UNIT_LETTERS)}"
                     )
                     if postcode not in used_postcodes:
                         used_postcodes.add(postcode)
                         break
+                # else: the sector is full, and this postcode is shared by two streets, as
+                # real postcodes sometimes are.
             flats = rng.randint(2, 6) if rng.random() < 0.06 else 0
             building = (
                 f"{rng.choice(('Bryn', 'Glan', 'Tŷ', 'Park', 'Victoria'))} House"

@@ -52,7 +52,8 @@ class Neo4jStore:
             with self._driver.session(database=self.database) as session:
                 session.execute_write(work)
         except (Neo4jError, ServiceUnavailable) as e:
-            raise GraphError(f"Neo4j at {self.uri} refused a write: {e.code or e}") from e
+            reason = getattr(e, "code", None) or type(e).__name__
+            raise GraphError(f"Neo4j at {self.uri} refused a write: {reason}") from e
 
     def _batches(self, cypher: str, rows: pa.Table) -> None:
         for batch in rows.to_batches(_BATCH):
