@@ -93,6 +93,8 @@ class Noise:
         return d
 
     def nhs(self, p: Person) -> str:
+        if not p.nhs:  # beyond the test range's ~909,000 numbers
+            return ""
         if self.rng.random() < self.nhs_missing:
             return ""
         if self.hit(0.01):

@@ -82,13 +82,28 @@ class _Picker:
 
 
 def _nhs_numbers(rng: random.Random) -> Iterator[str]:
+    """Unique numbers from the range the NHS reserves for testing (999 …): about 909,000
+    of them. A region larger than that (the 10x benchmark) gets the rest in a shuffled
+    sweep, then people without a number ("") rather than numbers a real person may hold."""
     seen: set[str] = set()
-    while True:
+    misses = 0
+    while misses < 1_000:
         body = f"999{rng.randrange(10**6):06d}"
         check = calculate_checksum(body)
         if check is not None and check < 10 and body not in seen:
             seen.add(body)
+            misses = 0
             yield f"{body}{check}"
+        else:
+            misses += 1
+    rest = [f"999{n:06d}" for n in range(10**6) if f"999{n:06d}" not in seen]
+    rng.shuffle(rest)
+    for body in rest:
+        check = calculate_checksum(body)
+        if check is not None and check < 10:
+            yield f"{body}{check}"
+    while True:
+        yield ""
 
 
 def _street_name(rng: random.Random) -> str:
