@@ -233,3 +233,11 @@ def test_results_carry_no_engine_ids(tiny: LadybugStore) -> None:
     assert row["p"]["label"] == "Person" and row["p"]["person_id"] == "P1"
     assert row["r"]["type"] == "RELATED" and row["r"]["kind"] == "child"
     assert not any(k.startswith("_") for value in row.values() for k in value)
+
+
+def test_engine_errors_never_carry_a_bound_value(tiny: LadybugStore) -> None:
+    from mast.errors import GraphError  # noqa: PLC0415
+
+    with pytest.raises(GraphError) as caught:
+        tiny.read("MATCH (p:Person) WHERE p.dob = $born RETURN p", {"born": "Siân Jones"})
+    assert "Siân" not in str(caught.value) and "Jones" not in str(caught.value)

@@ -27,6 +27,7 @@ from mast.graph.store import (
     Health,
     QueryResult,
     count_all,
+    redact,
 )
 from mast.graph.values import plain
 from mast.schema.graph import NODE, NODES, REL, RELS, ladybug_ddl
@@ -163,7 +164,7 @@ class LadybugStore:
                 while result.has_next() and len(rows) <= max_rows:
                     rows.append([plain(v) for v in _values(result.get_next())])
             except RuntimeError as e:
-                raise GraphError(_engine_message(e, timeout_s)) from e
+                raise GraphError(redact(_engine_message(e, timeout_s), params)) from e
             finally:
                 with contextlib.suppress(RuntimeError):
                     conn.execute("ROLLBACK")

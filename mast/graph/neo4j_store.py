@@ -22,6 +22,8 @@ from mast.graph.store import (
     DEFAULT_TIMEOUT_S,
     Health,
     QueryResult,
+    count_all,
+    redact,
 )
 from mast.graph.values import plain
 from mast.schema.graph import NODE, NODES, REL, RELS, neo4j_ddl
@@ -140,7 +142,9 @@ class Neo4jStore:
             ) as session:
                 return session.execute_read(work)
         except ClientError as e:
-            raise GraphError(f"Neo4j refused the query: {e.code}: {e.message}") from e
+            raise GraphError(
+                redact(f"Neo4j refused the query: {e.code}: {e.message}", params)
+            ) from e
         except (Neo4jError, ServiceUnavailable) as e:
             raise GraphError(f"Neo4j at {self.uri} failed: {e}") from e
 
@@ -150,13 +154,7 @@ class Neo4jStore:
     def health(self) -> Health:
         try:
             self._driver.verify_connectivity()
-            counts = {
-                **{n.label: self._count(f"MATCH (n:`{n.label}`) RETURN count(n)") for n in NODES},
-                **{
-                    r.type: self._count(f"MATCH ()-[x:`{r.type}`]->() RETURN count(x)")
-                    for r in RELS
-                },
-            }
+            counts = count_all(self._count)
         except (GraphError, Neo4jError, ServiceUnavailable, OSError) as e:
             return Health(self.backend, False, f"Neo4j at {self.uri}: {e}")
         return Health(self.backend, True, f"Neo4j at {self.uri}", counts)

@@ -41,6 +41,17 @@ class Health:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def redact(message: str, params: Mapping[str, Any]) -> str:
+    """An engine's message with any bound value taken out: engines quote the values they
+    fail to convert, and a value may be a name (RELIABILITY P16)."""
+    values = [params[k] for k in params]
+    texts = {str(x) for v in values for x in (v if isinstance(v, list | tuple) else [v])}
+    for text in sorted(texts, key=len, reverse=True):
+        if len(text) > 1:
+            message = message.replace(text, "…")
+    return message
+
+
 def count_all(count: Callable[[str], int]) -> dict[str, int]:
     """Nodes per label and relationships per type, by one counting query each."""
     return {
