@@ -293,16 +293,15 @@ def resolve(
     """Resolve addresses and people: one Address per place, one Person per person, ids stable."""
     from mast.resolver.service import resolve as resolve_service  # noqa: PLC0415 - heavy
 
+    settings = _settings()
     with _errors():
+        engine = open_store(settings)
         run = resolve_service(
-            open_store(_settings()),
-            now=ingest_service.utcnow(),
-            full=full or retrain,
-            retrain=retrain,
+            engine, now=ingest_service.utcnow(), full=full or retrain, retrain=retrain
         )
     _resolve_summary(run)
     with _errors():  # the graph follows every resolve (DESIGN.md)
-        _graph_summary(open_store(_settings()), _settings())
+        _graph_summary(engine, settings)
 
 
 def _resolve_summary(run: ResolveRun) -> None:

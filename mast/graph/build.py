@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from mast.graph import writes
 from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS, Projection, project
 from mast.graph.store import GraphStore
 from mast.loaders.feeds import load_feeds
@@ -107,7 +108,7 @@ def diff(old: Projection, new: Projection) -> Delta:
         for rel in RELS:
             before, after = old.rels[rel.type], new.rels[rel.type]
             delta.upserts[rel.type] = _except(con, after, before, after.schema.names)
-            delta.deletes[rel.type] = _except(con, before, after, ["src", "dst", *rel.key])
+            delta.deletes[rel.type] = _except(con, before, after, writes.rel_identity(rel.type))
     finally:
         con.close()
     return delta

@@ -16,6 +16,7 @@ from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path, Relationship
 
 from mast.errors import GraphError
+from mast.graph import writes
 from mast.graph.guard import check_read_only
 from mast.graph.store import (
     DEFAULT_MAX_ROWS,
@@ -96,22 +97,11 @@ class Neo4jStore:
         )
 
     def delete_nodes(self, label: str, keys: list[str]) -> None:
-        key = NODE[label].key
         for start in range(0, len(keys), _BATCH):
-            self._write(
-                f"UNWIND $keys AS k MATCH (n:`{label}` {{{key}: k}}) DETACH DELETE n",
-                {"keys": keys[start : start + _BATCH]},
-            )
+            self._write(writes.delete_nodes(label), {"keys": keys[start : start + _BATCH]})
 
     def delete_rels(self, rel_type: str, rows: pa.Table) -> None:
-        rel = REL[rel_type]
-        source, target = NODE[rel.source], NODE[rel.target]
-        same_key = " WHERE " + " AND ".join(f"x.{k} = r.{k}" for k in rel.key) if rel.key else ""
-        self._batches(
-            f"UNWIND $rows AS r MATCH (a:`{rel.source}` {{{source.key}: r.src}})"
-            f"-[x:`{rel_type}`]->(b:`{rel.target}` {{{target.key}: r.dst}}){same_key} DELETE x",
-            rows.select(["src", "dst", *rel.key]),
-        )
+        self._batches(writes.delete_rels(rel_type), rows.select(writes.rel_identity(rel_type)))
 
     # --- reads ---------------------------------------------------------------------------
 

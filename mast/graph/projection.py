@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
@@ -82,6 +81,7 @@ class Projection:
 def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projection:
     """Read the state store and derive every node and relationship of the graph."""
     p, a = persons.c, addresses.c
+    agencies = {f.agency.id: f.agency.name for f in feeds.values()}
     with engine.connect() as conn:
         frames = {
             "recs": _frame(conn, _records_query()),
@@ -109,10 +109,12 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
                     sa.select(decisions.c.record_b),
                 ),
             ),
-            "agency_names": pd.DataFrame(
-                [(f.agency.id, f.agency.name) for f in feeds.values()],
-                columns=["agency_id", "name"],
-            ).drop_duplicates("agency_id"),
+            "agency_names": pa.table(
+                {
+                    "agency_id": pa.array(list(agencies), pa.string()),
+                    "name": pa.array(list(agencies.values()), pa.string()),
+                }
+            ),
         }
     home_feeds = sorted(f.feed for f in feeds.values() if f.address_is == "home")
     con = duckdb.connect()
