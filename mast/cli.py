@@ -465,3 +465,15 @@ def _register_graph_commands() -> None:
 
 
 _register_graph_commands()
+
+
+def _register_api_commands() -> None:
+    from mast.cli_api import audit_app, export_person, serve, users_app  # noqa: PLC0415
+
+    app.command()(serve)
+    app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")
+    export_app.command("person")(export_person)
+
+
+_register_api_commands()

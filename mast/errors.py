@@ -6,6 +6,8 @@ MastError
 ├── FileRejected         a partner file cannot be loaded at all; nothing from it is stored
 ├── SourceError          a drop folder or SFTP server could not be read
 ├── StoreError           the state store could not be opened or written
+│   └── AuditUnavailable the audit trail could not be written: nothing is returned
+├── AccessError          a login or credential is refused, or a user may not do this
 └── GraphError           the graph database failed or refused a query
     ├── QueryRefused     analyst Cypher that is not read-only, or a named query's bad parameters
     └── GraphBusy        the embedded graph is owned by another process (`mast serve`)
@@ -40,6 +42,14 @@ class SourceError(MastError):
 
 class StoreError(MastError):
     """The state store failed; the message says which operation."""
+
+
+class AuditUnavailable(StoreError):
+    """An audit entry could not be committed, so the data it covers must not leave."""
+
+
+class AccessError(MastError):
+    """A login, token or session is refused, or the user's role may not do this."""
 
 
 class GraphError(MastError):

@@ -53,6 +53,28 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(default=30.0, gt=0, description="analyst and named queries")
     query_max_rows: int = Field(default=10_000, ge=1)
 
+    secret_key: SecretStr | None = Field(
+        default=None, description="signs web sessions; a key file under MAST_HOME if unset"
+    )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="seals the audit chain; keep it off the database's machine in production",
+    )
+    dev_mode: bool = Field(default=False, description="GraphiQL and introspection (MAST_DEV_MODE)")
+    token_days: int = Field(default=90, ge=1, description="partner apps' bearer tokens expire")
+    session_hours: int = Field(default=12, ge=1)
+    login_max_failures: int = Field(default=5, ge=1, description="then refused for the window")
+    login_window_s: int = Field(default=900, ge=1)
+    graphql_timeout_s: float = Field(default=20.0, gt=0, description="one GraphQL request")
+    oidc_issuer: str | None = Field(
+        default=None, description="the identity provider's issuer URL; single sign-on if set"
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_username_claim: str = Field(
+        default="preferred_username", description="the claim that names a MAST account"
+    )
+
     @cached_property
     def state_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home.resolve() / 'state.sqlite'}"
@@ -67,6 +89,11 @@ class Settings(BaseSettings):
         """The last graph build's projection, which the next build diffs against."""
         backend = "neo4j" if self.neo4j_uri else "ladybug"
         return self.home / "graph" / f"snapshot-{backend}"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Keys MAST makes for itself when none is configured."""
+        return self.home / "secrets"
 
     @property
     def staging_dir(self) -> Path:

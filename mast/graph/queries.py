@@ -25,6 +25,8 @@ from mast.errors import ConfigError, QueryRefused
 from mast.graph.store import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, GraphStore, QueryResult
 
 CYPHER_DIR = Path(__file__).parent.parent / "cypher"
+API_DIR = CYPHER_DIR / "api"
+"""The API's own reads (`@roles system`): not reports, but held to the same checks."""
 PARAM_TYPES = ("string", "strings", "int", "date", "datetime")
 _PARAM = re.compile(r"^@param\s+(\w+)\s+(\w+)(?:\s*=\s*(.*))?$")
 _USED = re.compile(r"\$(\w+)")
@@ -171,8 +173,9 @@ def run_named(
     now: datetime,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_rows: int = DEFAULT_MAX_ROWS,
+    folder: Path = CYPHER_DIR,
 ) -> QueryResult:
-    queries = load_queries()
+    queries = load_queries(folder)
     if name not in queries:
         raise QueryRefused(f"no named query {name!r}; `mast report --list` shows them")
     query = queries[name]

@@ -299,3 +299,79 @@ resolver_state = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     comment="high-water marks of the last resolution",
 )
+
+# --- Accounts and the audit trail (mast/api) -------------------------------------------
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.Column("password_hash", sa.Text, comment="Argon2; NULL for single sign-on only"),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    comment="individual accounts: one person each, never shared (RELIABILITY P9)",
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("credential_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False, comment="session | token"),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True, comment="SHA-256"),
+    sa.Column("label", sa.String(200), nullable=False, default=""),
+    sa.Column("purpose", sa.Text, comment="a session's stated purpose, asked once"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime),
+    comment="web sessions and partner apps' bearer tokens; only their hashes are kept",
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("attempt_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Index("ix_login_attempts_user", "username", "at"),
+)
+
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32), nullable=False, comment="UTC, ISO 8601 with microseconds"),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("operation", sa.String(64), nullable=False),
+    sa.Column("params", sa.Text, nullable=False, comment="JSON: the query and its arguments"),
+    sa.Column("result_ids", sa.Text, nullable=False, comment="JSON list of ids returned"),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False, comment="HMAC of the previous mac and this"),
+    comment="append-only and hash-chained (RELIABILITY P6, P7)",
+)
+
+audit_subjects = sa.Table(
+    "audit_subjects",
+    metadata,
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("subject_id", sa.String(300), nullable=False),
+    sa.PrimaryKeyConstraint("subject_id", "seq"),
+    comment="which entries returned which ids: 'who viewed this person'; checked by verify",
+)
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("chain", sa.String(16), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False),
+    sa.Column("seal", sa.String(64), nullable=False, comment="HMAC of seq and mac: truncation"),
+)

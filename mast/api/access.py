@@ -1,0 +1,29 @@
+"""Who may do what. Deny by default: an operation not listed here is refused to everyone.
+
+Roles are the users of MISSION.md. Named reports carry their own `@roles` line; everything
+else is decided by OPERATIONS. Reading a person's records with the explanation of each
+link is a reviewer's and an investigator's task; administrators and auditors see no
+personal data at all.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLES: Final = ("practitioner", "investigator", "analyst", "reviewer", "admin", "auditor")
+
+_CASEWORK = frozenset({"practitioner", "investigator", "reviewer", "analyst"})
+
+OPERATIONS: Final[dict[str, frozenset[str]]] = {
+    "search": _CASEWORK,
+    "view": _CASEWORK,  # a person or address: names, dates, chronology, household, cases
+    "records": frozenset({"investigator", "reviewer"}),  # partner records and why they linked
+    "network": frozenset({"investigator", "reviewer", "analyst"}),
+    "report": _CASEWORK,  # and the report's own @roles
+    "cypher": frozenset({"analyst"}),
+    "audit": frozenset({"auditor"}),
+}
+
+
+def allowed(role: str, operation: str) -> bool:
+    return role in OPERATIONS.get(operation, frozenset())

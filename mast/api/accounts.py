@@ -1,0 +1,213 @@
+"""Individual accounts, their passwords, sessions and bearer tokens (RELIABILITY P9).
+
+Passwords are hashed with Argon2 (pwdlib). Sessions and tokens are random secrets of
+which only a SHA-256 is stored, so a copy of the database lets nobody in. Failed logins
+are counted per account: past the limit, even the right password is refused until the
+window has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from pwdlib import PasswordHash
+
+from mast.api.access import ROLES
+from mast.errors import AccessError, ConfigError
+from mast.schema.tables import credentials, login_attempts, users
+from mast.settings import Settings
+
+_hasher = PasswordHash.recommended()
+_DUMMY = _hasher.hash("an unknown user is checked against this, so timing tells nothing")
+MIN_PASSWORD = 12
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    agency: str
+
+
+@dataclass(frozen=True)
+class Credential:
+    user: User
+    kind: str
+    purpose: str | None
+    credential_id: int
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Accounts:
+    def __init__(self, engine: sa.Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+
+    def add(
+        self,
+        username: str,
+        *,
+        display_name: str,
+        role: str,
+        agency: str,
+        password: str | None,
+    ) -> User:
+        if role not in ROLES:
+            raise ConfigError(f"role must be one of {', '.join(ROLES)}")
+        if not username or len(username) > 64 or not username.isprintable():
+            raise ConfigError("a username is 1–64 printable characters")
+        if password is not None and len(password) < MIN_PASSWORD:
+            raise ConfigError(f"a password needs at least {MIN_PASSWORD} characters")
+        row = {
+            "username": username,
+            "display_name": display_name or username,
+            "role": role,
+            "agency": agency,
+            "password_hash": _hasher.hash(password) if password is not None else None,
+            "active": True,
+            "created_at": now(),
+        }
+        try:
+            with self.engine.begin() as conn:
+                key = conn.execute(users.insert().values(row)).inserted_primary_key
+        except sa.exc.IntegrityError as e:
+            raise ConfigError("that username is taken") from e
+        assert key is not None  # noqa: S101 - an insert always has one
+        return User(int(key[0]), username, display_name or username, role, agency)
+
+    def list(self) -> list[tuple[User, bool]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(users).order_by(users.c.username)).all()
+        return [(_user(r), bool(r.active)) for r in rows]
+
+    def get(self, username: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(users).where(users.c.username == username, users.c.active)
+            ).first()
+        return _user(row) if row else None
+
+    def set_active(self, username: str, active: bool) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                users.update().where(users.c.username == username).values(active=active)
+            ).rowcount
+            if not active:  # a disabled account's sessions and tokens stop at once
+                conn.execute(
+                    credentials.update()
+                    .where(
+                        credentials.c.user_id.in_(
+                            sa.select(users.c.user_id).where(users.c.username == username)
+                        ),
+                        credentials.c.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=now())
+                )
+        if not done:
+            raise ConfigError("no such user")
+
+    def login(self, username: str, password: str) -> User:
+        """The user, if the password is right and the account is not throttled."""
+        window = now() - timedelta(seconds=self.settings.login_window_s)
+        with self.engine.begin() as conn:
+            failures = conn.execute(
+                sa.select(sa.func.count()).where(
+                    login_attempts.c.username == username[:64],
+                    login_attempts.c.at >= window,
+                    sa.not_(login_attempts.c.ok),
+                )
+            ).scalar_one()
+            row = conn.execute(
+                sa.select(users).where(users.c.username == username, users.c.active)
+            ).first()
+            hashed = row.password_hash if row is not None and row.password_hash else _DUMMY
+            good = _hasher.verify(password, hashed) and row is not None and bool(row.password_hash)
+            throttled = failures >= self.settings.login_max_failures
+            conn.execute(
+                login_attempts.insert().values(
+                    username=username[:64], at=now(), ok=good and not throttled
+                )
+            )
+        if throttled:
+            raise AccessError("too many failed logins for this account; try again later")
+        if not good or row is None:
+            raise AccessError("wrong username or password")
+        return _user(row)
+
+    def issue(self, user: User, *, kind: str, label: str = "", purpose: str | None = None) -> str:
+        """A new session or bearer token; the secret is shown once and only its hash kept."""
+        secret = ("mast_" if kind == "token" else "") + secrets.token_urlsafe(32)
+        life = (
+            timedelta(days=self.settings.token_days)
+            if kind == "token"
+            else timedelta(hours=self.settings.session_hours)
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                credentials.insert().values(
+                    user_id=user.user_id,
+                    kind=kind,
+                    secret_hash=_digest(secret),
+                    label=label[:200],
+                    purpose=purpose,
+                    created_at=now(),
+                    expires_at=now() + life,
+                )
+            )
+        return secret
+
+    def check(self, secret: str, *, kind: str) -> Credential:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(users, credentials.c.credential_id, credentials.c.purpose)
+                .join(credentials, credentials.c.user_id == users.c.user_id)
+                .where(
+                    credentials.c.secret_hash == _digest(secret),
+                    credentials.c.kind == kind,
+                    credentials.c.revoked_at.is_(None),
+                    credentials.c.expires_at > now(),
+                    users.c.active,
+                )
+            ).first()
+        if row is None:
+            raise AccessError("not signed in, or the session or token has expired")
+        return Credential(_user(row), kind, row.purpose, int(row.credential_id))
+
+    def set_purpose(self, credential_id: int, purpose: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                credentials.update()
+                .where(credentials.c.credential_id == credential_id)
+                .values(purpose=purpose)
+            )
+
+    def revoke(self, secret: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                credentials.update()
+                .where(credentials.c.secret_hash == _digest(secret))
+                .values(revoked_at=now())
+            )
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _user(row: sa.Row[tuple[object, ...]]) -> User:
+    return User(
+        int(row.user_id),
+        str(row.username),
+        str(row.display_name),
+        str(row.role),
+        str(row.agency),
+    )

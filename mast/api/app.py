@@ -1,0 +1,79 @@
+"""The HTTP API: GraphQL for partner apps and the web UI, read-only Cypher for analysts,
+saved reports, the audit trail for auditors, and sign-in.
+
+Every route that returns personal data commits an audit entry first; if that fails the
+answer is 503 and carries no data (RELIABILITY P6). Forbidden and not found look the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.sessions import SessionMiddleware
+
+from mast.api import oidc, routes_audit, routes_auth, routes_graphql, routes_reports
+from mast.api.auth import services_of
+from mast.api.gql_schema import build_schema
+from mast.api.keys import key
+from mast.api.recording import record
+from mast.api.services import Services
+from mast.errors import AuditUnavailable
+from mast.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await asyncio.to_thread(Services.open, settings)
+        app.state.services = services
+        await asyncio.to_thread(services.indexes)  # ready before the first search
+        try:
+            yield
+        finally:
+            services.close()
+
+    app = FastAPI(
+        title="MAST API",
+        summary="Multi-Agency Safeguarding Tracker: GraphQL, reports, analyst Cypher, audit",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.dev_mode else None,
+        redoc_url=None,
+    )
+    app.state.schema = build_schema(dev_mode=settings.dev_mode)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=key(settings, "session", settings.secret_key).decode(),
+        session_cookie="mast_session",
+        max_age=settings.session_hours * 3600,
+        same_site="strict",
+        https_only=not settings.dev_mode,
+    )
+
+    @app.exception_handler(AuditUnavailable)
+    async def audit_down(_request: Request, exc: AuditUnavailable) -> JSONResponse:
+        log.error("audit write failed; request refused: %s", exc)
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.get("/health", tags=["operations"])
+    async def health(request: Request) -> dict[str, Any]:
+        """Liveness and the graph backend; no personal data, no sign-in."""
+        state = await asyncio.to_thread(services_of(request).graph.health)
+        return {"ok": state.ok, "backend": state.backend}
+
+    for module in (routes_auth, routes_graphql, routes_reports, routes_audit):
+        app.include_router(module.router)
+    oidc.mount(app, settings, record)
+    if settings.dev_mode:
+        app.get("/graphql", include_in_schema=False)(routes_graphql.graphiql)
+    return app

@@ -1,0 +1,60 @@
+"""Who is calling: a bearer token (partner apps) or a signed session cookie (the web UI),
+and the purpose they stated. Every data route depends on `caller`."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from mast.api.accounts import Credential, User
+from mast.api.services import Services
+from mast.errors import AccessError
+
+MAX_PURPOSE = 500
+PURPOSE_HEADER = "X-MAST-Purpose"
+bearer = HTTPBearer(auto_error=False, description="a token from `mast users token`")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    purpose: str
+    credential: Credential
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def credential_of(request: Request) -> Credential:
+    """The caller's session or token, or 401."""
+    services = services_of(request)
+    token: HTTPAuthorizationCredentials | None = await bearer(request)
+    try:
+        if token is not None:
+            return await asyncio.to_thread(services.accounts.check, token.credentials, kind="token")
+        sid = request.session.get("sid") if "session" in request.scope else None
+        if isinstance(sid, str):
+            return await asyncio.to_thread(services.accounts.check, sid, kind="session")
+    except AccessError as e:
+        raise HTTPException(401, str(e), headers={"WWW-Authenticate": "Bearer"}) from e
+    raise HTTPException(
+        401, "sign in, or send a bearer token", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def caller(request: Request) -> Caller:
+    """The signed-in user and their stated purpose (P6): the header, or the session's."""
+    credential = await credential_of(request)
+    purpose = (request.headers.get(PURPOSE_HEADER) or credential.purpose or "").strip()
+    if not purpose:
+        raise HTTPException(
+            400, f"state why you are looking: send the {PURPOSE_HEADER} header (a case or reason)"
+        )
+    if len(purpose) > MAX_PURPOSE or not purpose.isprintable():
+        raise HTTPException(400, f"a purpose is at most {MAX_PURPOSE} printable characters")
+    return Caller(credential.user, purpose, credential)

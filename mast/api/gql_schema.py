@@ -1,0 +1,301 @@
+"""The GraphQL schema partner apps and the web UI read: queries only, no mutations.
+
+Limits (RELIABILITY P10): depth ≤ 8, aliases ≤ 15, ≤ 2,000 tokens, pages ≤ 100, a
+timeout; introspection off unless MAST_DEV_MODE; any error not meant for the client is
+masked to `INTERNAL`. Running an operation and writing its audit entry is `execute`'s job.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from mast.api.context import ClientError, RequestContext, not_found
+from mast.api.gql_types import (
+    Address,
+    Node,
+    PageInfo,
+    Person,
+    address_of,
+    ctx_of,
+    cursor,
+    global_id,
+    load_address,
+    load_person,
+    page,
+    page_info,
+    parse_id,
+    people,
+    split_id,
+)
+from mast.api.search import AddressHit, PersonHit
+from mast.errors import QueryRefused
+from mast.graph.queries import load_queries
+from mast.loaders.cleanse.dates import add_years
+
+SDL_PATH = Path(__file__).parent.parent / "schema" / "schema.graphql"
+MAX_DEPTH = 8
+MAX_ALIASES = 15
+MAX_TOKENS = 2_000
+
+
+@strawberry.input
+class AgeRange:
+    min: int = 0
+    max: int = 120
+
+
+@strawberry.type
+class PersonHitEdge:
+    cursor: str
+    node: Person
+    score: float = strawberry.field(description="0–1: how well the person fits the search")
+    why: list[str] = strawberry.field(description="which details matched, and how")
+
+
+@strawberry.type
+class PersonSearchConnection:
+    edges: list[PersonHitEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class AddressHitEdge:
+    cursor: str
+    node: Address
+    score: float
+    why: list[str]
+
+
+@strawberry.type
+class AddressSearchConnection:
+    edges: list[AddressHitEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ReportResult:
+    name: str
+    columns: list[str]
+    rows: JSON = strawberry.field(description="a list of rows, each a list of values")
+    truncated: bool
+
+
+@strawberry.type
+class Connection:
+    hops: int | None = strawberry.field(description="steps between them; null: none in six")
+    people: list[Person]
+    addresses: list[Address]
+    path: list[strawberry.ID] = strawberry.field(description="global ids, in path order")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="people by name (typos, nicknames), date of birth, age, postcode")
+    async def search_people(
+        self,
+        info: Info[RequestContext, None],
+        name: str | None = None,
+        dob: date | None = None,
+        age_range: AgeRange | None = None,
+        postcode: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> PersonSearchConnection:
+        ctx = ctx_of(info)
+        ctx.require("search")
+        if not (name or dob or postcode):
+            raise ClientError("give a name, a date of birth or a postcode", "BAD_USER_INPUT")
+        born = None
+        if age_range:
+            today = ctx.services.now().date()
+            born = (add_years(today, -age_range.max - 1), add_years(today, -age_range.min))
+        index, _ = await ctx.run(ctx.services.indexes)
+        hits: list[PersonHit] = await ctx.run(
+            lambda: index.search(name=name, dob=dob, postcode=postcode, born_between=born)
+        )
+        start, stop = page(first, after, len(hits))
+        found = await people(ctx, [h.person_id for h in hits[start:stop]])
+        by_id = {p.person_id: p for p in found}
+        edges = [
+            PersonHitEdge(cursor=cursor(i), node=by_id[h.person_id], score=h.score, why=list(h.why))
+            for i, h in enumerate(hits[start:stop], start)
+            if h.person_id in by_id
+        ]
+        return PersonSearchConnection(
+            edges=edges, page_info=page_info(stop, len(hits)), total_count=len(hits)
+        )
+
+    @strawberry.field(description="addresses by free text and/or postcode")
+    async def search_addresses(
+        self,
+        info: Info[RequestContext, None],
+        text: str | None = None,
+        postcode: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> AddressSearchConnection:
+        ctx = ctx_of(info)
+        ctx.require("search")
+        if not (text or postcode):
+            raise ClientError("give address text or a postcode", "BAD_USER_INPUT")
+        _, index = await ctx.run(ctx.services.indexes)
+        hits: list[AddressHit] = await ctx.run(lambda: index.search(text=text, postcode=postcode))
+        start, stop = page(first, after, len(hits))
+        edges = []
+        for i, h in enumerate(hits[start:stop], start):
+            address = await load_address(ctx, h.address_id)
+            if address:
+                edges.append(
+                    AddressHitEdge(cursor=cursor(i), node=address, score=h.score, why=list(h.why))
+                )
+        return AddressSearchConnection(
+            edges=edges, page_info=page_info(stop, len(hits)), total_count=len(hits)
+        )
+
+    @strawberry.field(description="one person, by global id or MAST person id")
+    async def person(self, info: Info[RequestContext, None], id: strawberry.ID) -> Person | None:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        return await load_person(ctx, parse_id(id, "Person"))
+
+    @strawberry.field(description="one address, by global id or MAST address id")
+    async def address(self, info: Info[RequestContext, None], id: strawberry.ID) -> Address | None:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        return await load_address(ctx, parse_id(id, "Address"))
+
+    @strawberry.field(description="any object by its global id")
+    async def node(self, info: Info[RequestContext, None], id: strawberry.ID) -> Node | None:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        kind, key = split_id(id)
+        if kind == "Person":
+            return await load_person(ctx, key)
+        if kind == "Address":
+            return await load_address(ctx, key)
+        raise not_found()
+
+    @strawberry.field(description="a saved report (`GET /reports` lists them and their params)")
+    async def report(
+        self, info: Info[RequestContext, None], name: str, params: JSON | None = None
+    ) -> ReportResult:
+        ctx = ctx_of(info)
+        ctx.require("report")
+        query = load_queries().get(name)
+        if query is None or ctx.user.role not in query.roles:
+            raise not_found()
+        if params is not None and not isinstance(params, dict):
+            raise ClientError("params must be an object", "BAD_USER_INPUT")
+        try:
+            result = await ctx.run(ctx.services.report, name, dict(params or {}))
+        except QueryRefused as e:
+            raise ClientError(str(e), "BAD_USER_INPUT") from e
+        ctx.saw(*ids_in(result.columns, result.rows))
+        return ReportResult(
+            name=name,
+            columns=result.columns,
+            rows=jsonable(result.rows),
+            truncated=result.truncated,
+        )
+
+    @strawberry.field(description="the shortest chain of family, household and addresses")
+    async def connection(
+        self, info: Info[RequestContext, None], person_a: strawberry.ID, person_b: strawberry.ID
+    ) -> Connection:
+        ctx = ctx_of(info)
+        ctx.require("network")
+        params = {
+            "from_person": parse_id(person_a, "Person"),
+            "to_person": parse_id(person_b, "Person"),
+        }
+        result = await ctx.run(ctx.services.report, "shortest_connection", params)
+        if not result.rows:
+            return Connection(hops=None, people=[], addresses=[], path=[])
+        hops, nodes = result.rows[0]
+        on_path = [n for n in nodes if n.get("label") in {"Person", "Address"}]
+        found = await people(ctx, [n["person_id"] for n in on_path if n["label"] == "Person"])
+        places = [address_of(ctx, n) for n in on_path if n["label"] == "Address"]
+        return Connection(
+            hops=int(hops), people=found, addresses=places, path=[_global(n) for n in on_path]
+        )
+
+
+def _global(node: dict[str, Any]) -> strawberry.ID:
+    kind = str(node["label"])
+    return global_id(kind, node["person_id"] if kind == "Person" else node["address_id"])
+
+
+def ids_in(columns: list[str], rows: list[list[Any]]) -> list[str]:
+    """The MAST ids in a result: columns named *_id, and ids inside lists and nodes."""
+    out: list[str] = []
+
+    def walk(value: Any, column: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, column)
+        elif isinstance(value, str) and (column.endswith("id") or column == "people"):
+            out.append(value)
+
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            walk(value, column)
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _Mask(MaskErrors):
+    """Masks what was not meant for the client, keeping a code on every error."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL"}
+        return masked
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, ClientError)
+
+
+def build_schema(*, dev_mode: bool = False) -> strawberry.Schema:
+    extensions: list[Any] = [
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        _Mask(should_mask_error=_should_mask, error_message="internal error"),
+    ]
+    if not dev_mode:
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(query=Query, types=[Person, Address], extensions=extensions)
+
+
+def sdl() -> str:
+    return build_schema(dev_mode=True).as_str() + "\n"

@@ -1,0 +1,604 @@
+"""The GraphQL object types: Person, Address and what hangs off them.
+
+Every object that carries personal data is made through `person_of` / `address_of` or
+records its ids with `ctx.saw`, so the request's audit entry lists everything it showed.
+Nested fields load through per-request data loaders: a page of twenty people costs one
+look-up, not twenty.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from mast.api.context import ClientError, RequestContext, not_found
+from mast.resolver.explain import explain
+
+MAX_PAGE = 100
+_INVERSE = {"mother": "child", "father": "child", "parent": "child", "child": "parent"}
+
+
+def ctx_of(info: Info[RequestContext, None]) -> RequestContext:
+    return info.context
+
+
+# --- Relay ids and pages -------------------------------------------------------------------
+
+
+def global_id(kind: str, key: str) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode())
+
+
+def parse_id(value: str, kind: str) -> str:
+    """A global id of this kind, or the plain MAST id (P…, A…) partner systems store."""
+    found_kind, key = split_id(value)
+    if found_kind not in {kind, ""}:
+        raise not_found()
+    return key
+
+
+def split_id(value: str) -> tuple[str, str]:
+    try:
+        text = base64.urlsafe_b64decode(value.encode() + b"==").decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return "", value
+    kind, sep, key = text.partition(":")
+    return (kind, key) if sep and kind in {"Person", "Address"} else ("", value)
+
+
+def page(first: int, after: str | None, total: int) -> tuple[int, int]:
+    """(start, stop) of the page a Relay `first`/`after` pair asks for."""
+    if not 1 <= first <= MAX_PAGE:
+        raise ClientError(f"first must be between 1 and {MAX_PAGE}", "BAD_USER_INPUT")
+    start = 0
+    if after:
+        try:
+            start = int(base64.urlsafe_b64decode(after.encode()).decode().removeprefix("o:")) + 1
+        except (binascii.Error, UnicodeDecodeError, ValueError) as e:
+            raise ClientError("after is not a cursor this API gave", "BAD_USER_INPUT") from e
+    return start, min(start + first, total)
+
+
+def cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def page_info(stop: int, total: int) -> PageInfo:
+    return PageInfo(has_next_page=stop < total, end_cursor=cursor(stop - 1) if stop else None)
+
+
+def window(ctx: RequestContext, from_: datetime | None, to: datetime | None) -> dict[str, datetime]:
+    now = ctx.services.now()
+    start = from_ or now - timedelta(days=ctx.services.settings.retention_days)
+    return {"from": start, "to": to or now}
+
+
+# --- Loaders -------------------------------------------------------------------------------
+
+
+async def load_person(ctx: RequestContext, person_id: str) -> Person | None:
+    loader = ctx.loader("person", lambda ids: _by_key(ctx, "people_by_id", "person_id", ids))
+    row = await loader.load(person_id)
+    return person_of(ctx, row) if row else None
+
+
+async def load_address(ctx: RequestContext, address_id: str) -> Address | None:
+    loader = ctx.loader("address", lambda ids: _by_key(ctx, "addresses_by_id", "address_id", ids))
+    row = await loader.load(address_id)
+    return address_of(ctx, row) if row else None
+
+
+def _by_key(ctx: RequestContext, query: str, key: str, ids: list[str]) -> list[Any]:
+    rows = {r[key]: r for r in ctx.services.api_read(query, {"ids": ids}).records()}
+    return [rows.get(i) for i in ids]
+
+
+def person_of(ctx: RequestContext, row: dict[str, Any]) -> Person:
+    ctx.saw(row["person_id"])
+    return Person(
+        id=global_id("Person", row["person_id"]),
+        person_id=row["person_id"],
+        given_name=row["given_name"],
+        family_name=row["family_name"],
+        other_names=[n.strip() for n in (row["other_names"] or "").split(";") if n.strip()],
+        dob=row["dob"],
+        sex=row["sex"],
+        nhs_number=row["nhs_number"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+    )
+
+
+def address_of(ctx: RequestContext, row: dict[str, Any]) -> Address:
+    ctx.saw(row["address_id"])
+    return Address(
+        id=global_id("Address", row["address_id"]),
+        address_id=row["address_id"],
+        uprn=row["uprn"],
+        line=row["line"],
+        postcode=row["postcode"],
+        town=row["town"],
+        local_authority=row["local_authority"],
+        premises_type=row["premises_type"],
+        residential=row["residential"],
+    )
+
+
+async def people(ctx: RequestContext, ids: list[str]) -> list[Person]:
+    found = [await load_person(ctx, i) for i in ids]
+    return [p for p in found if p is not None]
+
+
+# --- What hangs off a person -----------------------------------------------------------------
+
+
+@strawberry.type
+class AgencyInvolvement:
+    agency: str
+    agency_kind: str
+    events: int
+    last_event: datetime | None
+
+
+@strawberry.type
+class ChronologyEvent:
+    occurred_at: datetime
+    agency: str | None
+    agency_kind: str | None
+    kind: str | None
+    category: str | None
+    role: str | None
+    ref: str | None
+    address_id: str | None
+    address_line: str | None
+    record_id: str | None
+
+
+@strawberry.type
+class ChronologyEdge:
+    cursor: str
+    node: ChronologyEvent
+
+
+@strawberry.type
+class ChronologyConnection:
+    edges: list[ChronologyEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class OpenCase:
+    case_id: str
+    agency: str | None
+    kind: str | None
+    opened: date | None
+    lead_name: str | None = strawberry.field(description="the case or safeguarding lead")
+    lead_phone: str | None
+    lead_email: str | None
+    team: str | None
+
+
+@strawberry.type
+class HouseholdMember:
+    person: Person
+    address_id: str
+    address_line: str | None
+    since: date | None
+    until: date | None
+
+
+@strawberry.type
+class Relative:
+    person: Person
+    kind: str = strawberry.field(description="what they are to this person: mother, child …")
+    valid_from: date | None
+    valid_to: date | None
+    evidence: str | None
+
+
+@strawberry.type
+class NetworkMember:
+    person: Person
+    via: str = strawberry.field(description="'related' or 'shared event'")
+    hops: int
+
+
+@strawberry.type
+class Stay:
+    address: Address
+    local_authority: str | None
+    valid_from: date | None
+    valid_to: date | None
+    sources: list[str]
+
+
+@strawberry.type
+class LinkedRecord:
+    record_id: str
+    feed: str | None
+    agency: str | None
+    source_person_id: str | None
+    given_name: str | None
+    family_name: str | None
+    dob: date | None
+    sex: str | None
+    address_text: str | None
+    postcode: str | None
+    role: str | None
+    occurred_at: datetime | None
+    score: float | None
+    decided_by: str | None
+    explanation: str = strawberry.field(description="why this record is this person's")
+
+
+@strawberry.type
+class Transition:
+    adult_on: date | None
+    last_child_contact: date | None
+    first_adult_contact: date | None
+
+
+@strawberry.type
+class BoundaryMove:
+    moved_on: date | None
+    from_authority: str | None
+    to_authority: str | None
+    from_address_id: str
+    to_address_id: str
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Person(Node):
+    person_id: str
+    given_name: str | None
+    family_name: str | None
+    other_names: list[str]
+    dob: date | None
+    sex: str | None
+    nhs_number: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+    @strawberry.field(description="agencies involved, with their events in the graph")
+    async def agencies(self, info: Info[RequestContext, None]) -> list[AgencyInvolvement]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        rows = await ctx.run(
+            lambda: ctx.services.api_read("agencies_of", {"person_id": self.person_id})
+        )
+        return [AgencyInvolvement(**r) for r in rows.records()]
+
+    @strawberry.field(description="every agency's events, oldest first (last 12 months)")
+    async def chronology(
+        self,
+        info: Info[RequestContext, None],
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        agencies: list[str] | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> ChronologyConnection:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        params = {"person_id": self.person_id, **window(ctx, from_, to)}
+        rows = (await ctx.run(ctx.services.report, "person_chronology", params)).records()
+        if agencies:
+            wanted = {a.lower() for a in agencies}
+            rows = [
+                r
+                for r in rows
+                if str(r["agency"]).lower() in wanted or str(r["agency_kind"]).lower() in wanted
+            ]
+        start, stop = page(first, after, len(rows))
+        edges = []
+        for i in range(start, stop):
+            row = rows[i]
+            ctx.saw(row["record_id"], row["address_id"])
+            event = ChronologyEvent(
+                occurred_at=row["occurred_at"],
+                agency=row["agency"],
+                agency_kind=row["agency_kind"],
+                kind=row["kind"],
+                category=row["category"],
+                role=row["role"],
+                ref=row["ref"],
+                address_id=row["address_id"],
+                address_line=row["address"],
+                record_id=row["record_id"],
+            )
+            edges.append(ChronologyEdge(cursor=cursor(i), node=event))
+        return ChronologyConnection(
+            edges=edges, page_info=page_info(stop, len(rows)), total_count=len(rows)
+        )
+
+    @strawberry.field(description="who lived with them on a day (today if not given)")
+    async def household(
+        self, info: Info[RequestContext, None], on: date | None = None
+    ) -> list[HouseholdMember]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        params: dict[str, Any] = {"person_id": self.person_id}
+        if on:
+            params["day"] = on
+        rows = (await ctx.run(ctx.services.report, "household_on", params)).records()
+        members = []
+        for r in rows:
+            person = await load_person(ctx, r["person_id"])
+            if person:
+                ctx.saw(r["address_id"])
+                members.append(
+                    HouseholdMember(
+                        person=person,
+                        address_id=r["address_id"],
+                        address_line=r["address"],
+                        since=r["since"],
+                        until=r["until"],
+                    )
+                )
+        return members
+
+    @strawberry.field(description="family and household relationships the records show")
+    async def relatives(self, info: Info[RequestContext, None]) -> list[Relative]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        rows = (
+            await ctx.run(ctx.services.api_read, "relatives", {"person_id": self.person_id})
+        ).records()
+        out = []
+        for r in rows:
+            person = await load_person(ctx, r["person_id"])
+            if person:
+                kind = r["kind"] if r["outward"] else _INVERSE.get(r["kind"], r["kind"])
+                out.append(
+                    Relative(
+                        person=person,
+                        kind=kind,
+                        valid_from=r["valid_from"],
+                        valid_to=r["valid_to"],
+                        evidence=r["evidence"],
+                    )
+                )
+        return out
+
+    @strawberry.field(description="people related to them or at the same events")
+    async def network(self, info: Info[RequestContext, None], hops: int = 1) -> list[NetworkMember]:
+        ctx = ctx_of(info)
+        ctx.require("network")
+        if not 1 <= hops <= 2:
+            raise ClientError("hops must be 1 or 2", "BAD_USER_INPUT")
+        rows = (
+            await ctx.run(ctx.services.report, "network", {"person_id": self.person_id})
+        ).records()
+        best: dict[tuple[str, str], int] = {}
+        for r in rows:
+            if r["hops"] <= hops:
+                k = (r["person_id"], r["via"])
+                best[k] = min(best.get(k, 9), int(r["hops"]))
+        out = []
+        for (pid, via), n in sorted(best.items(), key=lambda kv: (kv[1], kv[0])):
+            person = await load_person(ctx, pid)
+            if person:
+                out.append(NetworkMember(person=person, via=via, hops=n))
+        return out
+
+    @strawberry.field(description="open cases, with the lead's name, phone, email and team")
+    async def open_cases(self, info: Info[RequestContext, None]) -> list[OpenCase]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        rows = (
+            await ctx.run(ctx.services.report, "open_cases", {"person_id": self.person_id})
+        ).records()
+        ctx.saw(*(r["case_id"] for r in rows))
+        return [OpenCase(**r) for r in rows]
+
+    @strawberry.field(description="where they lived, over time")
+    async def addresses(self, info: Info[RequestContext, None]) -> list[Stay]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        rows = await _stays(ctx, self.person_id)
+        out = []
+        for r in rows:
+            address = await load_address(ctx, r["address_id"])
+            if address:
+                out.append(
+                    Stay(
+                        address=address,
+                        local_authority=r["local_authority"],
+                        valid_from=r["valid_from"],
+                        valid_to=r["valid_to"],
+                        sources=list(r["sources"] or []),
+                    )
+                )
+        return out
+
+    @strawberry.field(description="each agency's record of them, and why it was linked")
+    async def records(self, info: Info[RequestContext, None]) -> list[LinkedRecord]:
+        ctx = ctx_of(info)
+        ctx.require("records")
+        rows = (
+            await ctx.run(ctx.services.api_read, "person_records", {"person_id": self.person_id})
+        ).records()
+
+        def explained() -> list[str]:
+            out = []
+            for r in rows:
+                why = explain(ctx.services.engine, r["record_id"])
+                out.append(why.sentence if why else "not resolved by the state store yet")
+            return out
+
+        sentences = await ctx.run(explained)
+        ctx.saw(*(r["record_id"] for r in rows))
+        return [LinkedRecord(**r, explanation=s) for r, s in zip(rows, sentences, strict=True)]
+
+    @strawberry.field(description="children's to adult services at 18, if they made it")
+    async def transitions(self, info: Info[RequestContext, None]) -> list[Transition]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        rows = await ctx.run(
+            ctx.services.api_read, "person_transitions", {"person_id": self.person_id}
+        )
+        return [Transition(**r) for r in rows.records()]
+
+    @strawberry.field(description="moves from one local authority to another")
+    async def boundary_moves(self, info: Info[RequestContext, None]) -> list[BoundaryMove]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        stays = await _stays(ctx, self.person_id)
+        moves = []
+        for before, after in itertools.pairwise(stays):
+            if before["local_authority"] != after["local_authority"]:
+                ctx.saw(before["address_id"], after["address_id"])
+                moves.append(
+                    BoundaryMove(
+                        moved_on=after["valid_from"],
+                        from_authority=before["local_authority"],
+                        to_authority=after["local_authority"],
+                        from_address_id=before["address_id"],
+                        to_address_id=after["address_id"],
+                    )
+                )
+        return moves
+
+
+async def _stays(ctx: RequestContext, person_id: str) -> list[dict[str, Any]]:
+    rows = await ctx.run(ctx.services.api_read, "person_addresses", {"person_id": person_id})
+    return rows.records()
+
+
+# --- What hangs off an address ---------------------------------------------------------------
+
+
+@strawberry.type
+class Residency:
+    person: Person
+    valid_from: date | None
+    valid_to: date | None
+
+
+@strawberry.type
+class EventCount:
+    agency: str | None
+    category: str | None
+    events: int
+
+
+@strawberry.type
+class AddressEvent:
+    occurred_at: datetime
+    agency: str | None
+    agency_kind: str | None
+    kind: str | None
+    category: str | None
+    ref: str | None
+    people: list[Person]
+
+
+@strawberry.type
+class AddressEventEdge:
+    cursor: str
+    node: AddressEvent
+
+
+@strawberry.type
+class AddressEventConnection:
+    edges: list[AddressEventEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class Address(Node):
+    address_id: str
+    uprn: str | None
+    line: str | None
+    postcode: str | None
+    town: str | None
+    local_authority: str | None
+    premises_type: str | None
+    residential: bool | None
+
+    @strawberry.field(description="who lived here during the window (12 months if not given)")
+    async def residents(
+        self,
+        info: Info[RequestContext, None],
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None,
+    ) -> list[Residency]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        params: dict[str, Any] = {"address_id": self.address_id}
+        if from_:
+            params["from"] = from_
+        if to:
+            params["to"] = to
+        rows = (await ctx.run(ctx.services.api_read, "address_residents", params)).records()
+        out = []
+        for r in rows:
+            person = await load_person(ctx, r["person_id"])
+            if person:
+                out.append(
+                    Residency(person=person, valid_from=r["valid_from"], valid_to=r["valid_to"])
+                )
+        return out
+
+    @strawberry.field(description="every event recorded here, oldest first")
+    async def chronology(
+        self,
+        info: Info[RequestContext, None],
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> AddressEventConnection:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        params = {"address_id": self.address_id, **window(ctx, from_, to)}
+        rows = (await ctx.run(ctx.services.report, "address_chronology", params)).records()
+        start, stop = page(first, after, len(rows))
+        edges = []
+        for i in range(start, stop):
+            r = rows[i]
+            event = AddressEvent(
+                occurred_at=r["occurred_at"],
+                agency=r["agency"],
+                agency_kind=r["agency_kind"],
+                kind=r["kind"],
+                category=r["category"],
+                ref=r["ref"],
+                people=await people(ctx, list(r["people"] or [])),
+            )
+            edges.append(AddressEventEdge(cursor=cursor(i), node=event))
+        return AddressEventConnection(
+            edges=edges, page_info=page_info(stop, len(rows)), total_count=len(rows)
+        )
+
+    @strawberry.field(description="events here by agency and category")
+    async def counts(
+        self,
+        info: Info[RequestContext, None],
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> list[EventCount]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        params = {"address_id": self.address_id, **window(ctx, from_, to)}
+        rows = await ctx.run(ctx.services.api_read, "address_counts", params)
+        return [EventCount(**r) for r in rows.records()]

@@ -1,0 +1,60 @@
+"""Single sign-on with the organisation's identity provider (OpenID Connect, via authlib).
+
+Configured by MAST_OIDC_ISSUER, MAST_OIDC_CLIENT_ID and MAST_OIDC_CLIENT_SECRET. The
+provider proves who someone is; MAST still decides what they may do: the claim named by
+MAST_OIDC_USERNAME_CLAIM must name an active MAST account (`mast users add --sso`), whose
+role and agency apply. Nobody gets in by having an account at the provider alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from mast.settings import Settings
+
+Recorder = Callable[..., Awaitable[None]]
+
+
+def mount(app: FastAPI, settings: Settings, record: Recorder) -> None:
+    """Add /auth/oidc/login and /auth/oidc/callback when a provider is configured."""
+    if not (settings.oidc_issuer and settings.oidc_client_id):
+        return
+    from authlib.integrations.starlette_client import OAuth, OAuthError  # noqa: PLC0415
+
+    oauth = OAuth()
+    secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
+    oauth.register(
+        "idp",
+        server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_id=settings.oidc_client_id,
+        client_secret=secret,
+        client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"},
+    )
+    client: Any = oauth.create_client("idp")
+
+    @app.get("/auth/oidc/login", tags=["auth"])
+    async def oidc_login(request: Request) -> Any:
+        """Send the browser to the identity provider."""
+        return await client.authorize_redirect(request, str(request.url_for("oidc_callback")))
+
+    @app.get("/auth/oidc/callback", tags=["auth"], name="oidc_callback")
+    async def oidc_callback(request: Request) -> RedirectResponse:
+        services = request.app.state.services
+        try:
+            token = await client.authorize_access_token(request)
+        except OAuthError as e:
+            raise HTTPException(401, "the identity provider did not sign you in") from e
+        claims = token.get("userinfo") or {}
+        username = str(claims.get(settings.oidc_username_claim) or "")
+        user = await asyncio.to_thread(services.accounts.get, username) if username else None
+        if user is None:
+            raise HTTPException(403, "no MAST account for this sign-in; ask an administrator")
+        secret = await asyncio.to_thread(lambda: services.accounts.issue(user, kind="session"))
+        await record(services, user, "login", {"via": "oidc"}, [], "ok")
+        request.session["sid"] = secret
+        return RedirectResponse("/", status_code=303)

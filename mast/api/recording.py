@@ -1,0 +1,48 @@
+"""Writing a request's audit entry, and refusing what a role may not do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import HTTPException
+
+from mast.api.access import allowed
+from mast.api.accounts import User
+from mast.api.audit import Entry
+from mast.api.services import Services
+
+
+async def record(
+    services: Services,
+    user: User,
+    operation: str,
+    params: dict[str, Any],
+    ids: Iterable[str] = (),
+    outcome: str = "ok",
+    purpose: str | None = None,
+) -> None:
+    """Commit the audit entry; AuditUnavailable (→ 503) rather than go on without one."""
+    entry = Entry(
+        username=user.username,
+        role=user.role,
+        agency=user.agency,
+        purpose=purpose or "",
+        operation=operation,
+        params=params,
+        result_ids=sorted(set(ids)),
+        outcome=outcome,
+    )
+    await asyncio.to_thread(services.audit.append, entry)
+
+
+def require(user: User, operation: str) -> None:
+    """404, as for a route that does not exist: forbidden and not found look the same (P8)."""
+    if not allowed(user.role, operation):
+        raise HTTPException(404, "Not Found")
+
+
+def anonymous(username: str) -> User:
+    """Who a failed sign-in claimed to be, for its audit entry."""
+    return User(0, username[:64], "", "none", "none")

@@ -1,0 +1,49 @@
+"""The audit trail, for auditors: who looked at what, and who saw records later unmerged."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from mast.api.auth import Caller, caller, services_of
+from mast.api.recording import record, require
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("")
+async def audit(
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    user: str | None = None,
+    person: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Entries newest first, by user, by a person (or any id) they returned, by UTC time;
+    `before` pages back from an entry number."""
+    require(who.user, "audit")
+    services = services_of(request)
+    filters = {"user": user, "person": person, "since": since, "until": until}
+    await record(services, who.user, "audit", filters, purpose=who.purpose)
+    return await asyncio.to_thread(
+        lambda: services.audit.search(
+            username=user, subject=person, since=since, until=until, limit=limit, before_seq=before
+        )
+    )
+
+
+@router.get("/unmerged")
+async def audit_unmerged(
+    request: Request, who: Annotated[Caller, Depends(caller)]
+) -> list[dict[str, Any]]:
+    """Who viewed a person whose records were later split apart, and may need telling."""
+    require(who.user, "audit")
+    services = services_of(request)
+    await record(services, who.user, "audit-unmerged", {}, purpose=who.purpose)
+    return await asyncio.to_thread(services.audit.viewed_then_unmerged)

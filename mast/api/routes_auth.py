@@ -1,0 +1,77 @@
+"""Sign-in for the web UI (password or OIDC), the session's stated purpose, and who am I."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from mast.api.accounts import Credential
+from mast.api.auth import MAX_PURPOSE, credential_of, services_of
+from mast.api.recording import anonymous, record
+from mast.errors import AccessError
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    purpose: str | None = Field(default=None, max_length=MAX_PURPOSE)
+
+
+class PurposeRequest(BaseModel):
+    purpose: str = Field(min_length=1, max_length=MAX_PURPOSE)
+
+
+@router.post("/login")
+async def login(request: Request, body: LoginRequest) -> dict[str, str]:
+    """Password sign-in: sets the session cookie. Refused (429) after repeated failures."""
+    services = services_of(request)
+    try:
+        user = await asyncio.to_thread(services.accounts.login, body.username, body.password)
+    except AccessError as e:
+        throttled = "too many" in str(e)
+        await record(services, anonymous(body.username), "login", {}, outcome="refused")
+        raise HTTPException(429 if throttled else 401, str(e)) from e
+    secret = await asyncio.to_thread(
+        lambda: services.accounts.issue(user, kind="session", purpose=body.purpose)
+    )
+    await record(services, user, "login", {"via": "password"}, purpose=body.purpose)
+    request.session["sid"] = secret
+    return {"username": user.username, "role": user.role, "agency": user.agency}
+
+
+@router.post("/logout")
+async def logout(request: Request) -> dict[str, bool]:
+    sid = request.session.pop("sid", None)
+    if isinstance(sid, str):
+        await asyncio.to_thread(services_of(request).accounts.revoke, sid)
+    return {"signed_out": True}
+
+
+@router.post("/purpose")
+async def set_purpose(
+    request: Request,
+    body: PurposeRequest,
+    credential: Annotated[Credential, Depends(credential_of)],
+) -> dict[str, str]:
+    """The web UI asks once a session why the user is looking."""
+    services = services_of(request)
+    await asyncio.to_thread(services.accounts.set_purpose, credential.credential_id, body.purpose)
+    await record(services, credential.user, "purpose", {}, purpose=body.purpose)
+    return {"purpose": body.purpose}
+
+
+@router.get("/me")
+async def me(credential: Annotated[Credential, Depends(credential_of)]) -> dict[str, Any]:
+    user = credential.user
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "agency": user.agency,
+        "purpose": credential.purpose,
+    }

@@ -1,0 +1,63 @@
+"""POST /graphql: run one operation, then commit its audit entry, then answer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from graphql import GraphQLError
+from pydantic import BaseModel, Field
+
+from mast.api.auth import Caller, caller, services_of
+from mast.api.context import RequestContext
+from mast.api.gql_schema import jsonable
+from mast.api.recording import record
+
+MAX_QUERY_CHARS = 20_000
+router = APIRouter(tags=["graphql"])
+
+
+class GraphQLRequest(BaseModel):
+    query: str = Field(max_length=MAX_QUERY_CHARS)
+    variables: dict[str, Any] | None = None
+    operationName: str | None = Field(default=None, max_length=200)
+
+
+@router.post("/graphql")
+async def graphql(
+    request: Request, body: GraphQLRequest, who: Annotated[Caller, Depends(caller)]
+) -> JSONResponse:
+    """Run one GraphQL query (the SDL is `mast/schema/schema.graphql`); the audit entry
+    lists every id it returns."""
+    services = services_of(request)
+    ctx = RequestContext(services, who.user, who.purpose)
+    try:
+        result = await asyncio.wait_for(
+            request.app.state.schema.execute(
+                body.query,
+                variable_values=body.variables,
+                context_value=ctx,
+                operation_name=body.operationName,
+            ),
+            timeout=services.settings.graphql_timeout_s,
+        )
+        data, errors = result.data, [e.formatted for e in result.errors or []]
+    except TimeoutError:
+        late = GraphQLError("the query ran past its time limit", extensions={"code": "TIMEOUT"})
+        data, errors = None, [late.formatted]
+    outcome = "ok" if not errors else ("partial" if data else "refused")
+    params = {"query": body.query, "variables": body.variables, "operation": body.operationName}
+    await record(services, who.user, "graphql", params, ctx.seen, outcome, who.purpose)
+    payload: dict[str, Any] = {"data": data}
+    if errors:
+        payload["errors"] = errors
+    return JSONResponse(jsonable(payload))
+
+
+def graphiql() -> HTMLResponse:
+    """GraphiQL, in development mode only (RELIABILITY P10)."""
+    from strawberry.http.ides import get_graphql_ide_html  # noqa: PLC0415
+
+    return HTMLResponse(get_graphql_ide_html())

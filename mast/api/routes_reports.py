@@ -1,0 +1,71 @@
+"""Saved reports and ad-hoc read-only Cypher for analysts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from mast.api.auth import Caller, caller, services_of
+from mast.api.gql_schema import ids_in, jsonable
+from mast.api.recording import record, require
+from mast.errors import GraphError, QueryRefused
+from mast.graph.queries import load_queries
+
+router = APIRouter(tags=["reports"])
+
+
+class CypherRequest(BaseModel):
+    cypher: str = Field(max_length=20_000)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.get("/reports")
+async def reports(
+    request: Request, who: Annotated[Caller, Depends(caller)]
+) -> list[dict[str, Any]]:
+    """The saved reports this user may run (GraphQL `report`), with their parameters."""
+    require(who.user, "report")
+    listed = [
+        {
+            "name": q.name,
+            "description": q.description,
+            "params": [{"name": p.name, "type": p.type, "default": p.default} for p in q.params],
+        }
+        for q in load_queries().values()
+        if who.user.role in q.roles
+    ]
+    await record(services_of(request), who.user, "reports", {}, purpose=who.purpose)
+    return listed
+
+
+@router.post("/cypher")
+async def cypher(
+    request: Request, body: CypherRequest, who: Annotated[Caller, Depends(caller)]
+) -> dict[str, Any]:
+    """Ad-hoc Cypher for analysts: the read-only guard, a read-only transaction, a time limit
+    and a row cap. A refused query (400) says why."""
+    require(who.user, "cypher")
+    services = services_of(request)
+    settings = services.settings
+    asked = body.model_dump()
+    try:
+        result = await asyncio.to_thread(
+            lambda: services.graph.read(
+                body.cypher,
+                body.params,
+                timeout_s=settings.query_timeout_s,
+                max_rows=settings.query_max_rows,
+            )
+        )
+    except QueryRefused as e:
+        await record(services, who.user, "cypher", asked, outcome="refused", purpose=who.purpose)
+        raise HTTPException(400, str(e)) from e
+    except GraphError as e:
+        await record(services, who.user, "cypher", asked, outcome="failed", purpose=who.purpose)
+        raise HTTPException(422, str(e)) from e
+    ids = ids_in(result.columns, result.rows)
+    await record(services, who.user, "cypher", asked, ids, purpose=who.purpose)
+    return {"columns": result.columns, "rows": jsonable(result.rows), "truncated": result.truncated}

@@ -1,0 +1,99 @@
+"""What one `mast serve` process holds open: the state store, the graph, the accounts, the
+audit trail and the search indexes. Built once by the app's lifespan."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from mast.api.accounts import Accounts
+from mast.api.audit import AuditLog
+from mast.api.keys import key
+from mast.api.search import AddressIndex, PersonIndex
+from mast.db import open_store
+from mast.graph import open_graph
+from mast.graph.queries import API_DIR, run_named
+from mast.graph.store import GraphStore, QueryResult
+from mast.settings import Settings
+
+_ALL_ROWS = 100_000_000
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: sa.Engine
+    graph: GraphStore
+    accounts: Accounts
+    audit: AuditLog
+    _indexes: tuple[PersonIndex, AddressIndex] | None = None
+    _index_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        engine = open_store(settings)
+        audit = AuditLog(engine, key(settings, "audit", settings.audit_key))
+        return cls(settings, engine, open_graph(settings), Accounts(engine, settings), audit)
+
+    def close(self) -> None:
+        self.graph.close()
+        self.engine.dispose()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC).replace(tzinfo=None)
+
+    def api_read(self, name: str, params: Mapping[str, Any]) -> QueryResult:
+        """One of the API's own queries (`mast/cypher/api/`)."""
+        return run_named(
+            self.graph,
+            name,
+            params,
+            now=self.now(),
+            timeout_s=self.settings.query_timeout_s,
+            max_rows=self.settings.query_max_rows,
+            folder=API_DIR,
+        )
+
+    def report(self, name: str, params: Mapping[str, Any]) -> QueryResult:
+        return run_named(
+            self.graph,
+            name,
+            params,
+            now=self.now(),
+            timeout_s=self.settings.query_timeout_s,
+            max_rows=self.settings.query_max_rows,
+        )
+
+    def indexes(self) -> tuple[PersonIndex, AddressIndex]:
+        """The search indexes, built from the graph on first use and by `refresh_indexes`."""
+        with self._index_lock:
+            if self._indexes is None:
+                self._indexes = self._build_indexes()
+            return self._indexes
+
+    def refresh_indexes(self) -> None:
+        """After a graph build: the new indexes replace the old in one step."""
+        built = self._build_indexes()
+        with self._index_lock:
+            self._indexes = built
+
+    def _build_indexes(self) -> tuple[PersonIndex, AddressIndex]:
+        def everything(name: str) -> list[dict[str, Any]]:
+            return run_named(
+                self.graph,
+                name,
+                {},
+                now=self.now(),
+                timeout_s=600,
+                max_rows=_ALL_ROWS,
+                folder=API_DIR,
+            ).records()
+
+        return PersonIndex(everything("search_people")), AddressIndex(
+            everything("search_addresses")
+        )

@@ -1,0 +1,151 @@
+"""The API's commands: `mast serve`, `mast users …`, `mast audit …`, `mast export person`."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from mast.cli_common import console, errors, settings
+
+users_app = typer.Typer(help="Individual accounts: one person each, with a role and agency.")
+audit_app = typer.Typer(help="The audit trail of every search and view.")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Run the API (GraphQL, reports, Cypher, audit) until stopped."""
+    import uvicorn  # noqa: PLC0415
+
+    from mast.api.app import create_app  # noqa: PLC0415
+
+    with errors():
+        app = create_app(settings())
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[
+        str, typer.Option(help="practitioner investigator analyst reviewer admin auditor")
+    ],
+    agency: Annotated[str, typer.Option(help="the agency the user works for")],
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    sso: Annotated[bool, typer.Option("--sso", help="signs in only through OIDC")] = False,
+    password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
+) -> None:
+    """Add an account. The password is asked for (or read from stdin), never an argument."""
+    from mast.api.accounts import Accounts  # noqa: PLC0415
+    from mast.db import open_store  # noqa: PLC0415
+
+    password = None
+    if not sso:
+        password = (
+            sys.stdin.readline().rstrip("\n")
+            if password_stdin
+            else getpass.getpass("Password (12 characters or more): ")
+        )
+    with errors():
+        cfg = settings()
+        user = Accounts(open_store(cfg), cfg).add(
+            username, display_name=name, role=role, agency=agency, password=password
+        )
+    console.print(f"Added {user.username} ({user.role}, {user.agency}).")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    from mast.api.accounts import Accounts  # noqa: PLC0415
+    from mast.db import open_store  # noqa: PLC0415
+
+    with errors():
+        cfg = settings()
+        listed = Accounts(open_store(cfg), cfg).list()
+    table = Table("username", "name", "role", "agency", "active")
+    for user, active in listed:
+        table.add_row(user.username, user.display_name, user.role, user.agency, str(active))
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Stop an account signing in; its sessions and tokens end at once."""
+    from mast.api.accounts import Accounts  # noqa: PLC0415
+    from mast.db import open_store  # noqa: PLC0415
+
+    with errors():
+        cfg = settings()
+        Accounts(open_store(cfg), cfg).set_active(username, False)
+    console.print(f"Disabled {username}.")
+
+
+@users_app.command("token")
+def users_token(
+    username: str, label: Annotated[str, typer.Option(help="which app or system it is for")]
+) -> None:
+    """Issue a bearer token for a partner app; it is shown once."""
+    from mast.api.accounts import Accounts  # noqa: PLC0415
+    from mast.db import open_store  # noqa: PLC0415
+    from mast.errors import ConfigError  # noqa: PLC0415
+
+    with errors():
+        cfg = settings()
+        accounts = Accounts(open_store(cfg), cfg)
+        user = accounts.get(username)
+        if user is None:
+            raise ConfigError("no such active user")
+        secret = accounts.issue(user, kind="token", label=label)
+    print(secret)  # stdout alone, so a script can capture it
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the chain: any edited, deleted, reordered or cut-off entry is reported."""
+    from mast.api.audit import AuditLog  # noqa: PLC0415
+    from mast.api.keys import key  # noqa: PLC0415
+    from mast.db import open_store  # noqa: PLC0415
+
+    with errors():
+        cfg = settings()
+        verdict = AuditLog(open_store(cfg), key(cfg, "audit", cfg.audit_key)).verify()
+    for problem in verdict.problems[:50]:
+        console.print(f"[red]entry {problem.seq}[/red]: {problem.what}")
+    if not verdict.ok:
+        console.print(
+            f"[red]The audit trail has been tampered with[/red] ({len(verdict.problems)} problems)."
+        )
+        raise typer.Exit(1)
+    console.print(f"Audit trail intact: {verdict.entries:,} entries.")
+
+
+def export_person(
+    person_id: str,
+    out: Annotated[Path, typer.Option(help="JSON file to write")],
+    purpose: Annotated[str, typer.Option(help="the request this answers, e.g. SAR-2026-0113")],
+) -> None:
+    """Subject access: everything held about one person, across agencies, as JSON."""
+    from mast.api.audit import AuditLog, Entry  # noqa: PLC0415
+    from mast.api.keys import key  # noqa: PLC0415
+    from mast.api.subject_access import gather, write  # noqa: PLC0415
+    from mast.db import open_store  # noqa: PLC0415
+
+    with errors():
+        cfg = settings()
+        engine = open_store(cfg)
+        audit = AuditLog(engine, key(cfg, "audit", cfg.audit_key))
+        data = gather(engine, audit, person_id)
+        ids = [person_id, *(r["record_id"] for r in data["records"])]
+        operator = f"cli:{os.environ.get('USER') or getpass.getuser()}"
+        audit.append(
+            Entry(operator, "admin", "-", purpose, "export-person", {"person_id": person_id}, ids)
+        )
+        write(data, out)
+    console.print(f"Wrote {len(data['records']):,} records about {person_id} to {out}.")
