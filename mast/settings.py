@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     dev_mode: bool = Field(default=False, description="GraphiQL and introspection (MAST_DEV_MODE)")
     token_days: int = Field(default=90, ge=1, description="partner apps' bearer tokens expire")
     session_hours: int = Field(default=12, ge=1)
+    cookie_secure: bool = Field(
+        default=True, description="session cookies over HTTPS only; off for plain-HTTP loopback"
+    )
     login_max_failures: int = Field(default=5, ge=1, description="then refused for the window")
     login_window_s: int = Field(default=900, ge=1)
     graphql_timeout_s: float = Field(default=20.0, gt=0, description="one GraphQL request")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,9 @@ from mast.loaders.ingest import FileResult, ingest_file
 from mast.schema.feed import FeedDefinition
 from mast.schema.tables import files, quarantine, records
 from mast.settings import Settings
+
+if TYPE_CHECKING:
+    from api_server import Api
 
 TEST_FEED = """
 feed: test
@@ -100,3 +104,13 @@ def harness(make_harness: Callable[..., Harness]) -> Harness:
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """One real API server for the session's API tests (see tests/api_server.py)."""
+    from api_server import build_home, serve  # noqa: PLC0415
+
+    home = tmp_path_factory.mktemp("api-home")
+    settings = build_home(home, tmp_path_factory.mktemp("api-world"))
+    yield from serve(settings)

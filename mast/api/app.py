@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_cookie="mast_session",
         max_age=settings.session_hours * 3600,
         same_site="strict",
-        https_only=not settings.dev_mode,
+        https_only=settings.cookie_secure,
     )
 
     @app.exception_handler(AuditUnavailable)

@@ -286,16 +286,21 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(*, dev_mode: bool = False) -> strawberry.Schema:
+    # Factories: strawberry makes each extension afresh for every request.
     extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        _Mask(should_mask_error=_should_mask, error_message="internal error"),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: _Mask(should_mask_error=_should_mask, error_message="internal error"),
     ]
     if not dev_mode:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(query=Query, types=[Person, Address], extensions=extensions)
 
 
 def sdl() -> str:
     return build_schema(dev_mode=True).as_str() + "\n"
+
+
+if __name__ == "__main__":  # python -m mast.api.gql_schema: re-export the SDL
+    SDL_PATH.write_text(sdl(), encoding="utf-8")

@@ -1,0 +1,90 @@
+"""A real MAST API for tests: a generated region loaded, resolved and built into the graph,
+one account per role, and uvicorn serving it on 127.0.0.1 from a thread of this process
+(the one process that owns the embedded graph)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import httpx
+import uvicorn
+from demo_data import extracts, ingest, settings_for
+from fastapi import FastAPI
+
+from mast.api.access import ROLES
+from mast.api.accounts import Accounts
+from mast.api.app import create_app
+from mast.demo.generate import generate
+from mast.graph.build import refresh
+from mast.resolver.service import resolve
+from mast.settings import Settings
+
+PASSWORD = "a long enough test password"
+PURPOSE = "test: child protection enquiry 42"
+
+
+@dataclass
+class Api:
+    url: str
+    home: Path
+    settings: Settings
+    tokens: dict[str, str]
+    """role → bearer token of that role's account (username = role)."""
+    app: FastAPI
+
+    def client(self, role: str | None = None, *, purpose: str | None = PURPOSE) -> httpx.Client:
+        headers = {}
+        if role:
+            headers["Authorization"] = f"Bearer {self.tokens[role]}"
+        if purpose:
+            headers["X-MAST-Purpose"] = purpose
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+def build_home(home: Path, world: Path) -> Settings:
+    generate(1500, 11, world, date(2026, 10, 31))
+    settings = Settings(**{**settings_for(home).model_dump(), "cookie_secure": False})
+    engine = ingest(home, extracts(world))
+    resolve(engine, now=datetime(2026, 11, 2))
+    refresh(engine, settings, full=True)
+    accounts = Accounts(engine, settings)
+    for role in ROLES:
+        accounts.add(role, display_name=f"Test {role}", role=role, agency="test", password=PASSWORD)
+    engine.dispose()
+    return settings
+
+
+def serve(settings: Settings) -> Iterator[Api]:
+    from mast.db import open_store  # noqa: PLC0415
+
+    engine = open_store(settings)
+    accounts = Accounts(engine, settings)
+    tokens = {}
+    for role in ROLES:
+        user = accounts.get(role)
+        assert user is not None
+        tokens[role] = accounts.issue(user, kind="token", label="tests")
+    engine.dispose()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API did not start")
+        time.sleep(0.1)
+    try:
+        yield Api(f"http://127.0.0.1:{port}", settings.home, settings, tokens, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

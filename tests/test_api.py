@@ -1,0 +1,523 @@
+"""The API over real HTTP (RELIABILITY P6–P10): every GraphQL field and REST route is
+audited with the ids it returned, roles decide access, the audit failing shuts data off,
+and the GraphQL limits hold."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from api_server import PASSWORD, PURPOSE, Api
+from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, Visitor, parse, visit
+from typer.testing import CliRunner
+
+from mast.api.access import ROLES, allowed
+from mast.api.accounts import Accounts
+from mast.api.gql_schema import SDL_PATH, build_schema, sdl
+from mast.db import open_store
+from mast.graph.queries import load_queries
+from mast.schema.tables import audit_entries, id_history
+
+pytestmark = pytest.mark.integration
+SCHEMA = build_schema()._schema
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def gql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def last_entry(api: Api) -> dict[str, Any]:
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(audit_entries).order_by(audit_entries.c.seq.desc())).first()
+    engine.dispose()
+    assert row is not None
+    return row._asdict()
+
+
+def entry_count(api: Api) -> int:
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(audit_entries)).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+def ids_shown(value: Any, key: str = "") -> set[str]:
+    """Every MAST id in a response: *Id fields, and global ids decoded."""
+    if isinstance(value, dict):
+        return set().union(*(ids_shown(v, k) for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(*(ids_shown(v, key) for v in value))
+    if isinstance(value, str) and key in {"personId", "addressId", "recordId", "caseId"}:
+        return {value}
+    if isinstance(value, str) and key in {"id", "path"}:
+        return {base64.urlsafe_b64decode(value).decode().partition(":")[2]}
+    return set()
+
+
+def cypher(api: Api, text: str) -> list[list[Any]]:
+    with api.client("analyst") as client:
+        response = client.post("/cypher", json={"cypher": text})
+    assert response.status_code == 200, response.text
+    rows: list[list[Any]] = response.json()["rows"]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def known(api: Api) -> dict[str, str]:
+    """Ids of people and an address the queries below can use."""
+    case = cypher(
+        api,
+        "MATCH (c:`Case` {status: 'open'})-[:`ABOUT`]->(p:`Person`) "
+        "RETURN p.person_id ORDER BY p.person_id LIMIT 1",
+    )[0][0]
+    pair = cypher(
+        api,
+        "MATCH (p:`Person`)-[:`RELATED`]->(q:`Person`) "
+        "RETURN p.person_id, q.person_id ORDER BY p.person_id LIMIT 1",
+    )[0]
+    place = cypher(
+        api,
+        "MATCH (a:`Address`)<-[:`LIVED_AT`]-(:`Person`) "
+        "RETURN a.address_id, a.postcode, a.line ORDER BY a.address_id LIMIT 1",
+    )[0]
+    who = cypher(
+        api, f"MATCH (p:`Person` {{person_id: '{case}'}}) RETURN p.given_name, p.family_name, p.dob"
+    )[0]
+    return {
+        "person": case,
+        "a": pair[0],
+        "b": pair[1],
+        "address": place[0],
+        "postcode": place[1],
+        "line": place[2],
+        "given": who[0],
+        "family": who[1],
+        "dob": who[2],
+    }
+
+
+# --- every GraphQL field is audited -----------------------------------------------------------
+
+PERSON_FIELDS = (
+    """id personId givenName familyName otherNames dob sex nhsNumber firstSeen lastSeen"""
+)
+PAGE = "pageInfo { hasNextPage endCursor } totalCount"
+
+QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
+    "search people": (
+        f"""query($name: String, $dob: Date) {{ searchPeople(name: $name, dob: $dob,
+            ageRange: {{min: 0, max: 120}}, postcode: null, first: 5, after: null) {{
+            {PAGE} edges {{ cursor score why node {{ {PERSON_FIELDS} }} }} }} }}""",
+        lambda k: {"name": f"{k['given']} {k['family']}", "dob": k["dob"]},
+    ),
+    "person page": (
+        f"""query($id: ID!) {{ person(id: $id) {{ {PERSON_FIELDS}
+            agencies {{ agency agencyKind events lastEvent }}
+            chronology(from: null, to: null, agencies: null, first: 100, after: null) {{ {PAGE}
+              edges {{ cursor node {{ occurredAt agency agencyKind kind category role ref
+                addressId addressLine recordId }} }} }}
+            household(on: null) {{ person {{ id }} addressId addressLine since until }}
+            relatives {{ person {{ id }} kind validFrom validTo evidence }}
+            network(hops: 2) {{ person {{ id }} via hops }}
+            openCases {{ caseId agency kind opened leadName leadPhone leadEmail team }}
+            addresses {{ address {{ id }} localAuthority validFrom validTo sources }}
+            records {{ recordId feed agency sourcePersonId givenName familyName dob sex
+              addressText postcode role occurredAt score decidedBy explanation }}
+            transitions {{ adultOn lastChildContact firstAdultContact }}
+            boundaryMoves {{ movedOn fromAuthority toAuthority fromAddressId toAddressId }} }} }}""",
+        lambda k: {"id": k["person"]},
+    ),
+    "address page": (
+        f"""query($id: ID!) {{ address(id: $id) {{ id addressId uprn line postcode town
+            localAuthority premisesType residential
+            residents(from: null, to: null) {{ person {{ id }} validFrom validTo }}
+            chronology(from: null, to: null, first: 10, after: null) {{ {PAGE}
+              edges {{ cursor node {{ occurredAt agency agencyKind kind category ref
+                people {{ id }} }} }} }}
+            counts(from: null, to: null) {{ agency category events }} }} }}""",
+        lambda k: {"id": k["address"]},
+    ),
+    "search addresses": (
+        f"""query($text: String, $postcode: String) {{ searchAddresses(text: $text,
+            postcode: $postcode, first: 5, after: null) {{ {PAGE}
+            edges {{ cursor score why node {{ id }} }} }} }}""",
+        lambda k: {"text": k["line"].split(",")[0], "postcode": k["postcode"]},
+    ),
+    "node": (
+        "query($id: ID!) { node(id: $id) { id ... on Person { personId } } }",
+        lambda k: {"id": base64.urlsafe_b64encode(f"Person:{k['a']}".encode()).decode()},
+    ),
+    "report": (
+        """query($p: JSON) { report(name: "open_cases", params: $p) {
+            name columns rows truncated } }""",
+        lambda k: {"p": {"person_id": k["person"]}},
+    ),
+    "connection": (
+        """query($a: ID!, $b: ID!) { connection(personA: $a, personB: $b) {
+            hops path people { id } addresses { id } } }""",
+        lambda k: {"a": k["a"], "b": k["b"]},
+    ),
+}
+
+
+def _selected(query: str) -> set[str]:
+    info = TypeInfo(SCHEMA)
+    found: set[str] = set()
+
+    class Fields(Visitor):
+        def enter_field(self, node: Any, *_: Any) -> None:
+            parent = info.get_parent_type()
+            if parent is not None:
+                found.add(f"{parent.name}.{node.name.value}")
+
+    visit(parse(query), TypeInfoVisitor(info, Fields()))
+    return found
+
+
+def test_the_audit_queries_select_every_field_of_the_schema() -> None:
+    every = {
+        f"{name}.{field}"
+        for name, kind in SCHEMA.type_map.items()
+        if isinstance(kind, GraphQLObjectType) and not name.startswith("__")
+        for field in kind.fields
+    }
+    covered = set().union(*(_selected(q) for q, _ in QUERIES.values()))
+    assert every - covered == set(), "add the new fields to QUERIES, so their audit is tested"
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_query_is_audited_with_every_id_it_returned(
+    api: Api, known: dict[str, str], name: str
+) -> None:
+    query, variables = QUERIES[name]
+    before = entry_count(api)
+    with api.client("investigator") as client:
+        body = gql(client, query, **variables(known))
+    assert "errors" not in body, body
+    entry = last_entry(api)
+    assert entry_count(api) == before + 1
+    assert (entry["username"], entry["role"], entry["purpose"]) == (
+        "investigator",
+        "investigator",
+        PURPOSE,
+    )
+    assert entry["operation"] == "graphql" and json.loads(entry["params"])["query"] == query
+    shown = ids_shown(body["data"])
+    if name == "report":
+        shown = {str(v) for row in body["data"]["report"]["rows"] for v in row[:1]}
+    assert shown, "the test should return something to audit"
+    assert shown <= set(json.loads(entry["result_ids"]))
+
+
+# --- every REST route is audited (or says why it carries no personal data) -----------------
+
+UNAUDITED = {
+    ("GET", "/health"): "liveness only",
+    ("GET", "/openapi.json"): "the API's description",
+    ("POST", "/auth/logout"): "ends the caller's own session",
+    ("GET", "/auth/me"): "the caller's own account",
+}
+AUDITED: dict[tuple[str, str], tuple[str, str, dict[str, Any] | None]] = {
+    # route: (role, operation in the audit entry, JSON body)
+    ("POST", "/graphql"): (
+        "practitioner",
+        "graphql",
+        {"query": '{ searchPeople(postcode: "SA1") { totalCount } }'},
+    ),
+    ("GET", "/reports"): ("analyst", "reports", None),
+    ("POST", "/cypher"): (
+        "analyst",
+        "cypher",
+        {"cypher": "MATCH (p:`Person`) RETURN p.person_id LIMIT 3"},
+    ),
+    ("GET", "/audit"): ("auditor", "audit", None),
+    ("GET", "/audit/unmerged"): ("auditor", "audit-unmerged", None),
+    ("POST", "/auth/login"): ("", "login", {"username": "reviewer", "password": PASSWORD}),
+    ("POST", "/auth/purpose"): ("reviewer", "purpose", {"purpose": "practice review 7"}),
+}
+
+
+def _routes(api: Api) -> set[tuple[str, str]]:
+    """Every route the OpenAPI description lists, and the description itself."""
+    paths = api.app.openapi()["paths"]
+    return {("GET", "/openapi.json")} | {(m.upper(), p) for p, ops in paths.items() for m in ops}
+
+
+def test_every_route_is_audited_or_carries_no_personal_data(api: Api) -> None:
+    assert _routes(api) == set(AUDITED) | set(UNAUDITED)
+
+
+@pytest.mark.parametrize("route", sorted(AUDITED))
+def test_each_route_writes_its_audit_entry_first(api: Api, route: tuple[str, str]) -> None:
+    method, path = route
+    role, operation, body = AUDITED[route]
+    before = entry_count(api)
+    with api.client(role or None) as client:
+        response = client.request(method, path, json=body)
+    assert response.status_code == 200, response.text
+    assert entry_count(api) == before + 1
+    entry = last_entry(api)
+    assert entry["operation"] == operation and entry["username"] == (role or "reviewer")
+    if path == "/cypher":
+        assert {r[0] for r in response.json()["rows"]} <= set(json.loads(entry["result_ids"]))
+
+
+# --- access: roles decide, deny by default ---------------------------------------------------
+
+
+def _person_probe(field: str) -> Callable[[httpx.Client, dict[str, str]], bool]:
+    def probe(client: httpx.Client, k: dict[str, str]) -> bool:
+        body = gql(client, f'{{ person(id: "{k["person"]}") {{ {field} }} }}')
+        return "errors" not in body
+
+    return probe
+
+
+PROBES: dict[str, Callable[[httpx.Client, dict[str, str]], bool]] = {
+    "search": lambda c, k: (
+        "errors" not in gql(c, f'{{ searchPeople(name: "{k["family"]}") {{ totalCount }} }}')
+    ),
+    "view": _person_probe("personId"),
+    "records": _person_probe("records { recordId }"),
+    "network": _person_probe("network { hops }"),
+    "cypher": lambda c, k: c.post("/cypher", json={"cypher": "RETURN 1"}).status_code == 200,
+    "report": lambda c, k: c.get("/reports").status_code == 200,
+    "audit": lambda c, k: c.get("/audit").status_code == 200,
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_access_matrix(api: Api, known: dict[str, str], role: str) -> None:
+    with api.client(role) as client:
+        for operation, probe in PROBES.items():
+            assert probe(client, known) == allowed(role, operation), (role, operation)
+        for name, query in load_queries().items():
+            body = gql(client, f'{{ report(name: "{name}", params: {{}}) {{ columns }} }}')
+            codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+            may = allowed(role, "report") and role in query.roles
+            assert ("NOT_FOUND" not in codes) == may, (role, name)
+
+
+def test_forbidden_looks_like_not_found(api: Api, known: dict[str, str]) -> None:
+    with api.client("practitioner") as client:
+        denied = client.post("/cypher", json={"cypher": "RETURN 1"})
+        missing = client.post("/no-such-route", json={})
+    assert (denied.status_code, denied.json()) == (missing.status_code, missing.json())
+
+
+def test_no_credential_no_purpose_no_data(api: Api) -> None:
+    query = {"query": '{ searchPeople(postcode: "SA1") { totalCount } }'}
+    with api.client(None) as client:
+        assert client.post("/graphql", json=query).status_code == 401
+    with httpx.Client(
+        base_url=api.url, headers={"Authorization": "Bearer mast_nope", "X-MAST-Purpose": "x"}
+    ) as client:
+        assert client.post("/graphql", json=query).status_code == 401
+    with api.client("practitioner", purpose=None) as client:
+        response = client.post("/graphql", json=query)
+    assert response.status_code == 400 and "purpose" in response.text.lower()
+
+
+def test_sessions_carry_the_purpose_and_logins_are_throttled(api: Api) -> None:
+    engine = open_store(api.settings)
+    accounts = Accounts(engine, api.settings)
+    accounts.add("throttled", display_name="T", role="practitioner", agency="t", password=PASSWORD)
+    with httpx.Client(base_url=api.url) as client:
+        for _ in range(api.settings.login_max_failures):
+            bad = client.post(
+                "/auth/login", json={"username": "throttled", "password": "wrong guess!"}
+            )
+            assert bad.status_code == 401
+        late = client.post("/auth/login", json={"username": "throttled", "password": PASSWORD})
+        assert late.status_code == 429
+        good = client.post(
+            "/auth/login",
+            json={"username": "practitioner", "password": PASSWORD, "purpose": "visit"},
+        )
+        assert good.status_code == 200
+        body = client.post(
+            "/graphql", json={"query": '{ searchPeople(postcode: "SA1") { totalCount } }'}
+        )
+        assert body.status_code == 200 and last_entry(api)["purpose"] == "visit"
+        client.post("/auth/logout")
+        assert client.get("/auth/me").status_code == 401
+    accounts.add("leaver", display_name="L", role="analyst", agency="t", password=PASSWORD)
+    user = accounts.get("leaver")
+    assert user is not None
+    token = accounts.issue(user, kind="token")
+    accounts.set_active("leaver", False)
+    engine.dispose()
+    with httpx.Client(
+        base_url=api.url, headers={"Authorization": f"Bearer {token}", "X-MAST-Purpose": "x"}
+    ) as client:
+        assert client.get("/reports").status_code == 401
+
+
+# --- the audit failing shuts the data off -----------------------------------------------------
+
+
+def test_when_the_audit_cannot_be_written_no_data_leaves(api: Api, known: dict[str, str]) -> None:
+    engine = open_store(api.settings)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+            "BEGIN SELECT RAISE(ABORT, 'audit store unwritable'); END"
+        )
+    calls: list[tuple[str, str, str, dict[str, Any] | None]] = [
+        (
+            "investigator",
+            "POST",
+            "/graphql",
+            {"query": QUERIES["person page"][0], "variables": {"id": known["person"]}},
+        ),
+        (
+            "investigator",
+            "POST",
+            "/graphql",
+            {"query": QUERIES["search people"][0], "variables": QUERIES["search people"][1](known)},
+        ),
+        (
+            "analyst",
+            "POST",
+            "/cypher",
+            {"cypher": "MATCH (p:`Person`) RETURN p.person_id, p.family_name LIMIT 5"},
+        ),
+        ("analyst", "GET", "/reports", None),
+        ("auditor", "GET", "/audit", None),
+        ("auditor", "GET", "/audit/unmerged", None),
+    ]
+    try:
+        for role, method, path, body in calls:
+            with api.client(role) as client:
+                response = client.request(method, path, json=body)
+            assert response.status_code == 503, (path, response.status_code)
+            for secret in (known["person"], known["family"], "P0"):
+                assert secret not in response.text
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER audit_down")
+        engine.dispose()
+
+
+# --- GraphQL limits (P10) ----------------------------------------------------------------------
+
+
+def _nested(levels: int, person: str) -> str:
+    """A query `levels` fields deep: person → relatives → person → … (depth = levels - 1)."""
+    chain = ["relatives" if i % 2 == 0 else "person" for i in range(levels - 2)]
+    inner = "id" if not chain or chain[-1] == "person" else "kind"
+    for field in reversed(chain):
+        inner = f"{field} {{ {inner} }}"
+    return f'{{ person(id: "{person}") {{ {inner} }} }}'
+
+
+def test_depth_aliases_page_size_and_introspection_are_limited(
+    api: Api, known: dict[str, str]
+) -> None:
+    with api.client("investigator") as client:
+        assert "errors" not in gql(client, _nested(9, known["person"]))  # depth 8
+        deep = gql(client, _nested(10, known["person"]))  # depth 9
+        assert deep["data"] is None and "depth" in deep["errors"][0]["message"]
+        aliases = " ".join(f'p{i}: person(id: "{known["person"]}") {{ id }}' for i in range(15))
+        assert "errors" not in gql(client, f"{{ {aliases} }}")
+        too_many = gql(client, f'{{ {aliases} p15: person(id: "{known["person"]}") {{ id }} }}')
+        assert too_many["data"] is None
+        big = gql(client, '{ searchPeople(postcode: "SA1", first: 101) { totalCount } }')
+        assert big["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        schema = gql(client, "{ __schema { types { name } } }")
+        assert schema["data"] is None
+
+
+def test_errors_are_masked_with_a_code(api: Api) -> None:
+    with api.client("investigator") as client:
+        body = gql(
+            client, '{ report(name: "network", params: {person_id: 5, nope: 1}) { columns } }'
+        )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Traceback" not in json.dumps(body)
+
+
+# --- search, audit questions, subject access, the SDL -----------------------------------------
+
+
+def test_search_forgives_typos_and_nicknames_and_says_why(api: Api, known: dict[str, str]) -> None:
+    family = known["family"]
+    typo = family[0] + family[2] + family[1] + family[3:] if len(family) > 3 else family + "e"
+    with api.client("practitioner") as client:
+        body = gql(
+            client,
+            "query($n: String, $d: Date) { searchPeople(name: $n, dob: $d) "
+            "{ edges { why node { personId } } } }",
+            n=f"{known['given']} {typo}",
+            d=known["dob"],
+        )
+    edges = body["data"]["searchPeople"]["edges"]
+    top = [e["node"]["personId"] for e in edges[:3]]
+    assert known["person"] in top
+    assert "date of birth matches" in edges[top.index(known["person"])]["why"]
+
+
+def test_auditors_see_who_viewed_a_person_and_who_saw_an_unmerged_one(
+    api: Api, known: dict[str, str]
+) -> None:
+    with api.client("reviewer") as client:
+        gql(client, f'{{ person(id: "{known["a"]}") {{ givenName }} }}')
+    with api.client("auditor") as client:
+        viewers = client.get("/audit", params={"person": known["a"]}).json()
+        assert any(e["username"] == "reviewer" for e in viewers)
+        engine = open_store(api.settings)
+        with engine.begin() as conn:  # as the resolver records an unlink that splits a person
+            conn.execute(
+                id_history.insert().values(
+                    entity="person",
+                    kind="split",
+                    old_id=known["a"],
+                    new_id="P99999998",
+                    at=sa.func.datetime("now", "+1 second"),
+                )
+            )
+        engine.dispose()
+        told = client.get("/audit/unmerged").json()
+    assert any(e["unmerged_id"] == known["a"] and e["username"] == "reviewer" for e in told)
+
+
+def test_subject_access_export_lists_everything_held(
+    api: Api, known: dict[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mast.cli import app  # noqa: PLC0415
+
+    monkeypatch.setenv("MAST_HOME", str(api.home))
+    out = tmp_path / "sar.json"
+    result = CliRunner().invoke(
+        app, ["export", "person", known["person"], "--out", str(out), "--purpose", "SAR-1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert last_entry(api)["operation"] == "export-person"
+    data = json.loads(out.read_text())
+    assert data["person"]["person_id"] == known["person"] and data["records"]
+    assert {r["record_id"] for r in data["records"]} >= set(
+        cypher(
+            api,
+            (
+                f"MATCH (r:`Record`)-[:`RESOLVES_TO`]->(:`Person` {{person_id: '{known['person']}'}}) "
+                "RETURN r.record_id"
+            ),
+        )[0][:1]
+    )
+
+
+def test_the_exported_sdl_is_the_schema() -> None:
+    assert SDL_PATH.read_text(encoding="utf-8") == sdl(), "run: python -m mast.api.gql_schema"
