@@ -25,7 +25,7 @@ from mast.graph.build import refresh
 from mast.resolver.service import resolve
 from mast.settings import Settings
 
-PASSWORD = "a long enough test password"
+PASSWORD = "a long enough test password"  # noqa: S105 - test accounts only
 PURPOSE = "test: child protection enquiry 42"
 
 

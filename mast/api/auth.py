@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mast.api.accounts import Credential, User
@@ -30,10 +31,12 @@ def services_of(request: Request) -> Services:
     return services
 
 
-async def credential_of(request: Request) -> Credential:
+async def credential_of(
+    request: Request,
+    token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Credential:
     """The caller's session or token, or 401."""
     services = services_of(request)
-    token: HTTPAuthorizationCredentials | None = await bearer(request)
     try:
         if token is not None:
             return await asyncio.to_thread(services.accounts.check, token.credentials, kind="token")
@@ -47,10 +50,18 @@ async def credential_of(request: Request) -> Credential:
     )
 
 
-async def caller(request: Request) -> Caller:
+async def caller(
+    credential: Annotated[Credential, Depends(credential_of)],
+    stated: Annotated[
+        str | None,
+        Header(
+            alias=PURPOSE_HEADER,
+            description="why you are looking: a case number or reason (audited)",
+        ),
+    ] = None,
+) -> Caller:
     """The signed-in user and their stated purpose (P6): the header, or the session's."""
-    credential = await credential_of(request)
-    purpose = (request.headers.get(PURPOSE_HEADER) or credential.purpose or "").strip()
+    purpose = (stated or credential.purpose or "").strip()
     if not purpose:
         raise HTTPException(
             400, f"state why you are looking: send the {PURPOSE_HEADER} header (a case or reason)"

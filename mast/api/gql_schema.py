@@ -21,7 +21,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.scalars import JSON
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from mast.api.context import ClientError, RequestContext, not_found
 from mast.api.gql_types import (
@@ -123,6 +123,8 @@ class Query:
             raise ClientError("give a name, a date of birth or a postcode", "BAD_USER_INPUT")
         born = None
         if age_range:
+            if not 0 <= age_range.min <= age_range.max <= 130:
+                raise ClientError("ageRange needs 0 <= min <= max <= 130", "BAD_USER_INPUT")
             today = ctx.services.now().date()
             born = (add_years(today, -age_range.max - 1), add_years(today, -age_range.min))
         index, _ = await ctx.run(ctx.services.indexes)
@@ -295,7 +297,16 @@ def build_schema(*, dev_mode: bool = False) -> strawberry.Schema:
     ]
     if not dev_mode:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, types=[Person, Address], extensions=extensions)
+    return _Schema(query=Query, types=[Person, Address], extensions=extensions)
+
+
+class _Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log what went wrong inside; a refused request is the client's business."""
+        unexpected = [e for e in errors if _should_mask(e)]
+        super().process_errors(unexpected, execution_context)
 
 
 def sdl() -> str:

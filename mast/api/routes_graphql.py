@@ -20,7 +20,7 @@ router = APIRouter(tags=["graphql"])
 
 
 class GraphQLRequest(BaseModel):
-    query: str = Field(max_length=MAX_QUERY_CHARS)
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     variables: dict[str, Any] | None = None
     operationName: str | None = Field(default=None, max_length=200)
 

@@ -18,7 +18,7 @@ router = APIRouter(tags=["reports"])
 
 
 class CypherRequest(BaseModel):
-    cypher: str = Field(max_length=20_000)
+    cypher: str = Field(min_length=1, max_length=20_000)
     params: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -151,6 +151,10 @@ class LadybugStore:
                     rows.append([plain(v) for v in _values(result.get_next())])
             except RuntimeError as e:
                 raise GraphError(redact(_engine_message(e, timeout_s), params)) from e
+            except (ValueError, TypeError) as e:  # the driver could not bind a parameter
+                raise QueryRefused(
+                    "a parameter's value does not suit the query (check its type)"
+                ) from e
             finally:
                 with contextlib.suppress(RuntimeError):
                     conn.execute("ROLLBACK")
