@@ -39,6 +39,7 @@ from mast.api.gql_types import (
     page_info,
     parse_id,
     people,
+    places,
     split_id,
 )
 from mast.api.search import AddressHit, PersonHit
@@ -132,8 +133,7 @@ class Query:
             lambda: index.search(name=name, dob=dob, postcode=postcode, born_between=born)
         )
         start, stop = page(first, after, len(hits))
-        found = await people(ctx, [h.person_id for h in hits[start:stop]])
-        by_id = {p.person_id: p for p in found}
+        by_id = await people(ctx, [h.person_id for h in hits[start:stop]])
         edges = [
             PersonHitEdge(cursor=cursor(i), node=by_id[h.person_id], score=h.score, why=list(h.why))
             for i, h in enumerate(hits[start:stop], start)
@@ -159,10 +159,10 @@ class Query:
         _, index = await ctx.run(ctx.services.indexes)
         hits: list[AddressHit] = await ctx.run(lambda: index.search(text=text, postcode=postcode))
         start, stop = page(first, after, len(hits))
+        found = await places(ctx, [h.address_id for h in hits[start:stop]])
         edges = []
         for i, h in enumerate(hits[start:stop], start):
-            address = await load_address(ctx, h.address_id)
-            if address:
+            if address := found.get(h.address_id):
                 edges.append(
                     AddressHitEdge(cursor=cursor(i), node=address, score=h.score, why=list(h.why))
                 )
@@ -232,9 +232,11 @@ class Query:
         hops, nodes = result.rows[0]
         on_path = [n for n in nodes if n.get("label") in {"Person", "Address"}]
         found = await people(ctx, [n["person_id"] for n in on_path if n["label"] == "Person"])
-        places = [address_of(ctx, n) for n in on_path if n["label"] == "Address"]
         return Connection(
-            hops=int(hops), people=found, addresses=places, path=[_global(n) for n in on_path]
+            hops=int(hops),
+            people=list(found.values()),
+            addresses=[address_of(ctx, n) for n in on_path if n["label"] == "Address"],
+            path=[_global(n) for n in on_path],
         )
 
 

@@ -136,9 +136,18 @@ def address_of(ctx: RequestContext, row: dict[str, Any]) -> Address:
     )
 
 
-async def people(ctx: RequestContext, ids: list[str]) -> list[Person]:
-    found = [await load_person(ctx, i) for i in ids]
-    return [p for p in found if p is not None]
+async def people(ctx: RequestContext, ids: list[str]) -> dict[str, Person]:
+    """These people, by id, in one batched look-up (ids not in the graph are left out)."""
+    loader = ctx.loader("person", lambda ids: _by_key(ctx, "people_by_id", "person_id", ids))
+    rows = await loader.load_many(ids)
+    return {row["person_id"]: person_of(ctx, row) for row in rows if row}
+
+
+async def places(ctx: RequestContext, ids: list[str]) -> dict[str, Address]:
+    """These addresses, by id, in one batched look-up."""
+    loader = ctx.loader("address", lambda ids: _by_key(ctx, "addresses_by_id", "address_id", ids))
+    rows = await loader.load_many(ids)
+    return {row["address_id"]: address_of(ctx, row) for row in rows if row}
 
 
 # --- What hangs off a person -----------------------------------------------------------------
@@ -339,10 +348,10 @@ class Person(Node):
         if on:
             params["day"] = on
         rows = (await ctx.run(ctx.services.report, "household_on", params)).records()
+        found = await people(ctx, [r["person_id"] for r in rows])
         members = []
         for r in rows:
-            person = await load_person(ctx, r["person_id"])
-            if person:
+            if person := found.get(r["person_id"]):
                 ctx.saw(r["address_id"])
                 members.append(
                     HouseholdMember(
@@ -362,10 +371,10 @@ class Person(Node):
         rows = (
             await ctx.run(ctx.services.api_read, "relatives", {"person_id": self.person_id})
         ).records()
+        found = await people(ctx, [r["person_id"] for r in rows])
         out = []
         for r in rows:
-            person = await load_person(ctx, r["person_id"])
-            if person:
+            if person := found.get(r["person_id"]):
                 kind = r["kind"] if r["outward"] else _INVERSE.get(r["kind"], r["kind"])
                 out.append(
                     Relative(
@@ -392,10 +401,10 @@ class Person(Node):
             if r["hops"] <= hops:
                 k = (r["person_id"], r["via"])
                 best[k] = min(best.get(k, 9), int(r["hops"]))
+        found = await people(ctx, sorted({pid for pid, _ in best}))
         out = []
         for (pid, via), n in sorted(best.items(), key=lambda kv: (kv[1], kv[0])):
-            person = await load_person(ctx, pid)
-            if person:
+            if person := found.get(pid):
                 out.append(NetworkMember(person=person, via=via, hops=n))
         return out
 
@@ -414,10 +423,10 @@ class Person(Node):
         ctx = ctx_of(info)
         ctx.require("view")
         rows = await _stays(ctx, self.person_id)
+        found = await places(ctx, [r["address_id"] for r in rows])
         out = []
         for r in rows:
-            address = await load_address(ctx, r["address_id"])
-            if address:
+            if address := found.get(r["address_id"]):
                 out.append(
                     Stay(
                         address=address,
@@ -550,10 +559,10 @@ class Address(Node):
         if to:
             params["to"] = to
         rows = (await ctx.run(ctx.services.api_read, "address_residents", params)).records()
+        found = await people(ctx, [r["person_id"] for r in rows])
         out = []
         for r in rows:
-            person = await load_person(ctx, r["person_id"])
-            if person:
+            if person := found.get(r["person_id"]):
                 out.append(
                     Residency(person=person, valid_from=r["valid_from"], valid_to=r["valid_to"])
                 )
@@ -573,6 +582,7 @@ class Address(Node):
         params = {"address_id": self.address_id, **window(ctx, from_, to)}
         rows = (await ctx.run(ctx.services.report, "address_chronology", params)).records()
         start, stop = page(first, after, len(rows))
+        found = await people(ctx, sorted({p for r in rows[start:stop] for p in r["people"] or []}))
         edges = []
         for i in range(start, stop):
             r = rows[i]
@@ -583,7 +593,7 @@ class Address(Node):
                 kind=r["kind"],
                 category=r["category"],
                 ref=r["ref"],
-                people=await people(ctx, list(r["people"] or [])),
+                people=[found[p] for p in r["people"] or [] if p in found],
             )
             edges.append(AddressEventEdge(cursor=cursor(i), node=event))
         return AddressEventConnection(

@@ -1,0 +1,185 @@
+"""API latency over loopback HTTP: `searchPeople` and a person page (chronology, household,
+open cases), measured from this process while a second process keeps the server busy.
+
+    .venv/bin/python bench/api.py --home .mast-demo     # a home `make demo` built
+    .venv/bin/python bench/api.py --home H --samples 300 --load-workers 2
+
+Starts `mast serve` on 127.0.0.1 (a process of its own), adds a bench account, then times
+`--samples` requests of each kind, one at a time, while `--load-workers` background
+clients send a mix of both as fast as they can. Names are searched as practitioners type
+them: a third with a typing error, a third with a nickname or initial, the rest exact.
+Targets (issue 5): p95 searchPeople <= 100 ms, person page <= 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mast.api.accounts import Accounts
+from mast.db import open_store
+from mast.settings import BUILTIN_FEEDS, Settings
+
+SEARCH = """query($n: String, $d: Date) { searchPeople(name: $n, dob: $d, first: 20) {
+  totalCount edges { score why node { id personId givenName familyName dob } } } }"""
+PAGE = """query($id: ID!) { person(id: $id) { personId givenName familyName dob
+  chronology(first: 100) { totalCount edges { node { occurredAt agency kind category role
+    addressLine } } }
+  household { person { personId givenName familyName dob } since until }
+  openCases { caseId agency kind leadName leadPhone leadEmail team } } }"""
+PURPOSE = "benchmark"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def token_for(settings: Settings, role: str) -> str:
+    accounts = Accounts(open_store(settings), settings)
+    name = f"bench-{role}"
+    user = accounts.get(name) or accounts.add(
+        name, display_name="Benchmark", role=role, agency="bench", password=None
+    )
+    return accounts.issue(user, kind="token", label="bench/api.py")
+
+
+def typed(given: str, family: str, rng: random.Random) -> str:
+    """The name as someone might type it."""
+    roll = rng.random()
+    if roll < 1 / 3 and len(family) > 3:
+        i = rng.randrange(1, len(family) - 2)
+        family = family[:i] + family[i + 1] + family[i] + family[i + 2 :]
+    elif roll < 2 / 3:
+        given = given[0]
+    return f"{given} {family}"
+
+
+def sample(client: httpx.Client, n: int, seed: int) -> list[dict[str, Any]]:
+    rows = client.post(
+        "/cypher",
+        json={
+            "cypher": "MATCH (p:`Person`) WHERE p.given_name IS NOT NULL AND "
+            "p.family_name IS NOT NULL AND p.dob IS NOT NULL "
+            "RETURN p.person_id, p.given_name, p.family_name, p.dob"
+        },
+    ).json()["rows"]
+    rng = random.Random(seed)
+    picked = rng.sample(rows, min(n, len(rows)))
+    return [{"id": r[0], "name": typed(r[1], r[2], rng), "dob": r[3]} for r in picked]
+
+
+def timed(client: httpx.Client, query: str, variables: dict[str, Any]) -> float:
+    start = time.perf_counter()
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    elapsed = time.perf_counter() - start
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise SystemExit(f"request failed: {response.status_code} {str(body)[:300]}")
+    return elapsed
+
+
+def load(url: str, headers: dict[str, str], people: list[dict[str, Any]], stop: Any) -> None:
+    rng = random.Random(os.getpid())
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        while not stop.is_set():
+            p = rng.choice(people)
+            if rng.random() < 0.5:
+                client.post("/graphql", json={"query": SEARCH, "variables": {"n": p["name"]}})
+            else:
+                client.post("/graphql", json={"query": PAGE, "variables": {"id": p["id"]}})
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--home", default=".mast-demo")
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--load-workers", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+    settings = Settings(home=Path(args.home), feeds=BUILTIN_FEEDS)
+    headers = {"X-MAST-Purpose": PURPOSE}
+    analyst = {**headers, "Authorization": f"Bearer {token_for(settings, 'analyst')}"}
+    viewer = {**headers, "Authorization": f"Bearer {token_for(settings, 'practitioner')}"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MAST_HOME": str(settings.home)}
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mast", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            try:
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.perf_counter() - started > 600:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+        ready = time.perf_counter() - started
+        with httpx.Client(base_url=url, headers=analyst, timeout=120) as client:
+            people = sample(client, args.samples, args.seed)
+        stop = multiprocessing.Event()
+        workers = [
+            multiprocessing.Process(target=load, args=(url, viewer, people, stop))
+            for _ in range(args.load_workers)
+        ]
+        for w in workers:
+            w.start()
+        results: dict[str, list[float]] = {"searchPeople": [], "person page": []}
+        with httpx.Client(base_url=url, headers=viewer, timeout=60) as client:
+            for p in people[:10]:  # warm the connection and the caches of the first pages
+                timed(client, PAGE, {"id": p["id"]})
+            for p in people:
+                results["searchPeople"].append(timed(client, SEARCH, {"n": p["name"]}))
+                results["person page"].append(timed(client, PAGE, {"id": p["id"]}))
+        stop.set()
+        for w in workers:
+            w.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    loop = time.perf_counter()
+    for _ in range(20_000_000):  # the machine's speed today, to compare runs across days
+        pass
+    loop = time.perf_counter() - loop
+    print(
+        f"\nAPI over loopback HTTP: {args.home}, server ready in {ready:.1f} s, "
+        f"{args.load_workers} load process(es); 20M-step Python loop {loop:.2f} s\n"
+    )
+    print(
+        f"| {'request':<14} | {'n':>5} | {'p50 ms':>7} | {'p95 ms':>7} | {'max ms':>7} | target p95 |"
+    )
+    print(f"|{'-' * 16}|{'-' * 7}|{'-' * 9}|{'-' * 9}|{'-' * 9}|------------|")
+    for name, target in (("searchPeople", 100), ("person page", 150)):
+        values = results[name]
+        print(
+            f"| {name:<14} | {len(values):>5} | {statistics.median(values) * 1000:>7.1f} | "
+            f"{pct(values, 0.95):>7.1f} | {max(values) * 1000:>7.1f} | <= {target} ms |"
+        )
+
+
+if __name__ == "__main__":
+    main()
