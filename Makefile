@@ -38,6 +38,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/resolve_speed.py
 	$(BIN)/python bench/graph.py
+	@# The API bench serves the demo home: `make demo` builds it if it is not there.
+	test -d $(MAST_HOME)/graph || $(MAKE) demo
+	$(BIN)/python bench/api.py --home $(MAST_HOME)
 
 # Re-pin dependencies; the output names packages and versions only, no registry addresses.
 lock:
