@@ -8,9 +8,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -71,20 +73,27 @@ def serve(settings: Settings) -> Iterator[Api]:
         assert user is not None
         tokens[role] = accounts.issue(user, kind="token", label="tests")
     engine.dispose()
+    app = create_app(settings)
+    with running(app) as url:
+        yield Api(url, settings.home, settings, tokens, app)
+
+
+@contextmanager
+def running(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port, from a thread; its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 120
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the API did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.1)
     try:
-        yield Api(f"http://127.0.0.1:{port}", settings.home, settings, tokens, app)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -56,7 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         secret_key=key(settings, "session", settings.secret_key).decode(),
         session_cookie="mast_session",
         max_age=settings.session_hours * 3600,
-        same_site="strict",
+        # Lax, not strict: the identity provider's redirect back is a cross-site navigation
+        # that must carry the sign-in state; data routes take JSON POSTs, which no form can.
+        same_site="lax",
         https_only=settings.cookie_secure,
     )
 
