@@ -1,4 +1,7 @@
-"""The API's commands: `mast serve`, `mast users …`, `mast audit …`, `mast export person`."""
+"""The API's commands: `mast serve`, `mast users …`, `mast audit …`, `mast export person`.
+
+Account changes and exports made here are audited like the API's own reads, in the name
+of the operating-system user who ran them (`cli:NAME`)."""
 
 from __future__ import annotations
 
@@ -6,12 +9,16 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from mast.cli_common import console, errors, settings
+
+if TYPE_CHECKING:
+    from mast.api.accounts import Accounts
+    from mast.api.audit import AuditLog
 
 users_app = typer.Typer(help="Individual accounts: one person each, with a role and agency.")
 audit_app = typer.Typer(help="The audit trail of every search and view.")
@@ -31,21 +38,40 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
+def _open() -> tuple[Accounts, AuditLog]:
+    from mast.api.accounts import Accounts  # noqa: PLC0415
+    from mast.api.audit import AuditLog  # noqa: PLC0415
+    from mast.api.keys import key  # noqa: PLC0415
+    from mast.db import open_store  # noqa: PLC0415
+
+    cfg = settings()
+    engine = open_store(cfg)
+    return Accounts(engine, cfg), AuditLog(engine, key(cfg, "audit", cfg.audit_key))
+
+
+def _record(
+    audit: AuditLog,
+    operation: str,
+    params: dict[str, Any],
+    purpose: str,
+    ids: list[str] = [],  # noqa: B006 - read only
+) -> None:
+    from mast.api.audit import Entry  # noqa: PLC0415
+
+    operator = f"cli:{os.environ.get('USER') or getpass.getuser()}"
+    audit.append(Entry(operator, "admin", "-", purpose, operation, params, ids))
+
+
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[
-        str, typer.Option(help="practitioner investigator analyst reviewer admin auditor")
-    ],
+    role: Annotated[str, typer.Option(help="practitioner, investigator, analyst, reviewer, …")],
     agency: Annotated[str, typer.Option(help="the agency the user works for")],
     name: Annotated[str, typer.Option(help="display name")] = "",
     sso: Annotated[bool, typer.Option("--sso", help="signs in only through OIDC")] = False,
     password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
 ) -> None:
     """Add an account. The password is asked for (or read from stdin), never an argument."""
-    from mast.api.accounts import Accounts  # noqa: PLC0415
-    from mast.db import open_store  # noqa: PLC0415
-
     password = None
     if not sso:
         password = (
@@ -54,21 +80,19 @@ def users_add(
             else getpass.getpass("Password (12 characters or more): ")
         )
     with errors():
-        cfg = settings()
-        user = Accounts(open_store(cfg), cfg).add(
+        accounts, audit = _open()
+        user = accounts.add(
             username, display_name=name, role=role, agency=agency, password=password
         )
+        _record(audit, "users-add", {"username": username, "role": role, "agency": agency}, "")
     console.print(f"Added {user.username} ({user.role}, {user.agency}).")
 
 
 @users_app.command("list")
 def users_list() -> None:
-    from mast.api.accounts import Accounts  # noqa: PLC0415
-    from mast.db import open_store  # noqa: PLC0415
-
     with errors():
-        cfg = settings()
-        listed = Accounts(open_store(cfg), cfg).list()
+        accounts, _ = _open()
+        listed = accounts.list()
     table = Table("username", "name", "role", "agency", "active")
     for user, active in listed:
         table.add_row(user.username, user.display_name, user.role, user.agency, str(active))
@@ -78,12 +102,10 @@ def users_list() -> None:
 @users_app.command("disable")
 def users_disable(username: str) -> None:
     """Stop an account signing in; its sessions and tokens end at once."""
-    from mast.api.accounts import Accounts  # noqa: PLC0415
-    from mast.db import open_store  # noqa: PLC0415
-
     with errors():
-        cfg = settings()
-        Accounts(open_store(cfg), cfg).set_active(username, False)
+        accounts, audit = _open()
+        accounts.set_active(username, False)
+        _record(audit, "users-disable", {"username": username}, "")
     console.print(f"Disabled {username}.")
 
 
@@ -92,30 +114,24 @@ def users_token(
     username: str, label: Annotated[str, typer.Option(help="which app or system it is for")]
 ) -> None:
     """Issue a bearer token for a partner app; it is shown once."""
-    from mast.api.accounts import Accounts  # noqa: PLC0415
-    from mast.db import open_store  # noqa: PLC0415
     from mast.errors import ConfigError  # noqa: PLC0415
 
     with errors():
-        cfg = settings()
-        accounts = Accounts(open_store(cfg), cfg)
+        accounts, audit = _open()
         user = accounts.get(username)
         if user is None:
             raise ConfigError("no such active user")
         secret = accounts.issue(user, kind="token", label=label)
+        _record(audit, "users-token", {"username": username, "label": label}, "")
     print(secret)  # stdout alone, so a script can capture it
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the chain: any edited, deleted, reordered or cut-off entry is reported."""
-    from mast.api.audit import AuditLog  # noqa: PLC0415
-    from mast.api.keys import key  # noqa: PLC0415
-    from mast.db import open_store  # noqa: PLC0415
-
     with errors():
-        cfg = settings()
-        verdict = AuditLog(open_store(cfg), key(cfg, "audit", cfg.audit_key)).verify()
+        _, audit = _open()
+        verdict = audit.verify()
     for problem in verdict.problems[:50]:
         console.print(f"[red]entry {problem.seq}[/red]: {problem.what}")
     if not verdict.ok:
@@ -132,20 +148,12 @@ def export_person(
     purpose: Annotated[str, typer.Option(help="the request this answers, e.g. SAR-2026-0113")],
 ) -> None:
     """Subject access: everything held about one person, across agencies, as JSON."""
-    from mast.api.audit import AuditLog, Entry  # noqa: PLC0415
-    from mast.api.keys import key  # noqa: PLC0415
     from mast.api.subject_access import gather, write  # noqa: PLC0415
-    from mast.db import open_store  # noqa: PLC0415
 
     with errors():
-        cfg = settings()
-        engine = open_store(cfg)
-        audit = AuditLog(engine, key(cfg, "audit", cfg.audit_key))
-        data = gather(engine, audit, person_id)
+        accounts, audit = _open()
+        data = gather(accounts.engine, audit, person_id)
         ids = [person_id, *(r["record_id"] for r in data["records"])]
-        operator = f"cli:{os.environ.get('USER') or getpass.getuser()}"
-        audit.append(
-            Entry(operator, "admin", "-", purpose, "export-person", {"person_id": person_id}, ids)
-        )
+        _record(audit, "export-person", {"person_id": person_id}, purpose, ids)
         write(data, out)
     console.print(f"Wrote {len(data['records']):,} records about {person_id} to {out}.")

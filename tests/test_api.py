@@ -227,7 +227,6 @@ def test_every_query_is_audited_with_every_id_it_returned(
 UNAUDITED = {
     ("GET", "/health"): "liveness only",
     ("GET", "/openapi.json"): "the API's description",
-    ("POST", "/auth/logout"): "ends the caller's own session",
     ("GET", "/auth/me"): "the caller's own account",
 }
 AUDITED: dict[tuple[str, str], tuple[str, str, dict[str, Any] | None]] = {
@@ -246,7 +245,8 @@ AUDITED: dict[tuple[str, str], tuple[str, str, dict[str, Any] | None]] = {
     ("GET", "/audit"): ("auditor", "audit", None),
     ("GET", "/audit/unmerged"): ("auditor", "audit-unmerged", None),
     ("POST", "/auth/login"): ("", "login", {"username": "reviewer", "password": PASSWORD}),
-    ("POST", "/auth/purpose"): ("reviewer", "purpose", {"purpose": "practice review 7"}),
+    ("POST", "/auth/purpose"): ("session", "purpose", {"purpose": "practice review 7"}),
+    ("POST", "/auth/logout"): ("session", "logout", None),
 }
 
 
@@ -264,13 +264,17 @@ def test_every_route_is_audited_or_carries_no_personal_data(api: Api) -> None:
 def test_each_route_writes_its_audit_entry_first(api: Api, route: tuple[str, str]) -> None:
     method, path = route
     role, operation, body = AUDITED[route]
-    before = entry_count(api)
-    with api.client(role or None) as client:
+    with api.client(role if role in ROLES else None) as client:
+        if role == "session":  # a web session: signed in with a password first
+            signed_in = {"username": "reviewer", "password": PASSWORD, "purpose": "review"}
+            assert client.post("/auth/login", json=signed_in).status_code == 200
+        before = entry_count(api)
         response = client.request(method, path, json=body)
     assert response.status_code == 200, response.text
     assert entry_count(api) == before + 1
     entry = last_entry(api)
-    assert entry["operation"] == operation and entry["username"] == (role or "reviewer")
+    assert entry["operation"] == operation
+    assert entry["username"] == (role if role in ROLES else "reviewer")
     if path == "/cypher":
         assert {r[0] for r in response.json()["rows"]} <= set(json.loads(entry["result_ids"]))
 
@@ -521,3 +525,38 @@ def test_subject_access_export_lists_everything_held(
 
 def test_the_exported_sdl_is_the_schema() -> None:
     assert SDL_PATH.read_text(encoding="utf-8") == sdl(), "run: python -m mast.api.gql_schema"
+
+
+def test_account_commands_are_audited_and_verify_finds_tampering(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mast.cli import app  # noqa: PLC0415
+
+    monkeypatch.setenv("MAST_HOME", str(api.home))
+    runner = CliRunner()
+    added = runner.invoke(
+        app,
+        ["users", "add", "newcomer", "--role", "reviewer", "--agency", "nhs", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert added.exit_code == 0, added.output
+    assert last_entry(api)["operation"] == "users-add"
+    token = runner.invoke(app, ["users", "token", "newcomer", "--label", "test app"])
+    assert token.exit_code == 0 and token.stdout.strip().startswith("mast_")
+    assert last_entry(api)["operation"] == "users-token"
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    engine = open_store(api.settings)
+    seq = last_entry(api)["seq"]
+    original = last_entry(api)["username"]
+    with engine.begin() as conn:
+        conn.execute(audit_entries.update().where(audit_entries.c.seq == seq).values(username="x"))
+    try:
+        tampered = runner.invoke(app, ["audit", "verify"])
+        assert tampered.exit_code == 1 and f"entry {seq}" in tampered.output
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                audit_entries.update().where(audit_entries.c.seq == seq).values(username=original)
+            )
+        engine.dispose()
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from mast.api.accounts import Credential
-from mast.api.auth import MAX_PURPOSE, credential_of, services_of
+from mast.api.auth import MAX_PURPOSE, PURPOSE_HEADER, credential_of, services_of
 from mast.api.recording import anonymous, record
 from mast.errors import AccessError
 
@@ -46,9 +46,16 @@ async def login(request: Request, body: LoginRequest) -> dict[str, str]:
 
 @router.post("/logout")
 async def logout(request: Request) -> dict[str, bool]:
+    """End the session (audited as an authentication event, when there was one)."""
+    services = services_of(request)
     sid = request.session.pop("sid", None)
     if isinstance(sid, str):
-        await asyncio.to_thread(services_of(request).accounts.revoke, sid)
+        try:
+            credential = await asyncio.to_thread(services.accounts.check, sid, kind="session")
+        except AccessError:
+            return {"signed_out": True}
+        await asyncio.to_thread(services.accounts.revoke, sid)
+        await record(services, credential.user, "logout", {})
     return {"signed_out": True}
 
 
@@ -59,6 +66,8 @@ async def set_purpose(
     credential: Annotated[Credential, Depends(credential_of)],
 ) -> dict[str, str]:
     """The web UI asks once a session why the user is looking."""
+    if credential.kind != "session":
+        raise HTTPException(400, f"a token's requests each send the {PURPOSE_HEADER} header")
     services = services_of(request)
     await asyncio.to_thread(services.accounts.set_purpose, credential.credential_id, body.purpose)
     await record(services, credential.user, "purpose", {}, purpose=body.purpose)
