@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from mast.api.keys import key
 from mast.api.search import AddressIndex, PersonIndex
 from mast.db import open_store
 from mast.graph import open_graph
-from mast.graph.queries import API_DIR, run_named
+from mast.graph.queries import API_DIR, CYPHER_DIR, run_named
 from mast.graph.store import GraphStore, QueryResult
 from mast.settings import Settings
 
@@ -49,17 +50,12 @@ class Services:
 
     def api_read(self, name: str, params: Mapping[str, Any]) -> QueryResult:
         """One of the API's own queries (`mast/cypher/api/`)."""
-        return run_named(
-            self.graph,
-            name,
-            params,
-            now=self.now(),
-            timeout_s=self.settings.query_timeout_s,
-            max_rows=self.settings.query_max_rows,
-            folder=API_DIR,
-        )
+        return self.report(name, params, folder=API_DIR)
 
-    def report(self, name: str, params: Mapping[str, Any]) -> QueryResult:
+    def report(
+        self, name: str, params: Mapping[str, Any], *, folder: Path = CYPHER_DIR
+    ) -> QueryResult:
+        """A named query, within the settings' time limit and row cap."""
         return run_named(
             self.graph,
             name,
@@ -67,6 +63,7 @@ class Services:
             now=self.now(),
             timeout_s=self.settings.query_timeout_s,
             max_rows=self.settings.query_max_rows,
+            folder=folder,
         )
 
     def indexes(self) -> tuple[PersonIndex, AddressIndex]:
