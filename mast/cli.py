@@ -232,6 +232,11 @@ def demo(
         console.print("Building the graph ...")
         _graph_summary(engine, settings)
     _headline_figures(settings, json.loads((out / "truth" / "figures.json").read_text()))
+    console.print(
+        f"\nTo search it: [bold]MAST_HOME={settings.home} mast users add YOU --role "
+        "investigator --agency demo[/bold], then [bold]mast serve[/bold] and a token from "
+        "[bold]mast users token YOU --label curl[/bold] (docs/api.md)."
+    )
 
 
 def _graph_summary(engine: sa.Engine, settings: Settings, *, full: bool = False) -> None:

@@ -20,3 +20,5 @@ def test_compose_binds_to_loopback_pins_neo4j_and_holds_no_secret() -> None:
     assert services["mast"]["environment"]["MAST_NEO4J_URI"].startswith("bolt://")
     auth = services["neo4j"]["environment"]["NEO4J_AUTH"]
     assert "${NEO4J_PASSWORD" in auth  # from the environment, never written here
+    mast = services["mast"]["environment"]
+    assert mast["MAST_AUDIT_KEY"].startswith("${") and mast["MAST_SECRET_KEY"].startswith("${")
