@@ -20,6 +20,9 @@ $(STAMP): requirements.lock pyproject.toml $(LINT_DIR)/package-lock.json
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
 	  || { echo "Node.js and npm are needed for the Cypher lint test: install them (apt-get install nodejs npm)"; exit 1; }
 	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@# The browser tests drive Debian's chromium (Playwright never downloads a browser).
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || { echo "Chromium is needed for the browser tests: install it (apt-get install chromium)"; exit 1; }
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -48,4 +51,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .mast-demo .pytest_cache .mypy_cache .ruff_cache $(LINT_DIR)/node_modules
+	rm -rf $(VENV) $(DEMO_DIR) .mast-demo test-artefacts .pytest_cache .mypy_cache .ruff_cache $(LINT_DIR)/node_modules

@@ -560,3 +560,35 @@ def test_account_commands_are_audited_and_verify_finds_tampering(
             )
         engine.dispose()
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+# --- the web UI's pages read through the same audit ---------------------------------------
+
+UI_PAGES = {  # path template → does it show personal data (and so write an audit entry)?
+    "/": False,
+    "/login": False,
+    "/logout": False,
+    "/purpose": False,  # the purpose change itself is audited as "purpose"
+    "/search": True,
+    "/search/results": True,
+    "/people/{person_id}": True,
+    "/addresses/{address_id}": True,
+}
+
+
+def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str, str]) -> None:
+    from mast.api import routes_ui  # noqa: PLC0415
+
+    assert {r.path for r in routes_ui.router.routes} == set(UI_PAGES)  # type: ignore[attr-defined]
+    with httpx.Client(base_url=api.url, timeout=60) as browser:
+        signed_in = {"username": "practitioner", "password": PASSWORD, "purpose": "ui audit test"}
+        assert browser.post("/auth/login", json=signed_in).status_code == 200
+        for path, personal in UI_PAGES.items():
+            if not personal:
+                continue
+            url = path.format(person_id=known["person"], address_id=known["address"])
+            before = entry_count(api)
+            response = browser.get(url, params={"q": known["family"]} if "search" in path else None)
+            assert response.status_code == 200, (path, response.status_code)
+            assert entry_count(api) > before, path
+            assert last_entry(api)["purpose"] == "ui audit test"

@@ -14,10 +14,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from mast.api import oidc, routes_audit, routes_auth, routes_graphql, routes_reports
+from mast.api import oidc, routes_audit, routes_auth, routes_graphql, routes_reports, routes_ui
 from mast.api.auth import services_of
 from mast.api.gql_schema import build_schema
 from mast.api.keys import key
@@ -73,8 +74,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state = await asyncio.to_thread(services_of(request).graph.health)
         return {"ok": state.ok, "backend": state.backend}
 
-    for module in (routes_auth, routes_graphql, routes_reports, routes_audit):
+    for module in (routes_auth, routes_graphql, routes_reports, routes_audit, routes_ui):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=routes_ui.HERE / "static"), name="static")
+
+    @app.exception_handler(routes_ui.SignIn)
+    async def to_sign_in(_request: Request, exc: routes_ui.SignIn) -> RedirectResponse:
+        return RedirectResponse(exc.to, status_code=303)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        if settings.dev_mode and request.url.path == "/graphql":
+            return response  # GraphiQL loads its scripts from a CDN: development only
+        # Scripts and styles from this site only; the timeline and charts set inline styles.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")  # personal data
+        return response
+
     oidc.mount(app, settings, record)
     if settings.dev_mode:
         app.get("/graphql", include_in_schema=False)(routes_graphql.graphiql)

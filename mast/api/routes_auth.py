@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from mast.api.accounts import Credential
+from mast.api.accounts import Credential, User
 from mast.api.auth import MAX_PURPOSE, PURPOSE_HEADER, credential_of, services_of
 from mast.api.recording import anonymous, record
 from mast.errors import AccessError
@@ -29,34 +29,44 @@ class PurposeRequest(BaseModel):
 @router.post("/login")
 async def login(request: Request, body: LoginRequest) -> dict[str, str]:
     """Password sign-in: sets the session cookie. Refused (429) after repeated failures."""
-    services = services_of(request)
-    try:
-        user = await asyncio.to_thread(services.accounts.login, body.username, body.password)
-    except AccessError as e:
-        throttled = "too many" in str(e)
-        await record(services, anonymous(body.username), "login", {}, outcome="refused")
-        raise HTTPException(429 if throttled else 401, str(e)) from e
-    secret = await asyncio.to_thread(
-        lambda: services.accounts.issue(user, kind="session", purpose=body.purpose)
-    )
-    await record(services, user, "login", {"via": "password"}, purpose=body.purpose)
-    request.session["sid"] = secret
+    user = await sign_in(request, body.username, body.password, body.purpose)
     return {"username": user.username, "role": user.role, "agency": user.agency}
 
 
 @router.post("/logout")
 async def logout(request: Request) -> dict[str, bool]:
     """End the session (audited as an authentication event, when there was one)."""
+    await sign_out(request)
+    return {"signed_out": True}
+
+
+async def sign_in(request: Request, username: str, password: str, purpose: str | None) -> User:
+    """Check the password, start a session in the cookie, audit it; 401 or 429 if refused."""
+    services = services_of(request)
+    try:
+        user = await asyncio.to_thread(services.accounts.login, username, password)
+    except AccessError as e:
+        throttled = "too many" in str(e)
+        await record(services, anonymous(username), "login", {}, outcome="refused")
+        raise HTTPException(429 if throttled else 401, str(e)) from e
+    secret = await asyncio.to_thread(
+        lambda: services.accounts.issue(user, kind="session", purpose=purpose)
+    )
+    await record(services, user, "login", {"via": "password"}, purpose=purpose)
+    request.session["sid"] = secret
+    return user
+
+
+async def sign_out(request: Request) -> None:
     services = services_of(request)
     sid = request.session.pop("sid", None)
     if isinstance(sid, str):
         try:
             credential = await asyncio.to_thread(services.accounts.check, sid, kind="session")
         except AccessError:
-            return {"signed_out": True}
+            return
         await asyncio.to_thread(services.accounts.revoke, sid)
         await record(services, credential.user, "logout", {})
-    return {"signed_out": True}
 
 
 @router.post("/purpose")

@@ -31,29 +31,39 @@ async def graphql(
 ) -> JSONResponse:
     """Run one GraphQL query (the SDL is `mast/schema/schema.graphql`); the audit entry
     lists every id it returns."""
+    data, errors = await execute(request, who, body.query, body.variables, body.operationName)
+    payload: dict[str, Any] = {"data": data}
+    if errors:
+        payload["errors"] = errors
+    return JSONResponse(jsonable(payload))
+
+
+async def execute(
+    request: Request,
+    who: Caller,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    operation: str | None = None,
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Run a GraphQL operation as `who`, then commit its audit entry (AuditUnavailable if
+    that fails, so nothing is shown). The API and the web UI both read through here."""
     services = services_of(request)
     ctx = RequestContext(services, who.user, who.purpose)
     try:
         result = await asyncio.wait_for(
             request.app.state.schema.execute(
-                body.query,
-                variable_values=body.variables,
-                context_value=ctx,
-                operation_name=body.operationName,
+                query, variable_values=variables, context_value=ctx, operation_name=operation
             ),
             timeout=services.settings.graphql_timeout_s,
         )
-        data, errors = result.data, [e.formatted for e in result.errors or []]
+        data, errors = result.data, [dict(e.formatted) for e in result.errors or []]
     except TimeoutError:
         late = GraphQLError("the query ran past its time limit", extensions={"code": "TIMEOUT"})
-        data, errors = None, [late.formatted]
+        data, errors = None, [dict(late.formatted)]
     outcome = "ok" if not errors else ("partial" if data else "refused")
-    params = {"query": body.query, "variables": body.variables, "operation": body.operationName}
+    params = {"query": query, "variables": variables, "operation": operation}
     await record(services, who.user, "graphql", params, ctx.seen, outcome, who.purpose)
-    payload: dict[str, Any] = {"data": data}
-    if errors:
-        payload["errors"] = errors
-    return JSONResponse(jsonable(payload))
+    return data, errors
 
 
 def graphiql() -> HTMLResponse:

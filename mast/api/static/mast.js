@@ -1,0 +1,32 @@
+// The page's pictures, drawn from JSON the server put in the page (no inline scripts: the
+// Content-Security-Policy allows scripts from this site only).
+(function () {
+  "use strict";
+  function data(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+  function timeline() {
+    var events = data("chronology-data"), el = document.getElementById("timeline");
+    if (!events || !el || !window.vis || !events.length) { return; }
+    var lanes = Array.from(new Set(events.map(function (e) { return e.agency; })));
+    var groups = new vis.DataSet(lanes.map(function (a, i) { return { id: a, content: a }; }));
+    var items = new vis.DataSet(events.map(function (e, i) {
+      return { id: i, group: e.agency, start: e.at, content: e.label, title: e.label + " — " + e.at };
+    }));
+    new vis.Timeline(el, items, groups, { stack: false, zoomKey: "ctrlKey", maxHeight: 420 });
+  }
+  function activity() {
+    var series = data("activity-data"), el = document.getElementById("activity");
+    if (!series || !el || !window.Chart) { return; }
+    new Chart(el, {
+      type: "bar",
+      data: { labels: series.months, datasets: series.agencies.map(function (a) {
+        return { label: a.agency, data: a.counts };
+      }) },
+      options: { responsive: true, maintainAspectRatio: false,
+                 scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); });
+})();

@@ -1,0 +1,137 @@
+"""The web UI in a real browser (Debian's chromium, driven by Playwright): sign in, state a
+purpose, search with a misspelt name, open the person, filter the chronology — at 1280 px
+and at 360 px, with screenshots in test-artefacts/ — and every page read audited."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from api_server import PASSWORD, Api
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from mast.db import open_store
+from mast.schema.tables import audit_entries
+
+pytestmark = pytest.mark.integration
+ARTEFACTS = Path(__file__).parent.parent / "test-artefacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        pytest.fail(
+            "chromium is not installed: `make install` installs it (apt-get install chromium)"
+        )
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def _someone(api: Api) -> dict[str, Any]:
+    """A person with events from two agencies or more, and their name misspelt."""
+    with api.client("analyst") as client:
+        rows = client.post(
+            "/cypher",
+            json={
+                "cypher": (
+                    "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`)-[:`IN_EVENT`]->(e:`Event`) "
+                    "WHERE size(p.family_name) > 4 AND p.dob IS NOT NULL "
+                    "WITH p, count(DISTINCT e.agency) AS agencies WHERE agencies >= 2 "
+                    "RETURN p.person_id, p.given_name, p.family_name, p.dob ORDER BY p.person_id LIMIT 1"
+                )
+            },
+        ).json()["rows"]
+    person_id, given, family, dob = rows[0]
+    typo = family[0] + family[2] + family[1] + family[3:]
+    return {
+        "id": person_id,
+        "given": given,
+        "family": family,
+        "dob": dob,
+        "typed": f"{given} {typo}",
+    }
+
+
+def _audited(api: Api, since: int) -> list[dict[str, Any]]:
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(audit_entries).where(audit_entries.c.seq > since)).all()
+    engine.dispose()
+    return [r._asdict() for r in rows]
+
+
+def _last_seq(api: Api) -> int:
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        seq = conn.execute(sa.select(sa.func.max(audit_entries.c.seq))).scalar()
+    engine.dispose()
+    return int(seq or 0)
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
+    api: Api, browser: Browser, width: int
+) -> None:
+    someone = _someone(api)
+    before = _last_seq(api)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{api.url}/people/{someone['id']}")
+    assert page.url.endswith("/login")  # nothing without signing in
+    page.fill("#username", "investigator")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", f"browser test at {width}px")
+    page.click("main button[type=submit]")
+    page.fill(
+        "#q",
+        f"{someone['typed']} {someone['dob'][8:10]}/{someone['dob'][5:7]}/{someone['dob'][:4]}",
+    )
+    page.wait_for_selector("#results .hits a")
+    _shot(page, f"search-{width}")
+    link = page.locator(f"#results a[href='/people/{someone['id']}']")
+    assert link.count() == 1, "the misspelt search should find the person"
+    started = time.perf_counter()
+    link.click()
+    page.wait_for_selector("#chronology")
+    page.wait_for_load_state("load")
+    seconds = time.perf_counter() - started
+    _shot(page, f"person-{width}")
+    assert someone["family"] in page.inner_text("h1")
+    rows = page.locator("table tbody tr")
+    everything = page.locator("main table").first.locator("tbody tr").count()
+    assert everything >= 2 and rows.count() >= everything
+    # Filter the chronology to the first agency offered.
+    first = page.locator("fieldset input[name=agency]").first
+    agency = first.get_attribute("value")
+    first.check()
+    page.click("form[action*='#chronology'] button[type=submit]")
+    page.wait_for_selector("#chronology")
+    shown = page.locator("main table").first.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert shown and set(shown) == {agency}
+    _shot(page, f"person-filtered-{width}")
+    assert errors == []
+    entries = _audited(api, before)
+    purposes = {e["purpose"] for e in entries if e["operation"] == "graphql"}
+    assert purposes == {f"browser test at {width}px"}
+    viewed = set().union(*(json.loads(e["result_ids"]) for e in entries))
+    assert someone["id"] in viewed
+    (ARTEFACTS / f"person-page-{width}.txt").write_text(
+        f"person page rendered in {seconds:.3f} s at {width} px\n", encoding="utf-8"
+    )
+    page.close()
