@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-data
 export MAST_HOME ?= $(CURDIR)/.mast-demo
 LINT_DIR := tools/cypher-lint
+AXE_DIR  := tools/axe
 
 .PHONY: demo test lint bench lock clean install
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml $(LINT_DIR)/package-lock.json
+$(STAMP): requirements.lock pyproject.toml $(LINT_DIR)/package-lock.json $(AXE_DIR)/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
@@ -20,6 +21,8 @@ $(STAMP): requirements.lock pyproject.toml $(LINT_DIR)/package-lock.json
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
 	  || { echo "Node.js and npm are needed for the Cypher lint test: install them (apt-get install nodejs npm)"; exit 1; }
 	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@# axe-core checks every page of the web UI for accessibility (tests/test_ui.py).
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@# The browser tests drive Debian's chromium (Playwright never downloads a browser).
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || { echo "Chromium is needed for the browser tests: install it (apt-get install chromium)"; exit 1; }
@@ -51,4 +54,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .mast-demo test-artefacts .pytest_cache .mypy_cache .ruff_cache $(LINT_DIR)/node_modules
+	rm -rf $(VENV) $(DEMO_DIR) .mast-demo test-artefacts .pytest_cache .mypy_cache .ruff_cache $(LINT_DIR)/node_modules $(AXE_DIR)/node_modules

@@ -20,7 +20,10 @@ from mast.db import open_store
 from mast.schema.tables import audit_entries
 
 pytestmark = pytest.mark.integration
-ARTEFACTS = Path(__file__).parent.parent / "test-artefacts"
+ROOT = Path(__file__).parent.parent
+ARTEFACTS = ROOT / "test-artefacts"
+AXE = ROOT / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -78,8 +81,37 @@ def _last_seq(api: Api) -> int:
 
 
 def _shot(page: Page, name: str) -> None:
+    """A screenshot for the artefacts, and axe-core's verdict on the page (WCAG 2.2 AA)."""
     ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    found = _axe(page)
+    (ARTEFACTS / f"{name}.axe.json").write_text(json.dumps(found, indent=2), encoding="utf-8")
+    bad = [v for v in found if v["impact"] in {"serious", "critical"}]
+    assert bad == [], f"{name}: {bad}"
+
+
+def _axe(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))",
+        WCAG,
+    )
+    return found
+
+
+def test_axe_finds_what_it_should(browser: Browser) -> None:
+    """So that a clean verdict above means something: missing labels, low contrast and an
+    image without a text alternative are all reported."""
+    page = browser.new_page(bypass_csp=True)
+    page.set_content(
+        '<html lang="en"><body><main><input type="text">'
+        '<p style="color:#bbb;background:#fff">faint</p><img src="data:,"></main></body></html>'
+    )
+    found = {v["id"] for v in _axe(page) if v["impact"] in {"serious", "critical"}}
+    assert {"label", "color-contrast", "image-alt"} <= found
+    page.close()
 
 
 @pytest.mark.parametrize("width", [1280, 360])
@@ -88,14 +120,17 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
 ) -> None:
     someone = _someone(api)
     before = _last_seq(api)
-    page = browser.new_page(viewport={"width": width, "height": 900})
+    # axe is injected as a script, which the pages' Content-Security-Policy would refuse.
+    page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{api.url}/people/{someone['id']}")
     assert page.url.endswith("/login")  # nothing without signing in
+    _shot(page, f"login-{width}")
     page.fill("#username", "investigator")
     page.fill("#password", PASSWORD)
     page.click("main button[type=submit]")
+    _shot(page, f"purpose-{width}")
     page.fill("#purpose-text", f"browser test at {width}px")
     page.click("main button[type=submit]")
     page.fill(
