@@ -573,22 +573,42 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/search/results": True,
     "/people/{person_id}": True,
     "/addresses/{address_id}": True,
+    "/analysis": False,  # the reports' names; each figure and run below is audited
+    "/analysis/figure/{index}": True,
+    "/analysis/{name}": True,
+    "/analysis/{name}/csv": True,
+    "/audit-trail": True,  # auditors only; checked in tests/test_ui.py
 }
 
 
-def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str, str]) -> None:
-    from mast.api import routes_ui  # noqa: PLC0415
+def _figure_for(role: str) -> int:
+    from mast.graph.headlines import HEADLINES  # noqa: PLC0415
 
-    assert {r.path for r in routes_ui.router.routes} == set(UI_PAGES)  # type: ignore[attr-defined]
+    return next(i for i, h in enumerate(HEADLINES) if role in load_queries()[h[1]].roles)
+
+
+def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str, str]) -> None:
+    from mast.api import routes_ui, routes_ui_reports  # noqa: PLC0415
+
+    routes = [*routes_ui.router.routes, *routes_ui_reports.router.routes]
+    assert {r.path for r in routes} == set(UI_PAGES)  # type: ignore[attr-defined]
     with httpx.Client(base_url=api.url, timeout=60) as browser:
         signed_in = {"username": "practitioner", "password": PASSWORD, "purpose": "ui audit test"}
         assert browser.post("/auth/login", json=signed_in).status_code == 200
         for path, personal in UI_PAGES.items():
-            if not personal:
+            if not personal or path == "/audit-trail":
                 continue
-            url = path.format(person_id=known["person"], address_id=known["address"])
+            url = path.format(
+                person_id=known["person"],
+                address_id=known["address"],
+                index=_figure_for("practitioner"),
+                name="open_cases",
+            )
+            params = {"q": known["family"]} if "search" in path else {}
+            if "{name}" in path:
+                params = {"run": "1", "person_id": known["person"]}
             before = entry_count(api)
-            response = browser.get(url, params={"q": known["family"]} if "search" in path else None)
+            response = browser.get(url, params=params)
             assert response.status_code == 200, (path, response.status_code)
             assert entry_count(api) > before, path
             assert last_entry(api)["purpose"] == "ui audit test"

@@ -169,4 +169,41 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
     (ARTEFACTS / f"person-page-{width}.txt").write_text(
         f"person page rendered in {seconds:.3f} s at {width} px\n", encoding="utf-8"
     )
+    # A report: the dashboard's figures, then the form, its table and its CSV.
+    page.goto(f"{api.url}/analysis")
+    page.wait_for_selector("a.figure")
+    _shot(page, f"analysis-{width}")
+    page.goto(f"{api.url}/analysis/high_contact_addresses")
+    page.fill("#p-min", "1")
+    page.fill("#p-max", "1000")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("main table tbody tr")
+    _shot(page, f"report-{width}")
+    with page.expect_download() as download:
+        page.click("text=Download CSV")
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("address_id,") and len(lines) > 1
+    assert _audited(api, before)[-1]["operation"] == "graphql"
+    page.close()
+
+
+def test_an_auditor_sees_who_viewed_a_person(api: Api, browser: Browser) -> None:
+    someone = _someone(api)
+    with api.client("reviewer") as client:  # somebody looks first
+        client.post("/graphql", json={"query": f'{{ person(id: "{someone["id"]}") {{ dob }} }}'})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page.goto(f"{api.url}/login")
+    page.fill("#username", "auditor")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", "quarterly audit")
+    page.click("main button[type=submit]")
+    assert page.url.endswith("/search")
+    page.goto(f"{api.url}/audit-trail?person={someone['id']}")
+    page.wait_for_selector("main table")
+    _shot(page, "audit-trail-1280")
+    cells = page.locator("main table tbody td[data-label=Who]").all_inner_texts()
+    assert any(c.startswith("reviewer") for c in cells)
+    page.goto(f"{api.url}/people/{someone['id']}")  # auditors see no personal data
+    assert "Not found" in page.inner_text("h1")
     page.close()

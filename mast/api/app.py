@@ -18,7 +18,15 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from mast.api import oidc, routes_audit, routes_auth, routes_graphql, routes_reports, routes_ui
+from mast.api import (
+    oidc,
+    routes_audit,
+    routes_auth,
+    routes_graphql,
+    routes_reports,
+    routes_ui,
+    routes_ui_reports,
+)
 from mast.api.auth import services_of
 from mast.api.gql_schema import build_schema
 from mast.api.keys import key
@@ -74,7 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state = await asyncio.to_thread(services_of(request).graph.health)
         return {"ok": state.ok, "backend": state.backend}
 
-    for module in (routes_auth, routes_graphql, routes_reports, routes_audit, routes_ui):
+    routers = (
+        routes_auth,
+        routes_graphql,
+        routes_reports,
+        routes_audit,
+        routes_ui,
+        routes_ui_reports,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=routes_ui.HERE / "static"), name="static")
 

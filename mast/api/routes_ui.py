@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from mast.api.access import allowed
+from mast.api.access import OPERATIONS, allowed
 from mast.api.accounts import Credential
 from mast.api.auth import MAX_PURPOSE, Caller, services_of
 from mast.api.recording import record
@@ -93,15 +93,22 @@ async def viewer(request: Request) -> Caller:
     return Caller(credential.user, credential.purpose, credential)
 
 
-def page(request: Request, name: str, who: Caller | None = None, **context: Any) -> HTMLResponse:
+def page(
+    request: Request, template: str, who: Caller | None = None, **context: Any
+) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
-        name,
-        {"user": who.user if who else None, "purpose": who.purpose if who else None, **context},
+        template,
+        {
+            "user": who.user if who else None,
+            "purpose": who.purpose if who else None,
+            "can": {op: allowed(who.user.role, op) for op in OPERATIONS} if who else {},
+            **context,
+        },
     )
 
 
-def _missing(request: Request, who: Caller) -> HTMLResponse:
+def missing(request: Request, who: Caller) -> HTMLResponse:
     response = page(
         request, "error.html", who, title="Not found", message="There is nothing here you can see."
     )
@@ -268,8 +275,8 @@ async def person_page(
     to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
 ) -> HTMLResponse:
     if not allowed(who.user.role, "view"):
-        return _missing(request, who)
-    from_, to = _date_or_none(from_text), _date_or_none(to_text)
+        return missing(request, who)
+    from_, to = date_or_none(from_text), date_or_none(to_text)
     query = PERSON.replace("RECORDS", RECORDS if allowed(who.user.role, "records") else "")
     variables = {
         "id": person_id[:64],
@@ -280,7 +287,7 @@ async def person_page(
     data, _errors = await execute(request, who, query, variables)
     person = (data or {}).get("person")
     if not person:
-        return _missing(request, who)
+        return missing(request, who)
     events = [e["node"] for e in person["chronology"]["edges"]]
     context = {
         "p": person,
@@ -301,7 +308,7 @@ async def person_page(
     return page(request, "person.html", who, **context)
 
 
-def _date_or_none(text: str) -> date | None:
+def date_or_none(text: str) -> date | None:
     """A date field of a form: empty (no limit), or a date; anything else is no limit too."""
     try:
         return date.fromisoformat(text) if text else None
@@ -333,9 +340,9 @@ async def address_page(
     request: Request, address_id: str, who: Annotated[Caller, Depends(viewer)]
 ) -> HTMLResponse:
     if not allowed(who.user.role, "view"):
-        return _missing(request, who)
+        return missing(request, who)
     data, _errors = await execute(request, who, ADDRESS, {"id": address_id[:64]})
     address = (data or {}).get("address")
     if not address:
-        return _missing(request, who)
+        return missing(request, who)
     return page(request, "address.html", who, a=address)

@@ -28,5 +28,15 @@
                  scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); });
+  function reportChart() {
+    var series = data("report-chart-data"), el = document.getElementById("report-chart");
+    if (!series || !el || !window.Chart) { return; }
+    new Chart(el, {
+      type: "bar",
+      data: { labels: series.labels, datasets: [{ label: series.label, data: series.values }] },
+      options: { responsive: true, maintainAspectRatio: false, indexAxis: "y",
+                 scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); reportChart(); });
 })();

@@ -1,0 +1,192 @@
+"""The web UI's analysis pages: the headline figures of the proof of concept on a
+dashboard, and every saved report as a form, a table, a chart and a CSV file. Each run
+goes through the audited GraphQL `report` field, with the user's role checked there."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from mast.api.access import allowed
+from mast.api.auth import Caller, services_of
+from mast.api.recording import record
+from mast.api.routes_graphql import execute
+from mast.api.routes_ui import date_or_none as _date_or_none
+from mast.api.routes_ui import missing, page, viewer
+from mast.graph.headlines import HEADLINES
+from mast.graph.queries import NamedQuery, load_queries
+from mast.resolver.export import csv_safe
+
+router = APIRouter(include_in_schema=False)
+REPORT = """query($name: String!, $params: JSON) {
+  report(name: $name, params: $params) { name columns rows truncated } }"""
+_SHOWN = 500
+
+
+def _query_for(who: Caller, name: str) -> NamedQuery | None:
+    query = load_queries().get(name)
+    if query is None or not allowed(who.user.role, "report") or who.user.role not in query.roles:
+        return None
+    return query
+
+
+async def _run(
+    request: Request, who: Caller, name: str, params: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str | None]:
+    data, errors = await execute(request, who, REPORT, {"name": name, "params": params})
+    if errors:
+        return None, str(errors[0]["message"])
+    return (data or {}).get("report"), None
+
+
+def _given(request: Request, query: NamedQuery) -> dict[str, str]:
+    """The form's values for the query's parameters; empty ones take the query's default."""
+    out = {}
+    for p in query.params:
+        value = request.query_params.get(p.name, "").strip()
+        if value:
+            out[p.name] = value[:500]
+    return out
+
+
+@router.get("/analysis")
+async def analysis(request: Request, who: Annotated[Caller, Depends(viewer)]) -> HTMLResponse:
+    if not allowed(who.user.role, "report"):
+        return missing(request, who)
+    queries = [q for q in load_queries().values() if who.user.role in q.roles]
+    figures = [
+        (i, what, name)
+        for i, (what, name, _params, _key) in enumerate(HEADLINES)
+        if _query_for(who, name)
+    ]
+    return page(request, "analysis.html", who, queries=queries, figures=figures)
+
+
+@router.get("/analysis/figure/{index}")
+async def figure(
+    request: Request, index: int, who: Annotated[Caller, Depends(viewer)]
+) -> HTMLResponse:
+    """One headline figure, loaded into the dashboard on its own (htmx)."""
+    if not 0 <= index < len(HEADLINES) or not _query_for(who, HEADLINES[index][1]):
+        return missing(request, who)
+    what, name, params, _key = HEADLINES[index]
+    result, problem = await _run(request, who, name, params)
+    link = "&".join(
+        f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in params.items()
+    )
+    count = len(result["rows"]) if result else None
+    return page(
+        request, "_figure.html", who, what=what, name=name, link=link, count=count, problem=problem
+    )
+
+
+@router.get("/analysis/{name}")
+async def report_page(
+    request: Request, name: str, who: Annotated[Caller, Depends(viewer)]
+) -> HTMLResponse:
+    query = _query_for(who, name)
+    if query is None:
+        return missing(request, who)
+    given = _given(request, query)
+    result, problem = None, None
+    if "run" in request.query_params:
+        result, problem = await _run(request, who, name, given)
+    return page(
+        request,
+        "report.html",
+        who,
+        query=query,
+        given=given,
+        result=result,
+        problem=problem,
+        shown=_SHOWN,
+        chart=_chart(result) if result else None,
+        csv_link=str(request.url.include_query_params(run="1")).replace(
+            f"/analysis/{name}?", f"/analysis/{name}/csv?", 1
+        ),
+    )
+
+
+@router.get("/analysis/{name}/csv")
+async def report_csv(
+    request: Request, name: str, who: Annotated[Caller, Depends(viewer)]
+) -> Response:
+    query = _query_for(who, name)
+    if query is None:
+        return missing(request, who)
+    result, problem = await _run(request, who, name, _given(request, query))
+    if result is None:
+        return Response(problem or "the report failed", status_code=400, media_type="text/plain")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(result["columns"])
+    for row in result["rows"]:
+        writer.writerow([csv_safe(_cell(v)) for v in row])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("person_id") or value.get("address_id") or value)
+    return str(value)
+
+
+def _chart(result: dict[str, Any]) -> dict[str, Any] | None:
+    """A bar chart of the last numeric column by the first text column, when there are both."""
+    columns, rows = result["columns"], result["rows"][:40]
+    if not rows:
+        return None
+    numeric = [i for i, _ in enumerate(columns) if all(isinstance(r[i], int | float) for r in rows)]
+    text = [i for i, _ in enumerate(columns) if all(isinstance(r[i], str) for r in rows)]
+    if not numeric or not text:
+        return None
+    label, value = text[0], numeric[-1]
+    return {
+        "label": columns[value],
+        "labels": [" · ".join(str(r[i]) for i in text[:2]) for r in rows],
+        "values": [r[value] for r in rows],
+        "title": f"{columns[value]} by {columns[label]}",
+    }
+
+
+@router.get("/audit-trail")
+async def audit_trail(
+    request: Request,
+    who: Annotated[Caller, Depends(viewer)],
+    user: str = "",
+    person: str = "",
+    since: str = "",
+    until: str = "",
+) -> HTMLResponse:
+    """Auditors: who viewed whom, when and why; and who saw a person later split apart."""
+    if not allowed(who.user.role, "audit"):
+        return missing(request, who)
+    services = services_of(request)
+    filters = {"user": user[:64], "person": person[:64], "since": since[:10], "until": until[:10]}
+    await record(services, who.user, "audit", filters, purpose=who.purpose)
+    start, end = _date_or_none(since), _date_or_none(until)
+    entries = await asyncio.to_thread(
+        lambda: services.audit.search(
+            username=user.strip() or None,
+            subject=person.strip() or None,
+            since=datetime.combine(start, datetime.min.time()) if start else None,
+            until=datetime.combine(end, datetime.max.time()) if end else None,
+            limit=200,
+        )
+    )
+    unmerged = await asyncio.to_thread(lambda: services.audit.viewed_then_unmerged(limit=50))
+    return page(request, "audit.html", who, entries=entries, unmerged=unmerged, filters=filters)
