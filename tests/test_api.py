@@ -578,6 +578,9 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/analysis/{name}": True,
     "/analysis/{name}/csv": True,
     "/audit-trail": True,  # auditors only; checked in tests/test_ui.py
+    "/network/{person_id}": True,
+    "/network/{person_id}/neighbours": True,
+    "/network/{person_id}/connection/{other_id}": True,
 }
 
 
@@ -588,12 +591,16 @@ def _figure_for(role: str) -> int:
 
 
 def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str, str]) -> None:
-    from mast.api import routes_ui, routes_ui_reports  # noqa: PLC0415
+    from mast.api import routes_ui, routes_ui_network, routes_ui_reports  # noqa: PLC0415
 
-    routes = [*routes_ui.router.routes, *routes_ui_reports.router.routes]
+    routes = [
+        *routes_ui.router.routes,
+        *routes_ui_reports.router.routes,
+        *routes_ui_network.router.routes,
+    ]
     assert {r.path for r in routes} == set(UI_PAGES)  # type: ignore[attr-defined]
     with httpx.Client(base_url=api.url, timeout=60) as browser:
-        signed_in = {"username": "practitioner", "password": PASSWORD, "purpose": "ui audit test"}
+        signed_in = {"username": "reviewer", "password": PASSWORD, "purpose": "ui audit test"}
         assert browser.post("/auth/login", json=signed_in).status_code == 200
         for path, personal in UI_PAGES.items():
             if not personal or path == "/audit-trail":
@@ -601,8 +608,9 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
             url = path.format(
                 person_id=known["person"],
                 address_id=known["address"],
-                index=_figure_for("practitioner"),
+                index=_figure_for("reviewer"),
                 name="open_cases",
+                other_id=known["b"],
             )
             params = {"q": known["family"]} if "search" in path else {}
             if "{name}" in path:

@@ -207,3 +207,60 @@ def test_an_auditor_sees_who_viewed_a_person(api: Api, browser: Browser) -> None
     page.goto(f"{api.url}/people/{someone['id']}")  # auditors see no personal data
     assert "Not found" in page.inner_text("h1")
     page.close()
+
+
+def _two_steps(api: Api) -> tuple[str, str, str]:
+    """Three people in a chain of family links: a, b related to a, c related to b."""
+    with api.client("analyst") as client:
+        row: list[str] = client.post(
+            "/cypher",
+            json={
+                "cypher": (
+                    "MATCH (a:`Person`)-[:`RELATED`]-(b:`Person`)-[:`RELATED`]-(c:`Person`) "
+                    "WHERE a.person_id <> c.person_id "
+                    "RETURN a.person_id, b.person_id, c.person_id ORDER BY a.person_id LIMIT 1"
+                )
+            },
+        ).json()["rows"][0]
+    return row[0], row[1], row[2]
+
+
+def test_an_investigator_expands_a_network_and_finds_a_connection(
+    api: Api, browser: Browser
+) -> None:
+    start, middle, far = _two_steps(api)
+    before = _last_seq(api)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page.goto(f"{api.url}/login")
+    page.fill("#username", "investigator")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", "network test")
+    page.click("main button[type=submit]")
+    page.goto(f"{api.url}/people/{start}")
+    page.click("text=Explore their network")
+    page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
+    ids = set(page.evaluate("() => window.mastNetwork.nodes().map(n => n.id())"))
+    assert middle in ids
+    box = page.locator("#network").bounding_box()
+    assert box is not None
+    at = page.evaluate(f"() => window.mastNetwork.getElementById('{middle}').renderedPosition()")
+    page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])  # select the middle person
+    page.click("#expand")
+    page.wait_for_function(f"() => location.hash.includes('{middle}')")
+    assert f"#expanded={start},{middle}" in page.url  # a deep link that reopens this view
+    assert page.evaluate(f"() => window.mastNetwork.getElementById('{far}').nonempty()")
+    _shot(page, "network-1280")
+    page.fill("#other", far)
+    page.click("#connect button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('status').textContent.includes('Connected')"
+    )
+    assert page.locator("#network-list li").count() >= 1
+    with page.expect_download() as download:
+        page.click("#csv")
+    assert far in Path(download.value.path()).read_text(encoding="utf-8")
+    entries = _audited(api, before)
+    shown = set().union(*(json.loads(e["result_ids"]) for e in entries))
+    assert {start, middle, far} <= shown
+    page.close()

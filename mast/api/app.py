@@ -25,6 +25,7 @@ from mast.api import (
     routes_graphql,
     routes_reports,
     routes_ui,
+    routes_ui_network,
     routes_ui_reports,
 )
 from mast.api.auth import services_of
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_audit,
         routes_ui,
         routes_ui_reports,
+        routes_ui_network,
     )
     for module in routers:
         app.include_router(module.router)

@@ -1,0 +1,109 @@
+"""The network explorer: a person's family, household and the people met at the same
+events, drawn with cytoscape.js (fCoSE layout, households as compound nodes). The page
+asks for each node's neighbours as the user expands it; every answer is audited."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from mast.api.access import allowed
+from mast.api.auth import Caller
+from mast.api.gql_types import split_id
+from mast.api.routes_graphql import execute
+from mast.api.routes_ui import missing, page, viewer
+
+router = APIRouter(include_in_schema=False)
+NEIGHBOURS = """query($id: ID!) { person(id: $id) { personId givenName familyName dob
+  network(hops: 1) { via hops person { personId givenName familyName dob } }
+  relatives { kind person { personId } }
+  household { person { personId givenName familyName dob } addressId addressLine } } }"""
+CONNECTION = """query($a: ID!, $b: ID!) { connection(personA: $a, personB: $b) {
+  hops path people { personId givenName familyName dob } addresses { addressId line } } }"""
+
+
+def _person(p: dict[str, Any]) -> dict[str, Any]:
+    name = f"{p.get('givenName') or ''} {p.get('familyName') or ''}".strip() or p["personId"]
+    born = f" ({str(p['dob'])[:4]})" if p.get("dob") else ""
+    return {"data": {"id": p["personId"], "label": name + born, "kind": "person"}}
+
+
+def graph_of(person: dict[str, Any]) -> dict[str, Any]:
+    """Nodes and edges around one person, in cytoscape's element format."""
+    me = person["personId"]
+    nodes = {me: _person(person)}
+    edges: dict[str, dict[str, Any]] = {}
+    kinds = {r["person"]["personId"]: r["kind"] for r in person["relatives"]}
+    for n in person["network"]:
+        other = n["person"]["personId"]
+        nodes.setdefault(other, _person(n["person"]))
+        label = kinds.get(other, n["via"])
+        kind = "related" if n["via"] == "related" else "event"
+        key = "~".join(sorted((me, other))) + kind
+        edges[key] = {
+            "data": {"id": key, "source": me, "target": other, "label": label, "kind": kind}
+        }
+    for h in person["household"]:
+        group = f"home:{h['addressId']}"
+        nodes.setdefault(
+            group, {"data": {"id": group, "label": h["addressLine"] or "home", "kind": "home"}}
+        )
+        member = h["person"]["personId"]
+        nodes.setdefault(member, _person(h["person"]))
+        nodes[member]["data"]["parent"] = group
+    return {"elements": [*nodes.values(), *edges.values()]}
+
+
+@router.get("/network/{person_id}")
+async def network_page(
+    request: Request, person_id: str, who: Annotated[Caller, Depends(viewer)]
+) -> HTMLResponse:
+    if not allowed(who.user.role, "network"):
+        return missing(request, who)
+    data, _errors = await execute(request, who, NEIGHBOURS, {"id": person_id[:64]})
+    person = (data or {}).get("person")
+    if not person:
+        return missing(request, who)
+    return page(request, "network.html", who, p=person, graph=graph_of(person))
+
+
+@router.get("/network/{person_id}/neighbours")
+async def neighbours(
+    request: Request, person_id: str, who: Annotated[Caller, Depends(viewer)]
+) -> JSONResponse:
+    """One more node's neighbours, for the explorer's expand."""
+    if not allowed(who.user.role, "network"):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    data, _errors = await execute(request, who, NEIGHBOURS, {"id": person_id[:64]})
+    person = (data or {}).get("person")
+    if not person:
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    return JSONResponse(graph_of(person))
+
+
+@router.get("/network/{person_id}/connection/{other_id}")
+async def connection(
+    request: Request, person_id: str, other_id: str, who: Annotated[Caller, Depends(viewer)]
+) -> JSONResponse:
+    """The shortest chain to another person: the ids on it, in order."""
+    if not allowed(who.user.role, "network"):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    data, _errors = await execute(
+        request, who, CONNECTION, {"a": person_id[:64], "b": other_id[:64]}
+    )
+    found = (data or {}).get("connection") or {}
+    people = {p["personId"]: _person(p) for p in found.get("people", [])}
+    places = {
+        a["addressId"]: {"data": {"id": a["addressId"], "label": a["line"], "kind": "address"}}
+        for a in found.get("addresses", [])
+    }
+    order = [split_id(g)[1] for g in found.get("path", [])]
+    steps = [
+        {"data": {"id": f"path:{a}~{b}", "source": a, "target": b, "label": "", "kind": "path"}}
+        for a, b in itertools.pairwise(order)
+    ]
+    elements = [*people.values(), *places.values(), *steps]
+    return JSONResponse({"hops": found.get("hops"), "path": order, "elements": elements})

@@ -1,0 +1,94 @@
+// The network explorer. Every expand and connection is a request the server audits.
+(function () {
+  "use strict";
+  var el = document.getElementById("network");
+  if (!el || !window.cytoscape) { return; }
+  cytoscape.use(cytoscapeFcose);
+  var me = el.dataset.person;
+  var status = document.getElementById("status");
+  var expanded = new Set([me]);
+  var cy = cytoscape({
+    container: el, maxZoom: 1.6,
+    elements: JSON.parse(document.getElementById("network-data").textContent).elements,
+    style: [
+      { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-wrap": "wrap",
+        "text-max-width": 120, "background-color": "#1d4f91", "width": 22, "height": 22 } },
+      { selector: "node[kind = 'home']", style: { "background-color": "#f3f2f1", "border-width": 1,
+        "border-color": "#505a5f", "text-valign": "top", "shape": "round-rectangle" } },
+      { selector: "node[kind = 'address']", style: { "shape": "square", "background-color": "#505a5f" } },
+      { selector: "node#" + CSS.escape(me), style: { "background-color": "#942514", "width": 30, "height": 30 } },
+      { selector: "edge", style: { "width": 2, "line-color": "#505a5f", "label": "data(label)",
+        "font-size": 9, "curve-style": "bezier" } },
+      { selector: "edge[kind = 'event']", style: { "line-style": "dashed" } },
+      { selector: "edge[kind = 'path']", style: { "line-color": "#942514", "width": 4 } },
+      { selector: ".faded", style: { "opacity": 0.2 } },
+      { selector: ":selected", style: { "border-width": 4, "border-color": "#ffdd00" } }
+    ]
+  });
+  function layout() { cy.layout({ name: "fcose", animate: false, nodeDimensionsIncludeLabels: true }).run(); }
+  function remember() { history.replaceState(null, "", "#expanded=" + Array.from(expanded).join(",")); }
+  function add(elements) {
+    cy.add(elements.filter(function (e) { return cy.getElementById(e.data.id).empty(); }));
+    elements.forEach(function (e) {
+      if (e.data.parent) { cy.getElementById(e.data.id).move({ parent: e.data.parent }); }
+    });
+    layout(); filter();
+  }
+  function expand(id) {
+    status.textContent = "Loading the links of " + id + "…";
+    return fetch("/network/" + encodeURIComponent(id) + "/neighbours", { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (g) { add(g.elements); expanded.add(id); remember(); status.textContent = ""; })
+      .catch(function () { status.textContent = "Could not load the links of " + id + "."; });
+  }
+  function filter() {
+    ["related", "event"].forEach(function (kind) {
+      var on = document.getElementById("show-" + kind).checked;
+      cy.edges("[kind = '" + kind + "']").style("display", on ? "element" : "none");
+    });
+  }
+  function selected() { return cy.nodes(":selected[kind = 'person']"); }
+  cy.on("select unselect", "node", function () {
+    var one = selected().length === 1;
+    document.getElementById("expand").disabled = !one;
+    document.getElementById("dismiss").disabled = selected().empty();
+    cy.elements().removeClass("faded");
+    if (one) { cy.elements().difference(selected().closedNeighborhood()).addClass("faded"); }
+  });
+  document.getElementById("expand").addEventListener("click", function () { expand(selected()[0].id()); });
+  document.getElementById("dismiss").addEventListener("click", function () { selected().remove(); });
+  document.getElementById("show-related").addEventListener("change", filter);
+  document.getElementById("show-event").addEventListener("change", filter);
+  document.getElementById("png").addEventListener("click", function () {
+    var a = document.createElement("a");
+    a.href = cy.png({ full: true, bg: "#ffffff" }); a.download = "network-" + me + ".png"; a.click();
+  });
+  document.getElementById("csv").addEventListener("click", function () {
+    var q = function (v) { return '"' + String(v == null ? "" : v).replace(/"/g, '""') + '"'; };
+    var rows = [["kind", "id", "label", "source", "target"].join(",")];
+    cy.nodes().forEach(function (n) { rows.push([n.data("kind"), n.id(), n.data("label"), "", ""].map(q).join(",")); });
+    cy.edges().forEach(function (e) { rows.push([e.data("kind"), e.id(), e.data("label"), e.data("source"), e.data("target")].map(q).join(",")); });
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([rows.join("\n") + "\n"], { type: "text/csv" }));
+    a.download = "network-" + me + ".csv"; a.click();
+  });
+  document.getElementById("connect").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var other = document.getElementById("other").value.trim();
+    status.textContent = "Looking for the shortest connection…";
+    fetch("/network/" + encodeURIComponent(me) + "/connection/" + encodeURIComponent(other), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (g) {
+        if (g.hops == null) { status.textContent = "No connection within six steps."; return; }
+        add(g.elements);
+        status.textContent = "Connected in " + g.hops + " steps: " + g.path.join(" → ");
+      });
+  });
+  window.mastNetwork = cy;  // for the browser tests, and for anyone at the console
+  layout();
+  var hash = /#expanded=([^&]*)/.exec(location.hash);
+  if (hash) {
+    hash[1].split(",").filter(function (id) { return id && id !== me; })
+      .reduce(function (p, id) { return p.then(function () { return expand(id); }); }, Promise.resolve());
+  }
+})();
