@@ -581,6 +581,11 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/network/{person_id}": True,
     "/network/{person_id}/neighbours": True,
     "/network/{person_id}/connection/{other_id}": True,
+    "/review": True,  # reviewers only; checked in tests/test_ui.py
+}
+UI_FORMS = {  # posted by the browser tests, which check their audit entries
+    "/review/{item_id}",
+    "/people/{person_id}/not-the-same",
 }
 
 
@@ -591,19 +596,25 @@ def _figure_for(role: str) -> int:
 
 
 def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str, str]) -> None:
-    from mast.api import routes_ui, routes_ui_network, routes_ui_reports  # noqa: PLC0415
+    from mast.api import (  # noqa: PLC0415
+        routes_ui,
+        routes_ui_network,
+        routes_ui_reports,
+        routes_ui_review,
+    )
 
     routes = [
         *routes_ui.router.routes,
         *routes_ui_reports.router.routes,
         *routes_ui_network.router.routes,
+        *routes_ui_review.router.routes,
     ]
-    assert {r.path for r in routes} == set(UI_PAGES)  # type: ignore[attr-defined]
+    assert {r.path for r in routes} == set(UI_PAGES) | UI_FORMS  # type: ignore[attr-defined]
     with httpx.Client(base_url=api.url, timeout=60) as browser:
         signed_in = {"username": "reviewer", "password": PASSWORD, "purpose": "ui audit test"}
         assert browser.post("/auth/login", json=signed_in).status_code == 200
         for path, personal in UI_PAGES.items():
-            if not personal or path == "/audit-trail":
+            if not personal or path in {"/audit-trail", "/review"}:
                 continue
             url = path.format(
                 person_id=known["person"],

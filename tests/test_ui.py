@@ -169,6 +169,10 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
     (ARTEFACTS / f"person-page-{width}.txt").write_text(
         f"person page rendered in {seconds:.3f} s at {width} px\n", encoding="utf-8"
     )
+    # An address the person was at.
+    page.locator("main table a[href^='/addresses/']").first.click()
+    page.wait_for_selector("h2:has-text('Residents')")
+    _shot(page, f"address-{width}")
     # A report: the dashboard's figures, then the form, its table and its CSV.
     page.goto(f"{api.url}/analysis")
     page.wait_for_selector("a.figure")
@@ -263,4 +267,46 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     entries = _audited(api, before)
     shown = set().union(*(json.loads(e["result_ids"]) for e in entries))
     assert {start, middle, far} <= shown
+    page.close()
+
+
+def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(api: Api, browser: Browser) -> None:
+    with api.client("analyst") as client:
+        person = client.post(
+            "/cypher",
+            json={
+                "cypher": (
+                    "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(r:`Record`) WITH p, count(r) AS n "
+                    "WHERE n >= 2 RETURN p.person_id ORDER BY p.person_id LIMIT 1"
+                )
+            },
+        ).json()["rows"][0][0]
+    before = _last_seq(api)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page.goto(f"{api.url}/login")
+    page.fill("#username", "reviewer")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", "practice review 12")
+    page.click("main button[type=submit]")
+    page.goto(f"{api.url}/people/{person}")
+    page.locator("#records ~ div table button", has_text="Not this person").first.click()
+    status = page.locator("[role=status]", has_text="review queue").inner_text()
+    item = status.rsplit(" ", 1)[-1].rstrip(".")
+    page.click("header nav >> text=Review")
+    section = page.locator(f"section:has(h2#item-{item})")
+    _shot(page, "review-1280")
+    section.locator("input[value=unlink]").check()
+    section.locator("input[name=reason]").fill("different dates of birth on the GP record")
+    section.locator("button[type=submit]").click()
+    assert f"Item {item} decided" in page.inner_text("main")
+    operations = [e["operation"] for e in _audited(api, before)]
+    assert {"report-link", "review", "review-decide"} <= set(operations)
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        ruling = conn.execute(
+            sa.text("SELECT decision, decided_by FROM decisions ORDER BY decision_id DESC LIMIT 1")
+        ).one()
+    engine.dispose()
+    assert tuple(ruling) == ("unlink", "reviewer")
     page.close()

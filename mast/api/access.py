@@ -22,6 +22,8 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
     "report": _CASEWORK,  # and the report's own @roles
     "cypher": frozenset({"analyst"}),
     "audit": frozenset({"auditor"}),
+    "review": frozenset({"reviewer"}),  # rule on pairs: link or unlink
+    "report-link": frozenset({"investigator", "reviewer"}),  # "not the same person"
 }
 
 

@@ -27,6 +27,7 @@ from mast.api import (
     routes_ui,
     routes_ui_network,
     routes_ui_reports,
+    routes_ui_review,
 )
 from mast.api.auth import services_of
 from mast.api.gql_schema import build_schema
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_ui,
         routes_ui_reports,
         routes_ui_network,
+        routes_ui_review,
     )
     for module in routers:
         app.include_router(module.router)

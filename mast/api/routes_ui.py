@@ -304,6 +304,7 @@ async def person_page(
             for e in events
         ],
         "activity": _by_month(events),
+        "reported": request.query_params.get("reported"),
     }
     return page(request, "person.html", who, **context)
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from mast.errors import MastError
 from mast.resolver.cluster import PARTNER_ID_WEIGHT, Clustering
-from mast.schema.tables import decisions, record_persons, review_items
+from mast.schema.tables import decisions, record_persons, records, review_items
 
 
 class ReviewError(MastError):
@@ -107,7 +107,12 @@ def open_items(conn: sa.Connection, *, limit: int = 50) -> list[Item]:
             review_items.c.reason,
         )
         .where(review_items.c.status == "open")
-        .order_by(review_items.c.weight.desc(), review_items.c.item_id)
+        # What a person reported comes first; then the likeliest matches.
+        .order_by(
+            (review_items.c.reason == "reported").desc(),
+            review_items.c.weight.desc(),
+            review_items.c.item_id,
+        )
         .limit(limit)
     )
     return [Item(*row) for row in conn.execute(query)]
@@ -220,3 +225,58 @@ def unlink_from_person(
         )
         for other in others
     ]
+
+
+def report_link(engine: sa.Engine, record_id: str, *, now: datetime) -> int:
+    """'This is not the same person': queue the record and its person's closest other record
+    for a reviewer (reason `reported`). Returns the item; an open one is reused."""
+    with engine.begin() as conn:
+        person = conn.execute(
+            sa.select(record_persons.c.person_id).where(record_persons.c.record_id == record_id)
+        ).scalar()
+        if person is None:
+            raise ReviewError("that record has not been resolved to a person")
+        other = conn.execute(
+            sa.select(record_persons.c.record_id)
+            .where(record_persons.c.person_id == person, record_persons.c.record_id != record_id)
+            .order_by(record_persons.c.record_id)
+        ).scalar()
+        if other is None:
+            raise ReviewError("the person has no other record to be told apart from")
+        existing = conn.execute(
+            sa.select(review_items.c.item_id).where(
+                review_items.c.status == "open",
+                sa.or_(
+                    sa.and_(review_items.c.record_a == record_id, review_items.c.record_b == other),
+                    sa.and_(review_items.c.record_a == other, review_items.c.record_b == record_id),
+                ),
+            )
+        ).scalar()
+        if existing is not None:
+            return int(existing)
+        key = conn.execute(
+            review_items.insert().values(
+                record_a=record_id,
+                record_b=other,
+                weight=0.0,
+                reason="reported",
+                status="open",
+                created_at=now,
+            )
+        ).inserted_primary_key
+    assert key is not None  # noqa: S101 - an autoincrement insert returns its key
+    return int(key[0])
+
+
+def records_of(conn: sa.Connection, record_ids: list[str]) -> dict[str, dict[str, object]]:
+    """What each partner wrote, for a reviewer to compare side by side."""
+    shown = (
+        "record_id", "feed", "agency", "occurred_at", "given_name", "middle_names",
+        "family_name", "dob", "sex", "nhs_number", "address_text", "postcode", "role",
+    )  # fmt: skip
+    rows = conn.execute(
+        sa.select(*(records.c[c] for c in shown), record_persons.c.person_id)
+        .outerjoin(record_persons, record_persons.c.record_id == records.c.record_id)
+        .where(records.c.record_id.in_(record_ids))
+    )
+    return {str(r.record_id): r._asdict() for r in rows}
