@@ -582,6 +582,7 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/network/{person_id}/neighbours": True,
     "/network/{person_id}/connection/{other_id}": True,
     "/review": True,  # reviewers only; checked in tests/test_ui.py
+    "/quality": True,  # counts only, but audited; administrators, checked in tests/test_ui.py
 }
 UI_FORMS = {  # posted by the browser tests, which check their audit entries
     "/review/{item_id}",
@@ -598,12 +599,14 @@ def _figure_for(role: str) -> int:
 def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str, str]) -> None:
     from mast.api import (  # noqa: PLC0415
         routes_ui,
+        routes_ui_admin,
         routes_ui_network,
         routes_ui_reports,
         routes_ui_review,
     )
 
     routes = [
+        *routes_ui_admin.router.routes,
         *routes_ui.router.routes,
         *routes_ui_reports.router.routes,
         *routes_ui_network.router.routes,
@@ -614,7 +617,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         signed_in = {"username": "reviewer", "password": PASSWORD, "purpose": "ui audit test"}
         assert browser.post("/auth/login", json=signed_in).status_code == 200
         for path, personal in UI_PAGES.items():
-            if not personal or path in {"/audit-trail", "/review"}:
+            if not personal or path in {"/audit-trail", "/review", "/quality"}:
                 continue
             url = path.format(
                 person_id=known["person"],

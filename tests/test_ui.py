@@ -310,3 +310,23 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(api: Api, browser: Brow
     engine.dispose()
     assert tuple(ruling) == ("unlink", "reviewer")
     page.close()
+
+
+def test_an_administrator_lands_on_the_quality_of_every_feed(api: Api, browser: Browser) -> None:
+    before = _last_seq(api)
+    page = browser.new_page(viewport={"width": 360, "height": 800}, bypass_csp=True)
+    page.goto(f"{api.url}/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", "weekly feed check")
+    page.click("main button[type=submit]")
+    page.goto(f"{api.url}/")
+    assert page.url.endswith("/quality")
+    feeds = page.locator("main table tbody th[data-label=Feed]").all_inner_texts()
+    assert {"police", "health", "ambulance"} <= set(feeds)
+    _shot(page, "quality-360")
+    assert [e["operation"] for e in _audited(api, before)][-1] == "quality"
+    page.goto(f"{api.url}/search?q=Jones")  # administrators search nobody
+    assert "does not search" in page.inner_text("main")
+    page.close()

@@ -24,6 +24,7 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
     "audit": frozenset({"auditor"}),
     "review": frozenset({"reviewer"}),  # rule on pairs: link or unlink
     "report-link": frozenset({"investigator", "reviewer"}),  # "not the same person"
+    "quality": frozenset({"admin", "analyst"}),  # feeds and data quality: counts only
 }
 
 

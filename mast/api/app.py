@@ -25,6 +25,7 @@ from mast.api import (
     routes_graphql,
     routes_reports,
     routes_ui,
+    routes_ui_admin,
     routes_ui_network,
     routes_ui_reports,
     routes_ui_review,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_ui_reports,
         routes_ui_network,
         routes_ui_review,
+        routes_ui_admin,
     )
     for module in routers:
         app.include_router(module.router)

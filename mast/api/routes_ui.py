@@ -227,8 +227,23 @@ async def _results(request: Request, who: Caller, q: str) -> dict[str, Any]:
 
 
 @router.get("/")
-async def home() -> RedirectResponse:
-    return RedirectResponse("/search", status_code=303)
+async def home(request: Request) -> RedirectResponse:
+    """Each role's first page: search, or the page of the work it does."""
+    credential = await _session(request)
+    role = credential.user.role
+    first = next(
+        (
+            to
+            for op, to in (
+                ("search", "/search"),
+                ("audit", "/audit-trail"),
+                ("quality", "/quality"),
+            )
+            if allowed(role, op)
+        ),
+        "/search",
+    )
+    return RedirectResponse(first, status_code=303)
 
 
 @router.get("/search")

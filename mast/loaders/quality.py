@@ -1,0 +1,92 @@
+"""Data quality per feed: what arrived last, what was kept, what was wrong with it, and how
+much of it joined people other agencies know. Counts only: no personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from mast.schema.tables import files, quarantine, record_persons, records
+
+
+@dataclass
+class FeedQuality:
+    feed: str
+    last_file: str | None = None
+    last_received: datetime | None = None
+    last_status: str | None = None
+    last_rows_in: int = 0
+    last_quarantined: int = 0
+    records: int = 0
+    quarantined: int = 0
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    missing_dob: float = 0.0
+    missing_nhs: float = 0.0
+    missing_postcode: float = 0.0
+    invalid_postcode: float = 0.0
+    invalid_nhs: float = 0.0
+    match_rate: float = 0.0
+    """Share of the feed's records whose person another feed also knows."""
+
+
+def share(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[float]:
+    """The share of rows for which the condition holds."""
+    return sa.func.avg(sa.case((condition, 1.0), else_=0.0))
+
+
+def feed_quality(conn: sa.Connection) -> list[FeedQuality]:
+    found: dict[str, FeedQuality] = {}
+    latest = (
+        sa.select(files.c.feed, sa.func.max(files.c.file_id).label("file_id"))
+        .group_by(files.c.feed)
+        .subquery()
+    )
+    for row in conn.execute(sa.select(files).join(latest, latest.c.file_id == files.c.file_id)):
+        found[row.feed] = FeedQuality(
+            row.feed, row.name, row.received_at, row.status, row.rows_in, row.quarantined
+        )
+    totals = sa.select(
+        records.c.feed,
+        sa.func.count(),
+        share(sa.and_(records.c.dob.is_(None), records.c.dob_earliest.is_(None))),
+        share(records.c.nhs_number.is_(None)),
+        share(records.c.postcode.is_(None)),
+        share(records.c.warnings.like("%postcode_invalid%")),
+        share(records.c.warnings.like("%nhs_number_%")),
+    ).group_by(records.c.feed)
+    for feed, n, dob, nhs, postcode, bad_postcode, bad_nhs in conn.execute(totals):
+        quality = found.setdefault(feed, FeedQuality(feed))
+        quality.records = int(n)
+        quality.missing_dob, quality.missing_nhs = float(dob), float(nhs)
+        quality.missing_postcode, quality.invalid_postcode = float(postcode), float(bad_postcode)
+        quality.invalid_nhs = float(bad_nhs)
+    reasons = (
+        sa.select(quarantine.c.feed, quarantine.c.reason_code, sa.func.count().label("n"))
+        .group_by(quarantine.c.feed, quarantine.c.reason_code)
+        .order_by(sa.desc("n"))
+    )
+    for feed, code, n in conn.execute(reasons):
+        quality = found.setdefault(feed, FeedQuality(feed))
+        quality.quarantined += int(n)
+        if len(quality.top_reasons) < 3:
+            quality.top_reasons.append((str(code), int(n)))
+    feeds_per_person = (
+        sa.select(
+            record_persons.c.person_id,
+            sa.func.count(sa.distinct(records.c.feed)).label("feeds"),
+        )
+        .join(records, records.c.record_id == record_persons.c.record_id)
+        .group_by(record_persons.c.person_id)
+        .subquery()
+    )
+    matched = (
+        sa.select(records.c.feed, share(feeds_per_person.c.feeds > 1))
+        .join(record_persons, record_persons.c.record_id == records.c.record_id)
+        .join(feeds_per_person, feeds_per_person.c.person_id == record_persons.c.person_id)
+        .group_by(records.c.feed)
+    )
+    for feed, rate in conn.execute(matched):
+        found.setdefault(feed, FeedQuality(feed)).match_rate = float(rate)
+    return sorted(found.values(), key=lambda q: q.feed)
