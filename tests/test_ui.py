@@ -84,6 +84,7 @@ def _shot(page: Page, name: str) -> None:
     """A screenshot for the artefacts, and axe-core's verdict on the page (WCAG 2.2 AA)."""
     ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}-top.png"))  # what fits the screen: the guide's
     found = _axe(page)
     (ARTEFACTS / f"{name}.axe.json").write_text(json.dumps(found, indent=2), encoding="utf-8")
     bad = [v for v in found if v["impact"] in {"serious", "critical"}]
@@ -229,12 +230,13 @@ def _two_steps(api: Api) -> tuple[str, str, str]:
     return row[0], row[1], row[2]
 
 
+@pytest.mark.parametrize("width", [1280, 360])
 def test_an_investigator_expands_a_network_and_finds_a_connection(
-    api: Api, browser: Browser
+    api: Api, browser: Browser, width: int
 ) -> None:
     start, middle, far = _two_steps(api)
     before = _last_seq(api)
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
     page.goto(f"{api.url}/login")
     page.fill("#username", "investigator")
     page.fill("#password", PASSWORD)
@@ -246,6 +248,7 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
     ids = set(page.evaluate("() => window.mastNetwork.nodes().map(n => n.id())"))
     assert middle in ids
+    page.locator("#network").scroll_into_view_if_needed()
     box = page.locator("#network").bounding_box()
     assert box is not None
     at = page.evaluate(f"() => window.mastNetwork.getElementById('{middle}').renderedPosition()")
@@ -254,7 +257,7 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     page.wait_for_function(f"() => location.hash.includes('{middle}')")
     assert f"#expanded={start},{middle}" in page.url  # a deep link that reopens this view
     assert page.evaluate(f"() => window.mastNetwork.getElementById('{far}').nonempty()")
-    _shot(page, "network-1280")
+    _shot(page, f"network-{width}")
     page.fill("#other", far)
     page.click("#connect button[type=submit]")
     page.wait_for_function(
@@ -270,7 +273,10 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     page.close()
 
 
-def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(api: Api, browser: Browser) -> None:
+@pytest.mark.parametrize("width", [1280, 360])
+def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(
+    api: Api, browser: Browser, width: int
+) -> None:
     with api.client("analyst") as client:
         person = client.post(
             "/cypher",
@@ -282,7 +288,7 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(api: Api, browser: Brow
             },
         ).json()["rows"][0][0]
     before = _last_seq(api)
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
     page.goto(f"{api.url}/login")
     page.fill("#username", "reviewer")
     page.fill("#password", PASSWORD)
@@ -295,7 +301,7 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(api: Api, browser: Brow
     item = status.rsplit(" ", 1)[-1].rstrip(".")
     page.click("header nav >> text=Review")
     section = page.locator(f"section:has(h2#item-{item})")
-    _shot(page, "review-1280")
+    _shot(page, f"review-{width}")
     section.locator("input[value=unlink]").check()
     section.locator("input[name=reason]").fill("different dates of birth on the GP record")
     section.locator("button[type=submit]").click()
