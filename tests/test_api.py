@@ -575,6 +575,7 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/addresses/{address_id}": True,
     "/analysis": False,  # the reports' names; each figure and run below is audited
     "/analysis/figure/{index}": True,
+    "/analysis/weekly": True,
     "/analysis/{name}": True,
     "/analysis/{name}/csv": True,
     "/audit-trail": True,  # auditors only; checked in tests/test_ui.py

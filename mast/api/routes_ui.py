@@ -266,14 +266,14 @@ async def search_results(
 
 # --- a person, an address ---------------------------------------------------------------------
 
-PERSON = """query($id: ID!, $from: DateTime, $to: DateTime, $agencies: [String!]) {
+PERSON = """query($id: ID!, $from: DateTime, $to: DateTime, $agencies: [String!], $on: Date) {
   person(id: $id) { personId givenName familyName otherNames dob sex nhsNumber
     agencies { agency agencyKind events lastEvent }
     openCases { caseId agency kind opened leadName leadPhone leadEmail team }
     chronology(from: $from, to: $to, agencies: $agencies, first: 100) {
       totalCount pageInfo { hasNextPage }
       edges { node { occurredAt agency agencyKind kind category role addressId addressLine } } }
-    household { person { personId givenName familyName dob } since until }
+    household(on: $on) { person { personId givenName familyName dob } since until }
     relatives { person { personId givenName familyName dob } kind evidence }
     addresses { address { addressId line } localAuthority validFrom validTo }
     RECORDS } }"""
@@ -288,6 +288,7 @@ async def person_page(
     agency: Annotated[list[str] | None, Query()] = None,
     from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
     to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
+    on_text: Annotated[str, Query(alias="on", max_length=10)] = "",
 ) -> HTMLResponse:
     if not allowed(who.user.role, "view"):
         return missing(request, who)
@@ -298,6 +299,7 @@ async def person_page(
         "from": from_.isoformat() if from_ else None,
         "to": datetime.combine(to, datetime.max.time()).isoformat() if to else None,
         "agencies": agency or None,
+        "on": on.isoformat() if (on := date_or_none(on_text)) else None,
     }
     data, _errors = await execute(request, who, query, variables)
     person = (data or {}).get("person")
@@ -320,6 +322,7 @@ async def person_page(
         ],
         "activity": _by_month(events),
         "reported": request.query_params.get("reported"),
+        "on": on_text if date_or_none(on_text) else "",
     }
     return page(request, "person.html", who, **context)
 

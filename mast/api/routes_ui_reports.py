@@ -65,7 +65,8 @@ async def analysis(request: Request, who: Annotated[Caller, Depends(viewer)]) ->
         for i, (what, name, _params, _key) in enumerate(HEADLINES)
         if _query_for(who, name)
     ]
-    return page(request, "analysis.html", who, queries=queries, figures=figures)
+    weekly = _query_for(who, "weekly_activity") is not None
+    return page(request, "analysis.html", who, queries=queries, figures=figures, weekly=weekly)
 
 
 @router.get("/analysis/figure/{index}")
@@ -84,6 +85,26 @@ async def figure(
     return page(
         request, "_figure.html", who, what=what, name=name, link=link, count=count, problem=problem
     )
+
+
+@router.get("/analysis/weekly")
+async def weekly(request: Request, who: Annotated[Caller, Depends(viewer)]) -> HTMLResponse:
+    """Events per week by kind of agency: the dashboard's peaks and troughs (htmx)."""
+    if not _query_for(who, "weekly_activity"):
+        return missing(request, who)
+    result, problem = await _run(request, who, "weekly_activity", {})
+    series: dict[str, dict[str, int]] = {}
+    for week, kind, events in (result or {}).get("rows", []):
+        series.setdefault(str(kind), {})[str(week)] = int(events)
+    weeks = sorted({w for counts in series.values() for w in counts})
+    chart = {
+        "weeks": weeks,
+        "agencies": [
+            {"agency": kind, "counts": [counts.get(w, 0) for w in weeks]}
+            for kind, counts in sorted(series.items())
+        ],
+    }
+    return page(request, "_weekly.html", who, chart=chart, problem=problem)
 
 
 @router.get("/analysis/{name}")

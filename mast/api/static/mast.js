@@ -38,5 +38,20 @@
                  scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
+  function weekly() {
+    var series = data("weekly-data"), el = document.getElementById("weekly");
+    if (!series || !el || !window.Chart || el.dataset.drawn) { return; }
+    el.dataset.drawn = "1";
+    new Chart(el, {
+      type: "line",
+      data: { labels: series.weeks, datasets: series.agencies.map(function (a) {
+        return { label: a.agency, data: a.counts, pointRadius: 0, borderWidth: 2 };
+      }) },
+      options: { responsive: true, maintainAspectRatio: false,
+                 scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); reportChart(); });
+  // Parts loaded later by htmx (the dashboard's weekly chart) draw when they arrive.
+  document.addEventListener("htmx:afterSettle", weekly);
 })();

@@ -27,7 +27,21 @@
   });
   function layout() { cy.layout({ name: "fcose", animate: false, nodeDimensionsIncludeLabels: true }).run(); }
   function remember() { history.replaceState(null, "", "#expanded=" + Array.from(expanded).join(",")); }
+  var list = document.getElementById("network-list");
+  function listed(e) {
+    // Keyboard and screen-reader users get every person as a list item with its own button.
+    if (e.data.kind !== "person" || list.querySelector('li[data-id="' + CSS.escape(e.data.id) + '"]')) { return; }
+    var li = document.createElement("li"), a = document.createElement("a"), b = document.createElement("button");
+    li.dataset.id = e.data.id; a.href = "/people/" + encodeURIComponent(e.data.id); a.textContent = e.data.label;
+    b.type = "button"; b.className = "small expand-one"; b.dataset.id = e.data.id; b.textContent = "Add their links";
+    li.append(a, " ", b); list.append(li);
+  }
+  list.addEventListener("click", function (ev) {
+    var id = ev.target.dataset && ev.target.dataset.id;
+    if (id && ev.target.classList.contains("expand-one")) { expand(id); }
+  });
   function add(elements) {
+    elements.forEach(listed);
     cy.add(elements.filter(function (e) { return cy.getElementById(e.data.id).empty(); }));
     elements.forEach(function (e) {
       if (e.data.parent) { cy.getElementById(e.data.id).move({ parent: e.data.parent }); }
@@ -84,8 +98,8 @@
         status.textContent = "Connected in " + g.hops + " steps: " + g.path.join(" → ");
       });
   });
-  window.mastNetwork = cy;  // for the browser tests, and for anyone at the console
   layout();
+  window.mastNetwork = cy;  // laid out: for the browser tests, and for anyone at the console
   var hash = /#expanded=([^&]*)/.exec(location.hash);
   if (hash) {
     hash[1].split(",").filter(function (id) { return id && id !== me; })
