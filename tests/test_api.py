@@ -131,7 +131,8 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
                 addressId addressLine recordId }} }} }}
             household(on: null) {{ person {{ id }} addressId addressLine since until }}
             relatives {{ person {{ id }} kind validFrom validTo evidence }}
-            network(hops: 2) {{ person {{ id }} via hops }}
+            network(hops: 2) {{ person {{ id }} via hops
+              events {{ agency kind category occurredAt }} }}
             openCases {{ caseId agency kind opened leadName leadPhone leadEmail team }}
             addresses {{ address {{ id }} localAuthority validFrom validTo sources }}
             records {{ recordId feed agency sourcePersonId givenName familyName dob sex
@@ -580,6 +581,7 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/analysis/{name}/csv": True,
     "/audit-trail": True,  # auditors only; checked in tests/test_ui.py
     "/network/{person_id}": True,
+    "/network/address/{address_id}": True,
     "/network/{person_id}/neighbours": True,
     "/network/{person_id}/connection/{other_id}": True,
     "/review": True,  # reviewers only; checked in tests/test_ui.py

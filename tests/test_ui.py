@@ -257,6 +257,16 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     assert f"#expanded={start},{middle}" in page.url  # a deep link that reopens this view
     assert page.evaluate(f"() => window.mastNetwork.getElementById('{far}').nonempty()")
     _shot(page, f"network-{width}")
+    # Filter the "same event" links to one agency's events: the others disappear.
+    agencies = page.locator("#event-agency option").all_inner_texts()[1:]
+    if agencies:
+        page.select_option("#event-agency", label=agencies[0])
+        shown = page.evaluate(
+            "() => window.mastNetwork.edges(\"[kind = 'event']\").filter(e => e.visible())"
+            ".map(e => e.data('events').map(ev => ev.agency))"
+        )
+        assert all(agencies[0] in found for found in shown)
+        page.select_option("#event-agency", value="")
     # Without a mouse: the list under the drawing has a button for every person.
     page.locator(f"#network-list button[data-id='{far}']").focus()
     page.keyboard.press("Enter")
@@ -271,8 +281,15 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
         page.click("#csv")
     assert far in Path(download.value.path()).read_text(encoding="utf-8")
     entries = _audited(api, before)
-    shown = set().union(*(json.loads(e["result_ids"]) for e in entries))
-    assert {start, middle, far} <= shown
+    seen = set().union(*(json.loads(e["result_ids"]) for e in entries))
+    assert {start, middle, far} <= seen
+    # The explorer also starts from a place: its residents and the people at its events.
+    page.goto(f"{api.url}/people/{start}")
+    page.locator("main a[href^='/addresses/']").first.click()
+    page.click("text=Explore who is connected to this address")
+    page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
+    assert page.evaluate("() => window.mastNetwork.nodes(\"[kind = 'address']\").length") == 1
+    _shot(page, f"network-address-{width}")
     page.close()
 
 

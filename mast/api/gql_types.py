@@ -219,10 +219,21 @@ class Relative:
 
 
 @strawberry.type
+class SharedEvent:
+    agency: str | None
+    kind: str | None
+    category: str | None
+    occurred_at: datetime | None
+
+
+@strawberry.type
 class NetworkMember:
     person: Person
     via: str = strawberry.field(description="'related' or 'shared event'")
     hops: int
+    events: list[SharedEvent] = strawberry.field(
+        description="for 'shared event': the events they were both at"
+    )
 
 
 @strawberry.type
@@ -402,10 +413,26 @@ class Person(Node):
                 k = (r["person_id"], r["via"])
                 best[k] = min(best.get(k, 9), int(r["hops"]))
         found = await people(ctx, sorted({pid for pid, _ in best}))
+        shared: dict[str, list[SharedEvent]] = {}
+        if any(via == "shared event" for _, via in best):
+            result = await ctx.run(
+                ctx.services.api_read, "shared_events", {"person_id": self.person_id}
+            )
+            for e in result.records():
+                ctx.saw(e["event_id"])
+                shared.setdefault(e["person_id"], []).append(
+                    SharedEvent(
+                        agency=e["agency"],
+                        kind=e["kind"],
+                        category=e["category"],
+                        occurred_at=e["occurred_at"],
+                    )
+                )
         out = []
         for (pid, via), n in sorted(best.items(), key=lambda kv: (kv[1], kv[0])):
             if person := found.get(pid):
-                out.append(NetworkMember(person=person, via=via, hops=n))
+                met = shared.get(pid, []) if via == "shared event" else []
+                out.append(NetworkMember(person=person, via=via, hops=n, events=met))
         return out
 
     @strawberry.field(description="open cases, with the lead's name, phone, email and team")

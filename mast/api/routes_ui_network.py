@@ -18,7 +18,8 @@ from mast.api.routes_ui import missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
 NEIGHBOURS = """query($id: ID!) { person(id: $id) { personId givenName familyName dob
-  network(hops: 1) { via hops person { personId givenName familyName dob } }
+  network(hops: 1) { via hops person { personId givenName familyName dob }
+    events { agency occurredAt category } }
   relatives { kind person { personId } }
   household { person { personId givenName familyName dob } addressId addressLine } } }"""
 CONNECTION = """query($a: ID!, $b: ID!) { connection(personA: $a, personB: $b) {
@@ -29,6 +30,23 @@ def _person(p: dict[str, Any]) -> dict[str, Any]:
     name = f"{p.get('givenName') or ''} {p.get('familyName') or ''}".strip() or p["personId"]
     born = f" ({str(p['dob'])[:4]})" if p.get("dob") else ""
     return {"data": {"id": p["personId"], "label": name + born, "kind": "person"}}
+
+
+def _edge(
+    key: str, source: str, target: str, label: str, kind: str, events: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A link; one made by shared events carries their agencies and days for the filters."""
+    met = [{"agency": e["agency"], "day": str(e["occurredAt"])[:10]} for e in events]
+    return {
+        "data": {
+            "id": key,
+            "source": source,
+            "target": target,
+            "label": label if not met else f"{len(met)} event{'s' if len(met) > 1 else ''}",
+            "kind": kind,
+            "events": met,
+        }
+    }
 
 
 def graph_of(person: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +86,48 @@ async def network_page(
     if not person:
         return missing(request, who)
     return page(request, "network.html", who, p=person, graph=graph_of(person))
+
+
+AROUND_ADDRESS = """query($id: ID!) { address(id: $id) { addressId line
+  residents { person { personId givenName familyName dob } validFrom validTo }
+  chronology(first: 100) { edges { node { occurredAt agency category
+    people { personId givenName familyName dob } } } } } }"""
+
+
+def graph_of_address(address: dict[str, Any]) -> dict[str, Any]:
+    """An address, who lived there and who was at its events."""
+    here = address["addressId"]
+    nodes = {here: {"data": {"id": here, "label": address["line"], "kind": "address"}}}
+    edges: dict[str, dict[str, Any]] = {}
+    for r in address["residents"]:
+        pid = r["person"]["personId"]
+        nodes.setdefault(pid, _person(r["person"]))
+        edges[f"{here}~{pid}"] = _edge(f"{here}~{pid}", pid, here, "lived here", "related", [])
+    met: dict[str, list[dict[str, Any]]] = {}
+    for edge in address["chronology"]["edges"]:
+        event = edge["node"]
+        for p in event["people"]:
+            nodes.setdefault(p["personId"], _person(p))
+            met.setdefault(p["personId"], []).append(event)
+    for pid, events in met.items():
+        key = f"{here}~{pid}event"
+        edges[key] = _edge(key, pid, here, "", "event", events)
+    return {"elements": [*nodes.values(), *edges.values()]}
+
+
+@router.get("/network/address/{address_id}")
+async def address_network_page(
+    request: Request, address_id: str, who: Annotated[Caller, Depends(viewer)]
+) -> HTMLResponse:
+    """The explorer started from a place: residents, and people at its events."""
+    if not allowed(who.user.role, "network"):
+        return missing(request, who)
+    data, _errors = await execute(request, who, AROUND_ADDRESS, {"id": address_id[:64]})
+    address = (data or {}).get("address")
+    if not address:
+        return missing(request, who)
+    start = {"personId": address["addressId"], "givenName": address["line"], "familyName": ""}
+    return page(request, "network.html", who, p=start, graph=graph_of_address(address), place=True)
 
 
 @router.get("/network/{person_id}/neighbours")

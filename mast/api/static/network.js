@@ -55,11 +55,30 @@
       .then(function (g) { add(g.elements); expanded.add(id); remember(); status.textContent = ""; })
       .catch(function () { status.textContent = "Could not load the links of " + id + "."; });
   }
-  function filter() {
-    ["related", "event"].forEach(function (kind) {
-      var on = document.getElementById("show-" + kind).checked;
-      cy.edges("[kind = '" + kind + "']").style("display", on ? "element" : "none");
+  var agencyPick = document.getElementById("event-agency");
+  function agencies() {
+    var known = new Set(Array.from(agencyPick.options).map(function (o) { return o.value; }));
+    cy.edges("[kind = 'event']").forEach(function (e) {
+      (e.data("events") || []).forEach(function (ev) {
+        if (ev.agency && !known.has(ev.agency)) {
+          known.add(ev.agency); agencyPick.append(new Option(ev.agency, ev.agency));
+        }
+      });
     });
+  }
+  function filter() {
+    var agency = agencyPick.value, from = document.getElementById("event-from").value,
+        to = document.getElementById("event-to").value;
+    var related = document.getElementById("show-related").checked,
+        events = document.getElementById("show-event").checked;
+    cy.edges("[kind = 'related']").style("display", related ? "element" : "none");
+    cy.edges("[kind = 'event']").forEach(function (e) {
+      var match = (e.data("events") || []).some(function (ev) {
+        return (!agency || ev.agency === agency) && (!from || ev.day >= from) && (!to || ev.day <= to);
+      });
+      e.style("display", events && (match || !(e.data("events") || []).length) ? "element" : "none");
+    });
+    agencies();
   }
   function selected() { return cy.nodes(":selected[kind = 'person']"); }
   cy.on("select unselect", "node", function () {
@@ -73,6 +92,9 @@
   document.getElementById("dismiss").addEventListener("click", function () { selected().remove(); });
   document.getElementById("show-related").addEventListener("change", filter);
   document.getElementById("show-event").addEventListener("change", filter);
+  ["event-agency", "event-from", "event-to"].forEach(function (id) {
+    document.getElementById(id).addEventListener("change", filter);
+  });
   document.getElementById("png").addEventListener("click", function () {
     var a = document.createElement("a");
     a.href = cy.png({ full: true, bg: "#ffffff" }); a.download = "network-" + me + ".png"; a.click();
@@ -86,7 +108,8 @@
     a.href = URL.createObjectURL(new Blob([rows.join("\n") + "\n"], { type: "text/csv" }));
     a.download = "network-" + me + ".csv"; a.click();
   });
-  document.getElementById("connect").addEventListener("submit", function (ev) {
+  var connect = document.getElementById("connect");
+  if (connect) connect.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var other = document.getElementById("other").value.trim();
     status.textContent = "Looking for the shortest connection…";
@@ -98,7 +121,7 @@
         status.textContent = "Connected in " + g.hops + " steps: " + g.path.join(" → ");
       });
   });
-  layout();
+  layout(); filter();
   window.mastNetwork = cy;  // laid out: for the browser tests, and for anyone at the console
   var hash = /#expanded=([^&]*)/.exec(location.hash);
   if (hash) {
