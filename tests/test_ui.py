@@ -80,6 +80,21 @@ def _last_seq(api: Api) -> int:
     return int(seq or 0)
 
 
+def _signed_in(
+    browser: Browser, api: Api, username: str, purpose: str, *, width: int, height: int = 900
+) -> Page:
+    """A page signed in as `username`, past the purpose prompt. axe is injected as a script,
+    which the pages' Content-Security-Policy would refuse, hence bypass_csp."""
+    page = browser.new_page(viewport={"width": width, "height": height}, bypass_csp=True)
+    page.goto(f"{api.url}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", purpose)
+    page.click("main button[type=submit]")
+    return page
+
+
 def _shot(page: Page, name: str) -> None:
     """A screenshot for the artefacts, and axe-core's verdict on the page (WCAG 2.2 AA)."""
     ARTEFACTS.mkdir(exist_ok=True)
@@ -197,13 +212,7 @@ def test_an_auditor_sees_who_viewed_a_person(api: Api, browser: Browser) -> None
     someone = _someone(api)
     with api.client("reviewer") as client:  # somebody looks first
         client.post("/graphql", json={"query": f'{{ person(id: "{someone["id"]}") {{ dob }} }}'})
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page.goto(f"{api.url}/login")
-    page.fill("#username", "auditor")
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#purpose-text", "quarterly audit")
-    page.click("main button[type=submit]")
+    page = _signed_in(browser, api, "auditor", "quarterly audit", width=1280, height=900)
     assert page.url.endswith("/search")
     page.goto(f"{api.url}/audit-trail?person={someone['id']}")
     page.wait_for_selector("main table")
@@ -237,13 +246,7 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
 ) -> None:
     start, middle, far = _two_steps(api)
     before = _last_seq(api)
-    page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
-    page.goto(f"{api.url}/login")
-    page.fill("#username", "investigator")
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#purpose-text", "network test")
-    page.click("main button[type=submit]")
+    page = _signed_in(browser, api, "investigator", "network test", width=width, height=900)
     page.goto(f"{api.url}/people/{start}")
     page.click("text=Explore their network")
     page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
@@ -308,13 +311,7 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(
             },
         ).json()["rows"][0][0]
     before = _last_seq(api)
-    page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
-    page.goto(f"{api.url}/login")
-    page.fill("#username", "reviewer")
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#purpose-text", "practice review 12")
-    page.click("main button[type=submit]")
+    page = _signed_in(browser, api, "reviewer", "practice review 12", width=width, height=900)
     page.goto(f"{api.url}/people/{person}")
     page.locator("#records ~ div table button", has_text="Not this person").first.click()
     status = page.locator("[role=status]", has_text="review queue").inner_text()
@@ -340,13 +337,7 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(
 
 def test_an_administrator_lands_on_the_quality_of_every_feed(api: Api, browser: Browser) -> None:
     before = _last_seq(api)
-    page = browser.new_page(viewport={"width": 360, "height": 800}, bypass_csp=True)
-    page.goto(f"{api.url}/login")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#purpose-text", "weekly feed check")
-    page.click("main button[type=submit]")
+    page = _signed_in(browser, api, "admin", "weekly feed check", width=360, height=800)
     page.goto(f"{api.url}/")
     assert page.url.endswith("/quality")
     feeds = page.locator("main table tbody th[data-label=Feed]").all_inner_texts()
