@@ -234,8 +234,10 @@ def demo(
     _headline_figures(settings, json.loads((out / "truth" / "figures.json").read_text()))
     console.print(
         f"\nTo search it: [bold]MAST_HOME={settings.home} mast users add YOU --role "
-        "investigator --agency demo[/bold], then [bold]mast serve[/bold] and a token from "
-        "[bold]mast users token YOU --label curl[/bold] (docs/api.md)."
+        "investigator --agency demo[/bold], then [bold]MAST_COOKIE_SECURE=false mast serve"
+        "[/bold] (plain HTTP on this machine only) and open http://127.0.0.1:8000 — or use "
+        "the API with a token from [bold]mast users token YOU --label curl[/bold] "
+        "(docs/user-guide.md, docs/api.md)."
     )
 
 
