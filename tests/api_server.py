@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 import uvicorn
 from demo_data import extracts, ingest, settings_for
 from fastapi import FastAPI
@@ -22,9 +23,11 @@ from fastapi import FastAPI
 from mast.api.access import ROLES
 from mast.api.accounts import Accounts
 from mast.api.app import create_app
+from mast.db import open_store
 from mast.demo.generate import generate
 from mast.graph.build import refresh
 from mast.resolver.service import resolve
+from mast.schema.tables import audit_entries
 from mast.settings import Settings
 
 PASSWORD = "a long enough test password"  # noqa: S105 - test accounts only
@@ -39,6 +42,34 @@ class Api:
     tokens: dict[str, str]
     """role → bearer token of that role's account (username = role)."""
     app: FastAPI
+
+    def cypher(self, text: str) -> list[list[Any]]:
+        """Rows of an analyst's read-only Cypher, over HTTP like any analyst."""
+        with self.client("analyst") as client:
+            response = client.post("/cypher", json={"cypher": text})
+        assert response.status_code == 200, response.text
+        rows: list[list[Any]] = response.json()["rows"]
+        return rows
+
+    def last_seq(self) -> int:
+        """The number of the newest audit entry (0 when there is none)."""
+        engine = open_store(self.settings)
+        with engine.connect() as conn:
+            seq = conn.execute(sa.select(sa.func.max(audit_entries.c.seq))).scalar()
+        engine.dispose()
+        return int(seq or 0)
+
+    def audited_since(self, seq: int) -> list[dict[str, Any]]:
+        """Audit entries after entry `seq`, oldest first."""
+        engine = open_store(self.settings)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(audit_entries)
+                .where(audit_entries.c.seq > seq)
+                .order_by(audit_entries.c.seq)
+            ).all()
+        engine.dispose()
+        return [r._asdict() for r in rows]
 
     def client(self, role: str | None = None, *, purpose: str | None = PURPOSE) -> httpx.Client:
         headers = {}
@@ -63,8 +94,6 @@ def build_home(home: Path, world: Path) -> Settings:
 
 
 def serve(settings: Settings) -> Iterator[Api]:
-    from mast.db import open_store  # noqa: PLC0415
-
     engine = open_store(settings)
     accounts = Accounts(engine, settings)
     tokens = {}

@@ -17,7 +17,6 @@ from api_server import PASSWORD, Api
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from mast.db import open_store
-from mast.schema.tables import audit_entries
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parent.parent
@@ -41,18 +40,12 @@ def browser() -> Iterator[Browser]:
 
 def _someone(api: Api) -> dict[str, Any]:
     """A person with events from two agencies or more, and their name misspelt."""
-    with api.client("analyst") as client:
-        rows = client.post(
-            "/cypher",
-            json={
-                "cypher": (
-                    "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`)-[:`IN_EVENT`]->(e:`Event`) "
-                    "WHERE size(p.family_name) > 4 AND p.dob IS NOT NULL "
-                    "WITH p, count(DISTINCT e.agency) AS agencies WHERE agencies >= 2 "
-                    "RETURN p.person_id, p.given_name, p.family_name, p.dob ORDER BY p.person_id LIMIT 1"
-                )
-            },
-        ).json()["rows"]
+    rows = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`)-[:`IN_EVENT`]->(e:`Event`) "
+        "WHERE size(p.family_name) > 4 AND p.dob IS NOT NULL "
+        "WITH p, count(DISTINCT e.agency) AS agencies WHERE agencies >= 2 "
+        "RETURN p.person_id, p.given_name, p.family_name, p.dob ORDER BY p.person_id LIMIT 1"
+    )
     person_id, given, family, dob = rows[0]
     typo = family[0] + family[2] + family[1] + family[3:]
     return {
@@ -62,22 +55,6 @@ def _someone(api: Api) -> dict[str, Any]:
         "dob": dob,
         "typed": f"{given} {typo}",
     }
-
-
-def _audited(api: Api, since: int) -> list[dict[str, Any]]:
-    engine = open_store(api.settings)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(audit_entries).where(audit_entries.c.seq > since)).all()
-    engine.dispose()
-    return [r._asdict() for r in rows]
-
-
-def _last_seq(api: Api) -> int:
-    engine = open_store(api.settings)
-    with engine.connect() as conn:
-        seq = conn.execute(sa.select(sa.func.max(audit_entries.c.seq))).scalar()
-    engine.dispose()
-    return int(seq or 0)
 
 
 def _signed_in(
@@ -135,7 +112,7 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
     api: Api, browser: Browser, width: int
 ) -> None:
     someone = _someone(api)
-    before = _last_seq(api)
+    before = api.last_seq()
     # axe is injected as a script, which the pages' Content-Security-Policy would refuse.
     page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
     errors: list[str] = []
@@ -177,7 +154,7 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
     assert shown and set(shown) == {agency}
     _shot(page, f"person-filtered-{width}")
     assert errors == []
-    entries = _audited(api, before)
+    entries = api.audited_since(before)
     purposes = {e["purpose"] for e in entries if e["operation"] == "graphql"}
     assert purposes == {f"browser test at {width}px"}
     viewed = set().union(*(json.loads(e["result_ids"]) for e in entries))
@@ -204,7 +181,7 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
         page.click("text=Download CSV")
     lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("address_id,") and len(lines) > 1
-    assert _audited(api, before)[-1]["operation"] == "graphql"
+    assert api.audited_since(before)[-1]["operation"] == "graphql"
     page.close()
 
 
@@ -226,17 +203,11 @@ def test_an_auditor_sees_who_viewed_a_person(api: Api, browser: Browser) -> None
 
 def _two_steps(api: Api) -> tuple[str, str, str]:
     """Three people in a chain of family links: a, b related to a, c related to b."""
-    with api.client("analyst") as client:
-        row: list[str] = client.post(
-            "/cypher",
-            json={
-                "cypher": (
-                    "MATCH (a:`Person`)-[:`RELATED`]-(b:`Person`)-[:`RELATED`]-(c:`Person`) "
-                    "WHERE a.person_id <> c.person_id "
-                    "RETURN a.person_id, b.person_id, c.person_id ORDER BY a.person_id LIMIT 1"
-                )
-            },
-        ).json()["rows"][0]
+    row: list[str] = api.cypher(
+        "MATCH (a:`Person`)-[:`RELATED`]-(b:`Person`)-[:`RELATED`]-(c:`Person`) "
+        "WHERE a.person_id <> c.person_id "
+        "RETURN a.person_id, b.person_id, c.person_id ORDER BY a.person_id LIMIT 1"
+    )[0]
     return row[0], row[1], row[2]
 
 
@@ -245,7 +216,7 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     api: Api, browser: Browser, width: int
 ) -> None:
     start, middle, far = _two_steps(api)
-    before = _last_seq(api)
+    before = api.last_seq()
     page = _signed_in(browser, api, "investigator", "network test", width=width, height=900)
     page.goto(f"{api.url}/people/{start}")
     page.click("text=Explore their network")
@@ -283,7 +254,7 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     with page.expect_download() as download:
         page.click("#csv")
     assert far in Path(download.value.path()).read_text(encoding="utf-8")
-    entries = _audited(api, before)
+    entries = api.audited_since(before)
     seen = set().union(*(json.loads(e["result_ids"]) for e in entries))
     assert {start, middle, far} <= seen
     # The explorer also starts from a place: its residents and the people at its events.
@@ -300,17 +271,11 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
 def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(
     api: Api, browser: Browser, width: int
 ) -> None:
-    with api.client("analyst") as client:
-        person = client.post(
-            "/cypher",
-            json={
-                "cypher": (
-                    "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(r:`Record`) WITH p, count(r) AS n "
-                    "WHERE n >= 2 RETURN p.person_id ORDER BY p.person_id LIMIT 1"
-                )
-            },
-        ).json()["rows"][0][0]
-    before = _last_seq(api)
+    person = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(r:`Record`) WITH p, count(r) AS n "
+        "WHERE n >= 2 RETURN p.person_id ORDER BY p.person_id LIMIT 1"
+    )[0][0]
+    before = api.last_seq()
     page = _signed_in(browser, api, "reviewer", "practice review 12", width=width, height=900)
     page.goto(f"{api.url}/people/{person}")
     page.locator("#records ~ div table button", has_text="Not this person").first.click()
@@ -323,7 +288,7 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(
     section.locator("input[name=reason]").fill("different dates of birth on the GP record")
     section.locator("button[type=submit]").click()
     assert f"Item {item} decided" in page.inner_text("main")
-    operations = [e["operation"] for e in _audited(api, before)]
+    operations = [e["operation"] for e in api.audited_since(before)]
     assert {"report-link", "review", "review-decide"} <= set(operations)
     engine = open_store(api.settings)
     with engine.connect() as conn:
@@ -336,14 +301,14 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(
 
 
 def test_an_administrator_lands_on_the_quality_of_every_feed(api: Api, browser: Browser) -> None:
-    before = _last_seq(api)
+    before = api.last_seq()
     page = _signed_in(browser, api, "admin", "weekly feed check", width=360, height=800)
     page.goto(f"{api.url}/")
     assert page.url.endswith("/quality")
     feeds = page.locator("main table tbody th[data-label=Feed]").all_inner_texts()
     assert {"police", "health", "ambulance"} <= set(feeds)
     _shot(page, "quality-360")
-    assert [e["operation"] for e in _audited(api, before)][-1] == "quality"
+    assert [e["operation"] for e in api.audited_since(before)][-1] == "quality"
     page.goto(f"{api.url}/search?q=Jones")  # administrators search nobody
     assert "does not search" in page.inner_text("main")
     page.close()

@@ -89,15 +89,11 @@ def window(ctx: RequestContext, from_: datetime | None, to: datetime | None) -> 
 
 
 async def load_person(ctx: RequestContext, person_id: str) -> Person | None:
-    loader = ctx.loader("person", lambda ids: _by_key(ctx, "people_by_id", "person_id", ids))
-    row = await loader.load(person_id)
-    return person_of(ctx, row) if row else None
+    return (await people(ctx, [person_id])).get(person_id)
 
 
 async def load_address(ctx: RequestContext, address_id: str) -> Address | None:
-    loader = ctx.loader("address", lambda ids: _by_key(ctx, "addresses_by_id", "address_id", ids))
-    row = await loader.load(address_id)
-    return address_of(ctx, row) if row else None
+    return (await places(ctx, [address_id])).get(address_id)
 
 
 def _by_key(ctx: RequestContext, query: str, key: str, ids: list[str]) -> list[Any]:

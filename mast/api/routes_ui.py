@@ -210,7 +210,6 @@ async def _results(request: Request, who: Caller, q: str) -> dict[str, Any]:
         return out
     if box.get("name") or box.get("dob") or (box.get("postcode") and not box.get("address")):
         variables = {k: box.get(k) for k in ("name", "dob", "age", "postcode")}
-        variables["age"] = box.get("age")
         data, errors = await execute(request, who, PEOPLE, variables)
         if data:
             out["people"] = data["searchPeople"]["edges"]

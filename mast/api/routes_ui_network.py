@@ -27,7 +27,7 @@ CONNECTION = """query($a: ID!, $b: ID!) { connection(personA: $a, personB: $b) {
 
 
 def _person(p: dict[str, Any]) -> dict[str, Any]:
-    name = f"{p.get('givenName') or ''} {p.get('familyName') or ''}".strip() or p["personId"]
+    name = _title(p) or p["personId"]
     born = f" ({str(p['dob'])[:4]})" if p.get("dob") else ""
     return {"data": {"id": p["personId"], "label": name + born, "kind": "person"}}
 
@@ -75,17 +75,38 @@ def graph_of(person: dict[str, Any]) -> dict[str, Any]:
     return {"elements": [*nodes.values(), *edges.values()]}
 
 
+async def _around(
+    request: Request, who: Caller, query: str, field: str, key: str
+) -> dict[str, Any] | None:
+    """The person or address a query centres on, read as `who`; None if their role may not
+    explore networks or there is no such thing (the two look the same)."""
+    if not allowed(who.user.role, "network"):
+        return None
+    data, _errors = await execute(request, who, query, {"id": key[:64]})
+    found: dict[str, Any] | None = (data or {}).get(field)
+    return found
+
+
+def _title(person: dict[str, Any]) -> str:
+    return f"{person.get('givenName') or ''} {person.get('familyName') or ''}".strip()
+
+
 @router.get("/network/{person_id}")
 async def network_page(
     request: Request, person_id: str, who: Annotated[Caller, Depends(viewer)]
 ) -> HTMLResponse:
-    if not allowed(who.user.role, "network"):
+    person = await _around(request, who, NEIGHBOURS, "person", person_id)
+    if person is None:
         return missing(request, who)
-    data, _errors = await execute(request, who, NEIGHBOURS, {"id": person_id[:64]})
-    person = (data or {}).get("person")
-    if not person:
-        return missing(request, who)
-    return page(request, "network.html", who, p=person, graph=graph_of(person))
+    return page(
+        request,
+        "network.html",
+        who,
+        start=person["personId"],
+        title=_title(person),
+        graph=graph_of(person),
+        place=False,
+    )
 
 
 AROUND_ADDRESS = """query($id: ID!) { address(id: $id) { addressId line
@@ -120,14 +141,18 @@ async def address_network_page(
     request: Request, address_id: str, who: Annotated[Caller, Depends(viewer)]
 ) -> HTMLResponse:
     """The explorer started from a place: residents, and people at its events."""
-    if not allowed(who.user.role, "network"):
+    address = await _around(request, who, AROUND_ADDRESS, "address", address_id)
+    if address is None:
         return missing(request, who)
-    data, _errors = await execute(request, who, AROUND_ADDRESS, {"id": address_id[:64]})
-    address = (data or {}).get("address")
-    if not address:
-        return missing(request, who)
-    start = {"personId": address["addressId"], "givenName": address["line"], "familyName": ""}
-    return page(request, "network.html", who, p=start, graph=graph_of_address(address), place=True)
+    return page(
+        request,
+        "network.html",
+        who,
+        start=address["addressId"],
+        title=address["line"],
+        graph=graph_of_address(address),
+        place=True,
+    )
 
 
 @router.get("/network/{person_id}/neighbours")
@@ -135,11 +160,8 @@ async def neighbours(
     request: Request, person_id: str, who: Annotated[Caller, Depends(viewer)]
 ) -> JSONResponse:
     """One more node's neighbours, for the explorer's expand."""
-    if not allowed(who.user.role, "network"):
-        return JSONResponse({"detail": "Not Found"}, status_code=404)
-    data, _errors = await execute(request, who, NEIGHBOURS, {"id": person_id[:64]})
-    person = (data or {}).get("person")
-    if not person:
+    person = await _around(request, who, NEIGHBOURS, "person", person_id)
+    if person is None:
         return JSONResponse({"detail": "Not Found"}, status_code=404)
     return JSONResponse(graph_of(person))
 

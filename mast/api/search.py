@@ -92,6 +92,7 @@ class PersonIndex:
                 self._by_postcode[code].append(i)
                 self._by_postcode[code.split()[0]].append(i)
         self._families = list(self._by_family)
+        self._givens = list(self._by_given)
 
     def __len__(self) -> int:
         return len(self._people)
@@ -159,7 +160,7 @@ class PersonIndex:
                 near
                 for near, _, _ in process.extract(
                     word,
-                    list(self._by_given),
+                    self._givens,
                     scorer=JaroWinkler.normalized_similarity,
                     score_cutoff=TYPO_SIMILARITY,
                     limit=100,

@@ -67,17 +67,11 @@ class Services:
         )
 
     def indexes(self) -> tuple[PersonIndex, AddressIndex]:
-        """The search indexes, built from the graph on first use and by `refresh_indexes`."""
+        """The search indexes, built from the graph on first use."""
         with self._index_lock:
             if self._indexes is None:
                 self._indexes = self._build_indexes()
             return self._indexes
-
-    def refresh_indexes(self) -> None:
-        """After a graph build: the new indexes replace the old in one step."""
-        built = self._build_indexes()
-        with self._index_lock:
-            self._indexes = built
 
     def _build_indexes(self) -> tuple[PersonIndex, AddressIndex]:
         def everything(name: str) -> list[dict[str, Any]]:

@@ -155,19 +155,7 @@ def decide(
         ).inserted_primary_key
         assert decision_id is not None  # noqa: S101 - an autoincrement insert returns its key
         conn.execute(
-            review_items.update()
-            .where(
-                review_items.c.status == "open",
-                sa.or_(
-                    sa.and_(
-                        review_items.c.record_a == record_a, review_items.c.record_b == record_b
-                    ),
-                    sa.and_(
-                        review_items.c.record_a == record_b, review_items.c.record_b == record_a
-                    ),
-                ),
-            )
-            .values(status="decided")
+            review_items.update().where(_open_pair(record_a, record_b)).values(status="decided")
         )
     return int(decision_id[0])
 
@@ -199,20 +187,7 @@ def unlink_from_person(
 ) -> list[int]:
     """'This is not the same person': keep one record apart from every other of its person."""
     with engine.connect() as conn:
-        person = conn.execute(
-            sa.select(record_persons.c.person_id).where(record_persons.c.record_id == record_id)
-        ).scalar()
-        if person is None:
-            raise ReviewError("that record has not been resolved to a person")
-        others = (
-            conn.execute(
-                sa.select(record_persons.c.record_id).where(
-                    record_persons.c.person_id == person, record_persons.c.record_id != record_id
-                )
-            )
-            .scalars()
-            .all()
-        )
+        others = _other_records(conn, record_id)
     return [
         decide(
             engine,
@@ -227,30 +202,44 @@ def unlink_from_person(
     ]
 
 
-def report_link(engine: sa.Engine, record_id: str, *, now: datetime) -> int:
-    """'This is not the same person': queue the record and its person's closest other record
-    for a reviewer (reason `reported`). Returns the item; an open one is reused."""
-    with engine.begin() as conn:
-        person = conn.execute(
-            sa.select(record_persons.c.person_id).where(record_persons.c.record_id == record_id)
-        ).scalar()
-        if person is None:
-            raise ReviewError("that record has not been resolved to a person")
-        other = conn.execute(
+def _other_records(conn: sa.Connection, record_id: str) -> list[str]:
+    """The other records of this record's person, by id."""
+    person = conn.execute(
+        sa.select(record_persons.c.person_id).where(record_persons.c.record_id == record_id)
+    ).scalar()
+    if person is None:
+        raise ReviewError("that record has not been resolved to a person")
+    return list(
+        conn.execute(
             sa.select(record_persons.c.record_id)
             .where(record_persons.c.person_id == person, record_persons.c.record_id != record_id)
             .order_by(record_persons.c.record_id)
-        ).scalar()
-        if other is None:
+        ).scalars()
+    )
+
+
+def _open_pair(record_a: str, record_b: str) -> sa.ColumnElement[bool]:
+    """An open review item about these two records, either way round."""
+    return sa.and_(
+        review_items.c.status == "open",
+        sa.or_(
+            sa.and_(review_items.c.record_a == record_a, review_items.c.record_b == record_b),
+            sa.and_(review_items.c.record_a == record_b, review_items.c.record_b == record_a),
+        ),
+    )
+
+
+def report_link(engine: sa.Engine, record_id: str, *, now: datetime) -> int:
+    """'This is not the same person': queue the record, paired with another record of its
+    person (the first by id), for a reviewer (reason `reported`). Returns the item; an open
+    one for the same pair is reused. Unlinking it in review keeps the record apart."""
+    with engine.begin() as conn:
+        others = _other_records(conn, record_id)
+        if not others:
             raise ReviewError("the person has no other record to be told apart from")
+        other = others[0]
         existing = conn.execute(
-            sa.select(review_items.c.item_id).where(
-                review_items.c.status == "open",
-                sa.or_(
-                    sa.and_(review_items.c.record_a == record_id, review_items.c.record_b == other),
-                    sa.and_(review_items.c.record_a == other, review_items.c.record_b == record_id),
-                ),
-            )
+            sa.select(review_items.c.item_id).where(_open_pair(record_id, other))
         ).scalar()
         if existing is not None:
             return int(existing)
