@@ -19,6 +19,7 @@ from demo_data import extracts, halves, ingest, settings_for
 
 from mast.db import open_store
 from mast.demo.generate import generate
+from mast.loaders.purge import purge
 from mast.resolver.explain import explain
 from mast.resolver.export import write_links
 from mast.resolver.names import given_groups, name_key
@@ -132,6 +133,30 @@ def test_incremental_gives_the_clusters_and_ids_of_a_full_run(demo: Path, tmp_pa
     assert rerun.addresses.mode == "full"
     assert _links(engine) == incremental
     assert _places(engine) == places
+
+
+def test_after_a_purge_an_incremental_run_gives_what_a_full_run_would(
+    resolved: Path, tmp_path: Path
+) -> None:
+    engine = _copy(resolved, tmp_path)
+    with engine.connect() as conn:
+        first, last = conn.execute(
+            sa.select(sa.func.min(records.c.occurred_at), sa.func.max(records.c.occurred_at))
+        ).one()
+    # The oldest quarter of the year falls out of the window.
+    now = last
+    gone = purge(engine, now=now, retention_days=(last - first).days * 3 // 4)
+    assert gone.records_removed > 500
+    run = resolve(engine, now=now)
+    assert (run.addresses.mode, run.people.mode) == ("full", "incremental")
+    incremental = _links(engine)
+    with engine.connect() as conn:
+        kept = set(conn.execute(sa.select(records.c.record_id)).scalars())
+    assert set(incremental) <= kept  # (some records, such as fires in empty buildings, name no one)
+    rerun = resolve(engine, now=now, full=True)
+    assert rerun.people.mode == "full"
+    assert _links(engine) == incremental
+    assert rerun.people.persons == run.people.persons
 
 
 def _places(engine: sa.Engine) -> tuple[dict[str, str], set[tuple[object, ...]]]:

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from mast.resolver.bookkeeping import ADDRESS_MARK
 from mast.schema.tables import (
+    person_pending,
     purges,
     quarantine,
     record_addresses,
@@ -44,13 +46,22 @@ def purge(engine: sa.Engine, *, now: datetime, retention_days: int) -> PurgeResu
             records.delete().where(records.c.occurred_at < cutoff, not_open_case)
         ).rowcount
         if removed:
-            # Their links to people and places go with them; the next resolution is a full
-            # one (the marks it starts from are cleared), so no person or address keeps them.
+            # Their links to people and places go with them. The next person run re-clusters
+            # the profiles they leave (incrementally); addresses are re-resolved in full,
+            # because an address key's counts and UPRNs are sums over its records.
+            gone = ~sa.exists().where(records.c.record_id == record_persons.c.record_id)
+            left = sa.select(record_persons.c.profile_id).where(gone).distinct()
+            pending = sa.select(person_pending.c.profile_id)
+            conn.execute(
+                person_pending.insert().from_select(
+                    ["profile_id"], left.where(record_persons.c.profile_id.not_in(pending))
+                )
+            )
             for link in (record_addresses, record_persons):
                 conn.execute(
                     link.delete().where(~sa.exists().where(records.c.record_id == link.c.record_id))
                 )
-            conn.execute(resolver_state.delete())
+            conn.execute(resolver_state.delete().where(resolver_state.c.key == ADDRESS_MARK))
         q_removed = conn.execute(
             quarantine.delete().where(quarantine.c.quarantined_at < cutoff)
         ).rowcount

@@ -29,13 +29,12 @@ from mast.resolver.addresses import (
     cluster_keys,
     describe,
 )
-from mast.resolver.bookkeeping import chunks, get_mark, set_mark, write_id_events
+from mast.resolver.bookkeeping import ADDRESS_MARK, chunks, get_mark, set_mark, write_id_events
 from mast.resolver.stable_ids import IdEvent, assign_ids
 from mast.schema.tables import address_keys, addresses, record_addresses, records
 
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput.__dataclass_fields__]
-_MARK = "address_file_id"
 _SEP = "\x1f"
 
 
@@ -60,7 +59,7 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = Fals
     """Resolve addresses: only the new records, unless `full` or no key table is stored yet."""
     started = time.perf_counter()
     with engine.connect() as conn:
-        mark = get_mark(conn, _MARK)
+        mark = get_mark(conn, ADDRESS_MARK)
         top = conn.execute(sa.select(sa.func.max(records.c.file_id))).scalar() or 0
         keyed = conn.execute(sa.select(address_keys.c.key).limit(1)).first() is not None
         fresh: list[AddressInput] | None = None
@@ -122,7 +121,7 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
             )
             _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()})
         write_id_events(conn, addresses, "address", events, now=now)
-        set_mark(conn, _MARK, mark)
+        set_mark(conn, ADDRESS_MARK, mark)
     return _report("full", inputs, record_key, ids, known, events, started, engine)
 
 
@@ -183,7 +182,7 @@ def _incremental(
             conn.execute(address_keys.delete().where(address_keys.c.key.in_(part)))
         _write_keys(conn, {k: states[k] for k in touched}, after)
         write_id_events(conn, addresses, "address", events, now=now)
-        set_mark(conn, _MARK, mark)
+        set_mark(conn, ADDRESS_MARK, mark)
     return _report("incremental", fresh, record_key, ids, known, events, started, engine)
 
 

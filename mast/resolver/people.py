@@ -192,6 +192,7 @@ def _full(
             store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=())
             store.write_people(conn, groups, profile_of, events, replaced=(), now=now)
         review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
+        store.clear_pending(conn)
         _set_marks(conn, marks)
     return _report(
         "full",
@@ -276,6 +277,8 @@ def _incremental(
             )
             for r in row
         }
+        emptied = store.pending(conn)
+        moved = store.moved_records(conn)
         changed = list(
             read_records(
                 conn,
@@ -285,6 +288,12 @@ def _incremental(
                 ),
             )
         )
+        seen = {r.record_id for r in changed}
+        changed += [
+            r
+            for part in chunks(sorted(set(moved) - seen))
+            for r in read_records(conn, records_table.c.record_id.in_(part))
+        ]
         new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
         stored, _, _ = store.read_profiles(conn, new_profiles)
         fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored}
@@ -312,6 +321,7 @@ def _incremental(
         seeds = (
             set(changed_profile_of.values())
             | before
+            | emptied
             | set(scored.profile_a)
             | set(scored.profile_b)
         )
@@ -358,9 +368,11 @@ def _incremental(
         }
         local_sizes = Counter(profile_of.values())
         links, apart = _ruling_edges(rulings, profile_of)
+        # A profile left without records (purged, or its records changed) joins nothing.
+        living = {pid: p for pid, p in local.items() if pid in local_sizes}
         clustering = cluster(
-            local,
-            [*links, *partner_id_edges(local.values()), *inside],
+            living,
+            [*links, *partner_id_edges(living.values()), *inside],
             sizes=local_sizes,
             apart=apart,
         )
@@ -382,6 +394,7 @@ def _incremental(
             now=now,
         )
         review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
+        store.clear_pending(conn)
         _set_marks(conn, marks)
     return _report(
         "incremental",

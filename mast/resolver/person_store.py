@@ -21,8 +21,10 @@ from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
     decisions,
     person_edges,
+    person_pending,
     person_profiles,
     persons,
+    record_addresses,
     record_persons,
     resolver_models,
 )
@@ -123,6 +125,29 @@ def components_of(conn: sa.Connection, ids: Iterable[str], sources: Iterable[str
             sa.select(c.component).distinct().where(column.in_(part))
         ).scalars()
     }
+
+
+def pending(conn: sa.Connection) -> set[str]:
+    """Profiles a purge took records from since the last person run."""
+    return set(conn.execute(sa.select(person_pending.c.profile_id)).scalars())
+
+
+def clear_pending(conn: sa.Connection) -> None:
+    conn.execute(person_pending.delete())
+
+
+def moved_records(conn: sa.Connection) -> list[str]:
+    """Records whose address is no longer the one their profile was built with (an address
+    merged, split or re-resolved since): their profiles must be built again."""
+    rp, pp, ra = record_persons.c, person_profiles.c, record_addresses.c
+    return list(
+        conn.execute(
+            sa.select(rp.record_id)
+            .join_from(record_persons, person_profiles, pp.profile_id == rp.profile_id)
+            .outerjoin(record_addresses, ra.record_id == rp.record_id)
+            .where(ra.address_id.is_distinct_from(pp.address_id))
+        ).scalars()
+    )
 
 
 def edges_within(conn: sa.Connection, components: Iterable[str], *, min_weight: float) -> set[Edge]:

@@ -292,6 +292,13 @@ resolver_models = sa.Table(
     sa.Column("settings", sa.Text, nullable=False, comment="Splink model JSON: levels, m and u"),
 )
 
+person_pending = sa.Table(
+    "person_pending",
+    metadata,
+    sa.Column("profile_id", sa.String(16), primary_key=True),
+    comment="profiles a purge took records from: the next person run re-clusters them",
+)
+
 resolver_state = sa.Table(
     "resolver_state",
     metadata,
