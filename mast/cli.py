@@ -15,15 +15,15 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mast.cli_common import console
+from mast.cli_common import console, operator
 from mast.cli_common import errors as _errors
 from mast.cli_common import settings as _settings
+from mast.daily.retention import audited_purge
 from mast.db import open_store
 from mast.loaders import batch
 from mast.loaders import ingest as ingest_service
 from mast.loaders.feeds import load_definition, load_feeds
 from mast.loaders.pull import pull_and_ingest
-from mast.loaders.purge import purge as purge_service
 from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, Source
 from mast.schema.tables import files, quarantine
 from mast.settings import Settings
@@ -279,9 +279,7 @@ def purge(
     settings = _settings()
     now = datetime.fromisoformat(as_of) if as_of else ingest_service.utcnow()
     with _errors():
-        result = purge_service(
-            open_store(settings), now=now, retention_days=settings.retention_days
-        )
+        result = audited_purge(open_store(settings), settings, now=now, by=operator())
     console.print(
         f"Purged before {result.cutoff.date()}: {result.records_removed:,} records, "
         f"{result.quarantine_removed:,} quarantined rows."
@@ -484,3 +482,15 @@ def _register_api_commands() -> None:
 
 
 _register_api_commands()
+
+
+def _register_daily_commands() -> None:
+    from mast.cli_daily import partners_app, quality, run_daily, runs  # noqa: PLC0415
+
+    app.command("run-daily")(run_daily)
+    app.command()(runs)
+    app.command()(quality)
+    app.add_typer(partners_app, name="partners")
+
+
+_register_daily_commands()

@@ -6,7 +6,6 @@ of the operating-system user who ran them (`cli:NAME`)."""
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, settings
+from mast.cli_common import console, errors, operator, settings
 
 if TYPE_CHECKING:
     from mast.api.accounts import Accounts
@@ -58,8 +57,7 @@ def _record(
 ) -> None:
     from mast.api.audit import Entry  # noqa: PLC0415
 
-    operator = f"cli:{os.environ.get('USER') or getpass.getuser()}"
-    audit.append(Entry(operator, "admin", "-", purpose, operation, params, ids))
+    audit.append(Entry(operator(), "admin", "-", purpose, operation, params, ids))
 
 
 @users_app.command("add")

@@ -3,6 +3,8 @@ into a message and exit code 2 rather than a traceback."""
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,3 +30,8 @@ def errors() -> Iterator[None]:
 
 def settings() -> Settings:
     return Settings()
+
+
+def operator() -> str:
+    """Who ran a command, as the audit trail names them."""
+    return f"cli:{os.environ.get('USER') or getpass.getuser()}"

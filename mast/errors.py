@@ -5,6 +5,7 @@ MastError
 │   └── FeedDefinitionError
 ├── FileRejected         a partner file cannot be loaded at all; nothing from it is stored
 ├── SourceError          a drop folder or SFTP server could not be read
+├── RunInProgress        another daily run holds the lock
 ├── StoreError           the state store could not be opened or written
 │   └── AuditUnavailable the audit trail could not be written: nothing is returned
 ├── AccessError          a login or credential is refused, or a user may not do this
@@ -38,6 +39,10 @@ class FileRejected(MastError):
 
 class SourceError(MastError):
     """A file source (drop folder, SFTP) failed; other sources carry on."""
+
+
+class RunInProgress(MastError):
+    """A daily run is already under way (in this process or another); this one did not start."""
 
 
 class StoreError(MastError):

@@ -38,6 +38,21 @@ class Settings(BaseSettings):
         description="files up to this size are mapped before the write lock; larger stream",
     )
 
+    partners: Path | None = Field(
+        default=None,
+        description="the partner configuration (YAML); partners.yaml in MAST_HOME if unset",
+    )
+    daily_at: str = Field(
+        default="02:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="when the daily run starts (HH:MM, in MAST_TIMEZONE)",
+    )
+    timezone: str = Field(default="Europe/London", description="the daily run's clock")
+    schedule: bool = Field(default=True, description="`mast serve` runs the daily job itself")
+    run_stale_hours: float = Field(
+        default=36.0, gt=0, description="/readyz fails once the last good run is this old"
+    )
+
     neo4j_uri: str | None = Field(
         default=None,
         description="bolt:// or neo4j:// URI (MAST_NEO4J_URI); the embedded graph if unset",
@@ -97,6 +112,10 @@ class Settings(BaseSettings):
     def secrets_dir(self) -> Path:
         """Keys MAST makes for itself when none is configured."""
         return self.home / "secrets"
+
+    @property
+    def partners_file(self) -> Path:
+        return self.partners or self.home / "partners.yaml"
 
     @property
     def staging_dir(self) -> Path:

@@ -208,7 +208,9 @@ def test_every_query_is_audited_with_every_id_it_returned(
 # --- every REST route is audited (or says why it carries no personal data) -----------------
 
 UNAUDITED = {
-    ("GET", "/health"): "liveness only",
+    ("GET", "/healthz"): "liveness only",
+    ("GET", "/readyz"): "store and graph reachability, last run age",
+    ("GET", "/metrics"): "counts and durations only",
     ("GET", "/openapi.json"): "the API's description",
     ("GET", "/auth/me"): "the caller's own account",
 }

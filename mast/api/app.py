@@ -23,6 +23,7 @@ from mast.api import (
     routes_audit,
     routes_auth,
     routes_graphql,
+    routes_health,
     routes_reports,
     routes_ui,
     routes_ui_admin,
@@ -30,11 +31,12 @@ from mast.api import (
     routes_ui_reports,
     routes_ui_review,
 )
-from mast.api.auth import services_of
 from mast.api.gql_schema import build_schema
 from mast.api.keys import key
 from mast.api.recording import record
 from mast.api.services import Services
+from mast.daily.run import DailyJob
+from mast.daily.schedule import DailySchedule
 from mast.errors import AuditUnavailable
 from mast.settings import Settings
 
@@ -49,9 +51,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = await asyncio.to_thread(Services.open, settings)
         app.state.services = services
         await asyncio.to_thread(services.indexes)  # ready before the first search
+        # The daily run happens in this process, which owns the embedded graph.
+        job = DailyJob(
+            settings, services.engine, graph=services.graph, after_graph=services.refresh_indexes
+        )
+        app.state.daily = DailySchedule(job)
+        if settings.schedule:
+            app.state.daily.start()
         try:
             yield
         finally:
+            app.state.daily.shutdown()
             services.close()
 
     app = FastAPI(
@@ -79,13 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.error("audit write failed; request refused: %s", exc)
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
-    @app.get("/health", tags=["operations"])
-    async def health(request: Request) -> dict[str, Any]:
-        """Liveness and the graph backend; no personal data, no sign-in."""
-        state = await asyncio.to_thread(services_of(request).graph.health)
-        return {"ok": state.ok, "backend": state.backend}
-
     routers = (
+        routes_health,
         routes_auth,
         routes_graphql,
         routes_reports,
@@ -103,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(routes_ui.SignIn)
     async def to_sign_in(_request: Request, exc: routes_ui.SignIn) -> RedirectResponse:
         return RedirectResponse(exc.to, status_code=303)
+
+    routes_health.measure(app)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Any:

@@ -73,6 +73,13 @@ class Services:
                 self._indexes = self._build_indexes()
             return self._indexes
 
+    def refresh_indexes(self) -> None:
+        """Rebuild the search indexes from the graph (after a daily run) and swap them in;
+        searches meanwhile use the old ones."""
+        fresh = self._build_indexes()
+        with self._index_lock:
+            self._indexes = fresh
+
     def _build_indexes(self) -> tuple[PersonIndex, AddressIndex]:
         def everything(name: str) -> list[dict[str, Any]]:
             return run_named(

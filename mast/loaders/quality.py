@@ -90,3 +90,61 @@ def feed_quality(conn: sa.Connection) -> list[FeedQuality]:
     for feed, rate in conn.execute(matched):
         found.setdefault(feed, FeedQuality(feed)).match_rate = float(rate)
     return sorted(found.values(), key=lambda q: q.feed)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One file of a feed, as received and as kept: a point on the feed's trend."""
+
+    file_id: int
+    name: str
+    received_at: datetime
+    status: str
+    rows_in: int
+    stored: int
+    updated: int
+    quarantined: int
+    duplicates: int
+    missing_dob: float
+    missing_nhs: float
+    missing_postcode: float
+    invalid_postcode: float
+    invalid_nhs: float
+
+
+def feed_trend(conn: sa.Connection, feed: str, limit: int = 30) -> list[Delivery]:
+    """The feed's last `limit` files, oldest first, with the shares of their kept records."""
+    last = conn.execute(
+        sa.select(files).where(files.c.feed == feed).order_by(files.c.file_id.desc()).limit(limit)
+    ).all()
+    ids = [f.file_id for f in last]
+    shares = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            sa.select(
+                records.c.file_id,
+                share(sa.and_(records.c.dob.is_(None), records.c.dob_earliest.is_(None))),
+                share(records.c.nhs_number.is_(None)),
+                share(records.c.postcode.is_(None)),
+                share(records.c.warnings.like("%postcode_invalid%")),
+                share(records.c.warnings.like("%nhs_number_%")),
+            )
+            .where(records.c.file_id.in_(ids))
+            .group_by(records.c.file_id)
+        )
+    }
+    return [
+        Delivery(
+            f.file_id,
+            f.name,
+            f.received_at,
+            f.status,
+            f.rows_in,
+            f.stored,
+            f.updated,
+            f.quarantined,
+            f.duplicates,
+            *(float(v) for v in shares.get(f.file_id, (0.0,) * 5)),
+        )
+        for f in reversed(last)
+    ]

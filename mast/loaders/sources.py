@@ -13,7 +13,7 @@ import re
 import shutil
 import stat
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -100,10 +100,13 @@ class SftpConfig:
     port: int
     username: str
     key_file: Path
-    known_hosts: Path
+    known_hosts: Path | None
     remote_dir: str = "."
     patterns: tuple[str, ...] = ("*",)
     delete_after: bool = False
+    host_key: str | None = None
+    """The server's key as 'TYPE BASE64', instead of a known_hosts file."""
+    passphrase: str | None = field(default=None, repr=False)
 
 
 class SftpSource:
@@ -116,10 +119,20 @@ class SftpSource:
     def _connect(self) -> paramiko.SSHClient:
         c = self.config
         client = paramiko.SSHClient()
-        try:
-            client.load_host_keys(str(c.known_hosts))
-        except OSError as e:
-            raise SourceError(f"cannot read known hosts file {c.known_hosts}") from e
+        if c.known_hosts is not None:
+            try:
+                client.load_host_keys(str(c.known_hosts))
+            except OSError as e:
+                raise SourceError(f"cannot read known hosts file {c.known_hosts}") from e
+        if c.host_key:
+            known_as = c.host if c.port == 22 else f"[{c.host}]:{c.port}"
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(f"{known_as} {c.host_key}")
+            except (paramiko.SSHException, ValueError) as e:
+                raise SourceError(f"{self.name}: host_key is not 'TYPE BASE64'") from e
+            if entry is None or entry.key is None:
+                raise SourceError(f"{self.name}: host_key is not 'TYPE BASE64'")
+            client.get_host_keys().add(known_as, entry.key.get_name(), entry.key)
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         try:
             client.connect(
@@ -127,6 +140,7 @@ class SftpSource:
                 port=c.port,
                 username=c.username,
                 key_filename=str(c.key_file),
+                passphrase=c.passphrase,
                 allow_agent=False,
                 look_for_keys=False,
                 timeout=30,

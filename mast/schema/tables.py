@@ -124,6 +124,39 @@ pulls = sa.Table(
     comment="files already fetched from a remote source, so a daily pull takes only new ones",
 )
 
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trigger", sa.String(16), nullable=False, comment="schedule | manual"),
+    sa.Column(
+        "as_of", sa.DateTime, nullable=False, comment="the run's clock: retention counts from it"
+    ),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column(
+        "status",
+        sa.String(16),
+        nullable=False,
+        comment="running | ok | partial (a partner failed) | failed | interrupted",
+    ),
+    sa.Column("seconds", sa.Float),
+    comment="daily runs: pull, ingest, purge, resolve, graph, figures",
+)
+
+run_steps = sa.Table(
+    "run_steps",
+    metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("step", sa.String(32), nullable=False),
+    sa.Column("partner", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False, comment="ok | failed"),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("counts", sa.Text, nullable=False, comment="JSON: what the step did, in numbers"),
+    sa.Column("error", sa.Text, comment="never contains personal data"),
+)
+
 addresses = sa.Table(
     "addresses",
     metadata,

@@ -1,0 +1,32 @@
+"""The retention purge, with its audit entry (RELIABILITY P12: the purge is audited).
+
+The entry is written first, as for every read: if the audit trail cannot be written, nothing
+is removed. A purge killed after its entry is simply done again by the next run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from mast.api.audit import AuditLog, Entry
+from mast.api.keys import key
+from mast.loaders.purge import PurgeResult, purge
+from mast.settings import Settings
+
+
+def audited_purge(engine: sa.Engine, settings: Settings, *, now: datetime, by: str) -> PurgeResult:
+    audit = AuditLog(engine, key(settings, "audit", settings.audit_key))
+    cutoff = now - timedelta(days=settings.retention_days)
+    audit.append(
+        Entry(
+            username=by,
+            role="system",
+            agency="mast",
+            purpose="retention",
+            operation="purge",
+            params={"cutoff": cutoff.isoformat(), "retention_days": settings.retention_days},
+        )
+    )
+    return purge(engine, now=now, retention_days=settings.retention_days)

@@ -1,0 +1,258 @@
+"""The daily run: take each partner's new files, then purge, resolve, project and count.
+
+    tidy → pull (one step a partner: fetch complete files, ingest each) → purge → resolve
+    → graph → figures
+
+Every step is safe to repeat, which is what makes a run killed at any moment (RELIABILITY
+P1–P4) finished by the next one rather than repaired by hand:
+- a file is taken only once complete and unchanged while copied (`loaders.sources`); its
+  rows commit with its ledger entry in one transaction, and bytes already loaded are a
+  no-op, so a file fetched again after a crash is skipped, not loaded twice;
+- purge, resolve (each side one transaction, from high-water marks) and the graph delta
+  (keyed upserts; the snapshot replaced last) each leave the old state or the new one;
+- staging files a killed run left behind are removed first.
+
+One run at a time: a lock file under MAST_HOME, which the operating system releases if the
+process dies. A partner whose pull fails is recorded and the others carry on; a failure in
+a later step stops the run, and the next run starts it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from filelock import FileLock, Timeout
+
+from mast.daily import ledger
+from mast.errors import MastError, RunInProgress
+from mast.graph.store import GraphStore
+from mast.settings import Settings
+
+log = logging.getLogger(__name__)
+
+KILL_AT = "MAST_TEST_KILL_AT"
+"""Fault injection for the crash tests: a step boundary (`after:resolve`) at which the run
+kills its own process with SIGKILL. Unset in production."""
+
+_STOPS_THE_RUN = ("purge", "resolve", "graph")
+
+
+@dataclass
+class DailyJob:
+    """Runs the day's steps against one MAST_HOME."""
+
+    settings: Settings
+    engine: sa.Engine
+    graph: GraphStore | None = None
+    """The graph `mast serve` holds open; opened for the run (and closed) when None."""
+    after_graph: Callable[[], None] | None = None
+    """Called once the graph has the day's changes (the server refreshes its search)."""
+    clock: Callable[[], datetime] = field(default=ledger.wall_clock)
+
+    def run(self, *, trigger: str = "manual", now: datetime | None = None) -> ledger.Run:
+        """One whole run; RunInProgress if another holds the lock."""
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.settings.home / "daily.lock", timeout=0)
+        try:
+            lock.acquire()
+        except Timeout as e:
+            raise RunInProgress("a daily run is already under way; this one did not start") from e
+        try:
+            interrupted = ledger.interrupt_unfinished(self.engine)
+            if interrupted:
+                log.warning(
+                    "daily: %d earlier run(s) were interrupted; this run finishes them", interrupted
+                )
+            return _Run(self, trigger, now or self.clock()).execute()
+        finally:
+            lock.release()
+
+
+class _Run:
+    def __init__(self, job: DailyJob, trigger: str, now: datetime) -> None:
+        self.job, self.settings, self.engine, self.now = job, job.settings, job.engine, now
+        self.run_id = ledger.start(self.engine, trigger=trigger, as_of=now)
+        self.failed: list[str] = []
+
+    def execute(self) -> ledger.Run:
+        started = time.perf_counter()
+        log.info("daily run started run_id=%d as_of=%s", self.run_id, self.now.isoformat())
+        status = "ok"
+        try:
+            self._step("tidy", None, self._tidy)
+            for partner, work in self._pulls():
+                self._step("pull", partner, work)
+            self._step("purge", None, self._purge)
+            self._step("resolve", None, self._resolve)
+            with self._graph() as graph:
+                self._step("graph", None, lambda: self._build(graph))
+                self._step("figures", None, lambda: self._figures(graph))
+            status = "partial" if self.failed else "ok"
+        except _Stop:
+            status = "failed"
+        seconds = time.perf_counter() - started
+        ledger.finish(self.engine, self.run_id, status, seconds)
+        log.info(
+            "daily run finished run_id=%d status=%s seconds=%.1f", self.run_id, status, seconds
+        )
+        return ledger.one(self.engine, self.run_id)
+
+    # --- the step frame --------------------------------------------------------------------
+
+    def _step(self, name: str, partner: str | None, work: Callable[[], dict[str, Any]]) -> None:
+        label = f"{name}:{partner}" if partner else name
+        _boundary(f"before:{label}")
+        started = time.perf_counter()
+        try:
+            counts, status, error = work(), "ok", None
+        except MastError as e:
+            counts, status, error = {}, "failed", str(e)
+        except Exception as e:
+            # Only the type: an engine's message can quote the data it choked on (P16).
+            counts, status, error = {}, "failed", f"unexpected {type(e).__name__}"
+            log.debug("daily step %s failed", label, exc_info=True)
+        seconds = time.perf_counter() - started
+        ledger.add_step(
+            self.engine,
+            self.run_id,
+            ledger.Step(name, partner, status, seconds, counts, error),
+        )
+        log.log(
+            logging.INFO if status == "ok" else logging.ERROR,
+            "daily step=%s status=%s seconds=%.1f %s%s",
+            label,
+            status,
+            seconds,
+            " ".join(f"{k}={v}" for k, v in counts.items() if not isinstance(v, list | dict)),
+            f" error={error}" if error else "",
+        )
+        if status != "ok":
+            self.failed.append(label)
+            if name in _STOPS_THE_RUN:
+                raise _Stop
+        _boundary(f"after:{label}")
+
+    @contextmanager
+    def _graph(self) -> Iterator[GraphStore]:
+        if self.job.graph is not None:
+            yield self.job.graph
+            return
+        from mast.graph import open_graph  # noqa: PLC0415 - loads the engine
+
+        graph = open_graph(self.settings)
+        try:
+            yield graph
+        finally:
+            graph.close()
+
+    # --- the steps -------------------------------------------------------------------------
+
+    def _tidy(self) -> dict[str, Any]:
+        """Files a killed run left in staging are fetched again, so they go."""
+        removed = 0
+        if self.settings.staging_dir.is_dir():
+            for leftover in self.settings.staging_dir.glob("*.incoming"):
+                leftover.unlink(missing_ok=True)
+                removed += 1
+        return {"staging_removed": removed}
+
+    def _pulls(self) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+        from mast.loaders.feeds import load_feeds  # noqa: PLC0415
+        from mast.loaders.partners import load_partners, source_for  # noqa: PLC0415
+        from mast.loaders.pull import pull_and_ingest  # noqa: PLC0415
+        from mast.schema.partners import Partner  # noqa: PLC0415
+
+        path = self.settings.partners_file
+        if not path.exists():
+            log.warning("daily: no partner configuration at %s; nothing is pulled", path)
+            return []
+        partners = load_partners(path)
+        feeds = load_feeds(self.settings.feeds)
+
+        def pull(partner: Partner) -> dict[str, Any]:
+            results = pull_and_ingest(
+                self.engine,
+                self.settings,
+                source_for(partner),
+                feeds,
+                feed_name=partner.feed,
+                now=self.now,
+            )
+            statuses = [r.status for r in results]
+            return {
+                "files": len(results),
+                "loaded": statuses.count("loaded"),
+                "skipped": statuses.count("skipped"),
+                "rejected": statuses.count("rejected"),
+                "rows_in": sum(r.rows_in for r in results),
+                "stored": sum(r.stored for r in results),
+                "updated": sum(r.updated for r in results),
+                "quarantined": sum(r.quarantined for r in results),
+                "duplicates": sum(r.duplicates for r in results),
+                "file_ids": [r.file_id for r in results if r.file_id is not None],
+            }
+
+        return [(p.name, lambda p=p: pull(p)) for p in partners]  # type: ignore[misc]
+
+    def _purge(self) -> dict[str, Any]:
+        from mast.daily.retention import audited_purge  # noqa: PLC0415
+
+        result = audited_purge(self.engine, self.settings, now=self.now, by="system:daily")
+        return {
+            "cutoff": result.cutoff.date().isoformat(),
+            "records_removed": result.records_removed,
+            "quarantine_removed": result.quarantine_removed,
+        }
+
+    def _resolve(self) -> dict[str, Any]:
+        from mast.resolver.service import resolve  # noqa: PLC0415 - loads Splink
+
+        run = resolve(self.engine, now=self.now)
+        a, p = run.addresses, run.people
+        return {
+            "addresses_mode": a.mode,
+            "addresses": a.addresses,
+            "people_mode": p.mode,
+            "persons": p.persons,
+            "new_persons": p.new,
+            "merges": p.merges,
+            "splits": p.splits,
+            "review_added": p.review,
+        }
+
+    def _build(self, graph: GraphStore) -> dict[str, Any]:
+        from mast.graph.build import build_graph  # noqa: PLC0415
+        from mast.loaders.feeds import load_feeds  # noqa: PLC0415
+
+        built = build_graph(
+            self.engine, graph, load_feeds(self.settings.feeds), self.settings.graph_snapshot
+        )
+        if self.job.after_graph is not None:
+            self.job.after_graph()
+        return {"mode": built.mode, "changed": built.changed, **built.counts}
+
+    def _figures(self, graph: GraphStore) -> dict[str, Any]:
+        from mast.graph.headlines import count_headlines  # noqa: PLC0415
+
+        end = self.now.date() + timedelta(days=1)
+        start = end - timedelta(days=self.settings.retention_days)
+        return count_headlines(graph, start=start, end=end, now=self.now)
+
+
+class _Stop(Exception):
+    """A step the rest depend on failed: the run ends here, and the next starts it again."""
+
+
+def _boundary(name: str) -> None:
+    if os.environ.get(KILL_AT) == name:
+        log.warning("daily: killed at %s (fault injection)", name)
+        os.kill(os.getpid(), signal.SIGKILL)

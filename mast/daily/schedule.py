@@ -1,0 +1,66 @@
+"""The daily run on a clock: APScheduler 3 inside `mast serve`.
+
+One job, fired at MAST_DAILY_AT in MAST_TIMEZONE. A run missed while the server was down
+runs once when it comes back (within a day's grace); runs never overlap (APScheduler's
+one instance, and the run's own lock against `mast run-daily` from cron).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from mast.daily.ledger import Run
+from mast.daily.run import DailyJob
+from mast.errors import MastError, RunInProgress
+from mast.settings import Settings
+
+log = logging.getLogger(__name__)
+_GRACE_S = 23 * 3600
+
+
+def daily_trigger(settings: Settings) -> CronTrigger:
+    hour, minute = (int(part) for part in settings.daily_at.split(":"))
+    return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.timezone))
+
+
+class DailySchedule:
+    """Owns the background scheduler and its one job."""
+
+    def __init__(self, job: DailyJob) -> None:
+        self.job = job
+        self.last: Run | None = None
+        self.scheduler = BackgroundScheduler(timezone=ZoneInfo(job.settings.timezone))
+        self.scheduler.add_job(
+            self._fire,
+            daily_trigger(job.settings),
+            id="daily",
+            name="daily run",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=_GRACE_S,
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+        log.info("daily run scheduled next=%s", self.next_run())
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def next_run(self) -> datetime | None:
+        job = self.scheduler.get_job("daily")
+        return job.next_run_time if job else None
+
+    def _fire(self) -> None:
+        try:
+            self.last = self.job.run(trigger="schedule")
+        except RunInProgress:
+            log.warning("daily run skipped: another run holds the lock")
+        except MastError as e:
+            log.error("daily run could not start: %s", e)
