@@ -2,104 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import asyncssh
 import pytest
 from conftest import GOOD, HEADER, Harness, write
+from sftp_server import SftpServer, serving
 
 from mast.errors import SourceError
 from mast.loaders.pull import pull_and_ingest
-from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, acceptable_name
+from mast.loaders.sources import FolderSource, SftpSource, acceptable_name
 
 pytestmark = pytest.mark.integration
 
 
-@dataclass
-class SftpServer:
-    port: int
-    root: Path
-    client_key: Path
-    known_hosts: Path
-    wrong_known_hosts: Path
-
-    def config(self, **kw: object) -> SftpConfig:
-        base = {
-            "host": "127.0.0.1",
-            "port": self.port,
-            "username": "partner",
-            "key_file": self.client_key,
-            "known_hosts": self.known_hosts,
-            "remote_dir": "/outbox",
-        }
-        base.update(kw)
-        return SftpConfig(**base)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
 def sftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SftpServer]:
-    base = tmp_path_factory.mktemp("sftp")
-    root = base / "root"
-    (root / "outbox").mkdir(parents=True)
-    host_key = asyncssh.generate_private_key("ssh-ed25519")
-    client_key = asyncssh.generate_private_key("ssh-ed25519")
-    other_key = asyncssh.generate_private_key("ssh-ed25519")
-    (base / "client").write_bytes(client_key.export_private_key("openssh"))
-    (base / "client").chmod(0o600)
-    authorized = asyncssh.import_authorized_keys(client_key.export_public_key().decode())
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict[str, object] = {}
-    connections: list[asyncssh.SSHServerConnection] = []
-
-    class Tracking(asyncssh.SSHServer):
-        def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
-            connections.append(conn)
-
-    def chrooted(chan: asyncssh.SSHServerChannel[bytes]) -> asyncssh.SFTPServer:
-        return asyncssh.SFTPServer(chan, chroot=str(root).encode())
-
-    async def start() -> None:
-        server = await asyncssh.create_server(
-            Tracking,
-            "127.0.0.1",
-            0,
-            server_host_keys=[host_key],
-            authorized_client_keys=authorized,
-            sftp_factory=chrooted,
-            allow_scp=False,
-        )
-        holder["server"] = server
-        holder["port"] = server.sockets[0].getsockname()[1]
-        ready.set()
-
-    thread = threading.Thread(
-        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
-    )
-    thread.start()
-    assert ready.wait(10)
-    port = int(holder["port"])  # type: ignore[call-overload]
-    for name, key in (("known_hosts", host_key), ("wrong_hosts", other_key)):
-        line = f"[127.0.0.1]:{port} {key.export_public_key().decode().strip()}\n"
-        (base / name).write_text(line)
-    yield SftpServer(port, root, base / "client", base / "known_hosts", base / "wrong_hosts")
-
-    async def stop() -> None:
-        server = holder["server"]
-        server.close()  # type: ignore[attr-defined]
-        await server.wait_closed()  # type: ignore[attr-defined]
-        for conn in list(connections):
-            conn.close()
-            await conn.wait_closed()
-
-    asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with serving(tmp_path_factory.mktemp("sftp")) as server:
+        yield server
 
 
 def test_sftp_pull_takes_only_new_complete_files(sftp_server: SftpServer, harness: Harness) -> None:

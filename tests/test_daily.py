@@ -1,0 +1,258 @@
+"""The daily run through its scheduler: a real SFTP server on 127.0.0.1 with several
+partners' files and a drop folder, two simulated days on an injected clock (APScheduler's
+clock and the run's, never a sleep), the real SQLite store, Splink and the embedded graph."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import apscheduler.executors.base
+import apscheduler.schedulers.base
+import pytest
+import sqlalchemy as sa
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from demo_data import halves
+from pydantic import SecretStr
+from sftp_server import SftpServer, serving
+
+from mast.api.audit import AuditLog
+from mast.api.keys import key
+from mast.daily import ledger
+from mast.daily.run import DailyJob
+from mast.daily.schedule import DailySchedule
+from mast.db import open_store
+from mast.demo.generate import generate
+from mast.errors import ConfigError
+from mast.loaders.partners import load_partners
+from mast.schema.tables import audit_entries, files, pulls, records
+from mast.settings import BUILTIN_FEEDS, Settings
+
+pytestmark = pytest.mark.integration
+LONDON = ZoneInfo("Europe/London")
+END = date(2026, 10, 31)
+SFTP_FEEDS = {"police": "SWP_", "health": "SBUHB_", "asc": "ASC_"}
+
+
+class Clock:
+    """The one clock the scheduler and the run read; a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def utc(self) -> datetime:
+        return self.at.astimezone(UTC).replace(tzinfo=None)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock(datetime(2026, 11, 1, 1, 0, tzinfo=LONDON))
+
+    class Injected(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+            return clock.at.astimezone(tz) if tz else clock.at.replace(tzinfo=None)  # type: ignore[arg-type]
+
+    for module in (apscheduler.schedulers.base, apscheduler.executors.base):
+        monkeypatch.setattr(module, "datetime", Injected)
+    return clock
+
+
+@dataclass
+class World:
+    day_one: list[Path]
+    day_two: list[Path]
+    sftp: SftpServer
+    drop: Path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    base = tmp_path_factory.mktemp("daily")
+    generate(600, 5, base / "extracts", END)
+    one, two = halves(base / "extracts", base / "days")
+    with serving(base / "sftp") as server:
+        yield World(one, two, server, base / "drop")
+
+
+def deliver(world: World, day: list[Path]) -> None:
+    """Each partner drops its file: three over SFTP (each its own folder), the rest in a folder."""
+    for path in day:
+        partner = next((p for p, prefix in SFTP_FEEDS.items() if path.name.startswith(prefix)), None)
+        folder = world.sftp.root / partner if partner else world.drop
+        folder.mkdir(parents=True, exist_ok=True)
+        # As partners are asked to: upload under a temporary name, then rename.
+        shutil.copy(path, folder / f"{path.name}.part")
+        (folder / f"{path.name}.part").rename(folder / path.name)
+
+
+def partners_yaml(world: World, home: Path) -> Path:
+    sftp = "\n".join(
+        f"""  - name: {name}
+    patterns: ["{prefix}*"]
+    sftp:
+      host: 127.0.0.1
+      port: {world.sftp.port}
+      user: {name}
+      key_file: {world.sftp.client_key}
+      {"host_key: " + repr(world.sftp.host_key) if name == "asc" else "known_hosts: " + str(world.sftp.known_hosts)}
+      remote_dir: /{name}"""
+        for name, prefix in SFTP_FEEDS.items()
+    )
+    path = home / "partners.yaml"
+    home.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"partners:\n{sftp}\n  - name: others\n    folder: ${{DROP_FOLDER}}\n")
+    return path
+
+
+def settings_for(home: Path) -> Settings:
+    return Settings(
+        home=home,
+        feeds=BUILTIN_FEEDS,
+        workers=1,
+        retention_days=365,
+        daily_at="02:00",
+        timezone="Europe/London",
+        audit_key=SecretStr("test-audit-key"),
+    )
+
+
+def run_due(schedule: DailySchedule, clock: Clock, at: datetime) -> ledger.Run:
+    """Move the clock to `at`, wake the scheduler, and wait for the run it starts."""
+    done = threading.Event()
+    seen: list[JobExecutionEvent] = []
+
+    def finished(event: JobExecutionEvent) -> None:
+        seen.append(event)
+        done.set()
+
+    schedule.scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    try:
+        clock.at = at
+        schedule.scheduler.wakeup()
+        assert done.wait(240), "the scheduler did not start the run"
+    finally:
+        schedule.scheduler.remove_listener(finished)
+    assert seen[0].exception is None, seen[0].exception
+    assert schedule.last is not None
+    return schedule.last
+
+
+def test_two_days_through_the_scheduler(
+    world: World, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DROP_FOLDER", str(world.drop))
+    home = tmp_path / "home"
+    partners_yaml(world, home)
+    settings = settings_for(home)
+    engine = open_store(settings)
+    schedule = DailySchedule(DailyJob(settings, engine, clock=clock.utc))
+    schedule.start()
+    try:
+        assert schedule.next_run() == datetime(2026, 11, 1, 2, 0, tzinfo=LONDON)
+        deliver(world, world.day_one)
+        first = run_due(schedule, clock, datetime(2026, 11, 1, 2, 0, 5, tzinfo=LONDON))
+        # A month on, the day-two files arrive (and the retention window has moved).
+        deliver(world, world.day_two)
+        day_two = datetime(2026, 12, 1, 2, 0, 5, tzinfo=LONDON)
+        second = run_due(schedule, clock, day_two)
+        assert schedule.next_run() == datetime(2026, 12, 2, 2, 0, tzinfo=LONDON)
+    finally:
+        schedule.shutdown()
+
+    assert (first.status, second.status) == ("ok", "ok")
+    assert (first.trigger, first.as_of) == ("schedule", datetime(2026, 11, 1, 2, 0, 5))
+    assert second.as_of == datetime(2026, 12, 1, 2, 0, 5)
+    pulled = {s.partner: s.counts for s in second.steps if s.step == "pull"}
+    assert set(pulled) == {*SFTP_FEEDS, "others"}
+    # Day two loaded day two's files and nothing else: day one's are not taken again.
+    with engine.connect() as conn:
+        loaded = dict(conn.execute(sa.select(files.c.name, files.c.file_id)).all())
+        taken = dict(conn.execute(sa.select(pulls.c.remote_name, pulls.c.pulled_at)).all())
+    assert set(loaded) == {p.name for p in world.day_one + world.day_two}
+    assert len(loaded) == len(world.day_one) + len(world.day_two)
+    day_two_ids = {loaded[p.name] for p in world.day_two}
+    assert sorted(i for s in pulled.values() for i in s["file_ids"]) == sorted(day_two_ids)
+    assert {n for n, at in taken.items() if at == second.as_of} == {p.name for p in world.day_two}
+    assert sum(s["loaded"] for s in pulled.values()) == len(world.day_two)
+    # Resolved incrementally, graph updated by a delta.
+    resolved = second.counts("resolve")
+    assert first.counts("resolve")["people_mode"] == "full"
+    assert resolved["people_mode"] == "incremental"
+    assert second.counts("graph")["mode"] == "delta"
+    # Purged what fell out of the window: nothing older than the cutoff but open cases.
+    cutoff = second.as_of - timedelta(days=365)
+    assert second.counts("purge")["records_removed"] > 0
+    assert first.counts("purge")["records_removed"] < second.counts("purge")["records_removed"]
+    with engine.connect() as conn:
+        stale = conn.execute(
+            sa.select(sa.func.count()).where(
+                records.c.occurred_at < cutoff,
+                sa.or_(records.c.case_status.is_(None), records.c.case_status != "open"),
+            )
+        ).scalar_one()
+        purges_audited = conn.execute(
+            sa.select(sa.func.count()).where(audit_entries.c.operation == "purge")
+        ).scalar_one()
+    assert stale == 0
+    assert purges_audited == 2
+    assert AuditLog(engine, key(settings, "audit", settings.audit_key)).verify().ok
+    assert [r.run_id for r in ledger.recent(engine)] == [second.run_id, first.run_id]
+
+
+def test_a_failing_partner_does_not_stop_the_others(world: World, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(next(p for p in world.day_one if p.name.startswith("WAST")), drop)
+    home.mkdir()
+    (home / "partners.yaml").write_text(
+        f"""partners:
+  - name: unreachable
+    sftp: {{host: 127.0.0.1, port: 9, user: x, key_file: {world.sftp.client_key},
+            known_hosts: {world.sftp.known_hosts}}}
+  - name: wrong-host-key
+    sftp: {{host: 127.0.0.1, port: {world.sftp.port}, user: police, remote_dir: /police,
+            key_file: {world.sftp.client_key}, known_hosts: {world.sftp.wrong_known_hosts}}}
+  - name: ambulance
+    folder: {drop}
+"""
+    )
+    settings = settings_for(home)
+    engine = open_store(settings)
+    run = DailyJob(settings, engine).run(now=datetime(2026, 11, 1, 2, 0))
+    assert run.status == "partial"
+    by_partner = {s.partner: s for s in run.steps if s.step == "pull"}
+    assert by_partner["unreachable"].status == "failed"
+    assert by_partner["wrong-host-key"].status == "failed"
+    assert "host key" in (by_partner["wrong-host-key"].error or "")
+    assert by_partner["ambulance"].status == "ok" and by_partner["ambulance"].counts["loaded"] == 1
+    assert [s.step for s in run.steps if s.status == "ok"][-4:] == [
+        "purge",
+        "resolve",
+        "graph",
+        "figures",
+    ]
+
+
+def test_partner_configuration_errors_are_clear(tmp_path: Path) -> None:
+    bad = tmp_path / "partners.yaml"
+    bad.write_text("partners:\n  - name: Police Force\n    folder: /x\n")
+    with pytest.raises(ConfigError, match=r"partners\.0\.name: .*lower-case"):
+        load_partners(bad)
+    both = "folder: /x\n    sftp: {host: h, user: u, key_file: /k, known_hosts: /kh}"
+    bad.write_text(f"partners:\n  - name: police\n    {both}\n")
+    with pytest.raises(ConfigError, match="exactly one of sftp or folder"):
+        load_partners(bad)
+    unverified = "sftp: {host: h, user: u, key_file: /k}"
+    bad.write_text(f"partners:\n  - name: police\n    {unverified}\n")
+    with pytest.raises(ConfigError, match="known_hosts or host_key"):
+        load_partners(bad)
+    bad.write_text("partners:\n  - name: p\n    folder: ${NOT_SET_ANYWHERE}\n")
+    with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE"):
+        load_partners(bad)
