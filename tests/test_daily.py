@@ -83,7 +83,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def deliver(world: World, day: list[Path]) -> None:
     """Each partner drops its file: three over SFTP (each its own folder), the rest in a folder."""
     for path in day:
-        partner = next((p for p, prefix in SFTP_FEEDS.items() if path.name.startswith(prefix)), None)
+        partner = next(
+            (p for p, prefix in SFTP_FEEDS.items() if path.name.startswith(prefix)), None
+        )
         folder = world.sftp.root / partner if partner else world.drop
         folder.mkdir(parents=True, exist_ok=True)
         # As partners are asked to: upload under a temporary name, then rename.

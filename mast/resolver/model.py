@@ -251,7 +251,27 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
         column: {str(k): float(v) for k, v in frame[column].value_counts(normalize=True).items()}
         for column in _TF.values()
     }
-    return {"splink": linker.misc.save_model_to_json(), "tf": tf}
+    return {"splink": _reproducible(linker.misc.save_model_to_json()), "tf": tf}
+
+
+def _reproducible(saved: dict[str, Any]) -> dict[str, Any]:
+    """The same model from the same profiles, in any process: without Splink's random
+    linker id, and with probabilities to 10 significant figures — DuckDB sums in parallel,
+    so the last digits of an EM estimate vary from run to run (measured: 1 part in 10^16),
+    and a replayed run must give the weights, not merely the clusters, of the first."""
+    saved.pop("linker_uid", None)
+
+    def rounded(value: Any) -> Any:
+        return float(f"{value:.10g}") if isinstance(value, float) else value
+
+    for key in ("probability_two_random_records_match",):
+        saved[key] = rounded(saved.get(key))
+    for comparison in saved.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            for key in ("m_probability", "u_probability"):
+                if key in level:
+                    level[key] = rounded(level[key])
+    return saved
 
 
 def _linker(db: Any, table: Any, model: dict[str, Any]) -> Any:
