@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,10 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from mast.api.audit import AuditLog
 from mast.daily import ledger
 from mast.daily.fingerprint import differences, state_fingerprint
 from mast.daily.run import KILL_AT
 from mast.db import open_store
+from mast.graph import open_graph
+from mast.schema.tables import files, runs
 from mast.settings import Settings
 
 AUDIT_KEY = "crash-test-audit-key"
@@ -121,3 +127,72 @@ def boundaries_of(home: Path) -> list[str]:
     run = ledger.recent(open_store(settings_for(home)), 1)[0]
     labels = [f"{s.step}:{s.partner}" if s.partner else s.step for s in run.steps]
     return [f"{edge}:{label}" for label in labels for edge in ("before", "after")]
+
+
+GROUPS = {"police": ("SWP_*",), "health": ("SBUHB_*", "ASC_*"), "others": ("*",)}
+
+
+def partners(drop: Path) -> str:
+    """The partner configuration: three partners, each its own drop folder."""
+    lines = ["partners:"]
+    for name, patterns in GROUPS.items():
+        lines += [
+            f"  - name: {name}",
+            f"    folder: {drop / name}",
+            f"    patterns: {list(patterns)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def home_maker(root: Path, drop: Path) -> Callable[[], Path]:
+    made = iter(range(1_000))
+
+    def fresh() -> Path:
+        home = root / f"home-{next(made)}"
+        home.mkdir(parents=True)
+        (home / "partners.yaml").write_text(partners(drop))
+        return home
+
+    return fresh
+
+
+def graph_counts(home: Path) -> dict[str, int]:
+    graph = open_graph(settings_for(home))
+    try:
+        return graph.health().counts
+    finally:
+        graph.close()
+
+
+def check_against(clean: Path) -> Callable[[Path], None]:
+    expected_graph = graph_counts(clean)
+
+    def check(home: Path) -> None:
+        fingerprint, differing = compare(clean, home)
+        assert differing == [], {t: fingerprint[t] for t in differing}
+        engine = open_store(settings_for(home))
+        with engine.connect() as conn:
+            loaded = conn.execute(
+                sa.select(files.c.sha256).where(files.c.status == "loaded")
+            ).scalars()
+            digests = list(loaded)
+            statuses = set(conn.execute(sa.select(runs.c.status)).scalars())
+        assert len(digests) == len(set(digests))  # no file loaded twice
+        assert statuses <= {"ok", "interrupted"}
+        assert ledger.recent(engine, 1)[0].status == "ok"
+        assert AuditLog(engine, AUDIT_KEY.encode()).verify().ok
+        assert graph_counts(home) == expected_graph
+
+    return check
+
+
+def deliver_to_folders(world: Path, drop: Path) -> Path:
+    """The generated extracts, each in its partner's drop folder."""
+    for path in sorted(p for p in world.iterdir() if p.is_file()):
+        group = next(
+            (g for g, pats in GROUPS.items() if g != "others" and any(path.match(p) for p in pats)),
+            "others",
+        )
+        (drop / group).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, drop / group)
+    return drop

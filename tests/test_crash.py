@@ -9,101 +9,37 @@ the same at ~400k rows."""
 from __future__ import annotations
 
 import random
-import shutil
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from crash_kit import (
-    AUDIT_KEY,
+    GROUPS,
     Kills,
     boundaries_of,
+    check_against,
     compare,
+    deliver_to_folders,
+    home_maker,
     kill_at_boundaries,
     kill_at_random,
     run_to_end,
     settings_for,
 )
 
-from mast.api.audit import AuditLog
 from mast.daily import ledger
 from mast.db import open_store
 from mast.demo.generate import generate
-from mast.graph import open_graph
-from mast.schema.tables import files, runs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 AS_OF = datetime(2026, 11, 1, 2, 0)
-GROUPS = {"police": ("SWP_*",), "health": ("SBUHB_*", "ASC_*"), "others": ("*",)}
-
-
-def partners(drop: Path) -> str:
-    lines = ["partners:"]
-    for name, patterns in GROUPS.items():
-        lines += [
-            f"  - name: {name}",
-            f"    folder: {drop / name}",
-            f"    patterns: {list(patterns)}",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
 def drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("crash")
     generate(250, 17, base / "world", date(2026, 10, 31))
-    for path in sorted(p for p in (base / "world").iterdir() if p.is_file()):
-        group = next(
-            (g for g, pats in GROUPS.items() if g != "others" and any(path.match(p) for p in pats)),
-            "others",
-        )
-        (base / "drop" / group).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, base / "drop" / group)
-    return base / "drop"
-
-
-def home_maker(root: Path, drop: Path) -> Callable[[], Path]:
-    made = iter(range(1_000))
-
-    def fresh() -> Path:
-        home = root / f"home-{next(made)}"
-        home.mkdir(parents=True)
-        (home / "partners.yaml").write_text(partners(drop))
-        return home
-
-    return fresh
-
-
-def graph_counts(home: Path) -> dict[str, int]:
-    graph = open_graph(settings_for(home))
-    try:
-        return graph.health().counts
-    finally:
-        graph.close()
-
-
-def check_against(clean: Path) -> Callable[[Path], None]:
-    expected_graph = graph_counts(clean)
-
-    def check(home: Path) -> None:
-        fingerprint, differing = compare(clean, home)
-        assert differing == [], {t: fingerprint[t] for t in differing}
-        engine = open_store(settings_for(home))
-        with engine.connect() as conn:
-            loaded = conn.execute(
-                sa.select(files.c.sha256).where(files.c.status == "loaded")
-            ).scalars()
-            digests = list(loaded)
-            statuses = set(conn.execute(sa.select(runs.c.status)).scalars())
-        assert len(digests) == len(set(digests))  # no file loaded twice
-        assert statuses <= {"ok", "interrupted"}
-        assert ledger.recent(engine, 1)[0].status == "ok"
-        assert AuditLog(engine, AUDIT_KEY.encode()).verify().ok
-        assert graph_counts(home) == expected_graph
-
-    return check
+    return deliver_to_folders(base / "world", base / "drop")
 
 
 def test_killed_runs_replay_to_what_a_clean_run_leaves(drop: Path, tmp_path: Path) -> None:
