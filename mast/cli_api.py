@@ -27,8 +27,17 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
-    """Run the API (GraphQL, reports, Cypher, audit) until stopped."""
+    """Run the API and web UI until stopped, and the daily run at MAST_DAILY_AT.
+
+    This process owns the embedded graph. MAST_SCHEDULE=false leaves the daily run to
+    `mast run-daily` (cron or a systemd timer), which on the embedded graph can only run
+    while this is stopped; on Neo4j both can run at once.
+    """
+    import logging  # noqa: PLC0415
+
     import uvicorn  # noqa: PLC0415
+
+    logging.getLogger("mast").setLevel(logging.INFO)  # the daily run's steps, for operators
 
     from mast.api.app import create_app  # noqa: PLC0415
 

@@ -570,9 +570,10 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/review": True,  # reviewers only; checked in tests/test_ui.py
     "/quality": True,  # counts only, but audited; administrators, checked in tests/test_ui.py
 }
-UI_FORMS = {  # posted by the browser tests, which check their audit entries
+UI_FORMS = {  # posted by the browser tests (and test_daily.py), which check their audit entries
     "/review/{item_id}",
     "/people/{person_id}/not-the-same",
+    "/quality/run",
 }
 
 

@@ -4,8 +4,10 @@ clock and the run's, never a sleep), the real SQLite store, Splink and the embed
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -14,13 +16,17 @@ from zoneinfo import ZoneInfo
 
 import apscheduler.executors.base
 import apscheduler.schedulers.base
+import httpx
 import pytest
 import sqlalchemy as sa
+from api_server import PASSWORD, PURPOSE, running
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from demo_data import halves
 from pydantic import SecretStr
 from sftp_server import SftpServer, serving
 
+from mast.api.accounts import Accounts
+from mast.api.app import create_app
 from mast.api.audit import AuditLog
 from mast.api.keys import key
 from mast.daily import ledger
@@ -30,7 +36,7 @@ from mast.db import open_store
 from mast.demo.generate import generate
 from mast.errors import ConfigError
 from mast.loaders.partners import load_partners
-from mast.schema.tables import audit_entries, files, pulls, records
+from mast.schema.tables import audit_entries, files, pulls, records, runs
 from mast.settings import BUILTIN_FEEDS, Settings
 
 pytestmark = pytest.mark.integration
@@ -258,3 +264,66 @@ def test_partner_configuration_errors_are_clear(tmp_path: Path) -> None:
     bad.write_text("partners:\n  - name: p\n    folder: ${NOT_SET_ANYWHERE}\n")
     with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE"):
         load_partners(bad)
+
+
+def test_the_server_runs_the_daily_job_and_reports_on_it(world: World, tmp_path: Path) -> None:
+    """`mast serve` owns the run: an administrator starts it, search sees the new people at
+    once, and /readyz and /metrics report it to operators."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for path in world.day_one:
+        shutil.copy(path, drop)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    settings = Settings(
+        **{**settings_for(home).model_dump(), "cookie_secure": False, "schedule": False}
+    )
+    engine = open_store(settings)
+    accounts = Accounts(engine, settings)
+    accounts.add("admin", display_name="Admin", role="admin", agency="t", password=PASSWORD)
+    accounts.add(
+        "pr", display_name="Practitioner", role="practitioner", agency="t", password=PASSWORD
+    )
+    practitioner = accounts.get("pr")
+    assert practitioner is not None
+    token = accounts.issue(practitioner, kind="token", label="tests")
+    app = create_app(settings)
+    police = next(p for p in world.day_one if p.name.startswith("SWP_"))
+    found = re.search(r"\b(SA\d+) \d[A-Z]{2}\b", police.read_text(encoding="utf-8"))
+    assert found is not None
+    postcode = found.group(1)
+    people = {"query": f'{{ searchPeople(postcode: "{postcode}") {{ totalCount }} }}'}
+    with running(app) as url, httpx.Client(base_url=url, timeout=60) as web:
+        assert web.get("/healthz").json() == {"ok": True}
+        ready = web.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["daily_run"] == "not run yet"
+        bearer = {"Authorization": f"Bearer {token}", "X-MAST-Purpose": PURPOSE}
+        before = web.post("/graphql", json=people, headers=bearer).json()
+        assert before["data"]["searchPeople"]["totalCount"] == 0
+        web.post("/login", data={"username": "admin", "password": PASSWORD})
+        web.post("/purpose", data={"purpose": "daily check"})
+        started = web.post("/quality/run")
+        assert started.status_code == 303 and started.headers["location"].endswith("started=yes")
+        deadline = time.monotonic() + 240
+        while web.get("/readyz").json()["last_good_run_hours"] is None:
+            assert time.monotonic() < deadline, "the run did not finish"
+            time.sleep(0.5)
+        after = web.post("/graphql", json=people, headers=bearer).json()
+        assert after["data"]["searchPeople"]["totalCount"] > 0  # the index was refreshed
+        page = web.get("/quality").text
+        assert "Daily runs" in page and ">ok<" in page
+        metrics = web.get("/metrics").text
+        assert 'mast_daily_runs{status="ok"} 1.0' in metrics
+        assert 'mast_daily_step_seconds{partner="",status="ok",step="resolve"}' in metrics
+        assert 'mast_request_seconds_count{method="GET",route="/readyz",status="200"}' in metrics
+        # Operators are told when the data goes stale.
+        with engine.begin() as conn:
+            conn.execute(runs.update().values(finished_at=datetime(2026, 1, 1)))
+        stale = web.get("/readyz")
+        assert stale.status_code == 503 and stale.json()["daily_run"].startswith("stale")
+    audited = [
+        r["operation"]
+        for r in AuditLog(engine, key(settings, "audit", settings.audit_key)).search()
+    ]
+    assert "daily-run" in audited and "purge" in audited

@@ -25,6 +25,7 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
     "review": frozenset({"reviewer"}),  # rule on pairs: link or unlink
     "report-link": frozenset({"investigator", "reviewer"}),  # "not the same person"
     "quality": frozenset({"admin", "analyst"}),  # feeds and data quality: counts only
+    "daily-run": frozenset({"admin"}),  # start the daily run now
 }
 
 

@@ -1,5 +1,6 @@
 """Feeds and data quality, for administrators and analysts: the last file of every feed,
-what was kept and quarantined and why, missing and invalid values, and the match rate."""
+what was kept and quarantined and why, missing and invalid values, the match rate, and the
+daily runs (which an administrator may start now)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
 from mast.api.routes_ui import missing, page, viewer
+from mast.daily import ledger
+from mast.daily.schedule import DailySchedule
 from mast.loaders.quality import FeedQuality, feed_quality
 
 router = APIRouter(include_in_schema=False)
@@ -24,10 +27,31 @@ async def quality_page(request: Request, who: Annotated[Caller, Depends(viewer)]
         return missing(request, who)
     services = services_of(request)
 
-    def read() -> list[FeedQuality]:
+    def read() -> tuple[list[FeedQuality], list[ledger.Run]]:
         with services.engine.connect() as conn:
-            return feed_quality(conn)
+            return feed_quality(conn), ledger.recent(services.engine, 10)
 
-    feeds = await asyncio.to_thread(read)
+    feeds, runs = await asyncio.to_thread(read)
     await record(services, who.user, "quality", {}, purpose=who.purpose)
-    return page(request, "quality.html", who, feeds=feeds)
+    daily: DailySchedule = request.app.state.daily
+    return page(
+        request,
+        "quality.html",
+        who,
+        feeds=feeds,
+        runs=runs,
+        next_run=daily.next_run() if daily.scheduler.running else None,
+        may_run=allowed(who.user.role, "daily-run"),
+        started=request.query_params.get("started"),
+    )
+
+
+@router.post("/quality/run")
+async def run_now(request: Request, who: Annotated[Caller, Depends(viewer)]) -> Response:
+    """Start the daily run now, in the background; the page lists it once it is under way."""
+    if not allowed(who.user.role, "daily-run"):
+        return missing(request, who)
+    await record(services_of(request), who.user, "daily-run", {}, purpose=who.purpose)
+    daily: DailySchedule = request.app.state.daily
+    started = daily.run_soon()
+    return RedirectResponse(f"/quality?started={'yes' if started else 'busy'}", status_code=303)

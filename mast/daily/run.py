@@ -72,14 +72,30 @@ class DailyJob:
                 log.warning(
                     "daily: %d earlier run(s) were interrupted; this run finishes them", interrupted
                 )
-            return _Run(self, trigger, now or self.clock()).execute()
+            # Opened first: if `mast serve` owns the embedded graph, say so before doing anything.
+            with self._graph() as graph:
+                return _Run(self, graph, trigger, now or self.clock()).execute()
         finally:
             lock.release()
 
+    @contextmanager
+    def _graph(self) -> Iterator[GraphStore]:
+        if self.graph is not None:
+            yield self.graph
+            return
+        from mast.graph import open_graph  # noqa: PLC0415 - loads the engine
+
+        graph = open_graph(self.settings)
+        try:
+            yield graph
+        finally:
+            graph.close()
+
 
 class _Run:
-    def __init__(self, job: DailyJob, trigger: str, now: datetime) -> None:
+    def __init__(self, job: DailyJob, graph: GraphStore, trigger: str, now: datetime) -> None:
         self.job, self.settings, self.engine, self.now = job, job.settings, job.engine, now
+        self.graph = graph
         self.run_id = ledger.start(self.engine, trigger=trigger, as_of=now)
         self.failed: list[str] = []
 
@@ -93,9 +109,8 @@ class _Run:
                 self._step("pull", partner, work)
             self._step("purge", None, self._purge)
             self._step("resolve", None, self._resolve)
-            with self._graph() as graph:
-                self._step("graph", None, lambda: self._build(graph))
-                self._step("figures", None, lambda: self._figures(graph))
+            self._step("graph", None, lambda: self._build(self.graph))
+            self._step("figures", None, lambda: self._figures(self.graph))
             status = "partial" if self.failed else "ok"
         except _Stop:
             status = "failed"
@@ -140,19 +155,6 @@ class _Run:
             if name in _STOPS_THE_RUN:
                 raise _Stop
         _boundary(f"after:{label}")
-
-    @contextmanager
-    def _graph(self) -> Iterator[GraphStore]:
-        if self.job.graph is not None:
-            yield self.job.graph
-            return
-        from mast.graph import open_graph  # noqa: PLC0415 - loads the engine
-
-        graph = open_graph(self.settings)
-        try:
-            yield graph
-        finally:
-            graph.close()
 
     # --- the steps -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ one instance, and the run's own lock against `mast run-daily` from cron).
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ class DailySchedule:
     def __init__(self, job: DailyJob) -> None:
         self.job = job
         self.last: Run | None = None
+        self._running = threading.Lock()
         self.scheduler = BackgroundScheduler(timezone=ZoneInfo(job.settings.timezone))
         self.scheduler.add_job(
             self._fire,
@@ -57,10 +59,22 @@ class DailySchedule:
         job = self.scheduler.get_job("daily")
         return job.next_run_time if job else None
 
-    def _fire(self) -> None:
+    def run_soon(self) -> bool:
+        """Start a run now, in the background (an administrator asked); False if one is on."""
+        if self._running.locked():
+            return False
+        threading.Thread(target=self._fire, args=("manual",), daemon=True).start()
+        return True
+
+    def _fire(self, trigger: str = "schedule") -> None:
+        if not self._running.acquire(blocking=False):
+            log.warning("daily run skipped: one is already under way in this process")
+            return
         try:
-            self.last = self.job.run(trigger="schedule")
+            self.last = self.job.run(trigger=trigger)
         except RunInProgress:
             log.warning("daily run skipped: another run holds the lock")
         except MastError as e:
             log.error("daily run could not start: %s", e)
+        finally:
+            self._running.release()
