@@ -4,6 +4,7 @@ clock and the run's, never a sleep), the real SQLite store, Splink and the embed
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import threading
@@ -24,6 +25,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from demo_data import halves
 from pydantic import SecretStr
 from sftp_server import SftpServer, serving
+from test_purge_and_cli import mast
 
 from mast.api.accounts import Accounts
 from mast.api.app import create_app
@@ -327,3 +329,33 @@ def test_the_server_runs_the_daily_job_and_reports_on_it(world: World, tmp_path:
         for r in AuditLog(engine, key(settings, "audit", settings.audit_key)).search()
     ]
     assert "daily-run" in audited and "purge" in audited
+
+
+def test_the_commands_of_daily_operation(world: World, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for path in world.day_one:
+        shutil.copy(path, drop)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    listed = mast("partners", "check", home=home)
+    assert listed.returncode == 0 and "all" in listed.stdout and str(drop) in listed.stdout
+    assert "No daily runs yet" in mast("runs", home=home).stdout
+    ran = mast("run-daily", "--as-of", "2026-11-01T02:00", home=home)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "Run 1 (manual, as of 2026-11-01 02:00): ok" in ran.stdout
+    runs_table = mast("runs", home=home).stdout
+    assert "2026-11-01T02:00" in runs_table and " ok " in runs_table
+    card = tmp_path / "police.csv"
+    scored = mast("quality", "police", "--csv", str(card), home=home)
+    assert scored.returncode == 0, scored.stdout
+    rows = list(csv.reader(card.read_text(encoding="utf-8").splitlines()))
+    assert rows[1] == ["feed", "police"]
+    assert rows[rows.index([]) + 1][:3] == ["received", "status", "rows in"]
+    assert rows[-1][1] == "loaded" and int(rows[-1][2]) > 0
+    assert mast("quality", "nonsuch", home=home).returncode == 2
+    (home / "partners.yaml").write_text("partners:\n  - name: Bad Name\n    folder: /x\n")
+    broken = mast("run-daily", home=home)
+    assert broken.returncode == 2 and "lower-case" in broken.stdout
+    assert "Traceback" not in broken.stdout + broken.stderr
