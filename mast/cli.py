@@ -485,11 +485,22 @@ _register_api_commands()
 
 
 def _register_daily_commands() -> None:
-    from mast.cli_daily import partners_app, quality, run_daily, runs  # noqa: PLC0415
+    from mast.cli_daily import (  # noqa: PLC0415
+        backup,
+        fingerprint,
+        partners_app,
+        quality,
+        restore,
+        run_daily,
+        runs,
+    )
 
     app.command("run-daily")(run_daily)
     app.command()(runs)
     app.command()(quality)
+    app.command()(backup)
+    app.command()(restore)
+    app.command()(fingerprint)
     app.add_typer(partners_app, name="partners")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -359,3 +360,35 @@ def test_the_commands_of_daily_operation(world: World, tmp_path: Path) -> None:
     broken = mast("run-daily", home=home)
     assert broken.returncode == 2 and "lower-case" in broken.stdout
     assert "Traceback" not in broken.stdout + broken.stderr
+
+
+def test_backup_while_running_and_restore_into_an_empty_home(world: World, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for path in world.day_one[:4]:
+        shutil.copy(path, drop)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    assert mast("run-daily", "--as-of", "2026-11-01T02:00", home=home).returncode == 0
+    saved = mast("backup", str(tmp_path / "backup"), home=home)
+    assert saved.returncode == 0, saved.stdout
+    assert mast("backup", str(tmp_path / "backup"), home=home).returncode == 2  # not over one
+    restored = tmp_path / "restored"
+    done = mast("restore", str(tmp_path / "backup"), home=restored)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "audit chain" in done.stdout and "graph rebuilt" in done.stdout
+    original = mast("fingerprint", home=home).stdout
+    assert original == mast("fingerprint", home=restored).stdout and "records" in original
+    assert (restored / "partners.yaml").exists() and (restored / "graph" / "mast.lbug").exists()
+    again = mast("restore", str(tmp_path / "backup"), home=restored)
+    assert again.returncode == 2 and "empty MAST_HOME" in again.stdout
+    # A backup that was tampered with is refused.
+    tampered = tmp_path / "tampered"
+    shutil.copytree(tmp_path / "backup", tampered)
+    conn = sqlite3.connect(tampered / "state.sqlite")
+    assert conn.execute("UPDATE records SET given_name = 'X' WHERE rowid = 1").rowcount == 1
+    conn.commit()
+    conn.close()
+    refused = mast("restore", str(tampered), home=tmp_path / "elsewhere")
+    assert refused.returncode == 2 and "differs from its backup in: records" in refused.stdout
