@@ -22,3 +22,5 @@ def test_compose_binds_to_loopback_pins_neo4j_and_holds_no_secret() -> None:
     assert "${NEO4J_PASSWORD" in auth  # from the environment, never written here
     mast = services["mast"]["environment"]
     assert mast["MAST_AUDIT_KEY"].startswith("${") and mast["MAST_SECRET_KEY"].startswith("${")
+    assert mast["MAST_PARTNERS"] == "/etc/mast/partners.yaml"
+    assert "/healthz" in " ".join(services["mast"]["healthcheck"]["test"])

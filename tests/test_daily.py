@@ -392,3 +392,11 @@ def test_backup_while_running_and_restore_into_an_empty_home(world: World, tmp_p
     conn.close()
     refused = mast("restore", str(tampered), home=tmp_path / "elsewhere")
     assert refused.returncode == 2 and "differs from its backup in: records" in refused.stdout
+
+
+def test_the_documented_example_configuration_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAST_INBOX", "/srv/mast/inbox")
+    example = Path(__file__).parent.parent / "docs" / "partners.example.yaml"
+    found = load_partners(example)
+    assert [p.name for p in found] == ["police", "health", "childrens-services"]
+    assert found[1].folder == Path("/srv/mast/inbox/health")
