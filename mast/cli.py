@@ -158,6 +158,9 @@ def pull(
     known_hosts: Annotated[Path | None, typer.Option(help="known_hosts file (SFTP)")] = None,
     pattern: Annotated[list[str] | None, typer.Option(help="file-name patterns")] = None,
     feed: Annotated[str | None, typer.Option()] = None,
+    manifest: Annotated[
+        bool, typer.Option(help="take only files a *.sha256 manifest lists, byte for byte")
+    ] = False,
 ) -> None:
     """Take new complete files from a drop folder or SFTP server, and ingest them."""
     settings = _settings()
@@ -178,10 +181,11 @@ def pull(
                 known_hosts,
                 url.path or ".",
                 patterns,
+                manifest=manifest,
             )
         )
     else:
-        src = FolderSource(Path(source), patterns)
+        src = FolderSource(Path(source), patterns, manifest=manifest)
     with _errors():
         results = pull_and_ingest(
             open_store(settings), settings, src, load_feeds(settings.feeds), feed_name=feed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,3 +84,34 @@ def test_drop_folder_ignores_links_out_and_partial_files(harness: Harness, tmp_p
     results = pull_and_ingest(harness.engine, harness.settings, source, harness.feeds)
     assert [r.name for r in results] == ["test_ok.csv"]
     assert pull_and_ingest(harness.engine, harness.settings, source, harness.feeds) == []
+
+
+@pytest.mark.parametrize("over", ["sftp", "folder"])
+def test_with_manifests_only_vouched_for_bytes_are_taken(
+    over: str, sftp_server: SftpServer, harness: Harness, tmp_path: Path
+) -> None:
+    folder = sftp_server.root / "manifests" if over == "sftp" else tmp_path / "drop"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = (
+        SftpSource(sftp_server.config(remote_dir="/manifests", patterns=("test_*",), manifest=True))
+        if over == "sftp"
+        else FolderSource(folder, ("test_*",), manifest=True)
+    )
+    one = write(folder / "test_m1.csv", HEADER + GOOD)
+    two = write(folder / "test_m2.csv", HEADER + GOOD.replace("1,", "2,", 1))
+
+    def pull() -> list[tuple[str, str]]:
+        found = pull_and_ingest(harness.engine, harness.settings, source, harness.feeds)
+        return [(r.name, r.status) for r in found]
+
+    assert pull() == []  # no manifest yet: nothing is vouched for
+    digest = hashlib.sha256(one.read_bytes()).hexdigest()
+    (folder / "test_day.sha256").write_text(f"{digest}  test_m1.csv\n{'0' * 64}  test_m2.csv\n")
+    # test_m2's bytes are not the ones the manifest lists (cut short, or changed): left alone.
+    assert pull() == [("test_m1.csv", "loaded")]
+    (folder / "test_day.sha256").write_text(
+        f"{digest}  test_m1.csv\n{hashlib.sha256(two.read_bytes()).hexdigest()} *test_m2.csv\n"
+    )
+    assert pull() == [("test_m2.csv", "loaded")]
+    assert harness.count() == 2
+    assert not any(harness.settings.staging_dir.iterdir())

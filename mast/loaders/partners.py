@@ -57,7 +57,7 @@ def _expand(value: Any) -> Any:
 def source_for(partner: Partner) -> Source:
     """Where `partner`'s files are taken from; secrets read now, never logged."""
     if partner.folder is not None:
-        return FolderSource(partner.folder, partner.patterns)
+        return FolderSource(partner.folder, partner.patterns, manifest=partner.manifest)
     sftp = partner.sftp
     assert sftp is not None  # noqa: S101 - the schema requires one source
     return SftpSource(
@@ -71,6 +71,7 @@ def source_for(partner: Partner) -> Source:
             patterns=partner.patterns,
             delete_after=sftp.delete_after,
             host_key=sftp.host_key,
+            manifest=partner.manifest,
             passphrase=_passphrase(partner),
         )
     )

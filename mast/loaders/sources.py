@@ -1,9 +1,10 @@
 """Where partner files come from: a local drop folder or an SFTP server.
 
-Both only hand over complete files (never `*.part`, `*.tmp`, dot-files or files a
-manifest does not yet vouch for), never follow links out of their folder, and copy
-files into MAST's staging area under MAST-chosen names, so a partner's file name is
-never used as a path (RELIABILITY P3, P15).
+Both only hand over complete files (never `*.part`, `*.tmp` or dot-files, never a file
+whose size or time changes while it is copied, and — for a partner that sends manifests —
+never a file its manifest does not yet vouch for, byte for byte), never follow links out
+of their folder, and copy files into MAST's staging area under MAST-chosen names, so a
+partner's file name is never used as a path (RELIABILITY P3, P15).
 """
 
 from __future__ import annotations
@@ -37,6 +38,46 @@ def acceptable_name(name: str) -> bool:
     )
 
 
+MANIFEST_SUFFIX = ".sha256"
+_MANIFEST_BYTES = 1 << 20
+_MANIFEST_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *]?(.+)$")
+
+
+class Manifest:
+    """What a partner's `*.sha256` files (`sha256sum` output, written after the files they
+    list) vouch for: a file is complete once listed, and intact if its bytes hash to that."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.expected: dict[str, str] = {}
+        for text in texts:
+            for line in text.splitlines():
+                found = _MANIFEST_LINE.match(line.strip())
+                if found:
+                    self.expected[found.group(2).strip()] = found.group(1).lower()
+
+    def holds_back(self, name: str) -> bool:
+        """A manifest itself, or a file no manifest lists yet."""
+        return _is_manifest(name) or name not in self.expected
+
+    def vouches_for(self, name: str, copy: Path) -> bool:
+        from mast.loaders.reader import sha256_of  # noqa: PLC0415
+
+        return self.expected.get(name) == sha256_of(copy)
+
+
+def _is_manifest(name: str) -> bool:
+    return name.endswith(MANIFEST_SUFFIX)
+
+
+def _checked(manifest: Manifest | None, name: str, copy: Path) -> bool:
+    """False (and the copy removed) if the manifest does not vouch for these bytes."""
+    if manifest is None or manifest.vouches_for(name, copy):
+        return True
+    copy.unlink()
+    log.warning("file does not match its manifest's SHA-256; left for the next pull")
+    return False
+
+
 @dataclass(frozen=True)
 class Fetched:
     """A complete file copied into staging; `name` is the partner's name, for display only."""
@@ -63,18 +104,33 @@ def _staged_path(staging: Path) -> Path:
 class FolderSource:
     """A local or mounted drop folder."""
 
-    def __init__(self, folder: Path, patterns: tuple[str, ...] = ("*",)) -> None:
+    def __init__(
+        self, folder: Path, patterns: tuple[str, ...] = ("*",), *, manifest: bool = False
+    ) -> None:
         self.folder = folder
         self.patterns = patterns
+        self.manifest = manifest
         self.name = f"folder:{folder}"
 
     def fetch_new(self, staging: Path, already: set[tuple[str, int, int]]) -> list[Fetched]:
         if not self.folder.is_dir():
             raise SourceError(f"drop folder {self.folder} does not exist")
         root = self.folder.resolve()
+        entries = sorted(self.folder.iterdir())
+        manifest = None
+        if self.manifest:
+            manifest = Manifest(
+                [
+                    e.read_bytes()[:_MANIFEST_BYTES].decode("utf-8", "replace")
+                    for e in entries
+                    if _is_manifest(e.name) and acceptable_name(e.name) and e.is_file()
+                ]
+            )
         out = []
-        for entry in sorted(self.folder.iterdir()):
+        for entry in entries:
             if not acceptable_name(entry.name) or not any(entry.match(p) for p in self.patterns):
+                continue
+            if manifest is not None and manifest.holds_back(entry.name):
                 continue
             if entry.is_symlink() or not entry.is_file() or entry.resolve().parent != root:
                 log.warning("drop folder entry skipped: not a regular file inside the folder")
@@ -89,6 +145,8 @@ class FolderSource:
             if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
                 target.unlink()
                 log.warning("file still being written; left for the next pull")
+                continue
+            if not _checked(manifest, entry.name, target):
                 continue
             out.append(Fetched(entry.name, target, st.st_size, int(st.st_mtime)))
         return out
@@ -106,6 +164,8 @@ class SftpConfig:
     delete_after: bool = False
     host_key: str | None = None
     """The server's key as 'TYPE BASE64', instead of a known_hosts file."""
+    manifest: bool = False
+    """Take only files a `*.sha256` manifest lists, with those bytes."""
     passphrase: str | None = field(default=None, repr=False)
 
 
@@ -161,7 +221,16 @@ class SftpSource:
         try:
             sftp = client.open_sftp()
             sftp.chdir(self.config.remote_dir)
-            for attr in sorted(sftp.listdir_attr("."), key=lambda a: a.filename):
+            listing = sorted(sftp.listdir_attr("."), key=lambda a: a.filename)
+            manifest = None
+            if self.config.manifest:
+                texts = []
+                for attr in listing:
+                    if _is_manifest(attr.filename) and acceptable_name(attr.filename):
+                        with sftp.open(attr.filename, "rb") as fh:
+                            texts.append(fh.read(_MANIFEST_BYTES).decode("utf-8", "replace"))
+                manifest = Manifest(texts)
+            for attr in listing:
                 name = attr.filename
                 if (
                     attr.st_mode is None
@@ -169,6 +238,8 @@ class SftpSource:
                     or not acceptable_name(name)
                     or not any(fnmatch(name, p) for p in self.config.patterns)
                 ):
+                    continue
+                if manifest is not None and manifest.holds_back(name):
                     continue
                 key = (name, attr.st_size or 0, int(attr.st_mtime or 0))
                 if key in already:
@@ -182,6 +253,8 @@ class SftpSource:
                 ) or target.stat().st_size != attr.st_size:
                     target.unlink()
                     log.warning("remote file changed during download; left for the next pull")
+                    continue
+                if not _checked(manifest, name, target):
                     continue
                 if self.config.delete_after:
                     sftp.remove(name)

@@ -64,6 +64,10 @@ class Partner(_Strict):
     )
     patterns: tuple[str, ...] = Field(default=("*",), min_length=1)
     enabled: bool = True
+    manifest: bool = Field(
+        default=False,
+        description="take only files a *.sha256 manifest (sha256sum format) lists, byte for byte",
+    )
     sftp: SftpSettings | None = None
     folder: Path | None = Field(default=None, description="a local or mounted drop folder")
 
