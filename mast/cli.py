@@ -152,7 +152,7 @@ def ingest(
 
 
 @app.command()
-def pull(
+def pull(  # noqa: PLR0917 - typer reads options from the signature
     source: Annotated[str, typer.Argument(help="a drop folder, or sftp://user@host:port/dir")],
     key: Annotated[Path | None, typer.Option(help="SSH private key (SFTP)")] = None,
     known_hosts: Annotated[Path | None, typer.Option(help="known_hosts file (SFTP)")] = None,
