@@ -49,9 +49,17 @@ _COUNT_COLUMNS = ("rows in", "stored", "updated", "quarantined", "duplicates")
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            help="tracebacks of unexpected failures too: they may quote data; not in production"
+        ),
+    ] = False,
+) -> None:
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
+        level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
 
