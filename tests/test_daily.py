@@ -360,6 +360,7 @@ def test_the_commands_of_daily_operation(world: World, tmp_path: Path) -> None:
     broken = mast("run-daily", home=home)
     assert broken.returncode == 2 and "lower-case" in broken.stdout
     assert "Traceback" not in broken.stdout + broken.stderr
+    assert "running" not in mast("runs", home=home).stdout  # it never started, so no run row
 
 
 def test_backup_while_running_and_restore_into_an_empty_home(world: World, tmp_path: Path) -> None:

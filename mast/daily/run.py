@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +36,8 @@ from filelock import FileLock, Timeout
 from mast.daily import ledger
 from mast.errors import MastError, RunInProgress
 from mast.graph.store import GraphStore
+from mast.schema.feed import FeedDefinition
+from mast.schema.partners import Partner
 from mast.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,11 +75,31 @@ class DailyJob:
                 log.warning(
                     "daily: %d earlier run(s) were interrupted; this run finishes them", interrupted
                 )
-            # Opened first: if `mast serve` owns the embedded graph, say so before doing anything.
+            # Read and opened first: a broken configuration, or a graph `mast serve` owns,
+            # is reported before anything is done or recorded.
+            partners, feeds = self._configuration()
             with self._graph() as graph:
-                return _Run(self, graph, trigger, now or self.clock()).execute()
+                run = _Run(
+                    self,
+                    graph=graph,
+                    partners=partners,
+                    feeds=feeds,
+                    trigger=trigger,
+                    now=now or self.clock(),
+                )
+                return run.execute()
         finally:
             lock.release()
+
+    def _configuration(self) -> tuple[list[Partner], dict[str, FeedDefinition]]:
+        from mast.loaders.feeds import load_feeds  # noqa: PLC0415
+        from mast.loaders.partners import load_partners  # noqa: PLC0415
+
+        path = self.settings.partners_file
+        if not path.exists():
+            log.warning("daily: no partner configuration at %s; nothing is pulled", path)
+        partners = load_partners(path) if path.exists() else []
+        return partners, load_feeds(self.settings.feeds)
 
     @contextmanager
     def _graph(self) -> Iterator[GraphStore]:
@@ -93,9 +116,18 @@ class DailyJob:
 
 
 class _Run:
-    def __init__(self, job: DailyJob, graph: GraphStore, trigger: str, now: datetime) -> None:
+    def __init__(
+        self,
+        job: DailyJob,
+        *,
+        graph: GraphStore,
+        partners: list[Partner],
+        feeds: dict[str, FeedDefinition],
+        trigger: str,
+        now: datetime,
+    ) -> None:
         self.job, self.settings, self.engine, self.now = job, job.settings, job.engine, now
-        self.graph = graph
+        self.graph, self.partners, self.feeds = graph, partners, feeds
         self.run_id = ledger.start(self.engine, trigger=trigger, as_of=now)
         self.failed: list[str] = []
 
@@ -105,8 +137,8 @@ class _Run:
         status = "ok"
         try:
             self._step("tidy", None, self._tidy)
-            for partner, work in self._pulls():
-                self._step("pull", partner, work)
+            for partner in self.partners:
+                self._step("pull", partner.name, partial(self._pull, partner))
             self._step("purge", None, self._purge)
             self._step("resolve", None, self._resolve)
             self._step("graph", None, lambda: self._build(self.graph))
@@ -167,43 +199,31 @@ class _Run:
                 removed += 1
         return {"staging_removed": removed}
 
-    def _pulls(self) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
-        from mast.loaders.feeds import load_feeds  # noqa: PLC0415
-        from mast.loaders.partners import load_partners, source_for  # noqa: PLC0415
+    def _pull(self, partner: Partner) -> dict[str, Any]:
+        from mast.loaders.partners import source_for  # noqa: PLC0415
         from mast.loaders.pull import pull_and_ingest  # noqa: PLC0415
-        from mast.schema.partners import Partner  # noqa: PLC0415
 
-        path = self.settings.partners_file
-        if not path.exists():
-            log.warning("daily: no partner configuration at %s; nothing is pulled", path)
-            return []
-        partners = load_partners(path)
-        feeds = load_feeds(self.settings.feeds)
-
-        def pull(partner: Partner) -> dict[str, Any]:
-            results = pull_and_ingest(
-                self.engine,
-                self.settings,
-                source_for(partner),
-                feeds,
-                feed_name=partner.feed,
-                now=self.now,
-            )
-            statuses = [r.status for r in results]
-            return {
-                "files": len(results),
-                "loaded": statuses.count("loaded"),
-                "skipped": statuses.count("skipped"),
-                "rejected": statuses.count("rejected"),
-                "rows_in": sum(r.rows_in for r in results),
-                "stored": sum(r.stored for r in results),
-                "updated": sum(r.updated for r in results),
-                "quarantined": sum(r.quarantined for r in results),
-                "duplicates": sum(r.duplicates for r in results),
-                "file_ids": [r.file_id for r in results if r.file_id is not None],
-            }
-
-        return [(p.name, lambda p=p: pull(p)) for p in partners]  # type: ignore[misc]
+        results = pull_and_ingest(
+            self.engine,
+            self.settings,
+            source_for(partner),
+            self.feeds,
+            feed_name=partner.feed,
+            now=self.now,
+        )
+        statuses = [r.status for r in results]
+        return {
+            "files": len(results),
+            "loaded": statuses.count("loaded"),
+            "skipped": statuses.count("skipped"),
+            "rejected": statuses.count("rejected"),
+            "rows_in": sum(r.rows_in for r in results),
+            "stored": sum(r.stored for r in results),
+            "updated": sum(r.updated for r in results),
+            "quarantined": sum(r.quarantined for r in results),
+            "duplicates": sum(r.duplicates for r in results),
+            "file_ids": [r.file_id for r in results if r.file_id is not None],
+        }
 
     def _purge(self) -> dict[str, Any]:
         from mast.daily.retention import audited_purge  # noqa: PLC0415
@@ -233,11 +253,8 @@ class _Run:
 
     def _build(self, graph: GraphStore) -> dict[str, Any]:
         from mast.graph.build import build_graph  # noqa: PLC0415
-        from mast.loaders.feeds import load_feeds  # noqa: PLC0415
 
-        built = build_graph(
-            self.engine, graph, load_feeds(self.settings.feeds), self.settings.graph_snapshot
-        )
+        built = build_graph(self.engine, graph, self.feeds, self.settings.graph_snapshot)
         if self.job.after_graph is not None:
             self.job.after_graph()
         return {"mode": built.mode, "changed": built.changed, **built.counts}
