@@ -401,3 +401,23 @@ def test_the_documented_example_configuration_reads(monkeypatch: pytest.MonkeyPa
     found = load_partners(example)
     assert [p.name for p in found] == ["police", "health", "childrens-services"]
     assert found[1].folder == Path("/srv/mast/inbox/health")
+
+
+def test_a_graph_that_cannot_be_opened_is_set_aside_and_rebuilt(
+    world: World, tmp_path: Path
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for path in world.day_one[:3]:
+        shutil.copy(path, drop)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    settings = settings_for(home)
+    engine = open_store(settings)
+    first = DailyJob(settings, engine).run(now=datetime(2026, 11, 1, 2, 0))
+    settings.graph_path.write_bytes(b"not a database" * 1000)  # a disk fault, say
+    second = DailyJob(settings, engine).run(now=datetime(2026, 11, 2, 2, 0))
+    assert second.status == "ok" and second.counts("graph")["mode"] == "full"
+    assert second.counts("graph")["Person"] == first.counts("graph")["Person"]
+    assert len(list(home.glob("graph.unreadable-*"))) == 1

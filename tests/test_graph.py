@@ -434,3 +434,22 @@ def test_named_queries_answer_alike_on_every_backend(
         assert _normal(got, query.compare) == _normal(expected, query.compare), name
         answered += bool(expected)
     assert answered >= 12  # most queries have an answer on this data, so the comparison bites
+
+
+def test_files_a_killed_build_left_behind_do_not_stop_the_next(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("*.lbug*"))
+    settings = settings_for(copy)
+    # What a build killed part-way leaves (found by tests/test_crash.py): a half-written
+    # database beside the live one, with its write-ahead log and checkpoint files, and
+    # orphans of a live file that is gone. Ladybug refuses to open over either.
+    for name in (
+        "mast.lbug.building",
+        "mast.lbug.building.wal.checkpoint",
+        "mast.lbug.wal.checkpoint",
+    ):
+        (settings.graph_path.parent / name).write_bytes(b"left by a killed process" * 64)
+    (settings.graph_path.parent / "mast.lbug.building.checkpoint.intent.lock").touch()
+    run = refresh(sa.create_engine(settings.state_url), settings)
+    assert run.mode == "full" and run.counts["Person"] > 0
+    assert sorted(p.name for p in settings.graph_path.parent.glob("mast.lbug*")) == ["mast.lbug"]

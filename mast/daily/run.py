@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from filelock import FileLock, Timeout
 
 from mast.daily import ledger
-from mast.errors import MastError, RunInProgress
+from mast.errors import GraphBusy, GraphError, MastError, RunInProgress
 from mast.graph.store import GraphStore
 from mast.schema.feed import FeedDefinition
 from mast.schema.partners import Partner
@@ -108,7 +108,21 @@ class DailyJob:
             return
         from mast.graph import open_graph  # noqa: PLC0415 - loads the engine
 
-        graph = open_graph(self.settings)
+        try:
+            graph = open_graph(self.settings)
+        except GraphBusy:
+            raise
+        except GraphError as e:
+            if self.settings.neo4j_uri:
+                raise
+            # The embedded graph is a projection of the state store: one that cannot be
+            # opened is set aside (for a bug report) and built again, not repaired by hand.
+            aside = self.settings.graph_path.parent.with_name(
+                f"graph.unreadable-{ledger.wall_clock():%Y%m%d%H%M%S}"
+            )
+            log.error("daily: the graph cannot be opened (%s); moved to %s, rebuilding", e, aside)
+            self.settings.graph_path.parent.rename(aside)
+            graph = open_graph(self.settings)
         try:
             yield graph
         finally:

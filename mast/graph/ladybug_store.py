@@ -45,6 +45,8 @@ class LadybugStore:
         self.buffer_pool_bytes = buffer_pool_bytes
         self.access = Access()
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _remove(path)  # files a deleted or never-finished database left behind
         self._db = self._open(path)
         with self._connection() as conn:
             for statement in ladybug_ddl():
@@ -73,7 +75,7 @@ class LadybugStore:
 
     def replace_all(self, nodes: Mapping[str, pa.Table], rels: Mapping[str, pa.Table]) -> None:
         with self.access.writing():
-            building = self.path.with_name(self.path.name + ".building")
+            building = self.path.with_name(self.path.name + _BUILDING)
             _remove(building)
             db = self._open(building)
             try:
@@ -194,9 +196,18 @@ def _values(row: list[Any] | dict[str, Any]) -> list[Any]:
     return list(row.values()) if isinstance(row, dict) else row
 
 
+_BUILDING = ".building"
+
+
 def _remove(path: Path) -> None:
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    """A database file and every file Ladybug keeps beside it (write-ahead log, checkpoint
+    files and locks): one left over from a killed process makes the next database of that
+    name refuse to open ("Database ID … does not match"). A build in progress beside the
+    live file is not the live file's."""
+    path.unlink(missing_ok=True)
+    for leftover in path.parent.glob(f"{path.name}.*"):
+        if not leftover.name.startswith(path.name + _BUILDING) or path.name.endswith(_BUILDING):
+            leftover.unlink(missing_ok=True)
 
 
 def _engine_message(error: RuntimeError, timeout_s: float) -> str:
