@@ -17,6 +17,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -33,6 +34,8 @@ from crash_kit import (
     kill_at_random,
     run_to_end,
     settings_for,
+    steps_of,
+    where_killed,
 )
 
 from mast.daily import ledger
@@ -70,10 +73,13 @@ def main() -> None:
     check = check_against(clean)
     checks = 0
 
+    landed: list[str] = []
+
     def counted(home: Path) -> None:
         nonlocal checks
         check(home)
         checks += 1
+        landed.extend(where_killed(home, steps_of(clean)))
 
     kills = Kills()
     boundaries = boundaries_of(clean)
@@ -100,6 +106,8 @@ def main() -> None:
     print("| differences found | 0 |")
     print(f"| total time | {time.perf_counter() - started:,.0f} s |")
     print(f"\nrandom kill moments (s after start): {sorted(kills.at_random)}")
+    random_landed = Counter(landed[len(boundaries) :])
+    print("random kills by the step they landed in:", dict(sorted(random_landed.items())))
 
 
 if __name__ == "__main__":

@@ -122,11 +122,15 @@ def compare(clean: Path, crashed: Path) -> tuple[dict[str, tuple[int, str]], lis
     return a, differences(a, b)
 
 
+def steps_of(home: Path) -> list[str]:
+    """The steps of the last run in `home`, in order (`pull:police`)."""
+    run = ledger.recent(open_store(settings_for(home)), 1)[0]
+    return [f"{s.step}:{s.partner}" if s.partner else s.step for s in run.steps]
+
+
 def boundaries_of(home: Path) -> list[str]:
     """Every step boundary of the last run in `home`, in order."""
-    run = ledger.recent(open_store(settings_for(home)), 1)[0]
-    labels = [f"{s.step}:{s.partner}" if s.partner else s.step for s in run.steps]
-    return [f"{edge}:{label}" for label in labels for edge in ("before", "after")]
+    return [f"{edge}:{label}" for label in steps_of(home) for edge in ("before", "after")]
 
 
 GROUPS = {"police": ("SWP_*",), "health": ("SBUHB_*", "ASC_*"), "others": ("*",)}
@@ -196,3 +200,16 @@ def deliver_to_folders(world: Path, drop: Path) -> Path:
         (drop / group).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, drop / group)
     return drop
+
+
+def where_killed(home: Path, order: list[str]) -> list[str]:
+    """For each interrupted run in `home`, the step it was in when killed: the one after
+    the last it recorded, in the clean run's step `order`. (A run killed before it had
+    recorded itself is not counted.)"""
+    engine = open_store(settings_for(home))
+    landed = []
+    for run in ledger.recent(engine, 10_000, where=runs.c.status == "interrupted"):
+        done = [f"{s.step}:{s.partner}" if s.partner else s.step for s in run.steps]
+        landed.append(order[len(done)] if len(done) < len(order) else "finishing")
+    engine.dispose()
+    return landed

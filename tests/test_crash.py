@@ -9,6 +9,7 @@ the same at ~400k rows."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from crash_kit import (
     kill_at_random,
     run_to_end,
     settings_for,
+    steps_of,
+    where_killed,
 )
 
 from mast.daily import ledger
@@ -51,7 +54,13 @@ def test_killed_runs_replay_to_what_a_clean_run_leaves(drop: Path, tmp_path: Pat
     fingerprint = compare(clean, clean)[0]
     assert fingerprint["records"][0] > 500 and fingerprint["person_profiles"][0] > 100
     assert run.counts("pull")["loaded"] == len(list(drop.rglob("*.*")))
-    check = check_against(clean)
+    checked = check_against(clean)
+    landed: list[str] = []
+
+    def check(home: Path) -> None:
+        checked(home)
+        landed.extend(where_killed(home, steps_of(clean)))
+
     kills = Kills()
 
     # At every step boundary, one after another (each run repeats what the last left undone).
@@ -68,5 +77,6 @@ def test_killed_runs_replay_to_what_a_clean_run_leaves(drop: Path, tmp_path: Pat
         fresh, check, AS_OF, 20, (startup, took), random.Random(20261126), kills
     )
     print(f"clean run {took:.1f} s (start-up {startup:.1f} s); {episodes} episodes; {kills}")
+    print("random kills landed in:", sorted(Counter(landed[len(boundaries) :]).items()))
     assert len(kills.at_random) == 20 and episodes >= 2
     assert kills.at_boundaries == boundaries
