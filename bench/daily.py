@@ -34,9 +34,9 @@ def run_daily(home: Path, as_of: str) -> tuple[float, float]:
     env = {**os.environ, "MAST_HOME": str(home)}
     peak = home / "peak.txt"
     started = time.perf_counter()
+    command = [sys.executable, "-m", "mast", "run-daily", "--as-of", as_of]
     subprocess.run(
-        ["/usr/bin/time", "-f", "%M", "-o", str(peak), sys.executable, "-m", "mast"]
-        + ["run-daily", "--as-of", as_of],
+        ["/usr/bin/time", "-f", "%M", "-o", str(peak), *command],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
