@@ -44,6 +44,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/resolve_speed.py
 	$(BIN)/python bench/graph.py
+	$(BIN)/python bench/daily.py
+	@# bench/crash.py (kill-and-replay at ~400k rows, over an hour) runs on its own.
 	@# The API bench serves the demo home: `make demo` builds it if it is not there.
 	test -d $(MAST_HOME)/graph || $(MAKE) demo
 	$(BIN)/python bench/api.py --home $(MAST_HOME)
