@@ -121,6 +121,17 @@ def partners_yaml(world: World, home: Path) -> Path:
     return path
 
 
+def folder_partner(tmp_path: Path, files: list[Path]) -> Path:
+    """A home whose one partner, "all", drops `files` in the folder `tmp_path`/drop."""
+    drop, home = tmp_path / "drop", tmp_path / "home"
+    drop.mkdir()
+    home.mkdir()
+    for path in files:
+        shutil.copy(path, drop)
+    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    return home
+
+
 def settings_for(home: Path) -> Settings:
     return Settings(
         home=home,
@@ -272,13 +283,7 @@ def test_partner_configuration_errors_are_clear(tmp_path: Path) -> None:
 def test_the_server_runs_the_daily_job_and_reports_on_it(world: World, tmp_path: Path) -> None:
     """`mast serve` owns the run: an administrator starts it, search sees the new people at
     once, and /readyz and /metrics report it to operators."""
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    for path in world.day_one:
-        shutil.copy(path, drop)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    home = folder_partner(tmp_path, world.day_one)
     settings = Settings(
         **{**settings_for(home).model_dump(), "cookie_secure": False, "schedule": False}
     )
@@ -333,15 +338,10 @@ def test_the_server_runs_the_daily_job_and_reports_on_it(world: World, tmp_path:
 
 
 def test_the_commands_of_daily_operation(world: World, tmp_path: Path) -> None:
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    for path in world.day_one:
-        shutil.copy(path, drop)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    home = folder_partner(tmp_path, world.day_one)
     listed = mast("partners", "check", home=home)
-    assert listed.returncode == 0 and "all" in listed.stdout and str(drop) in listed.stdout
+    assert listed.returncode == 0 and "all" in listed.stdout
+    assert str(tmp_path / "drop") in listed.stdout
     assert "No daily runs yet" in mast("runs", home=home).stdout
     ran = mast("run-daily", "--as-of", "2026-11-01T02:00", home=home)
     assert ran.returncode == 0, ran.stdout + ran.stderr
@@ -364,13 +364,7 @@ def test_the_commands_of_daily_operation(world: World, tmp_path: Path) -> None:
 
 
 def test_backup_while_running_and_restore_into_an_empty_home(world: World, tmp_path: Path) -> None:
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    for path in world.day_one[:4]:
-        shutil.copy(path, drop)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    home = folder_partner(tmp_path, world.day_one[:4])
     assert mast("run-daily", "--as-of", "2026-11-01T02:00", home=home).returncode == 0
     saved = mast("backup", str(tmp_path / "backup"), home=home)
     assert saved.returncode == 0, saved.stdout
@@ -406,13 +400,7 @@ def test_the_documented_example_configuration_reads(monkeypatch: pytest.MonkeyPa
 def test_a_graph_that_cannot_be_opened_is_set_aside_and_rebuilt(
     world: World, tmp_path: Path
 ) -> None:
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    for path in world.day_one[:3]:
-        shutil.copy(path, drop)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "partners.yaml").write_text(f"partners:\n  - name: all\n    folder: {drop}\n")
+    home = folder_partner(tmp_path, world.day_one[:3])
     settings = settings_for(home)
     engine = open_store(settings)
     first = DailyJob(settings, engine).run(now=datetime(2026, 11, 1, 2, 0))

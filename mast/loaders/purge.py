@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from mast.resolver.bookkeeping import ADDRESS_MARK
 from mast.schema.tables import (
+    ADDRESS_MARK,
     person_pending,
     purges,
     quarantine,

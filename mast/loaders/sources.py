@@ -21,6 +21,7 @@ from typing import Protocol
 import paramiko
 
 from mast.errors import SourceError
+from mast.loaders.reader import sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,6 @@ class Manifest:
         return _is_manifest(name) or name not in self.expected
 
     def vouches_for(self, name: str, copy: Path) -> bool:
-        from mast.loaders.reader import sha256_of  # noqa: PLC0415
-
         return self.expected.get(name) == sha256_of(copy)
 
 

@@ -29,9 +29,9 @@ from mast.resolver.addresses import (
     cluster_keys,
     describe,
 )
-from mast.resolver.bookkeeping import ADDRESS_MARK, chunks, get_mark, set_mark, write_id_events
+from mast.resolver.bookkeeping import chunks, get_mark, set_mark, write_id_events
 from mast.resolver.stable_ids import IdEvent, assign_ids
-from mast.schema.tables import address_keys, addresses, record_addresses, records
+from mast.schema.tables import ADDRESS_MARK, address_keys, addresses, record_addresses, records
 
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput.__dataclass_fields__]

@@ -13,8 +13,6 @@ from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import id_history, resolver_state
 
 _T = TypeVar("_T")
-ADDRESS_MARK = "address_file_id"
-"""The last file whose records addresses were resolved from; a purge clears it."""
 _CHUNK = 500  # ids per IN (...) list, under SQLite's bound-parameter limit
 
 

@@ -332,6 +332,9 @@ person_pending = sa.Table(
     comment="profiles a purge took records from: the next person run re-clusters them",
 )
 
+ADDRESS_MARK = "address_file_id"
+"""The resolver_state key of the last file addresses were resolved from; a purge clears it."""
+
 resolver_state = sa.Table(
     "resolver_state",
     metadata,
