@@ -260,6 +260,25 @@ def _report(
     return run
 
 
+def _settled(clustering: Clustering, person_of: dict[str, str], touched: set[str]) -> set[str]:
+    """Profiles whose person came out of re-clustering as it was stored: the same profiles,
+    none of them with a record added or taken away. Most of a day's re-clustered component
+    is like this; nothing of theirs needs reading or writing again, and since such a person
+    keeps all its records, its id is the one `assign_ids` would give it anyway."""
+    was: dict[str, set[str]] = defaultdict(set)
+    for pid, person in person_of.items():
+        was[person].add(pid)
+    now: dict[str, set[str]] = defaultdict(set)
+    for pid, label in clustering.cluster_of.items():
+        now[label].add(pid)
+    settled: set[str] = set()
+    for members in now.values():
+        first = next(iter(members))
+        if first in person_of and members.isdisjoint(touched) and was[person_of[first]] == members:
+            settled |= members
+    return settled
+
+
 def _incremental(
     engine: sa.Engine, model: dict[str, object], *, now: datetime, started: float
 ) -> PersonRun:
@@ -330,9 +349,8 @@ def _incremental(
         components = store.components_of(
             conn, seeds - fresh.keys(), {p.source for p in fresh.values() if p.source}
         )
-        stored_local, person_of, _ = store.read_profiles(conn, components=components)
+        stored_local, person_of, component_before = store.read_profiles(conn, components=components)
         local = {**stored_local, **fresh}
-        affected = set(local)
         inside = store.edges_within(conn, components, min_weight=LINK_WEIGHT)
         inside.update(_scored_edges(scored))
         log.info(
@@ -340,31 +358,19 @@ def _incremental(
             len(fresh),
             len(near),
             len(scored),
-            len(affected),
+            len(local),
         )
-        prior_records = {
-            rid: pid
-            for part in chunks(sorted(affected))
-            for rid, pid in conn.execute(
-                sa.select(record_persons.c.record_id, record_persons.c.profile_id).where(
-                    record_persons.c.profile_id.in_(part)
+        profile_of = {
+            **{
+                rid: pid
+                for part in chunks(sorted(local))
+                for rid, pid in conn.execute(
+                    sa.select(record_persons.c.record_id, record_persons.c.profile_id).where(
+                        record_persons.c.profile_id.in_(part)
+                    )
                 )
-            )
-        }
-        profile_of = {**prior_records, **changed_profile_of}
-        rows = [
-            r
-            for part in chunks(sorted(profile_of))
-            for r in read_records(conn, records_table.c.record_id.in_(part))
-        ]
-        previous = {
-            rid: pid
-            for part in chunks(sorted(profile_of))
-            for rid, pid in conn.execute(
-                sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
-                    record_persons.c.record_id.in_(part)
-                )
-            )
+            },
+            **changed_profile_of,
         }
         local_sizes = Counter(profile_of.values())
         links, apart = _ruling_edges(rulings, profile_of)
@@ -376,21 +382,47 @@ def _incremental(
             sizes=local_sizes,
             apart=apart,
         )
+        component_of = clustering.components()
+        settled = _settled(
+            clustering, person_of, set(changed_profile_of.values()) | before | emptied | set(fresh)
+        )
+        # Only people who changed are read, described and written again.
+        moving = sorted(rid for rid, pid in profile_of.items() if pid not in settled)
+        rows = [
+            r
+            for part in chunks(moving)
+            for r in read_records(conn, records_table.c.record_id.in_(part))
+        ]
+        previous = {
+            rid: pid
+            for part in chunks(moving)
+            for rid, pid in conn.execute(
+                sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
+                    record_persons.c.record_id.in_(part)
+                )
+            )
+        }
         groups, events = _assign(conn, clustering, rows, profile_of, previous)
         person_of_profile = {
             profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
         }
         kept = [p for p in local.values() if p.profile_id in person_of_profile]
-        store.write_profiles(
-            conn, kept, person_of_profile, local_sizes, clustering.components(), replace=True
+        store.write_profiles(conn, kept, person_of_profile, local_sizes, component_of, replace=True)
+        store.move_components(
+            conn,
+            {
+                pid: component_of[pid]
+                for pid in settled
+                if component_of[pid] != component_before[pid]
+            },
         )
-        store.drop_profiles(conn, set(local) - set(person_of_profile))  # no records left
+        store.drop_profiles(conn, set(local) - set(living))  # no records left
         store.write_people(
             conn,
             groups,
             profile_of,
             events,
-            replaced={person_of[p] for p in affected if p in person_of},
+            replaced={person for pid, person in person_of.items() if pid not in settled},
             now=now,
         )
         review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)

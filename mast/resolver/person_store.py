@@ -52,11 +52,11 @@ def read_profiles(
     ids: Iterable[str] | None = None,
     *,
     components: Iterable[str] | None = None,
-) -> tuple[dict[str, Profile], dict[str, str], dict[str, int]]:
+) -> tuple[dict[str, Profile], dict[str, str], dict[str, str]]:
     """Stored profiles (all, or those with `ids`, or those in `components`), with each
-    one's person and record count."""
+    one's person and component."""
     cols = [person_profiles.c[name] for name in _PROFILE_FIELDS]
-    extra = [person_profiles.c.person_id, person_profiles.c.records]
+    extra = [person_profiles.c.person_id, person_profiles.c.component]
     query = sa.select(*cols, *extra)
     column, values = (
         (person_profiles.c.profile_id, ids)
@@ -68,15 +68,15 @@ def read_profiles(
         if values is None
         else [query.where(column.in_(part)) for part in chunks(sorted(values))]
     )
-    profiles, person_of, sizes = {}, {}, {}
+    profiles, person_of, component_of = {}, {}, {}
     width = len(cols)
     for q in queries:
         for row in conn.execute(q).all():
             p = Profile(*row[:width])
             profiles[p.profile_id] = p
             person_of[p.profile_id] = row[width]
-            sizes[p.profile_id] = row[width + 1]
-    return profiles, person_of, sizes
+            component_of[p.profile_id] = row[width + 1]
+    return profiles, person_of, component_of
 
 
 def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
@@ -186,6 +186,18 @@ def write_profiles(
         for part in chunks([r["profile_id"] for r in rows]):
             conn.execute(person_profiles.delete().where(person_profiles.c.profile_id.in_(part)))
     bulk_insert(conn, person_profiles, rows)
+
+
+def move_components(conn: sa.Connection, component_of: dict[str, str]) -> None:
+    """Relabel the components of profiles whose person is unchanged."""
+    if component_of:
+        c = person_profiles.c
+        conn.execute(
+            person_profiles.update()
+            .where(c.profile_id == sa.bindparam("pid"))
+            .values(component=sa.bindparam("label")),
+            [{"pid": pid, "label": label} for pid, label in sorted(component_of.items())],
+        )
 
 
 def drop_profiles(conn: sa.Connection, ids: Iterable[str]) -> None:
