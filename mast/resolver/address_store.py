@@ -31,7 +31,14 @@ from mast.resolver.addresses import (
 )
 from mast.resolver.bookkeeping import chunks, get_mark, set_mark, write_id_events
 from mast.resolver.stable_ids import IdEvent, assign_ids
-from mast.schema.tables import ADDRESS_MARK, address_keys, addresses, record_addresses, records
+from mast.schema.tables import (
+    ADDRESS_MARK,
+    address_keys,
+    address_moves,
+    addresses,
+    record_addresses,
+    records,
+)
 
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput.__dataclass_fields__]
@@ -120,6 +127,8 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
                 [(m.record_id, aid) for aid, g in zip(ids, groups, strict=True) for m in g],
             )
             _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()})
+        now_at = {m.record_id: aid for aid, g in zip(ids, groups, strict=True) for m in g}
+        _note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
     return _report("full", inputs, record_key, ids, known, events, started, engine)
@@ -156,20 +165,26 @@ def _incremental(
         moved = {k for k in states if after[k] != before.get(k)}
         touched = moved | set(record_key.values())
         affected = {before[k] for k in moved if k in before} | {after[k] for k in touched}
-        linked = _records_of(conn, affected)
-        everyone = {a.record_id: a for a in [*linked, *fresh]}
+        was_at = _records_of(conn, affected)
+        everyone = {a.record_id: a for a in [*was_at, *fresh]}
         placed: dict[str, list[AddressInput]] = defaultdict(list)
         for a in everyone.values():
             where = address_key(a)
             if where is not None:
                 placed[after[where]].append(a)
-        for part in chunks([a.record_id for a in linked]):
+        # Only links that changed are written: most records of an address that gained one
+        # stay where they were.
+        was = {a.record_id: aid for a, aid in was_at.items()}
+        now_at = {a.record_id: aid for aid, group in placed.items() for a in group}
+        moves = sorted(rid for rid, aid in was.items() if now_at.get(rid) != aid)
+        for part in chunks(moves):
             conn.execute(record_addresses.delete().where(record_addresses.c.record_id.in_(part)))
+        _note_moves(conn, moves)
         insert_tuples(
             conn,
             record_addresses,
             ["record_id", "address_id"],
-            [(a.record_id, aid) for aid, group in placed.items() for a in group],
+            [(rid, aid) for rid, aid in now_at.items() if was.get(rid) != aid],
         )
         for part in chunks(sorted(affected)):
             conn.execute(
@@ -191,18 +206,33 @@ def _key(text: str) -> Key:
     return postcode, premises, flat, street
 
 
-def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> list[AddressInput]:
-    """The records now linked to these addresses."""
+def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> dict[AddressInput, str]:
+    """The records now linked to these addresses, with the address each is linked to."""
     joined = records.join(record_addresses, record_addresses.c.record_id == records.c.record_id)
-    return [
-        AddressInput(*row)
+    width = len(_INPUT_COLUMNS)
+    return {
+        AddressInput(*row[:width]): row[width]
         for part in chunks(sorted(address_ids))
         for row in conn.execute(
-            sa.select(*_INPUT_COLUMNS)
+            sa.select(*_INPUT_COLUMNS, record_addresses.c.address_id)
             .select_from(joined)
             .where(record_addresses.c.address_id.in_(part))
         )
-    ]
+    }
+
+
+def _note_moves(conn: sa.Connection, record_ids: list[str]) -> None:
+    """Leave records now at another address (or none) for the next person run."""
+    known = {
+        rid
+        for part in chunks(sorted(record_ids))
+        for rid in conn.execute(
+            sa.select(address_moves.c.record_id).where(address_moves.c.record_id.in_(part))
+        ).scalars()
+    }
+    insert_tuples(
+        conn, address_moves, ["record_id"], [(r,) for r in sorted(set(record_ids) - known)]
+    )
 
 
 def _write_addresses(

@@ -19,12 +19,12 @@ from mast.resolver.model import EDGE_COLUMNS
 from mast.resolver.profiles import Profile, RecordPerson
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
+    address_moves,
     decisions,
     person_edges,
     person_pending,
     person_profiles,
     persons,
-    record_addresses,
     record_persons,
     resolver_models,
 )
@@ -133,21 +133,15 @@ def pending(conn: sa.Connection) -> set[str]:
 
 
 def clear_pending(conn: sa.Connection) -> None:
+    """Forget what purges and address runs left for the person run, now it has run."""
     conn.execute(person_pending.delete())
+    conn.execute(address_moves.delete())
 
 
 def moved_records(conn: sa.Connection) -> list[str]:
-    """Records whose address is no longer the one their profile was built with (an address
-    merged, split or re-resolved since): their profiles must be built again."""
-    rp, pp, ra = record_persons.c, person_profiles.c, record_addresses.c
-    return list(
-        conn.execute(
-            sa.select(rp.record_id)
-            .join_from(record_persons, person_profiles, pp.profile_id == rp.profile_id)
-            .outerjoin(record_addresses, ra.record_id == rp.record_id)
-            .where(ra.address_id.is_distinct_from(pp.address_id))
-        ).scalars()
-    )
+    """Records an address run moved since the last person run: their profiles, built with
+    the old address, must be built again."""
+    return list(conn.execute(sa.select(address_moves.c.record_id)).scalars())
 
 
 def edges_within(conn: sa.Connection, components: Iterable[str], *, min_weight: float) -> set[Edge]:

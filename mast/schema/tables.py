@@ -332,6 +332,14 @@ person_pending = sa.Table(
     comment="profiles a purge took records from: the next person run re-clusters them",
 )
 
+address_moves = sa.Table(
+    "address_moves",
+    metadata,
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    comment="records an address run moved to another address: the next person run "
+    "profiles them again",
+)
+
 ADDRESS_MARK = "address_file_id"
 """The resolver_state key of the last file addresses were resolved from; a purge clears it."""
 
