@@ -237,8 +237,7 @@ def demo(people: int, seed: int) -> None:
             run.people.seconds,
         )
         profiles = {
-            r.profile_id: Profile(*(r._mapping[c] for c in Profile.__dataclass_fields__))
-            for r in stored
+            r.profile_id: Profile(*(r._mapping[c] for c in Profile._fields)) for r in stored
         }
         base, seconds = splink_baseline(mast_model.profile_frame(list(profiles.values())))
         profile_of = {r.record_id: r.profile_id for r in links}

@@ -41,7 +41,7 @@ from mast.schema.tables import (
 )
 
 log = logging.getLogger(__name__)
-_INPUT_COLUMNS = [records.c[name] for name in AddressInput.__dataclass_fields__]
+_INPUT_COLUMNS = [records.c[name] for name in AddressInput._fields]
 _SEP = "\x1f"
 
 

@@ -14,17 +14,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from mast.loaders.cleanse.text import fold
+from mast.resolver.commonest import columns, commonest
 
 STREET_SIMILARITY = 0.92
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
+_DESCRIBED = ("uprn", "flat", "building", "house_number", "street", "locality", "town", "postcode")
 
 
-@dataclass(frozen=True, slots=True)
-class AddressInput:
+class AddressInput(NamedTuple):
     """The address fields of one canonical record."""
 
     record_id: str
@@ -186,25 +188,10 @@ def _join_street_typos(clusters: _Clusters) -> None:
 
 def describe(members: list[AddressInput]) -> dict[str, str | bool | None]:
     """The attributes of one resolved address: the commonest non-empty value of each field."""
-
-    def common(values: Iterable[str | None]) -> str | None:
-        counted: dict[str, int] = {}
-        for v in values:
-            if v:
-                counted[v] = counted.get(v, 0) + 1
-        # The commonest, ties to the first in order: the same whatever order records come in.
-        return min(counted, key=lambda v: (-counted[v], v)) if counted else None
-
-    premises = common(m.premises_type for m in members)
+    of = columns(members, AddressInput._fields)
+    premises = commonest(of["premises_type"])
     return {
-        "uprn": common(m.uprn for m in members),
-        "flat": common(m.flat for m in members),
-        "building": common(m.building for m in members),
-        "house_number": common(m.house_number for m in members),
-        "street": common(m.street for m in members),
-        "locality": common(m.locality for m in members),
-        "town": common(m.town for m in members),
-        "postcode": common(m.postcode for m in members),
+        **{name: commonest(of[name]) for name in _DESCRIBED},
         "premises_type": premises,
         "residential": None if premises is None else premises == "dwelling",
     }

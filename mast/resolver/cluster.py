@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from itertools import pairwise
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from nhs_number.validate import is_valid
 from rapidfuzz.distance import DamerauLevenshtein
@@ -34,8 +34,7 @@ date of birth was mis-keyed beyond a typing error; a father and son with one nam
 address score about 8, so stay apart."""
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
     weight: float
     a: str
     b: str
@@ -119,26 +118,29 @@ class _Clusters:
         p = self.profiles[pid]
         n = self.sizes.get(pid, 1)
         self.parent[pid] = pid
-        self.state[pid] = _Cluster(
+        self.state[pid] = _Cluster(  # positional: this runs once per profile
             [pid],
-            nhs={p.nhs} if p.nhs and nhs_is_valid(p.nhs) else set(),
-            ids={p.nhs} if p.nhs else set(),
-            givens={f"{p.given} {p.middle}".strip(): n} if p.given else {},
-            families={p.family: n} if p.family else {},
-            dobs={p.dob: n} if p.dob else {},
-            apart_from=set(self.apart.get(pid, ())),
-            ages={(p.dob_lo, p.dob_hi)} if p.dob_lo and p.dob_hi else set(),
+            {p.nhs} if p.nhs and nhs_is_valid(p.nhs) else set(),
+            {p.nhs} if p.nhs else set(),
+            {f"{p.given} {p.middle}".strip(): n} if p.given else {},
+            {p.family: n} if p.family else {},
+            {p.dob: n} if p.dob else {},
+            set(self.apart.get(pid, ())),
+            {(p.dob_lo, p.dob_hi)} if p.dob_lo and p.dob_hi else set(),
         )
 
     def find(self, pid: str) -> str:
-        if pid not in self.parent:
+        parent = self.parent
+        root = parent.get(pid)
+        if root is None:
             self.add(pid)
             return pid
-        root = pid
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[pid] != root:
-            self.parent[pid], pid = root, self.parent[pid]
+        if root == pid:  # most lookups: a root, or one step from it
+            return pid
+        while parent[root] != root:
+            root = parent[root]
+        while parent[pid] != root:
+            parent[pid], pid = root, parent[pid]
         return root
 
     @staticmethod
@@ -224,9 +226,8 @@ def cluster(
     clusters = _Clusters(profiles, sizes or {}, apart or {})
     refused: list[Edge] = []
     for edge in sorted(edges, key=lambda e: (-e.weight, e.a, e.b)):
-        if edge.a not in profiles or edge.b not in profiles:
-            continue
-        if not clusters.union(edge.a, edge.b, edge.weight):
+        weight, a, b = edge
+        if a in profiles and b in profiles and not clusters.union(a, b, weight):
             refused.append(edge)
     label = {root: min(state.members) for root, state in clusters.state.items()}
     return Clustering(

@@ -162,6 +162,7 @@ def _full(
         if len(frame) > 1
         else pd.DataFrame(columns=store.edge_columns())
     )
+    log.info("people: %d pairs scored at %.1f s", len(scored), time.perf_counter() - started)
     links, apart = _ruling_edges(rulings, profile_of)
     sizes = Counter(profile_of.values())
     clustering = cluster(
@@ -170,7 +171,7 @@ def _full(
         sizes=sizes,
         apart=apart,
     )
-    log.info("people: scored and clustered at %.1f s", time.perf_counter() - started)
+    log.info("people: clustered at %.1f s", time.perf_counter() - started)
     with engine.begin() as conn:
         groups, events = _assign(conn, clustering, rows, profile_of, previous)
         log.info("people: ids assigned at %.1f s", time.perf_counter() - started)

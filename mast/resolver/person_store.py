@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 from mast.db import bulk_insert, insert_tuples
 from mast.resolver.bookkeeping import chunks, write_id_events
 from mast.resolver.cluster import Edge
+from mast.resolver.commonest import columns, commonest
 from mast.resolver.model import EDGE_COLUMNS
 from mast.resolver.profiles import Profile, RecordPerson
 from mast.resolver.stable_ids import IdEvent
@@ -29,7 +29,7 @@ from mast.schema.tables import (
     resolver_models,
 )
 
-_PROFILE_FIELDS = [f.name for f in fields(Profile)]
+_PROFILE_FIELDS = list(Profile._fields)
 
 
 def latest_model(conn: sa.Connection) -> dict[str, Any] | None:
@@ -168,18 +168,15 @@ def write_profiles(
     replace: bool,
 ) -> None:
     rows = [
-        {
-            **{name: getattr(p, name) for name in _PROFILE_FIELDS},
-            "person_id": person_of[p.profile_id],
-            "records": sizes[p.profile_id],
-            "component": component_of[p.profile_id],
-        }
+        (*p, person_of[p.profile_id], sizes[p.profile_id], component_of[p.profile_id])
         for p in profiles
     ]
     if replace:
-        for part in chunks([r["profile_id"] for r in rows]):
+        for part in chunks([r[0] for r in rows]):
             conn.execute(person_profiles.delete().where(person_profiles.c.profile_id.in_(part)))
-    bulk_insert(conn, person_profiles, rows)
+    insert_tuples(
+        conn, person_profiles, [*_PROFILE_FIELDS, "person_id", "records", "component"], rows
+    )
 
 
 def move_components(conn: sa.Connection, component_of: dict[str, str]) -> None:
@@ -258,32 +255,23 @@ def decided(conn: sa.Connection) -> list[tuple[str, str, str]]:
 
 def describe_person(rows: Sequence[RecordPerson]) -> dict[str, Any]:
     """A person's headline details: the values most of their records agree on."""
-
-    def common(values: Iterable[Any]) -> Any:
-        counted: dict[Any, int] = {}
-        for v in values:
-            if v:
-                counted[v] = counted.get(v, 0) + 1
-        if len(counted) <= 1:
-            return next(iter(counted), None)
-        return min(counted.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
-
-    given, family = common(r.given_name for r in rows), common(r.family_name for r in rows)
+    of = columns(rows, RecordPerson._fields)
+    given, family = commonest(of["given_name"]), commonest(of["family_name"])
     others = sorted(
-        {r.family_name for r in rows if r.family_name and r.family_name != family}
-        | {r.other_names for r in rows if r.other_names}
-        | {r.given_name for r in rows if r.given_name and r.given_name != given}
+        {f for f in of["family_name"] if f and f != family}
+        | {o for o in of["other_names"] if o}
+        | {g for g in of["given_name"] if g and g != given}
     )
     return {
         "given_name": given,
         "family_name": family,
         "other_names": "; ".join(others) or None,
-        "dob": common(r.dob for r in rows),
-        "sex": common(r.sex for r in rows),
-        "nhs_number": common(r.nhs_number for r in rows),
+        "dob": commonest(of["dob"]),
+        "sex": commonest(of["sex"]),
+        "nhs_number": commonest(of["nhs_number"]),
         "records": len(rows),
-        "first_seen": min(r.occurred_at for r in rows),
-        "last_seen": max(r.occurred_at for r in rows),
+        "first_seen": min(of["occurred_at"]),
+        "last_seen": max(of["occurred_at"]),
     }
 
 
@@ -313,11 +301,12 @@ def write_people(
                 for pid, rows in groups.items()
             ],
         )
-        bulk_insert(
+        insert_tuples(
             conn,
             record_persons,
+            ["record_id", "profile_id", "person_id"],
             [
-                {"record_id": r.record_id, "profile_id": profile_of[r.record_id], "person_id": pid}
+                (r.record_id, profile_of[r.record_id], pid)
                 for pid, rows in groups.items()
                 for r in rows
             ],

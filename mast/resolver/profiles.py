@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -23,8 +22,7 @@ from mast.resolver.names import given_groups, name_key, phonetic
 from mast.schema.tables import record_addresses, records
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(NamedTuple):
     """The identifying fields of a person as one partner recorded them, ready to compare."""
 
     profile_id: str
@@ -55,8 +53,7 @@ class Profile:
         return self.postcode[:-2] if self.postcode else None
 
 
-@dataclass(frozen=True, slots=True)
-class RecordPerson:
+class RecordPerson(NamedTuple):
     """What the resolver reads of one record."""
 
     record_id: str

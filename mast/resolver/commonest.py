@@ -1,0 +1,27 @@
+"""The value most records agree on: how a person's or an address's headline details are
+chosen from their records, the same whatever order the records come in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+
+def commonest(values: Sequence[_T | None]) -> _T | None:
+    """The commonest non-empty value; a tie goes to the first in text order."""
+    if len(values) == 1:  # most people and places have one record, or one distinct value
+        return values[0] or None
+    counted: dict[_T, int] = {}
+    for v in values:
+        if v:
+            counted[v] = counted.get(v, 0) + 1
+    if len(counted) <= 1:
+        return next(iter(counted), None)
+    return min(counted.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
+
+
+def columns(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """Rows of named tuples turned into a tuple of values per field."""
+    return dict(zip(names, zip(*rows, strict=True), strict=True))
