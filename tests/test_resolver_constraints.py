@@ -155,3 +155,31 @@ def test_a_shared_identifier_outweighs_a_mis_keyed_date_of_birth_but_not_a_new_n
         ]
     }
     assert cluster(baby, [Edge(5.0, "mum", "baby")]).refused
+
+
+def test_an_issued_identifier_without_a_check_digit_outweighs_a_new_name_and_birth_date() -> None:
+    # FEBRL-style national ids are one per person: shared exactly under one family name
+    # (here with a slip), the given name and date of birth are what went wrong.
+    def pair(family_b: str) -> dict[str, Profile]:
+        return {
+            p.profile_id: p
+            for p in [
+                prof("a", "madison", nhs="6281502", family="welller", dob=date(1934, 10, 24)),
+                prof("b", "emmet", nhs="6281502", family=family_b, dob=date(1927, 5, 16)),
+            ]
+        }
+
+    joined = cluster(pair("weller"), [Edge(10.0, "a", "b")])
+    assert not joined.refused
+    assert joined.cluster_of["a"] == joined.cluster_of["b"]
+    # Under another family name the shared id is not enough.
+    assert cluster(pair("price"), [Edge(10.0, "a", "b")]).refused
+    # Nor is a valid NHS number: the mother/baby case above stays apart with the same shape.
+    baby = {
+        p.profile_id: p
+        for p in [
+            prof("mum", "sian", nhs="9434765919", dob=date(1990, 4, 2)),
+            prof("baby", "megan", nhs="9434765919", dob=date(2025, 1, 9)),
+        ]
+    }
+    assert cluster(baby, [Edge(10.0, "mum", "baby")]).refused

@@ -21,7 +21,12 @@ from typing import NamedTuple, TypeVar
 from nhs_number.validate import is_valid
 from rapidfuzz.distance import DamerauLevenshtein
 
-from mast.resolver.constraints import age_compatible, dob_compatible, given_compatible
+from mast.resolver.constraints import (
+    age_compatible,
+    dob_compatible,
+    family_same_or_typo,
+    given_compatible,
+)
 from mast.resolver.profiles import Profile
 
 _T = TypeVar("_T", str, date)
@@ -92,6 +97,14 @@ def _near(a: set[str], b: set[str]) -> bool:
     return bool(a & b) or any(DamerauLevenshtein.distance(x, y) <= 1 for x in a for y in b)
 
 
+def _one_issued_id(a: _Cluster, b: _Cluster) -> bool:
+    """Both carry one identifier that has no check digit (not a valid NHS number), under one
+    family name. Where such ids are issued one per person, a shared one outweighs a date of
+    birth and given name that both went wrong. A valid NHS number shared is not enough: a
+    baby's first records often carry its mother's."""
+    return bool((a.ids - a.nhs) & (b.ids - b.nhs)) and family_same_or_typo(a.family, b.family)
+
+
 def _dominant(counts: Mapping[_T, int]) -> _T | None:
     if not counts:
         return None
@@ -160,7 +173,7 @@ class _Clusters:
         dob_outweighed = (shared_id and names_agree) or (
             DOB_OUTWEIGHED <= weight < PARTNER_ID_WEIGHT
         )
-        if not (dob_outweighed or dob_compatible(a.dob, b.dob)):
+        if not (dob_outweighed or dob_compatible(a.dob, b.dob) or _one_issued_id(a, b)):
             return True
         if any(not age_compatible(a.dob, *age) for age in b.ages) or any(
             not age_compatible(b.dob, *age) for age in a.ages

@@ -43,6 +43,12 @@ def given_compatible(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=262_144)
+def family_same_or_typo(a: str, b: str) -> bool:
+    """Two folded family names, both given, that are one name or one slip apart."""
+    return bool(a and b) and (a == b or _typo(a, b))
+
+
+@lru_cache(maxsize=262_144)
 def dob_compatible(a: date | None, b: date | None) -> bool:
     """Equal, or apart by one mistake: day and month swapped, one digit, a year or decade out."""
     if a is None or b is None or a == b:
