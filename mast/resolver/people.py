@@ -97,8 +97,14 @@ def _scored_edges(frame: pd.DataFrame) -> list[Edge]:
 
 
 def _next_id(conn: sa.Connection) -> int:
-    ids = conn.execute(sa.select(persons.c.person_id)).scalars().all()
-    return max((int(i[1:]) for i in ids), default=0) + 1
+    # Ids are "P" and eight or more digits, minted in order, so the longest, then the
+    # greatest, is the newest: found by the database rather than every id read into Python.
+    newest = conn.execute(
+        sa.select(persons.c.person_id)
+        .order_by(sa.func.length(persons.c.person_id).desc(), persons.c.person_id.desc())
+        .limit(1)
+    ).scalar()
+    return int(newest[1:]) + 1 if newest else 1
 
 
 def _assign(
