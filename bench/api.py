@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from machine import loop_seconds
 
 from mast.api.accounts import Accounts
 from mast.db import open_store
@@ -161,10 +162,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
-    loop = time.perf_counter()
-    for _ in range(20_000_000):  # the machine's speed today, to compare runs across days
-        pass
-    loop = time.perf_counter() - loop
+    loop = loop_seconds()
     print(
         f"\nAPI over loopback HTTP: {args.home}, server ready in {ready:.1f} s, "
         f"{args.load_workers} load process(es); 20M-step Python loop {loop:.2f} s\n"
