@@ -30,6 +30,17 @@ def prof(
     return Profile(pid, given=given, dob=dob, nhs=nhs, **fields)  # type: ignore[arg-type]
 
 
+def mother_and_baby() -> dict[str, Profile]:
+    """A mother's NHS number on her baby's record: other name, other date of birth."""
+    return {
+        p.profile_id: p
+        for p in [
+            prof("mum", "sian", nhs="9434765919", dob=date(1990, 4, 2)),
+            prof("baby", "megan", nhs="9434765919", dob=date(2025, 1, 9)),
+        ]
+    }
+
+
 def test_names_fold_and_group() -> None:
     assert name_key("Siân") == "sian" and name_key("O'Brien") == "obrien"
     assert name_key("Smith-Jones") == "smith jones"
@@ -146,15 +157,7 @@ def test_a_shared_identifier_outweighs_a_mis_keyed_date_of_birth_but_not_a_new_n
         ]
     }
     assert not cluster(same_name, [Edge(5.0, "a", "b")]).refused
-    # A mother's NHS number on her baby's record: other name, other date of birth.
-    baby = {
-        p.profile_id: p
-        for p in [
-            prof("mum", "sian", nhs="9434765919", dob=date(1990, 4, 2)),
-            prof("baby", "megan", nhs="9434765919", dob=date(2025, 1, 9)),
-        ]
-    }
-    assert cluster(baby, [Edge(5.0, "mum", "baby")]).refused
+    assert cluster(mother_and_baby(), [Edge(5.0, "mum", "baby")]).refused
 
 
 def test_an_issued_identifier_without_a_check_digit_outweighs_a_new_name_and_birth_date() -> None:
@@ -174,12 +177,5 @@ def test_an_issued_identifier_without_a_check_digit_outweighs_a_new_name_and_bir
     assert joined.cluster_of["a"] == joined.cluster_of["b"]
     # Under another family name the shared id is not enough.
     assert cluster(pair("price"), [Edge(10.0, "a", "b")]).refused
-    # Nor is a valid NHS number: the mother/baby case above stays apart with the same shape.
-    baby = {
-        p.profile_id: p
-        for p in [
-            prof("mum", "sian", nhs="9434765919", dob=date(1990, 4, 2)),
-            prof("baby", "megan", nhs="9434765919", dob=date(2025, 1, 9)),
-        ]
-    }
-    assert cluster(baby, [Edge(10.0, "mum", "baby")]).refused
+    # Nor is a valid NHS number, though the shape is the same.
+    assert cluster(mother_and_baby(), [Edge(10.0, "mum", "baby")]).refused

@@ -119,15 +119,10 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         )
         conn.execute(addresses.delete().where(addresses.c.retired_into.is_(None)))
         _write_addresses(conn, dict(zip(ids, groups, strict=True)), now=now)
-        with rewriting(conn, [record_addresses, address_keys]):
-            insert_tuples(
-                conn,
-                record_addresses,
-                ["record_id", "address_id"],
-                [(m.record_id, aid) for aid, g in zip(ids, groups, strict=True) for m in g],
-            )
-            _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()})
         now_at = {m.record_id: aid for aid, g in zip(ids, groups, strict=True) for m in g}
+        with rewriting(conn, [record_addresses, address_keys]):
+            insert_tuples(conn, record_addresses, ["record_id", "address_id"], list(now_at.items()))
+            _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()})
         _note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
@@ -165,8 +160,8 @@ def _incremental(
         moved = {k for k in states if after[k] != before.get(k)}
         touched = moved | set(record_key.values())
         affected = {before[k] for k in moved if k in before} | {after[k] for k in touched}
-        was_at = _records_of(conn, affected)
-        everyone = {a.record_id: a for a in [*was_at, *fresh]}
+        linked = _records_of(conn, affected)
+        everyone = {a.record_id: a for a in [*(a for a, _ in linked), *fresh]}
         placed: dict[str, list[AddressInput]] = defaultdict(list)
         for a in everyone.values():
             where = address_key(a)
@@ -174,7 +169,7 @@ def _incremental(
                 placed[after[where]].append(a)
         # Only links that changed are written: most records of an address that gained one
         # stay where they were.
-        was = {a.record_id: aid for a, aid in was_at.items()}
+        was = {a.record_id: aid for a, aid in linked}
         now_at = {a.record_id: aid for aid, group in placed.items() for a in group}
         moves = sorted(rid for rid, aid in was.items() if now_at.get(rid) != aid)
         for part in chunks(moves):
@@ -206,19 +201,19 @@ def _key(text: str) -> Key:
     return postcode, premises, flat, street
 
 
-def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> dict[AddressInput, str]:
-    """The records now linked to these addresses, with the address each is linked to."""
+def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> list[tuple[AddressInput, str]]:
+    """The records now linked to these addresses, each with the address it is linked to."""
     joined = records.join(record_addresses, record_addresses.c.record_id == records.c.record_id)
     width = len(_INPUT_COLUMNS)
-    return {
-        AddressInput(*row[:width]): row[width]
+    return [
+        (AddressInput(*row[:width]), row[width])
         for part in chunks(sorted(address_ids))
         for row in conn.execute(
             sa.select(*_INPUT_COLUMNS, record_addresses.c.address_id)
             .select_from(joined)
             .where(record_addresses.c.address_id.in_(part))
         )
-    }
+    ]
 
 
 def _note_moves(conn: sa.Connection, record_ids: list[str]) -> None:
