@@ -87,13 +87,19 @@ def kill_at_random(
     window: tuple[float, float],
     rng: random.Random,
     kills: Kills,
+    per_episode: int = 5,
 ) -> int:
     """`n` SIGKILLs at random moments in `window` (seconds after a run starts), in episodes:
-    a fresh home is run and killed, again and again, until a run gets to the end; then
-    `check` compares it with the clean home, and a new episode starts. Returns episodes."""
+    a fresh home is run and killed, again and again, until a run gets to the end or the
+    episode has had `per_episode` kills (then it is run to the end); `check` compares it
+    with the clean home, and a new episode starts. Returns episodes.
+
+    The cap is what makes several episodes certain: on a loaded machine a resumed run's
+    longest step can outlast every random delay, and an uncapped episode would take all
+    `n` kills with one check at the end."""
     episodes = 0
     while len(kills.at_random) < n:
-        home, episodes = fresh(), episodes + 1
+        home, episodes, taken = fresh(), episodes + 1, 0
         while True:
             delay = rng.uniform(*window)
             proc = start(home, as_of)
@@ -103,7 +109,8 @@ def kill_at_random(
                 proc.send_signal(signal.SIGKILL)
                 proc.communicate()
                 kills.at_random.append(round(delay, 2))
-                if len(kills.at_random) < n:
+                taken += 1
+                if len(kills.at_random) < n and taken < per_episode:
                     continue
                 run_to_end(home, as_of)
             else:
