@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from mast.errors import StoreError
 from mast.schema.tables import metadata
 from mast.settings import Settings
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+CHUNK = 500
+"""Values per IN (...) list, under SQLite's bound-parameter limit."""
+
+
+def chunks(items: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -72,17 +84,118 @@ def engine_name(url: str) -> str:
 
 
 @contextmanager
-def rewriting(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iterator[None]:
-    """Empty `tables` for a full rewrite, with their secondary indexes built once at the
-    end: sorting a million keys once is far cheaper than a million random index inserts."""
+def rewriting(
+    conn: sa.Connection, tables: Iterable[sa.Table], where: sa.ColumnElement[bool] | None = None
+) -> Iterator[None]:
+    """Empty `tables` (of the rows matching `where`) for a full rewrite, with their secondary
+    indexes built once at the end: sorting a million keys once is far cheaper than a million
+    random index inserts."""
+    tables = list(tables)
     indexes = [index for table in tables for index in table.indexes]
     for index in indexes:
         index.drop(conn)
     for table in tables:
-        conn.execute(table.delete())
+        conn.execute(table.delete() if where is None else table.delete().where(where))
     yield
     for index in indexes:
         index.create(conn)
+
+
+def sync_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: list[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    where: sa.ColumnElement[bool] | None = None,
+    compare: Sequence[str] | None = None,
+) -> int:
+    """Make `table`'s rows (those matching `where`) exactly `rows`, writing only the rows
+    that differ from what is stored; returns the rows written.
+
+    Rows are compared on `compare` (all `columns` by default), which must include the
+    primary key: the columns that decide the rest (a content hash), leaving out those that
+    only say when a row was written. A full re-resolution mostly gives back what it found,
+    so reading and comparing costs far less than rewriting everything, and unchanged rows
+    keep the time they were last updated. Where most rows differ (a first run), everything
+    is rewritten.
+    """
+    compared = list(compare or columns)
+    key = [c.name for c in table.primary_key.columns]
+    stored = _stored_rows(conn, table, compared, where) if conn.dialect.name == "sqlite" else set()
+    changed: list[tuple[Any, ...]] = list(rows)
+    gone: list[tuple[Any, ...]] = []
+    if stored:
+        ours = _as_stored(table, columns, compared, rows)
+        present = set(ours)
+        changed = [row for row, form in zip(rows, ours, strict=True) if form not in stored]
+        gone = [form for form in stored if form not in present]
+    if not stored or 2 * (len(changed) + len(gone)) > len(rows):
+        with rewriting(conn, [table], where):
+            insert_tuples(conn, table, columns, list(rows))
+        return len(rows)
+    # A changed row's stored version is "gone" too (its key is unique), so this clears both.
+    at = [compared.index(k) for k in key]
+    keys = [tuple(form[i] for i in at) for form in gone]
+    if len(key) == 1:
+        for part in chunks(sorted(k for (k,) in keys)):
+            conn.execute(table.delete().where(table.c[key[0]].in_(part)))
+    elif keys:
+        test = [table.c[k] == sa.bindparam(f"k_{k}") for k in key]
+        conn.execute(
+            table.delete().where(*test),
+            [{f"k_{k}": v for k, v in zip(key, ks, strict=True)} for ks in keys],
+        )
+    insert_tuples(conn, table, columns, changed)
+    log.debug("%s: %d rows written, %d removed", table.name, len(changed), len(gone))
+    return len(changed)
+
+
+def _stored_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: list[str],
+    where: sa.ColumnElement[bool] | None,
+) -> set[tuple[Any, ...]]:
+    query = sa.select(*(table.c[n] for n in columns))
+    compiled = (query if where is None else query.where(where)).compile(dialect=conn.dialect)
+    params = [compiled.params[k] for k in compiled.positiontup or []]
+    # Straight from the driver: values as SQLite holds them, without a Row per row.
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return set(cursor.execute(str(compiled), params).fetchall())
+    finally:
+        cursor.close()
+
+
+def _as_stored(
+    table: sa.Table, columns: list[str], compared: list[str], rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """`rows`' `compared` columns as SQLite's driver stores them: dates and times become the
+    ISO text its adapters write. (A value stored in another form only costs a rewrite.)"""
+    at = [columns.index(n) for n in compared]
+    picked = (
+        [(r[at[0]],) for r in rows] if len(at) == 1 else list(map(operator.itemgetter(*at), rows))
+    )
+    forms = [(i, _text_form(table.c[n].type)) for i, n in enumerate(compared)]
+    converted = [(i, form) for i, form in forms if form is not None]
+    if not converted:
+        return picked
+    out = []
+    for row in picked:
+        values = list(row)
+        for i, form in converted:
+            values[i] = form(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def _text_form(kind: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    if isinstance(kind, sa.DateTime):
+        return lambda v: v.isoformat(" ") if isinstance(v, datetime) else v
+    if isinstance(kind, sa.Date):
+        return lambda v: v.isoformat() if isinstance(v, date) else v
+    return None
 
 
 def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from conftest import HEADER, Harness, write
 
-from mast.db import open_store
+from mast.db import open_store, sync_rows
 from mast.loaders.purge import purge
 from mast.resolver.address_store import resolve_all_addresses
+from mast.resolver.person_store import edge_columns
 from mast.resolver.service import resolve
 from mast.schema.tables import (
     addresses,
     id_history,
+    person_edges,
     person_profiles,
+    persons,
     record_addresses,
     record_persons,
 )
@@ -91,3 +94,60 @@ def test_a_store_from_before_components_is_upgraded_and_resolved_in_full(
     assert again.people.mode == "full" and again.people.persons == first.persons
     assert None not in {r.component for r in harness.rows(person_profiles)}
     assert resolve(upgraded, now=NOW).people.mode == "incremental"
+
+
+def _person(pid: str, family: str, seen: datetime, at: datetime) -> tuple[object, ...]:
+    return (pid, family, date(1990, 4, 2), seen, 1, None, at)
+
+
+def test_a_full_rewrite_writes_only_rows_that_changed(harness: Harness) -> None:
+    """`sync_rows`, which full runs write through: the table ends up holding exactly the
+    rows given; rows unchanged (dates included) are not rewritten, so they keep the time
+    they were last updated; changed and new rows are written, missing ones removed, rows
+    outside `where` left alone; a two-column key works; and when most rows differ, the
+    table is rewritten whole."""
+    names = [
+        "person_id",
+        "family_name",
+        "dob",
+        "first_seen",
+        "records",
+        "retired_into",
+        "updated_at",
+    ]
+    compare = names[:-1]
+    then, now = datetime(2026, 10, 1), datetime(2026, 11, 1)
+    seen = datetime(2025, 1, 2, 3, 4, 5, 678)
+    first = [_person(f"P{i:08d}", f"F{i}", seen, then) for i in range(40)]
+    retired = ("P00000099", None, None, None, 0, "P00000001", then)
+    with harness.engine.begin() as conn:
+        assert sync_rows(conn, persons, names, first, compare=compare) == 40
+        conn.execute(persons.insert().values(dict(zip(names, retired, strict=True))))
+    second = [_person(p[0], str(p[1]), seen, now) for p in first[:38]]  # 38, 39 gone
+    second[3] = _person("P00000003", "Changed", seen, now)
+    second.append(_person("P00000040", "New", seen, now))
+    active = persons.c.retired_into.is_(None)
+    with harness.engine.begin() as conn:
+        written = sync_rows(conn, persons, names, second, where=active, compare=compare)
+    assert written == 2
+    stored = {r.person_id: r for r in harness.rows(persons)}
+    assert set(stored) == {p[0] for p in second} | {"P00000099"}
+    assert stored["P00000001"].updated_at == then  # unchanged: not written again
+    assert stored["P00000003"].family_name == "Changed" and stored["P00000003"].updated_at == now
+    assert stored["P00000040"].updated_at == now and stored["P00000099"].retired_into
+    assert stored["P00000002"].first_seen == seen and stored["P00000002"].dob == date(1990, 4, 2)
+
+    edge = (0.0,) * 6
+    pairs = [(f"a{i}", f"b{i}", float(i), *edge) for i in range(8)]
+    columns = edge_columns()
+    with harness.engine.begin() as conn:
+        sync_rows(conn, person_edges, columns, pairs, compare=["profile_a", "profile_b"])
+        kept = [*pairs[:7], ("a9", "b9", 9.0, *edge)]
+        assert sync_rows(conn, person_edges, columns, kept, compare=columns[:2]) == 1
+    assert sorted((r.profile_a, r.profile_b) for r in harness.rows(person_edges)) == sorted(
+        (p[0], p[1]) for p in kept
+    )
+    with harness.engine.begin() as conn:  # most rows differ: rewritten whole
+        other = [(f"c{i}", f"d{i}", 1.0, *edge) for i in range(6)]
+        assert sync_rows(conn, person_edges, columns, other) == 6
+    assert len(harness.rows(person_edges)) == 6

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.db import bulk_insert, insert_tuples, rewriting
+from mast.db import bulk_insert, chunks, insert_tuples, sync_rows
 from mast.resolver.addresses import (
     AddressInput,
     Key,
@@ -29,7 +29,7 @@ from mast.resolver.addresses import (
     cluster_keys,
     describe,
 )
-from mast.resolver.bookkeeping import chunks, get_mark, set_mark, write_id_events
+from mast.resolver.bookkeeping import get_mark, set_mark, write_id_events
 from mast.resolver.stable_ids import IdEvent, assign_ids
 from mast.schema.tables import (
     ADDRESS_MARK,
@@ -117,12 +117,10 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         ids, events = assign_ids(
             [[m.record_id for m in g] for g in groups], previous, lambda: f"A{next(counter):08d}"
         )
-        conn.execute(addresses.delete().where(addresses.c.retired_into.is_(None)))
-        _write_addresses(conn, dict(zip(ids, groups, strict=True)), now=now)
+        _write_addresses(conn, dict(zip(ids, groups, strict=True)), now=now, every=True)
         now_at = {m.record_id: aid for aid, g in zip(ids, groups, strict=True) for m in g}
-        with rewriting(conn, [record_addresses, address_keys]):
-            insert_tuples(conn, record_addresses, ["record_id", "address_id"], list(now_at.items()))
-            _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()})
+        sync_rows(conn, record_addresses, ["record_id", "address_id"], list(now_at.items()))
+        _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()}, every=True)
         _note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
@@ -231,34 +229,51 @@ def _note_moves(conn: sa.Connection, record_ids: list[str]) -> None:
 
 
 def _write_addresses(
-    conn: sa.Connection, groups: dict[str, list[AddressInput]], *, now: datetime
+    conn: sa.Connection,
+    groups: dict[str, list[AddressInput]],
+    *,
+    now: datetime,
+    every: bool = False,
 ) -> None:
-    bulk_insert(
+    """Insert these addresses; or, `every` (a full run), make them all the active addresses
+    there are, writing only those that changed (the rest keep their `updated_at`)."""
+    described = [
+        {
+            "address_id": aid,
+            "records": len(g),
+            "updated_at": now,
+            "retired_into": None,
+            **describe(g),
+        }
+        for aid, g in groups.items()
+    ]
+    if not every:
+        bulk_insert(conn, addresses, described)
+        return
+    names = list(described[0]) if described else ["address_id"]
+    sync_rows(
         conn,
         addresses,
-        [
-            {
-                "address_id": aid,
-                "records": len(g),
-                "updated_at": now,
-                "retired_into": None,
-                **describe(g),
-            }
-            for aid, g in groups.items()
-        ],
+        names,
+        [tuple(d[n] for n in names) for d in described],
+        where=addresses.c.retired_into.is_(None),
+        compare=[n for n in names if n != "updated_at"],
     )
 
 
-def _write_keys(conn: sa.Connection, states: dict[Key, KeyState], ids: dict[Key, str]) -> None:
-    insert_tuples(
-        conn,
-        address_keys,
-        ["key", "uprns", "town", "locality", "records", "address_id"],
-        [
-            (_SEP.join(k), ",".join(sorted(s.uprns)) or None, *s.place, s.records, ids[k])
-            for k, s in states.items()
-        ],
-    )
+def _write_keys(
+    conn: sa.Connection, states: dict[Key, KeyState], ids: dict[Key, str], *, every: bool = False
+) -> None:
+    """Insert these keys' rows; or, `every`, make them all the keys there are."""
+    names = ["key", "uprns", "town", "locality", "records", "address_id"]
+    rows = [
+        (_SEP.join(k), ",".join(sorted(s.uprns)) or None, *s.place, s.records, ids[k])
+        for k, s in states.items()
+    ]
+    if every:
+        sync_rows(conn, address_keys, names, rows)
+    else:
+        insert_tuples(conn, address_keys, names, rows)
 
 
 def _report(  # noqa: PLR0917 - the figures of one run

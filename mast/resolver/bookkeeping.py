@@ -1,24 +1,15 @@
 """What address and person resolution both keep in the state store: high-water marks, the
-history of merged and split ids, and IN (...) lists cut to SQLite's parameter limit."""
+history of merged and split ids."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TypeVar
 
 import sqlalchemy as sa
 
+from mast.db import chunks
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import id_history, resolver_state
-
-_T = TypeVar("_T")
-_CHUNK = 500  # ids per IN (...) list, under SQLite's bound-parameter limit
-
-
-def chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def get_mark(conn: sa.Connection, key: str) -> int:

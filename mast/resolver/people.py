@@ -20,15 +20,15 @@ import duckdb
 import pandas as pd
 import sqlalchemy as sa
 
-from mast.db import rewriting
+from mast.db import chunks
 from mast.resolver import model as splink_model
 from mast.resolver import person_store as store
-from mast.resolver.bookkeeping import chunks, get_mark, set_mark
+from mast.resolver.bookkeeping import get_mark, set_mark
 from mast.resolver.cluster import REVIEWER_WEIGHT, Clustering, Edge, cluster, partner_id_edges
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, read_records
 from mast.resolver.review import queue_for_review
 from mast.resolver.stable_ids import IdEvent, assign_ids
-from mast.schema.tables import decisions, person_edges, person_profiles, persons, record_persons
+from mast.schema.tables import decisions, person_profiles, persons, record_persons
 from mast.schema.tables import records as records_table
 
 log = logging.getLogger(__name__)
@@ -186,18 +186,18 @@ def _full(
         }
         if trained:
             store.save_model(conn, model, profiles=len(profiles), now=now)
-        conn.execute(persons.delete().where(persons.c.retired_into.is_(None)))
-        with rewriting(conn, (person_profiles, person_edges, record_persons)):
-            store.write_profiles(
-                conn,
-                profiles.values(),
-                person_of_profile,
-                sizes,
-                clustering.components(),
-                replace=False,
-            )
-            store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=())
-            store.write_people(conn, groups, profile_of, events, replaced=(), now=now)
+        store.write_profiles(
+            conn,
+            profiles.values(),
+            person_of_profile,
+            sizes,
+            clustering.components(),
+            replace=False,
+        )
+        store.write_edges(
+            conn, scored[scored.weight >= LINK_WEIGHT], replacing=None, same_model=not trained
+        )
+        store.write_people(conn, groups, profile_of, events, replaced=None, now=now)
         review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
         store.clear_pending(conn)
         _set_marks(conn, marks)

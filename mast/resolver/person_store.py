@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from mast.db import bulk_insert, insert_tuples
-from mast.resolver.bookkeeping import chunks, write_id_events
+from mast.db import chunks, insert_tuples, sync_rows
+from mast.resolver.bookkeeping import write_id_events
 from mast.resolver.cluster import Edge
 from mast.resolver.commonest import columns, commonest
 from mast.resolver.model import EDGE_COLUMNS
@@ -167,16 +167,26 @@ def write_profiles(
     *,
     replace: bool,
 ) -> None:
+    """Store profiles: in place of those with the same ids (`replace`, a daily run), or as
+    every profile there is (a full run, writing only what differs)."""
     rows = [
         (*p, person_of[p.profile_id], sizes[p.profile_id], component_of[p.profile_id])
         for p in profiles
     ]
-    if replace:
-        for part in chunks([r[0] for r in rows]):
-            conn.execute(person_profiles.delete().where(person_profiles.c.profile_id.in_(part)))
-    insert_tuples(
-        conn, person_profiles, [*_PROFILE_FIELDS, "person_id", "records", "component"], rows
-    )
+    names = [*_PROFILE_FIELDS, "person_id", "records", "component"]
+    if not replace:
+        # A profile's fields are its id's (a hash of them); the rest is what can change.
+        sync_rows(
+            conn,
+            person_profiles,
+            names,
+            rows,
+            compare=["profile_id", "person_id", "records", "component"],
+        )
+        return
+    for part in chunks([r[0] for r in rows]):
+        conn.execute(person_profiles.delete().where(person_profiles.c.profile_id.in_(part)))
+    insert_tuples(conn, person_profiles, names, rows)
 
 
 def move_components(conn: sa.Connection, component_of: dict[str, str]) -> None:
@@ -202,22 +212,34 @@ def drop_profiles(conn: sa.Connection, ids: Iterable[str]) -> None:
         )
 
 
-def write_edges(conn: sa.Connection, edges: pd.DataFrame, *, replacing: Iterable[str]) -> None:
-    """Store linking pairs, first removing those stored for the profiles in `replacing`.
+def write_edges(
+    conn: sa.Connection,
+    edges: pd.DataFrame,
+    *,
+    replacing: Iterable[str] | None,
+    same_model: bool = True,
+) -> None:
+    """Store linking pairs, first removing those stored for the profiles in `replacing`;
+    `replacing=None` (a full run) makes them every pair there is, writing what differs.
+    With `same_model`, a stored pair of the same two profiles is scored the same, so pairs
+    are compared by their ids alone.
 
     Only pairs at or above the link weight are kept: they are what re-clustering and
     explanations need; uncertain pairs live on as review items.
     """
+    columns = edge_columns()
+    rows = list(zip(*(edges[c].tolist() for c in columns), strict=True))
+    if replacing is None:
+        compare = ["profile_a", "profile_b"] if same_model else None
+        sync_rows(conn, person_edges, columns, rows, compare=compare)
+        return
     for part in chunks(sorted(replacing)):
         conn.execute(
             person_edges.delete().where(
                 sa.or_(person_edges.c.profile_a.in_(part), person_edges.c.profile_b.in_(part))
             )
         )
-    if not edges.empty:
-        columns = edge_columns()
-        rows = list(zip(*(edges[c].tolist() for c in columns), strict=True))
-        insert_tuples(conn, person_edges, columns, rows)
+    insert_tuples(conn, person_edges, columns, rows)
 
 
 def edge_columns() -> list[str]:
@@ -281,34 +303,39 @@ def write_people(
     profile_of: dict[str, str],
     events: list[IdEvent],
     *,
-    replaced: Iterable[str],
+    replaced: Iterable[str] | None,
     now: datetime,
 ) -> None:
-    """Replace the persons in `replaced` (and their record links) by `groups`."""
-    old = sorted(set(replaced))
-    for part in chunks(old):
-        conn.execute(persons.delete().where(persons.c.person_id.in_(part)))
-    if old:
-        record_ids = [r.record_id for rows in groups.values() for r in rows]
-        for part in chunks(record_ids):
-            conn.execute(record_persons.delete().where(record_persons.c.record_id.in_(part)))
-    if groups:
-        bulk_insert(
+    """Replace the persons in `replaced` (and their record links) by `groups`; with
+    `replaced=None` (a full run) `groups` are every person there is, and only those whose
+    details or records changed are written (the rest keep their `updated_at`)."""
+    people = [
+        {"person_id": pid, "retired_into": None, "updated_at": now, **describe_person(rows)}
+        for pid, rows in groups.items()
+    ]
+    names = list(people[0]) if people else ["person_id"]
+    person_rows = [tuple(p[n] for n in names) for p in people]
+    links = [
+        (r.record_id, profile_of[r.record_id], pid) for pid, rows in groups.items() for r in rows
+    ]
+    link_names = ["record_id", "profile_id", "person_id"]
+    if replaced is None:
+        sync_rows(
             conn,
             persons,
-            [
-                {"person_id": pid, "retired_into": None, "updated_at": now, **describe_person(rows)}
-                for pid, rows in groups.items()
-            ],
+            names,
+            person_rows,
+            where=persons.c.retired_into.is_(None),
+            compare=[n for n in names if n != "updated_at"],
         )
-        insert_tuples(
-            conn,
-            record_persons,
-            ["record_id", "profile_id", "person_id"],
-            [
-                (r.record_id, profile_of[r.record_id], pid)
-                for pid, rows in groups.items()
-                for r in rows
-            ],
-        )
+        sync_rows(conn, record_persons, link_names, links)
+    else:
+        old = sorted(set(replaced))
+        for part in chunks(old):
+            conn.execute(persons.delete().where(persons.c.person_id.in_(part)))
+        if old:
+            for part in chunks([link[0] for link in links]):
+                conn.execute(record_persons.delete().where(record_persons.c.record_id.in_(part)))
+        insert_tuples(conn, persons, names, person_rows)
+        insert_tuples(conn, record_persons, link_names, links)
     write_id_events(conn, persons, "person", events, now=now)
