@@ -158,12 +158,34 @@ def _stored_rows(
     where: sa.ColumnElement[bool] | None,
 ) -> set[tuple[Any, ...]]:
     query = sa.select(*(table.c[n] for n in columns))
-    compiled = (query if where is None else query.where(where)).compile(dialect=conn.dialect)
+    return set(fetch_tuples(conn, query if where is None else query.where(where), raw=True))
+
+
+def fetch_tuples(
+    conn: sa.Connection, query: sa.Select[Any], *, raw: bool = False
+) -> list[tuple[Any, ...]]:
+    """All rows of `query` as plain tuples, straight from SQLite's driver: no Row object
+    and no type processing per row, three times faster for hundreds of thousands of rows.
+
+    Only for columns SQLite returns as Python wants them (text and numbers); a date would
+    come back as text, so one is refused unless `raw` (the stored form is wanted)."""
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        return [tuple(row) for row in conn.execute(query)]
+    if not raw:
+        typed = [
+            c.name
+            for c in query.selected_columns
+            if c.type.dialect_impl(dialect).result_processor(dialect, None) is not None
+        ]
+        if typed:
+            raise ValueError(f"fetch_tuples would return these as stored text: {typed}")
+    # IN (...) lists are expanded into the text, since no SQLAlchemy execution does it here.
+    compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[k] for k in compiled.positiontup or []]
-    # Straight from the driver: values as SQLite holds them, without a Row per row.
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        return set(cursor.execute(str(compiled), params).fetchall())
+        return cursor.execute(str(compiled), params).fetchall()  # type: ignore[no-any-return]
     finally:
         cursor.close()
 

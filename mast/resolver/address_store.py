@@ -19,7 +19,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.db import bulk_insert, chunks, insert_tuples, sync_rows
+from mast.db import bulk_insert, chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.addresses import (
     AddressInput,
     Key,
@@ -28,6 +28,7 @@ from mast.resolver.addresses import (
     address_key,
     cluster_keys,
     describe,
+    within_reach,
 )
 from mast.resolver.bookkeeping import get_mark, set_mark, write_id_events
 from mast.resolver.stable_ids import IdEvent, assign_ids
@@ -97,11 +98,11 @@ def _any_linked(conn: sa.Connection, record_ids: list[str]) -> bool:
 
 def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> AddressRun:
     with engine.connect() as conn:
-        inputs = [AddressInput(*row) for row in conn.execute(sa.select(*_INPUT_COLUMNS))]
+        inputs = list(map(AddressInput._make, fetch_tuples(conn, sa.select(*_INPUT_COLUMNS))))
         previous = dict(
-            conn.execute(
-                sa.select(record_addresses.c.record_id, record_addresses.c.address_id)
-            ).all()
+            fetch_tuples(
+                conn, sa.select(record_addresses.c.record_id, record_addresses.c.address_id)
+            )
         )
     states: dict[Key, KeyState] = {}
     record_key = add_inputs(states, inputs)
@@ -131,17 +132,27 @@ def _incremental(
     engine: sa.Engine, fresh: list[AddressInput], *, now: datetime, started: float, mark: int
 ) -> AddressRun:
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(address_keys)).all()
+        stored = fetch_tuples(
+            conn,
+            sa.select(
+                address_keys.c.key,
+                address_keys.c.uprns,
+                address_keys.c.town,
+                address_keys.c.locality,
+                address_keys.c.records,
+                address_keys.c.address_id,
+            ),
+        )
     states = {
-        _key(r.key): KeyState(set(filter(None, (r.uprns or "").split(","))), (r.town, r.locality))
-        for r in stored
+        _key(text): KeyState(set(filter(None, (uprns or "").split(","))), (town, locality), n)
+        for text, uprns, town, locality, n, _ in stored
     }
-    for r in stored:
-        states[_key(r.key)].records = r.records
-    before = {_key(r.key): r.address_id for r in stored}
-    weights = {r.key: r.records for r in stored}
+    before = {_key(text): aid for text, *_, aid in stored}
+    weights = {text: n for text, _, _, _, n, _ in stored}
     record_key = add_inputs(states, fresh)
-    of_key = cluster_keys(states)
+    # Only keys the new records' keys could join can move; the rest keep their addresses.
+    reach = within_reach(states, set(record_key.values()))
+    of_key = cluster_keys({k: states[k] for k in reach})
     key_groups: dict[int, list[str]] = defaultdict(list)
     for key, n in of_key.items():
         key_groups[n].append(_SEP.join(key))
@@ -150,12 +161,12 @@ def _incremental(
         counter = iter(range(highest + 1, highest + 2 + len(key_groups)))
         ids, events = assign_ids(
             [key_groups[n] for n in sorted(key_groups)],
-            {_SEP.join(k): aid for k, aid in before.items()},
+            {_SEP.join(k): before[k] for k in reach if k in before},
             lambda: f"A{next(counter):08d}",
             weights=weights,
         )
         after = {k: ids[n] for k, n in of_key.items()}
-        moved = {k for k in states if after[k] != before.get(k)}
+        moved = {k for k in reach if after[k] != before.get(k)}
         touched = moved | set(record_key.values())
         affected = {before[k] for k in moved if k in before} | {after[k] for k in touched}
         linked = _records_of(conn, affected)
@@ -206,10 +217,11 @@ def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> list[tuple[A
     return [
         (AddressInput(*row[:width]), row[width])
         for part in chunks(sorted(address_ids))
-        for row in conn.execute(
+        for row in fetch_tuples(
+            conn,
             sa.select(*_INPUT_COLUMNS, record_addresses.c.address_id)
             .select_from(joined)
-            .where(record_addresses.c.address_id.in_(part))
+            .where(record_addresses.c.address_id.in_(part)),
         )
     ]
 

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import sqlalchemy as sa
 
-from mast.db import chunks
+from mast.db import chunks, fetch_tuples
 from mast.resolver import model as splink_model
 from mast.resolver import person_store as store
 from mast.resolver.bookkeeping import get_mark, set_mark
@@ -152,7 +152,7 @@ def _full(
         rulings = _rulings(conn)
         rows = list(read_records(conn))
         previous = dict(
-            conn.execute(sa.select(record_persons.c.record_id, record_persons.c.person_id)).all()
+            fetch_tuples(conn, sa.select(record_persons.c.record_id, record_persons.c.person_id))
         )
         marks = _marks(conn)
     profiles, profile_of = build_profiles(rows, rulings.reviewed)
@@ -340,9 +340,10 @@ def _incremental(
         before = {
             pid
             for part in chunks(sorted(changed_profile_of))
-            for pid in conn.execute(
-                sa.select(record_persons.c.profile_id).where(record_persons.c.record_id.in_(part))
-            ).scalars()
+            for (pid,) in fetch_tuples(
+                conn,
+                sa.select(record_persons.c.profile_id).where(record_persons.c.record_id.in_(part)),
+            )
         }  # where changed records were, so their old people are re-described
         seeds = (
             set(changed_profile_of.values())
@@ -371,10 +372,11 @@ def _incremental(
             **{
                 rid: pid
                 for part in chunks(sorted(local))
-                for rid, pid in conn.execute(
+                for rid, pid in fetch_tuples(
+                    conn,
                     sa.select(record_persons.c.record_id, record_persons.c.profile_id).where(
                         record_persons.c.profile_id.in_(part)
-                    )
+                    ),
                 )
             },
             **changed_profile_of,
@@ -403,10 +405,11 @@ def _incremental(
         previous = {
             rid: pid
             for part in chunks(moving)
-            for rid, pid in conn.execute(
+            for rid, pid in fetch_tuples(
+                conn,
                 sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
                     record_persons.c.record_id.in_(part)
-                )
+                ),
             )
         }
         groups, events = _assign(conn, clustering, rows, profile_of, previous)

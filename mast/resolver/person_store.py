@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from mast.db import chunks, insert_tuples, sync_rows
+from mast.db import chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.bookkeeping import write_id_events
 from mast.resolver.cluster import Edge
 from mast.resolver.commonest import columns, commonest
@@ -150,11 +150,12 @@ def edges_within(conn: sa.Connection, components: Iterable[str], *, min_weight: 
     return {
         Edge(weight, a, b)
         for part in chunks(sorted(components))
-        for a, b, weight in conn.execute(
+        for a, b, weight in fetch_tuples(
+            conn,
             sa.select(e.profile_a, e.profile_b, e.weight)
             .join_from(person_edges, person_profiles, p.profile_id == e.profile_a)
-            .where(p.component.in_(part), e.weight >= min_weight)
-        ).all()
+            .where(p.component.in_(part), e.weight >= min_weight),
+        )
     }
 
 
