@@ -11,8 +11,12 @@ _T = TypeVar("_T")
 
 def commonest(values: Sequence[_T | None]) -> _T | None:
     """The commonest non-empty value; a tie goes to the first in text order."""
-    if len(values) == 1:  # most people and places have one record, or one distinct value
-        return values[0] or None
+    if not values:
+        return None
+    first = values[0]
+    # Most people and places have one record, or one value in all of them (counted in C).
+    if len(values) == 1 or (first and values.count(first) == len(values)):
+        return first or None
     counted: dict[_T, int] = {}
     for v in values:
         if v:

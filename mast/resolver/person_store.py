@@ -276,8 +276,35 @@ def decided(conn: sa.Connection) -> list[tuple[str, str, str]]:
     ]
 
 
-def describe_person(rows: Sequence[RecordPerson]) -> dict[str, Any]:
-    """A person's headline details: the values most of their records agree on."""
+PERSON_DETAILS = (
+    "given_name",
+    "family_name",
+    "other_names",
+    "dob",
+    "sex",
+    "nhs_number",
+    "records",
+    "first_seen",
+    "last_seen",
+)
+
+
+def describe_person(rows: Sequence[RecordPerson]) -> tuple[Any, ...]:
+    """A person's headline details (`PERSON_DETAILS`): the values most of their records
+    agree on."""
+    if len(rows) == 1:  # two people in five in the demo: their one record says it all
+        (r,) = rows
+        return (
+            r.given_name or None,
+            r.family_name or None,
+            r.other_names or None,
+            r.dob,
+            r.sex or None,
+            r.nhs_number or None,
+            1,
+            r.occurred_at,
+            r.occurred_at,
+        )
     of = columns(rows, RecordPerson._fields)
     given, family = commonest(of["given_name"]), commonest(of["family_name"])
     others = sorted(
@@ -285,17 +312,17 @@ def describe_person(rows: Sequence[RecordPerson]) -> dict[str, Any]:
         | {o for o in of["other_names"] if o}
         | {g for g in of["given_name"] if g and g != given}
     )
-    return {
-        "given_name": given,
-        "family_name": family,
-        "other_names": "; ".join(others) or None,
-        "dob": commonest(of["dob"]),
-        "sex": commonest(of["sex"]),
-        "nhs_number": commonest(of["nhs_number"]),
-        "records": len(rows),
-        "first_seen": min(of["occurred_at"]),
-        "last_seen": max(of["occurred_at"]),
-    }
+    return (
+        given,
+        family,
+        "; ".join(others) or None,
+        commonest(of["dob"]),
+        commonest(of["sex"]),
+        commonest(of["nhs_number"]),
+        len(rows),
+        min(of["occurred_at"]),
+        max(of["occurred_at"]),
+    )
 
 
 def write_people(
@@ -310,12 +337,8 @@ def write_people(
     """Replace the persons in `replaced` (and their record links) by `groups`; with
     `replaced=None` (a full run) `groups` are every person there is, and only those whose
     details or records changed are written (the rest keep their `updated_at`)."""
-    people = [
-        {"person_id": pid, "retired_into": None, "updated_at": now, **describe_person(rows)}
-        for pid, rows in groups.items()
-    ]
-    names = list(people[0]) if people else ["person_id"]
-    person_rows = [tuple(p[n] for n in names) for p in people]
+    names = ["person_id", *PERSON_DETAILS, "retired_into", "updated_at"]
+    person_rows = [(pid, *describe_person(rows), None, now) for pid, rows in groups.items()]
     links = [
         (r.record_id, profile_of[r.record_id], pid) for pid, rows in groups.items() for r in rows
     ]
