@@ -368,19 +368,9 @@ def _incremental(
             len(scored),
             len(local),
         )
-        profile_of = {
-            **{
-                rid: pid
-                for part in chunks(sorted(local))
-                for rid, pid in fetch_tuples(
-                    conn,
-                    sa.select(record_persons.c.record_id, record_persons.c.profile_id).where(
-                        record_persons.c.profile_id.in_(part)
-                    ),
-                )
-            },
-            **changed_profile_of,
-        }
+        # Every stored record of the local profiles, changed ones too (as they were).
+        stored_links = store.record_links(conn, local)
+        profile_of = {**{rid: pid for rid, pid, _ in stored_links}, **changed_profile_of}
         local_sizes = Counter(profile_of.values())
         links, apart = _ruling_edges(rulings, profile_of)
         # A profile left without records (purged, or its records changed) joins nothing.
@@ -403,14 +393,7 @@ def _incremental(
             for r in read_records(conn, records_table.c.record_id.in_(part))
         ]
         previous = {
-            rid: pid
-            for part in chunks(moving)
-            for rid, pid in fetch_tuples(
-                conn,
-                sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
-                    record_persons.c.record_id.in_(part)
-                ),
-            )
+            rid: person for rid, _, person in stored_links if profile_of[rid] not in settled
         }
         groups, events = _assign(conn, clustering, rows, profile_of, previous)
         person_of_profile = {

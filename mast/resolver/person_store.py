@@ -127,6 +127,19 @@ def components_of(conn: sa.Connection, ids: Iterable[str], sources: Iterable[str
     }
 
 
+def record_links(conn: sa.Connection, profile_ids: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(record, profile, person) of every stored record of these profiles."""
+    c = record_persons.c
+    return [
+        link
+        for part in chunks(sorted(profile_ids))
+        for link in fetch_tuples(
+            conn,
+            sa.select(c.record_id, c.profile_id, c.person_id).where(c.profile_id.in_(part)),
+        )
+    ]
+
+
 def pending(conn: sa.Connection) -> set[str]:
     """Profiles a purge took records from since the last person run."""
     return set(conn.execute(sa.select(person_pending.c.profile_id)).scalars())
