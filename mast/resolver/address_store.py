@@ -21,13 +21,17 @@ import sqlalchemy as sa
 
 from mast.db import bulk_insert, chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.addresses import (
+    DESCRIBED,
     AddressInput,
     Key,
     KeyState,
+    Tally,
     add_inputs,
     address_key,
     cluster_keys,
     describe,
+    describe_tally,
+    tally,
     within_reach,
 )
 from mast.resolver.bookkeeping import get_mark, set_mark, write_id_events
@@ -118,7 +122,7 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         ids, events = assign_ids(
             [[m.record_id for m in g] for g in groups], previous, lambda: f"A{next(counter):08d}"
         )
-        _write_addresses(conn, dict(zip(ids, groups, strict=True)), now=now, every=True)
+        _write_addresses(conn, dict(zip(ids, groups, strict=True)), now=now)
         now_at = {m.record_id: aid for aid, g in zip(ids, groups, strict=True) for m in g}
         sync_rows(conn, record_addresses, ["record_id", "address_id"], list(now_at.items()))
         _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()}, every=True)
@@ -168,16 +172,21 @@ def _incremental(
         after = {k: ids[n] for k, n in of_key.items()}
         moved = {k for k in reach if after[k] != before.get(k)}
         touched = moved | set(record_key.values())
-        affected = {before[k] for k in moved if k in before} | {after[k] for k in touched}
-        linked = _records_of(conn, affected)
+        losing = {before[k] for k in moved if k in before}
+        affected = losing | {after[k] for k in touched}
+        # Only records of an address with a key that moved can move: those are read whole;
+        # the records of an address that only gained some are counted by the database.
+        linked = _records_of(conn, losing)
         everyone = {a.record_id: a for a in [*(a for a, _ in linked), *fresh]}
         placed: dict[str, list[AddressInput]] = defaultdict(list)
         for a in everyone.values():
             where = address_key(a)
             if where is not None:
                 placed[after[where]].append(a)
-        # Only links that changed are written: most records of an address that gained one
-        # stay where they were.
+        counts = _tallies(conn, affected - losing)
+        for aid, group in placed.items():
+            n, counted = counts.get(aid, (0, None))
+            counts[aid] = (n + len(group), tally(group, counted))
         was = {a.record_id: aid for a, aid in linked}
         now_at = {a.record_id: aid for aid, group in placed.items() for a in group}
         moves = sorted(rid for rid, aid in was.items() if now_at.get(rid) != aid)
@@ -196,7 +205,20 @@ def _incremental(
                     addresses.c.address_id.in_(part), addresses.c.retired_into.is_(None)
                 )
             )
-        _write_addresses(conn, dict(placed), now=now)
+        bulk_insert(
+            conn,
+            addresses,
+            [
+                {
+                    "address_id": aid,
+                    "records": n,
+                    "updated_at": now,
+                    "retired_into": None,
+                    **describe_tally(counted),
+                }
+                for aid, (n, counted) in counts.items()
+            ],
+        )
         for part in chunks([_SEP.join(k) for k in touched]):
             conn.execute(address_keys.delete().where(address_keys.c.key.in_(part)))
         _write_keys(conn, {k: states[k] for k in touched}, after)
@@ -226,6 +248,29 @@ def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> list[tuple[A
     ]
 
 
+def _tallies(conn: sa.Connection, address_ids: Iterable[str]) -> dict[str, tuple[int, Tally]]:
+    """Each address's record count and its records' values, counted by the database: a
+    hospital's thousands of records come back as a few rows."""
+    fields = [records.c[name] for name in DESCRIBED]
+    link = record_addresses.c.address_id
+    joined = records.join(record_addresses, record_addresses.c.record_id == records.c.record_id)
+    counts: dict[str, tuple[int, Tally]] = {}
+    for part in chunks(sorted(address_ids)):
+        query = (
+            sa.select(link, *fields, sa.func.count())
+            .select_from(joined)
+            .where(link.in_(part))
+            .group_by(link, *fields)
+        )
+        for aid, *values, n in fetch_tuples(conn, query):
+            total, counted = counts.get(aid) or (0, {name: {} for name in DESCRIBED})
+            for name, value in zip(DESCRIBED, values, strict=True):
+                if value:
+                    counted[name][value] = counted[name].get(value, 0) + n
+            counts[aid] = (total + n, counted)
+    return counts
+
+
 def _note_moves(conn: sa.Connection, record_ids: list[str]) -> None:
     """Leave records now at another address (or none) for the next person run."""
     known = {
@@ -241,33 +286,17 @@ def _note_moves(conn: sa.Connection, record_ids: list[str]) -> None:
 
 
 def _write_addresses(
-    conn: sa.Connection,
-    groups: dict[str, list[AddressInput]],
-    *,
-    now: datetime,
-    every: bool = False,
+    conn: sa.Connection, groups: dict[str, list[AddressInput]], *, now: datetime
 ) -> None:
-    """Insert these addresses; or, `every` (a full run), make them all the active addresses
-    there are, writing only those that changed (the rest keep their `updated_at`)."""
-    described = [
-        {
-            "address_id": aid,
-            "records": len(g),
-            "updated_at": now,
-            "retired_into": None,
-            **describe(g),
-        }
-        for aid, g in groups.items()
-    ]
-    if not every:
-        bulk_insert(conn, addresses, described)
-        return
-    names = list(described[0]) if described else ["address_id"]
+    """Make these all the active addresses there are (a full run), writing only those that
+    changed: the rest keep their `updated_at`."""
+    names = ["address_id", "records", "updated_at", "retired_into", *DESCRIBED, "residential"]
+    rows = [(aid, len(g), now, None, *describe(g).values()) for aid, g in groups.items()]
     sync_rows(
         conn,
         addresses,
         names,
-        [tuple(d[n] for n in names) for d in described],
+        rows,
         where=addresses.c.retired_into.is_(None),
         compare=[n for n in names if n != "updated_at"],
     )

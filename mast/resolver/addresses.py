@@ -19,7 +19,7 @@ from typing import NamedTuple
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from mast.loaders.cleanse.text import fold
-from mast.resolver.commonest import columns, commonest
+from mast.resolver.commonest import columns, commonest, commonest_counted
 
 STREET_SIMILARITY = 0.92
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
@@ -218,9 +218,31 @@ def _join_street_typos(clusters: _Clusters) -> None:
 def describe(members: list[AddressInput]) -> dict[str, str | bool | None]:
     """The attributes of one resolved address: the commonest non-empty value of each field."""
     of = columns(members, AddressInput._fields)
-    premises = commonest(of["premises_type"])
-    return {
-        **{name: commonest(of[name]) for name in _DESCRIBED},
-        "premises_type": premises,
-        "residential": None if premises is None else premises == "dwelling",
-    }
+    return _described({name: commonest(of[name]) for name in DESCRIBED})
+
+
+DESCRIBED = (*_DESCRIBED, "premises_type")
+"""The fields an address is described by."""
+Tally = dict[str, dict[str, int]]
+"""Counts of each described field's non-empty values over an address's records."""
+
+
+def tally(members: Iterable[AddressInput], counts: Tally | None = None) -> Tally:
+    """Add these records' values to `counts` (new counts if None)."""
+    counts = counts if counts is not None else {name: {} for name in DESCRIBED}
+    for a in members:
+        for name in DESCRIBED:
+            value = getattr(a, name)
+            if value:
+                counts[name][value] = counts[name].get(value, 0) + 1
+    return counts
+
+
+def describe_tally(counts: Tally) -> dict[str, str | bool | None]:
+    """`describe` from counts: the same answer as from the records counted."""
+    return _described({name: commonest_counted(counts[name]) for name in DESCRIBED})
+
+
+def _described(values: dict[str, str | None]) -> dict[str, str | bool | None]:
+    premises = values["premises_type"]
+    return {**values, "residential": None if premises is None else premises == "dwelling"}

@@ -3,7 +3,7 @@ chosen from their records, the same whatever order the records come in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
@@ -21,6 +21,12 @@ def commonest(values: Sequence[_T | None]) -> _T | None:
     for v in values:
         if v:
             counted[v] = counted.get(v, 0) + 1
+    return commonest_counted(counted)
+
+
+def commonest_counted(counted: Mapping[_T, int]) -> _T | None:
+    """The value counted most often (counts of non-empty values); a tie goes to the first
+    in text order."""
     if len(counted) <= 1:
         return next(iter(counted), None)
     return min(counted.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
