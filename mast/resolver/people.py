@@ -321,10 +321,10 @@ def _incremental(
             for r in read_records(conn, records_table.c.record_id.in_(part))
         ]
         new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
-        stored, _, _ = store.read_profiles(conn, new_profiles)
+        stored = store.read_profiles(conn, new_profiles).profiles
         fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored}
         # Only the stored profiles a blocking rule could pair with the new ones are read.
-        near, _, _ = store.read_profiles(conn, store.candidates(conn, fresh.values()))
+        near = store.read_profiles(conn, store.candidates(conn, fresh.values())).profiles
     scored = pd.DataFrame(columns=store.edge_columns())
     if fresh:
         con = duckdb.connect()
@@ -357,7 +357,9 @@ def _incremental(
         components = store.components_of(
             conn, seeds - fresh.keys(), {p.source for p in fresh.values() if p.source}
         )
-        stored_local, person_of, component_before = store.read_profiles(conn, components=components)
+        stored_local, person_of, component_before, written = store.read_profiles(
+            conn, components=components
+        )
         local = {**stored_local, **fresh}
         inside = store.edges_within(conn, components, min_weight=LINK_WEIGHT)
         inside.update(_scored_edges(scored))
@@ -399,7 +401,14 @@ def _incremental(
         person_of_profile = {
             profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
         }
-        kept = [p for p in local.values() if p.profile_id in person_of_profile]
+        # A profile is written again only if its person, record count or component moved.
+        kept = [
+            p
+            for pid, p in local.items()
+            if pid in person_of_profile
+            and (person_of.get(pid), written.get(pid), component_before.get(pid))
+            != (person_of_profile[pid], local_sizes[pid], component_of[pid])
+        ]
         store.write_profiles(conn, kept, person_of_profile, local_sizes, component_of, replace=True)
         store.move_components(
             conn,

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
@@ -47,36 +47,41 @@ def save_model(conn: sa.Connection, model: dict[str, Any], *, profiles: int, now
     )
 
 
+class StoredProfiles(NamedTuple):
+    profiles: dict[str, Profile]
+    person_of: dict[str, str]
+    component_of: dict[str, str]
+    records: dict[str, int]
+    """how many records each profile had when it was written"""
+
+
 def read_profiles(
     conn: sa.Connection,
     ids: Iterable[str] | None = None,
     *,
     components: Iterable[str] | None = None,
-) -> tuple[dict[str, Profile], dict[str, str], dict[str, str]]:
+) -> StoredProfiles:
     """Stored profiles (all, or those with `ids`, or those in `components`), with each
-    one's person and component."""
+    one's person, component and record count."""
     cols = [person_profiles.c[name] for name in _PROFILE_FIELDS]
-    extra = [person_profiles.c.person_id, person_profiles.c.component]
-    query = sa.select(*cols, *extra)
-    column, values = (
-        (person_profiles.c.profile_id, ids)
-        if components is None
-        else (person_profiles.c.component, components)
-    )
+    c = person_profiles.c
+    query = sa.select(*cols, c.person_id, c.component, c.records)
+    column, values = (c.profile_id, ids) if components is None else (c.component, components)
     queries = (
         [query]
         if values is None
         else [query.where(column.in_(part)) for part in chunks(sorted(values))]
     )
-    profiles, person_of, component_of = {}, {}, {}
+    found = StoredProfiles({}, {}, {}, {})
     width = len(cols)
     for q in queries:
         for row in conn.execute(q).all():
             p = Profile(*row[:width])
-            profiles[p.profile_id] = p
-            person_of[p.profile_id] = row[width]
-            component_of[p.profile_id] = row[width + 1]
-    return profiles, person_of, component_of
+            found.profiles[p.profile_id] = p
+            found.person_of[p.profile_id] = row[width]
+            found.component_of[p.profile_id] = row[width + 1]
+            found.records[p.profile_id] = row[width + 2]
+    return found
 
 
 def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
