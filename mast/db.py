@@ -165,7 +165,8 @@ def fetch_tuples(
     conn: sa.Connection, query: sa.Select[Any], *, raw: bool = False
 ) -> list[tuple[Any, ...]]:
     """All rows of `query` as plain tuples, straight from SQLite's driver: no Row object
-    and no type processing per row (the links of a daily run: 2.3 s through Rows, 1.6 s so).
+    and no type processing per row (a daily run's 220,000 component links: 2.3 s read as
+    Rows, 1.6 s as tuples).
 
     Only for columns SQLite returns as Python wants them (text and numbers); a date would
     come back as text, so one is refused unless `raw` (the stored form is wanted)."""
