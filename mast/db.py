@@ -221,14 +221,6 @@ def _text_form(kind: sa.types.TypeEngine[Any]) -> Callable[[Any], Any] | None:
     return None
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows given as dicts (see `insert_tuples`)."""
-    if rows:
-        columns = list(rows[0])
-        as_tuple = operator.itemgetter(*columns)
-        insert_tuples(conn, table, columns, [as_tuple(r) for r in rows])
-
-
 def insert_tuples(
     conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[tuple[Any, ...]]
 ) -> None:

@@ -19,7 +19,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.db import bulk_insert, chunks, fetch_tuples, insert_tuples, sync_rows
+from mast.db import chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.addresses import (
     DESCRIBED,
     AddressInput,
@@ -29,6 +29,7 @@ from mast.resolver.addresses import (
     add_inputs,
     address_key,
     cluster_keys,
+    count_values,
     describe,
     describe_tally,
     tally,
@@ -205,19 +206,11 @@ def _incremental(
                     addresses.c.address_id.in_(part), addresses.c.retired_into.is_(None)
                 )
             )
-        bulk_insert(
+        insert_tuples(
             conn,
             addresses,
-            [
-                {
-                    "address_id": aid,
-                    "records": n,
-                    "updated_at": now,
-                    "retired_into": None,
-                    **describe_tally(counted),
-                }
-                for aid, (n, counted) in counts.items()
-            ],
+            _ADDRESS_COLUMNS,
+            [_address_row(aid, n, describe_tally(c), now) for aid, (n, c) in counts.items()],
         )
         for part in chunks([_SEP.join(k) for k in touched]):
             conn.execute(address_keys.delete().where(address_keys.c.key.in_(part)))
@@ -264,9 +257,7 @@ def _tallies(conn: sa.Connection, address_ids: Iterable[str]) -> dict[str, tuple
         )
         for aid, *values, n in fetch_tuples(conn, query):
             total, counted = counts.get(aid) or (0, {name: {} for name in DESCRIBED})
-            for name, value in zip(DESCRIBED, values, strict=True):
-                if value:
-                    counted[name][value] = counted[name].get(value, 0) + n
+            count_values(counted, values, n)
             counts[aid] = (total + n, counted)
     return counts
 
@@ -285,20 +276,34 @@ def _note_moves(conn: sa.Connection, record_ids: list[str]) -> None:
     )
 
 
+_ADDRESS_COLUMNS = [
+    "address_id",
+    "records",
+    "updated_at",
+    "retired_into",
+    *DESCRIBED,
+    "residential",
+]
+
+
+def _address_row(
+    aid: str, records: int, described: dict[str, str | bool | None], now: datetime
+) -> tuple[object, ...]:
+    return (aid, records, now, None, *(described[n] for n in _ADDRESS_COLUMNS[4:]))
+
+
 def _write_addresses(
     conn: sa.Connection, groups: dict[str, list[AddressInput]], *, now: datetime
 ) -> None:
     """Make these all the active addresses there are (a full run), writing only those that
     changed: the rest keep their `updated_at`."""
-    names = ["address_id", "records", "updated_at", "retired_into", *DESCRIBED, "residential"]
-    rows = [(aid, len(g), now, None, *describe(g).values()) for aid, g in groups.items()]
     sync_rows(
         conn,
         addresses,
-        names,
-        rows,
+        _ADDRESS_COLUMNS,
+        [_address_row(aid, len(g), describe(g), now) for aid, g in groups.items()],
         where=addresses.c.retired_into.is_(None),
-        compare=[n for n in names if n != "updated_at"],
+        compare=[n for n in _ADDRESS_COLUMNS if n != "updated_at"],
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -23,7 +23,18 @@ from mast.resolver.commonest import columns, commonest, commonest_counted
 
 STREET_SIMILARITY = 0.92
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
-_DESCRIBED = ("uprn", "flat", "building", "house_number", "street", "locality", "town", "postcode")
+DESCRIBED = (
+    "uprn",
+    "flat",
+    "building",
+    "house_number",
+    "street",
+    "locality",
+    "town",
+    "postcode",
+    "premises_type",
+)
+"""The fields an address is described by."""
 
 
 class AddressInput(NamedTuple):
@@ -221,8 +232,6 @@ def describe(members: list[AddressInput]) -> dict[str, str | bool | None]:
     return _described({name: commonest(of[name]) for name in DESCRIBED})
 
 
-DESCRIBED = (*_DESCRIBED, "premises_type")
-"""The fields an address is described by."""
 Tally = dict[str, dict[str, int]]
 """Counts of each described field's non-empty values over an address's records."""
 
@@ -231,11 +240,15 @@ def tally(members: Iterable[AddressInput], counts: Tally | None = None) -> Tally
     """Add these records' values to `counts` (new counts if None)."""
     counts = counts if counts is not None else {name: {} for name in DESCRIBED}
     for a in members:
-        for name in DESCRIBED:
-            value = getattr(a, name)
-            if value:
-                counts[name][value] = counts[name].get(value, 0) + 1
+        count_values(counts, [getattr(a, name) for name in DESCRIBED], 1)
     return counts
+
+
+def count_values(counts: Tally, values: Sequence[str | None], n: int) -> None:
+    """Count `n` records carrying these values of the `DESCRIBED` fields."""
+    for name, value in zip(DESCRIBED, values, strict=True):
+        if value:
+            counts[name][value] = counts[name].get(value, 0) + n
 
 
 def describe_tally(counts: Tally) -> dict[str, str | bool | None]:
