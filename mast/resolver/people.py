@@ -158,16 +158,18 @@ def _full(
     profiles, profile_of = build_profiles(rows, rulings.reviewed)
     frame = splink_model.profile_frame(list(profiles.values()))
     log.info("people: read and profiled in %.1f s", time.perf_counter() - started)
-    con = duckdb.connect()
     trained = model is None
-    if model is None:
-        model = splink_model.train(con, frame)
-        log.info("people: trained at %.1f s", time.perf_counter() - started)
-    scored = (
-        splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
-        if len(frame) > 1
-        else pd.DataFrame(columns=store.edge_columns())
-    )
+    # Closed on leaving: Splink's objects hold the connection in a cycle, which alone would
+    # keep DuckDB's tables in memory until the garbage collector came round.
+    with duckdb.connect() as con:
+        if model is None:
+            model = splink_model.train(con, frame)
+            log.info("people: trained at %.1f s", time.perf_counter() - started)
+        scored = (
+            splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
+            if len(frame) > 1
+            else pd.DataFrame(columns=store.edge_columns())
+        )
     log.info("people: %d pairs scored at %.1f s", len(scored), time.perf_counter() - started)
     links, apart = _ruling_edges(rulings, profile_of)
     sizes = Counter(profile_of.values())
@@ -327,14 +329,14 @@ def _incremental(
         near = store.read_profiles(conn, store.candidates(conn, fresh.values())).profiles
     scored = pd.DataFrame(columns=store.edge_columns())
     if fresh:
-        con = duckdb.connect()
-        scored = splink_model.predict_new(
-            con,
-            splink_model.profile_frame(list(near.values())),
-            splink_model.profile_frame(list(fresh.values())),
-            model,
-            min_weight=REVIEW_WEIGHT,
-        )
+        with duckdb.connect() as con:
+            scored = splink_model.predict_new(
+                con,
+                splink_model.profile_frame(list(near.values())),
+                splink_model.profile_frame(list(fresh.values())),
+                model,
+                min_weight=REVIEW_WEIGHT,
+            )
     with engine.begin() as conn:
         store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=fresh)
         before = {

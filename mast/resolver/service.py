@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from mast.gc_paused import gc_paused
 from mast.resolver.address_store import AddressRun, resolve_all_addresses
 from mast.resolver.people import PersonRun, resolve_people
 
@@ -20,5 +21,6 @@ class ResolveRun:
 def resolve(
     engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
 ) -> ResolveRun:
-    addresses = resolve_all_addresses(engine, now=now, full=full)
-    return ResolveRun(addresses, resolve_people(engine, now=now, full=full, retrain=retrain))
+    with gc_paused():
+        addresses = resolve_all_addresses(engine, now=now, full=full)
+        return ResolveRun(addresses, resolve_people(engine, now=now, full=full, retrain=retrain))
