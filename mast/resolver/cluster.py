@@ -166,19 +166,21 @@ class _Clusters:
         if a.nhs and b.nhs and a.nhs != b.nhs:
             return True
         shared_id = _near(a.ids, b.ids)
+        # Each dominant value once: this runs for every edge between two clusters.
+        given_a, given_b, dob_a, dob_b = a.given, b.given, a.dob, b.dob
         # Names written the other way round (family name in the given-name field) agree.
-        names_agree = given_compatible(a.given, b.given) or (
-            given_compatible(a.given, b.family) and given_compatible(b.given, a.family)
+        names_agree = given_compatible(given_a, given_b) or (
+            given_compatible(given_a, b.family) and given_compatible(given_b, a.family)
         )
         # A shared identifier with names that agree, or a pair strong on everything else,
         # outweighs a date of birth mis-keyed beyond a typing error.
         dob_outweighed = (shared_id and names_agree) or (
             DOB_OUTWEIGHED <= weight < PARTNER_ID_WEIGHT
         )
-        if not (dob_outweighed or dob_compatible(a.dob, b.dob) or _one_issued_id(a, b)):
+        if not (dob_outweighed or dob_compatible(dob_a, dob_b) or _one_issued_id(a, b)):
             return True
-        if any(not age_compatible(a.dob, *age) for age in b.ages) or any(
-            not age_compatible(b.dob, *age) for age in a.ages
+        if any(not age_compatible(dob_a, *age) for age in b.ages) or any(
+            not age_compatible(dob_b, *age) for age in a.ages
         ):
             return True
         # A shared identifier or a partner's own id outweighs a difference in given name.

@@ -90,10 +90,10 @@ def _ruling_edges(
 
 def _scored_edges(frame: pd.DataFrame) -> list[Edge]:
     linked = frame[frame.weight >= LINK_WEIGHT]
-    return [
-        Edge(w, a, b)
-        for w, a, b in zip(linked.weight, linked.profile_a, linked.profile_b, strict=True)
-    ]
+    # Whole columns to lists first: iterating a Series makes a numpy scalar per value.
+    return list(
+        map(Edge, linked.weight.tolist(), linked.profile_a.tolist(), linked.profile_b.tolist())
+    )
 
 
 def _next_id(conn: sa.Connection) -> int:

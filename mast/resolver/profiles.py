@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from mast.resolver.names import given_groups, name_key, phonetic
+from mast.resolver.names import name_key
 from mast.schema.tables import record_addresses, records
 
 
@@ -40,17 +40,13 @@ class Profile(NamedTuple):
     postcode: str | None
 
     @property
-    def given_groups(self) -> tuple[str, ...]:
-        return given_groups(self.given) if self.given else ()
-
-    @property
-    def family_phonetic(self) -> str:
-        return phonetic(self.family) if self.family else ""
-
-    @property
     def sector(self) -> str | None:
-        """Postcode sector ('SA1 6'): about 3,000 homes, a neighbourhood."""
-        return self.postcode[:-2] if self.postcode else None
+        return sector_of(self.postcode)
+
+
+def sector_of(postcode: str | None) -> str | None:
+    """Postcode sector ('SA1 6'): about 3,000 homes, a neighbourhood."""
+    return postcode[:-2] if postcode else None
 
 
 class RecordPerson(NamedTuple):
