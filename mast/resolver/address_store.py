@@ -276,20 +276,14 @@ def _note_moves(conn: sa.Connection, record_ids: list[str]) -> None:
     )
 
 
-_ADDRESS_COLUMNS = [
-    "address_id",
-    "records",
-    "updated_at",
-    "retired_into",
-    *DESCRIBED,
-    "residential",
-]
+_DESCRIPTION = [*DESCRIBED, "residential"]
+_ADDRESS_COLUMNS = ["address_id", "records", "updated_at", "retired_into", *_DESCRIPTION]
 
 
 def _address_row(
     aid: str, records: int, described: dict[str, str | bool | None], now: datetime
 ) -> tuple[object, ...]:
-    return (aid, records, now, None, *(described[n] for n in _ADDRESS_COLUMNS[4:]))
+    return (aid, records, now, None, *(described[n] for n in _DESCRIPTION))
 
 
 def _write_addresses(
