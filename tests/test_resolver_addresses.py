@@ -12,6 +12,7 @@ from mast.resolver.addresses import (
     add_inputs,
     cluster_keys,
     describe,
+    neighbours_among,
     resolve_addresses,
     within_reach,
 )
@@ -157,7 +158,7 @@ def test_clustering_the_keys_within_reach_gives_what_clustering_all_would() -> N
     keys = sorted(states)
     sizes = []
     for seeds in [keys[:1], keys[-3:], *(rng.sample(keys, n) for n in (1, 1, 2, 3, 5, 12))]:
-        reach = within_reach(states, seeds)
+        reach = within_reach(seeds, neighbours_among(states))
         assert set(seeds) <= reach
         part = cluster_keys({k: states[k] for k in reach})
         as_whole = {frozenset(k for k in reach if whole[k] == n) for n in {whole[k] for k in reach}}

@@ -25,7 +25,16 @@ from mast.resolver.export import write_links
 from mast.resolver.names import given_groups, name_key
 from mast.resolver.review import decide, unlink_from_person
 from mast.resolver.service import resolve
-from mast.schema.tables import addresses, persons, record_addresses, record_persons, records
+from mast.schema.tables import (
+    address_key_uprns,
+    address_keys,
+    address_tallies,
+    addresses,
+    persons,
+    record_addresses,
+    record_persons,
+    records,
+)
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2)
@@ -159,8 +168,9 @@ def test_after_a_purge_an_incremental_run_gives_what_a_full_run_would(
     assert rerun.people.persons == run.people.persons
 
 
-def _places(engine: sa.Engine) -> tuple[dict[str, str], set[tuple[object, ...]]]:
-    """Each record's address, and every address as described (ids, fields, record counts)."""
+def _places(engine: sa.Engine) -> tuple[object, ...]:
+    """Each record's address, every address as described (ids, fields, record counts), and
+    what a daily run reads in place of records: the key table, its UPRNs and kept counts."""
     with engine.connect() as conn:
         links = dict(
             conn.execute(
@@ -171,7 +181,12 @@ def _places(engine: sa.Engine) -> tuple[dict[str, str], set[tuple[object, ...]]]
             tuple(r)[:-1]  # all but updated_at
             for r in conn.execute(sa.select(addresses).order_by(addresses.c.address_id))
         }
-    return links, rows
+        kept = [
+            set(map(tuple, conn.execute(sa.select(table))))
+            for table in (address_keys, address_key_uprns, address_tallies)
+        ]
+    assert all(kept), "every kind of kept row is tested"
+    return links, rows, *kept
 
 
 def test_ids_are_stable_across_full_runs(resolved: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from mast.resolver.address_store import resolve_all_addresses
 from mast.resolver.person_store import edge_columns
 from mast.resolver.service import resolve
 from mast.schema.tables import (
+    address_keys,
     addresses,
     id_history,
     person_edges,
@@ -23,6 +24,10 @@ from mast.schema.tables import (
 )
 
 NOW = datetime(2026, 11, 1)
+ANN_TWICE = (
+    '1,01/01/2025,"JONES, Ann",02/04/1990,,"14 Heol Ŵyr, Sketty, Swansea",SA2 9AB,F\n'
+    '2,01/06/2026,"JONES, Anne",02/04/1990,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n'
+)
 
 
 def links(h: Harness) -> dict[str, str]:
@@ -78,11 +83,7 @@ def test_a_purged_record_leaves_no_person_or_address_behind(
 def test_a_store_from_before_components_is_upgraded_and_resolved_in_full(
     harness: Harness, tmp_path: Path
 ) -> None:
-    rows = (
-        '1,01/01/2025,"JONES, Ann",02/04/1990,,"14 Heol Ŵyr, Sketty, Swansea",SA2 9AB,F\n'
-        '2,01/06/2026,"JONES, Anne",02/04/1990,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n'
-    )
-    harness.ingest(write(tmp_path / "test_1.csv", HEADER + rows))
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + ANN_TWICE))
     first = resolve(harness.engine, now=NOW).people
     assert first.mode == "full"
     with harness.engine.begin() as conn:  # as a store made before the column existed
@@ -94,6 +95,26 @@ def test_a_store_from_before_components_is_upgraded_and_resolved_in_full(
     assert again.people.mode == "full" and again.people.persons == first.persons
     assert None not in {r.component for r in harness.rows(person_profiles)}
     assert resolve(upgraded, now=NOW).people.mode == "incremental"
+
+
+def test_a_store_from_before_keys_were_indexed_resolves_addresses_in_full(
+    harness: Harness, tmp_path: Path
+) -> None:
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + ANN_TWICE))
+    assert resolve(harness.engine, now=NOW).addresses.mode == "full"
+    with harness.engine.begin() as conn:  # as a store made before keys had these
+        for index in ("ix_address_keys_place", "ix_address_keys_door"):
+            conn.exec_driver_sql(f"DROP INDEX {index}")
+        for column in ("place", "door"):
+            conn.exec_driver_sql(f"ALTER TABLE address_keys DROP COLUMN {column}")
+        conn.exec_driver_sql("DROP TABLE address_key_uprns")
+    upgraded = open_store(harness.settings)
+    harness.ingest(write(tmp_path / "test_2.csv", HEADER + ANN_TWICE.replace("1,", "3,", 1)))
+    again = resolve(upgraded, now=NOW).addresses
+    assert again.mode == "full" and again.addresses == 1
+    assert None not in {r.place for r in harness.rows(address_keys)}
+    harness.ingest(write(tmp_path / "test_3.csv", HEADER + ANN_TWICE.replace("1,", "4,", 1)))
+    assert resolve(upgraded, now=NOW).addresses.mode == "incremental"
 
 
 def _person(pid: str, family: str, seen: datetime, at: datetime) -> tuple[object, ...]:

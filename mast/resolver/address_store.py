@@ -10,12 +10,14 @@ whose keys moved, or that gained records, are rewritten.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -32,6 +34,8 @@ from mast.resolver.addresses import (
     count_values,
     describe,
     describe_tally,
+    door_of,
+    place_of,
     tally,
     within_reach,
 )
@@ -39,8 +43,10 @@ from mast.resolver.bookkeeping import get_mark, set_mark, write_id_events
 from mast.resolver.stable_ids import IdEvent, assign_ids
 from mast.schema.tables import (
     ADDRESS_MARK,
+    address_key_uprns,
     address_keys,
     address_moves,
+    address_tallies,
     addresses,
     record_addresses,
     records,
@@ -48,6 +54,9 @@ from mast.schema.tables import (
 
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput._fields]
+_KEY_COLUMNS = [
+    address_keys.c[name] for name in ("key", "uprns", "town", "locality", "records", "address_id")
+]
 _SEP = "\x1f"
 
 
@@ -74,7 +83,13 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = Fals
     with engine.connect() as conn:
         mark = get_mark(conn, ADDRESS_MARK)
         top = conn.execute(sa.select(sa.func.max(records.c.file_id))).scalar() or 0
-        keyed = conn.execute(sa.select(address_keys.c.key).limit(1)).first() is not None
+        # A key table from before keys were indexed by place has its keys to write again.
+        keyed = (
+            conn.execute(
+                sa.select(address_keys.c.key).where(address_keys.c.place.is_not(None)).limit(1)
+            ).first()
+            is not None
+        )
         fresh: list[AddressInput] | None = None
         if not full and mark and keyed:
             fresh = [
@@ -123,7 +138,10 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         ids, events = assign_ids(
             [[m.record_id for m in g] for g in groups], previous, lambda: f"A{next(counter):08d}"
         )
-        _write_addresses(conn, dict(zip(ids, groups, strict=True)), now=now)
+        of_id = dict(zip(ids, groups, strict=True))
+        _write_addresses(conn, of_id, now=now)
+        many = {aid: (len(g), tally(g)) for aid, g in of_id.items() if len(g) >= KEPT_TALLY}
+        _keep_tallies(conn, many, replacing=None)
         now_at = {m.record_id: aid for aid, g in zip(ids, groups, strict=True) for m in g}
         sync_rows(conn, record_addresses, ["record_id", "address_id"], list(now_at.items()))
         _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()}, every=True)
@@ -133,31 +151,70 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
     return _report("full", inputs, record_key, ids, known, events, started, engine)
 
 
+class _Reach(NamedTuple):
+    states: dict[Key, KeyState]
+    """the keys within reach, stored ones as stored and then with the new records added"""
+    before: dict[Key, str]
+    """each stored key's address"""
+    weights: dict[str, int]
+    """each stored key's records"""
+    record_key: dict[str, Key]
+    """each new record's key"""
+
+
+def _within_reach(conn: sa.Connection, fresh: list[AddressInput]) -> _Reach:
+    """The keys the new records' keys could join, read from the store by its indexes on
+    place, door and UPRN (`within_reach`), with the new records folded in: the only keys
+    that can move. Keys not stored yet are all new records' keys, so only stored keys need
+    looking up."""
+    found = _Reach({}, {}, {}, {})
+    states = found.states
+
+    def load(where: sa.ColumnElement[bool]) -> list[Key]:
+        """The stored keys matching `where`, each one's state kept the first time."""
+        matched = []
+        for text, uprns, town, locality, n, aid in fetch_tuples(
+            conn, sa.select(*_KEY_COLUMNS).where(where)
+        ):
+            key = _key(text)
+            matched.append(key)
+            if key not in found.before:
+                uprn_set = set(filter(None, (uprns or "").split(",")))
+                states[key] = KeyState(uprn_set, (town, locality), n)
+                found.before[key] = aid
+                found.weights[text] = n
+        return matched
+
+    def neighbours(keys: list[Key]) -> list[Key]:
+        k, u = address_keys.c, address_key_uprns.c
+        places = sorted({_SEP.join(place_of(key)) for key in keys})
+        doors = sorted({_SEP.join(d) for key in keys if (d := door_of(key)) is not None})
+        uprns = sorted({uprn for key in keys for uprn in states[key].uprns})
+        return [
+            key
+            for where in (
+                *(k.place.in_(part) for part in chunks(places)),
+                *(k.door.in_(part) for part in chunks(doors)),
+                *(k.key.in_(sa.select(u.key).where(u.uprn.in_(p))) for p in chunks(uprns)),
+            )
+            for key in load(where)
+        ]
+
+    seeds = {key for a in fresh if (key := address_key(a)) is not None}
+    for part in chunks(sorted(_SEP.join(key) for key in seeds)):
+        load(address_keys.c.key.in_(part))
+    found.record_key.update(add_inputs(states, fresh))
+    within_reach(seeds, neighbours)  # reads every key it reaches, and only those
+    return found
+
+
 def _incremental(
     engine: sa.Engine, fresh: list[AddressInput], *, now: datetime, started: float, mark: int
 ) -> AddressRun:
     with engine.connect() as conn:
-        stored = fetch_tuples(
-            conn,
-            sa.select(
-                address_keys.c.key,
-                address_keys.c.uprns,
-                address_keys.c.town,
-                address_keys.c.locality,
-                address_keys.c.records,
-                address_keys.c.address_id,
-            ),
-        )
-    states = {
-        _key(text): KeyState(set(filter(None, (uprns or "").split(","))), (town, locality), n)
-        for text, uprns, town, locality, n, _ in stored
-    }
-    before = {_key(text): aid for text, *_, aid in stored}
-    weights = {text: n for text, _, _, _, n, _ in stored}
-    record_key = add_inputs(states, fresh)
-    # Only keys the new records' keys could join can move; the rest keep their addresses.
-    reach = within_reach(states, set(record_key.values()))
-    of_key = cluster_keys({k: states[k] for k in reach})
+        states, before, weights, record_key = _within_reach(conn, fresh)
+    reach = set(states)
+    of_key = cluster_keys(states)
     key_groups: dict[int, list[str]] = defaultdict(list)
     for key, n in of_key.items():
         key_groups[n].append(_SEP.join(key))
@@ -212,8 +269,10 @@ def _incremental(
             _ADDRESS_COLUMNS,
             [_address_row(aid, n, describe_tally(c), now) for aid, (n, c) in counts.items()],
         )
+        _keep_tallies(conn, counts, replacing=affected)
         for part in chunks([_SEP.join(k) for k in touched]):
             conn.execute(address_keys.delete().where(address_keys.c.key.in_(part)))
+            conn.execute(address_key_uprns.delete().where(address_key_uprns.c.key.in_(part)))
         _write_keys(conn, {k: states[k] for k in touched}, after)
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
@@ -241,14 +300,27 @@ def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> list[tuple[A
     ]
 
 
+KEPT_TALLY = 100
+"""Addresses with at least this many records keep their counts (`address_tallies`); the
+database counts fewer about as quickly as their counts could be read."""
+
+
 def _tallies(conn: sa.Connection, address_ids: Iterable[str]) -> dict[str, tuple[int, Tally]]:
-    """Each address's record count and its records' values, counted by the database: a
-    hospital's thousands of records come back as a few rows."""
+    """Each address's record count and its records' values: kept counts where there are
+    some, else counted by the database, where a few dozen records come back as a few rows."""
+    ids = sorted(address_ids)
+    t = address_tallies.c
+    counts: dict[str, tuple[int, Tally]] = {
+        aid: (n, json.loads(text))
+        for part in chunks(ids)
+        for aid, n, text in fetch_tuples(
+            conn, sa.select(t.address_id, t.records, t.counts).where(t.address_id.in_(part))
+        )
+    }
     fields = [records.c[name] for name in DESCRIBED]
     link = record_addresses.c.address_id
     joined = records.join(record_addresses, record_addresses.c.record_id == records.c.record_id)
-    counts: dict[str, tuple[int, Tally]] = {}
-    for part in chunks(sorted(address_ids)):
+    for part in chunks([aid for aid in ids if aid not in counts]):
         query = (
             sa.select(link, *fields, sa.func.count())
             .select_from(joined)
@@ -260,6 +332,25 @@ def _tallies(conn: sa.Connection, address_ids: Iterable[str]) -> dict[str, tuple
             count_values(counted, values, n)
             counts[aid] = (total + n, counted)
     return counts
+
+
+def _keep_tallies(
+    conn: sa.Connection, counts: dict[str, tuple[int, Tally]], *, replacing: Iterable[str] | None
+) -> None:
+    """Keep the counts of these addresses that have many records, in place of those kept
+    for the addresses `replacing`; `replacing=None` (a full run) makes them all there are."""
+    rows = [
+        (aid, n, json.dumps(counted, sort_keys=True))
+        for aid, (n, counted) in counts.items()
+        if n >= KEPT_TALLY
+    ]
+    names = ["address_id", "records", "counts"]
+    if replacing is None:
+        sync_rows(conn, address_tallies, names, rows)
+        return
+    for part in chunks(sorted(replacing)):
+        conn.execute(address_tallies.delete().where(address_tallies.c.address_id.in_(part)))
+    insert_tuples(conn, address_tallies, names, rows)
 
 
 def _note_moves(conn: sa.Connection, record_ids: list[str]) -> None:
@@ -305,15 +396,26 @@ def _write_keys(
     conn: sa.Connection, states: dict[Key, KeyState], ids: dict[Key, str], *, every: bool = False
 ) -> None:
     """Insert these keys' rows; or, `every`, make them all the keys there are."""
-    names = ["key", "uprns", "town", "locality", "records", "address_id"]
+    names = ["key", "uprns", "town", "locality", "records", "address_id", "place", "door"]
     rows = [
-        (_SEP.join(k), ",".join(sorted(s.uprns)) or None, *s.place, s.records, ids[k])
+        (
+            _SEP.join(k),
+            ",".join(sorted(s.uprns)) or None,
+            *s.place,
+            s.records,
+            ids[k],
+            _SEP.join(place_of(k)),
+            _SEP.join(door) if (door := door_of(k)) is not None else None,
+        )
         for k, s in states.items()
     ]
+    uprn_rows = [(uprn, _SEP.join(k)) for k, s in states.items() for uprn in s.uprns]
     if every:
         sync_rows(conn, address_keys, names, rows)
+        sync_rows(conn, address_key_uprns, ["uprn", "key"], uprn_rows)
     else:
         insert_tuples(conn, address_keys, names, rows)
+        insert_tuples(conn, address_key_uprns, ["uprn", "key"], uprn_rows)
 
 
 def _report(  # noqa: PLR0917 - the figures of one run

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -153,33 +153,56 @@ def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
     return {k: roots.setdefault(clusters.find(k), len(roots)) for k in keys}
 
 
-def within_reach(states: Mapping[Key, KeyState], seeds: Iterable[Key]) -> set[Key]:
+def place_of(key: Key) -> tuple[str, str, str]:
+    """Premises, flat and street: keys sharing these join across a postcode mistyped or
+    missing (`_join_across_postcodes`)."""
+    return key[1], key[2], key[3]
+
+
+def door_of(key: Key) -> tuple[str, str, str] | None:
+    """Postcode, premises and flat: keys sharing these join across a street mistyped
+    (`_join_street_typos`); a key without a postcode has none."""
+    return (key[0], key[1], key[2]) if key[0] else None
+
+
+Neighbours = Callable[[list[Key]], Iterable[Key]]
+"""The keys sharing a place, a door or a UPRN with any of the keys given."""
+
+
+def within_reach(seeds: Iterable[Key], neighbours: Neighbours) -> set[Key]:
     """The keys clustering could join to `seeds`, directly or through others: those sharing
-    a UPRN, or premises, flat and street (a postcode mistyped or missing), or postcode,
-    premises and flat (a street mistyped). Clustering these alone gives them the clusters a
-    run over every key would, because no rule looks beyond them; a day's new records touch
-    a few hundred keys of tens of thousands."""
+    a UPRN, a place or a door. Clustering these alone gives them the clusters a run over
+    every key would, because no rule looks beyond them; a day's new records touch a few
+    hundred keys of tens of thousands."""
+    reached = set(seeds)
+    frontier = sorted(reached)
+    while frontier:
+        frontier = sorted(set(neighbours(frontier)) - reached)
+        reached.update(frontier)
+    return reached
+
+
+def neighbours_among(states: Mapping[Key, KeyState]) -> Neighbours:
+    """`Neighbours` within these keys, by indexes built once."""
     by_uprn: dict[str, list[Key]] = defaultdict(list)
     by_place: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     by_door: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     for key, state in states.items():
-        by_place[key[1:]].append(key)
-        if key[0]:
-            by_door[key[:3]].append(key)
+        by_place[place_of(key)].append(key)
+        if (door := door_of(key)) is not None:
+            by_door[door].append(key)
         for uprn in state.uprns:
             by_uprn[uprn].append(key)
-    reached = set(seeds)
-    todo = list(reached)
-    while todo:
-        key = todo.pop()
-        near = [*by_place[key[1:]], *(by_door[key[:3]] if key[0] else ())]
-        for uprn in states[key].uprns:
-            near.extend(by_uprn[uprn])
-        for other in near:
-            if other not in reached:
-                reached.add(other)
-                todo.append(other)
-    return reached
+
+    def neighbours(keys: list[Key]) -> Iterable[Key]:
+        for key in keys:
+            yield from by_place[place_of(key)]
+            if (door := door_of(key)) is not None:
+                yield from by_door[door]
+            for uprn in states[key].uprns:
+                yield from by_uprn[uprn]
+
+    return neighbours
 
 
 def resolve_addresses(inputs: Iterable[AddressInput]) -> dict[str, int]:
@@ -194,7 +217,7 @@ def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]
     """The same premises, flat and street under a mistyped or missing postcode."""
     by_place: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     for key in list(clusters.parent):
-        by_place[key[1:]].append(key)
+        by_place[place_of(key)].append(key)
     for group in by_place.values():
         if len(group) < 2:
             continue
@@ -217,8 +240,8 @@ def _join_street_typos(clusters: _Clusters) -> None:
     """A mistyped street within one postcode, premises and flat."""
     by_door: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     for key in list(clusters.parent):
-        if key[0]:
-            by_door[key[:3]].append(key)
+        if (door := door_of(key)) is not None:
+            by_door[door].append(key)
     for group in by_door.values():
         for i, a in enumerate(group):
             for b in group[i + 1 :]:

@@ -427,6 +427,7 @@ def _incremental(
             profile_of,
             events,
             replaced={person for pid, person in person_of.items() if pid not in settled},
+            linked={rid: (pid, person) for rid, pid, person in stored_links},
             now=now,
         )
         review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)

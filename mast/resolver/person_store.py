@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -16,7 +16,7 @@ from mast.resolver.bookkeeping import write_id_events
 from mast.resolver.cluster import Edge
 from mast.resolver.commonest import columns, commonest
 from mast.resolver.model import EDGE_COLUMNS
-from mast.resolver.profiles import Profile, RecordPerson
+from mast.resolver.profiles import Profile, RecordPerson, sector_of
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
     address_moves,
@@ -93,29 +93,40 @@ def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
     """
     new = list(fresh)
     c = person_profiles.c
-    found: set[str] = set()
 
-    def look(columns: tuple[Any, ...], values: set[tuple[Any, ...]]) -> None:
+    def look(columns: tuple[Any, ...], values: set[tuple[Any, ...]]) -> list[Any]:
+        """Id and postcode of the stored profiles with one of `values` in `columns`."""
+        rows: list[Any] = []
         for part in chunks(sorted(values)):
             # SQLite scans the table for a row-value IN list; the first column's own IN
             # lets it search that column's index instead.
             where = [columns[0].in_(sorted({v[0] for v in part}))]
             if len(columns) > 1:
                 where.append(sa.tuple_(*columns).in_(part))
-            found.update(conn.execute(sa.select(c.profile_id).where(*where)).scalars().all())
+            rows += conn.execute(sa.select(c.profile_id, *columns, c.postcode).where(*where))
+        return rows
 
-    look((c.nhs,), {(p.nhs,) for p in new if p.nhs})
-    look((c.dob,), {(p.dob,) for p in new if p.dob})  # every rule on a date of birth
     named = [p for p in new if p.given and p.family]
-    sector = sa.func.substr(c.postcode, 1, sa.func.length(c.postcode) - 2)
-    look(
-        (c.given, c.family, sector),
-        {(p.given, p.family, p.sector) for p in named if p.sector},
-    )
-    look((c.given, c.family), {(p.family, p.given) for p in named})  # the other way round
     placed = [p for p in new if p.postcode]
-    look((c.postcode, c.family), {(p.postcode, p.family) for p in placed if p.family})
-    look((c.postcode, c.given), {(p.postcode, p.given) for p in placed if p.given})
+    found = {
+        row.profile_id
+        for columns, values in (
+            ((c.nhs,), {(p.nhs,) for p in new if p.nhs}),
+            ((c.dob,), {(p.dob,) for p in new if p.dob}),  # every rule on a date of birth
+            ((c.given, c.family), {(p.family, p.given) for p in named}),  # the other way round
+            ((c.postcode, c.family), {(p.postcode, p.family) for p in placed if p.family}),
+            ((c.postcode, c.given), {(p.postcode, p.given) for p in placed if p.given}),
+        )
+        for row in look(columns, values)
+    }
+    # Names and postcode sector: found by the names' index, the sector checked here, since
+    # SQLite cannot search an index for a sector it must cut from the postcode (2x slower).
+    sectors = {(p.given, p.family, p.sector) for p in named if p.sector}
+    found.update(
+        row.profile_id
+        for row in look((c.given, c.family), {key[:2] for key in sectors})
+        if (row.given, row.family, sector_of(row.postcode)) in sectors
+    )
     return found
 
 
@@ -350,11 +361,13 @@ def write_people(
     events: list[IdEvent],
     *,
     replaced: Iterable[str] | None,
+    linked: Mapping[str, tuple[str, str]] | None = None,
     now: datetime,
 ) -> None:
-    """Replace the persons in `replaced` (and their record links) by `groups`; with
-    `replaced=None` (a full run) `groups` are every person there is, and only those whose
-    details or records changed are written (the rest keep their `updated_at`)."""
+    """Replace the persons in `replaced` by `groups`, and of their records' links those
+    that differ from `linked` (record → stored profile and person); with `replaced=None`
+    (a full run) `groups` are every person there is, and only those whose details or
+    records changed are written (the rest keep their `updated_at`)."""
     names = ["person_id", *PERSON_DETAILS, "retired_into", "updated_at"]
     person_rows = [(pid, *describe_person(rows), None, now) for pid, rows in groups.items()]
     links = [
@@ -372,12 +385,13 @@ def write_people(
         )
         sync_rows(conn, record_persons, link_names, links)
     else:
-        old = sorted(set(replaced))
-        for part in chunks(old):
+        for part in chunks(sorted(set(replaced))):
             conn.execute(persons.delete().where(persons.c.person_id.in_(part)))
-        if old:
-            for part in chunks([link[0] for link in links]):
-                conn.execute(record_persons.delete().where(record_persons.c.record_id.in_(part)))
+        # Most re-described people keep their id and records: their links stand as stored.
+        was = linked or {}
+        moved = [link for link in links if was.get(link[0]) != link[1:]]
+        for part in chunks(sorted(link[0] for link in moved if link[0] in was)):
+            conn.execute(record_persons.delete().where(record_persons.c.record_id.in_(part)))
         insert_tuples(conn, persons, names, person_rows)
-        insert_tuples(conn, record_persons, link_names, links)
+        insert_tuples(conn, record_persons, link_names, moved)
     write_id_events(conn, persons, "person", events, now=now)

@@ -196,7 +196,29 @@ address_keys = sa.Table(
     sa.Column("locality", sa.Text, nullable=False),
     sa.Column("records", sa.Integer, nullable=False),
     sa.Column("address_id", sa.String(16), nullable=False),
+    sa.Column("place", sa.Text, comment="premises, flat, street: a postcode mistyped joins"),
+    sa.Column("door", sa.Text, comment="postcode, premises, flat: a street mistyped joins"),
+    sa.Index("ix_address_keys_place", "place"),
+    sa.Index("ix_address_keys_door", "door"),
     comment="the keys address resolution clusters, so a daily run need not re-read every record",
+)
+
+address_tallies = sa.Table(
+    "address_tallies",
+    metadata,
+    sa.Column("address_id", sa.String(16), primary_key=True),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("counts", sa.Text, nullable=False, comment="JSON: field → value → records"),
+    comment="the described values of an address with many records (a hospital's thousands), "
+    "counted, so a daily run adds its records to the counts rather than counting all again",
+)
+
+address_key_uprns = sa.Table(
+    "address_key_uprns",
+    metadata,
+    sa.Column("uprn", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    comment="which keys carry a UPRN, so a daily run finds the keys a UPRN joins by index",
 )
 
 id_history = sa.Table(
