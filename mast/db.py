@@ -55,7 +55,8 @@ def open_store(settings: Settings) -> sa.Engine:
             _add_missing_columns(conn)
             for table in metadata.sorted_tables:
                 for index in table.indexes:
-                    index.create(conn, checkfirst=True)
+                    # Not checkfirst: SQLAlchemy cannot reflect an index on an expression.
+                    conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
     except sa.exc.SQLAlchemyError as e:
         raise StoreError(
             f"cannot open the state store ({engine_name(url)}): {type(e).__name__}; "

@@ -16,7 +16,7 @@ from mast.resolver.bookkeeping import write_id_events
 from mast.resolver.cluster import Edge
 from mast.resolver.commonest import columns, commonest
 from mast.resolver.model import EDGE_COLUMNS
-from mast.resolver.profiles import Profile, RecordPerson, sector_of
+from mast.resolver.profiles import Profile, RecordPerson
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
     address_moves,
@@ -25,6 +25,7 @@ from mast.schema.tables import (
     person_pending,
     person_profiles,
     persons,
+    profile_sector,
     record_persons,
     resolver_models,
 )
@@ -93,40 +94,31 @@ def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
     """
     new = list(fresh)
     c = person_profiles.c
+    found: set[str] = set()
 
-    def look(columns: tuple[Any, ...], values: set[tuple[Any, ...]]) -> list[Any]:
-        """Id and postcode of the stored profiles with one of `values` in `columns`."""
-        rows: list[Any] = []
+    def look(columns: tuple[Any, ...], values: set[tuple[Any, ...]]) -> None:
         for part in chunks(sorted(values)):
             # SQLite scans the table for a row-value IN list; the first column's own IN
             # lets it search that column's index instead.
             where = [columns[0].in_(sorted({v[0] for v in part}))]
             if len(columns) > 1:
                 where.append(sa.tuple_(*columns).in_(part))
-            rows += conn.execute(sa.select(c.profile_id, *columns, c.postcode).where(*where))
-        return rows
+            found.update(conn.execute(sa.select(c.profile_id).where(*where)).scalars().all())
 
+    look((c.nhs,), {(p.nhs,) for p in new if p.nhs})
+    look((c.dob,), {(p.dob,) for p in new if p.dob})  # every rule on a date of birth
     named = [p for p in new if p.given and p.family]
+    look((c.given, c.family), {(p.family, p.given) for p in named})  # the other way round
     placed = [p for p in new if p.postcode]
-    found = {
-        row.profile_id
-        for columns, values in (
-            ((c.nhs,), {(p.nhs,) for p in new if p.nhs}),
-            ((c.dob,), {(p.dob,) for p in new if p.dob}),  # every rule on a date of birth
-            ((c.given, c.family), {(p.family, p.given) for p in named}),  # the other way round
-            ((c.postcode, c.family), {(p.postcode, p.family) for p in placed if p.family}),
-            ((c.postcode, c.given), {(p.postcode, p.given) for p in placed if p.given}),
+    look((c.postcode, c.family), {(p.postcode, p.family) for p in placed if p.family})
+    look((c.postcode, c.given), {(p.postcode, p.given) for p in placed if p.given})
+    # Names and sector: each an exact search of the index on all three (ten times quicker
+    # than searching the names and checking the sector of every profile found).
+    for part in chunks(sorted({(p.given, p.family, p.sector) for p in named if p.sector})):
+        where = sa.or_(
+            *(sa.and_(c.given == g, c.family == f, profile_sector == s) for g, f, s in part)
         )
-        for row in look(columns, values)
-    }
-    # Names and postcode sector: found by the names' index, the sector checked here, since
-    # SQLite cannot search an index for a sector it must cut from the postcode (2x slower).
-    sectors = {(p.given, p.family, p.sector) for p in named if p.sector}
-    found.update(
-        row.profile_id
-        for row in look((c.given, c.family), {key[:2] for key in sectors})
-        if (row.given, row.family, sector_of(row.postcode)) in sectors
-    )
+        found.update(conn.execute(sa.select(c.profile_id).where(where)).scalars().all())
     return found
 
 
