@@ -338,7 +338,6 @@ def _incremental(
                 min_weight=REVIEW_WEIGHT,
             )
     with engine.begin() as conn:
-        store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=fresh)
         before = {
             pid
             for part in chunks(sorted(changed_profile_of))
@@ -363,8 +362,12 @@ def _incremental(
             conn, components=components
         )
         local = {**stored_local, **fresh}
-        inside = store.edges_within(conn, components, min_weight=LINK_WEIGHT)
-        inside.update(_scored_edges(scored))
+        # Stored before the day's: no stored edge reaches a new profile, so none is twice.
+        inside = [
+            *store.edges_within(conn, components, min_weight=LINK_WEIGHT),
+            *_scored_edges(scored),
+        ]
+        store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=fresh)
         log.info(
             "people: %d new profiles scored against %d stored (%d pairs); %d re-clustered",
             len(fresh),

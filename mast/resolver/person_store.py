@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -16,6 +16,7 @@ from mast.resolver.bookkeeping import write_id_events
 from mast.resolver.cluster import Edge
 from mast.resolver.commonest import columns, commonest
 from mast.resolver.model import EDGE_COLUMNS
+from mast.resolver.names import phonetic
 from mast.resolver.profiles import Profile, RecordPerson
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
@@ -86,40 +87,89 @@ def read_profiles(
 
 
 def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
-    """Stored profiles that any blocking rule could pair with one of `fresh`.
-
-    Every rule asks for an equal NHS number, date of birth or postcode, or equal given and
-    family names (either way round); each of those is one indexed look-up here, so a day's
-    new profiles are scored against thousands of stored ones rather than all of them.
+    """Stored profiles that any blocking rule (`model.BLOCKING_RULES`) could pair with one
+    of `fresh`: the same NHS number; a date of birth with a name or postcode; a postcode
+    with a name; or both names, the other way round or in the same postcode sector. Each
+    is an indexed search here, so a day's new profiles are scored against tens of thousands
+    of stored ones rather than all of them.
     """
-    new = list(fresh)
-    c = person_profiles.c
-    found: set[str] = set()
-
-    def look(columns: tuple[Any, ...], values: set[tuple[Any, ...]]) -> None:
-        for part in chunks(sorted(values)):
-            # SQLite scans the table for a row-value IN list; the first column's own IN
-            # lets it search that column's index instead.
-            where = [columns[0].in_(sorted({v[0] for v in part}))]
-            if len(columns) > 1:
-                where.append(sa.tuple_(*columns).in_(part))
-            found.update(conn.execute(sa.select(c.profile_id).where(*where)).scalars().all())
-
-    look((c.nhs,), {(p.nhs,) for p in new if p.nhs})
-    look((c.dob,), {(p.dob,) for p in new if p.dob})  # every rule on a date of birth
+    new, c = list(fresh), person_profiles.c
     named = [p for p in new if p.given and p.family]
-    look((c.given, c.family), {(p.family, p.given) for p in named})  # the other way round
     placed = [p for p in new if p.postcode]
-    look((c.postcode, c.family), {(p.postcode, p.family) for p in placed if p.family})
-    look((c.postcode, c.given), {(p.postcode, p.given) for p in placed if p.given})
-    # Names and sector: each an exact search of the index on all three (ten times quicker
-    # than searching the names and checking the sector of every profile found).
-    for part in chunks(sorted({(p.given, p.family, p.sector) for p in named if p.sector})):
-        where = sa.or_(
-            *(sa.and_(c.given == g, c.family == f, profile_sector == s) for g, f, s in part)
+    return (
+        _dated(conn, new)
+        | _search(conn, [c.nhs], {(p.nhs,) for p in new if p.nhs})
+        # Names the other way round, then with the postcode sector.
+        | _search(conn, [c.given, c.family], {(p.family, p.given) for p in named})
+        | _search(
+            conn,
+            [c.given, c.family, profile_sector],
+            {(p.given, p.family, p.sector) for p in named if p.sector},
         )
-        found.update(conn.execute(sa.select(c.profile_id).where(where)).scalars().all())
+        | _search(
+            conn, [c.postcode, c.family], {(p.postcode, p.family) for p in placed if p.family}
+        )
+        | _search(conn, [c.postcode, c.given], {(p.postcode, p.given) for p in placed if p.given})
+    )
+
+
+def _search(
+    conn: sa.Connection, columns: list[sa.ColumnElement[Any]], keys: set[tuple[Any, ...]]
+) -> set[str]:
+    """Stored profiles whose `columns` hold one of `keys`.
+
+    Asked as an OR of equalities, which SQLite answers with one exact search of an index
+    on those columns per key; it searches only the first column's index for a row-value IN
+    list, then reads every profile found (measured: 0.09 s against 0.24 s for 1,800 keys).
+    Written as text, because SQLAlchemy takes longer to build 500 such terms than SQLite
+    takes to search them; only bound values vary.
+    """
+    names = [
+        col.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}) for col in columns
+    ]
+    found: set[str] = set()
+    for part in chunks(sorted(keys)):
+        terms = " OR ".join(
+            "(" + " AND ".join(f"{name} = :k{i}_{j}" for j, name in enumerate(names)) + ")"
+            for i in range(len(part))
+        )
+        values = {f"k{i}_{j}": value for i, key in enumerate(part) for j, value in enumerate(key)}
+        query = sa.text(f"SELECT profile_id FROM person_profiles WHERE {terms}")  # noqa: S608
+        found.update(conn.execute(query, values).scalars())
     return found
+
+
+def _dated(conn: sa.Connection, new: list[Profile]) -> set[str]:
+    """Stored profiles a rule on a date of birth could pair with one of `new`: born the same
+    day, with a given name, family name (either way round), its sound or a postcode in
+    common. Searched by the date's index and the rest checked here, which halves the
+    profiles the model then reads (measured: 9,781 of the 19,613 born on the days)."""
+    wanted: set[tuple[str, str, date]] = set()
+    for p in new:
+        if p.dob:
+            for name, value in (
+                ("given", p.given),
+                ("given", p.family),
+                ("family", p.given),
+                ("sound", p.family and phonetic(p.family)),
+                ("postcode", p.postcode),
+            ):
+                if value:
+                    wanted.add((name, value, p.dob))
+    c = person_profiles.c
+    dated: set[str] = set()
+    for part in chunks(sorted({p.dob for p in new if p.dob})):
+        for pid, dob, given, family, postcode in conn.execute(
+            sa.select(c.profile_id, c.dob, c.given, c.family, c.postcode).where(c.dob.in_(part))
+        ):
+            if (
+                ("given", given, dob) in wanted
+                or ("family", family, dob) in wanted
+                or (family and ("sound", phonetic(family), dob) in wanted)
+                or ("postcode", postcode, dob) in wanted
+            ):
+                dated.add(pid)
+    return dated
 
 
 def components_of(conn: sa.Connection, ids: Iterable[str], sources: Iterable[str]) -> set[str]:
@@ -165,19 +215,24 @@ def moved_records(conn: sa.Connection) -> list[str]:
     return list(conn.execute(sa.select(address_moves.c.record_id)).scalars())
 
 
-def edges_within(conn: sa.Connection, components: Iterable[str], *, min_weight: float) -> set[Edge]:
-    """Stored edges of at least `min_weight` inside `components` (both ends share one)."""
+def edges_within(
+    conn: sa.Connection, components: Iterable[str], *, min_weight: float
+) -> list[Edge]:
+    """Stored edges of at least `min_weight` inside `components` (both ends share one),
+    strongest first, then in id order: the order clustering takes them in, which it finds
+    already made rather than sorting them afresh (a third of its time on a day)."""
     e, p = person_edges.c, person_profiles.c
-    return {
+    return [
         Edge(weight, a, b)
         for part in chunks(sorted(components))
-        for a, b, weight in fetch_tuples(
+        for weight, a, b in fetch_tuples(
             conn,
-            sa.select(e.profile_a, e.profile_b, e.weight)
+            sa.select(e.weight, e.profile_a, e.profile_b)
             .join_from(person_edges, person_profiles, p.profile_id == e.profile_a)
-            .where(p.component.in_(part), e.weight >= min_weight),
+            .where(p.component.in_(part), e.weight >= min_weight)
+            .order_by(e.weight.desc(), e.profile_a, e.profile_b),
         )
-    }
+    ]
 
 
 def write_profiles(

@@ -283,7 +283,8 @@ person_profiles = sa.Table(
     # The look-ups of a daily run's candidates (person_store.candidates).
     sa.Index("ix_person_profiles_nhs", "nhs"),
     sa.Index("ix_person_profiles_dob", "dob"),
-    sa.Index("ix_person_profiles_postcode", "postcode"),
+    sa.Index("ix_person_profiles_postcode_family", "postcode", "family"),
+    sa.Index("ix_person_profiles_postcode_given", "postcode", "given"),
     sa.Index("ix_person_profiles_names", "given", "family"),
     comment="the distinct ways people were written down; the unit the model compares",
 )
