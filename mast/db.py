@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from mast.errors import StoreError
-from mast.schema.tables import metadata
+from mast.schema.tables import RETIRED_INDEXES, metadata
 from mast.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ def open_store(settings: Settings) -> sa.Engine:
                 for index in table.indexes:
                     # Not checkfirst: SQLAlchemy cannot reflect an index on an expression.
                     conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+            for name in RETIRED_INDEXES:
+                conn.execute(sa.schema.DropIndex(sa.Index(name), if_exists=True))
     except sa.exc.SQLAlchemyError as e:
         raise StoreError(
             f"cannot open the state store ({engine_name(url)}): {type(e).__name__}; "

@@ -188,13 +188,12 @@ def _full(
         }
         if trained:
             store.save_model(conn, model, profiles=len(profiles), now=now)
+        component_of = clustering.components()
         store.write_profiles(
             conn,
             profiles.values(),
-            person_of_profile,
-            sizes,
-            clustering.components(),
-            replace=False,
+            {pid: (person_of_profile[pid], sizes[pid], component_of[pid]) for pid in profiles},
+            every=True,
         )
         store.write_edges(
             conn, scored[scored.weight >= LINK_WEIGHT], replacing=None, same_model=not trained
@@ -406,22 +405,20 @@ def _incremental(
         person_of_profile = {
             profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
         }
-        # A profile is written again only if its person, record count or component moved.
-        kept = [
-            p
-            for pid, p in local.items()
-            if pid in person_of_profile
-            and (person_of.get(pid), written.get(pid), component_before.get(pid))
-            != (person_of_profile[pid], local_sizes[pid], component_of[pid])
-        ]
-        store.write_profiles(conn, kept, person_of_profile, local_sizes, component_of, replace=True)
-        store.move_components(
+        # A profile is written again only if its person, record count or component moved;
+        # a settled one keeps its person and records, but its component may be relabelled.
+        state = {
+            pid: (person_of_profile[pid], local_sizes[pid], component_of[pid])
+            for pid in person_of_profile
+        }
+        state.update({pid: (person_of[pid], written[pid], component_of[pid]) for pid in settled})
+        store.write_profiles(
+            conn, [p for pid, p in sorted(fresh.items()) if pid in state], state, every=False
+        )
+        store.update_profiles(
             conn,
-            {
-                pid: component_of[pid]
-                for pid in settled
-                if component_of[pid] != component_before[pid]
-            },
+            {pid: (person_of[pid], written[pid], component_before[pid]) for pid in stored_local},
+            {pid: state[pid] for pid in stored_local if pid in state},
         )
         store.drop_profiles(conn, set(local) - set(living))  # no records left
         store.write_people(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -235,46 +235,50 @@ def edges_within(
     ]
 
 
+ProfileState = tuple[str, int, str]
+"""What a stored profile's row says beyond its fields: its person, records and component."""
+_STATE = ("person_id", "records", "component")
+
+
 def write_profiles(
     conn: sa.Connection,
     profiles: Iterable[Profile],
-    person_of: dict[str, str],
-    sizes: Counter[str],
-    component_of: dict[str, str],
+    state_of: Mapping[str, ProfileState],
     *,
-    replace: bool,
+    every: bool,
 ) -> None:
-    """Store profiles: in place of those with the same ids (`replace`, a daily run), or as
-    every profile there is (a full run, writing only what differs)."""
-    rows = [
-        (*p, person_of[p.profile_id], sizes[p.profile_id], component_of[p.profile_id])
-        for p in profiles
-    ]
-    names = [*_PROFILE_FIELDS, "person_id", "records", "component"]
-    if not replace:
+    """Store new profiles; or, `every` (a full run), make these all the profiles there are,
+    writing only what differs."""
+    rows = [(*p, *state_of[p.profile_id]) for p in profiles]
+    names = [*_PROFILE_FIELDS, *_STATE]
+    if every:
         # A profile's fields are its id's (a hash of them); the rest is what can change.
-        sync_rows(
-            conn,
-            person_profiles,
-            names,
-            rows,
-            compare=["profile_id", "person_id", "records", "component"],
-        )
-        return
-    for part in chunks([r[0] for r in rows]):
-        conn.execute(person_profiles.delete().where(person_profiles.c.profile_id.in_(part)))
-    insert_tuples(conn, person_profiles, names, rows)
+        sync_rows(conn, person_profiles, names, rows, compare=["profile_id", *_STATE])
+    else:
+        insert_tuples(conn, person_profiles, names, rows)
 
 
-def move_components(conn: sa.Connection, component_of: dict[str, str]) -> None:
-    """Relabel the components of profiles whose person is unchanged."""
-    if component_of:
-        c = person_profiles.c
+def update_profiles(
+    conn: sa.Connection, was: Mapping[str, ProfileState], now: Mapping[str, ProfileState]
+) -> None:
+    """Give stored profiles their state `now` where it differs from what it `was`.
+
+    Each statement sets only the columns that changed: a profile row carries eleven
+    indexes, and one rewritten whole dirties a page of each, which made the commit most of
+    a daily run's writing.
+    """
+    c = person_profiles.c
+    by_change: dict[tuple[int, ...], list[dict[str, Any]]] = defaultdict(list)
+    for pid in sorted(now):
+        changed = tuple(i for i in range(len(_STATE)) if now[pid][i] != was[pid][i])
+        if changed:
+            by_change[changed].append({"pid": pid, **{f"v{i}": now[pid][i] for i in changed}})
+    for changed, rows in by_change.items():
         conn.execute(
             person_profiles.update()
             .where(c.profile_id == sa.bindparam("pid"))
-            .values(component=sa.bindparam("label")),
-            [{"pid": pid, "label": label} for pid, label in sorted(component_of.items())],
+            .values({_STATE[i]: sa.bindparam(f"v{i}") for i in changed}),
+            rows,
         )
 
 
