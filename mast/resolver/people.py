@@ -268,6 +268,56 @@ def _report(
     return run
 
 
+def _sizes_now(
+    conn: sa.Connection,
+    written: dict[str, int],
+    emptied: set[str],
+    was_linked: dict[str, tuple[str, str]],
+    changed_profile_of: dict[str, str],
+) -> Counter[str]:
+    """Each local profile's records now: as stored (counted again where a purge took some),
+    less the changed records that left it, plus those that joined it."""
+    sizes = Counter(written)
+    recounted = store.records_per_profile(conn, emptied & written.keys())
+    for pid in emptied & written.keys():
+        sizes[pid] = recounted.get(pid, 0)
+    sizes.subtract(pid for pid, _ in was_linked.values())
+    sizes.update(changed_profile_of.values())
+    return sizes
+
+
+def _queue_day(
+    conn: sa.Connection,
+    scored: pd.DataFrame,
+    clustering: Clustering,
+    profile_of: dict[str, str],
+    settled: set[str],
+    *,
+    now: datetime,
+) -> int:
+    """Queue a day's pairs for review. An item shows a record of each side: those of
+    settled people, whose records were not read, are looked up for it."""
+    shown = {*scored.profile_a, *scored.profile_b}
+    shown.update(p for edge in clustering.refused for p in (edge.a, edge.b))
+    settled_links = store.record_links(conn, shown & settled)
+    example_of = {rid: pid for rid, pid, _ in settled_links} | profile_of
+    return queue_for_review(conn, scored, clustering, example_of, now=now, link=LINK_WEIGHT)
+
+
+def _moving(
+    conn: sa.Connection,
+    profile_ids: set[str],
+    changed: list[RecordPerson],
+    was_linked: dict[str, tuple[str, str]],
+) -> tuple[list[RecordPerson], dict[str, tuple[str, str]]]:
+    """The records of people who may have changed — the stored records of these profiles
+    and the changed records — with each one's stored profile and person, where it has them."""
+    stored = store.records_of(conn, profile_ids)
+    rows = {r.record_id: r for r, _, _ in stored}
+    rows.update((r.record_id, r) for r in changed)
+    return list(rows.values()), {r.record_id: (p, person) for r, p, person in stored} | was_linked
+
+
 def _settled(clustering: Clustering, person_of: dict[str, str], touched: set[str]) -> set[str]:
     """Profiles whose person came out of re-clustering as it was stored: the same profiles,
     none of them with a record added or taken away. Most of a day's re-clustered component
@@ -337,14 +387,9 @@ def _incremental(
                 min_weight=REVIEW_WEIGHT,
             )
     with engine.begin() as conn:
-        before = {
-            pid
-            for part in chunks(sorted(changed_profile_of))
-            for (pid,) in fetch_tuples(
-                conn,
-                sa.select(record_persons.c.profile_id).where(record_persons.c.record_id.in_(part)),
-            )
-        }  # where changed records were, so their old people are re-described
+        # Where changed records were, so their old people are re-described.
+        was_linked = store.links_of_records(conn, changed_profile_of)
+        before = {pid for pid, _ in was_linked.values()}
         seeds = (
             set(changed_profile_of.values())
             | before
@@ -374,13 +419,13 @@ def _incremental(
             len(scored),
             len(local),
         )
-        # Every stored record of the local profiles, changed ones too (as they were).
-        stored_links = store.record_links(conn, local)
-        profile_of = {**{rid: pid for rid, pid, _ in stored_links}, **changed_profile_of}
-        local_sizes = Counter(profile_of.values())
-        links, apart = _ruling_edges(rulings, profile_of)
+        local_sizes = _sizes_now(conn, written, emptied, was_linked, changed_profile_of)
+        ruled = store.links_of_records(conn, rulings.reviewed)
+        links, apart = _ruling_edges(
+            rulings, {rid: pid for rid, (pid, _) in ruled.items()} | changed_profile_of
+        )
         # A profile left without records (purged, or its records changed) joins nothing.
-        living = {pid: p for pid, p in local.items() if pid in local_sizes}
+        living = {pid: p for pid, p in local.items() if local_sizes[pid] > 0}
         clustering = cluster(
             living,
             [*links, *partner_id_edges(living.values()), *inside],
@@ -391,16 +436,11 @@ def _incremental(
         settled = _settled(
             clustering, person_of, set(changed_profile_of.values()) | before | emptied | set(fresh)
         )
-        # Only people who changed are read, described and written again.
-        moving = sorted(rid for rid, pid in profile_of.items() if pid not in settled)
-        rows = [
-            r
-            for part in chunks(moving)
-            for r in read_records(conn, records_table.c.record_id.in_(part))
-        ]
-        previous = {
-            rid: person for rid, _, person in stored_links if profile_of[rid] not in settled
-        }
+        # Only people who changed are read, described and written again: the stored records
+        # of their profiles, as linked, and the changed records where they are now.
+        rows, linked = _moving(conn, set(stored_local) - settled, changed, was_linked)
+        profile_of = {rid: pid for rid, (pid, _) in linked.items()} | changed_profile_of
+        previous = {rid: person for rid, (_, person) in linked.items()}
         groups, events = _assign(conn, clustering, rows, profile_of, previous)
         person_of_profile = {
             profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
@@ -427,10 +467,10 @@ def _incremental(
             profile_of,
             events,
             replaced={person for pid, person in person_of.items() if pid not in settled},
-            linked={rid: (pid, person) for rid, pid, person in stored_links},
+            linked=linked,
             now=now,
         )
-        review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
+        review = _queue_day(conn, scored, clustering, profile_of, settled, now=now)
         store.clear_pending(conn)
         _set_marks(conn, marks)
     return _report(

@@ -17,7 +17,7 @@ from mast.resolver.cluster import Edge
 from mast.resolver.commonest import columns, commonest
 from mast.resolver.model import EDGE_COLUMNS
 from mast.resolver.names import phonetic
-from mast.resolver.profiles import Profile, RecordPerson
+from mast.resolver.profiles import Profile, RecordPerson, person_records_query
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
     address_moves,
@@ -28,6 +28,7 @@ from mast.schema.tables import (
     persons,
     profile_sector,
     record_persons,
+    records,
     resolver_models,
 )
 
@@ -198,6 +199,50 @@ def record_links(conn: sa.Connection, profile_ids: Iterable[str]) -> list[tuple[
     ]
 
 
+def links_of_records(conn: sa.Connection, record_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """The stored profile and person of each of these records that has them."""
+    c = record_persons.c
+    return {
+        rid: (pid, person)
+        for part in chunks(sorted(record_ids))
+        for rid, pid, person in fetch_tuples(
+            conn,
+            sa.select(c.record_id, c.profile_id, c.person_id).where(c.record_id.in_(part)),
+        )
+    }
+
+
+def records_of(
+    conn: sa.Connection, profile_ids: Iterable[str]
+) -> list[tuple[RecordPerson, str, str]]:
+    """Every stored record of these profiles, with the profile and person it is linked to."""
+    c = record_persons.c
+    found = []
+    for part in chunks(sorted(profile_ids)):
+        query = (
+            person_records_query(c.profile_id.in_(part))
+            .join(record_persons, c.record_id == records.c.record_id)
+            .add_columns(c.profile_id, c.person_id)
+        )
+        found += [(RecordPerson(*row[:-2]), row[-2], row[-1]) for row in conn.execute(query)]
+    return found
+
+
+def records_per_profile(conn: sa.Connection, profile_ids: Iterable[str]) -> dict[str, int]:
+    """How many stored records each of these profiles has (none: not there)."""
+    c = record_persons.c
+    return {
+        pid: n
+        for part in chunks(sorted(profile_ids))
+        for pid, n in fetch_tuples(
+            conn,
+            sa.select(c.profile_id, sa.func.count())
+            .where(c.profile_id.in_(part))
+            .group_by(c.profile_id),
+        )
+    }
+
+
 def pending(conn: sa.Connection) -> set[str]:
     """Profiles a purge took records from since the last person run."""
     return set(conn.execute(sa.select(person_pending.c.profile_id)).scalars())
@@ -263,7 +308,7 @@ def update_profiles(
 ) -> None:
     """Give stored profiles their state `now` where it differs from what it `was`.
 
-    Each statement sets only the columns that changed: a profile row carries eleven
+    Each statement sets only the columns that changed: a profile row carries nine
     indexes, and one rewritten whole dirties a page of each, which made the commit most of
     a daily run's writing.
     """
