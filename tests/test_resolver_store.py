@@ -80,6 +80,28 @@ def test_a_purged_record_leaves_no_person_or_address_behind(
     assert again.addresses.addresses == 1 and again.people.persons == 1
 
 
+def test_a_record_changed_to_name_no_one_leaves_its_person_as_a_full_run_would(
+    harness: Harness, tmp_path: Path
+) -> None:
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + ANN_TWICE))
+    assert {r.record_id for r in harness.rows(record_persons)} == set()
+    resolve(harness.engine, now=NOW)
+    assert {r.record_id for r in harness.rows(record_persons)} == {"test:1", "test:2"}
+    # The partner corrects record 2: no name, date of birth or NHS number after all.
+    corrected = '2,01/06/2026,,,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n'
+    harness.ingest(write(tmp_path / "test_2.csv", HEADER + corrected))
+    day = resolve(harness.engine, now=NOW).people
+    assert day.mode == "incremental"
+    incremental = {(r.record_id, r.person_id) for r in harness.rows(record_persons)}
+    profiles = {(r.profile_id, r.records) for r in harness.rows(person_profiles)}
+    assert {rid for rid, _ in incremental} == {"test:1"}
+    assert sorted(n for _, n in profiles) == [1]
+    full = resolve(harness.engine, now=NOW, full=True).people
+    assert {(r.record_id, r.person_id) for r in harness.rows(record_persons)} == incremental
+    assert {(r.profile_id, r.records) for r in harness.rows(person_profiles)} == profiles
+    assert full.persons == day.persons == 1
+
+
 def test_a_store_from_before_components_is_upgraded_and_resolved_in_full(
     harness: Harness, tmp_path: Path
 ) -> None:

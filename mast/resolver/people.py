@@ -286,6 +286,33 @@ def _sizes_now(
     return sizes
 
 
+def _changed(
+    conn: sa.Connection, file_mark: int, newly_ruled: set[str], moved: list[str]
+) -> tuple[list[RecordPerson], dict[str, tuple[str, str]]]:
+    """The records a day must profile again — loaded since the last run, ruled on, or moved
+    to another address — and the stored links of records changed in place that name no
+    one any more, which leave their person."""
+    changed = list(
+        read_records(
+            conn,
+            sa.or_(
+                records_table.c.file_id > file_mark,
+                records_table.c.record_id.in_(sorted(newly_ruled)),
+            ),
+        )
+    )
+    seen = {r.record_id for r in changed}
+    unnamed = {
+        rid: link for rid, link in store.links_since(conn, file_mark).items() if rid not in seen
+    }
+    changed += [
+        r
+        for part in chunks(sorted(set(moved) - seen))
+        for r in read_records(conn, records_table.c.record_id.in_(part))
+    ]
+    return changed, unnamed
+
+
 def _queue_day(
     conn: sa.Connection,
     scored: pd.DataFrame,
@@ -356,21 +383,7 @@ def _incremental(
         }
         emptied = store.pending(conn)
         moved = store.moved_records(conn)
-        changed = list(
-            read_records(
-                conn,
-                sa.or_(
-                    records_table.c.file_id > file_mark,
-                    records_table.c.record_id.in_(sorted(newly_ruled)),
-                ),
-            )
-        )
-        seen = {r.record_id for r in changed}
-        changed += [
-            r
-            for part in chunks(sorted(set(moved) - seen))
-            for r in read_records(conn, records_table.c.record_id.in_(part))
-        ]
+        changed, unnamed = _changed(conn, file_mark, newly_ruled, moved)
         new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
         stored = store.read_profiles(conn, new_profiles).profiles
         fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored}
@@ -388,7 +401,7 @@ def _incremental(
             )
     with engine.begin() as conn:
         # Where changed records were, so their old people are re-described.
-        was_linked = store.links_of_records(conn, changed_profile_of)
+        was_linked = store.links_of_records(conn, changed_profile_of) | unnamed
         before = {pid for pid, _ in was_linked.values()}
         seeds = (
             set(changed_profile_of.values())
@@ -470,6 +483,7 @@ def _incremental(
             linked=linked,
             now=now,
         )
+        store.unlink(conn, unnamed)
         review = _queue_day(conn, scored, clustering, profile_of, settled, now=now)
         store.clear_pending(conn)
         _set_marks(conn, marks)

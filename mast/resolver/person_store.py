@@ -212,6 +212,27 @@ def links_of_records(conn: sa.Connection, record_ids: Iterable[str]) -> dict[str
     }
 
 
+def links_since(conn: sa.Connection, file_id: int) -> dict[str, tuple[str, str]]:
+    """The stored profile and person of each record loaded after file `file_id` that has
+    them: records changed in place."""
+    c = record_persons.c
+    return {
+        rid: (pid, person)
+        for rid, pid, person in fetch_tuples(
+            conn,
+            sa.select(c.record_id, c.profile_id, c.person_id)
+            .join(records, records.c.record_id == c.record_id)
+            .where(records.c.file_id > file_id),
+        )
+    }
+
+
+def unlink(conn: sa.Connection, record_ids: Iterable[str]) -> None:
+    """Forget these records' person links."""
+    for part in chunks(sorted(record_ids)):
+        conn.execute(record_persons.delete().where(record_persons.c.record_id.in_(part)))
+
+
 def records_of(
     conn: sa.Connection, profile_ids: Iterable[str]
 ) -> list[tuple[RecordPerson, str, str]]:
