@@ -8,11 +8,13 @@ reviewers' rulings that survive every later run.
 from __future__ import annotations
 
 import csv
+import random
 import shutil
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 import sqlalchemy as sa
 from demo_data import extracts, halves, ingest, settings_for
@@ -20,6 +22,8 @@ from demo_data import extracts, halves, ingest, settings_for
 from mast.db import open_store
 from mast.demo.generate import generate
 from mast.loaders.purge import purge
+from mast.resolver import model as splink_model
+from mast.resolver import person_store
 from mast.resolver.explain import explain
 from mast.resolver.export import write_links
 from mast.resolver.names import given_groups, name_key
@@ -169,6 +173,37 @@ def test_after_a_purge_an_incremental_run_gives_what_a_full_run_would(
     assert rerun.people.mode == "full"
     assert _links(engine) == incremental
     assert rerun.people.persons == run.people.persons
+
+
+def test_a_days_candidates_hold_every_profile_a_blocking_rule_pairs_with_a_new_one(
+    resolved: Path, tmp_path: Path
+) -> None:
+    """A daily run scores new profiles only against the stored ones `candidates` finds by
+    index: every pair Splink's blocking rules would make with a stored profile must be
+    among them, or a day would miss a link a full run makes."""
+    engine = _copy(resolved, tmp_path)
+    with engine.connect() as conn:
+        stored = person_store.read_profiles(conn).profiles
+        model = person_store.latest_model(conn)
+        assert model is not None
+        new = random.Random(3).sample(sorted(stored.values()), 500)
+        found = person_store.candidates(conn, new)
+    with duckdb.connect() as con:
+        pairs = splink_model.predict_new(
+            con,
+            splink_model.profile_frame(list(stored.values())),
+            splink_model.profile_frame(new),
+            model,
+            min_weight=-1e9,  # every pair the blocking rules make
+        )
+    arrived = {p.profile_id for p in new}
+    needed = {
+        b if a in arrived else a
+        for a, b in zip(pairs.profile_a, pairs.profile_b, strict=True)
+        if (a in arrived) != (b in arrived)
+    }
+    assert len(needed) > 1000
+    assert needed <= found
 
 
 def _profiles_miscounted(engine: sa.Engine) -> list[str]:
