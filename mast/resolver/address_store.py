@@ -54,9 +54,9 @@ from mast.schema.tables import (
 
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput._fields]
-_KEY_COLUMNS = [
-    address_keys.c[name] for name in ("key", "uprns", "town", "locality", "records", "address_id")
-]
+_KEY_NAMES = ["key", "uprns", "town", "locality", "records", "address_id"]
+"""What a daily run reads of a key; a key's row also holds its place and door, to search."""
+_KEY_COLUMNS = [address_keys.c[name] for name in _KEY_NAMES]
 _SEP = "\x1f"
 
 
@@ -396,7 +396,7 @@ def _write_keys(
     conn: sa.Connection, states: dict[Key, KeyState], ids: dict[Key, str], *, every: bool = False
 ) -> None:
     """Insert these keys' rows; or, `every`, make them all the keys there are."""
-    names = ["key", "uprns", "town", "locality", "records", "address_id", "place", "door"]
+    names = [*_KEY_NAMES, "place", "door"]
     rows = [
         (
             _SEP.join(k),

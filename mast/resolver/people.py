@@ -198,7 +198,7 @@ def _full(
         store.write_edges(
             conn, scored[scored.weight >= LINK_WEIGHT], replacing=None, same_model=not trained
         )
-        store.write_people(conn, groups, profile_of, events, replaced=None, now=now)
+        store.write_people(conn, groups, profile_of, events, replaced=None, linked=None, now=now)
         review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
         store.clear_pending(conn)
         _set_marks(conn, marks)
@@ -278,8 +278,9 @@ def _sizes_now(
     """Each local profile's records now: as stored (counted again where a purge took some),
     less the changed records that left it, plus those that joined it."""
     sizes = Counter(written)
-    recounted = store.records_per_profile(conn, emptied & written.keys())
-    for pid in emptied & written.keys():
+    purged = emptied & written.keys()
+    recounted = store.records_per_profile(conn, purged)
+    for pid in purged:
         sizes[pid] = recounted.get(pid, 0)
     sizes.subtract(pid for pid, _ in was_linked.values())
     sizes.update(changed_profile_of.values())

@@ -203,28 +203,23 @@ def links_of_records(conn: sa.Connection, record_ids: Iterable[str]) -> dict[str
     """The stored profile and person of each of these records that has them."""
     c = record_persons.c
     return {
-        rid: (pid, person)
+        rid: link
         for part in chunks(sorted(record_ids))
-        for rid, pid, person in fetch_tuples(
-            conn,
-            sa.select(c.record_id, c.profile_id, c.person_id).where(c.record_id.in_(part)),
-        )
+        for rid, link in _links(conn, c.record_id.in_(part)).items()
     }
 
 
 def links_since(conn: sa.Connection, file_id: int) -> dict[str, tuple[str, str]]:
     """The stored profile and person of each record loaded after file `file_id` that has
     them: records changed in place."""
+    arrived = sa.select(records.c.record_id).where(records.c.file_id > file_id)
+    return _links(conn, record_persons.c.record_id.in_(arrived))
+
+
+def _links(conn: sa.Connection, where: sa.ColumnElement[bool]) -> dict[str, tuple[str, str]]:
     c = record_persons.c
-    return {
-        rid: (pid, person)
-        for rid, pid, person in fetch_tuples(
-            conn,
-            sa.select(c.record_id, c.profile_id, c.person_id)
-            .join(records, records.c.record_id == c.record_id)
-            .where(records.c.file_id > file_id),
-        )
-    }
+    query = sa.select(c.record_id, c.profile_id, c.person_id).where(where)
+    return {rid: (pid, person) for rid, pid, person in fetch_tuples(conn, query)}
 
 
 def unlink(conn: sa.Connection, record_ids: Iterable[str]) -> None:
@@ -478,7 +473,7 @@ def write_people(
     events: list[IdEvent],
     *,
     replaced: Iterable[str] | None,
-    linked: Mapping[str, tuple[str, str]] | None = None,
+    linked: Mapping[str, tuple[str, str]] | None,
     now: datetime,
 ) -> None:
     """Replace the persons in `replaced` by `groups`, and of their records' links those
@@ -507,8 +502,7 @@ def write_people(
         # Most re-described people keep their id and records: their links stand as stored.
         was = linked or {}
         moved = [link for link in links if was.get(link[0]) != link[1:]]
-        for part in chunks(sorted(link[0] for link in moved if link[0] in was)):
-            conn.execute(record_persons.delete().where(record_persons.c.record_id.in_(part)))
+        unlink(conn, [link[0] for link in moved if link[0] in was])
         insert_tuples(conn, persons, names, person_rows)
         insert_tuples(conn, record_persons, link_names, moved)
     write_id_events(conn, persons, "person", events, now=now)
