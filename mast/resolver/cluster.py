@@ -47,6 +47,12 @@ class Edge(NamedTuple):
     b: str
 
 
+WeightedPair = tuple[float, str, str]
+"""An edge as clustering takes it, (weight, a, b): a plain tuple, which zip or the database
+driver builds in C. Building 700,000 `Edge`s took 1.4 s and sorting them half as long
+again as sorting plain tuples; only the few refused edges are made `Edge`s."""
+
+
 @dataclass(slots=True)
 class _Cluster:
     members: list[str]
@@ -230,7 +236,7 @@ class Clustering:
 
 def cluster(
     profiles: Mapping[str, Profile],
-    edges: Iterable[Edge],
+    edges: Iterable[WeightedPair],
     *,
     sizes: Mapping[str, int] | None = None,
     apart: Mapping[str, set[str]] | None = None,
@@ -262,7 +268,7 @@ def cluster(
         elif a not in profiles or b not in profiles:
             continue
         if not clusters.union(a, b, weight):
-            refused.append(edge)
+            refused.append(Edge(weight, a, b))
     label = {root: min(state.members) for root, state in clusters.state.items()}
     return Clustering(
         {pid: label[clusters.find(pid)] if pid in clusters.parent else pid for pid in profiles},

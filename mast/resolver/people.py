@@ -24,7 +24,14 @@ from mast.db import chunks, fetch_tuples
 from mast.resolver import model as splink_model
 from mast.resolver import person_store as store
 from mast.resolver.bookkeeping import get_mark, set_mark
-from mast.resolver.cluster import REVIEWER_WEIGHT, Clustering, Edge, cluster, partner_id_edges
+from mast.resolver.cluster import (
+    REVIEWER_WEIGHT,
+    Clustering,
+    Edge,
+    WeightedPair,
+    cluster,
+    partner_id_edges,
+)
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, read_records
 from mast.resolver.review import queue_for_review
 from mast.resolver.stable_ids import IdEvent, assign_ids
@@ -88,12 +95,11 @@ def _ruling_edges(
     return links, apart
 
 
-def _scored_edges(frame: pd.DataFrame) -> list[Edge]:
+def _scored_edges(frame: pd.DataFrame) -> list[WeightedPair]:
     linked = frame[frame.weight >= LINK_WEIGHT]
     # Whole columns to lists in C first: a Series iterates value by value (twice as slow).
-    return list(
-        map(Edge, linked.weight.tolist(), linked.profile_a.tolist(), linked.profile_b.tolist())
-    )
+    columns = (linked.weight.tolist(), linked.profile_a.tolist(), linked.profile_b.tolist())
+    return list(zip(*columns, strict=True))
 
 
 def _next_id(conn: sa.Connection) -> int:
