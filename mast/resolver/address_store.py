@@ -39,7 +39,7 @@ from mast.resolver.addresses import (
     tally,
     within_reach,
 )
-from mast.resolver.bookkeeping import get_mark, set_mark, write_id_events
+from mast.resolver.bookkeeping import get_mark, id_minter, set_mark, write_id_events
 from mast.resolver.stable_ids import IdEvent, assign_ids
 from mast.schema.tables import (
     ADDRESS_MARK,
@@ -70,11 +70,6 @@ class AddressRun:
     merges: int
     splits: int
     seconds: float
-
-
-def _minter(conn: sa.Connection) -> tuple[int, set[str]]:
-    ids = conn.execute(sa.select(addresses.c.address_id)).scalars().all()
-    return max((int(i[1:]) for i in ids), default=0), set(ids)
 
 
 def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = False) -> AddressRun:
@@ -133,10 +128,8 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         members[of_key[key]].append(by_id[record_id])
     groups = [members[n] for n in sorted(members)]
     with engine.begin() as conn:
-        highest, known = _minter(conn)
-        counter = iter(range(highest + 1, highest + 2 + len(groups)))
         ids, events = assign_ids(
-            [[m.record_id for m in g] for g in groups], previous, lambda: f"A{next(counter):08d}"
+            [[m.record_id for m in g] for g in groups], previous, id_minter(conn, addresses, "A")
         )
         of_id = dict(zip(ids, groups, strict=True))
         _write_addresses(conn, of_id, now=now)
@@ -148,7 +141,7 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         _note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
-    return _report("full", inputs, record_key, ids, known, events, started, engine)
+    return _report("full", inputs, record_key, ids, set(previous.values()), events, started, engine)
 
 
 class _Reach(NamedTuple):
@@ -219,12 +212,10 @@ def _incremental(
     for key, n in of_key.items():
         key_groups[n].append(_SEP.join(key))
     with engine.begin() as conn:
-        highest, known = _minter(conn)
-        counter = iter(range(highest + 1, highest + 2 + len(key_groups)))
         ids, events = assign_ids(
             [key_groups[n] for n in sorted(key_groups)],
             {_SEP.join(k): before[k] for k in reach if k in before},
-            lambda: f"A{next(counter):08d}",
+            id_minter(conn, addresses, "A"),
             weights=weights,
         )
         after = {k: ids[n] for k, n in of_key.items()}
@@ -276,7 +267,9 @@ def _incremental(
         _write_keys(conn, {k: states[k] for k in touched}, after)
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
-    return _report("incremental", fresh, record_key, ids, known, events, started, engine)
+    return _report(
+        "incremental", fresh, record_key, ids, set(before.values()), events, started, engine
+    )
 
 
 def _key(text: str) -> Key:
@@ -423,7 +416,7 @@ def _report(  # noqa: PLR0917 - the figures of one run
     inputs: list[AddressInput],
     record_key: dict[str, Key],
     ids: list[str],
-    known: set[str],
+    old_ids: set[str],  # ids the run started from: the rest were minted
     events: list[IdEvent],
     started: float,
     engine: sa.Engine,
@@ -437,7 +430,7 @@ def _report(  # noqa: PLR0917 - the figures of one run
         len(inputs),
         len(record_key),
         total,
-        len(set(ids) - known),
+        len(set(ids) - old_ids),
         sum(1 for e in events if e.kind == "merge"),
         sum(1 for e in events if e.kind == "split"),
         time.perf_counter() - started,

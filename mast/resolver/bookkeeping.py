@@ -3,6 +3,7 @@ history of merged and split ids."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,6 +23,18 @@ def get_mark(conn: sa.Connection, key: str) -> int:
 def set_mark(conn: sa.Connection, key: str, value: int) -> None:
     conn.execute(resolver_state.delete().where(resolver_state.c.key == key))
     conn.execute(resolver_state.insert().values(key=key, value=str(value)))
+
+
+def id_minter(conn: sa.Connection, table: sa.Table, prefix: str) -> Callable[[], str]:
+    """Mints the ids of `table` (persons or addresses) after the newest stored: a prefix and
+    eight or more digits, minted in order, so the longest, then the greatest, is the newest,
+    found by the database's index rather than every id read into Python."""
+    (key,) = table.primary_key.columns
+    newest = conn.execute(
+        sa.select(key).order_by(sa.func.length(key).desc(), key.desc()).limit(1)
+    ).scalar()
+    numbers = iter(range(int(newest[len(prefix) :]) + 1 if newest else 1, 1 << 62))
+    return lambda: f"{prefix}{next(numbers):08d}"
 
 
 def write_id_events(

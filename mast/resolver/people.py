@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from mast.db import chunks, fetch_tuples
 from mast.resolver import model as splink_model
 from mast.resolver import person_store as store
-from mast.resolver.bookkeeping import get_mark, set_mark
+from mast.resolver.bookkeeping import get_mark, id_minter, set_mark
 from mast.resolver.cluster import (
     REVIEWER_WEIGHT,
     Clustering,
@@ -102,17 +102,6 @@ def _scored_edges(frame: pd.DataFrame) -> list[WeightedPair]:
     return list(zip(*columns, strict=True))
 
 
-def _next_id(conn: sa.Connection) -> int:
-    # Ids are "P" and eight or more digits, minted in order, so the longest, then the
-    # greatest, is the newest: found by the database rather than every id read into Python.
-    newest = conn.execute(
-        sa.select(persons.c.person_id)
-        .order_by(sa.func.length(persons.c.person_id).desc(), persons.c.person_id.desc())
-        .limit(1)
-    ).scalar()
-    return int(newest[1:]) + 1 if newest else 1
-
-
 def _assign(
     conn: sa.Connection,
     clustering: Clustering,
@@ -124,9 +113,8 @@ def _assign(
     for r in rows:
         members[clustering.cluster_of[profile_of[r.record_id]]].append(r)
     groups = [members[k] for k in sorted(members)]
-    counter = iter(range(_next_id(conn), 1 << 62))
     ids, events = assign_ids(
-        [[r.record_id for r in g] for g in groups], previous, lambda: f"P{next(counter):08d}"
+        [[r.record_id for r in g] for g in groups], previous, id_minter(conn, persons, "P")
     )
     return dict(zip(ids, groups, strict=True)), events
 
