@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from mast.resolver.cluster import PARTNER_ID_WEIGHT, REVIEWER_WEIGHT, Edge, cluster
 from mast.resolver.constraints import dob_compatible, given_compatible
 from mast.resolver.names import given_groups, name_key, phonetic
-from mast.resolver.profiles import Profile
+from mast.resolver.people import _grown
+from mast.resolver.profiles import Profile, RecordPerson
 
 DOB = date(1990, 4, 2)
 
@@ -179,3 +180,40 @@ def test_an_issued_identifier_without_a_check_digit_outweighs_a_new_name_and_bir
     assert cluster(pair("price"), [Edge(10.0, "a", "b")]).refused
     # Nor is a valid NHS number, though the shape is the same.
     assert cluster(mother_and_baby(), [Edge(10.0, "mum", "baby")]).refused
+
+
+def test_only_a_person_that_keeps_all_it_had_and_gains_new_records_has_grown() -> None:
+    """A daily run describes such a person from what is stored for it, without reading its
+    records; any other person must be read and described whole."""
+    new = RecordPerson("t:z", "t", None, "Ann", None, "Jones", None, DOB, None, None, None,
+                       None, None, None, datetime(2026, 3, 1))  # fmt: skip
+    person_of = {"x": "P1", "y": "P1"}
+
+    def grown(z_nhs: str | None, **day: dict[str, object]) -> dict[str, list[RecordPerson]]:
+        profiles = {
+            p.profile_id: p
+            for p in [
+                prof("x", "ann"),
+                prof("y", "ann", nhs="9434765919"),
+                prof("z", "ann", nhs=z_nhs),
+            ]
+        }
+        clustering = cluster(profiles, [(20.0, "x", "z"), (10.0, "x", "y")])
+        return _grown(
+            clustering,
+            person_of,
+            set(),
+            changed=[new],
+            changed_profile_of={"t:z": "z"},
+            was_linked=day.get("was_linked", {}),  # type: ignore[arg-type]
+            emptied=day.get("emptied", set()),  # type: ignore[arg-type]
+        )
+
+    assert grown(None) == {"P1": [new]}
+    # The new record's other NHS number keeps y apart from x: P1 was split, not grown.
+    assert grown("9434765870") == {}
+    # P1 lost a record the same day (changed in place, or purged).
+    assert grown(None, was_linked={"t:1": ("y", "P1")}) == {}
+    assert grown(None, emptied={"x"}) == {}
+    # The new record was another person's before: that person is retired or shrinks.
+    assert grown(None, was_linked={"t:z": ("w", "P2")}) == {}

@@ -102,6 +102,57 @@ def test_a_record_changed_to_name_no_one_leaves_its_person_as_a_full_run_would(
     assert full.persons == day.persons == 1
 
 
+ANN = '"JONES, Ann",02/04/1990,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n'
+BOB = '"SMITH, Bob",11/11/1971,,"3 Stryd Fawr, Bangor",LL57 1AA,M\n'
+
+
+def _people(h: Harness) -> set[tuple[object, ...]]:
+    return {tuple(r)[:-1] for r in h.rows(persons)}  # all but updated_at
+
+
+def test_a_person_who_loses_a_record_as_they_gain_one_is_described_as_a_full_run_would(
+    harness: Harness, tmp_path: Path
+) -> None:
+    day_one = "".join(f"{n},0{n}/03/2026,{ANN}" for n in (1, 2, 3))
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + day_one))
+    resolve(harness.engine, now=NOW)
+    (ann,) = {r.person_id for r in harness.rows(record_persons)}
+    # Ann gains a record like her others, and the partner corrects one of hers to be Bob's:
+    # she is not described from her stored details plus the new record alone.
+    harness.ingest(write(tmp_path / "test_2.csv", HEADER + f"4,04/03/2026,{ANN}2,02/03/2026,{BOB}"))
+    assert resolve(harness.engine, now=NOW).people.mode == "incremental"
+    day = _people(harness)
+    assert {r.records for r in harness.rows(persons) if r.person_id == ann} == {3}
+    assert resolve(harness.engine, now=NOW, full=True).people.mode == "full"
+    assert _people(harness) == day
+
+
+def test_a_record_changed_to_join_another_person_retires_the_one_it_leaves_empty(
+    harness: Harness, tmp_path: Path
+) -> None:
+    day_one = f"1,01/03/2026,{ANN}2,02/03/2026,{ANN}3,03/03/2026,{BOB}"
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + day_one))
+    resolve(harness.engine, now=NOW)
+    person = {r.record_id: r.person_id for r in harness.rows(record_persons)}
+    ann, bob = person["test:1"], person["test:3"]
+    assert ann != bob
+    # Bob's only record turns out to be Ann's, written just as her others are.
+    harness.ingest(write(tmp_path / "test_2.csv", HEADER + f"3,03/03/2026,{ANN}"))
+    assert resolve(harness.engine, now=NOW).people.mode == "incremental"
+    assert {r.record_id: r.person_id for r in harness.rows(record_persons)} == {
+        "test:1": ann,
+        "test:2": ann,
+        "test:3": ann,
+    }
+    assert {(r.person_id, r.records, r.retired_into) for r in harness.rows(persons)} == {
+        (ann, 3, None),
+        (bob, 0, ann),
+    }
+    assert [
+        (e.kind, e.old_id, e.new_id) for e in harness.rows(id_history) if e.entity == "person"
+    ] == [("merge", bob, ann)]
+
+
 def test_a_store_from_before_components_is_upgraded_and_resolved_in_full(
     harness: Harness, tmp_path: Path
 ) -> None:

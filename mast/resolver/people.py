@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -359,41 +360,95 @@ def _settled(clustering: Clustering, person_of: dict[str, str], touched: set[str
     return settled
 
 
+def _grown(
+    clustering: Clustering,
+    person_of: dict[str, str],
+    settled: set[str],
+    *,
+    changed: list[RecordPerson],
+    changed_profile_of: dict[str, str],
+    was_linked: dict[str, tuple[str, str]],
+    emptied: set[str],
+) -> dict[str, list[RecordPerson]]:
+    """People who came out of re-clustering as they were stored, but for changed records
+    that belonged to no one before: person → those records. Such a person keeps every
+    record it had, so it keeps its id, the one `assign_ids` would give it, and may keep its
+    details (`grown_details`); most people a day changes are like this. One that lost or
+    changed a record is not."""
+    disturbed = {person for _, person in was_linked.values()}
+    disturbed |= {person_of[pid] for pid in emptied if pid in person_of}
+    arrived: dict[str, list[RecordPerson]] = defaultdict(list)
+    for r in changed:
+        arrived[changed_profile_of[r.record_id]].append(r)
+    was: dict[str, set[str]] = defaultdict(set)
+    for pid, person in person_of.items():
+        was[person].add(pid)
+    now: dict[str, set[str]] = defaultdict(set)
+    for pid, label in clustering.cluster_of.items():
+        if pid not in settled:
+            now[label].add(pid)
+    grown: dict[str, list[RecordPerson]] = {}
+    for members in now.values():
+        people = {person_of[pid] for pid in members if pid in person_of}
+        if len(people) != 1:
+            continue
+        (person,) = people
+        joined = [r for pid in members for r in arrived.get(pid, ())]
+        if (
+            joined
+            and person not in disturbed
+            and was[person] <= members
+            and not any(r.record_id in was_linked for r in joined)
+        ):
+            grown[person] = joined
+    return grown
+
+
+def _members(
+    clustering: Clustering, person_of: dict[str, str], people: Iterable[str]
+) -> dict[str, str]:
+    """Every profile now clustered with a stored profile of one of `people` → that person."""
+    wanted = set(people)
+    of_label = {
+        clustering.cluster_of[pid]: person for pid, person in person_of.items() if person in wanted
+    }
+    return {
+        pid: of_label[label] for pid, label in clustering.cluster_of.items() if label in of_label
+    }
+
+
+def _score_new(
+    model: dict[str, object], near: dict[str, Profile], fresh: dict[str, Profile]
+) -> pd.DataFrame:
+    """The pairs of new profiles with stored ones and each other, at or above REVIEW_WEIGHT."""
+    if not fresh:
+        return pd.DataFrame(columns=store.edge_columns())
+    with duckdb.connect() as con:
+        return splink_model.predict_new(
+            con,
+            splink_model.profile_frame(list(near.values())),
+            splink_model.profile_frame(list(fresh.values())),
+            model,
+            min_weight=REVIEW_WEIGHT,
+        )
+
+
 def _incremental(
     engine: sa.Engine, model: dict[str, object], *, now: datetime, started: float
 ) -> PersonRun:
     with engine.connect() as conn:
         file_mark = get_mark(conn, _FILE_MARK)
-        decision_mark = get_mark(conn, _DECISION_MARK)
         marks = _marks(conn)
         rulings = _rulings(conn)
-        newly_ruled = {
-            r
-            for row in conn.execute(
-                sa.select(decisions.c.record_a, decisions.c.record_b).where(
-                    decisions.c.decision_id > decision_mark
-                )
-            )
-            for r in row
-        }
+        newly_ruled = store.ruled_since(conn, get_mark(conn, _DECISION_MARK))
         emptied = store.pending(conn)
-        moved = store.moved_records(conn)
-        changed, unnamed = _changed(conn, file_mark, newly_ruled, moved)
+        changed, unnamed = _changed(conn, file_mark, newly_ruled, store.moved_records(conn))
         new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
         stored = store.read_profiles(conn, new_profiles).profiles
         fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored}
         # Only the stored profiles a blocking rule could pair with the new ones are read.
         near = store.read_profiles(conn, store.candidates(conn, fresh.values())).profiles
-    scored = pd.DataFrame(columns=store.edge_columns())
-    if fresh:
-        with duckdb.connect() as con:
-            scored = splink_model.predict_new(
-                con,
-                splink_model.profile_frame(list(near.values())),
-                splink_model.profile_frame(list(fresh.values())),
-                model,
-                min_weight=REVIEW_WEIGHT,
-            )
+    scored = _score_new(model, near, fresh)
     with engine.begin() as conn:
         # Where changed records were, so their old people are re-described.
         was_linked = store.links_of_records(conn, changed_profile_of) | unnamed
@@ -445,14 +500,36 @@ def _incremental(
             clustering, person_of, set(changed_profile_of.values()) | before | emptied | set(fresh)
         )
         # Only people who changed are read, described and written again: the stored records
-        # of their profiles, as linked, and the changed records where they are now.
-        rows, linked = _moving(conn, set(stored_local) - settled, changed, was_linked)
+        # of their profiles, as linked, and the changed records where they are now; those
+        # who only gained records that agree with them are described from what is stored.
+        grown = _grown(
+            clustering,
+            person_of,
+            settled,
+            changed=changed,
+            changed_profile_of=changed_profile_of,
+            was_linked=was_linked,
+            emptied=emptied,
+        )
+        described = store.grown_details(conn, grown)
+        grown_person = _members(clustering, person_of, described.keys())
+        rows, linked = _moving(
+            conn, set(stored_local) - settled - grown_person.keys(), changed, was_linked
+        )
         profile_of = {rid: pid for rid, (pid, _) in linked.items()} | changed_profile_of
         previous = {rid: person for rid, (_, person) in linked.items()}
-        groups, events = _assign(conn, clustering, rows, profile_of, previous)
+        groups, events = _assign(
+            conn,
+            clustering,
+            [r for r in rows if profile_of[r.record_id] not in grown_person],
+            profile_of,
+            previous,
+        )
+        # A grown person's group is its new records: the rest stay linked as they are.
+        groups.update((person, grown[person]) for person in described)
         person_of_profile = {
             profile_of[r.record_id]: pid for pid, group in groups.items() for r in group
-        }
+        } | grown_person
         # A profile is written again only if its person, record count or component moved;
         # a settled one keeps its person and records, but its component may be relabelled.
         state = {
@@ -477,14 +554,17 @@ def _incremental(
             replaced={person for pid, person in person_of.items() if pid not in settled},
             linked=linked,
             now=now,
+            described=described,
         )
         store.unlink(conn, unnamed)
-        review = _queue_day(conn, scored, clustering, profile_of, settled, now=now)
+        review = _queue_day(
+            conn, scored, clustering, profile_of, settled | grown_person.keys(), now=now
+        )
         store.clear_pending(conn)
         _set_marks(conn, marks)
     return _report(
         "incremental",
-        minted=len(set(groups) - set(previous.values())),
+        minted=len(set(groups) - set(previous.values()) - described.keys()),
         rows=changed,
         profiles=fresh,
         events=events,

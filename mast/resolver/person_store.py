@@ -405,6 +405,14 @@ def edges_touching(conn: sa.Connection, ids: Iterable[str], *, min_weight: float
     )
 
 
+def ruled_since(conn: sa.Connection, decision_id: int) -> set[str]:
+    """Records a reviewer ruled on after decision `decision_id`."""
+    query = sa.select(decisions.c.record_a, decisions.c.record_b).where(
+        decisions.c.decision_id > decision_id
+    )
+    return {r for row in conn.execute(query) for r in row}
+
+
 def decided(conn: sa.Connection) -> list[tuple[str, str, str]]:
     """Every reviewer ruling in order: (record_a, record_b, link | unlink)."""
     return [
@@ -466,6 +474,47 @@ def describe_person(rows: Sequence[RecordPerson]) -> tuple[Any, ...]:
     )
 
 
+def grown_details(
+    conn: sa.Connection, added: Mapping[str, Sequence[RecordPerson]]
+) -> dict[str, tuple[Any, ...]]:
+    """The details (`PERSON_DETAILS`) of stored persons who keep every record they had and
+    gain `added` (person → records), worked out from what is stored for them, where each
+    added record agrees with it: a name, date of birth, sex and NHS number that are the
+    person's or empty, and no other names. One more vote for the commonest value keeps it
+    commonest, and such a record adds no other name, so these are the details
+    `describe_person` would give from all the records, which are not read. Persons an
+    added record disagrees with are left out."""
+    found: dict[str, tuple[Any, ...]] = {}
+    c = persons.c
+    for part in chunks(sorted(added)):
+        query = sa.select(c.person_id, *(c[name] for name in PERSON_DETAILS))
+        for person, *details in conn.execute(query.where(c.person_id.in_(part))):
+            given, family, others, dob, sex, nhs, n, first, last = details
+            rows = added[person]
+            if all(
+                r.given_name in (None, "", given)
+                and r.family_name in (None, "", family)
+                and not r.other_names
+                and r.dob in (None, dob)
+                and r.sex in (None, "", sex)
+                and r.nhs_number in (None, "", nhs)
+                for r in rows
+            ):
+                seen = [r.occurred_at for r in rows]
+                found[person] = (
+                    given,
+                    family,
+                    others,
+                    dob,
+                    sex,
+                    nhs,
+                    n + len(rows),
+                    min([first, *seen]),
+                    max([last, *seen]),
+                )
+    return found
+
+
 def write_people(
     conn: sa.Connection,
     groups: dict[str, list[RecordPerson]],
@@ -475,13 +524,20 @@ def write_people(
     replaced: Iterable[str] | None,
     linked: Mapping[str, tuple[str, str]] | None,
     now: datetime,
+    described: Mapping[str, tuple[Any, ...]] | None = None,
 ) -> None:
     """Replace the persons in `replaced` by `groups`, and of their records' links those
     that differ from `linked` (record → stored profile and person); with `replaced=None`
     (a full run) `groups` are every person there is, and only those whose details or
-    records changed are written (the rest keep their `updated_at`)."""
+    records changed are written (the rest keep their `updated_at`). A person in
+    `described` has those details, and of its records only those in its group, new to
+    it, are linked (`grown_details`)."""
     names = ["person_id", *PERSON_DETAILS, "retired_into", "updated_at"]
-    person_rows = [(pid, *describe_person(rows), None, now) for pid, rows in groups.items()]
+    given = described or {}
+    person_rows = [
+        (pid, *(given[pid] if pid in given else describe_person(rows)), None, now)
+        for pid, rows in groups.items()
+    ]
     links = [
         (r.record_id, profile_of[r.record_id], pid) for pid, rows in groups.items() for r in rows
     ]
