@@ -12,6 +12,7 @@ from mast.resolver.addresses import (
     add_inputs,
     cluster_keys,
     describe,
+    describe_grown,
     neighbours_among,
     resolve_addresses,
     within_reach,
@@ -168,3 +169,16 @@ def test_clustering_the_keys_within_reach_gives_what_clustering_all_would() -> N
         assert outside.isdisjoint(whole[k] for k in reach)
         sizes.append(len(reach))
     assert min(sizes) < len(keys) / 4  # the reach is a part, not everything
+
+
+def test_an_address_gaining_records_that_agree_is_described_as_from_all_its_records() -> None:
+    """Agreeing (or empty) values only add votes to the commonest; one that differs could
+    outvote it, so the address must be counted again."""
+    stored = [addr("1", town="Swansea"), addr("2", town="Abertawe"), addr("3", town="Swansea")]
+    before = describe(stored)
+    fields = {k: v for k, v in before.items() if k != "residential"}
+    agreeing = [addr("4", town="Swansea"), addr("5", number=None, town=None)]
+    assert describe_grown(fields, agreeing) == describe(stored + agreeing) == before  # type: ignore[arg-type]
+    outvoting = [addr("4", town="Abertawe"), addr("5", town="Abertawe")]
+    assert describe(stored + outvoting)["town"] == "Abertawe"
+    assert describe_grown(fields, outvoting) is None  # type: ignore[arg-type]

@@ -9,11 +9,12 @@ from conftest import HEADER, Harness, write
 
 from mast.db import open_store, sync_rows
 from mast.loaders.purge import purge
-from mast.resolver.address_store import resolve_all_addresses
+from mast.resolver.address_store import KEPT_TALLY, resolve_all_addresses
 from mast.resolver.person_store import edge_columns
 from mast.resolver.service import resolve
 from mast.schema.tables import (
     address_keys,
+    address_tallies,
     addresses,
     id_history,
     person_edges,
@@ -151,6 +152,29 @@ def test_a_record_changed_to_join_another_person_retires_the_one_it_leaves_empty
     assert [
         (e.kind, e.old_id, e.new_id) for e in harness.rows(id_history) if e.entity == "person"
     ] == [("merge", bob, ann)]
+
+
+def test_an_address_that_grows_to_keep_its_counts_is_counted_as_a_full_run_would(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A day describes an address that gains agreeing records from its stored row, unless
+    it reaches the size whose counts are kept: then it is counted, and its counts kept."""
+    home = '"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n'
+    day_one = "".join(f'{n},01/03/2026,"JONES, Ann",,,{home}' for n in range(KEPT_TALLY - 2))
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + day_one))
+    resolve_all_addresses(harness.engine, now=NOW)
+    assert harness.rows(address_tallies) == []
+    for day in (2, 3):  # one short of keeping counts, then enough
+        harness.ingest(
+            write(tmp_path / f"test_{day}.csv", HEADER + f"{day}000,01/03/2026,,,,{home}")
+        )
+        assert resolve_all_addresses(harness.engine, now=NOW).mode == "incremental"
+    (address,) = harness.rows(addresses)
+    assert address.records == KEPT_TALLY
+    kept = [(r.address_id, r.records, r.counts) for r in harness.rows(address_tallies)]
+    assert [(aid, n) for aid, n, _ in kept] == [(address.address_id, KEPT_TALLY)]
+    assert resolve_all_addresses(harness.engine, now=NOW, full=True).mode == "full"
+    assert [(r.address_id, r.records, r.counts) for r in harness.rows(address_tallies)] == kept
 
 
 def test_a_store_from_before_components_is_upgraded_and_resolved_in_full(

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -33,6 +33,7 @@ from mast.resolver.addresses import (
     cluster_keys,
     count_values,
     describe,
+    describe_grown,
     describe_tally,
     door_of,
     place_of,
@@ -232,10 +233,13 @@ def _incremental(
             where = address_key(a)
             if where is not None:
                 placed[after[where]].append(a)
-        counts = _tallies(conn, affected - losing)
+        # An address that only gained records that agree with it is described as it was.
+        agreed = _agreeing(conn, affected - losing, placed)
+        counts = _tallies(conn, affected - losing - agreed.keys())
         for aid, group in placed.items():
-            n, counted = counts.get(aid, (0, None))
-            counts[aid] = (n + len(group), tally(group, counted))
+            if aid not in agreed:
+                n, counted = counts.get(aid, (0, None))
+                counts[aid] = (n + len(group), tally(group, counted))
         was = {a.record_id: aid for a, aid in linked}
         now_at = {a.record_id: aid for aid, group in placed.items() for a in group}
         moves = sorted(rid for rid, aid in was.items() if now_at.get(rid) != aid)
@@ -258,7 +262,10 @@ def _incremental(
             conn,
             addresses,
             _ADDRESS_COLUMNS,
-            [_address_row(aid, n, describe_tally(c), now) for aid, (n, c) in counts.items()],
+            [
+                *(_address_row(aid, n, describe_tally(c), now) for aid, (n, c) in counts.items()),
+                *(_address_row(aid, n, described, now) for aid, (n, described) in agreed.items()),
+            ],
         )
         _keep_tallies(conn, counts, replacing=affected)
         for part in chunks([_SEP.join(k) for k in touched]):
@@ -325,6 +332,24 @@ def _tallies(conn: sa.Connection, address_ids: Iterable[str]) -> dict[str, tuple
             count_values(counted, values, n)
             counts[aid] = (total + n, counted)
     return counts
+
+
+def _agreeing(
+    conn: sa.Connection, address_ids: Iterable[str], placed: Mapping[str, list[AddressInput]]
+) -> dict[str, tuple[int, dict[str, str | bool | None]]]:
+    """Addresses that gain the records `placed` in them, each agreeing with how the address
+    is described (`describe_grown`), and stay below KEPT_TALLY records: each one's record
+    count and description, worked out without counting its records again."""
+    c = addresses.c
+    found: dict[str, tuple[int, dict[str, str | bool | None]]] = {}
+    for part in chunks(sorted(address_ids)):
+        query = sa.select(c.address_id, c.records, *(c[name] for name in DESCRIBED))
+        for aid, n, *values in fetch_tuples(conn, query.where(c.address_id.in_(part))):
+            group = placed.get(aid, [])
+            described = describe_grown(dict(zip(DESCRIBED, values, strict=True)), group)
+            if described is not None and n + len(group) < KEPT_TALLY:
+                found[aid] = (n + len(group), described)
+    return found
 
 
 def _keep_tallies(

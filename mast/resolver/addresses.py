@@ -279,6 +279,20 @@ def describe_tally(counts: Tally) -> dict[str, str | bool | None]:
     return _described({name: commonest_counted(counts[name]) for name in DESCRIBED})
 
 
+def describe_grown(
+    described: Mapping[str, str | None], members: Iterable[AddressInput]
+) -> dict[str, str | bool | None] | None:
+    """`describe` for an address that gains `members`, from how it was `described` before:
+    the same, if each member's every field is empty or the value described (one more vote
+    for the commonest keeps it commonest); None if any member disagrees."""
+    for a in members:
+        for name in DESCRIBED:
+            value = getattr(a, name)
+            if value and value != described[name]:
+                return None
+    return _described({name: described[name] for name in DESCRIBED})
+
+
 def _described(values: dict[str, str | None]) -> dict[str, str | bool | None]:
     premises = values["premises_type"]
     return {**values, "residential": None if premises is None else premises == "dwelling"}
