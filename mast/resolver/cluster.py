@@ -167,7 +167,10 @@ class _Clusters:
     @staticmethod
     def conflict(a: _Cluster, b: _Cluster, weight: float) -> bool:
         """Different people, judged on NHS numbers, reviewers' rulings and dominant values."""
-        if a.apart_from.intersection(b.members) or b.apart_from.intersection(a.members):
+        # Rulings and ages are rare: checked only where there are some (this runs per edge).
+        if (a.apart_from and not a.apart_from.isdisjoint(b.members)) or (
+            b.apart_from and not b.apart_from.isdisjoint(a.members)
+        ):
             return True
         if a.nhs and b.nhs and a.nhs != b.nhs:
             return True
@@ -185,8 +188,8 @@ class _Clusters:
         )
         if not (dob_outweighed or dob_compatible(dob_a, dob_b) or _one_issued_id(a, b)):
             return True
-        if any(not age_compatible(dob_a, *age) for age in b.ages) or any(
-            not age_compatible(dob_b, *age) for age in a.ages
+        if (b.ages and any(not age_compatible(dob_a, *age) for age in b.ages)) or (
+            a.ages and any(not age_compatible(dob_b, *age) for age in a.ages)
         ):
             return True
         # A shared identifier or a partner's own id outweighs a difference in given name.
