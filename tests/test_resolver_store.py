@@ -128,6 +128,50 @@ def test_a_person_who_loses_a_record_as_they_gain_one_is_described_as_a_full_run
     assert _people(harness) == day
 
 
+FILED_FEED = """
+feed: filed
+agency: {id: f, name: Filing Partner, kind: health}
+files: ["filed_*.csv"]
+record_id: [id]
+fields:
+  occurred_at: {column: when, formats: ["%d/%m/%Y"]}
+  source_person_id: {column: pid}
+  full_name: {column: name, split: surname_comma_forenames}
+  dob: {column: dob, formats: ["%d/%m/%Y"]}
+  address: {column: address, optional: true}
+  postcode: {column: postcode, optional: true}
+"""
+
+
+def test_a_person_gaining_records_at_two_of_their_profiles_is_described_as_a_full_run_would(
+    tmp_path: Path,
+) -> None:
+    """Ann's usual profile outweighs the rest of her, so records added to it alone would
+    leave her clustering as it was; records added to her rarer "Anne" profile might not,
+    so she is re-clustered, and described from all her records."""
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "filed.yaml").write_text(FILED_FEED)
+    h = Harness(tmp_path / "home", feeds)
+    header = "id,when,pid,name,dob,address,postcode\n"
+    home = '02/04/1990,"14 Heol Wyr, Sketty, Swansea",SA2 9AB\n'
+    ann, anne = f'7,"JONES, Ann",{home}', f'7,"JONES, Anne",{home}'  # filed as one person
+    day_one = "".join(f"{n},0{n}/03/2026,{ann}" for n in (1, 2, 3)) + f"4,04/03/2026,{anne}"
+    h.ingest(write(tmp_path / "filed_1.csv", header + day_one))
+    resolve(h.engine, now=NOW)
+    assert [(r.given, r.records) for r in h.rows(person_profiles)] in (
+        [("ann", 3), ("anne", 1)],
+        [("anne", 1), ("ann", 3)],
+    )
+    assert [r.records for r in h.rows(persons)] == [4]
+    h.ingest(write(tmp_path / "filed_2.csv", header + f"5,05/03/2026,{ann}6,06/03/2026,{anne}"))
+    assert resolve(h.engine, now=NOW).people.mode == "incremental"
+    day = _people(h)
+    assert [r.records for r in h.rows(persons)] == [6]
+    assert resolve(h.engine, now=NOW, full=True).people.mode == "full"
+    assert _people(h) == day
+
+
 def test_a_record_changed_to_join_another_person_retires_the_one_it_leaves_empty(
     harness: Harness, tmp_path: Path
 ) -> None:

@@ -233,11 +233,15 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
     db = _db(con)
     table = db.register(frame, table_name="profiles_train")
     linker = Linker(table, settings(), log_level=logging.WARNING)
-    if len(frame) > 1:  # one profile has no pair to count (Splink would divide by zero)
+    try:
         linker.training.estimate_probability_two_random_records_match(
             ["l.nhs = r.nhs", "l.given = r.given AND l.family = r.family AND l.dob = r.dob"],
             recall=0.8,
         )
+    except (ZeroDivisionError, ValueError):
+        # A first load too small to estimate from: one profile has no pair to count, and
+        # where every pair is a sure match Splink refuses the recall. Its prior stands.
+        log.warning("model: too few profiles to estimate how often two are one person")
     started = linker.misc.save_model_to_json()
     if not started.get("probability_two_random_records_match"):
         # No sure matches among too few records: a prior of zero would make every weight

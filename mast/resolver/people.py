@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -31,8 +32,10 @@ from mast.resolver.cluster import (
     Edge,
     WeightedPair,
     cluster,
+    outweighs_its_person,
     partner_id_edges,
 )
+from mast.resolver.person_store import StoredProfiles
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, read_records
 from mast.resolver.review import queue_for_review
 from mast.resolver.stable_ids import IdEvent, assign_ids
@@ -417,6 +420,91 @@ def _members(
     }
 
 
+@dataclass(frozen=True)
+class _Unmoved:
+    """Stored profiles a day only adds records to, in a way that cannot move how their
+    component clusters, and their people, described from what is stored."""
+
+    gained: dict[str, list[RecordPerson]]  # profile → the records it gains
+    stored: StoredProfiles  # of those profiles
+    details: dict[str, tuple[Any, ...]]  # person → details with the records added
+
+    def outside(self, components: set[str]) -> _Unmoved:
+        """Those not in `components`, which are re-clustered anyway (and take them along)."""
+        kept = {
+            pid: rows
+            for pid, rows in self.gained.items()
+            if self.stored.component_of[pid] not in components
+        }
+        people = {self.stored.person_of[pid] for pid in kept}
+        return _Unmoved(kept, self.stored, {p: d for p, d in self.details.items() if p in people})
+
+
+def _unmoved(
+    conn: sa.Connection,
+    stored: StoredProfiles,
+    *,
+    changed: list[RecordPerson],
+    changed_profile_of: dict[str, str],
+    was_linked: dict[str, tuple[str, str]],
+) -> _Unmoved:
+    """Stored profiles that gain only records that belonged to no one, and outweigh the
+    rest of their person (`outweighs_its_person`), so that re-clustering their component
+    for them would give what is stored; each with its person's details, where the new
+    records agree with them (`grown_details`). A profile also touched some other way — a
+    new pair, a record gone, a purge — is a seed of its component, so `outside` drops it."""
+    arrived: dict[str, list[RecordPerson]] = defaultdict(list)
+    for r in changed:
+        arrived[changed_profile_of[r.record_id]].append(r)
+    candidates = {
+        pid
+        for pid, rows in arrived.items()
+        if pid in stored.profiles and not any(r.record_id in was_linked for r in rows)
+    }
+    theirs = store.read_profiles(conn, people={stored.person_of[pid] for pid in candidates})
+    by_person: dict[str, dict[str, Profile]] = defaultdict(dict)
+    for pid, p in theirs.profiles.items():
+        by_person[theirs.person_of[pid]][pid] = p
+    outweighing = {
+        pid
+        for pid in candidates
+        if outweighs_its_person(pid, by_person[stored.person_of[pid]], theirs.records)
+    }
+    added: dict[str, list[RecordPerson]] = defaultdict(list)
+    for pid in outweighing:
+        added[stored.person_of[pid]].extend(arrived[pid])
+    details = store.grown_details(conn, added)
+    return _Unmoved(
+        {pid: arrived[pid] for pid in outweighing if stored.person_of[pid] in details},
+        stored,
+        details,
+    )
+
+
+def _write_unmoved(
+    conn: sa.Connection, unmoved: _Unmoved, profile_of: dict[str, str], now: datetime
+) -> None:
+    """Count the records the unmoved profiles gained, link them, and describe their people."""
+    s = unmoved.stored
+    was = {pid: (s.person_of[pid], s.records[pid], s.component_of[pid]) for pid in unmoved.gained}
+    store.update_profiles(
+        conn, was, {pid: (p, n + len(unmoved.gained[pid]), c) for pid, (p, n, c) in was.items()}
+    )
+    arrived: dict[str, list[RecordPerson]] = defaultdict(list)
+    for pid, rows in unmoved.gained.items():
+        arrived[s.person_of[pid]].extend(rows)
+    store.write_people(
+        conn,
+        dict(arrived),
+        profile_of,
+        [],
+        replaced=unmoved.details,
+        linked={},
+        now=now,
+        described=unmoved.details,
+    )
+
+
 def _score_new(
     model: dict[str, object], near: dict[str, Profile], fresh: dict[str, Profile]
 ) -> pd.DataFrame:
@@ -433,7 +521,7 @@ def _score_new(
         )
 
 
-def _incremental(
+def _incremental(  # noqa: PLR0915 - one day's steps, in the order they must run
     engine: sa.Engine, model: dict[str, object], *, now: datetime, started: float
 ) -> PersonRun:
     with engine.connect() as conn:
@@ -444,8 +532,8 @@ def _incremental(
         emptied = store.pending(conn)
         changed, unnamed = _changed(conn, file_mark, newly_ruled, store.moved_records(conn))
         new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
-        stored = store.read_profiles(conn, new_profiles).profiles
-        fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored}
+        stored = store.read_profiles(conn, new_profiles)
+        fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored.profiles}
         # Only the stored profiles a blocking rule could pair with the new ones are read.
         near = store.read_profiles(conn, store.candidates(conn, fresh.values())).profiles
     scored = _score_new(model, near, fresh)
@@ -453,18 +541,21 @@ def _incremental(
         # Where changed records were, so their old people are re-described.
         was_linked = store.links_of_records(conn, changed_profile_of) | unnamed
         before = {pid for pid, _ in was_linked.values()}
-        seeds = (
-            set(changed_profile_of.values())
-            | before
-            | emptied
-            | set(scored.profile_a)
-            | set(scored.profile_b)
+        paired = set(scored.profile_a) | set(scored.profile_b)
+        unmoved = _unmoved(
+            conn,
+            stored,
+            changed=changed,
+            changed_profile_of=changed_profile_of,
+            was_linked=was_linked,
         )
+        seeds = (set(changed_profile_of.values()) - unmoved.gained.keys()) | before | emptied
         # A full run would cluster each connected component of the link graph on its own,
         # so the components the new pairs and changed records touch are all that can move.
         components = store.components_of(
-            conn, seeds - fresh.keys(), {p.source for p in fresh.values() if p.source}
+            conn, (seeds | paired) - fresh.keys(), {p.source for p in fresh.values() if p.source}
         )
+        unmoved = unmoved.outside(components)
         stored_local, person_of, component_before, written = store.read_profiles(
             conn, components=components
         )
@@ -476,11 +567,13 @@ def _incremental(
         ]
         store.write_edges(conn, scored[scored.weight >= LINK_WEIGHT], replacing=fresh)
         log.info(
-            "people: %d new profiles scored against %d stored (%d pairs); %d re-clustered",
+            "people: %d new profiles scored against %d stored (%d pairs); %d re-clustered, "
+            "%d only counted",
             len(fresh),
             len(near),
             len(scored),
             len(local),
+            len(unmoved.gained),
         )
         local_sizes = _sizes_now(conn, written, emptied, was_linked, changed_profile_of)
         ruled = store.links_of_records(conn, rulings.reviewed)
@@ -514,7 +607,10 @@ def _incremental(
         described = store.grown_details(conn, grown)
         grown_person = _members(clustering, person_of, described.keys())
         rows, linked = _moving(
-            conn, set(stored_local) - settled - grown_person.keys(), changed, was_linked
+            conn,
+            set(stored_local) - settled - grown_person.keys(),
+            [r for r in changed if changed_profile_of[r.record_id] not in unmoved.gained],
+            was_linked,
         )
         profile_of = {rid: pid for rid, (pid, _) in linked.items()} | changed_profile_of
         previous = {rid: person for rid, (_, person) in linked.items()}
@@ -557,6 +653,7 @@ def _incremental(
             described=described,
         )
         store.unlink(conn, unnamed)
+        _write_unmoved(conn, unmoved, changed_profile_of, now)
         review = _queue_day(
             conn, scored, clustering, profile_of, settled | grown_person.keys(), now=now
         )

@@ -63,13 +63,20 @@ def read_profiles(
     ids: Iterable[str] | None = None,
     *,
     components: Iterable[str] | None = None,
+    people: Iterable[str] | None = None,
 ) -> StoredProfiles:
-    """Stored profiles (all, or those with `ids`, or those in `components`), with each
-    one's person, component and record count."""
+    """Stored profiles (all, or those with `ids`, or those in `components`, or those of
+    `people`), with each one's person, component and record count."""
     cols = [person_profiles.c[name] for name in _PROFILE_FIELDS]
     c = person_profiles.c
     query = sa.select(*cols, c.person_id, c.component, c.records)
-    column, values = (c.profile_id, ids) if components is None else (c.component, components)
+    column, values = (
+        (c.component, components)
+        if components is not None
+        else (c.person_id, people)
+        if people is not None
+        else (c.profile_id, ids)
+    )
     queries = (
         [query]
         if values is None
