@@ -211,8 +211,7 @@ def test_only_a_person_that_keeps_all_it_had_and_gains_new_records_has_grown() -
             clustering,
             person_of,
             set(),
-            changed=[new],
-            changed_profile_of={"t:z": "z"},
+            arrived={"z": [new]},
             was_linked=day.get("was_linked", {}),  # type: ignore[arg-type]
             emptied=day.get("emptied", set()),  # type: ignore[arg-type]
         )

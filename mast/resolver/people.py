@@ -344,19 +344,32 @@ def _moving(
     return list(rows.values()), {r.record_id: (p, person) for r, p, person in stored} | was_linked
 
 
+def _inverse(group_of: dict[str, str]) -> dict[str, set[str]]:
+    """Each group (a person, or a cluster's label) → its profiles."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for pid, group in group_of.items():
+        members[group].add(pid)
+    return members
+
+
+def _arrivals(
+    changed: list[RecordPerson], profile_of: dict[str, str]
+) -> dict[str, list[RecordPerson]]:
+    """Each profile the changed records are now in → those records."""
+    arrived: dict[str, list[RecordPerson]] = defaultdict(list)
+    for r in changed:
+        arrived[profile_of[r.record_id]].append(r)
+    return arrived
+
+
 def _settled(clustering: Clustering, person_of: dict[str, str], touched: set[str]) -> set[str]:
     """Profiles whose person came out of re-clustering as it was stored: the same profiles,
     none of them with a record added or taken away. Most of a day's re-clustered component
     is like this; nothing of theirs needs reading or writing again, and since such a person
     keeps all its records, its id is the one `assign_ids` would give it anyway."""
-    was: dict[str, set[str]] = defaultdict(set)
-    for pid, person in person_of.items():
-        was[person].add(pid)
-    now: dict[str, set[str]] = defaultdict(set)
-    for pid, label in clustering.cluster_of.items():
-        now[label].add(pid)
+    was = _inverse(person_of)
     settled: set[str] = set()
-    for members in now.values():
+    for members in _inverse(clustering.cluster_of).values():
         first = next(iter(members))
         if first in person_of and members.isdisjoint(touched) and was[person_of[first]] == members:
             settled |= members
@@ -368,30 +381,22 @@ def _grown(
     person_of: dict[str, str],
     settled: set[str],
     *,
-    changed: list[RecordPerson],
-    changed_profile_of: dict[str, str],
+    arrived: dict[str, list[RecordPerson]],
     was_linked: dict[str, tuple[str, str]],
     emptied: set[str],
 ) -> dict[str, list[RecordPerson]]:
     """People who came out of re-clustering as they were stored, but for changed records
-    that belonged to no one before: person → those records. Such a person keeps every
-    record it had, so it keeps its id, the one `assign_ids` would give it, and may keep its
-    details (`grown_details`); most people a day changes are like this. One that lost or
-    changed a record is not."""
+    (`arrived`: profile → those now in it) that belonged to no one before: person → those
+    records. Such a person keeps every record it had, so it keeps its id, the one
+    `assign_ids` would give it, and may keep its details (`grown_details`); most people a
+    day changes are like this. One that lost or changed a record is not."""
     disturbed = {person for _, person in was_linked.values()}
     disturbed |= {person_of[pid] for pid in emptied if pid in person_of}
-    arrived: dict[str, list[RecordPerson]] = defaultdict(list)
-    for r in changed:
-        arrived[changed_profile_of[r.record_id]].append(r)
-    was: dict[str, set[str]] = defaultdict(set)
-    for pid, person in person_of.items():
-        was[person].add(pid)
-    now: dict[str, set[str]] = defaultdict(set)
-    for pid, label in clustering.cluster_of.items():
-        if pid not in settled:
-            now[label].add(pid)
+    was = _inverse(person_of)
     grown: dict[str, list[RecordPerson]] = {}
-    for members in now.values():
+    for members in _inverse(clustering.cluster_of).values():
+        if not members.isdisjoint(settled):  # settled clusters are settled whole
+            continue
         people = {person_of[pid] for pid in members if pid in person_of}
         if len(people) != 1:
             continue
@@ -444,8 +449,7 @@ def _unmoved(
     conn: sa.Connection,
     stored: StoredProfiles,
     *,
-    changed: list[RecordPerson],
-    changed_profile_of: dict[str, str],
+    arrived: dict[str, list[RecordPerson]],
     was_linked: dict[str, tuple[str, str]],
 ) -> _Unmoved:
     """Stored profiles that gain only records that belonged to no one, and outweigh the
@@ -453,9 +457,6 @@ def _unmoved(
     for them would give what is stored; each with its person's details, where the new
     records agree with them (`grown_details`). A profile also touched some other way — a
     new pair, a record gone, a purge — is a seed of its component, so `outside` drops it."""
-    arrived: dict[str, list[RecordPerson]] = defaultdict(list)
-    for r in changed:
-        arrived[changed_profile_of[r.record_id]].append(r)
     candidates = {
         pid
         for pid, rows in arrived.items()
@@ -490,12 +491,12 @@ def _write_unmoved(
     store.update_profiles(
         conn, was, {pid: (p, n + len(unmoved.gained[pid]), c) for pid, (p, n, c) in was.items()}
     )
-    arrived: dict[str, list[RecordPerson]] = defaultdict(list)
+    gained: dict[str, list[RecordPerson]] = defaultdict(list)
     for pid, rows in unmoved.gained.items():
-        arrived[s.person_of[pid]].extend(rows)
+        gained[s.person_of[pid]].extend(rows)
     store.write_people(
         conn,
-        dict(arrived),
+        dict(gained),
         profile_of,
         [],
         replaced=unmoved.details,
@@ -542,13 +543,8 @@ def _incremental(  # noqa: PLR0915 - one day's steps, in the order they must run
         was_linked = store.links_of_records(conn, changed_profile_of) | unnamed
         before = {pid for pid, _ in was_linked.values()}
         paired = set(scored.profile_a) | set(scored.profile_b)
-        unmoved = _unmoved(
-            conn,
-            stored,
-            changed=changed,
-            changed_profile_of=changed_profile_of,
-            was_linked=was_linked,
-        )
+        arrived = _arrivals(changed, changed_profile_of)
+        unmoved = _unmoved(conn, stored, arrived=arrived, was_linked=was_linked)
         seeds = (set(changed_profile_of.values()) - unmoved.gained.keys()) | before | emptied
         # A full run would cluster each connected component of the link graph on its own,
         # so the components the new pairs and changed records touch are all that can move.
@@ -596,13 +592,7 @@ def _incremental(  # noqa: PLR0915 - one day's steps, in the order they must run
         # of their profiles, as linked, and the changed records where they are now; those
         # who only gained records that agree with them are described from what is stored.
         grown = _grown(
-            clustering,
-            person_of,
-            settled,
-            changed=changed,
-            changed_profile_of=changed_profile_of,
-            was_linked=was_linked,
-            emptied=emptied,
+            clustering, person_of, settled, arrived=arrived, was_linked=was_linked, emptied=emptied
         )
         described = store.grown_details(conn, grown)
         grown_person = _members(clustering, person_of, described.keys())
