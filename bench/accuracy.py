@@ -30,6 +30,7 @@ from collections.abc import Hashable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+import address_errors_set
 import duckdb
 import error_analysis as errors
 import pandas as pd
@@ -324,6 +325,37 @@ def region(name: str, people: int, seed: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def address_errors(people: int, seed: int) -> None:
+    """The second region's addresses with errors the `address-errors` package writes."""
+    work = Path(tempfile.mkdtemp(prefix="mast-accuracy-address-errors-"))
+    try:
+        m = address_errors_set.measure(work, people, seed)
+        row(
+            "address",
+            "address-errors (5 styles)",
+            "MAST",
+            len(m.ids),
+            m.addresses,
+            pairwise(m.found, m.true),
+            m.seconds,
+        )
+        kinds = [errors.address_kind(m.stored[i], m.place_of[i]) for i in m.ids]
+        analysis(
+            "address, address-errors",
+            m.found,
+            m.true,
+            kinds,
+            errors.ADDRESS_KINDS,
+            missing=(
+                "without an address",
+                kinds,
+                [k for k, i, f in zip(kinds, m.ids, m.found, strict=True) if i == f],
+            ),
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def analysis(
     title: str,
     predicted: list[str],
@@ -351,6 +383,12 @@ def main() -> None:
     )
     parser.add_argument("--skip-demo", action="store_true", help="FEBRL rows only")
     parser.add_argument(
+        "--no-address-errors",
+        dest="address_errors",
+        action="store_false",
+        help="skip the data set of the address-errors package",
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         default=results.RESULTS,
@@ -371,6 +409,8 @@ def main() -> None:
     febrl()
     for name in regions:
         region(name, args.people, args.seed)
+    if args.address_errors:
+        address_errors(args.people, args.seed)
     print()
     for text in ANALYSES:
         print(text)
