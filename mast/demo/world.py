@@ -123,6 +123,8 @@ class Gazetteer:
     # Share of homes known by a house name and no number ("Bryn Awel, Heol y Graig").
     named_houses: float = 0.0
     house_names: tuple[str, ...] = ()
+    # Kinds of premises with flats above them, lived in ("Flat 2, The Red Lion").
+    flats_above: tuple[str, ...] = ()
 
 
 DEMO_GAZETTEER = Gazetteer(
@@ -219,6 +221,32 @@ def _premises(rng: random.Random, places: list[Place], g: Gazetteer) -> list[Pla
                     postcode=host.postcode,
                     local_authority=host.local_authority,
                     premises_type=kind,
+                )
+            )
+    return out
+
+
+def _flats_above(
+    rng: random.Random, premises: list[Place], g: Gazetteer, first: int
+) -> list[Place]:
+    """Homes above named premises: a flat known by the premises' name, often with no number."""
+    out: list[Place] = []
+    for host in premises:
+        if host.premises_type not in g.flats_above:
+            continue
+        for flat in range(1, rng.randint(1, 3) + 1):
+            out.append(
+                Place(
+                    address_id=f"A{first + len(out) + 1:07d}",
+                    uprn=f"10{rng.randrange(10**10):010d}",
+                    flat=str(flat),
+                    building=host.building,
+                    number=host.number,
+                    street=host.street,
+                    locality=host.locality,
+                    town=host.town,
+                    postcode=host.postcode,
+                    local_authority=host.local_authority,
                 )
             )
     return out
@@ -332,6 +360,8 @@ def build_world(people: int, seed: int, end: date, gazetteer: Gazetteer = DEMO_G
     start = end - timedelta(days=365)
     places = _places(rng, max(40, int(people / 2.2)), gazetteer)
     premises = _premises(rng, places, gazetteer)
+    if gazetteer.flats_above:
+        places += _flats_above(rng, premises, gazetteer, len(places))
     builder = _Builder(rng, start, end)
     homes = rng.sample(places, k=len(places))
     cut = int(len(homes) * 0.92)

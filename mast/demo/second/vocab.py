@@ -168,4 +168,5 @@ GAZETTEER = Gazetteer(
     copies=(("shop", 3), ("pub", 3), ("transport", 4)),
     named_houses=0.03,
     house_names=HOUSE_NAMES,
+    flats_above=("pub", "shop", "takeaway"),
 )
