@@ -5,6 +5,9 @@ every row."""
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -112,3 +115,29 @@ _PREFIXES = {
     "ctm_youth_justice": "YOT_Interventions_",
     "ctm_probation": "NDelius_CTM_",
 }
+
+
+def test_cli_writes_the_region_and_its_feeds_for_mast_feeds(tmp_path: Path) -> None:
+    out, home = tmp_path / "second", tmp_path / "home"
+    env = {**os.environ, "MAST_HOME": str(home), "COLUMNS": "200"}
+
+    def mast(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mast", *args],
+            capture_output=True,
+            text=True,
+            env={**env, **extra},
+            check=False,
+            timeout=300,
+        )
+
+    bad = mast("generate", "--region", "nowhere", "--out", str(out))
+    assert bad.returncode != 0 and "--region" in bad.stderr
+    gen = mast("generate", "--region", "second", "--people", "300", "--out", str(out))
+    assert gen.returncode == 0, gen.stderr
+    assert f"MAST_FEEDS={out / 'feeds'}" in gen.stdout.replace("\n", "")
+    ingest = mast("ingest", str(out), MAST_FEEDS=str(out / "feeds"))
+    assert ingest.returncode == 0, ingest.stdout + ingest.stderr
+    total = ingest.stdout.split("total")[-1]
+    assert "yes" in total and "NO" not in total
+    assert ingest.stdout.count("loaded") == 9
