@@ -1,4 +1,4 @@
-"""A data set whose address errors nobody here wrote: the second region's true addresses,
+"""A data set whose address errors nobody here wrote: a generated region's true addresses,
 each recorded by five sources in the house styles of five English councils by the
 `address-errors` package (real recording habits fitted on council data: names added or
 shortened, streets or numbers dropped, sub-units added, postcode edits, tokens joined),
@@ -53,9 +53,9 @@ class Measured:
     seconds: float
 
 
-def measure(work: Path, people: int, seed: int) -> Measured:
+def measure(work: Path, people: int, seed: int, region: str) -> Measured:
     extracts = work / "extracts"
-    generate(people, seed, extracts, date(2026, 10, 31), region="second")
+    generate(people, seed, extracts, date(2026, 10, 31), region=region)
     with (extracts / "truth" / "addresses.csv").open(encoding="utf-8") as fh:
         places = list(csv.DictReader(fh))
     by_uprn = {p["uprn"]: p for p in places}

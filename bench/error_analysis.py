@@ -135,3 +135,29 @@ def breakdown_table(  # noqa: PLR0917 - a table's parts, in order
             if counts[kind]
         ]
     return "\n".join(lines) + "\n"
+
+
+def top_pairs_table(
+    title: str,
+    predicted: Sequence[Hashable],
+    true: Sequence[Hashable],
+    labels: Sequence[str],
+    top: int = 12,
+) -> str:
+    """The pairs of labels (e.g. feeds) with the most lost or wrongly joined pairs."""
+    order = sorted(set(labels))
+    rows = sorted(
+        breakdown(predicted, true, labels, order).items(), key=lambda kv: -(kv[1][1] + kv[1][3])
+    )[:top]
+    lines = [
+        f"#### {title} (the {top} with most errors)",
+        "",
+        "| pair | true pairs | lost | lost of such pairs | wrongly joined |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {a} + {b} | {n:,} | {lost:,} | {lost / max(1, n):.2%} | {wrong:,} |"
+        for (a, b), (n, lost, _joined, wrong) in rows
+        if lost or wrong
+    ]
+    return "\n".join(lines) + "\n"
