@@ -353,6 +353,14 @@ def address_errors(name: str, people: int, seed: int) -> None:
             pairwise(m.found, m.true),
             m.seconds,
         )
+        ANALYSES.append(
+            errors.top_pairs_table(
+                f"address, address-errors on the {name} region's addresses, by house style",
+                m.found,
+                m.true,
+                [m.stored[i].team for i in m.ids],
+            )
+        )
         kinds = [errors.address_kind(m.stored[i], m.place_of[i]) for i in m.ids]
         analysis(
             f"address, address-errors on the {name} region's addresses",
