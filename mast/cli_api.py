@@ -49,12 +49,11 @@ def serve(
 def _open() -> tuple[Accounts, AuditLog]:
     from mast.api.accounts import Accounts  # noqa: PLC0415
     from mast.api.audit import AuditLog  # noqa: PLC0415
-    from mast.api.keys import key  # noqa: PLC0415
     from mast.db import open_store  # noqa: PLC0415
 
     cfg = settings()
     engine = open_store(cfg)
-    return Accounts(engine, cfg), AuditLog(engine, key(cfg, "audit", cfg.audit_key))
+    return Accounts(engine, cfg), AuditLog.open(engine, cfg)
 
 
 def _record(

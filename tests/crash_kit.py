@@ -26,7 +26,7 @@ from mast.graph import open_graph
 from mast.schema.tables import files, runs
 from mast.settings import Settings
 
-AUDIT_KEY = "crash-test-audit-key"
+AUDIT_KEY = "crash-test-audit-key, 32 bytes or more"
 
 
 def settings_for(home: Path) -> Settings:
