@@ -43,6 +43,7 @@ from mast.api.gql_types import (
     split_id,
 )
 from mast.api.search import AddressHit, PersonHit
+from mast.api.subjects import ids_in
 from mast.errors import QueryRefused
 from mast.graph.queries import load_queries
 from mast.loaders.cleanse.dates import add_years
@@ -208,7 +209,8 @@ class Query:
             result = await ctx.run(ctx.services.report, name, dict(params or {}))
         except QueryRefused as e:
             raise ClientError(str(e), "BAD_USER_INPUT") from e
-        ctx.saw(*ids_in(result.columns, result.rows))
+        # The person a report is about is viewed even when no row names them (a chronology).
+        ctx.saw(*ids_in(result.columns, result.rows, params))
         return ReportResult(
             name=name,
             columns=result.columns,
@@ -243,26 +245,6 @@ class Query:
 def _global(node: dict[str, Any]) -> strawberry.ID:
     kind = str(node["label"])
     return global_id(kind, node["person_id"] if kind == "Person" else node["address_id"])
-
-
-def ids_in(columns: list[str], rows: list[list[Any]]) -> list[str]:
-    """The MAST ids in a result: columns named *_id, and ids inside lists and nodes."""
-    out: list[str] = []
-
-    def walk(value: Any, column: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, k)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v, column)
-        elif isinstance(value, str) and (column.endswith("id") or column == "people"):
-            out.append(value)
-
-    for row in rows:
-        for column, value in zip(columns, row, strict=True):
-            walk(value, column)
-    return out
 
 
 def jsonable(value: Any) -> Any:

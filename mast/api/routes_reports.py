@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from mast.api.auth import Caller, caller, services_of
-from mast.api.gql_schema import ids_in, jsonable
+from mast.api.gql_schema import jsonable
 from mast.api.recording import record, require
+from mast.api.subjects import ids_in
 from mast.errors import GraphError, QueryRefused
 from mast.graph.queries import load_queries
 
@@ -66,6 +67,6 @@ async def cypher(
     except GraphError as e:
         await record(services, who.user, "cypher", asked, outcome="failed", purpose=who.purpose)
         raise HTTPException(422, str(e)) from e
-    ids = ids_in(result.columns, result.rows)
+    ids = ids_in(result.columns, result.rows, body.params)
     await record(services, who.user, "cypher", asked, ids, purpose=who.purpose)
     return {"columns": result.columns, "rows": jsonable(result.rows), "truncated": result.truncated}
