@@ -6,16 +6,19 @@ digested; an internal error logs no query text."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from api_server import Api
+from api_server import PASSWORD, Api
+from typer.testing import CliRunner
 
 from mast.api.subject_access import gather
 from mast.db import open_store
-from mast.schema.tables import persons
+from mast.schema.tables import credentials, decisions, persons, record_persons, review_items, users
 
 
 def _report(client: httpx.Client, name: str, **params: Any) -> dict[str, Any]:
@@ -122,3 +125,118 @@ def test_cypher_records_people_by_value_wherever_they_sit(api: Api) -> None:
     entry = _last(api)
     assert lone in entry["result_ids"]
     assert _found_by_auditors(api, lone, entry["seq"])
+
+
+# --- state changes commit with their audit entry, or not at all --------------------------------
+
+
+@contextmanager
+def audit_unwritable(api: Api) -> Iterator[None]:
+    """The audit store refuses every entry; the rest of the state store still takes writes."""
+    engine = open_store(api.settings)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+            "BEGIN SELECT RAISE(ABORT, 'audit store unwritable'); END"
+        )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER audit_down")
+        engine.dispose()
+
+
+def _count(api: Api, table: sa.Table, *where: Any) -> int:
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar()
+    engine.dispose()
+    return int(n or 0)
+
+
+def _session(api: Api, role: str) -> httpx.Client:
+    client = api.client(None, purpose=None)
+    client.headers["Origin"] = api.url
+    signed_in = {"username": role, "password": PASSWORD, "purpose": "review of a link"}
+    assert client.post("/auth/login", json=signed_in).status_code == 200
+    return client
+
+
+def _a_person_with_two_records(api: Api) -> tuple[str, str]:
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        person = conn.execute(
+            sa.select(record_persons.c.person_id)
+            .group_by(record_persons.c.person_id)
+            .having(sa.func.count() >= 2)
+            .order_by(record_persons.c.person_id)
+            .limit(1)
+        ).scalar_one()
+        record = conn.execute(
+            sa.select(record_persons.c.record_id)
+            .where(record_persons.c.person_id == person)
+            .order_by(record_persons.c.record_id)
+            .limit(1)
+        ).scalar_one()
+    engine.dispose()
+    return str(person), str(record)
+
+
+def test_state_changes_are_not_made_when_their_audit_entry_cannot_be(api: Api) -> None:
+    person, record = _a_person_with_two_records(api)
+    reviewer = _session(api, "reviewer")
+    items, creds = _count(api, review_items), _count(api, credentials)
+    with audit_unwritable(api):
+        said = reviewer.post(f"/people/{person}/not-the-same", data={"record_id": record})
+        assert said.status_code == 503, said.text
+        assert _count(api, review_items) == items  # no review item without its entry
+        purpose = reviewer.post("/auth/purpose", json={"purpose": "something else entirely"})
+        assert purpose.status_code == 503
+        assert reviewer.get("/auth/me").json()["purpose"] == "review of a link"
+        with api.client(None, purpose=None) as anyone:
+            login = {"username": "reviewer", "password": PASSWORD, "purpose": "x y z"}
+            assert anyone.post("/auth/login", json=login).status_code == 503
+        assert _count(api, credentials) == creds  # no session without its entry
+        reviewer.post("/auth/logout")
+        assert reviewer.get("/auth/me").status_code == 200  # still signed in: not revoked
+    # With the audit back, the same change commits with its entry, which names the person.
+    before = api.last_seq()
+    said = reviewer.post(
+        f"/people/{person}/not-the-same", data={"record_id": record}, follow_redirects=False
+    )
+    assert said.status_code == 303, said.text
+    item = int(said.headers["location"].split("reported=")[1].split("#")[0])
+    assert _count(api, review_items, review_items.c.item_id == item) == 1
+    entry = _last(api)
+    assert entry["seq"] == before + 1 and entry["operation"] == "report-link"
+    assert {person, record} <= entry["result_ids"]
+    with audit_unwritable(api):
+        ruled = reviewer.post(
+            f"/review/{item}", data={"decision": "unlink", "reason": "different people"}
+        )
+        assert ruled.status_code == 503
+        assert _count(api, decisions, decisions.c.reason == "different people") == 0
+        still_open = (review_items.c.item_id == item, review_items.c.status == "open")
+        assert _count(api, review_items, *still_open) == 1
+    reviewer.close()
+
+
+def test_account_commands_change_nothing_when_the_audit_cannot_be_written(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mast.cli import app  # noqa: PLC0415
+
+    monkeypatch.setenv("MAST_HOME", str(api.home))
+    users_before = _count(api, users)
+    with audit_unwritable(api):
+        added = CliRunner().invoke(
+            app,
+            ["users", "add", "newcomer", "--role", "analyst", "--agency", "t", "--password-stdin"],
+            input="a long enough password here\n",
+        )
+        assert added.exit_code != 0
+        assert _count(api, users) == users_before
+        disabled = CliRunner().invoke(app, ["users", "disable", "analyst"])
+        assert disabled.exit_code != 0
+        assert _count(api, users, users.c.username == "analyst", users.c.active) == 1
