@@ -157,7 +157,7 @@ class AuditLog:
 
     def _insert(self, conn: sa.Connection, entry: Entry) -> tuple[int, str]:
         """Add the entry after the head and move the head; its number and mac."""
-        params = json.dumps(entry.params, sort_keys=True, default=str, ensure_ascii=False)
+        params = json.dumps(bounded(entry.params), sort_keys=True, default=str, ensure_ascii=False)
         ids = sorted({str(i) for i in entry.result_ids})
         at = datetime.now(UTC).isoformat(timespec="microseconds")
         seq, prev = conn.execute(
@@ -319,6 +319,42 @@ class AuditLog:
 
     def _seal(self, seq: int, mac: str) -> str:
         return hmac.new(self._key, f"head:{seq}:{mac}".encode(), hashlib.sha256).hexdigest()
+
+
+TEXT_KEPT = 20_000
+"""Characters of one value the audit keeps as text (a GraphQL query's own limit)."""
+PARAMS_KEPT = 64 << 10
+"""Bytes of an entry's parameters, as JSON, kept as they are."""
+
+
+def digest(value: Any) -> dict[str, Any]:
+    """What the audit keeps of a large value: enough to match it, not its text."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return {"sha256": hashlib.sha256(text.encode()).hexdigest(), "length": len(text)}
+
+
+def bounded(params: dict[str, Any]) -> dict[str, Any]:
+    """An entry's parameters with any text over TEXT_KEPT characters, and then (if still
+    over PARAMS_KEPT bytes) each top-level value over 1 KiB, replaced by its digest: no
+    request can grow the trail by more than a few KiB beyond its query."""
+
+    def shrink(value: Any) -> Any:
+        if isinstance(value, str):
+            return digest(value) if len(value) > TEXT_KEPT else value
+        if isinstance(value, dict):
+            return {str(k): shrink(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [shrink(v) for v in value]
+        return value
+
+    out = {str(k): shrink(v) for k, v in params.items()}
+    if _size(out) > PARAMS_KEPT:
+        out = {k: digest(v) if _size(v) > 1024 and k != "query" else v for k, v in out.items()}
+    return out
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, default=str, ensure_ascii=False).encode())
 
 
 def _index_problems(conn: sa.Connection, subjects: dict[int, set[str]]) -> list[Problem]:

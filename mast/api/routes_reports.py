@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from mast.api.auth import Caller, caller, services_of
 from mast.api.gql_schema import jsonable
+from mast.api.limits import MAX_VARIABLES_BYTES, json_size
 from mast.api.recording import record, require
 from mast.api.subjects import ids_in
 from mast.errors import GraphError, QueryRefused
@@ -49,6 +50,10 @@ async def cypher(
     """Ad-hoc Cypher for analysts: the read-only guard, a read-only transaction, a time limit
     and a row cap. A refused query (400) says why."""
     require(who.user, "cypher")
+    if json_size(body.params) > MAX_VARIABLES_BYTES:
+        raise HTTPException(
+            413, f"the params are over MAST's limit of {MAX_VARIABLES_BYTES:,} bytes"
+        )
     services = services_of(request)
     settings = services.settings
     asked = body.model_dump()
