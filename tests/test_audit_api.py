@@ -240,3 +240,83 @@ def test_account_commands_change_nothing_when_the_audit_cannot_be_written(
         disabled = CliRunner().invoke(app, ["users", "disable", "analyst"])
         assert disabled.exit_code != 0
         assert _count(api, users, users.c.username == "analyst", users.c.active) == 1
+
+
+# --- bounded requests, and what the audit keeps of them ----------------------------------------
+
+UNUSED = "query($pad: String) { __typename }"  # refused (an unused variable), yet audited
+
+
+def test_large_requests_are_refused_before_they_reach_the_audit(api: Api) -> None:
+    before = api.last_seq()
+    with api.client("analyst") as client:
+        huge = {"query": UNUSED, "variables": {"pad": "x" * (30 << 20)}}
+        assert client.post("/graphql", json=huge).status_code == 413
+        chunks = (b"x" * (256 << 10) for _ in range(8))  # 2 MiB streamed, no length given
+        streamed = client.post(
+            "/graphql", content=chunks, headers={"Content-Type": "application/json"}
+        )
+        assert streamed.status_code == 413
+        big = {"query": UNUSED, "variables": {"pad": "y" * (100 << 10)}}
+        refused = client.post("/graphql", json=big)
+        assert refused.status_code == 413
+        assert refused.json()["errors"][0]["extensions"]["code"] == "TOO_LARGE"
+        cypher = {"cypher": "RETURN 1", "params": {"pad": "z" * (100 << 10)}}
+        assert client.post("/cypher", json=cypher).status_code == 413
+    assert api.last_seq() == before  # nothing refused here was kept
+
+
+def test_the_audit_keeps_a_digest_of_a_large_value(api: Api) -> None:
+    import hashlib  # noqa: PLC0415
+
+    pad = "w" * 30_000 + "-end"
+    with api.client("analyst") as client:
+        response = client.post("/graphql", json={"query": UNUSED, "variables": {"pad": pad}})
+    assert response.status_code == 200
+    entry = _last(api)
+    assert entry["operation"] == "graphql" and entry["outcome"] == "refused"
+    assert "w" * 1000 not in entry["params"]
+    kept = json.loads(entry["params"])["variables"]["pad"]
+    assert kept == {"sha256": hashlib.sha256(pad.encode()).hexdigest(), "length": len(pad)}
+    assert json.loads(entry["params"])["query"] == UNUSED  # the query itself is kept
+
+
+# --- the server log on an internal error -------------------------------------------------------
+
+
+def test_an_internal_graphql_error_logs_no_query_text(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mast.api.gql_log import query_digest  # noqa: PLC0415
+
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        someone = conn.execute(
+            sa.select(persons.c.person_id, persons.c.given_name, persons.c.family_name)
+            .where(persons.c.given_name.is_not(None), persons.c.family_name.is_not(None))
+            .order_by(persons.c.person_id)
+            .limit(1)
+        ).one()
+    engine.dispose()
+    name = f"{someone.given_name} {someone.family_name}"
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        # An engine failure whose message quotes the data, as engines' messages do.
+        raise RuntimeError(f"could not convert {name!r} for {someone.person_id}")
+
+    monkeypatch.setattr(api.app.state.services, "report", broken)
+    query = (
+        f"# looking for {name}\n"
+        'query Chronology($p: JSON) { report(name: "person_chronology", params: $p) { rows } }'
+    )
+    with caplog.at_level("DEBUG"), api.client("practitioner") as client:
+        response = client.post(
+            "/graphql", json={"query": query, "variables": {"p": {"person_id": someone.person_id}}}
+        )
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL"
+    logged = caplog.text
+    for secret in (name, str(someone.given_name), str(someone.family_name), someone.person_id):
+        assert secret not in logged, secret
+    assert "RuntimeError" in logged and "Chronology" in logged
+    assert query_digest(query) in logged

@@ -24,6 +24,7 @@ from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
 from mast.api.context import ClientError, RequestContext, not_found
+from mast.api.gql_log import log_internal
 from mast.api.gql_types import (
     Address,
     Node,
@@ -288,9 +289,11 @@ class _Schema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log what went wrong inside; a refused request is the client's business."""
-        unexpected = [e for e in errors if _should_mask(e)]
-        super().process_errors(unexpected, execution_context)
+        """Log what went wrong inside, without the query or the error's text (`gql_log`);
+        a refused request is the client's business."""
+        for error in errors:
+            if _should_mask(error):
+                log_internal(error, execution_context)
 
 
 def sdl() -> str:
