@@ -83,6 +83,15 @@ def _record(
     audit.append(Entry(operator(), "admin", "-", purpose, operation, params, ids))
 
 
+def record_read(operation: str, params: dict[str, Any], ids: list[str], purpose: str) -> None:
+    """A read at the command line (`mast report`, `mast cypher`), audited before it is shown."""
+    _, audit = _open()
+    try:
+        _record(audit, operation, params, purpose, ids)
+    finally:
+        audit.engine.dispose()
+
+
 @users_app.command("add")
 def users_add(
     username: str,

@@ -165,3 +165,63 @@ def test_backup_and_restore_carry_the_sealed_head(tmp_path: Path) -> None:
     assert restored.returncode != 0
     assert "audit trail does not verify" in restored.stdout
     assert "were sealed outside the database" in restored.stdout
+
+
+def test_cli_reports_and_cypher_are_audited_with_everyone_they_show(tmp_path: Path) -> None:
+    """`mast report` and `mast cypher` (and their CSV exports) record every person shown or
+    asked about, as the API does; the oracle is the CSV the command wrote."""
+    import csv  # noqa: PLC0415
+    import json  # noqa: PLC0415
+    from datetime import date, datetime  # noqa: PLC0415
+
+    from demo_data import extracts, ingest  # noqa: PLC0415
+
+    from mast.demo.generate import generate  # noqa: PLC0415
+    from mast.graph import open_graph  # noqa: PLC0415
+    from mast.graph.build import refresh  # noqa: PLC0415
+    from mast.resolver.service import resolve  # noqa: PLC0415
+
+    home = tmp_path / "home"
+    generate(1500, 11, tmp_path / "world", date(2026, 10, 31))  # as tests/api_server.py
+    engine = ingest(home, extracts(tmp_path / "world"))
+    resolve(engine, now=datetime(2026, 11, 2))
+    settings = Settings(home=home)
+    refresh(engine, settings, full=True)
+    graph = open_graph(settings)
+    try:
+        related = graph.read(
+            "MATCH (p:`Person`)-[:`RELATED`]->(:`Person`) RETURN p.person_id "
+            "ORDER BY p.person_id LIMIT 1",
+            {},
+            timeout_s=60,
+            max_rows=1,
+        ).rows[0][0]
+    finally:
+        graph.close()
+
+    def last_entry() -> dict[str, object]:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.select(audit_entries).order_by(audit_entries.c.seq.desc()).limit(1)
+            ).one()
+        return row._asdict()
+
+    out = tmp_path / "household.csv"
+    ran = mast(
+        "report", "household_history", "-p", f"person_id={related}", "--csv", str(out),
+        "--purpose", "SAR-7", home=home,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    with out.open(encoding="utf-8") as fh:
+        shown = {v for row in csv.DictReader(fh) for v in (row["person"], row["other"])}
+    entry = last_entry()
+    assert entry["operation"] == "report" and entry["purpose"] == "SAR-7"
+    assert len(shown) >= 2 and shown <= set(json.loads(str(entry["result_ids"])))
+    counted = mast(
+        "cypher", "MATCH (p:`Person` {person_id: $who}) RETURN count(*)", "-p", f"who={related}",
+        home=home,
+    )  # fmt: skip
+    assert counted.returncode == 0, counted.stdout + counted.stderr
+    entry = last_entry()
+    assert entry["operation"] == "cypher" and related in json.loads(str(entry["result_ids"]))
+    assert AuditLog.open(engine, Settings(home=home)).verify().ok
