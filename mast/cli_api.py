@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from mast.api.accounts import Accounts
     from mast.api.audit import AuditLog
 
+T = TypeVar("T")
 users_app = typer.Typer(help="Individual accounts: one person each, with a role and agency.")
 audit_app = typer.Typer(help="The audit trail of every search and view.")
 
@@ -49,12 +51,24 @@ def serve(
 def _open() -> tuple[Accounts, AuditLog]:
     from mast.api.accounts import Accounts  # noqa: PLC0415
     from mast.api.audit import AuditLog  # noqa: PLC0415
-    from mast.api.keys import key  # noqa: PLC0415
     from mast.db import open_store  # noqa: PLC0415
 
     cfg = settings()
     engine = open_store(cfg)
-    return Accounts(engine, cfg), AuditLog(engine, key(cfg, "audit", cfg.audit_key))
+    return Accounts(engine, cfg), AuditLog.open(engine, cfg)
+
+
+def _changed(
+    audit: AuditLog, operation: str, do: Callable[[Accounts], T], params: dict[str, Any]
+) -> T:
+    """An account change and its audit entry, committed together (the audit first)."""
+    from mast.api.accounts import Accounts  # noqa: PLC0415
+    from mast.api.audit import Entry  # noqa: PLC0415
+
+    return audit.audited(
+        lambda engine: do(Accounts(engine, settings())),
+        lambda _: Entry(operator(), "admin", "-", "", operation, params),
+    )
 
 
 def _record(
@@ -67,6 +81,15 @@ def _record(
     from mast.api.audit import Entry  # noqa: PLC0415
 
     audit.append(Entry(operator(), "admin", "-", purpose, operation, params, ids))
+
+
+def record_read(operation: str, params: dict[str, Any], ids: list[str], purpose: str) -> None:
+    """A read at the command line (`mast report`, `mast cypher`), audited before it is shown."""
+    _, audit = _open()
+    try:
+        _record(audit, operation, params, purpose, ids)
+    finally:
+        audit.engine.dispose()
 
 
 @users_app.command("add")
@@ -87,11 +110,15 @@ def users_add(
             else getpass.getpass("Password (12 characters or more): ")
         )
     with errors():
-        accounts, audit = _open()
-        user = accounts.add(
-            username, display_name=name, role=role, agency=agency, password=password
+        _, audit = _open()
+        user = _changed(
+            audit,
+            "users-add",
+            lambda accounts: accounts.add(
+                username, display_name=name, role=role, agency=agency, password=password
+            ),
+            {"username": username, "role": role, "agency": agency},
         )
-        _record(audit, "users-add", {"username": username, "role": role, "agency": agency}, "")
     console.print(f"Added {user.username} ({user.role}, {user.agency}).")
 
 
@@ -110,9 +137,13 @@ def users_list() -> None:
 def users_disable(username: str) -> None:
     """Stop an account signing in; its sessions and tokens end at once."""
     with errors():
-        accounts, audit = _open()
-        accounts.set_active(username, False)
-        _record(audit, "users-disable", {"username": username}, "")
+        _, audit = _open()
+        _changed(
+            audit,
+            "users-disable",
+            lambda accounts: accounts.set_active(username, False),
+            {"username": username},
+        )
     console.print(f"Disabled {username}.")
 
 
@@ -128,8 +159,12 @@ def users_token(
         user = accounts.get(username)
         if user is None:
             raise ConfigError("no such active user")
-        secret = accounts.issue(user, kind="token", label=label)
-        _record(audit, "users-token", {"username": username, "label": label}, "")
+        secret = _changed(
+            audit,
+            "users-token",
+            lambda accounts: accounts.issue(user, kind="token", label=label),
+            {"username": username, "label": label},
+        )
     print(secret)  # stdout alone, so a script can capture it
 
 

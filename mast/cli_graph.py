@@ -60,6 +60,7 @@ def report(
     ] = None,
     out: Annotated[Path | None, typer.Option("--csv", help="write every row to this CSV")] = None,
     list_all: Annotated[bool, typer.Option("--list", help="list the named queries")] = False,
+    purpose: Annotated[str, typer.Option(help="the case or request this answers")] = "",
 ) -> None:
     """Run a named query (mast/cypher/NAME.cypher) with its parameters."""
     from mast.graph import open_graph  # noqa: PLC0415
@@ -90,6 +91,7 @@ def report(
             )
         finally:
             graph.close()
+        _audited("report", {"name": name, "params": given}, result, purpose)
     _show(result, out)
 
 
@@ -99,6 +101,7 @@ def cypher(
         list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE, as text")
     ] = None,
     out: Annotated[Path | None, typer.Option("--csv", help="write every row to this CSV")] = None,
+    purpose: Annotated[str, typer.Option(help="the case or request this answers")] = "",
 ) -> None:
     """Run analyst Cypher, read-only, with a time limit and a row cap."""
     from mast.graph import open_graph  # noqa: PLC0415
@@ -117,7 +120,18 @@ def cypher(
             )
         finally:
             graph.close()
+        given = _params(param or [])
+        _audited("cypher", {"cypher": query, "params": given}, result, purpose)
     _show(result, out)
+
+
+def _audited(operation: str, params: dict[str, Any], result: QueryResult, purpose: str) -> None:
+    """Commit the audit entry, every person shown or asked about in it, before anything is
+    printed or written (as the API does): in the name of the operating-system user."""
+    from mast.api.subjects import ids_in  # noqa: PLC0415
+    from mast.cli_api import record_read  # noqa: PLC0415
+
+    record_read(operation, params, ids_in(result.columns, result.rows, params), purpose)
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:

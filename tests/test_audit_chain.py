@@ -17,13 +17,14 @@ from mast.schema.tables import audit_entries, audit_head, audit_subjects
 from mast.settings import Settings
 
 ENTRIES = 10_000
+KEY = b"a test audit key of 32 bytes or more"
 Tamper = Callable[[sa.Connection, int], None]
 
 
 @pytest.fixture(scope="module")
 def trail(tmp_path_factory: pytest.TempPathFactory) -> AuditLog:
     settings = Settings(home=tmp_path_factory.mktemp("audit"))
-    log = AuditLog(open_store(settings), b"test key")
+    log = AuditLog(open_store(settings), KEY)
     rng = random.Random(7)
     for i in range(ENTRIES):
         ids = [f"P{rng.randrange(10**8):08d}" for _ in range(rng.randrange(3))]
@@ -130,5 +131,5 @@ def test_every_tampering_is_found(trail: AuditLog, name: str) -> None:
 
 def test_a_forged_chain_needs_the_key(trail: AuditLog, tmp_path: Path) -> None:
     """Recomputing every mac with another key does not pass: the head is sealed."""
-    forger = AuditLog(trail.engine, b"a guess")
+    forger = AuditLog(trail.engine, b"a guess of the key, 32 bytes long")
     assert not forger.verify().ok

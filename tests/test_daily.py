@@ -140,7 +140,7 @@ def settings_for(home: Path) -> Settings:
         retention_days=365,
         daily_at="02:00",
         timezone="Europe/London",
-        audit_key=SecretStr("test-audit-key"),
+        audit_key=SecretStr("test-audit-key, 32 bytes or more"),
     )
 
 

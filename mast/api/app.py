@@ -33,6 +33,7 @@ from mast.api import (
 )
 from mast.api.gql_schema import build_schema
 from mast.api.keys import key
+from mast.api.limits import BodyLimit
 from mast.api.recording import record
 from mast.api.services import Services
 from mast.daily.run import DailyJob
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in routers:
         app.include_router(module.router)
+    app.add_middleware(BodyLimit)  # outermost of those added so far: before any route reads
     app.mount("/static", StaticFiles(directory=routes_ui.HERE / "static"), name="static")
 
     @app.exception_handler(routes_ui.SignIn)

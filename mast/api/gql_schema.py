@@ -24,6 +24,7 @@ from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext, Info
 
 from mast.api.context import ClientError, RequestContext, not_found
+from mast.api.gql_log import log_internal
 from mast.api.gql_types import (
     Address,
     Node,
@@ -43,6 +44,7 @@ from mast.api.gql_types import (
     split_id,
 )
 from mast.api.search import AddressHit, PersonHit
+from mast.api.subjects import ids_in
 from mast.errors import QueryRefused
 from mast.graph.queries import load_queries
 from mast.loaders.cleanse.dates import add_years
@@ -208,7 +210,8 @@ class Query:
             result = await ctx.run(ctx.services.report, name, dict(params or {}))
         except QueryRefused as e:
             raise ClientError(str(e), "BAD_USER_INPUT") from e
-        ctx.saw(*ids_in(result.columns, result.rows))
+        # The person a report is about is viewed even when no row names them (a chronology).
+        ctx.saw(*ids_in(result.columns, result.rows, params))
         return ReportResult(
             name=name,
             columns=result.columns,
@@ -243,26 +246,6 @@ class Query:
 def _global(node: dict[str, Any]) -> strawberry.ID:
     kind = str(node["label"])
     return global_id(kind, node["person_id"] if kind == "Person" else node["address_id"])
-
-
-def ids_in(columns: list[str], rows: list[list[Any]]) -> list[str]:
-    """The MAST ids in a result: columns named *_id, and ids inside lists and nodes."""
-    out: list[str] = []
-
-    def walk(value: Any, column: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, k)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v, column)
-        elif isinstance(value, str) and (column.endswith("id") or column == "people"):
-            out.append(value)
-
-    for row in rows:
-        for column, value in zip(columns, row, strict=True):
-            walk(value, column)
-    return out
 
 
 def jsonable(value: Any) -> Any:
@@ -306,9 +289,11 @@ class _Schema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log what went wrong inside; a refused request is the client's business."""
-        unexpected = [e for e in errors if _should_mask(e)]
-        super().process_errors(unexpected, execution_context)
+        """Log what went wrong inside, without the query or the error's text (`gql_log`);
+        a refused request is the client's business."""
+        for error in errors:
+            if _should_mask(error):
+                log_internal(error, execution_context)
 
 
 def sdl() -> str:

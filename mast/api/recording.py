@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from fastapi import HTTPException
 
 from mast.api.access import allowed
 from mast.api.accounts import User
 from mast.api.audit import Entry
 from mast.api.services import Services
+
+T = TypeVar("T")
 
 
 async def record(
@@ -35,6 +38,34 @@ async def record(
         outcome=outcome,
     )
     await asyncio.to_thread(services.audit.append, entry)
+
+
+async def change(
+    services: Services,
+    user: User,
+    operation: str,
+    do: Callable[[sa.Engine], T],
+    params: Callable[[T], dict[str, Any]],
+    ids: Callable[[T], Iterable[str]] = lambda _: (),
+    purpose: str | None = None,
+) -> T:
+    """Make a state change and commit its audit entry in one transaction, the audit first
+    (`AuditLog.audited`): `do` gets the engine to change the store through; `params` and
+    `ids` make the entry from its result. AuditUnavailable (→ 503) and nothing changed if the
+    entry cannot be written; an error from `do` writes nothing and propagates."""
+
+    def entry(result: T) -> Entry:
+        return Entry(
+            username=user.username,
+            role=user.role,
+            agency=user.agency,
+            purpose=purpose or "",
+            operation=operation,
+            params=params(result),
+            result_ids=sorted(set(ids(result))),
+        )
+
+    return await asyncio.to_thread(services.audit.audited, do, entry)
 
 
 def require(user: User, operation: str) -> None:

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from mast.api.accounts import Credential, User
+from mast.api.accounts import Accounts, Credential, User
 from mast.api.auth import MAX_PURPOSE, PURPOSE_HEADER, credential_of, services_of
-from mast.api.recording import anonymous, record
+from mast.api.recording import anonymous, change, record
 from mast.errors import AccessError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -49,24 +49,37 @@ async def sign_in(request: Request, username: str, password: str, purpose: str |
         throttled = "too many" in str(e)
         await record(services, anonymous(username), "login", {}, outcome="refused")
         raise HTTPException(429 if throttled else 401, str(e)) from e
-    secret = await asyncio.to_thread(
-        lambda: services.accounts.issue(user, kind="session", purpose=purpose)
+    secret = await change(
+        services,
+        user,
+        "login",
+        lambda engine: Accounts(engine, services.settings).issue(
+            user, kind="session", purpose=purpose
+        ),
+        lambda _: {"via": "password"},
+        purpose=purpose,
     )
-    await record(services, user, "login", {"via": "password"}, purpose=purpose)
     request.session["sid"] = secret
     return user
 
 
 async def sign_out(request: Request) -> None:
     services = services_of(request)
-    sid = request.session.pop("sid", None)
+    sid = request.session.get("sid")
     if isinstance(sid, str):
         try:
             credential = await asyncio.to_thread(services.accounts.check, sid, kind="session")
         except AccessError:
+            request.session.pop("sid", None)
             return
-        await asyncio.to_thread(services.accounts.revoke, sid)
-        await record(services, credential.user, "logout", {})
+        await change(
+            services,
+            credential.user,
+            "logout",
+            lambda engine: Accounts(engine, services.settings).revoke(sid),
+            lambda _: {},
+        )
+    request.session.pop("sid", None)  # after the revocation: a refused one leaves it as it was
 
 
 @router.post("/purpose")
@@ -79,8 +92,16 @@ async def set_purpose(
     if credential.kind != "session":
         raise HTTPException(400, f"a token's requests each send the {PURPOSE_HEADER} header")
     services = services_of(request)
-    await asyncio.to_thread(services.accounts.set_purpose, credential.credential_id, body.purpose)
-    await record(services, credential.user, "purpose", {}, purpose=body.purpose)
+    await change(
+        services,
+        credential.user,
+        "purpose",
+        lambda engine: Accounts(engine, services.settings).set_purpose(
+            credential.credential_id, body.purpose
+        ),
+        lambda _: {},
+        purpose=body.purpose,
+    )
     return {"purpose": body.purpose}
 
 

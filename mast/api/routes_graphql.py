@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from mast.api.auth import Caller, caller, services_of
 from mast.api.context import RequestContext
 from mast.api.gql_schema import jsonable
+from mast.api.limits import MAX_VARIABLES_BYTES, json_size
 from mast.api.recording import record
 
 MAX_QUERY_CHARS = 20_000
@@ -31,6 +32,8 @@ async def graphql(
 ) -> JSONResponse:
     """Run one GraphQL query (the SDL is `mast/schema/schema.graphql`); the audit entry
     lists every id it returns."""
+    if body.variables and json_size(body.variables) > MAX_VARIABLES_BYTES:
+        return JSONResponse(_too_large("variables"), status_code=413)  # never run nor kept
     data, errors = await execute(request, who, body.query, body.variables, body.operationName)
     payload: dict[str, Any] = {"data": data}
     if errors:
@@ -64,6 +67,11 @@ async def execute(
     params = {"query": query, "variables": variables, "operation": operation}
     await record(services, who.user, "graphql", params, ctx.seen, outcome, who.purpose)
     return data, errors
+
+
+def _too_large(what: str) -> dict[str, Any]:
+    message = f"the {what} are over MAST's limit of {MAX_VARIABLES_BYTES:,} bytes of JSON"
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": "TOO_LARGE"}}]}
 
 
 def graphiql() -> HTMLResponse:

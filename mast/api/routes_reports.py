@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from mast.api.auth import Caller, caller, services_of
-from mast.api.gql_schema import ids_in, jsonable
+from mast.api.gql_schema import jsonable
+from mast.api.limits import MAX_VARIABLES_BYTES, json_size
 from mast.api.recording import record, require
+from mast.api.subjects import ids_in
 from mast.errors import GraphError, QueryRefused
 from mast.graph.queries import load_queries
 
@@ -48,6 +50,10 @@ async def cypher(
     """Ad-hoc Cypher for analysts: the read-only guard, a read-only transaction, a time limit
     and a row cap. A refused query (400) says why."""
     require(who.user, "cypher")
+    if json_size(body.params) > MAX_VARIABLES_BYTES:
+        raise HTTPException(
+            413, f"the params are over MAST's limit of {MAX_VARIABLES_BYTES:,} bytes"
+        )
     services = services_of(request)
     settings = services.settings
     asked = body.model_dump()
@@ -66,6 +72,6 @@ async def cypher(
     except GraphError as e:
         await record(services, who.user, "cypher", asked, outcome="failed", purpose=who.purpose)
         raise HTTPException(422, str(e)) from e
-    ids = ids_in(result.columns, result.rows)
+    ids = ids_in(result.columns, result.rows, body.params)
     await record(services, who.user, "cypher", asked, ids, purpose=who.purpose)
     return {"columns": result.columns, "rows": jsonable(result.rows), "truncated": result.truncated}

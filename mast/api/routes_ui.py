@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mast.api.access import OPERATIONS, allowed
-from mast.api.accounts import Credential
+from mast.api.accounts import Accounts, Credential
 from mast.api.auth import MAX_PURPOSE, Caller, services_of
-from mast.api.recording import record
+from mast.api.recording import change
 from mast.api.routes_auth import sign_in, sign_out
 from mast.api.routes_graphql import execute
 from mast.errors import AccessError
@@ -159,8 +159,16 @@ async def purpose_form(request: Request, purpose: Annotated[str, Form()]) -> Res
         who = Caller(credential.user, "", credential)
         return page(request, "purpose.html", who, error="Give a reason of up to 500 characters.")
     services = services_of(request)
-    await asyncio.to_thread(services.accounts.set_purpose, credential.credential_id, stated)
-    await record(services, credential.user, "purpose", {}, purpose=stated)
+    await change(  # the purpose and its audit entry commit together
+        services,
+        credential.user,
+        "purpose",
+        lambda engine: Accounts(engine, services.settings).set_purpose(
+            credential.credential_id, stated
+        ),
+        lambda _: {},
+        purpose=stated,
+    )
     return RedirectResponse("/search", status_code=303)
 
 

@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
-from mast.api.recording import record
+from mast.api.recording import change, record
 from mast.api.routes_ui import missing, page, viewer
-from mast.errors import MastError
+from mast.errors import AuditUnavailable, MastError
 from mast.resolver.explain import explain
 from mast.resolver.review import decide_item, open_items, records_of, report_link
 
@@ -66,21 +66,27 @@ async def review_decide(
     if not allowed(who.user.role, "review"):
         return missing(request, who)
     services = services_of(request)
+    asked = {"item": item_id, "decision": decision, "reason": reason}
     try:
-        ruling = await asyncio.to_thread(
-            lambda: decide_item(
-                services.engine,
+        await change(
+            services,
+            who.user,
+            "review-decide",
+            lambda engine: decide_item(
+                engine,
                 item_id,
                 decision=decision,
                 by=who.user.username,
                 reason=reason,
                 now=services.now(),
-            )
+            ),
+            lambda ruling: {**asked, "ruling": ruling},
+            purpose=who.purpose,
         )
+    except AuditUnavailable:
+        raise  # 503, nothing changed
     except MastError as e:
         return page(request, "error.html", who, title="Not recorded", message=str(e))
-    params = {"item": item_id, "decision": decision, "reason": reason, "ruling": ruling}
-    await record(services, who.user, "review-decide", params, purpose=who.purpose)
     return RedirectResponse(f"/review?done={item_id}", status_code=303)
 
 
@@ -96,11 +102,17 @@ async def not_the_same(
         return missing(request, who)
     services = services_of(request)
     try:
-        item = await asyncio.to_thread(
-            lambda: report_link(services.engine, record_id, now=services.now())
+        item = await change(
+            services,
+            who.user,
+            "report-link",
+            lambda engine: report_link(engine, record_id, now=services.now()),
+            lambda made: {"person_id": person_id, "record_id": record_id, "item": made},
+            lambda _: [person_id, record_id],
+            purpose=who.purpose,
         )
+    except AuditUnavailable:
+        raise  # 503, nothing changed
     except MastError as e:
         return page(request, "error.html", who, title="Not reported", message=str(e))
-    params = {"person_id": person_id, "record_id": record_id, "item": item}
-    await record(services, who.user, "report-link", params, [record_id], purpose=who.purpose)
     return RedirectResponse(f"/people/{person_id}?reported={item}#records", status_code=303)

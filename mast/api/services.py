@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from mast.api.accounts import Accounts
 from mast.api.audit import AuditLog
-from mast.api.keys import key
 from mast.api.search import AddressIndex, PersonIndex
 from mast.db import open_store
 from mast.graph import open_graph
@@ -38,7 +37,7 @@ class Services:
     @classmethod
     def open(cls, settings: Settings) -> Services:
         engine = open_store(settings)
-        audit = AuditLog(engine, key(settings, "audit", settings.audit_key))
+        audit = AuditLog.open(engine, settings)
         return cls(settings, engine, open_graph(settings), Accounts(engine, settings), audit)
 
     def close(self) -> None:

@@ -11,13 +11,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from mast.api.audit import AuditLog, Entry
-from mast.api.keys import key
 from mast.loaders.purge import PurgeResult, purge
 from mast.settings import Settings
 
 
 def audited_purge(engine: sa.Engine, settings: Settings, *, now: datetime, by: str) -> PurgeResult:
-    audit = AuditLog(engine, key(settings, "audit", settings.audit_key))
+    audit = AuditLog.open(engine, settings)
     cutoff = now - timedelta(days=settings.retention_days)
     audit.append(
         Entry(
