@@ -220,6 +220,29 @@ def test_an_unexpected_file_failure_rejects_it_whole(
     assert harness.ingest(path).stored == 1  # delivered again once fixed: it loads
 
 
+def test_dates_stored_before_the_bounds_do_not_stop_resolve(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A home that took such rows before the bounds were enforced still resolves."""
+    rows = GOOD + GOOD.replace("1,", "2,", 1).replace("Siân", "Rhian")
+    assert harness.ingest(write(tmp_path / "test_1.csv", HEADER + rows)).stored == 2
+    with harness.engine.begin() as conn:
+        conn.execute(
+            records.update()
+            .where(records.c.source_record_id == "1")
+            .values(
+                dob=date(1600, 1, 1), dob_earliest=date(1600, 1, 1), dob_latest=date(1600, 1, 1)
+            )
+        )
+        conn.execute(
+            records.update()
+            .where(records.c.source_record_id == "2")
+            .values(dob=None, dob_earliest=date(1649, 1, 2), dob_latest=date(1650, 1, 1))
+        )
+    run = resolve(harness.engine, now=NOW)
+    assert run.people.records == 2
+
+
 # --- resolve and the daily run on an empty home ----------------------------------------------
 
 
