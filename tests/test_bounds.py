@@ -8,6 +8,7 @@ import logging
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 import sqlalchemy as sa
 from conftest import GOOD, HEADER, Harness, write
@@ -20,6 +21,8 @@ from mast.graph.build import refresh
 from mast.loaders import ingest, mapper
 from mast.loaders.cleanse import dates, identifiers
 from mast.loaders.cleanse.text import ascii_digits
+from mast.resolver import model
+from mast.resolver.profiles import Profile
 from mast.resolver.service import resolve
 from mast.schema import bounds
 from mast.schema.tables import files, quarantine, records
@@ -241,6 +244,54 @@ def test_dates_stored_before_the_bounds_do_not_stop_resolve(
         )
     run = resolve(harness.engine, now=NOW)
     assert run.people.records == 2
+
+
+def test_training_survives_em_driving_a_level_to_zero() -> None:
+    """Seven profiles the pipeline fuzz test made (minimised): EM drives a level's m to 0,
+    which Splink refuses with a ValueError; the first resolve of such a home failed."""
+    d = date
+    profiles = [
+        ("t", None, "evans", None, d(2023, 11, 12), None, None, None, "A19", "SA1 1AA"),
+        ("t", None, "evans", None, d(2023, 11, 12), None, None, "female", "A19", "SA1 1AA"),
+        (None, None, "ab", None, d(2000, 1, 1), None, None, "male", None, "SA1 1AA"),
+        ("sian", "nul", "jones", None, d(2000, 1, 1), None, None, "female", "A16", "SA1 1AA"),
+        ("mgf", "mred", "jones", "t", None, d(2021, 7, 3), d(2022, 7, 2), "female", None, None),
+        (
+            "mgf",
+            "mred",
+            "jones",
+            "t",
+            None,
+            d(2021, 7, 3),
+            d(2022, 7, 2),
+            "female",
+            "A20",
+            "SA1 1AA",
+        ),
+        (
+            "sian",
+            None,
+            "jones",
+            None,
+            None,
+            d(1973, 1, 2),
+            d(1974, 1, 1),
+            "female",
+            None,
+            "SA1 1AA",
+        ),
+    ]
+    frame = model.profile_frame(
+        [
+            Profile(
+                f"p{i}", None, g or "", m or "", f or "", o or "", dob, lo, hi, sex, None, a, pc
+            )
+            for i, (g, m, f, o, dob, lo, hi, sex, a, pc) in enumerate(profiles)
+        ]
+    )
+    with duckdb.connect() as con:
+        trained = model.train(con, frame)
+    assert trained["splink"]["comparisons"]
 
 
 # --- resolve and the daily run on an empty home ----------------------------------------------

@@ -258,6 +258,11 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
             # Too few records to learn from (a first small load): the levels keep Splink's
             # starting m values until `mast resolve --retrain` has more to go on.
             log.warning("model: too few pairs to train on (%s); starting values kept", rule)
+        except ValueError:
+            # EM drove a level's m to 0 on a few odd profiles, and Splink refuses the value
+            # (found by the pipeline fuzz test). The session trains a copy of the settings,
+            # so the linker's own values stand, as for too few pairs.
+            log.warning("model: training on (%s) did not converge; starting values kept", rule)
     tf = {
         column: {str(k): float(v) for k, v in frame[column].value_counts(normalize=True).items()}
         for column in _TF.values()
