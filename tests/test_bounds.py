@@ -291,7 +291,51 @@ def test_training_survives_em_driving_a_level_to_zero() -> None:
     )
     with duckdb.connect() as con:
         trained = model.train(con, frame)
-    assert trained["splink"]["comparisons"]
+    # Every comparison is in the model: a failed session had left out those it blocked on
+    # (dob), and explaining any record's link then failed (KeyError in the person page).
+    names = [c["output_column_name"] for c in trained["splink"]["comparisons"]]
+    assert names == list(model.COMPARISONS)
+
+
+def test_training_on_too_few_pairs_keeps_every_comparison() -> None:
+    frame = model.profile_frame(
+        [
+            Profile(
+                "p1",
+                None,
+                "ann",
+                "",
+                "jones",
+                "",
+                date(1990, 1, 1),
+                None,
+                None,
+                "female",
+                None,
+                None,
+                "SA1 1AA",
+            ),
+            Profile(
+                "p2",
+                None,
+                "bob",
+                "",
+                "smith",
+                "",
+                date(1980, 1, 1),
+                None,
+                None,
+                "male",
+                None,
+                None,
+                "SA2 9AB",
+            ),
+        ]
+    )
+    with duckdb.connect() as con:
+        trained = model.train(con, frame)
+    names = [c["output_column_name"] for c in trained["splink"]["comparisons"]]
+    assert names == list(model.COMPARISONS)
 
 
 # --- resolve and the daily run on an empty home ----------------------------------------------
