@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -22,6 +23,7 @@ from mast.loaders import ingest, mapper
 from mast.loaders.cleanse import dates, identifiers
 from mast.loaders.cleanse.text import ascii_digits
 from mast.resolver import model
+from mast.resolver.explain import contributions
 from mast.resolver.profiles import Profile
 from mast.resolver.service import resolve
 from mast.schema import bounds
@@ -336,6 +338,14 @@ def test_training_on_too_few_pairs_keeps_every_comparison() -> None:
         trained = model.train(con, frame)
     names = [c["output_column_name"] for c in trained["splink"]["comparisons"]]
     assert names == list(model.COMPARISONS)
+
+
+def test_a_model_without_a_comparison_still_explains() -> None:
+    """Models saved before the fix above lack comparisons; a person page must still read."""
+    stored = {"splink": {"comparisons": [{"output_column_name": "nhs", "comparison_levels": []}]}}
+    edge = SimpleNamespace(**{f"mw_{name}": 0.0 for name in model.COMPARISONS})
+    parts = contributions(edge, stored)
+    assert [p.field for p in parts] == list(model.COMPARISONS)
 
 
 # --- resolve and the daily run on an empty home ----------------------------------------------
