@@ -229,10 +229,12 @@ class Pipeline:
         number = next(self.numbers)
         out = io.StringIO()
         writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-        writer.writerow(["id", *FIELDS])
-        # Ids repeat across files (a later file updates a record) and within one (duplicates).
+        # Ids repeat across files (a later file updates a record) and within one (duplicates);
+        # the unmapped `file` column keeps two files of the same rows from being one file.
+        writer.writerow(["id", "file", *FIELDS])
         writer.writerows(
-            [f"r{(number * 7 + i) % 150}", *(r[f] for f in FIELDS)] for i, r in enumerate(rows)
+            [f"r{(number * 7 + i) % 150}", number, *(r[f] for f in FIELDS)]
+            for i, r in enumerate(rows)
         )
         path = self.root / f"FUZZ_{number}.csv"
         path.write_text(out.getvalue(), encoding="utf-8")
