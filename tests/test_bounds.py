@@ -351,6 +351,7 @@ def test_a_model_without_a_comparison_still_explains() -> None:
 # --- resolve and the daily run on an empty home ----------------------------------------------
 
 
+@pytest.mark.integration
 def test_resolve_and_the_daily_run_on_an_empty_home(tmp_path: Path) -> None:
     resolved = mast("resolve", home=tmp_path / "home")
     assert resolved.returncode == 0, resolved.stderr
@@ -412,6 +413,7 @@ CSC_ROWS = {
 }
 
 
+@pytest.mark.integration
 def test_one_partners_bad_file_does_not_stop_the_day(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
