@@ -22,6 +22,7 @@ from mast.graph.build import refresh
 from mast.loaders import ingest, mapper
 from mast.loaders.cleanse import dates, identifiers
 from mast.loaders.cleanse.text import ascii_digits
+from mast.loaders.purge import purge
 from mast.resolver import model
 from mast.resolver.explain import contributions
 from mast.resolver.profiles import Profile
@@ -373,6 +374,14 @@ def test_a_home_with_only_places_resolves_its_addresses(tmp_path: Path) -> None:
     assert h.ingest(write(tmp_path / "MAWWFRS_Incidents_1.csv", fire)).stored == 1
     run = resolve(h.engine, now=NOW)
     assert (run.addresses.addresses, run.people.mode, run.nothing_to_resolve) == (1, "none", False)
+
+
+def test_retraining_a_home_whose_people_were_all_purged(harness: Harness, tmp_path: Path) -> None:
+    assert harness.ingest(write(tmp_path / "test_1.csv", HEADER + GOOD)).stored == 1
+    resolve(harness.engine, now=NOW)
+    purge(harness.engine, now=datetime(2028, 1, 1), retention_days=365)
+    run = resolve(harness.engine, now=datetime(2028, 1, 1), retrain=True)
+    assert (run.people.records, run.people.trained) == (0, False)
 
 
 # --- the daily run isolates partners ---------------------------------------------------------

@@ -39,14 +39,12 @@ def resolve(
         places = _exists(conn, sa.select(records.c.record_id)) or _exists(
             conn, sa.select(addresses_table.c.address_id)
         )
-        people = any(
+        someone = _exists(conn, person_records_query())
+        people = someone or any(
             _exists(conn, query)
-            for query in (
-                person_records_query(),
-                sa.select(persons.c.person_id),
-                sa.select(resolver_models.c.model_id),
-            )
+            for query in (sa.select(persons.c.person_id), sa.select(resolver_models.c.model_id))
         )
+        retrain = retrain and someone  # a model is never learned from nobody
     with gc_paused():
         return ResolveRun(
             resolve_all_addresses(engine, now=now, full=full)
