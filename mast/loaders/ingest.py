@@ -241,8 +241,8 @@ def ingest_file(
             )
     except FileRejected as e:
         return _rejected(engine, name, feed.feed, ledger, e)
-    except (sa.exc.OperationalError, sa.exc.InterfaceError):
-        raise  # the store itself failed (locked, full, gone): not the file's fault
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, MemoryError):
+        raise  # the store or the machine failed (locked, full, gone): not the file's fault
     except Exception as e:
         log.debug("file load failed feed=%s", feed.feed, exc_info=True)
         # Only the type: the message of whatever failed can quote the data (P16).
