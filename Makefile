@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-data
 export MAST_HOME ?= $(CURDIR)/.mast-demo
+# The demo region, the benchmarks and the tests use NHS numbers from the NHS test range
+# (999…) so no real person's number appears; live homes drop those as placeholders.
+export MAST_TRUST_TEST_NHS_NUMBERS ?= true
 LINT_DIR := tools/cypher-lint
 AXE_DIR  := tools/axe
 

@@ -242,7 +242,8 @@ def demo(
 ) -> None:
     """Generate the demo region and run everything built so far on it."""
     generate(out=out, people=people, seed=seed, end=None, region="demo")
-    settings = _settings()
+    # The synthetic region's NHS numbers all come from the NHS test range, on purpose.
+    settings = _settings().model_copy(update={"trust_test_nhs_numbers": True})
     console.print(f"Ingesting into {settings.home} ...")
     with _errors():
         results = run_ingest(settings, sorted(p for p in out.iterdir() if p.is_file()), None)
@@ -328,6 +329,9 @@ def resolve(
         run = resolve_service(
             engine, now=ingest_service.utcnow(), full=full or retrain, retrain=retrain
         )
+    if run.nothing_to_resolve:
+        console.print("Nothing to resolve: no records have been loaded yet (see mast ingest).")
+        return
     _resolve_summary(run)
     with _errors():  # the graph follows every resolve (DESIGN.md)
         _graph_summary(engine, settings)

@@ -82,6 +82,8 @@ def _show_run(run: ledger.Run) -> None:
             for k, v in s.counts.items()
             if not isinstance(v, list | dict)
         )
+        if s.counts.get("nothing_to_resolve"):
+            did = "nothing to resolve: no records have been loaded yet"
         table.add_row(s.step, s.partner or "", s.status, f"{s.seconds:,.1f}", s.error or did)
     console.print(table)
 

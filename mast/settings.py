@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=2 * 1024**3, ge=1)
     max_field_chars: int = Field(default=131_072, ge=64)
     batch_rows: int = Field(default=5_000, ge=1)
+    trust_test_nhs_numbers: bool = Field(
+        default=False,
+        description="keep NHS numbers from the NHS test range (999…): synthetic demo and "
+        "test data only; in live feeds they are dropped as placeholders",
+    )
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=1,

@@ -253,6 +253,9 @@ class _Run:
         from mast.resolver.service import resolve  # noqa: PLC0415 - loads Splink
 
         run = resolve(self.engine, now=self.now)
+        if run.nothing_to_resolve:
+            log.info("daily: nothing to resolve (no records loaded yet)")
+            return {"nothing_to_resolve": True, "persons": 0, "people_mode": "none"}
         a, p = run.addresses, run.people
         return {
             "addresses_mode": a.mode,

@@ -240,15 +240,18 @@ def ingest_file(
                 engine, settings, feed=feed.feed, ledger=ledger, outcomes=outcomes, result=result
             )
     except FileRejected as e:
-        rejected = FileResult(name, feed.feed, "rejected", reject_code=e.code, reason=str(e))
-        with engine.begin() as conn:
-            rejected.file_id = conn.execute(
-                files.insert()
-                .values(status="rejected", reject_code=e.code, reject_reason=str(e), **ledger)
-                .returning(files.c.file_id)
-            ).scalar_one()
-        log.warning("file rejected feed=%s file_id=%s code=%s", feed.feed, rejected.file_id, e.code)
-        return rejected
+        return _rejected(engine, name, feed.feed, ledger, e)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, MemoryError):
+        raise  # the store or the machine failed (locked, full, gone): not the file's fault
+    except Exception as e:
+        log.debug("file load failed feed=%s", feed.feed, exc_info=True)
+        # Only the type: the message of whatever failed can quote the data (P16).
+        problem = FileRejected(
+            f"loading stopped at an unexpected {type(e).__name__}; nothing from the file "
+            "was stored (please report it: `mast --debug ingest` on a copy shows where)",
+            code="load_failed",
+        )
+        return _rejected(engine, name, feed.feed, ledger, problem)
     log.info(
         "file loaded feed=%s file_id=%s rows_in=%d stored=%d updated=%d quarantined=%d "
         "duplicates=%d",
@@ -261,6 +264,21 @@ def ingest_file(
         result.duplicates,
     )
     return result
+
+
+def _rejected(
+    engine: sa.Engine, name: str, feed: str, ledger: dict[str, Any], e: FileRejected
+) -> FileResult:
+    """The file in the ledger as rejected, with its code and reason; nothing else stored."""
+    rejected = FileResult(name, feed, "rejected", reject_code=e.code, reason=str(e))
+    with engine.begin() as conn:
+        rejected.file_id = conn.execute(
+            files.insert()
+            .values(status="rejected", reject_code=e.code, reject_reason=str(e), **ledger)
+            .returning(files.c.file_id)
+        ).scalar_one()
+    log.warning("file rejected feed=%s file_id=%s code=%s", feed, rejected.file_id, e.code)
+    return rejected
 
 
 Outcome = tuple[int, mapper.Mapped | mapper.Rejected]
@@ -306,19 +324,21 @@ def _outcomes(
     shape = reader.inspect(path, feed, settings.max_file_bytes)
     csv_rows = reader.read_csv(path, feed, shape, settings.max_field_chars)
     try:
-        yield from _mapped(csv_rows, feed, shape, digest, progress)
+        row_mapper = mapper.RowMapper(
+            feed, csv_rows.header, utcnow(), trust_test_nhs_numbers=settings.trust_test_nhs_numbers
+        )
+        yield from _mapped(csv_rows, row_mapper, shape, digest, progress)
     finally:
         csv_rows.close()
 
 
 def _mapped(
     csv_rows: reader.CsvRows,
-    feed: FeedDefinition,
+    row_mapper: mapper.RowMapper,
     shape: reader.FileShape,
     digest: str,
     progress: Progress | None,
 ) -> Iterator[Outcome]:
-    row_mapper = mapper.RowMapper(feed, csv_rows.header, utcnow())
     held: Outcome | None = None
     for count, (line_no, row) in enumerate(csv_rows.rows, start=1):
         if held is not None:

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, datetime
+from functools import lru_cache, partial
 from typing import Any
 
 from mast.errors import FileRejected
 from mast.loaders.cleanse import addresses, dates, identifiers, names, postcodes
-from mast.loaders.cleanse.text import clean_text
+from mast.loaders.cleanse.text import ascii_digits, clean_text
+from mast.schema import bounds
 from mast.schema.feed import FeedDefinition, FieldSpec
 from mast.schema.records import DATE_FIELDS, AgencyKind, CanonicalRecord, Sex
 from mast.schema.tables import RECORD_COLUMNS
+
+log = logging.getLogger(__name__)
 
 _SEX_CODES = {
     "f": "female",
@@ -80,6 +85,8 @@ _PLAIN_TEXT = (
     "flat",
 )
 
+
+_AGE = re.compile(r"[0-9]{1,3}\Z")
 
 # The record field that shows a derived input was usable.
 _PRODUCES = {"full_name": "family_name", "address": "address_text", "age": "dob_earliest"}
@@ -186,7 +193,14 @@ def header_index(header: list[str], feed: FeedDefinition) -> dict[str, int]:
 class RowMapper:
     """Applies one feed definition to rows of a file with a given header."""
 
-    def __init__(self, feed: FeedDefinition, header: list[str], now: datetime) -> None:
+    def __init__(
+        self,
+        feed: FeedDefinition,
+        header: list[str],
+        now: datetime,
+        *,
+        trust_test_nhs_numbers: bool = False,
+    ) -> None:
         self.feed = feed
         self.width = len(header)
         self.index = header_index(header, feed)
@@ -198,11 +212,25 @@ class RowMapper:
             for name, spec in feed.fields.items()
             if spec.map
         }
-        self._latest_event = now + timedelta(days=1)
+        self._now = now
+        self._latest_event = bounds.latest_event(now)
+        self._clean_nhs = partial(
+            identifiers.clean_nhs_number, trust_test_range=trust_test_nhs_numbers
+        )
+        self._field = ""  # the field being cleansed, to name it if cleansing fails
+        self._failed_before = False
         self._agency_kind = AgencyKind(feed.agency.kind)
         self._plain = [name for name in _PLAIN_TEXT if name in feed.fields]
 
     def map(self, row: list[str]) -> Mapped | Rejected:
+        """The row as a record, or why not; never raises, so one row cannot lose a file."""
+        self._field = ""
+        try:
+            return self._map(row)
+        except Exception as e:
+            return self._unexpected(e, {c: row[p] for c, p in self.index.items() if p < len(row)})
+
+    def _map(self, row: list[str]) -> Mapped | Rejected:
         if len(row) != self.width:
             raw = {c: row[p] for c, p in self.index.items() if p < len(row)}
             return Rejected(
@@ -235,7 +263,24 @@ class RowMapper:
         row_hash = hashlib.sha1(joined.encode(), usedforsecurity=False).hexdigest()
         return Mapped(record, raw, row_hash, table_values(record, raw, row_hash))
 
+    def _unexpected(self, error: Exception, raw: dict[str, str]) -> Rejected:
+        """A row cleansing failed on in a way nobody foresaw: quarantined, naming the field
+        and its columns and the error's type only (its message may quote the value, P16)."""
+        spec = self.feed.fields.get(self._field)
+        columns = ", ".join(spec.source_columns) if spec else ""
+        if not self._failed_before:  # the first per file, for a developer running --debug
+            self._failed_before = True
+            log.debug("row cleansing failed in field %s", self._field, exc_info=True)
+        return Rejected(
+            "unreadable_value",
+            f"{self._field or 'the row'}"
+            f"{f' (column {columns})' if columns else ''} could not be read: "
+            f"unexpected {type(error).__name__}; please report it",
+            raw,
+        )
+
     def _text(self, name: str, row: list[str], warnings: list[str]) -> str | None:
+        self._field = name
         getter = self._get.get(name)
         if getter is None:
             return None
@@ -262,6 +307,12 @@ class RowMapper:
             raise _RowProblem("invalid_occurred_at", "occurred_at is not a date and time")
         if occurred > self._latest_event:
             raise _RowProblem("future_event", "occurred_at is in the future")
+        if occurred.date() < bounds.EARLIEST_DATE:
+            raise _RowProblem(
+                "event_too_early",
+                f"occurred_at is before {bounds.EARLIEST_DATE.isoformat()}, "
+                "the earliest date MAST accepts",
+            )
         v["occurred_at"] = occurred
         event_day = occurred.date()
 
@@ -275,7 +326,11 @@ class RowMapper:
         for name in ("case_opened", "case_closed"):
             day = self._date(name, row, warnings, required=name in self.feed.required)
             if day is not None:
-                v[name] = day.date() if isinstance(day, datetime) else day
+                day = day.date() if isinstance(day, datetime) else day
+                if bounds.in_window(day, self._now):
+                    v[name] = day
+                else:  # a required one is quarantined as missing below
+                    warnings.append(f"{name}_out_of_range")
         self._codes(row, v, warnings)
         for required in self.feed.required:
             if v.get(_PRODUCES.get(required, required)) is None:
@@ -287,7 +342,7 @@ class RowMapper:
         if "case_status" in v and "case_status" not in self._maps:
             v["case_status"] = _CASE_STATUS.get(v["case_status"].casefold(), v["case_status"])
         for name, clean in (
-            ("nhs_number", identifiers.clean_nhs_number),
+            ("nhs_number", self._clean_nhs),
             ("lead_phone", identifiers.clean_phone),
             ("lead_email", identifiers.clean_email),
             ("uprn", identifiers.clean_uprn),
@@ -306,13 +361,15 @@ class RowMapper:
             elif code is None:
                 warnings.append("sex_unmapped")
         if "lead_name" in v:
+            self._field = "lead_name"
             v["lead_name"], _ = names.clean_name(v["lead_name"])
 
     def _date(
         self, name: str, row: list[str], warnings: list[str], *, required: bool
     ) -> datetime | date | None:
+        self._field = name
         getter = self._get.get(name)
-        text = getter(row).strip() if getter else ""
+        text = ascii_digits(getter(row)).strip() if getter else ""
         if not text:
             if required:
                 raise _RowProblem(f"missing_{name}", f"{name} is empty")
@@ -330,6 +387,7 @@ class RowMapper:
         return parsed.date() if name in DATE_FIELDS else parsed
 
     def _names(self, row: list[str], v: dict[str, Any], warnings: list[str]) -> None:
+        self._field = "full_name"
         full = self._get.get("full_name")
         if full is not None:
             parts = names.split_full_name(
@@ -341,11 +399,13 @@ class RowMapper:
                 family_name=parts.family_name,
             )
             warnings.extend(parts.warnings)
+        self._field = "given_name"
         if (given := self._get.get("given_name")) is not None:
             parts = names.split_forenames(given(row))
             v.update(given_name=parts.given_name, middle_names=parts.middle_names)
             warnings.extend(parts.warnings)
         for name in ("family_name", "middle_names", "other_names"):
+            self._field = name
             if (getter := self._get.get(name)) is not None:
                 cleaned, name_warnings = names.clean_name(getter(row))
                 if cleaned or name not in v:
@@ -362,19 +422,26 @@ class RowMapper:
                     raise _RowProblem(problem, "dob is impossible for the date of the event")
             else:
                 v.update(dob=dob, dob_earliest=dob, dob_latest=dob)
+        self._field = "age"
         age_text = clean_text(self._get["age"](row)) if "age" in self._get else None
         if age_text is not None:
-            age = int(age_text) if age_text.isdigit() else -1
-            if not 0 <= age <= dates.MAX_AGE_YEARS:
+            age_text = ascii_digits(age_text)
+            # Plain ASCII digits only, so `int` always succeeds ('²' became '2' above).
+            age = int(age_text) if _AGE.match(age_text) else -1
+            if not 0 <= age <= bounds.MAX_AGE_YEARS:
                 warnings.append("age_invalid")
-            elif "dob" in v:
-                earliest, latest = dates.dob_range_from_age(age, event_day)
+                return
+            earliest, latest = dates.dob_range_from_age(age, event_day)
+            if "dob" in v:
                 if not earliest <= v["dob"] <= latest:
                     warnings.append("age_dob_mismatch")
+            elif earliest < bounds.EARLIEST_DATE:
+                warnings.append("age_out_of_range")
             else:
-                v["dob_earliest"], v["dob_latest"] = dates.dob_range_from_age(age, event_day)
+                v["dob_earliest"], v["dob_latest"] = earliest, latest
 
     def _address(self, row: list[str], v: dict[str, Any], warnings: list[str]) -> None:
+        self._field = "address"
         own = tuple(v.get(name) for name in _OWN_PLACE_FIELDS)
         one_field = self._get["address"](row) if "address" in self._get else ""
         postcode = self._get["postcode"](row) if "postcode" in self._get else None

@@ -56,7 +56,9 @@ def contributions(row: Any, model: dict[str, Any]) -> tuple[Contribution, ...]:
     out = []
     for name in COMPARISONS:
         mw = float(getattr(row, f"mw_{name}"))
-        _weight, label = min(weights[name], key=lambda wl: abs(wl[0] - mw))
+        # A model trained before a failed EM session was undone can lack a comparison.
+        levels = weights.get(name) or [(0.0, f"{name} not compared by this model")]
+        _weight, label = min(levels, key=lambda wl: abs(wl[0] - mw))
         out.append(Contribution(name, label, mw))
     return tuple(out)
 

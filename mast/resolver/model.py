@@ -250,14 +250,23 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
         linker = Linker(table, started, log_level=logging.WARNING)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
     for rule in _TRAINING_BLOCKS:
+        # A session takes the comparisons its rule blocks on out of the linker's own
+        # settings and puts them back only if it succeeds: a failed one is undone from this.
+        before = linker.misc.save_model_to_json()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=_EM_PAIRS, record_sample_proportion=1.0
             )
+            continue
         except EMTrainingException:
             # Too few records to learn from (a first small load): the levels keep Splink's
             # starting m values until `mast resolve --retrain` has more to go on.
             log.warning("model: too few pairs to train on (%s); starting values kept", rule)
+        except ValueError:
+            # EM drove a level's m to 0 on a few odd profiles, which Splink refuses (found
+            # by the pipeline fuzz test): as for too few pairs.
+            log.warning("model: training on (%s) did not converge; starting values kept", rule)
+        linker = Linker(table, before, log_level=logging.WARNING)
     tf = {
         column: {str(k): float(v) for k, v in frame[column].value_counts(normalize=True).items()}
         for column in _TF.values()

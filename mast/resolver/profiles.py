@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from mast.resolver.names import name_key
+from mast.schema.bounds import EARLIEST_DATE
 from mast.schema.tables import record_addresses, records
 
 
@@ -69,6 +70,13 @@ class RecordPerson(NamedTuple):
     occurred_at: datetime
 
 
+def _bounded(column: sa.Column[Any], by: sa.Column[Any] | None = None) -> sa.Label[Any]:
+    """The date if it (or `by`) is inside the bounds ingest enforces, else NULL: a record
+    stored before they were enforced (a birth in 1600) must not stop every resolve, as
+    pandas' timestamps end at 1677."""
+    return sa.case(((by if by is not None else column) >= EARLIEST_DATE, column)).label(column.name)
+
+
 _COLUMNS = [
     records.c.record_id,
     records.c.feed,
@@ -77,9 +85,9 @@ _COLUMNS = [
     records.c.middle_names,
     records.c.family_name,
     records.c.other_names,
-    records.c.dob,
-    records.c.dob_earliest,
-    records.c.dob_latest,
+    _bounded(records.c.dob),
+    _bounded(records.c.dob_earliest),
+    _bounded(records.c.dob_latest, by=records.c.dob_earliest),
     records.c.sex,
     records.c.nhs_number,
     records.c.postcode,

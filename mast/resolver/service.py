@@ -10,6 +10,12 @@ import sqlalchemy as sa
 from mast.gc_paused import gc_paused
 from mast.resolver.address_store import AddressRun, resolve_all_addresses
 from mast.resolver.people import PersonRun, resolve_people
+from mast.resolver.profiles import person_records_query
+from mast.schema.tables import addresses as addresses_table
+from mast.schema.tables import persons, records, resolver_models
+
+NOTHING = "none"
+"""The mode of a side that had nothing to resolve."""
 
 
 @dataclass(frozen=True)
@@ -17,10 +23,38 @@ class ResolveRun:
     addresses: AddressRun
     people: PersonRun
 
+    @property
+    def nothing_to_resolve(self) -> bool:
+        """No record has ever been loaded: nothing was done."""
+        return self.addresses.mode == NOTHING and self.people.mode == NOTHING
+
 
 def resolve(
     engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
 ) -> ResolveRun:
+    with engine.connect() as conn:
+        # Splink cannot learn from no people (it divides by their number), so a home with
+        # no person yet (empty, or only places) leaves that side alone. A side resolved
+        # before is resolved as ever, so what a purge took leaves the store.
+        places = _exists(conn, sa.select(records.c.record_id)) or _exists(
+            conn, sa.select(addresses_table.c.address_id)
+        )
+        someone = _exists(conn, person_records_query())
+        people = someone or any(
+            _exists(conn, query)
+            for query in (sa.select(persons.c.person_id), sa.select(resolver_models.c.model_id))
+        )
+        retrain = retrain and someone  # a model is never learned from nobody
     with gc_paused():
-        addresses = resolve_all_addresses(engine, now=now, full=full)
-        return ResolveRun(addresses, resolve_people(engine, now=now, full=full, retrain=retrain))
+        return ResolveRun(
+            resolve_all_addresses(engine, now=now, full=full)
+            if places or people
+            else AddressRun(NOTHING, 0, 0, 0, 0, 0, 0, 0.0),
+            resolve_people(engine, now=now, full=full, retrain=retrain)
+            if people
+            else PersonRun(NOTHING, 0, 0, 0, 0, 0, 0, 0, trained=False, seconds=0.0),
+        )
+
+
+def _exists(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> bool:
+    return conn.execute(query.limit(1)).first() is not None

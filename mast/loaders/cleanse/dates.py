@@ -6,9 +6,11 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from mast.schema.bounds import EARLIEST_DATE, MAX_AGE_YEARS
+
 EXCEL = "excel"
 _EXCEL_EPOCH = datetime(1899, 12, 30)
-MAX_AGE_YEARS = 120
+_EXCEL_SERIAL = re.compile(r"[0-9]+(\.[0-9]*)?\Z")
 
 
 _MONTHS = {
@@ -95,7 +97,8 @@ def parse_datetime(value: str, formats: tuple[str, ...]) -> datetime | None:
         return None
     for fmt in formats:
         if fmt == EXCEL:
-            if text.replace(".", "", 1).isdigit() and 1 <= float(text) < 2_958_466:
+            # ASCII only: `str.isdigit` accepts '²', which `float` refuses.
+            if _EXCEL_SERIAL.match(text) and 1 <= float(text) < 2_958_466:
                 return _EXCEL_EPOCH + timedelta(days=float(text))
             continue
         parsed = _read(text, fmt)
@@ -129,9 +132,14 @@ def dob_range_from_age(age: int, on: date) -> tuple[date, date]:
 
 
 def dob_problem(dob: date, event_day: date) -> str | None:
-    """Why a date of birth cannot be true for a person seen on `event_day`, or None."""
+    """Why a date of birth cannot be true for a person seen on `event_day`, or None.
+
+    `event_day` is inside the bounds (mast.schema.bounds), so the arithmetic cannot leave
+    the calendar."""
     if dob > event_day:
         return "dob_after_event"
     if dob < add_years(event_day, -MAX_AGE_YEARS):
         return "dob_too_old"
+    if dob < EARLIEST_DATE:
+        return "dob_out_of_range"
     return None

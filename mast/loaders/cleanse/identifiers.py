@@ -9,16 +9,30 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from nhs_number.validate import is_valid as nhs_is_valid
 
+from mast.loaders.cleanse.text import ascii_digits
+
+_NHS_DIGITS = re.compile(r"[0-9]{10}\Z")
+NHS_TEST_PREFIX = "999"
+"""NHS England issues numbers beginning 999 for testing only, never to a patient: one in a
+live feed is test data that leaked into production, so it identifies nobody."""
+
 
 @lru_cache(maxsize=131_072)
-def clean_nhs_number(value: str) -> tuple[str | None, str | None]:
-    """(ten digits, warning). An NHS number failing Mod-11 is never trusted: it is dropped."""
-    digits = re.sub(r"[\s-]", "", value)
+def clean_nhs_number(
+    value: str, *, trust_test_range: bool = False
+) -> tuple[str | None, str | None]:
+    """(ten ASCII digits, warning). A number that cannot be a real patient's is dropped:
+    failing Mod-11, all one digit (0000000000 and the like pass Mod-11; systems fill
+    them in for "not known"), or from the test range (unless `trust_test_range`, for
+    synthetic demo and test data, whose numbers are all test numbers)."""
+    digits = re.sub(r"[\s-]", "", ascii_digits(value))
     if not digits:
         return None, None
-    if not digits.isdigit() or len(digits) != 10:
+    if not _NHS_DIGITS.match(digits):
         # Includes Excel damage such as 9.43E+09, whose digits are gone for good.
         return None, "nhs_number_malformed"
+    if len(set(digits)) == 1 or (not trust_test_range and digits.startswith(NHS_TEST_PREFIX)):
+        return None, "nhs_number_placeholder"
     if not nhs_is_valid(digits):
         return None, "nhs_number_checksum"
     return digits, None
@@ -26,10 +40,10 @@ def clean_nhs_number(value: str) -> tuple[str | None, str | None]:
 
 @lru_cache(maxsize=65_536)
 def clean_uprn(value: str) -> tuple[str | None, str | None]:
-    digits = value.strip().lstrip("0")
+    digits = ascii_digits(value).strip().lstrip("0")
     if not digits:
         return None, None
-    if not digits.isdigit() or len(digits) > 12:
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
         return None, "uprn_invalid"
     return digits, None
 

@@ -34,3 +34,21 @@ def fold(value: str) -> str:
     """Accent- and case-free form for matching: 'Siân' → 'sian', 'Ŵyr' → 'wyr'."""
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def ascii_digits(value: str) -> str:
+    """NFKC, then every decimal digit as ASCII: '５０' and '٥٠' → '50', '²' → '2'.
+
+    Numbers are checked as plain ASCII after this, so a digit `str.isdigit` accepts but
+    `int` refuses (superscripts, circled digits) can never reach `int`.
+    """
+    # Nearly every value is ASCII already: answered before the cache's hashing.
+    return value if value.isascii() else _ascii_unusual(value)
+
+
+@lru_cache(maxsize=65_536)
+def _ascii_unusual(value: str) -> str:
+    text = unicodedata.normalize("NFKC", value)
+    return "".join(
+        str(digit) if (digit := unicodedata.decimal(c, None)) is not None else c for c in text
+    )
