@@ -87,6 +87,7 @@ def report(
                 now=datetime.now(),
                 timeout_s=cfg.query_timeout_s,
                 max_rows=cfg.query_max_rows,
+                max_bytes=cfg.query_max_bytes,
             )
         finally:
             graph.close()
@@ -114,6 +115,7 @@ def cypher(
                 _params(param or []),
                 timeout_s=cfg.query_timeout_s,
                 max_rows=cfg.query_max_rows,
+                max_bytes=cfg.query_max_bytes,
             )
         finally:
             graph.close()

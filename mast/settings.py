@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     )
     query_timeout_s: float = Field(default=30.0, gt=0, description="analyst and named queries")
     query_max_rows: int = Field(default=10_000, ge=1)
+    query_max_bytes: int = Field(
+        default=32 * 2**20,
+        ge=1024,
+        description="analyst and named queries: a result is stopped past this size (bytes)",
+    )
 
     secret_key: SecretStr | None = Field(
         default=None, description="signs web sessions; a key file under MAST_HOME if unset"

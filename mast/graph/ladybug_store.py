@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,13 +26,17 @@ from mast.graph.guard import check_read_only
 from mast.graph.store import (
     DEFAULT_MAX_ROWS,
     DEFAULT_TIMEOUT_S,
+    WATCHDOG_GRACE_S,
     Access,
     Health,
     QueryResult,
     count_all,
     redact,
+    timed_out,
+    too_large,
+    unquote,
 )
-from mast.graph.values import plain
+from mast.graph.values import plain, size
 from mast.schema.graph import NODE, NODES, RELS, ladybug_ddl
 
 log = logging.getLogger(__name__)
@@ -137,20 +143,39 @@ class LadybugStore:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_rows: int = DEFAULT_MAX_ROWS,
+        max_bytes: int | None = None,
     ) -> QueryResult:
         cypher = check_read_only(cypher)  # named queries too: nothing reads past the guard
-        with self.access.reading(), self._connection() as conn:
-            conn.set_query_timeout(int(timeout_s * 1000))
+        deadline = time.monotonic() + timeout_s  # waiting for a build counts too
+        with self.access.reading(timeout_s), self._connection() as conn:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GraphError(timed_out(timeout_s))
+            conn.set_query_timeout(max(1, int(left * 1000)))
+            # The engine checks its timeout only between steps of some operators; a timer
+            # interrupts it from outside if it has not stopped shortly after the limit.
+            watchdog = threading.Timer(left + WATCHDOG_GRACE_S, conn.interrupt)
+            watchdog.daemon = True
             # The engine's own guarantee, under the clause check of `guard.py`.
             conn.execute("BEGIN TRANSACTION READ ONLY")
+            watchdog.start()
             try:
                 result = conn.execute(cypher, dict(params))
                 if isinstance(result, list):
                     raise QueryRefused("one statement at a time")
                 columns = result.get_column_names()
                 rows: list[list[Any]] = []
+                held = 0
                 while result.has_next() and len(rows) <= max_rows:
-                    rows.append([plain(v) for v in _values(result.get_next())])
+                    # Fetching is not under the engine's timeout; a huge result is stopped
+                    # here at the limit, and at the byte cap before it is all in memory.
+                    if time.monotonic() > deadline:
+                        raise GraphError(timed_out(timeout_s))
+                    row = [plain(v) for v in _values(result.get_next())]
+                    held += size(row)
+                    if max_bytes is not None and held > max_bytes:
+                        raise GraphError(too_large(max_bytes, len(rows)))
+                    rows.append(row)
             except RuntimeError as e:
                 raise GraphError(redact(_engine_message(e, timeout_s), params)) from e
             except (ValueError, TypeError) as e:  # the driver could not bind a parameter
@@ -158,6 +183,7 @@ class LadybugStore:
                     "a parameter's value does not suit the query (check its type)"
                 ) from e
             finally:
+                watchdog.cancel()
                 with contextlib.suppress(RuntimeError):
                     conn.execute("ROLLBACK")
         return QueryResult(columns, rows[:max_rows], truncated=len(rows) > max_rows)
@@ -213,8 +239,8 @@ def _remove(path: Path) -> None:
 def _engine_message(error: RuntimeError, timeout_s: float) -> str:
     text = str(error)
     if "Interrupted" in text:
-        return f"the query ran past its {timeout_s:g} s limit and was stopped"
+        return timed_out(timeout_s)
     if "read-only" in text.lower():
         return "the query tried to write; analyst queries are read-only"
-    # Engine messages name the query's own identifiers, never bound values.
-    return f"the graph refused the query: {text.splitlines()[0][:300]}"
+    # The first line names the query's identifiers; what the engine quotes may be a value.
+    return f"the graph refused the query: {unquote(text.splitlines()[0][:300])}"

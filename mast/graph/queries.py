@@ -173,6 +173,7 @@ def run_named(
     now: datetime,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_rows: int = DEFAULT_MAX_ROWS,
+    max_bytes: int | None = None,
     folder: Path = CYPHER_DIR,
 ) -> QueryResult:
     queries = load_queries(folder)
@@ -184,4 +185,5 @@ def run_named(
         bind(query, params, now=now),
         timeout_s=timeout_s,
         max_rows=max_rows,
+        max_bytes=max_bytes,
     )
