@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from api_server import PASSWORD, Api
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from mast.db import open_store
 
@@ -311,4 +311,38 @@ def test_an_administrator_lands_on_the_quality_of_every_feed(api: Api, browser: 
     assert [e["operation"] for e in api.audited_since(before)][-1] == "quality"
     page.goto(f"{api.url}/search?q=Jones")  # administrators search nobody
     assert "does not search" in page.inner_text("main")
+    page.close()
+
+
+MARKUP = '<a href="https://example.invalid/duty" id="planted">Call the duty team</a>'
+
+
+def _with_markup_in_the_timeline(route: Route) -> None:
+    """The person page as the server sent it, with every event's category replaced by a
+    partner's markup (as a category or kind field would carry it from a CSV)."""
+    response = route.fetch()
+    html = response.text()
+    opening = '<script type="application/json" id="chronology-data">'
+    start = html.index(opening) + len(opening)
+    end = html.index("</script>", start)
+    events = json.loads(html[start:end])
+    for event in events:
+        event["label"] = MARKUP
+    planted = json.dumps(events).replace("<", "\\u003c").replace(">", "\\u003e")
+    route.fulfill(response=response, body=html[:start] + planted + html[end:])
+
+
+def test_the_timeline_shows_partner_text_as_text(api: Api, browser: Browser) -> None:
+    """A category of `<a href=…>` used to become a live link in every viewer's timeline."""
+    someone = _someone(api)
+    page = _signed_in(browser, api, "investigator", "timeline markup test", width=1280)
+    page.route(f"**/people/{someone['id']}", _with_markup_in_the_timeline)
+    response = page.goto(f"{api.url}/people/{someone['id']}")
+    assert response is not None
+    assert "base-uri 'none'" in response.headers["content-security-policy"]
+    page.wait_for_selector("#timeline .vis-item")
+    assert page.locator("#timeline a").count() == 0
+    assert page.locator("#planted").count() == 0
+    shown = page.locator("#timeline .vis-item-content").first.inner_text()
+    assert shown == MARKUP
     page.close()
