@@ -4,6 +4,8 @@ and at 360 px, with screenshots in test-artefacts/ — and every page read audit
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
 import shutil
 import time
@@ -17,6 +19,7 @@ from api_server import PASSWORD, Api
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from mast.db import open_store
+from mast.resolver.export import csv_safe
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parent.parent
@@ -345,4 +348,41 @@ def test_the_timeline_shows_partner_text_as_text(api: Api, browser: Browser) -> 
     assert page.locator("#planted").count() == 0
     shown = page.locator("#timeline .vis-item-content").first.inner_text()
     assert shown == MARKUP
+    page.close()
+
+
+FORMULAS = ['=HYPERLINK("https://example.invalid","x")', "+1+2", "-3", "@SUM(1)", "\tTAB"]
+
+
+def _with_formulas_as_names(route: Route) -> None:
+    """The network page as sent, with the people's labels replaced by spreadsheet formulas."""
+    response = route.fetch()
+    html = response.text()
+    opening = '<script type="application/json" id="network-data">'
+    start = html.index(opening) + len(opening)
+    end = html.index("</script>", start)
+    graph = json.loads(html[start:end])
+    people = [e for e in graph["elements"] if e["data"].get("kind") == "person"]
+    for element, formula in zip(people, itertools.cycle(FORMULAS), strict=False):
+        element["data"]["label"] = formula
+    planted = json.dumps(graph).replace("<", "\\u003c").replace(">", "\\u003e")
+    route.fulfill(response=response, body=html[:start] + planted + html[end:])
+
+
+def test_the_network_csv_escapes_formulas_as_the_server_does(api: Api, browser: Browser) -> None:
+    """The explorer's CSV is built in the browser; it used to quote cells but not escape a
+    leading =, +, -, @ or tab, which every server-side CSV does (csv_safe)."""
+    start, _middle, _far = _two_steps(api)
+    page = _signed_in(browser, api, "investigator", "network csv test", width=1280)
+    page.route(f"**/network/{start}", _with_formulas_as_names)
+    page.goto(f"{api.url}/network/{start}")
+    page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
+    with page.expect_download() as download:
+        page.click("#csv")
+    with Path(download.value.path()).open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    labels = [r["label"] for r in rows if r["kind"] == "person"]
+    assert len(labels) >= 2
+    assert all(label in {csv_safe(f) for f in FORMULAS} for label in labels), labels
+    assert all(label.startswith("'") for label in labels)
     page.close()

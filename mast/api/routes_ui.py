@@ -26,6 +26,7 @@ from mast.api.recording import record
 from mast.api.routes_auth import sign_in, sign_out
 from mast.api.routes_graphql import execute
 from mast.errors import AccessError
+from mast.resolver.export import _FORMULA_START as FORMULA_START
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -63,6 +64,8 @@ def _confidence(weight: Any) -> str:
 
 
 templates.env.filters.update(day=_day, moment=_moment, age=_age, confidence=_confidence)
+# CSVs built in the browser (the network explorer) escape cells by the server's own rule.
+templates.env.globals["csv_formula_start"] = list(FORMULA_START)
 
 
 # --- who is looking ---------------------------------------------------------------------------

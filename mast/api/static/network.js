@@ -100,7 +100,14 @@
     a.href = cy.png({ full: true, bg: "#ffffff" }); a.download = "network-" + me + ".png"; a.click();
   });
   document.getElementById("csv").addEventListener("click", function () {
-    var q = function (v) { return '"' + String(v == null ? "" : v).replace(/"/g, '""') + '"'; };
+    // The server's CSV rule (csv_safe): a cell a spreadsheet would run as a formula gets a
+    // leading apostrophe. A partner's name of =HYPERLINK(…) stays text.
+    var formula = JSON.parse(document.getElementById("csv-formula-start").textContent);
+    var safe = function (v) {
+      var t = String(v == null ? "" : v);
+      return formula.some(function (c) { return t.startsWith(c); }) ? "'" + t : t;
+    };
+    var q = function (v) { return '"' + safe(v).replace(/"/g, '""') + '"'; };
     var rows = [["kind", "id", "label", "source", "target"].join(",")];
     cy.nodes().forEach(function (n) { rows.push([n.data("kind"), n.id(), n.data("label"), "", ""].map(q).join(",")); });
     cy.edges().forEach(function (e) { rows.push([e.data("kind"), e.id(), e.data("label"), e.data("source"), e.data("target")].map(q).join(",")); });
