@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mast.cli_common import console, operator
+from mast.cli_common import console, operator, styled
 from mast.cli_common import errors as _errors
 from mast.cli_common import settings as _settings
 from mast.daily.retention import audited_purge
@@ -134,7 +134,7 @@ def run_ingest(
 ) -> list[ingest_service.FileResult]:
     feeds = load_feeds(settings.feeds)
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a partner's file name
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
@@ -245,11 +245,19 @@ def demo(
         _graph_summary(engine, settings)
     _headline_figures(settings, json.loads((out / "truth" / "figures.json").read_text()))
     console.print(
-        f"\nTo search it: [bold]MAST_HOME={settings.home} mast users add YOU --role "
-        "investigator --agency demo[/bold], then [bold]MAST_COOKIE_SECURE=false mast serve"
-        "[/bold] (plain HTTP on this machine only) and open http://127.0.0.1:8000 — or use "
-        "the API with a token from [bold]mast users token YOU --label curl[/bold] "
-        "(docs/user-guide.md, docs/api.md)."
+        styled(
+            "\nTo search it: ",
+            (
+                f"MAST_HOME={settings.home} mast users add YOU --role investigator --agency demo",
+                "bold",
+            ),
+            ", then ",
+            ("MAST_COOKIE_SECURE=false mast serve", "bold"),
+            " (plain HTTP on this machine only) and open http://127.0.0.1:8000 — or use "
+            "the API with a token from ",
+            ("mast users token YOU --label curl", "bold"),
+            " (docs/user-guide.md, docs/api.md).",
+        )
     )
 
 

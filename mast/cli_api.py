@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, operator, settings
+from mast.cli_common import console, errors, operator, settings, styled
 
 if TYPE_CHECKING:
     from mast.api.accounts import Accounts
@@ -140,10 +140,13 @@ def audit_verify() -> None:
         _, audit = _open()
         verdict = audit.verify()
     for problem in verdict.problems[:50]:
-        console.print(f"[red]entry {problem.seq}[/red]: {problem.what}")
+        console.print(styled((f"entry {problem.seq}", "red"), f": {problem.what}"))
     if not verdict.ok:
         console.print(
-            f"[red]The audit trail has been tampered with[/red] ({len(verdict.problems)} problems)."
+            styled(
+                ("The audit trail has been tampered with", "red"),
+                f" ({len(verdict.problems)} problems).",
+            )
         )
         raise typer.Exit(1)
     console.print(f"Audit trail intact: {verdict.entries:,} entries.")

@@ -150,7 +150,9 @@ def _show(result: QueryResult, out: Path | None) -> None:
         if len(result.rows) > _SHOWN:
             console.print(f"… {len(result.rows) - _SHOWN:,} more rows; --csv FILE writes them all")
     if result.truncated:
-        console.print(f"[yellow]Only the first {len(result.rows):,} rows (MAST_QUERY_MAX_ROWS).")
+        console.print(
+            f"Only the first {len(result.rows):,} rows (MAST_QUERY_MAX_ROWS).", style="yellow"
+        )
 
 
 def _text(value: Any) -> str:

@@ -55,8 +55,10 @@ def test_open_cases_survive_the_window(make_harness: object, tmp_path: Path) -> 
     assert [r.source_record_id for r in h.rows()] == ["C1"]
 
 
-def mast(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAST_HOME": str(home), "COLUMNS": "200"}
+def mast(
+    *args: str, home: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MAST_HOME": str(home), "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "mast", *args],
         capture_output=True,
@@ -105,3 +107,35 @@ def test_cli_errors_are_clear_not_tracebacks(tmp_path: Path) -> None:
     broken = write(tmp_path / "broken.yaml", "feed: x\nagency: {id: x, name: X, kind: wizard}\n")
     check = mast("feeds", "check", str(broken), home=tmp_path / "home")
     assert check.returncode == 2 and "kind" in check.stdout
+
+
+def test_cli_prints_partner_text_as_text_not_markup(tmp_path: Path) -> None:
+    """A name of `[/bold]` used to crash `mast quarantine list --show-values` and `mast
+    cypher` (Rich read it as a closing tag), and `[link=…]` was rendered as a link."""
+    import textwrap  # noqa: PLC0415
+
+    from conftest import TEST_FEED  # noqa: PLC0415
+
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    definition = TEST_FEED.replace("ENCODING", "utf-8").replace("DELIM", ",")
+    (feeds / "test.yaml").write_text(textwrap.dedent(definition))
+    evil = "[/bold] [link=https://example.invalid]Evil[/link]"
+    rows = (
+        "id,when,name,dob,nhs,address,postcode,sex\n"
+        f'1,01/03/2026,"JONES, Siân",02/04/1990,,"{evil} Street, Swansea",SA2 9AB,F\n'
+        f'2,,"{evil}, Ann",02/04/1990,,,,F\n'  # no date: quarantined with its values
+    )
+    named = write(tmp_path / "test_[bold]1.csv", rows)
+    env = {"MAST_FEEDS": str(feeds)}
+    home = tmp_path / "home"
+    loaded = mast("ingest", str(named), home=home, env=env)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert "test_[bold]1.csv" in loaded.stdout
+    listing = mast("quarantine", "list", "--show-values", home=home, env=env)
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    assert "[/bold]" in listing.stdout and "[link=https://example.invalid]" in listing.stdout
+    asked = mast("cypher", f"RETURN '{evil}' AS x", home=home, env=env)
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    assert evil in asked.stdout
+    assert "\x1b]8;" not in asked.stdout + listing.stdout  # no terminal hyperlink
