@@ -158,8 +158,13 @@ def export_person(
     purpose: Annotated[str, typer.Option(help="the request this answers, e.g. SAR-2026-0113")],
 ) -> None:
     """Subject access: everything held about one person, across agencies, as JSON."""
+    from mast.api.access import purpose_of  # noqa: PLC0415
     from mast.api.subject_access import gather, write  # noqa: PLC0415
 
+    try:
+        purpose = purpose_of(purpose)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--purpose") from e
     with errors():
         accounts, audit = _open()
         data = gather(accounts.engine, audit, person_id)

@@ -86,8 +86,17 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(
         default=True, description="session cookies over HTTPS only; off for plain-HTTP loopback"
     )
-    login_max_failures: int = Field(default=5, ge=1, description="then refused for the window")
-    login_window_s: int = Field(default=900, ge=1)
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="wrong passwords from one client for one account, then it backs off",
+    )
+    login_client_max_failures: int = Field(
+        default=20, ge=1, description="wrong passwords from one client for any accounts"
+    )
+    login_window_s: int = Field(
+        default=900, ge=1, description="how long failures count; the longest back-off"
+    )
     graphql_timeout_s: float = Field(default=20.0, gt=0, description="one GraphQL request")
     oidc_issuer: str | None = Field(
         default=None, description="the identity provider's issuer URL; single sign-on if set"

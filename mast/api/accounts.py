@@ -2,13 +2,14 @@
 
 Passwords are hashed with Argon2 (pwdlib). Sessions and tokens are random secrets of
 which only a SHA-256 is stored, so a copy of the database lets nobody in. Failed logins
-are counted per account: past the limit, even the right password is refused until the
-window has passed.
+are counted per client and account and per client: past the limit the client backs off,
+doubling (`login`); the account itself is never locked, so nobody can lock another out.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -115,33 +116,52 @@ class Accounts:
         if not done:
             raise ConfigError("no such user")
 
-    def login(self, username: str, password: str) -> User:
-        """The user, if the password is right and the account is not throttled."""
-        window = now() - timedelta(seconds=self.settings.login_window_s)
+    def login(self, username: str, password: str, client: str = "") -> User:
+        """The user, if the password is right and this client is not backing off.
+
+        Failures are counted per client and account, and per client over all accounts,
+        never per account alone: a stranger's wrong guesses must not lock the owner out.
+        Past the limit each further attempt waits twice as long after the last failure
+        (2 s, 4 s, 8 s … up to the window); a refused attempt is not checked or counted."""
+        client = client[:64]
+        username = username[:64]
+        wait = self._backoff(username, client)
+        if wait > 0:
+            raise AccessError(f"too many failed logins from here; try again in {math.ceil(wait)} s")
         with self.engine.begin() as conn:
-            failures = conn.execute(
-                sa.select(sa.func.count()).where(
-                    login_attempts.c.username == username[:64],
-                    login_attempts.c.at >= window,
-                    sa.not_(login_attempts.c.ok),
-                )
-            ).scalar_one()
             row = conn.execute(
                 sa.select(users).where(users.c.username == username, users.c.active)
             ).first()
             hashed = row.password_hash if row is not None and row.password_hash else _DUMMY
             good = _hasher.verify(password, hashed) and row is not None and bool(row.password_hash)
-            throttled = failures >= self.settings.login_max_failures
             conn.execute(
-                login_attempts.insert().values(
-                    username=username[:64], at=now(), ok=good and not throttled
-                )
+                login_attempts.insert().values(username=username, client=client, at=now(), ok=good)
             )
-        if throttled:
-            raise AccessError("too many failed logins for this account; try again later")
         if not good or row is None:
             raise AccessError("wrong username or password")
         return _user(row)
+
+    def _backoff(self, username: str, client: str) -> float:
+        """Seconds this client must still wait before trying this account, or 0."""
+        window = now() - timedelta(seconds=self.settings.login_window_s)
+        failed = sa.and_(
+            login_attempts.c.client == client,
+            login_attempts.c.at >= window,
+            sa.not_(login_attempts.c.ok),
+        )
+        counted = sa.select(sa.func.count(), sa.func.max(login_attempts.c.at))
+        limits = (
+            (failed & (login_attempts.c.username == username), self.settings.login_max_failures),
+            (failed, self.settings.login_client_max_failures),
+        )
+        wait = 0.0
+        with self.engine.connect() as conn:
+            for where, limit in limits:
+                failures, last = conn.execute(counted.where(where)).one()
+                if failures >= limit and last is not None:
+                    pause = min(2.0 ** (failures - limit + 1), self.settings.login_window_s)
+                    wait = max(wait, pause - (now() - last).total_seconds())
+        return wait
 
     def issue(self, user: User, *, kind: str, label: str = "", purpose: str | None = None) -> str:
         """A new session or bearer token; the secret is shown once and only its hash kept."""

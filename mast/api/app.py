@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from mast.api import (
+    csrf,
     oidc,
     routes_audit,
     routes_auth,
@@ -124,11 +125,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "base-uri 'none'; object-src 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Same-origin, not no-referrer: under no-referrer browsers send `Origin: null` on
+        # the site's own form posts, and the CSRF check needs to see where a post came from.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")  # personal data
         return response
 
+    csrf.install(app)
     oidc.mount(app, settings, record)
     if settings.dev_mode:
         app.get("/graphql", include_in_schema=False)(routes_graphql.graphiql)

@@ -422,9 +422,11 @@ login_attempts = sa.Table(
     metadata,
     sa.Column("attempt_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("client", sa.String(64), comment="the client's address (back-off is per client)"),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Index("ix_login_attempts_user", "username", "at"),
+    sa.Index("ix_login_attempts_client", "client", "at"),
 )
 
 audit_entries = sa.Table(
