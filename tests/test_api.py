@@ -740,3 +740,30 @@ def test_wrong_passwords_slow_the_guesser_not_the_account(api: Api) -> None:
             assert client.post("/auth/login", json=sprayed, headers=sprayer).status_code == 401
         assert client.post("/auth/login", json=right, headers=sprayer).status_code == 429
 
+
+def test_graphql_refuses_without_suggestions_500s_or_internal_errors(
+    api: Api, known: dict[str, str]
+) -> None:
+    """With introspection off, "Did you mean …" spelt the schema out; an operationName that
+    matches nothing was a 500; a relative date past datetime's range was INTERNAL."""
+    with api.client("analyst") as client:
+        for guess in (
+            f'{{ persn(id: "{known["person"]}") {{ dob }} }}',
+            f'{{ person(id: "{known["person"]}") {{ dobb }} }}',
+            '{ searchPeople(nam: "x") { totalCount } }',
+        ):
+            body = gql(client, guess)
+            assert body["errors"] and "Did you mean" not in json.dumps(body), guess
+        for query in ("query A { __typename }", "query A { __typename } query C { __typename }"):
+            response = client.post("/graphql", json={"query": query, "operationName": "B"})
+            assert response.status_code == 400, response.text
+            assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        for params in (
+            '{from: "-99999999999d"}',
+            '{from: "-999999999d"}',
+            "{min: 99999999999999999999}",
+        ):
+            body = gql(
+                client, f'{{ report(name: "high_contact_addresses", params: {params}) {{ rows }} }}'
+            )
+            assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (params, body)
