@@ -75,12 +75,19 @@ def users_add(
     role: Annotated[str, typer.Option(help="practitioner, investigator, analyst, reviewer, …")],
     agency: Annotated[str, typer.Option(help="the agency the user works for")],
     name: Annotated[str, typer.Option(help="display name")] = "",
-    sso: Annotated[bool, typer.Option("--sso", help="signs in only through OIDC")] = False,
+    sso: Annotated[
+        str | None,
+        typer.Option(
+            "--sso",
+            metavar="SUBJECT",
+            help="signs in only through OIDC, as the provider's `sub` for this person",
+        ),
+    ] = None,
     password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
 ) -> None:
     """Add an account. The password is asked for (or read from stdin), never an argument."""
     password = None
-    if not sso:
+    if sso is None:
         password = (
             sys.stdin.readline().rstrip("\n")
             if password_stdin
@@ -89,7 +96,12 @@ def users_add(
     with errors():
         accounts, audit = _open()
         user = accounts.add(
-            username, display_name=name, role=role, agency=agency, password=password
+            username,
+            display_name=name,
+            role=role,
+            agency=agency,
+            password=password,
+            sso_subject=sso,
         )
         _record(audit, "users-add", {"username": username, "role": role, "agency": agency}, "")
     console.print(f"Added {user.username} ({user.role}, {user.agency}).")

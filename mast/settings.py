@@ -103,9 +103,6 @@ class Settings(BaseSettings):
     )
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
-    oidc_username_claim: str = Field(
-        default="preferred_username", description="the claim that names a MAST account"
-    )
 
     @cached_property
     def state_url(self) -> str:

@@ -61,13 +61,23 @@ class Accounts:
         role: str,
         agency: str,
         password: str | None,
+        sso_subject: str | None = None,
     ) -> User:
+        """An account: with a password, or for single sign-on with the provider's `sub` for
+        this person (matched with the configured issuer; never a user-changeable name)."""
         if role not in ROLES:
             raise ConfigError(f"role must be one of {', '.join(ROLES)}")
         if not username or len(username) > 64 or not username.isprintable():
             raise ConfigError("a username is 1–64 printable characters")
         if password is not None and len(password) < MIN_PASSWORD:
             raise ConfigError(f"a password needs at least {MIN_PASSWORD} characters")
+        issuer = None
+        if sso_subject is not None:
+            if not self.settings.oidc_issuer:
+                raise ConfigError("single sign-on needs MAST_OIDC_ISSUER set")
+            if not sso_subject or len(sso_subject) > 255 or not sso_subject.isprintable():
+                raise ConfigError("a single sign-on subject is 1–255 printable characters")
+            issuer = issuer_of(self.settings.oidc_issuer)
         row = {
             "username": username,
             "display_name": display_name or username,
@@ -76,12 +86,14 @@ class Accounts:
             "password_hash": _hasher.hash(password) if password is not None else None,
             "active": True,
             "created_at": now(),
+            "sso_issuer": issuer,
+            "sso_subject": sso_subject,
         }
         try:
             with self.engine.begin() as conn:
                 key = conn.execute(users.insert().values(row)).inserted_primary_key
         except sa.exc.IntegrityError as e:
-            raise ConfigError("that username is taken") from e
+            raise ConfigError("that username, or that sign-on subject, is taken") from e
         assert key is not None  # noqa: S101 - an insert always has one
         return User(int(key[0]), username, display_name or username, role, agency)
 
@@ -94,6 +106,18 @@ class Accounts:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(users).where(users.c.username == username, users.c.active)
+            ).first()
+        return _user(row) if row else None
+
+    def by_subject(self, issuer: str, subject: str) -> User | None:
+        """The active account enabled for single sign-on as this issuer's `sub`."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(users).where(
+                    users.c.sso_issuer == issuer_of(issuer),
+                    users.c.sso_subject == subject,
+                    users.c.active,
+                )
             ).first()
         return _user(row) if row else None
 
@@ -217,6 +241,11 @@ class Accounts:
                 .where(credentials.c.secret_hash == _digest(secret))
                 .values(revoked_at=now())
             )
+
+
+def issuer_of(url: str) -> str:
+    """An issuer as stored and compared: without a trailing slash."""
+    return url.rstrip("/")
 
 
 def _digest(secret: str) -> str:

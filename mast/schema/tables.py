@@ -399,6 +399,9 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, comment="Argon2; NULL for single sign-on only"),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("sso_issuer", sa.String(300), comment="single sign-on: the provider's issuer"),
+    sa.Column("sso_subject", sa.String(255), comment="and its `sub` for this person"),
+    sa.Index("ux_users_sso", "sso_issuer", "sso_subject", unique=True),
     comment="individual accounts: one person each, never shared (RELIABILITY P9)",
 )
 
