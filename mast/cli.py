@@ -19,7 +19,7 @@ from mast.cli_common import console, operator, styled
 from mast.cli_common import errors as _errors
 from mast.cli_common import settings as _settings
 from mast.daily.retention import audited_purge
-from mast.db import open_store
+from mast.db import keep_private, open_store
 from mast.loaders import batch
 from mast.loaders import ingest as ingest_service
 from mast.loaders.feeds import load_definition, load_feeds
@@ -58,6 +58,7 @@ def main(
         ),
     ] = False,
 ) -> None:
+    keep_private()  # MAST_HOME and whatever a command writes into it: 0600 and 0700
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",

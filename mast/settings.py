@@ -106,7 +106,12 @@ class Settings(BaseSettings):
 
     @cached_property
     def state_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.home.resolve() / 'state.sqlite'}"
+        return self.database_url or f"sqlite:///{self.state_file}"
+
+    @property
+    def state_file(self) -> Path:
+        """The embedded state store (SQLite), when MAST_DATABASE_URL is unset."""
+        return self.home.resolve() / "state.sqlite"
 
     @property
     def graph_path(self) -> Path:

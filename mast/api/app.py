@@ -38,6 +38,7 @@ from mast.api.recording import record
 from mast.api.services import Services
 from mast.daily.run import DailyJob
 from mast.daily.schedule import DailySchedule
+from mast.db import keep_private
 from mast.errors import AuditUnavailable
 from mast.settings import Settings
 
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    keep_private()  # the graph, backups and keys the server writes: its owner's alone
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
