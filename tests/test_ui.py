@@ -386,3 +386,37 @@ def test_the_network_csv_escapes_formulas_as_the_server_does(api: Api, browser: 
     assert all(label in {csv_safe(f) for f in FORMULAS} for label in labels), labels
     assert all(label.startswith("'") for label in labels)
     page.close()
+
+
+def test_a_deep_link_asks_before_expanding_more_than_a_handful(api: Api, browser: Browser) -> None:
+    """`/network/X#expanded=P1,P2,…` made the visitor's browser view every listed person under
+    the visitor's name and purpose, without asking."""
+    people = [
+        r[0]
+        for r in api.cypher("MATCH (p:`Person`) RETURN p.person_id ORDER BY p.person_id LIMIT 6")
+    ]
+    start, others = people[0], people[1:]
+    page = _signed_in(browser, api, "investigator", "deep link test", width=1280)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/neighbours" in r.url else None)
+    page.goto(f"{api.url}/network/{start}#expanded={','.join([start, *others])}")
+    page.wait_for_function("() => window.mastNetwork")
+    prompt = page.locator("#deep-link")
+    assert prompt.is_visible() and "5 more people" in prompt.inner_text()
+    before = api.last_seq()
+    page.click("#deep-link-skip")
+    page.wait_for_timeout(500)
+    assert asked == [] and api.last_seq() == before and not prompt.is_visible()
+    page.goto(f"{api.url}/search")
+    page.goto(f"{api.url}/network/{start}#expanded={','.join(others)}")
+    page.click("#deep-link-open")  # asked, and agreed: all five are added
+    page.wait_for_function("() => location.hash.split(',').length >= 6")
+    assert len(asked) == 5
+    asked.clear()
+    page.goto(f"{api.url}/search")
+    page.goto(
+        f"{api.url}/network/{start}#expanded={','.join(others[:3])}"
+    )  # a handful: no question
+    page.wait_for_function("() => location.hash.split(',').length >= 4")
+    assert len(asked) == 3 and not page.locator("#deep-link").is_visible()
+    page.close()

@@ -130,9 +130,27 @@
   });
   layout(); filter();
   window.mastNetwork = cy;  // laid out: for the browser tests, and for anyone at the console
+  // A deep link reopens a view, but every person it expands is a view recorded under the
+  // visitor's name and purpose: past a handful, the visitor is asked first.
+  var ASK_PAST = 3;
+  function expandAll(ids) {
+    return ids.reduce(function (p, id) { return p.then(function () { return expand(id); }); }, Promise.resolve());
+  }
   var hash = /#expanded=([^&]*)/.exec(location.hash);
   if (hash) {
-    hash[1].split(",").filter(function (id) { return id && id !== me; })
-      .reduce(function (p, id) { return p.then(function () { return expand(id); }); }, Promise.resolve());
+    var linked = Array.from(new Set(hash[1].split(",").filter(function (id) { return id && id !== me; })));
+    var ask = document.getElementById("deep-link");
+    if (linked.length <= ASK_PAST) {
+      expandAll(linked);
+    } else {
+      remember();  // the address bar shows what is open, not what the link asked for
+      ask.querySelector(".count").textContent = String(linked.length);
+      ask.hidden = false;
+      document.getElementById("deep-link-open").addEventListener("click", function () {
+        ask.hidden = true; expandAll(linked);
+      });
+      document.getElementById("deep-link-skip").addEventListener("click", function () { ask.hidden = true; });
+      document.getElementById("deep-link-open").focus();
+    }
   }
 })();
