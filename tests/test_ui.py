@@ -61,11 +61,18 @@ def _someone(api: Api) -> dict[str, Any]:
 
 
 def _signed_in(
-    browser: Browser, api: Api, username: str, purpose: str, *, width: int, height: int = 900
+    browser: Browser,
+    api: Api,
+    username: str,
+    purpose: str,
+    *,
+    width: int,
+    height: int = 900,
+    csp: bool = False,
 ) -> Page:
     """A page signed in as `username`, past the purpose prompt. axe is injected as a script,
-    which the pages' Content-Security-Policy would refuse, hence bypass_csp."""
-    page = browser.new_page(viewport={"width": width, "height": height}, bypass_csp=True)
+    which the pages' Content-Security-Policy would refuse, hence bypass_csp unless `csp`."""
+    page = browser.new_page(viewport={"width": width, "height": height}, bypass_csp=not csp)
     page.goto(f"{api.url}/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
@@ -338,7 +345,9 @@ def _with_markup_in_the_timeline(route: Route) -> None:
 def test_the_timeline_shows_partner_text_as_text(api: Api, browser: Browser) -> None:
     """A category of `<a href=…>` used to become a live link in every viewer's timeline."""
     someone = _someone(api)
-    page = _signed_in(browser, api, "investigator", "timeline markup test", width=1280)
+    page = _signed_in(browser, api, "investigator", "timeline markup test", width=1280, csp=True)
+    refused: list[str] = []  # what the Content-Security-Policy blocked, if anything
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     page.route(f"**/people/{someone['id']}", _with_markup_in_the_timeline)
     response = page.goto(f"{api.url}/people/{someone['id']}")
     assert response is not None
@@ -348,6 +357,7 @@ def test_the_timeline_shows_partner_text_as_text(api: Api, browser: Browser) -> 
     assert page.locator("#planted").count() == 0
     shown = page.locator("#timeline .vis-item-content").first.inner_text()
     assert shown == MARKUP
+    assert refused == []  # the page works under its own policy
     page.close()
 
 
@@ -373,7 +383,7 @@ def test_the_network_csv_escapes_formulas_as_the_server_does(api: Api, browser: 
     """The explorer's CSV is built in the browser; it used to quote cells but not escape a
     leading =, +, -, @ or tab, which every server-side CSV does (csv_safe)."""
     start, _middle, _far = _two_steps(api)
-    page = _signed_in(browser, api, "investigator", "network csv test", width=1280)
+    page = _signed_in(browser, api, "investigator", "network csv test", width=1280, csp=True)
     page.route(f"**/network/{start}", _with_formulas_as_names)
     page.goto(f"{api.url}/network/{start}")
     page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
@@ -396,7 +406,7 @@ def test_a_deep_link_asks_before_expanding_more_than_a_handful(api: Api, browser
         for r in api.cypher("MATCH (p:`Person`) RETURN p.person_id ORDER BY p.person_id LIMIT 6")
     ]
     start, others = people[0], people[1:]
-    page = _signed_in(browser, api, "investigator", "deep link test", width=1280)
+    page = _signed_in(browser, api, "investigator", "deep link test", width=1280, csp=True)
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/neighbours" in r.url else None)
     page.goto(f"{api.url}/network/{start}#expanded={','.join([start, *others])}")
