@@ -767,3 +767,27 @@ def test_graphql_refuses_without_suggestions_500s_or_internal_errors(
                 client, f'{{ report(name: "high_contact_addresses", params: {params}) {{ rows }} }}'
             )
             assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (params, body)
+
+
+def test_a_result_past_its_size_cap_is_the_clients_to_narrow(api: Api) -> None:
+    """A report or analyst query stopped at MAST_QUERY_MAX_BYTES says so, with a code;
+    through GraphQL it was masked as INTERNAL."""
+    settings = api.app.state.services.settings
+    cap = settings.query_max_bytes
+    # Settings are frozen; the running server's are lowered for this test alone.
+    object.__setattr__(settings, "query_max_bytes", 1024)
+    try:
+        with api.client("analyst") as client:
+            body = gql(
+                client,
+                '{ report(name: "high_contact_addresses", params: {min: 0, max: 1000000}) '
+                "{ rows } }",
+            )
+            analyst = client.post(
+                "/cypher", json={"cypher": "MATCH (p:`Person`) RETURN p.person_id, p.given_name"}
+            )
+    finally:
+        object.__setattr__(settings, "query_max_bytes", cap)
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "MiB limit" in error["message"]
+    assert analyst.status_code == 422 and "MAST_QUERY_MAX_BYTES" in analyst.text

@@ -20,7 +20,7 @@ import ladybug
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mast.errors import GraphBusy, GraphError, QueryRefused
+from mast.errors import GraphBusy, GraphError, QueryRefused, QueryTimedOut, ResultTooLarge
 from mast.graph import writes
 from mast.graph.guard import check_read_only
 from mast.graph.store import (
@@ -150,7 +150,7 @@ class LadybugStore:
         with self.access.reading(timeout_s), self._connection() as conn:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise GraphError(timed_out(timeout_s))
+                raise QueryTimedOut(timed_out(timeout_s))
             conn.set_query_timeout(max(1, int(left * 1000)))
             # The engine checks its timeout only between steps of some operators; a timer
             # interrupts it from outside if it has not stopped shortly after the limit.
@@ -170,13 +170,15 @@ class LadybugStore:
                     # Fetching is not under the engine's timeout; a huge result is stopped
                     # here at the limit, and at the byte cap before it is all in memory.
                     if time.monotonic() > deadline:
-                        raise GraphError(timed_out(timeout_s))
+                        raise QueryTimedOut(timed_out(timeout_s))
                     row = [plain(v) for v in _values(result.get_next())]
                     held += size(row)
                     if max_bytes is not None and held > max_bytes:
-                        raise GraphError(too_large(max_bytes, len(rows)))
+                        raise ResultTooLarge(too_large(max_bytes, len(rows)))
                     rows.append(row)
             except RuntimeError as e:
+                if "Interrupted" in str(e):
+                    raise QueryTimedOut(timed_out(timeout_s)) from e
                 raise GraphError(redact(_engine_message(e, timeout_s), params)) from e
             except (ValueError, TypeError) as e:  # the driver could not bind a parameter
                 raise QueryRefused(

@@ -16,7 +16,7 @@ import pyarrow as pa
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path, Relationship
 
-from mast.errors import GraphError
+from mast.errors import GraphError, QueryTimedOut, ResultTooLarge
 from mast.graph import writes
 from mast.graph.guard import check_read_only
 from mast.graph.store import (
@@ -131,11 +131,11 @@ class Neo4jStore:
                     break
                 # The server's timeout covers its work, not our fetching: both are limited.
                 if time.monotonic() > deadline:
-                    raise GraphError(timed_out(timeout_s))
+                    raise QueryTimedOut(timed_out(timeout_s))
                 row = [_plain(v) for v in record.values()]
                 held += size(row)
                 if max_bytes is not None and held > max_bytes:
-                    raise GraphError(too_large(max_bytes, len(rows)))
+                    raise ResultTooLarge(too_large(max_bytes, len(rows)))
                 rows.append(row)
             columns = list(result.keys())
             return QueryResult(columns, rows[:max_rows], truncated=len(rows) > max_rows)
@@ -146,6 +146,8 @@ class Neo4jStore:
             ) as session:
                 return session.execute_read(work)
         except ClientError as e:
+            if "TransactionTimedOut" in (e.code or ""):
+                raise QueryTimedOut(timed_out(timeout_s)) from e
             raise GraphError(
                 redact(f"Neo4j refused the query: {e.code}: {unquote(e.message or '')}", params)
             ) from e

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from mast.errors import GraphBusy, GraphError
+from mast.errors import GraphBusy, QueryTimedOut
 from mast.schema.graph import NODES, RELS
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -137,7 +137,7 @@ class Access:
         """Read, once no swap holds readers back; GraphError if that takes past timeout_s."""
         with self._cond:
             if not self._cond.wait_for(lambda: not self._closed, timeout=timeout_s):
-                raise GraphError(timed_out(timeout_s or 0))
+                raise QueryTimedOut(timed_out(timeout_s or 0))
             self._readers += 1
         try:
             yield
