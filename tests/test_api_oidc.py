@@ -219,3 +219,24 @@ def test_a_replayed_callback_is_refused(sso: tuple[str, Provider, Settings]) -> 
         callback = back.headers["location"]
         with httpx.Client(timeout=30) as other:  # another browser, without the sign-in state
             assert other.get(callback).status_code == 401
+
+
+def test_an_sso_account_is_added_with_its_subject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from mast.cli import app  # noqa: PLC0415
+
+    monkeypatch.setenv("MAST_HOME", str(tmp_path / "home"))
+    add = ["users", "add", "sso-user", "--role", "analyst", "--agency", "t", "--sso", "sub-42"]
+    refused = CliRunner().invoke(app, add)
+    assert refused.exit_code == 2 and "MAST_OIDC_ISSUER" in refused.output
+    monkeypatch.setenv("MAST_OIDC_ISSUER", "https://idp.example/")
+    added = CliRunner().invoke(app, add)
+    assert added.exit_code == 0, added.output
+    settings = Settings(home=tmp_path / "home", oidc_issuer="https://idp.example/")
+    engine = open_store(settings)
+    found = Accounts(engine, settings).by_subject("https://idp.example", "sub-42")
+    engine.dispose()
+    assert found is not None and found.username == "sso-user"
