@@ -35,16 +35,18 @@ def token(request: Request) -> str:
 
 def same_origin(request: Request) -> bool:
     """Whether the request says it came from this site, or says nothing (not a browser).
-    Compared by host and port with the Host header: behind a TLS proxy the scheme the app
+    Compared by host and port with the Host header, or the X-Forwarded-Host a reverse proxy
+    sets (a cross-site form cannot send that header): behind a TLS proxy the scheme the app
     sees may differ from the browser's."""
     claimed = request.headers.get("origin") or request.headers.get("referer")
     if claimed is None:
         return True
     if claimed == "null":  # an opaque origin: a sandboxed frame, a data: URL, a file
         return False
-    parts = urlsplit(claimed)
-    host = request.headers.get("host", "")
-    return bool(parts.netloc) and parts.netloc.lower() == host.lower()
+    netloc = urlsplit(claimed).netloc.lower()
+    ours = {request.headers.get("host", "").lower()}
+    ours |= {h.strip().lower() for h in request.headers.get("x-forwarded-host", "").split(",")}
+    return bool(netloc) and netloc in ours - {""}
 
 
 async def form_token(request: Request) -> None:
