@@ -154,7 +154,7 @@ class LadybugStore:
             conn.set_query_timeout(max(1, int(left * 1000)))
             # The engine checks its timeout only between steps of some operators; a timer
             # interrupts it from outside if it has not stopped shortly after the limit.
-            watchdog = threading.Timer(left + WATCHDOG_GRACE_S, conn.interrupt)
+            watchdog = threading.Timer(left + WATCHDOG_GRACE_S, _interrupt, (conn,))
             watchdog.daemon = True
             # The engine's own guarantee, under the clause check of `guard.py`.
             conn.execute("BEGIN TRANSACTION READ ONLY")
@@ -199,6 +199,12 @@ class LadybugStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _interrupt(conn: ladybug.Connection) -> None:
+    """Stop the connection's running query; it may have just finished, which is fine."""
+    with contextlib.suppress(RuntimeError):
+        conn.interrupt()
 
 
 def _copy(conn: ladybug.Connection, table_name: str, rows: pa.Table) -> None:
