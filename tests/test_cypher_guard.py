@@ -291,3 +291,23 @@ def test_a_result_is_stopped_at_its_byte_cap_while_it_is_fetched(tiny: LadybugSt
         tiny.read(query, {}, max_bytes=2**20)
     assert int(str(caught.value).split(" after ")[1].split()[0]) <= 11
     assert len(tiny.read(query, {}, max_bytes=2**30).rows) == 400
+
+
+def test_the_watchdog_interrupts_only_what_is_still_running_past_its_deadline() -> None:
+    """The engine's own timeout is checked only between some operators' steps; one thread
+    interrupts any connection still busy shortly after its limit."""
+    from mast.graph.ladybug_store import _WATCHDOG  # noqa: PLC0415
+
+    class Busy:
+        def __init__(self) -> None:
+            self.interrupted = threading.Event()
+
+        def interrupt(self) -> None:
+            self.interrupted.set()
+
+    late, finished = Busy(), Busy()
+    _WATCHDOG.watch(late, time.monotonic() + 0.2)  # type: ignore[arg-type]
+    _WATCHDOG.done(_WATCHDOG.watch(finished, time.monotonic() + 0.1))  # type: ignore[arg-type]
+    assert late.interrupted.wait(2)
+    time.sleep(0.2)
+    assert not finished.interrupted.is_set()
