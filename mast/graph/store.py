@@ -21,7 +21,7 @@ from mast.schema.graph import NODES, RELS
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_ROWS = 10_000
-WATCHDOG_GRACE_S = 1.0
+WATCHDOG_GRACE_S = 0.2
 """How long past its limit a query may run before the store interrupts it from outside."""
 
 
