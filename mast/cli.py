@@ -15,11 +15,11 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mast.cli_common import console, operator
+from mast.cli_common import console, operator, styled
 from mast.cli_common import errors as _errors
 from mast.cli_common import settings as _settings
 from mast.daily.retention import audited_purge
-from mast.db import open_store
+from mast.db import keep_private, open_store
 from mast.loaders import batch
 from mast.loaders import ingest as ingest_service
 from mast.loaders.feeds import load_definition, load_feeds
@@ -58,6 +58,7 @@ def main(
         ),
     ] = False,
 ) -> None:
+    keep_private()  # MAST_HOME and whatever a command writes into it: 0600 and 0700
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -134,7 +135,7 @@ def run_ingest(
 ) -> list[ingest_service.FileResult]:
     feeds = load_feeds(settings.feeds)
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a partner's file name
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
@@ -258,11 +259,19 @@ def demo(
         _graph_summary(engine, settings)
     _headline_figures(settings, json.loads((out / "truth" / "figures.json").read_text()))
     console.print(
-        f"\nTo search it: [bold]MAST_HOME={settings.home} mast users add YOU --role "
-        "investigator --agency demo[/bold], then [bold]MAST_COOKIE_SECURE=false mast serve"
-        "[/bold] (plain HTTP on this machine only) and open http://127.0.0.1:8000 — or use "
-        "the API with a token from [bold]mast users token YOU --label curl[/bold] "
-        "(docs/user-guide.md, docs/api.md)."
+        styled(
+            "\nTo search it: ",
+            (
+                f"MAST_HOME={settings.home} mast users add YOU --role investigator --agency demo",
+                "bold",
+            ),
+            ", then ",
+            ("MAST_COOKIE_SECURE=false mast serve", "bold"),
+            " (plain HTTP on this machine only) and open http://127.0.0.1:8000 — or use "
+            "the API with a token from ",
+            ("mast users token YOU --label curl", "bold"),
+            " (docs/user-guide.md, docs/api.md).",
+        )
     )
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, operator, settings
+from mast.cli_common import console, errors, operator, settings, styled
 
 if TYPE_CHECKING:
     from mast.api.accounts import Accounts
@@ -98,12 +98,19 @@ def users_add(
     role: Annotated[str, typer.Option(help="practitioner, investigator, analyst, reviewer, …")],
     agency: Annotated[str, typer.Option(help="the agency the user works for")],
     name: Annotated[str, typer.Option(help="display name")] = "",
-    sso: Annotated[bool, typer.Option("--sso", help="signs in only through OIDC")] = False,
+    sso: Annotated[
+        str | None,
+        typer.Option(
+            "--sso",
+            metavar="SUBJECT",
+            help="signs in only through OIDC, as the provider's `sub` for this person",
+        ),
+    ] = None,
     password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
 ) -> None:
     """Add an account. The password is asked for (or read from stdin), never an argument."""
     password = None
-    if not sso:
+    if sso is None:
         password = (
             sys.stdin.readline().rstrip("\n")
             if password_stdin
@@ -115,7 +122,12 @@ def users_add(
             audit,
             "users-add",
             lambda accounts: accounts.add(
-                username, display_name=name, role=role, agency=agency, password=password
+                username,
+                display_name=name,
+                role=role,
+                agency=agency,
+                password=password,
+                sso_subject=sso,
             ),
             {"username": username, "role": role, "agency": agency},
         )
@@ -175,10 +187,13 @@ def audit_verify() -> None:
         _, audit = _open()
         verdict = audit.verify()
     for problem in verdict.problems[:50]:
-        console.print(f"[red]entry {problem.seq}[/red]: {problem.what}")
+        console.print(styled((f"entry {problem.seq}", "red"), f": {problem.what}"))
     if not verdict.ok:
         console.print(
-            f"[red]The audit trail has been tampered with[/red] ({len(verdict.problems)} problems)."
+            styled(
+                ("The audit trail has been tampered with", "red"),
+                f" ({len(verdict.problems)} problems).",
+            )
         )
         raise typer.Exit(1)
     console.print(f"Audit trail intact: {verdict.entries:,} entries.")
@@ -190,8 +205,13 @@ def export_person(
     purpose: Annotated[str, typer.Option(help="the request this answers, e.g. SAR-2026-0113")],
 ) -> None:
     """Subject access: everything held about one person, across agencies, as JSON."""
+    from mast.api.access import purpose_of  # noqa: PLC0415
     from mast.api.subject_access import gather, write  # noqa: PLC0415
 
+    try:
+        purpose = purpose_of(purpose)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--purpose") from e
     with errors():
         accounts, audit = _open()
         data = gather(accounts.engine, audit, person_id)

@@ -11,11 +11,19 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from mast.errors import MastError
 from mast.settings import Settings
 
-console = Console(width=None if sys.stdout.isatty() else 150)
+# Markup off: what MAST prints is mostly partner data, and a name of `[/bold]` crashed a
+# command while `[link=…]` was rendered. Styling is given explicitly (`styled`, `style=`).
+console = Console(width=None if sys.stdout.isatty() else 150, markup=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and (text, style) pairs; no part is read as markup."""
+    return Text.assemble(*parts)
 
 
 @contextmanager
@@ -24,7 +32,7 @@ def errors() -> Iterator[None]:
     try:
         yield
     except MastError as e:
-        console.print(f"[red]error:[/red] {e}")
+        console.print(styled(("error:", "red"), f" {e}"))
         raise typer.Exit(2) from e
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, settings
+from mast.cli_common import console, errors, settings, styled
 from mast.daily import ledger
 from mast.db import open_store
 from mast.loaders.quality import Delivery, feed_quality, feed_trend
@@ -102,7 +102,7 @@ def quality(
             card = next((q for q in feed_quality(conn) if q.feed == feed), None)
             trend = feed_trend(conn, feed, last)
     if card is None:
-        console.print(f"[red]error:[/red] no files or records for feed {feed!r}")
+        console.print(styled(("error:", "red"), f" no files or records for feed {feed!r}"))
         raise typer.Exit(2)
     summary = {
         "feed": card.feed,

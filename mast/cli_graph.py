@@ -88,6 +88,7 @@ def report(
                 now=datetime.now(),
                 timeout_s=cfg.query_timeout_s,
                 max_rows=cfg.query_max_rows,
+                max_bytes=cfg.query_max_bytes,
             )
         finally:
             graph.close()
@@ -117,6 +118,7 @@ def cypher(
                 _params(param or []),
                 timeout_s=cfg.query_timeout_s,
                 max_rows=cfg.query_max_rows,
+                max_bytes=cfg.query_max_bytes,
             )
         finally:
             graph.close()
@@ -162,7 +164,9 @@ def _show(result: QueryResult, out: Path | None) -> None:
         if len(result.rows) > _SHOWN:
             console.print(f"… {len(result.rows) - _SHOWN:,} more rows; --csv FILE writes them all")
     if result.truncated:
-        console.print(f"[yellow]Only the first {len(result.rows):,} rows (MAST_QUERY_MAX_ROWS).")
+        console.print(
+            f"Only the first {len(result.rows):,} rows (MAST_QUERY_MAX_ROWS).", style="yellow"
+        )
 
 
 def _text(value: Any) -> str:

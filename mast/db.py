@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import operator
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -17,6 +21,7 @@ from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+PRIVATE_UMASK = 0o077
 CHUNK = 500
 """Values per IN (...) list, under SQLite's bound-parameter limit."""
 
@@ -40,11 +45,45 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def keep_private() -> None:
+    """Whatever this process creates from now on is its owner's alone (files 0600, folders
+    0700): MAST_HOME holds personal data, graph files, backups and keys. Called first by
+    the `mast` command and by the server."""
+    os.umask(PRIVATE_UMASK)
+
+
+def private_home(home: Path) -> None:
+    """MAST_HOME as a folder only its owner can enter, made so if it is new, and tightened
+    if this process owns an older, looser one."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(home, 0o700)
+
+
+def _private_file(path: Path) -> None:
+    """Create `path` empty and 0600 before a library opens it with its own, looser mode
+    (SQLite gives its WAL and shared-memory files the database file's mode)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for made in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        _tighten(made, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return
+    if found.st_uid == os.getuid() and stat.S_IMODE(found.st_mode) & ~mode:
+        path.chmod(stat.S_IMODE(found.st_mode) & mode)
+
+
 def open_store(settings: Settings) -> sa.Engine:
     """Create the engine and any missing tables."""
     url = settings.state_url
     if url.startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_home(settings.home)
+        if settings.database_url is None:
+            _private_file(settings.state_file)
     try:
         # Bound values are personal data: never echo them in an error (RELIABILITY P16).
         engine = sa.create_engine(url, hide_parameters=True)

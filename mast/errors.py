@@ -11,6 +11,8 @@ MastError
 ├── AccessError          a login or credential is refused, or a user may not do this
 └── GraphError           the graph database failed or refused a query
     ├── QueryRefused     analyst Cypher that is not read-only, or a named query's bad parameters
+    ├── QueryTimedOut    a query ran past its time limit (GraphQL code TIMEOUT)
+    ├── ResultTooLarge   a result passed its size cap (GraphQL code BAD_USER_INPUT)
     └── GraphBusy        the embedded graph is owned by another process (`mast serve`)
 """
 
@@ -63,6 +65,14 @@ class GraphError(MastError):
 
 class QueryRefused(GraphError):
     """A query MAST will not run: it could write, reach files or network, or lacks a parameter."""
+
+
+class QueryTimedOut(GraphError):
+    """A query ran past its time limit and was stopped."""
+
+
+class ResultTooLarge(GraphError):
+    """A query's result passed its size cap and was stopped while it was fetched."""
 
 
 class GraphBusy(GraphError):

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     )
     query_timeout_s: float = Field(default=30.0, gt=0, description="analyst and named queries")
     query_max_rows: int = Field(default=10_000, ge=1)
+    query_max_bytes: int = Field(
+        default=32 * 2**20,
+        ge=1024,
+        description="analyst and named queries: a result is stopped past this size (bytes)",
+    )
 
     secret_key: SecretStr | None = Field(
         default=None, description="signs web sessions; a key file under MAST_HOME if unset"
@@ -86,21 +91,32 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(
         default=True, description="session cookies over HTTPS only; off for plain-HTTP loopback"
     )
-    login_max_failures: int = Field(default=5, ge=1, description="then refused for the window")
-    login_window_s: int = Field(default=900, ge=1)
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="wrong passwords from one client for one account, then it backs off",
+    )
+    login_client_max_failures: int = Field(
+        default=20, ge=1, description="wrong passwords from one client for any accounts"
+    )
+    login_window_s: int = Field(
+        default=900, ge=1, description="how long failures count; the longest back-off"
+    )
     graphql_timeout_s: float = Field(default=20.0, gt=0, description="one GraphQL request")
     oidc_issuer: str | None = Field(
         default=None, description="the identity provider's issuer URL; single sign-on if set"
     )
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
-    oidc_username_claim: str = Field(
-        default="preferred_username", description="the claim that names a MAST account"
-    )
 
     @cached_property
     def state_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.home.resolve() / 'state.sqlite'}"
+        return self.database_url or f"sqlite:///{self.state_file}"
+
+    @property
+    def state_file(self) -> Path:
+        """The embedded state store (SQLite), when MAST_DATABASE_URL is unset."""
+        return self.home.resolve() / "state.sqlite"
 
     @property
     def graph_path(self) -> Path:

@@ -4,6 +4,7 @@ one account per role, and uvicorn serving it on 127.0.0.1 from a thread of this 
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -78,6 +79,14 @@ class Api:
         if purpose:
             headers["X-MAST-Purpose"] = purpose
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+def form_token(client: httpx.Client, path: str = "/login") -> str:
+    """The session's CSRF token, as a web form on `path` carries it (the client keeps the
+    session cookie the page set)."""
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert found is not None, f"no CSRF token in the form on {path}"
+    return found.group(1)
 
 
 def build_home(home: Path, world: Path) -> Settings:

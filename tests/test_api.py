@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from api_server import PASSWORD, PURPOSE, Api
+from api_server import PASSWORD, PURPOSE, Api, form_token
 from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, Visitor, parse, visit
 from typer.testing import CliRunner
 
@@ -621,3 +624,175 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
             assert response.status_code == 200, (path, response.status_code)
             assert entry_count(api) > before, path
             assert last_entry(api)["purpose"] == "ui audit test"
+
+
+# --- cross-site requests and stated purposes -------------------------------------------------
+
+
+@contextmanager
+def _web_session(api: Api, username: str, purpose: str) -> Iterator[tuple[httpx.Client, str]]:
+    """A browser-like client signed in through the web forms, and its CSRF token."""
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        token = form_token(client)
+        signed_in = {"username": username, "password": PASSWORD, "csrf": token}
+        signed = client.post("/login", data=signed_in)
+        assert signed.status_code == 303, signed.text
+        stated = client.post("/purpose", data={"purpose": purpose, "csrf": token})
+        assert stated.status_code == 303, stated.text
+        yield client, token
+
+
+def test_a_cross_site_post_is_refused(api: Api, known: dict[str, str]) -> None:
+    """SameSite=Lax was the only defence: a post from another site, or from a page of this
+    one without the session's token, now changes nothing and records nothing."""
+    with _web_session(api, "reviewer", "csrf test 1") as (client, token):
+        page = client.get(f"/people/{known['person']}").text
+        found = re.search(r'name="record_id" value="([^"]+)"', page)
+        assert found is not None
+        record_id = found.group(1)
+        path = f"/people/{known['person']}/not-the-same"
+        before = entry_count(api)
+        forged = {
+            "foreign origin": ({"Origin": "https://evil.example"}, {"csrf": token}),
+            "opaque origin": ({"Origin": "null"}, {"csrf": token}),
+            "foreign referer": ({"Referer": "https://evil.example/page"}, {"csrf": token}),
+            "no token": ({}, {}),
+            "a wrong token": ({}, {"csrf": "not-the-token"}),
+        }
+        for why, (headers, extra) in forged.items():
+            response = client.post(path, data={"record_id": record_id, **extra}, headers=headers)
+            assert response.status_code == 403, why
+        assert (
+            client.post("/quality/run", headers={"Origin": "https://evil.example"}).status_code
+            == 403
+        )
+        assert entry_count(api) == before  # nothing was done, so nothing was audited
+        proxied = {"Origin": "https://mast.example", "X-Forwarded-Host": "mast.example"}
+        stated = client.post(
+            "/purpose", data={"purpose": "csrf test 3", "csrf": token}, headers=proxied
+        )
+        assert stated.status_code == 303  # behind a proxy that names the browser's host
+        same_site = {"Origin": api.url}
+        for path, data in (("/purpose", {"purpose": "csrf test 2"}), ("/logout", {})):
+            assert client.post(path, data=data, headers=same_site).status_code == 403
+            done = client.post(path, data={**data, "csrf": token}, headers=same_site)
+            assert done.status_code == 303, path
+    with httpx.Client(base_url=api.url, timeout=60) as stranger:  # a forged sign-in
+        token = form_token(stranger)
+        signed_in = {"username": "reviewer", "password": PASSWORD}
+        assert stranger.post("/login", data=signed_in).status_code == 403
+        assert (
+            stranger.post(
+                "/auth/login", json=signed_in, headers={"Origin": "https://evil.example"}
+            ).status_code
+            == 403
+        )
+        assert stranger.get("/auth/me").status_code == 401
+
+
+@pytest.mark.parametrize("purpose", ["x", "  ab ", "---", "visit\nforged line", "a\x1b[31mred"])
+def test_a_purpose_is_checked_by_one_rule_everywhere(
+    api: Api, purpose: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purpose of "x", or with a newline or ESC, was accepted at sign-in."""
+    signed_in = {"username": "reviewer", "password": PASSWORD}
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        response = client.post("/auth/login", json={**signed_in, "purpose": purpose})
+        assert response.status_code == 422, response.text
+        assert client.post("/auth/login", json=signed_in).status_code == 200
+        assert client.post("/auth/purpose", json={"purpose": purpose}).status_code == 422
+    with _web_session(api, "reviewer", "purpose test") as (client, token):
+        response = client.post("/purpose", data={"purpose": purpose, "csrf": token})
+        assert response.status_code == 400 and "printable" in response.text
+        assert client.get("/auth/me").json()["purpose"] == "purpose test"
+    if purpose.isprintable():  # a header cannot carry a newline or ESC at all
+        with api.client("reviewer", purpose=purpose.strip()) as bearer:
+            assert bearer.get("/reports").status_code == 400
+    from mast.cli import app  # noqa: PLC0415
+
+    monkeypatch.setenv("MAST_HOME", str(api.home))
+    out = tmp_path / "sar.json"
+    result = CliRunner().invoke(
+        app, ["export", "person", "P00000001", "--out", str(out), "--purpose", purpose]
+    )
+    assert result.exit_code == 2 and not out.exists()
+
+
+def test_wrong_passwords_slow_the_guesser_not_the_account(api: Api) -> None:
+    """Five wrong passwords from anyone used to lock the named account for 15 minutes.
+    Now the client backs off (per account, and over all accounts) and the owner, from
+    elsewhere, still gets in. uvicorn takes the client from X-Forwarded-For on loopback."""
+    engine = open_store(api.settings)
+    accounts = Accounts(engine, api.settings)
+    accounts.add("target", display_name="T", role="practitioner", agency="t", password=PASSWORD)
+    engine.dispose()
+    wrong = {"username": "target", "password": "wrong guess!"}
+    right = {"username": "target", "password": PASSWORD}
+    guesser = {"X-Forwarded-For": "198.51.100.7"}
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        for _ in range(api.settings.login_max_failures):
+            assert client.post("/auth/login", json=wrong, headers=guesser).status_code == 401
+        refused = client.post("/auth/login", json=right, headers=guesser)
+        assert refused.status_code == 429 and "try again in 2 s" in refused.text
+        owner = client.post("/auth/login", json=right, headers={"X-Forwarded-For": "192.0.2.1"})
+        assert owner.status_code == 200  # the account is not locked
+        time.sleep(2.1)  # the back-off passes; refused attempts did not extend it
+        assert client.post("/auth/login", json=right, headers=guesser).status_code == 200
+        # One client guessing across many accounts backs off too.
+        sprayer = {"X-Forwarded-For": "198.51.100.8"}
+        for n in range(api.settings.login_client_max_failures):
+            sprayed = {"username": f"nobody{n}", "password": "wrong guess!"}
+            assert client.post("/auth/login", json=sprayed, headers=sprayer).status_code == 401
+        assert client.post("/auth/login", json=right, headers=sprayer).status_code == 429
+
+
+def test_graphql_refuses_without_suggestions_500s_or_internal_errors(
+    api: Api, known: dict[str, str]
+) -> None:
+    """With introspection off, "Did you mean …" spelt the schema out; an operationName that
+    matches nothing was a 500; a relative date past datetime's range was INTERNAL."""
+    with api.client("analyst") as client:
+        for guess in (
+            f'{{ persn(id: "{known["person"]}") {{ dob }} }}',
+            f'{{ person(id: "{known["person"]}") {{ dobb }} }}',
+            '{ searchPeople(nam: "x") { totalCount } }',
+        ):
+            body = gql(client, guess)
+            assert body["errors"] and "Did you mean" not in json.dumps(body), guess
+        for query in ("query A { __typename }", "query A { __typename } query C { __typename }"):
+            response = client.post("/graphql", json={"query": query, "operationName": "B"})
+            assert response.status_code == 400, response.text
+            assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        for params in (
+            '{from: "-99999999999d"}',
+            '{from: "-999999999d"}',
+            "{min: 99999999999999999999}",
+        ):
+            body = gql(
+                client, f'{{ report(name: "high_contact_addresses", params: {params}) {{ rows }} }}'
+            )
+            assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (params, body)
+
+
+def test_a_result_past_its_size_cap_is_the_clients_to_narrow(api: Api) -> None:
+    """A report or analyst query stopped at MAST_QUERY_MAX_BYTES says so, with a code;
+    through GraphQL it was masked as INTERNAL."""
+    settings = api.app.state.services.settings
+    cap = settings.query_max_bytes
+    # Settings are frozen; the running server's are lowered for this test alone.
+    object.__setattr__(settings, "query_max_bytes", 1024)
+    try:
+        with api.client("analyst") as client:
+            body = gql(
+                client,
+                '{ report(name: "high_contact_addresses", params: {min: 0, max: 1000000}) '
+                "{ rows } }",
+            )
+            analyst = client.post(
+                "/cypher", json={"cypher": "MATCH (p:`Person`) RETURN p.person_id, p.given_name"}
+            )
+    finally:
+        object.__setattr__(settings, "query_max_bytes", cap)
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "MiB limit" in error["message"]
+    assert analyst.status_code == 422 and "MAST_QUERY_MAX_BYTES" in analyst.text

@@ -41,6 +41,8 @@ class Provider:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig"})
         self.url = ""
         self.signs_in = "investigator"
+        self.subject: str | None = None
+        """The `sub` claimed; by default `sub-` and the user's name."""
         self.codes: dict[str, dict[str, str]] = {}
 
     def app(self) -> Starlette:
@@ -75,6 +77,7 @@ class Provider:
             "challenge": q["code_challenge"],
             "redirect_uri": q["redirect_uri"],
             "user": self.signs_in,
+            "sub": self.subject or f"sub-{self.signs_in}",
         }
         return RedirectResponse(
             f"{q['redirect_uri']}?{urlencode({'code': code, 'state': q['state']})}"
@@ -98,7 +101,7 @@ class Provider:
         now = int(time.time())
         claims = {
             "iss": self.url,
-            "sub": f"sub-{grant['user']}",
+            "sub": grant["sub"],
             "aud": CLIENT_ID,
             "iat": now,
             "exp": now + 300,
@@ -132,8 +135,17 @@ def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Provide
             cookie_secure=False,
         )
         engine = open_store(settings)
-        Accounts(engine, settings).add(
-            "investigator", display_name="I", role="investigator", agency="police", password=None
+        accounts = Accounts(engine, settings)
+        accounts.add(
+            "investigator",
+            display_name="I",
+            role="investigator",
+            agency="police",
+            password=None,
+            sso_subject="sub-investigator",
+        )
+        accounts.add(  # a password account: never signed in through the provider
+            "analyst", display_name="A", role="analyst", agency="police", password="x" * 12
         )
         engine.dispose()
         with running(create_app(settings)) as url:
@@ -176,6 +188,28 @@ def test_a_provider_account_without_a_mast_account_is_refused(
         assert client.get("/auth/me").status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("username", "subject"),
+    [
+        ("investigator", "sub-mallory"),  # renamed herself at the provider to a MAST user
+        ("analyst", None),  # a password account, with a matching sub and name
+    ],
+)
+def test_sign_on_matches_the_subject_of_an_sso_account_not_a_name(
+    sso: tuple[str, Provider, Settings], username: str, subject: str | None
+) -> None:
+    """Accounts used to be matched on `preferred_username`, which a user can often change
+    at the provider, and any active account matched, password accounts included."""
+    url, provider, _ = sso
+    provider.signs_in, provider.subject = username, subject
+    try:
+        with _browser(url) as client:
+            assert client.get("/auth/oidc/login").status_code == 403
+            assert client.get("/auth/me").status_code == 401
+    finally:
+        provider.subject = None
+
+
 def test_a_replayed_callback_is_refused(sso: tuple[str, Provider, Settings]) -> None:
     url, provider, _ = sso
     provider.signs_in = "investigator"
@@ -185,3 +219,24 @@ def test_a_replayed_callback_is_refused(sso: tuple[str, Provider, Settings]) -> 
         callback = back.headers["location"]
         with httpx.Client(timeout=30) as other:  # another browser, without the sign-in state
             assert other.get(callback).status_code == 401
+
+
+def test_an_sso_account_is_added_with_its_subject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from mast.cli import app  # noqa: PLC0415
+
+    monkeypatch.setenv("MAST_HOME", str(tmp_path / "home"))
+    add = ["users", "add", "sso-user", "--role", "analyst", "--agency", "t", "--sso", "sub-42"]
+    refused = CliRunner().invoke(app, add)
+    assert refused.exit_code == 2 and "MAST_OIDC_ISSUER" in refused.output
+    monkeypatch.setenv("MAST_OIDC_ISSUER", "https://idp.example/")
+    added = CliRunner().invoke(app, add)
+    assert added.exit_code == 0, added.output
+    settings = Settings(home=tmp_path / "home", oidc_issuer="https://idp.example/")
+    engine = open_store(settings)
+    found = Accounts(engine, settings).by_subject("https://idp.example", "sub-42")
+    engine.dispose()
+    assert found is not None and found.username == "sso-user"

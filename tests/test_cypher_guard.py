@@ -4,6 +4,8 @@ disk — are the same afterwards. Reading queries still run."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from mast.errors import QueryRefused
+from mast.errors import GraphError, QueryRefused
 from mast.graph.guard import check_read_only
 from mast.graph.ladybug_store import LadybugStore
 from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS
@@ -241,3 +243,71 @@ def test_engine_errors_never_carry_a_bound_value(tiny: LadybugStore) -> None:
     with pytest.raises(GraphError) as caught:
         tiny.read("MATCH (p:Person) WHERE p.dob = $born RETURN p", {"born": "Siân Jones"})
     assert "Siân" not in str(caught.value) and "Jones" not in str(caught.value)
+
+
+def test_engine_errors_never_quote_a_value_from_the_data(tiny: LadybugStore) -> None:
+    """The engine quotes the value it failed to convert; from the data, no parameter names it."""
+    for query in (
+        "MATCH (p:Person) RETURN cast(p.given_name AS INT64)",
+        "MATCH (p:Person) RETURN date(p.given_name + '-01')",
+    ):
+        with pytest.raises(GraphError) as caught:
+            tiny.read(query, {})
+        message = str(caught.value)
+        assert "refused" in message
+        assert "Ann" not in message and "Bob" not in message, message
+
+
+def test_the_time_limit_covers_fetching_and_waiting(tiny: LadybugStore) -> None:
+    """The engine's own timeout stops its execution only: a result that takes long to fetch,
+    or a wait behind the swap of a rebuilt graph, used to run far past the limit."""
+    started = time.monotonic()
+    with pytest.raises(GraphError, match="limit"):
+        tiny.read("UNWIND range(1, 3000000) AS x RETURN x", {}, timeout_s=0.3, max_rows=10**8)
+    assert time.monotonic() - started < 1.0
+    held, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with tiny.access.writing(), tiny.access.exclusive():
+            held.set()
+            release.wait(5)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    held.wait(5)
+    threading.Timer(1.0, release.set).start()
+    started = time.monotonic()
+    with pytest.raises(GraphError, match="limit"):
+        tiny.read("MATCH (p:Person) RETURN p.person_id", {}, timeout_s=0.3)
+    writer.join()
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_result_is_stopped_at_its_byte_cap_while_it_is_fetched(tiny: LadybugStore) -> None:
+    """400 values of 100 kB against a 1 MiB cap: refused after about ten rows, with a clear
+    reason, rather than held whole and sent (a 400 MB answer before)."""
+    query = "UNWIND range(1, 400) AS i RETURN i, repeat('x', 100000)"
+    with pytest.raises(GraphError, match=r"1 MiB limit .* after (\d+) rows") as caught:
+        tiny.read(query, {}, max_bytes=2**20)
+    assert int(str(caught.value).split(" after ")[1].split()[0]) <= 11
+    assert len(tiny.read(query, {}, max_bytes=2**30).rows) == 400
+
+
+def test_the_watchdog_interrupts_only_what_is_still_running_past_its_deadline() -> None:
+    """The engine's own timeout is checked only between some operators' steps; one thread
+    interrupts any connection still busy shortly after its limit."""
+    from mast.graph.ladybug_store import _WATCHDOG  # noqa: PLC0415
+
+    class Busy:
+        def __init__(self) -> None:
+            self.interrupted = threading.Event()
+
+        def interrupt(self) -> None:
+            self.interrupted.set()
+
+    late, finished = Busy(), Busy()
+    _WATCHDOG.watch(late, time.monotonic() + 0.2)  # type: ignore[arg-type]
+    _WATCHDOG.done(_WATCHDOG.watch(finished, time.monotonic() + 0.1))  # type: ignore[arg-type]
+    assert late.interrupted.wait(2)
+    time.sleep(0.2)
+    assert not finished.interrupted.is_set()

@@ -21,7 +21,7 @@ import apscheduler.schedulers.base
 import httpx
 import pytest
 import sqlalchemy as sa
-from api_server import PASSWORD, PURPOSE, running
+from api_server import PASSWORD, PURPOSE, form_token, running
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from demo_data import halves
 from pydantic import SecretStr
@@ -309,9 +309,10 @@ def test_the_server_runs_the_daily_job_and_reports_on_it(world: World, tmp_path:
         bearer = {"Authorization": f"Bearer {token}", "X-MAST-Purpose": PURPOSE}
         before = web.post("/graphql", json=people, headers=bearer).json()
         assert before["data"]["searchPeople"]["totalCount"] == 0
-        web.post("/login", data={"username": "admin", "password": PASSWORD})
-        web.post("/purpose", data={"purpose": "daily check"})
-        started = web.post("/quality/run")
+        csrf = form_token(web)
+        web.post("/login", data={"username": "admin", "password": PASSWORD, "csrf": csrf})
+        web.post("/purpose", data={"purpose": "daily check", "csrf": csrf})
+        started = web.post("/quality/run", data={"csrf": csrf})
         assert started.status_code == 303 and started.headers["location"].endswith("started=yes")
         deadline = time.monotonic() + 240
         while web.get("/readyz").json()["last_good_run_hours"] is None:

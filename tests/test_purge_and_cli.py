@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from datetime import datetime
 from pathlib import Path
 
@@ -55,8 +56,10 @@ def test_open_cases_survive_the_window(make_harness: object, tmp_path: Path) -> 
     assert [r.source_record_id for r in h.rows()] == ["C1"]
 
 
-def mast(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAST_HOME": str(home), "COLUMNS": "200"}
+def mast(
+    *args: str, home: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MAST_HOME": str(home), "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "mast", *args],
         capture_output=True,
@@ -105,3 +108,74 @@ def test_cli_errors_are_clear_not_tracebacks(tmp_path: Path) -> None:
     broken = write(tmp_path / "broken.yaml", "feed: x\nagency: {id: x, name: X, kind: wizard}\n")
     check = mast("feeds", "check", str(broken), home=tmp_path / "home")
     assert check.returncode == 2 and "kind" in check.stdout
+
+
+def test_cli_prints_partner_text_as_text_not_markup(tmp_path: Path) -> None:
+    """A name of `[/bold]` used to crash `mast quarantine list --show-values` and `mast
+    cypher` (Rich read it as a closing tag), and `[link=…]` was rendered as a link."""
+    from conftest import TEST_FEED  # noqa: PLC0415
+
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    definition = TEST_FEED.replace("ENCODING", "utf-8").replace("DELIM", ",")
+    (feeds / "test.yaml").write_text(textwrap.dedent(definition))
+    evil = "[/bold] [link=https://example.invalid]Evil[/link]"
+    rows = (
+        "id,when,name,dob,nhs,address,postcode,sex\n"
+        f'1,01/03/2026,"JONES, Siân",02/04/1990,,"{evil} Street, Swansea",SA2 9AB,F\n'
+        f'2,,"{evil}, Ann",02/04/1990,,,,F\n'  # no date: quarantined with its values
+    )
+    named = write(tmp_path / "test_[bold]1.csv", rows)
+    env = {"MAST_FEEDS": str(feeds)}
+    home = tmp_path / "home"
+    loaded = mast("ingest", str(named), home=home, env=env)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    assert "test_[bold]1.csv" in loaded.stdout
+    listing = mast("quarantine", "list", "--show-values", home=home, env=env)
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    assert "[/bold]" in listing.stdout and "[link=https://example.invalid]" in listing.stdout
+    asked = mast("cypher", f"RETURN '{evil}' AS x", home=home, env=env)
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    assert evil in asked.stdout
+    assert "\x1b]8;" not in asked.stdout + listing.stdout  # no terminal hyperlink
+
+
+def _loose(home: Path) -> list[str]:
+    """Everything under `home` (and itself) that its group or others may read or enter."""
+    paths = [home, *home.rglob("*")]
+    return [f"{p} {p.stat().st_mode & 0o777:o}" for p in paths if p.stat().st_mode & 0o077]
+
+
+def test_mast_home_is_its_owners_alone(tmp_path: Path) -> None:
+    """The state store was created 0644 under a 0755 MAST_HOME."""
+    from conftest import TEST_FEED  # noqa: PLC0415
+
+    from mast.db import open_store  # noqa: PLC0415
+    from mast.settings import Settings  # noqa: PLC0415
+
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "test.yaml").write_text(
+        textwrap.dedent(TEST_FEED.replace("ENCODING", "utf-8").replace("DELIM", ","))
+    )
+    rows = 'id,when,name,dob\n1,01/03/2026,"JONES, Siân",02/04/1990\n2,,"JONES, Ann",\n'
+    env = {"MAST_FEEDS": str(feeds)}
+    home = tmp_path / "home"
+    previous = os.umask(0o022)  # a usual login's umask: MAST must not rely on it
+    try:
+        ingested = mast("ingest", str(write(tmp_path / "test_1.csv", rows)), home=home, env=env)
+        assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+        assert mast("cypher", "RETURN 1", home=home, env=env).returncode == 0  # makes the graph
+        assert (home / "state.sqlite").exists() and len(list(home.rglob("*"))) > 2
+        assert _loose(home) == []
+        # The store opened in-process (the server, the tests) makes its files private too,
+        # and tightens an older home made before this rule.
+        older = tmp_path / "older"
+        older.mkdir(mode=0o755)
+        (older / "state.sqlite").touch(mode=0o644)
+        open_store(Settings(home=older)).dispose()
+        fresh = tmp_path / "fresh" / "home"
+        open_store(Settings(home=fresh)).dispose()
+        assert _loose(older) == [] and _loose(fresh) == []
+    finally:
+        os.umask(previous)

@@ -4,6 +4,8 @@ and at 360 px, with screenshots in test-artefacts/ — and every page read audit
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
 import shutil
 import time
@@ -14,9 +16,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from api_server import PASSWORD, Api
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from mast.db import open_store
+from mast.resolver.export import csv_safe
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parent.parent
@@ -58,11 +61,18 @@ def _someone(api: Api) -> dict[str, Any]:
 
 
 def _signed_in(
-    browser: Browser, api: Api, username: str, purpose: str, *, width: int, height: int = 900
+    browser: Browser,
+    api: Api,
+    username: str,
+    purpose: str,
+    *,
+    width: int,
+    height: int = 900,
+    csp: bool = False,
 ) -> Page:
     """A page signed in as `username`, past the purpose prompt. axe is injected as a script,
-    which the pages' Content-Security-Policy would refuse, hence bypass_csp."""
-    page = browser.new_page(viewport={"width": width, "height": height}, bypass_csp=True)
+    which the pages' Content-Security-Policy would refuse, hence bypass_csp unless `csp`."""
+    page = browser.new_page(viewport={"width": width, "height": height}, bypass_csp=not csp)
     page.goto(f"{api.url}/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
@@ -311,4 +321,112 @@ def test_an_administrator_lands_on_the_quality_of_every_feed(api: Api, browser: 
     assert [e["operation"] for e in api.audited_since(before)][-1] == "quality"
     page.goto(f"{api.url}/search?q=Jones")  # administrators search nobody
     assert "does not search" in page.inner_text("main")
+    page.close()
+
+
+MARKUP = '<a href="https://example.invalid/duty" id="planted">Call the duty team</a>'
+
+
+def _with_markup_in_the_timeline(route: Route) -> None:
+    """The person page as the server sent it, with every event's category replaced by a
+    partner's markup (as a category or kind field would carry it from a CSV)."""
+    response = route.fetch()
+    html = response.text()
+    opening = '<script type="application/json" id="chronology-data">'
+    start = html.index(opening) + len(opening)
+    end = html.index("</script>", start)
+    events = json.loads(html[start:end])
+    for event in events:
+        event["label"] = MARKUP
+    planted = json.dumps(events).replace("<", "\\u003c").replace(">", "\\u003e")
+    route.fulfill(response=response, body=html[:start] + planted + html[end:])
+
+
+def test_the_timeline_shows_partner_text_as_text(api: Api, browser: Browser) -> None:
+    """A category of `<a href=…>` used to become a live link in every viewer's timeline."""
+    someone = _someone(api)
+    page = _signed_in(browser, api, "investigator", "timeline markup test", width=1280, csp=True)
+    refused: list[str] = []  # what the Content-Security-Policy blocked, if anything
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page.route(f"**/people/{someone['id']}", _with_markup_in_the_timeline)
+    response = page.goto(f"{api.url}/people/{someone['id']}")
+    assert response is not None
+    assert "base-uri 'none'" in response.headers["content-security-policy"]
+    page.wait_for_selector("#timeline .vis-item")
+    assert page.locator("#timeline a").count() == 0
+    assert page.locator("#planted").count() == 0
+    shown = page.locator("#timeline .vis-item-content").first.inner_text()
+    assert shown == MARKUP
+    assert refused == []  # the page works under its own policy
+    page.close()
+
+
+FORMULAS = ['=HYPERLINK("https://example.invalid","x")', "+1+2", "-3", "@SUM(1)", "\tTAB"]
+
+
+def _with_formulas_as_names(route: Route) -> None:
+    """The network page as sent, with the people's labels replaced by spreadsheet formulas."""
+    response = route.fetch()
+    html = response.text()
+    opening = '<script type="application/json" id="network-data">'
+    start = html.index(opening) + len(opening)
+    end = html.index("</script>", start)
+    graph = json.loads(html[start:end])
+    people = [e for e in graph["elements"] if e["data"].get("kind") == "person"]
+    for element, formula in zip(people, itertools.cycle(FORMULAS), strict=False):
+        element["data"]["label"] = formula
+    planted = json.dumps(graph).replace("<", "\\u003c").replace(">", "\\u003e")
+    route.fulfill(response=response, body=html[:start] + planted + html[end:])
+
+
+def test_the_network_csv_escapes_formulas_as_the_server_does(api: Api, browser: Browser) -> None:
+    """The explorer's CSV is built in the browser; it used to quote cells but not escape a
+    leading =, +, -, @ or tab, which every server-side CSV does (csv_safe)."""
+    start, _middle, _far = _two_steps(api)
+    page = _signed_in(browser, api, "investigator", "network csv test", width=1280, csp=True)
+    page.route(f"**/network/{start}", _with_formulas_as_names)
+    page.goto(f"{api.url}/network/{start}")
+    page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
+    with page.expect_download() as download:
+        page.click("#csv")
+    with Path(download.value.path()).open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    labels = [r["label"] for r in rows if r["kind"] == "person"]
+    assert len(labels) >= 2
+    assert all(label in {csv_safe(f) for f in FORMULAS} for label in labels), labels
+    assert all(label.startswith("'") for label in labels)
+    page.close()
+
+
+def test_a_deep_link_asks_before_expanding_more_than_a_handful(api: Api, browser: Browser) -> None:
+    """`/network/X#expanded=P1,P2,…` made the visitor's browser view every listed person under
+    the visitor's name and purpose, without asking."""
+    people = [
+        r[0]
+        for r in api.cypher("MATCH (p:`Person`) RETURN p.person_id ORDER BY p.person_id LIMIT 6")
+    ]
+    start, others = people[0], people[1:]
+    page = _signed_in(browser, api, "investigator", "deep link test", width=1280, csp=True)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/neighbours" in r.url else None)
+    page.goto(f"{api.url}/network/{start}#expanded={','.join([start, *others])}")
+    page.wait_for_function("() => window.mastNetwork")
+    prompt = page.locator("#deep-link")
+    assert prompt.is_visible() and "5 more people" in prompt.inner_text()
+    before = api.last_seq()
+    page.click("#deep-link-skip")
+    page.wait_for_timeout(500)
+    assert asked == [] and api.last_seq() == before and not prompt.is_visible()
+    page.goto(f"{api.url}/search")
+    page.goto(f"{api.url}/network/{start}#expanded={','.join(others)}")
+    page.click("#deep-link-open")  # asked, and agreed: all five are added
+    page.wait_for_function("() => location.hash.split(',').length >= 6")
+    assert len(asked) == 5
+    asked.clear()
+    page.goto(f"{api.url}/search")
+    page.goto(
+        f"{api.url}/network/{start}#expanded={','.join(others[:3])}"
+    )  # a handful: no question
+    page.wait_for_function("() => location.hash.split(',').length >= 4")
+    assert len(asked) == 3 and not page.locator("#deep-link").is_visible()
     page.close()

@@ -29,5 +29,27 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
 }
 
 
+MIN_PURPOSE: Final = 4
+MAX_PURPOSE: Final = 500
+PURPOSE_RULE: Final = (
+    f"a case number or reason of {MIN_PURPOSE} to {MAX_PURPOSE} printable characters, on one line"
+)
+
+
+def purpose_of(stated: str | None) -> str:
+    """The stated purpose, trimmed; ValueError (naming PURPOSE_RULE) unless it is 4–500 printable
+    characters with a letter or digit. One rule for the header, the session, the sign-in
+    and the CLI: a purpose of "x", or one holding a newline or ESC, says nothing to an
+    auditor and could forge lines in what shows it."""
+    text = (stated or "").strip()
+    if (
+        not MIN_PURPOSE <= len(text) <= MAX_PURPOSE
+        or not text.isprintable()
+        or not any(c.isalnum() for c in text)
+    ):
+        raise ValueError(f"a purpose is {PURPOSE_RULE}")
+    return text
+
+
 def allowed(role: str, operation: str) -> bool:
     return role in OPERATIONS.get(operation, frozenset())

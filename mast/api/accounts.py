@@ -2,13 +2,14 @@
 
 Passwords are hashed with Argon2 (pwdlib). Sessions and tokens are random secrets of
 which only a SHA-256 is stored, so a copy of the database lets nobody in. Failed logins
-are counted per account: past the limit, even the right password is refused until the
-window has passed.
+are counted per client and account and per client: past the limit the client backs off,
+doubling (`login`); the account itself is never locked, so nobody can lock another out.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -60,13 +61,23 @@ class Accounts:
         role: str,
         agency: str,
         password: str | None,
+        sso_subject: str | None = None,
     ) -> User:
+        """An account: with a password, or for single sign-on with the provider's `sub` for
+        this person (matched with the configured issuer; never a user-changeable name)."""
         if role not in ROLES:
             raise ConfigError(f"role must be one of {', '.join(ROLES)}")
         if not username or len(username) > 64 or not username.isprintable():
             raise ConfigError("a username is 1–64 printable characters")
         if password is not None and len(password) < MIN_PASSWORD:
             raise ConfigError(f"a password needs at least {MIN_PASSWORD} characters")
+        issuer = None
+        if sso_subject is not None:
+            if not self.settings.oidc_issuer:
+                raise ConfigError("single sign-on needs MAST_OIDC_ISSUER set")
+            if not sso_subject or len(sso_subject) > 255 or not sso_subject.isprintable():
+                raise ConfigError("a single sign-on subject is 1–255 printable characters")
+            issuer = issuer_of(self.settings.oidc_issuer)
         row = {
             "username": username,
             "display_name": display_name or username,
@@ -75,12 +86,14 @@ class Accounts:
             "password_hash": _hasher.hash(password) if password is not None else None,
             "active": True,
             "created_at": now(),
+            "sso_issuer": issuer,
+            "sso_subject": sso_subject,
         }
         try:
             with self.engine.begin() as conn:
                 key = conn.execute(users.insert().values(row)).inserted_primary_key
         except sa.exc.IntegrityError as e:
-            raise ConfigError("that username is taken") from e
+            raise ConfigError("that username, or that sign-on subject, is taken") from e
         assert key is not None  # noqa: S101 - an insert always has one
         return User(int(key[0]), username, display_name or username, role, agency)
 
@@ -93,6 +106,18 @@ class Accounts:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(users).where(users.c.username == username, users.c.active)
+            ).first()
+        return _user(row) if row else None
+
+    def by_subject(self, issuer: str, subject: str) -> User | None:
+        """The active account enabled for single sign-on as this issuer's `sub`."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(users).where(
+                    users.c.sso_issuer == issuer_of(issuer),
+                    users.c.sso_subject == subject,
+                    users.c.active,
+                )
             ).first()
         return _user(row) if row else None
 
@@ -115,33 +140,52 @@ class Accounts:
         if not done:
             raise ConfigError("no such user")
 
-    def login(self, username: str, password: str) -> User:
-        """The user, if the password is right and the account is not throttled."""
-        window = now() - timedelta(seconds=self.settings.login_window_s)
+    def login(self, username: str, password: str, client: str = "") -> User:
+        """The user, if the password is right and this client is not backing off.
+
+        Failures are counted per client and account, and per client over all accounts,
+        never per account alone: a stranger's wrong guesses must not lock the owner out.
+        Past the limit each further attempt waits twice as long after the last failure
+        (2 s, 4 s, 8 s … up to the window); a refused attempt is not checked or counted."""
+        client = client[:64]
+        username = username[:64]
+        wait = self._backoff(username, client)
+        if wait > 0:
+            raise AccessError(f"too many failed logins from here; try again in {math.ceil(wait)} s")
         with self.engine.begin() as conn:
-            failures = conn.execute(
-                sa.select(sa.func.count()).where(
-                    login_attempts.c.username == username[:64],
-                    login_attempts.c.at >= window,
-                    sa.not_(login_attempts.c.ok),
-                )
-            ).scalar_one()
             row = conn.execute(
                 sa.select(users).where(users.c.username == username, users.c.active)
             ).first()
             hashed = row.password_hash if row is not None and row.password_hash else _DUMMY
             good = _hasher.verify(password, hashed) and row is not None and bool(row.password_hash)
-            throttled = failures >= self.settings.login_max_failures
             conn.execute(
-                login_attempts.insert().values(
-                    username=username[:64], at=now(), ok=good and not throttled
-                )
+                login_attempts.insert().values(username=username, client=client, at=now(), ok=good)
             )
-        if throttled:
-            raise AccessError("too many failed logins for this account; try again later")
         if not good or row is None:
             raise AccessError("wrong username or password")
         return _user(row)
+
+    def _backoff(self, username: str, client: str) -> float:
+        """Seconds this client must still wait before trying this account, or 0."""
+        window = now() - timedelta(seconds=self.settings.login_window_s)
+        failed = sa.and_(
+            login_attempts.c.client == client,
+            login_attempts.c.at >= window,
+            sa.not_(login_attempts.c.ok),
+        )
+        counted = sa.select(sa.func.count(), sa.func.max(login_attempts.c.at))
+        limits = (
+            (failed & (login_attempts.c.username == username), self.settings.login_max_failures),
+            (failed, self.settings.login_client_max_failures),
+        )
+        wait = 0.0
+        with self.engine.connect() as conn:
+            for where, limit in limits:
+                failures, last = conn.execute(counted.where(where)).one()
+                if failures >= limit and last is not None:
+                    pause = min(2.0 ** (failures - limit + 1), self.settings.login_window_s)
+                    wait = max(wait, pause - (now() - last).total_seconds())
+        return wait
 
     def issue(self, user: User, *, kind: str, label: str = "", purpose: str | None = None) -> str:
         """A new session or bearer token; the secret is shown once and only its hash kept."""
@@ -197,6 +241,11 @@ class Accounts:
                 .where(credentials.c.secret_hash == _digest(secret))
                 .values(revoked_at=now())
             )
+
+
+def issuer_of(url: str) -> str:
+    """An issuer as stored and compared: without a trailing slash."""
+    return url.rstrip("/")
 
 
 def _digest(secret: str) -> str:

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from mast.api import (
+    csrf,
     oidc,
     routes_audit,
     routes_auth,
@@ -38,6 +39,7 @@ from mast.api.recording import record
 from mast.api.services import Services
 from mast.daily.run import DailyJob
 from mast.daily.schedule import DailySchedule
+from mast.db import keep_private
 from mast.errors import AuditUnavailable
 from mast.settings import Settings
 
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    keep_private()  # the graph, backups and keys the server writes: its owner's alone
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,14 +125,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+            "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
+            "base-uri 'none'; object-src 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Same-origin, not no-referrer: under no-referrer browsers send `Origin: null` on
+        # the site's own form posts, and the CSRF check needs to see where a post came from.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")  # personal data
         return response
 
+    csrf.install(app)
     oidc.mount(app, settings, record)
     if settings.dev_mode:
         app.get("/graphql", include_in_schema=False)(routes_graphql.graphiql)

@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from mast.api.access import purpose_of
 from mast.api.accounts import Credential, User
 from mast.api.services import Services
 from mast.errors import AccessError
 
-MAX_PURPOSE = 500
 PURPOSE_HEADER = "X-MAST-Purpose"
 bearer = HTTPBearer(auto_error=False, description="a token from `mast users token`")
 
@@ -61,11 +61,13 @@ async def caller(
     ] = None,
 ) -> Caller:
     """The signed-in user and their stated purpose (P6): the header, or the session's."""
-    purpose = (stated or credential.purpose or "").strip()
-    if not purpose:
+    given = (stated or credential.purpose or "").strip()
+    if not given:
         raise HTTPException(
             400, f"state why you are looking: send the {PURPOSE_HEADER} header (a case or reason)"
         )
-    if len(purpose) > MAX_PURPOSE or not purpose.isprintable():
-        raise HTTPException(400, f"a purpose is at most {MAX_PURPOSE} printable characters")
+    try:
+        purpose = purpose_of(given)
+    except ValueError as e:
+        raise HTTPException(400, str(e)) from e
     return Caller(credential.user, purpose, credential)

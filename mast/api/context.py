@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from mast.api.access import allowed
 from mast.api.accounts import User
 from mast.api.services import Services
+from mast.errors import QueryTimedOut, ResultTooLarge
 
 T = TypeVar("T")
 
@@ -46,8 +47,15 @@ class RequestContext:
         self.seen.update(i for i in ids if i)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Graph and store calls block; they run on worker threads, not the event loop."""
-        return await asyncio.to_thread(fn, *args)
+        """Graph and store calls block; they run on worker threads, not the event loop.
+        A query stopped at its time limit or size cap is the client's to narrow, with its
+        code, not an INTERNAL error."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except QueryTimedOut as e:
+            raise ClientError(str(e), "TIMEOUT") from e
+        except ResultTooLarge as e:
+            raise ClientError(str(e), "BAD_USER_INPUT") from e
 
     def loader(self, name: str, fn: Callable[[list[Any]], list[Any]]) -> DataLoader[Any, Any]:
         """A per-request loader: one batched call for every key asked in the same tick."""

@@ -7,6 +7,7 @@ masked to `INTERNAL`. Running an operation and writing its audit entry is `execu
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -259,12 +260,29 @@ def jsonable(value: Any) -> Any:
 
 
 class _Mask(MaskErrors):
-    """Masks what was not meant for the client, keeping a code on every error."""
+    """Masks what was not meant for the client, keeping a code on every error, and takes
+    graphql-core's "Did you mean …?" out of every message: with introspection off,
+    suggestions would spell the schema out a guess at a time."""
+
+    def __init__(self, *, suggest: bool) -> None:
+        super().__init__(should_mask_error=_should_mask, error_message="internal error")
+        self.suggest = suggest
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL"}
         return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        if self.suggest:
+            return processed
+        for error in processed:
+            error.message = _SUGGESTION.sub("", error.message)
+        return processed
+
+
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -278,7 +296,7 @@ def build_schema(*, dev_mode: bool = False) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: _Mask(should_mask_error=_should_mask, error_message="internal error"),
+        lambda: _Mask(suggest=dev_mode),
     ]
     if not dev_mode:
         extensions.append(DisableIntrospection)

@@ -1,9 +1,11 @@
 """Single sign-on with the organisation's identity provider (OpenID Connect, via authlib).
 
 Configured by MAST_OIDC_ISSUER, MAST_OIDC_CLIENT_ID and MAST_OIDC_CLIENT_SECRET. The
-provider proves who someone is; MAST still decides what they may do: the claim named by
-MAST_OIDC_USERNAME_CLAIM must name an active MAST account (`mast users add --sso`), whose
-role and agency apply. Nobody gets in by having an account at the provider alone.
+provider proves who someone is; MAST still decides what they may do: the token's issuer
+and `sub` must be those of an active MAST account enabled for single sign-on (`mast users
+add NAME --sso SUBJECT`), whose role and agency apply. Names such as `preferred_username`
+are never matched: a user can often change their own. Nobody gets in by having an account
+at the provider alone, and a password account is never signed in this way.
 """
 
 from __future__ import annotations
@@ -49,11 +51,19 @@ def mount(app: FastAPI, settings: Settings, record: Recorder) -> None:
             token = await client.authorize_access_token(request)
         except OAuthError as e:
             raise HTTPException(401, "the identity provider did not sign you in") from e
-        claims = token.get("userinfo") or {}
-        username = str(claims.get(settings.oidc_username_claim) or "")
-        user = await asyncio.to_thread(services.accounts.get, username) if username else None
+        claims = token.get("userinfo") or {}  # the ID token's, checked by authlib
+        issuer, subject = str(claims.get("iss") or ""), str(claims.get("sub") or "")
+        user = (
+            await asyncio.to_thread(services.accounts.by_subject, issuer, subject)
+            if issuer and subject
+            else None
+        )
         if user is None:
-            raise HTTPException(403, "no MAST account for this sign-in; ask an administrator")
+            raise HTTPException(
+                403,
+                f"no MAST account for this sign-in (subject {subject[:255]!r}); "
+                "ask an administrator",
+            )
         secret = await asyncio.to_thread(lambda: services.accounts.issue(user, kind="session"))
         await record(services, user, "login", {"via": "oidc"}, [], "ok")
         request.session["sid"] = secret

@@ -6,24 +6,27 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from mast.api.access import MAX_PURPOSE, purpose_of
 from mast.api.accounts import Accounts, Credential, User
-from mast.api.auth import MAX_PURPOSE, PURPOSE_HEADER, credential_of, services_of
+from mast.api.auth import PURPOSE_HEADER, credential_of, services_of
 from mast.api.recording import anonymous, change, record
 from mast.errors import AccessError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+Purpose = Annotated[str, Field(max_length=MAX_PURPOSE * 2), AfterValidator(purpose_of)]
+"""A stated purpose, by the one rule of `access.purpose_of` (422 with its reason)."""
 
 
 class LoginRequest(BaseModel):
     username: str = Field(max_length=64)
     password: str = Field(max_length=1024)
-    purpose: str | None = Field(default=None, max_length=MAX_PURPOSE)
+    purpose: Purpose | None = None
 
 
 class PurposeRequest(BaseModel):
-    purpose: str = Field(min_length=1, max_length=MAX_PURPOSE)
+    purpose: Purpose
 
 
 @router.post("/login")
@@ -44,7 +47,8 @@ async def sign_in(request: Request, username: str, password: str, purpose: str |
     """Check the password, start a session in the cookie, audit it; 401 or 429 if refused."""
     services = services_of(request)
     try:
-        user = await asyncio.to_thread(services.accounts.login, username, password)
+        client = request.client.host if request.client else ""
+        user = await asyncio.to_thread(services.accounts.login, username, password, client)
     except AccessError as e:
         throttled = "too many" in str(e)
         await record(services, anonymous(username), "login", {}, outcome="refused")

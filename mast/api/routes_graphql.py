@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from graphql import GraphQLError
 from pydantic import BaseModel, Field
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from mast.api.auth import Caller, caller, services_of
 from mast.api.context import RequestContext
@@ -17,6 +19,8 @@ from mast.api.limits import MAX_VARIABLES_BYTES, json_size
 from mast.api.recording import record
 
 MAX_QUERY_CHARS = 20_000
+BAD_REQUEST = "BAD_REQUEST"
+"""The request cannot be run at all (no such operation): answered 400, not 200."""
 router = APIRouter(tags=["graphql"])
 
 
@@ -38,7 +42,8 @@ async def graphql(
     payload: dict[str, Any] = {"data": data}
     if errors:
         payload["errors"] = errors
-    return JSONResponse(jsonable(payload))
+    bad = any(e.get("extensions", {}).get("code") == BAD_REQUEST for e in errors)
+    return JSONResponse(jsonable(payload), status_code=400 if bad else 200)
 
 
 async def execute(
@@ -60,6 +65,15 @@ async def execute(
             timeout=services.settings.graphql_timeout_s,
         )
         data, errors = result.data, [dict(e.formatted) for e in result.errors or []]
+    except (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError) as e:
+        # strawberry leaves these to its HTTP views; here they were a 500.
+        why = (
+            "only queries are allowed"
+            if isinstance(e, InvalidOperationTypeError)
+            else "name one operation of the document in operationName"
+        )
+        refused = GraphQLError(why, extensions={"code": BAD_REQUEST})
+        data, errors = None, [dict(refused.formatted)]
     except TimeoutError:
         late = GraphQLError("the query ran past its time limit", extensions={"code": "TIMEOUT"})
         data, errors = None, [dict(late.formatted)]

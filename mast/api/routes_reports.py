@@ -64,6 +64,7 @@ async def cypher(
                 body.params,
                 timeout_s=settings.query_timeout_s,
                 max_rows=settings.query_max_rows,
+                max_bytes=settings.query_max_bytes,
             )
         )
     except QueryRefused as e:

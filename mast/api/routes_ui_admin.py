@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mast.api import csrf
 from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
@@ -46,7 +47,7 @@ async def quality_page(request: Request, who: Annotated[Caller, Depends(viewer)]
     )
 
 
-@router.post("/quality/run")
+@router.post("/quality/run", dependencies=[Depends(csrf.form_token)])
 async def run_now(request: Request, who: Annotated[Caller, Depends(viewer)]) -> Response:
     """Start the daily run now, in the background; the page lists it once it is under way."""
     if not allowed(who.user.role, "daily-run"):

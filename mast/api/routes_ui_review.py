@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mast.api import csrf
 from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import change, record
@@ -55,7 +56,7 @@ async def review_page(request: Request, who: Annotated[Caller, Depends(viewer)])
     return page(request, "review.html", who, queue=queue, done=done)
 
 
-@router.post("/review/{item_id}")
+@router.post("/review/{item_id}", dependencies=[Depends(csrf.form_token)])
 async def review_decide(
     request: Request,
     item_id: int,
@@ -90,7 +91,7 @@ async def review_decide(
     return RedirectResponse(f"/review?done={item_id}", status_code=303)
 
 
-@router.post("/people/{person_id}/not-the-same")
+@router.post("/people/{person_id}/not-the-same", dependencies=[Depends(csrf.form_token)])
 async def not_the_same(
     request: Request,
     person_id: str,

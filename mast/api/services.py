@@ -62,6 +62,7 @@ class Services:
             now=self.now(),
             timeout_s=self.settings.query_timeout_s,
             max_rows=self.settings.query_max_rows,
+            max_bytes=self.settings.query_max_bytes,
             folder=folder,
         )
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,19 +20,23 @@ import ladybug
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mast.errors import GraphBusy, GraphError, QueryRefused
+from mast.errors import GraphBusy, GraphError, QueryRefused, QueryTimedOut, ResultTooLarge
 from mast.graph import writes
 from mast.graph.guard import check_read_only
 from mast.graph.store import (
     DEFAULT_MAX_ROWS,
     DEFAULT_TIMEOUT_S,
+    WATCHDOG_GRACE_S,
     Access,
     Health,
     QueryResult,
     count_all,
     redact,
+    timed_out,
+    too_large,
+    unquote,
 )
-from mast.graph.values import plain
+from mast.graph.values import plain, size
 from mast.schema.graph import NODE, NODES, RELS, ladybug_ddl
 
 log = logging.getLogger(__name__)
@@ -137,27 +143,47 @@ class LadybugStore:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_rows: int = DEFAULT_MAX_ROWS,
+        max_bytes: int | None = None,
     ) -> QueryResult:
         cypher = check_read_only(cypher)  # named queries too: nothing reads past the guard
-        with self.access.reading(), self._connection() as conn:
-            conn.set_query_timeout(int(timeout_s * 1000))
+        deadline = time.monotonic() + timeout_s  # waiting for a build counts too
+        with self.access.reading(timeout_s), self._connection() as conn:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise QueryTimedOut(timed_out(timeout_s))
+            conn.set_query_timeout(max(1, int(left * 1000)))
             # The engine's own guarantee, under the clause check of `guard.py`.
             conn.execute("BEGIN TRANSACTION READ ONLY")
+            # The engine checks its timeout only between steps of some operators; the
+            # watchdog interrupts it from outside if it has not stopped soon after the limit.
+            watched = _WATCHDOG.watch(conn, deadline + WATCHDOG_GRACE_S)
             try:
                 result = conn.execute(cypher, dict(params))
                 if isinstance(result, list):
                     raise QueryRefused("one statement at a time")
                 columns = result.get_column_names()
                 rows: list[list[Any]] = []
+                held = 0
                 while result.has_next() and len(rows) <= max_rows:
-                    rows.append([plain(v) for v in _values(result.get_next())])
+                    # Fetching is not under the engine's timeout; a huge result is stopped
+                    # here at the limit, and at the byte cap before it is all in memory.
+                    if time.monotonic() > deadline:
+                        raise QueryTimedOut(timed_out(timeout_s))
+                    row = [plain(v) for v in _values(result.get_next())]
+                    held += size(row)
+                    if max_bytes is not None and held > max_bytes:
+                        raise ResultTooLarge(too_large(max_bytes, len(rows)))
+                    rows.append(row)
             except RuntimeError as e:
+                if "Interrupted" in str(e):
+                    raise QueryTimedOut(timed_out(timeout_s)) from e
                 raise GraphError(redact(_engine_message(e, timeout_s), params)) from e
             except (ValueError, TypeError) as e:  # the driver could not bind a parameter
                 raise QueryRefused(
                     "a parameter's value does not suit the query (check its type)"
                 ) from e
             finally:
+                _WATCHDOG.done(watched)
                 with contextlib.suppress(RuntimeError):
                     conn.execute("ROLLBACK")
         return QueryResult(columns, rows[:max_rows], truncated=len(rows) > max_rows)
@@ -171,6 +197,51 @@ class LadybugStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _interrupt(conn: ladybug.Connection) -> None:
+    """Stop the connection's running query; it may have just finished, which is fine."""
+    with contextlib.suppress(RuntimeError):
+        conn.interrupt()
+
+
+class _Watchdog:
+    """One thread for every read in the process, interrupting any connection still busy
+    past its deadline. A timer thread per read cost ~0.9 ms a read (4x a small read)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: dict[int, tuple[float, ladybug.Connection]] = {}
+        self._last = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, conn: ladybug.Connection, deadline: float) -> int:
+        with self._cond:
+            self._last += 1
+            self._due[self._last] = (deadline, conn)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="ladybug-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+            return self._last
+
+    def done(self, key: int) -> None:
+        with self._cond:
+            self._due.pop(key, None)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for key in [k for k, (due, _) in self._due.items() if due <= now]:
+                    _interrupt(self._due.pop(key)[1])
+                soonest = min((due for due, _ in self._due.values()), default=None)
+                self._cond.wait(None if soonest is None else soonest - now)
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _copy(conn: ladybug.Connection, table_name: str, rows: pa.Table) -> None:
@@ -213,8 +284,8 @@ def _remove(path: Path) -> None:
 def _engine_message(error: RuntimeError, timeout_s: float) -> str:
     text = str(error)
     if "Interrupted" in text:
-        return f"the query ran past its {timeout_s:g} s limit and was stopped"
+        return timed_out(timeout_s)
     if "read-only" in text.lower():
         return "the query tried to write; analyst queries are read-only"
-    # Engine messages name the query's own identifiers, never bound values.
-    return f"the graph refused the query: {text.splitlines()[0][:300]}"
+    # The first line names the query's identifiers; what the engine quotes may be a value.
+    return f"the graph refused the query: {unquote(text.splitlines()[0][:300])}"

@@ -7,6 +7,7 @@ no schema to declare beyond key constraints and indexes (`mast.schema.graph.neo4
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import pyarrow as pa
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path, Relationship
 
-from mast.errors import GraphError
+from mast.errors import GraphError, QueryTimedOut, ResultTooLarge
 from mast.graph import writes
 from mast.graph.guard import check_read_only
 from mast.graph.store import (
@@ -25,8 +26,11 @@ from mast.graph.store import (
     QueryResult,
     count_all,
     redact,
+    timed_out,
+    too_large,
+    unquote,
 )
-from mast.graph.values import plain
+from mast.graph.values import plain, size
 from mast.schema.graph import NODE, NODES, REL, RELS, neo4j_ddl
 
 _BATCH = 2_000
@@ -112,17 +116,27 @@ class Neo4jStore:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_rows: int = DEFAULT_MAX_ROWS,
+        max_bytes: int | None = None,
     ) -> QueryResult:
         cypher = check_read_only(cypher)  # named queries too: nothing reads past the guard
+        deadline = time.monotonic() + timeout_s
 
         @neo4j.unit_of_work(timeout=timeout_s)
         def work(tx: neo4j.ManagedTransaction) -> QueryResult:
             result = tx.run(cypher, dict(params))
             rows: list[list[Any]] = []
+            held = 0
             for record in result:
                 if len(rows) > max_rows:
                     break
-                rows.append([_plain(v) for v in record.values()])
+                # The server's timeout covers its work, not our fetching: both are limited.
+                if time.monotonic() > deadline:
+                    raise QueryTimedOut(timed_out(timeout_s))
+                row = [_plain(v) for v in record.values()]
+                held += size(row)
+                if max_bytes is not None and held > max_bytes:
+                    raise ResultTooLarge(too_large(max_bytes, len(rows)))
+                rows.append(row)
             columns = list(result.keys())
             return QueryResult(columns, rows[:max_rows], truncated=len(rows) > max_rows)
 
@@ -132,8 +146,10 @@ class Neo4jStore:
             ) as session:
                 return session.execute_read(work)
         except ClientError as e:
+            if "TransactionTimedOut" in (e.code or ""):
+                raise QueryTimedOut(timed_out(timeout_s)) from e
             raise GraphError(
-                redact(f"Neo4j refused the query: {e.code}: {e.message}", params)
+                redact(f"Neo4j refused the query: {e.code}: {unquote(e.message or '')}", params)
             ) from e
         except (Neo4jError, ServiceUnavailable) as e:
             raise GraphError(f"Neo4j at {self.uri} failed: {e}") from e

@@ -141,7 +141,10 @@ def convert(param: Param, value: Any, *, now: datetime) -> Any:
                 return [v.strip() for v in value.split(",") if v.strip()]
             return [str(v) for v in value]
         if param.type == "int":
-            return int(value)
+            number = int(value)
+            if not -(2**63) <= number < 2**63:  # the engines' integers are 64-bit
+                raise ValueError(param.name)
+            return number
         moment = _moment(value, now) if isinstance(value, str) else value
         if param.type == "date":
             return moment.date() if isinstance(moment, datetime) else moment
@@ -150,7 +153,7 @@ def convert(param: Param, value: Any, *, now: datetime) -> Any:
             if isinstance(moment, datetime)
             else datetime.combine(moment, datetime.min.time())
         )
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:  # OverflowError: "-99999999999d"
         raise QueryRefused(f"parameter {param.name} must be a {param.type}") from e
 
 
@@ -173,6 +176,7 @@ def run_named(
     now: datetime,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_rows: int = DEFAULT_MAX_ROWS,
+    max_bytes: int | None = None,
     folder: Path = CYPHER_DIR,
 ) -> QueryResult:
     queries = load_queries(folder)
@@ -184,4 +188,5 @@ def run_named(
         bind(query, params, now=now),
         timeout_s=timeout_s,
         max_rows=max_rows,
+        max_bytes=max_bytes,
     )

@@ -7,6 +7,7 @@ relationship's `src` and `dst` keys first), so a backend can bulk-load them as t
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -15,11 +16,13 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from mast.errors import GraphBusy
+from mast.errors import GraphBusy, QueryTimedOut
 from mast.schema.graph import NODES, RELS
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_ROWS = 10_000
+WATCHDOG_GRACE_S = 0.2
+"""How long past its limit a query may run before the store interrupts it from outside."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,27 @@ def redact(message: str, params: Mapping[str, Any]) -> str:
         if len(text) > 1:
             message = message.replace(text, "…")
     return message
+
+
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+
+
+def unquote(message: str) -> str:
+    """An engine's message without anything it quoted: engines quote the value they failed
+    to convert (`Could not convert "Yuri" to INT64`), and that value may come from the data
+    rather than the query, where `redact` cannot know it (RELIABILITY P16)."""
+    return _QUOTED.sub("…", message)
+
+
+def timed_out(timeout_s: float) -> str:
+    return f"the query ran past its {timeout_s:g} s limit and was stopped"
+
+
+def too_large(max_bytes: int, rows: int) -> str:
+    return (
+        f"the result passed the {max_bytes / 2**20:g} MiB limit (MAST_QUERY_MAX_BYTES) after "
+        f"{rows} rows and was stopped; return fewer or shorter values"
+    )
 
 
 def count_all(count: Callable[[str], int]) -> dict[str, int]:
@@ -86,8 +110,11 @@ class GraphStore(Protocol):
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_rows: int = DEFAULT_MAX_ROWS,
+        max_bytes: int | None = None,
     ) -> QueryResult:
-        """Run one query in a read-only transaction, within a time limit and a row cap."""
+        """Run one query in a read-only transaction, within a time limit (waiting and
+        fetching included), a row cap and, when given, a cap on the result's size counted
+        as rows arrive (GraphError when passed, so a huge result is never held whole)."""
 
     def health(self) -> Health: ...
 
@@ -106,9 +133,11 @@ class Access:
         self._writer = threading.Lock()
 
     @contextmanager
-    def reading(self) -> Iterator[None]:
+    def reading(self, timeout_s: float | None = None) -> Iterator[None]:
+        """Read, once no swap holds readers back; GraphError if that takes past timeout_s."""
         with self._cond:
-            self._cond.wait_for(lambda: not self._closed)
+            if not self._cond.wait_for(lambda: not self._closed, timeout=timeout_s):
+                raise QueryTimedOut(timed_out(timeout_s or 0))
             self._readers += 1
         try:
             yield

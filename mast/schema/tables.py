@@ -399,6 +399,9 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, comment="Argon2; NULL for single sign-on only"),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("sso_issuer", sa.String(300), comment="single sign-on: the provider's issuer"),
+    sa.Column("sso_subject", sa.String(255), comment="and its `sub` for this person"),
+    sa.Index("ux_users_sso", "sso_issuer", "sso_subject", unique=True),
     comment="individual accounts: one person each, never shared (RELIABILITY P9)",
 )
 
@@ -422,9 +425,11 @@ login_attempts = sa.Table(
     metadata,
     sa.Column("attempt_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("client", sa.String(64), comment="the client's address (back-off is per client)"),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Index("ix_login_attempts_user", "username", "at"),
+    sa.Index("ix_login_attempts_client", "client", "at"),
 )
 
 audit_entries = sa.Table(

@@ -6,13 +6,21 @@
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
   }
+  function text(value) {
+    var span = document.createElement("span");
+    span.textContent = value == null ? "" : String(value);
+    return span;
+  }
   function timeline() {
     var events = data("chronology-data"), el = document.getElementById("timeline");
     if (!events || !el || !window.vis || !events.length) { return; }
     var lanes = Array.from(new Set(events.map(function (e) { return e.agency; })));
-    var groups = new vis.DataSet(lanes.map(function (a, i) { return { id: a, content: a }; }));
+    // Partner text goes in as DOM text nodes: vis-timeline treats a string as HTML, so a
+    // category of <a href=…> would otherwise become a live link on every viewer's page.
+    var groups = new vis.DataSet(lanes.map(function (a) { return { id: a, content: text(a) }; }));
     var items = new vis.DataSet(events.map(function (e, i) {
-      return { id: i, group: e.agency, start: e.at, content: e.label, title: e.label + " — " + e.at };
+      return { id: i, group: e.agency, start: e.at, content: text(e.label),
+               title: text(e.label + " — " + e.at) };
     }));
     new vis.Timeline(el, items, groups, { stack: false, zoomKey: "ctrlKey", maxHeight: 420 });
   }

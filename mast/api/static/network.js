@@ -100,7 +100,14 @@
     a.href = cy.png({ full: true, bg: "#ffffff" }); a.download = "network-" + me + ".png"; a.click();
   });
   document.getElementById("csv").addEventListener("click", function () {
-    var q = function (v) { return '"' + String(v == null ? "" : v).replace(/"/g, '""') + '"'; };
+    // The server's CSV rule (csv_safe): a cell a spreadsheet would run as a formula gets a
+    // leading apostrophe. A partner's name of =HYPERLINK(…) stays text.
+    var formula = JSON.parse(document.getElementById("csv-formula-start").textContent);
+    var safe = function (v) {
+      var t = String(v == null ? "" : v);
+      return formula.some(function (c) { return t.startsWith(c); }) ? "'" + t : t;
+    };
+    var q = function (v) { return '"' + safe(v).replace(/"/g, '""') + '"'; };
     var rows = [["kind", "id", "label", "source", "target"].join(",")];
     cy.nodes().forEach(function (n) { rows.push([n.data("kind"), n.id(), n.data("label"), "", ""].map(q).join(",")); });
     cy.edges().forEach(function (e) { rows.push([e.data("kind"), e.id(), e.data("label"), e.data("source"), e.data("target")].map(q).join(",")); });
@@ -123,9 +130,27 @@
   });
   layout(); filter();
   window.mastNetwork = cy;  // laid out: for the browser tests, and for anyone at the console
+  // A deep link reopens a view, but every person it expands is a view recorded under the
+  // visitor's name and purpose: past a handful, the visitor is asked first.
+  var ASK_PAST = 3;
+  function expandAll(ids) {
+    return ids.reduce(function (p, id) { return p.then(function () { return expand(id); }); }, Promise.resolve());
+  }
   var hash = /#expanded=([^&]*)/.exec(location.hash);
   if (hash) {
-    hash[1].split(",").filter(function (id) { return id && id !== me; })
-      .reduce(function (p, id) { return p.then(function () { return expand(id); }); }, Promise.resolve());
+    var linked = Array.from(new Set(hash[1].split(",").filter(function (id) { return id && id !== me; })));
+    var ask = document.getElementById("deep-link");
+    if (linked.length <= ASK_PAST) {
+      expandAll(linked);
+    } else {
+      remember();  // the address bar shows what is open, not what the link asked for
+      ask.querySelector(".count").textContent = String(linked.length);
+      ask.hidden = false;
+      document.getElementById("deep-link-open").addEventListener("click", function () {
+        ask.hidden = true; expandAll(linked);
+      });
+      document.getElementById("deep-link-skip").addEventListener("click", function () { ask.hidden = true; });
+      document.getElementById("deep-link-open").focus();
+    }
   }
 })();
