@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from api_server import PASSWORD, Api
+from api_server import PASSWORD, Api, form_token
 from typer.testing import CliRunner
 
 from mast.api.subject_access import gather
@@ -160,6 +160,7 @@ def _session(api: Api, role: str) -> httpx.Client:
     client.headers["Origin"] = api.url
     signed_in = {"username": role, "password": PASSWORD, "purpose": "review of a link"}
     assert client.post("/auth/login", json=signed_in).status_code == 200
+    client.headers["X-CSRF-Token"] = form_token(client, "/purpose")  # as htmx sends it
     return client
 
 
