@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from api_server import running
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -26,7 +27,7 @@ from starlette.routing import Route
 from mast.api.accounts import Accounts
 from mast.api.app import create_app
 from mast.db import open_store
-from mast.schema.tables import audit_entries
+from mast.schema.tables import audit_entries, credentials
 from mast.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -240,3 +241,33 @@ def test_an_sso_account_is_added_with_its_subject(
     found = Accounts(engine, settings).by_subject("https://idp.example", "sub-42")
     engine.dispose()
     assert found is not None and found.username == "sso-user"
+
+
+def test_no_single_sign_on_session_starts_without_its_audit_entry(
+    sso: tuple[str, Provider, Settings],
+) -> None:
+    url, provider, settings = sso
+    provider.signs_in = "investigator"
+    engine = open_store(settings)
+
+    def sessions() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(credentials)).scalar() or 0
+            )
+
+    before = sessions()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+            "BEGIN SELECT RAISE(ABORT, 'audit store unwritable'); END"
+        )
+    try:
+        with _browser(url) as client:
+            assert client.get("/auth/oidc/login").status_code == 503
+            assert client.get("/auth/me").status_code == 401
+        assert sessions() == before  # the session was rolled back with its entry
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER audit_down")
+        engine.dispose()

@@ -35,7 +35,6 @@ from mast.api import (
 from mast.api.gql_schema import build_schema
 from mast.api.keys import key
 from mast.api.limits import BodyLimit
-from mast.api.recording import record
 from mast.api.services import Services
 from mast.daily.run import DailyJob
 from mast.daily.schedule import DailySchedule
@@ -137,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     csrf.install(app)
-    oidc.mount(app, settings, record)
+    oidc.mount(app, settings)
     if settings.dev_mode:
         app.get("/graphql", include_in_schema=False)(routes_graphql.graphiql)
     return app

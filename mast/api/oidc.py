@@ -11,18 +11,17 @@ at the provider alone, and a password account is never signed in this way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from mast.api.accounts import Accounts
+from mast.api.recording import change
 from mast.settings import Settings
 
-Recorder = Callable[..., Awaitable[None]]
 
-
-def mount(app: FastAPI, settings: Settings, record: Recorder) -> None:
+def mount(app: FastAPI, settings: Settings) -> None:
     """Add /auth/oidc/login and /auth/oidc/callback when a provider is configured."""
     if not (settings.oidc_issuer and settings.oidc_client_id):
         return
@@ -64,7 +63,12 @@ def mount(app: FastAPI, settings: Settings, record: Recorder) -> None:
                 f"no MAST account for this sign-in (subject {subject[:255]!r}); "
                 "ask an administrator",
             )
-        secret = await asyncio.to_thread(lambda: services.accounts.issue(user, kind="session"))
-        await record(services, user, "login", {"via": "oidc"}, [], "ok")
+        secret = await change(  # the session and its audit entry commit together
+            services,
+            user,
+            "login",
+            lambda engine: Accounts(engine, services.settings).issue(user, kind="session"),
+            lambda _: {"via": "oidc"},
+        )
         request.session["sid"] = secret
         return RedirectResponse("/", status_code=303)
