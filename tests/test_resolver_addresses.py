@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
+from mast.loaders.cleanse.addresses import split_address
 from mast.resolver.addresses import (
     AddressInput,
     Key,
@@ -158,7 +159,8 @@ def test_clustering_the_keys_within_reach_gives_what_clustering_all_would() -> N
     whole = cluster_keys(states)
     keys = sorted(states)
     sizes = []
-    for seeds in [keys[:1], keys[-3:], *(rng.sample(keys, n) for n in (1, 1, 2, 3, 5, 12))]:
+    lone = [k for k in keys if k[3] == "manselstreet"][:1]  # a street few keys share
+    for seeds in [keys[:1], keys[-3:], lone, *(rng.sample(keys, n) for n in (1, 1, 2, 3, 5, 12))]:
         reach = within_reach(seeds, neighbours_among(states))
         assert set(seeds) <= reach
         part = cluster_keys({k: states[k] for k in reach})
@@ -182,3 +184,130 @@ def test_an_address_gaining_records_that_agree_is_described_as_from_all_its_reco
     outvoting = [addr("4", town="Abertawe"), addr("5", town="Abertawe")]
     assert describe(stored + outvoting)["town"] == "Abertawe"
     assert describe_grown(fields, outvoting) is None  # type: ignore[arg-type]
+
+
+def written(rid: str, text: str, uprn: str | None = None) -> AddressInput:
+    """A record whose address a partner wrote as one line, split as the loaders split it."""
+    p = split_address(text)
+    return AddressInput(
+        rid,
+        uprn,
+        p.flat,
+        p.building,
+        p.house_number,
+        p.street,
+        p.locality,
+        p.town,
+        p.postcode,
+        None,
+    )
+
+
+def places(*groups: list[str], alone: tuple[str, ...] = ()) -> None:
+    """Each group's spellings resolve to one place, the groups to different places, and the
+    records `alone` to none."""
+    records = [
+        written(f"{g}.{i}", text) for g, texts in enumerate(groups) for i, text in enumerate(texts)
+    ]
+    records += [written(f"alone.{i}", text) for i, text in enumerate(alone)]
+    result = resolve_addresses(records)
+    found = [{result.get(f"{g}.{i}") for i in range(len(texts))} for g, texts in enumerate(groups)]
+    assert [len(f) for f in found] == [1] * len(groups), list(zip(groups, found, strict=True))
+    assert None not in set().union(*found)
+    assert len(set().union(*found)) == len(groups)
+    assert not any(f"alone.{i}" in result for i in range(len(alone)))
+
+
+def test_welsh_and_english_street_types_join_abbreviated_or_not() -> None:
+    places(
+        [
+            "14 Heol Ŵyr, Sketty, Swansea SA2 9AB",
+            "14 Hl Wyr, Sketty, Swansea SA2 9AB",
+            "14 HL. ŴYR, SKETTY, SWANSEA, SA2 9AB",
+        ],
+        ["3 Ffordd y Brain, Cimla, Neath SA11 3AA", "3 Ff y Brain, Neath SA11 3AA"],
+        ["7 Rhodfa Gwyn, Landore, Swansea SA1 6HQ", "7 Rh Gwyn, Landore, Swansea SA1 6HQ"],
+        ["9 Lôn Bryn, Neath SA11 2RB", "9 Lon Bryn, Neath SA11 2RB", "9 LÔN BRYN, SA11 2RB"],
+        ["31 Eaton Crescent, Swansea SA1 1AA", "31 Eaton Cres, Swansea SA1 1AA"],
+        ["2 Mansel Road, Swansea SA1 1AB", "2 Mansel Rd., Swansea SA1 1AB"],
+        ["5 St Helen's Close, Clydach SA6 9PZ", "5 Saint Helen's Cl, Clydach SA6 9PZ"],
+    )
+    # Stored before the loaders spelled types out: the resolver spells them out itself.
+    stored = resolve_addresses([addr("full"), addr("short", street="Hl Wyr")])
+    assert same(stored, "full", "short")
+
+
+def test_a_flat_after_the_street_is_the_same_flat() -> None:
+    places(
+        [
+            "Flat 6, 31 Eaton Crescent, Swansea SA1 1AA",
+            "31 Eaton Cres Flat 6, Swansea SA1 1AA",
+            "31 Eaton Crescent, Flat 6, Swansea, SA1 1AA",
+        ],
+        ["31 Eaton Crescent, Swansea SA1 1AA"],
+        ["Flat 5, 31 Eaton Crescent, Swansea SA1 1AA"],
+    )
+
+
+def test_a_place_with_and_without_its_building_name_is_one() -> None:
+    places(
+        [
+            "Flat 2, Glan House, 4 Brynmill View, Landore, Swansea SA1 2EQ",
+            "Flat 2, 4 Brynmill View, Landore, Swansea SA1 2EQ",
+            "Flat 2, Glan House, Brynmill View, Swansea SA1 2EQ",
+        ],
+        ["Flat 3, Glan House, 4 Brynmill View, Landore, Swansea SA1 2EQ"],
+    )
+    # Two Glan Houses in one postcode: a flat in one without its number is in neither.
+    places(
+        ["Flat 2, Glan House, 4 Brynmill View, Landore, Swansea SA1 2EQ"],
+        ["Flat 2, Glan House, 8 Brynmill View, Landore, Swansea SA1 2EQ"],
+        ["Flat 2, Glan House, Brynmill View, Swansea SA1 2EQ"],
+    )
+
+
+def test_named_premises_without_a_number_join_by_name_and_postcode_or_town() -> None:
+    places(
+        [
+            "The Red Lion, 12 Wind Street, Swansea SA1 1DP",
+            "The Red Lion, Swansea SA1 1DP",
+            "Red Lion, Wind St, Swansea",
+            "The Red Lion, Swansea",
+        ],
+        ["Flat 9, The Red Lion, 12 Wind Street, Swansea SA1 1DP", "Flat 9, The Red Lion"],
+        ["The Red Lion, 3 High Street, Neath SA11 1AA", "THE RED LION, NEATH"],
+        ["Bus Station, Station Road, Port Talbot SA13 1AB", "Bus Station, Port Talbot"],
+        ["Bus Station, Plaza, Swansea SA1 3AA", "Bus Station, Swansea"],
+        # A district is not a premises: a postcode or a town alone is no address.
+        alone=("Townhill, Swansea SA1 6PJ", "Swansea SA1 6PJ", "Swansea"),
+    )
+
+
+def test_a_name_two_places_share_in_a_town_joins_neither() -> None:
+    result = resolve_addresses(
+        [
+            written("wind", "The Red Lion, 12 Wind Street, Swansea SA1 1DP"),
+            written("high", "The Red Lion, 5 High Street, Swansea SA1 2BB"),
+            written("town", "The Red Lion, Swansea"),
+        ]
+    )
+    assert len(set(result.values())) == 3
+
+
+def test_two_uprns_keep_one_name_in_one_postcode_apart() -> None:
+    """The name would join these (one name, one number, one postcode); their UPRNs differ."""
+    result = resolve_addresses(
+        [
+            written("numbered", "The Red Lion, 12 Wind Street, Swansea SA1 1DP", uprn="10001"),
+            written("named", "The Red Lion, Swansea SA1 1DP", uprn="10002"),
+            written("unknown", "The Red Lion, SA1 1DP"),
+        ]
+    )
+    assert same(result, "named", "unknown") and result["numbered"] != result["named"]
+    without = resolve_addresses(
+        [
+            written("numbered", "The Red Lion, 12 Wind Street, Swansea SA1 1DP"),
+            written("named", "The Red Lion, Swansea SA1 1DP"),
+        ]
+    )
+    assert same(without, "numbered", "named")

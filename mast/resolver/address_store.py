@@ -2,10 +2,10 @@
 
 A full run reads every record. A daily run reads only records that arrived since the last
 run, folds them into the stored key table (`address_keys`: one row per distinct postcode,
-premises, flat and street, with its UPRNs, town and record count) and re-clusters the keys
-— tens of thousands, not hundreds of thousands of records. Clustering keys in key order and
-voting ids by record counts gives exactly the answer a full run would; only the addresses
-whose keys moved, or that gained records, are rewritten.
+premises, flat, street and building name, with its UPRNs, town and record count) and
+re-clusters the keys — tens of thousands, not hundreds of thousands of records. Clustering
+keys in key order and voting ids by record counts gives exactly the answer a full run
+would; only the addresses whose keys moved, or that gained records, are rewritten.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from mast.resolver.addresses import (
     describe_grown,
     describe_tally,
     door_of,
+    name_of,
     place_of,
     tally,
     within_reach,
@@ -56,9 +57,12 @@ from mast.schema.tables import (
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput._fields]
 _KEY_NAMES = ["key", "uprns", "town", "locality", "records", "address_id"]
-"""What a daily run reads of a key; a key's row also holds its place and door, to search."""
+"""What a daily run reads of a key; a key's row also holds its place, door and name, to
+search."""
 _KEY_COLUMNS = [address_keys.c[name] for name in _KEY_NAMES]
 _SEP = "\x1f"
+KEY_PARTS = 5
+"""Postcode, premises, flat, street and building name (`Key`)."""
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,12 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = Fals
     with engine.connect() as conn:
         mark = get_mark(conn, ADDRESS_MARK)
         top = conn.execute(sa.select(sa.func.max(records.c.file_id))).scalar() or 0
-        # A key table from before keys were indexed by place has its keys to write again.
-        keyed = (
-            conn.execute(
-                sa.select(address_keys.c.key).where(address_keys.c.place.is_not(None)).limit(1)
-            ).first()
-            is not None
-        )
+        # A key table from before keys were indexed by place, or held building names, has
+        # its keys to write again.
+        stored = conn.execute(
+            sa.select(address_keys.c.key).where(address_keys.c.place.is_not(None)).limit(1)
+        ).scalar()
+        keyed = stored is not None and stored.count(_SEP) == KEY_PARTS - 1
         fresh: list[AddressInput] | None = None
         if not full and mark and keyed:
             fresh = [
@@ -158,7 +161,7 @@ class _Reach(NamedTuple):
 
 def _within_reach(conn: sa.Connection, fresh: list[AddressInput]) -> _Reach:
     """The keys the new records' keys could join, read from the store by its indexes on
-    place, door and UPRN (`within_reach`), with the new records folded in: the only keys
+    place, door, name and UPRN (`within_reach`), with the new records folded in: the only keys
     that can move. Keys not stored yet are all new records' keys, so only stored keys need
     looking up."""
     found = _Reach({}, {}, {}, {})
@@ -183,12 +186,14 @@ def _within_reach(conn: sa.Connection, fresh: list[AddressInput]) -> _Reach:
         k, u = address_keys.c, address_key_uprns.c
         places = sorted({_SEP.join(place_of(key)) for key in keys})
         doors = sorted({_SEP.join(d) for key in keys if (d := door_of(key)) is not None})
+        names = sorted({_SEP.join(n) for key in keys if (n := name_of(key)) is not None})
         uprns = sorted({uprn for key in keys for uprn in states[key].uprns})
         return [
             key
             for where in (
                 *(k.place.in_(part) for part in chunks(places)),
                 *(k.door.in_(part) for part in chunks(doors)),
+                *(k.name.in_(part) for part in chunks(names)),
                 *(k.key.in_(sa.select(u.key).where(u.uprn.in_(p))) for p in chunks(uprns)),
             )
             for key in load(where)
@@ -280,8 +285,8 @@ def _incremental(
 
 
 def _key(text: str) -> Key:
-    postcode, premises, flat, street = text.split(_SEP)
-    return postcode, premises, flat, street
+    postcode, premises, flat, street, name = text.split(_SEP)
+    return postcode, premises, flat, street, name
 
 
 def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> list[tuple[AddressInput, str]]:
@@ -414,7 +419,7 @@ def _write_keys(
     conn: sa.Connection, states: dict[Key, KeyState], ids: dict[Key, str], *, every: bool = False
 ) -> None:
     """Insert these keys' rows; or, `every`, make them all the keys there are."""
-    names = [*_KEY_NAMES, "place", "door"]
+    names = [*_KEY_NAMES, "place", "door", "name"]
     rows = [
         (
             _SEP.join(k),
@@ -424,6 +429,7 @@ def _write_keys(
             ids[k],
             _SEP.join(place_of(k)),
             _SEP.join(door) if (door := door_of(k)) is not None else None,
+            _SEP.join(name) if (name := name_of(k)) is not None else None,
         )
         for k, s in states.items()
     ]

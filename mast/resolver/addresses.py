@@ -1,10 +1,12 @@
 """Address resolution: one Address per real place.
 
 UPRN where a partner gives one; otherwise a key of postcode, premises (number or building
-name), flat and street, with repairs for the errors partner data has: a mistyped postcode
-(one character, same premises and street), a missing postcode (same street, number and town), a
-mistyped street (Jaro–Winkler within the same postcode and number). Two different UPRNs
-never merge.
+name), flat, street and building name, each normalised (case, accents, English and Welsh
+street-type abbreviations both ways), with repairs for the errors partner data has: a
+mistyped postcode (one character, same premises and street), a missing postcode (same street,
+number and town), a mistyped street (Jaro–Winkler within the same postcode and number), a
+building name given or left out, a named premises without its number or street (same name
+and postcode, or the one such name in the town). Two different UPRNs never merge.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import NamedTuple
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from mast.loaders.cleanse.addresses import tidy_place
 from mast.loaders.cleanse.text import fold
 from mast.resolver.commonest import columns, commonest, commonest_counted
 
@@ -52,7 +55,7 @@ class AddressInput(NamedTuple):
     premises_type: str | None
 
 
-Key = tuple[str, str, str, str]  # postcode, premises, flat, street
+Key = tuple[str, str, str, str, str]  # postcode, premises, flat, street, building name
 
 
 @lru_cache(maxsize=262_144)
@@ -60,13 +63,50 @@ def _norm(text: str | None) -> str:
     return _NOT_ALNUM.sub("", fold(text)) if text else ""
 
 
+@lru_cache(maxsize=262_144)
+def _street(text: str | None) -> str:
+    """A street's key: abbreviations spelled out, English and Welsh ('Hl Nedd' is 'Heol
+    Nedd', 'Eaton Cres' is 'Eaton Crescent'), and Saint as St, whatever the accents."""
+    if not text:
+        return ""
+    words = fold(tidy_place(text)).split()
+    if len(words) > 1 and words[0] == "saint":
+        words[0] = "st"
+    return _NOT_ALNUM.sub("", "".join(words))
+
+
+@lru_cache(maxsize=262_144)
+def _name(text: str | None) -> str:
+    """A building's or business's key, without a leading 'The' ('Red Lion' is 'The Red Lion')."""
+    if not text:
+        return ""
+    words = fold(tidy_place(text)).split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return _NOT_ALNUM.sub("", "".join(words))
+
+
 def address_key(a: AddressInput) -> Key | None:
-    """None when the record names no addressable place (a postcode alone is ~15 homes)."""
-    premises = _norm(a.house_number) or _norm(a.building)
-    street = _norm(a.street)
-    if not premises or not (street or a.postcode):
+    """None when the record names no addressable place: a postcode or a town alone is many
+    homes, a street without a number or name is a street. A named premises without number,
+    street or postcode ('The Red Lion, Swansea') is a place, found by name and town."""
+    number, name = _norm(a.house_number), _name(a.building)
+    street = _street(a.street)
+    if not (number or name) or not (street or a.postcode or not number):
         return None
-    return (_norm(a.postcode), premises, _norm(a.flat), street)
+    # Without a postcode, the town and locality stand in its place: 23 Talbot Close in
+    # Penlan and in Mumbles are two places.
+    area = _norm(a.postcode) or f"{UNPOSTED}{_norm(a.town)}|{_norm(a.locality)}"
+    return (area, number or name, _norm(a.flat), street, name)
+
+
+UNPOSTED = "@"
+"""Opens a key's first part when it holds a town and locality for a missing postcode."""
+
+
+def posted(key: Key) -> bool:
+    """Whether the key has a postcode."""
+    return not key[0].startswith(UNPOSTED)
 
 
 class _Clusters:
@@ -147,8 +187,12 @@ def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
                 clusters.union(by_uprn[uprn], key)
             else:
                 by_uprn[uprn] = key
-    _join_across_postcodes(clusters, {k: s.place for k, s in states.items()})
+    # Doors and names first, so that a place found without its postcode (or with a
+    # postcode mistyped) sees the keys of one place as one.
+    places = {k: s.place for k, s in states.items()}
     _join_street_typos(clusters)
+    _join_named(clusters, places)
+    _join_across_postcodes(clusters, places)
     roots: dict[Key, int] = {}
     return {k: roots.setdefault(clusters.find(k), len(roots)) for k in keys}
 
@@ -162,16 +206,22 @@ def place_of(key: Key) -> tuple[str, str, str]:
 def door_of(key: Key) -> tuple[str, str, str] | None:
     """Postcode, premises and flat: keys sharing these join across a street mistyped
     (`_join_street_typos`); a key without a postcode has none."""
-    return (key[0], key[1], key[2]) if key[0] else None
+    return (key[0], key[1], key[2]) if posted(key) else None
+
+
+def name_of(key: Key) -> tuple[str, str] | None:
+    """Building name and flat: keys sharing these join by postcode or town (`_join_named`);
+    a key without a building name has none."""
+    return (key[4], key[2]) if key[4] else None
 
 
 Neighbours = Callable[[list[Key]], Iterable[Key]]
-"""The keys sharing a place, a door or a UPRN with any of the keys given."""
+"""The keys sharing a place, a door, a name or a UPRN with any of the keys given."""
 
 
 def within_reach(seeds: Iterable[Key], neighbours: Neighbours) -> set[Key]:
     """The keys clustering could join to `seeds`, directly or through others: those sharing
-    a UPRN, a place or a door. Clustering these alone gives them the clusters a run over
+    a UPRN, a place, a door or a name. Clustering these alone gives them the clusters a run over
     every key would, because no rule looks beyond them; a day's new records touch a few
     hundred keys of tens of thousands."""
     reached = set(seeds)
@@ -187,10 +237,13 @@ def neighbours_among(states: Mapping[Key, KeyState]) -> Neighbours:
     by_uprn: dict[str, list[Key]] = defaultdict(list)
     by_place: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     by_door: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
+    by_name: dict[tuple[str, str], list[Key]] = defaultdict(list)
     for key, state in states.items():
         by_place[place_of(key)].append(key)
         if (door := door_of(key)) is not None:
             by_door[door].append(key)
+        if (name := name_of(key)) is not None:
+            by_name[name].append(key)
         for uprn in state.uprns:
             by_uprn[uprn].append(key)
 
@@ -199,6 +252,8 @@ def neighbours_among(states: Mapping[Key, KeyState]) -> Neighbours:
             yield from by_place[place_of(key)]
             if (door := door_of(key)) is not None:
                 yield from by_door[door]
+            if (name := name_of(key)) is not None:
+                yield from by_name[name]
             for uprn in states[key].uprns:
                 yield from by_uprn[uprn]
 
@@ -221,19 +276,64 @@ def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]
     for group in by_place.values():
         if len(group) < 2:
             continue
-        with_postcode = [k for k in group if k[0]]
+        with_postcode = [k for k in group if posted(k)]
         for i, a in enumerate(with_postcode):
             for b in with_postcode[i + 1 :]:
                 if Levenshtein.distance(a[0], b[0]) == 1:  # one mistyped character
                     clusters.union(a, b)
         for k in group:
-            if not k[0]:  # no postcode: the one such place in the same town (then locality)
+            if not posted(k):  # no postcode: the one such place in the same town (then locality)
                 town, locality = towns[k]
                 in_town = {clusters.find(o) for o in with_postcode if towns[o][0] == town}
                 if len(in_town) > 1 and locality:
                     in_town = {clusters.find(o) for o in with_postcode if towns[o] == towns[k]}
                 if len(in_town) == 1:
                     clusters.union(next(iter(in_town)), k)
+
+
+def _join_named(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
+    """A building or business named with and without its number or street: keys of one name
+    and flat join within a postcode unless their numbers differ (two Glan Houses); a key
+    without a postcode joins the one such name in its town, then locality (anywhere, when it
+    names no town), or, there being none with a postcode, the others of that name in the
+    town."""
+    by_name: dict[tuple[str, str], list[Key]] = defaultdict(list)
+    for key in list(clusters.parent):
+        if (name := name_of(key)) is not None:
+            by_name[name].append(key)
+    for group in by_name.values():
+        if len(group) < 2:
+            continue
+        by_postcode: dict[str, list[Key]] = defaultdict(list)
+        for k in group:
+            by_postcode[k[0] if posted(k) else ""].append(k)
+        for postcode, same in by_postcode.items():
+            if postcode and len({k[1] for k in same if k[1] != k[4]}) <= 1:
+                _union_all(clusters, same)
+        _join_unposted_names(clusters, towns, group, by_postcode.get("", []))
+
+
+def _join_unposted_names(
+    clusters: _Clusters, towns: dict[Key, tuple[str, str]], group: list[Key], unposted: list[Key]
+) -> None:
+    with_postcode = [k for k in group if posted(k)]
+    alone: dict[str, list[Key]] = defaultdict(list)
+    for k in unposted:
+        town, locality = towns[k]
+        in_town = {clusters.find(o) for o in with_postcode if not town or towns[o][0] == town}
+        if len(in_town) > 1 and locality:
+            in_town = {clusters.find(o) for o in with_postcode if towns[o] == towns[k]}
+        if len(in_town) == 1:
+            clusters.union(next(iter(in_town)), k)
+        elif not with_postcode and town:
+            alone[town].append(k)
+    for same in alone.values():
+        _union_all(clusters, same)
+
+
+def _union_all(clusters: _Clusters, keys: list[Key]) -> None:
+    for k in keys[1:]:
+        clusters.union(keys[0], k)
 
 
 def _join_street_typos(clusters: _Clusters) -> None:

@@ -190,7 +190,9 @@ record_addresses = sa.Table(
 address_keys = sa.Table(
     "address_keys",
     metadata,
-    sa.Column("key", sa.Text, primary_key=True, comment="postcode, premises, flat, street"),
+    sa.Column(
+        "key", sa.Text, primary_key=True, comment="postcode, premises, flat, street, building"
+    ),
     sa.Column("uprns", sa.Text, comment="UPRNs seen with this key, comma-separated"),
     sa.Column("town", sa.Text, nullable=False),
     sa.Column("locality", sa.Text, nullable=False),
@@ -198,8 +200,10 @@ address_keys = sa.Table(
     sa.Column("address_id", sa.String(16), nullable=False),
     sa.Column("place", sa.Text, comment="premises, flat, street: a postcode mistyped joins"),
     sa.Column("door", sa.Text, comment="postcode, premises, flat: a street mistyped joins"),
+    sa.Column("name", sa.Text, comment="building name, flat: the same name joins by postcode"),
     sa.Index("ix_address_keys_place", "place"),
     sa.Index("ix_address_keys_door", "door"),
+    sa.Index("ix_address_keys_name", "name"),
     comment="the keys address resolution clusters, so a daily run need not re-read every record",
 )
 

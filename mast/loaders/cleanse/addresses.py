@@ -16,6 +16,7 @@ _ABBREVIATIONS = {
     "ave": "Avenue",
     "av": "Avenue",
     "cres": "Crescent",
+    "cresc": "Crescent",
     "ct": "Court",
     "dr": "Drive",
     "ln": "Lane",
@@ -25,16 +26,37 @@ _ABBREVIATIONS = {
     "tce": "Terrace",
     "cl": "Close",
     "gdns": "Gardens",
+    "gdn": "Gardens",
     "sq": "Square",
     "pk": "Park",
     "gr": "Grove",
     "hts": "Heights",
     "est": "Estate",
+    "pde": "Parade",
 }
-_FLAT = re.compile(
-    r"^(?:flat|apartment|apt|unit|room|rm|fl)\.?\s*(?:no\.?\s*)?([0-9]+[a-z]?|[a-z])\b[\s,]*(.*)$",
+"""English street types, abbreviated as partners write them: the type ends the name."""
+WELSH_ABBREVIATIONS = {
+    "hl": "Heol",
+    "ff": "Ffordd",
+    "ffd": "Ffordd",
+    "rh": "Rhodfa",
+    "rhod": "Rhodfa",
+    "cil": "Cilgant",
+    "lon": "Lôn",
+    "cl": "Clos",
+}
+"""Welsh street types, abbreviated: the type opens the name (Heol Nedd, Hl Nedd)."""
+_FLAT_WORD = r"(?:flat|apartment|apt|unit|room|rm|fl)\.?\s*(?:no\.?\s*)?"
+_FLAT_ID = r"([0-9]+[a-z]?|[a-z])"
+_FLAT = re.compile(rf"^{_FLAT_WORD}{_FLAT_ID}\b[\s,]*(.*)$", re.IGNORECASE)
+_FLAT_AFTER = re.compile(rf"^(.*?)[\s,]+{_FLAT_WORD}{_FLAT_ID}$", re.IGNORECASE)
+"""A flat written after the street: '31 Eaton Cres Flat 6'."""
+_NUMBER_ALONE = re.compile(r"^[0-9]+[a-z]?(?:\s*[-/]\s*[0-9]+[a-z]?)?$", re.IGNORECASE)
+_BAD_POSTCODE_TAIL = re.compile(
+    r"^(.*?)[\s,]+(?:[a-z0-9]{2,4}\s?[0-9][a-z0-9][a-z]|[a-z]{1,3}[0-9][0-9a-z]?\s?[a-z0-9]{3})$",
     re.IGNORECASE,
 )
+"""A postcode mistyped past recognising ('Swansea Sax 1wt'): dropped, not kept as the town."""
 _STREET_WORDS = frozenset(
     [
         "road",
@@ -71,6 +93,7 @@ _STREET_WORDS = frozenset(
         "ffordd",
         "stryd",
         "rhodfa",
+        "cilgant",
         "maes",
         "cwrt",
         "teras",
@@ -82,6 +105,20 @@ _STREET_WORDS = frozenset(
     ]
 )
 _NUMBERED = re.compile(r"^([0-9]+[a-z]?(?:\s*[-/]\s*[0-9]+[a-z]?)?)\b[\s,]*(.*)$", re.IGNORECASE)
+_PREMISES_WORDS = frozenset(
+    [
+        "inn", "arms", "hotel", "tavern", "bar", "pub", "club", "station", "gorsaf", "house",
+        "tŷ", "ty", "hospital", "ysbyty", "school", "ysgol", "college", "centre", "center",
+        "canolfan", "hall", "neuadd", "church", "chapel", "capel", "surgery", "pharmacy",
+        "shop", "stores", "store", "express", "supermarket", "market", "hostel", "lodge",
+        "cottage", "farm", "fferm", "restaurant", "cafe", "café", "takeaway", "garage",
+        "library", "leisure", "flats", "tower", "mansions", "villa", "housing", "home",
+        "works", "depot", "office", "offices", "prison", "carchar",
+    ]
+)  # fmt: skip
+"""Words that make a name a premises ('Bus Station'; 'Y Llew Du' by its article) rather than
+a district ('Townhill'): a numberless name before the town is a place only with one."""
+_ARTICLES = frozenset(["the", "y", "yr"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +152,17 @@ def _word_case(word: str) -> str:
 
 
 def tidy_place(text: str) -> str:
-    """Case and abbreviations: 'HEOL ŴYR' → 'Heol Ŵyr', 'High St' → 'High Street'."""
+    """Case and abbreviations, English and Welsh: 'HEOL ŴYR' → 'Heol Ŵyr', 'High St' → 'High
+    Street', 'Hl Nedd' → 'Heol Nedd'. A Welsh type opens a street's name and an English one
+    ends it, so 'Cl Dŵr' is Clos Dŵr and 'Dyfed Cl' is Dyfed Close."""
     words = text.replace(".", " ").split()
     out = []
     for i, word in enumerate(words):
-        expanded = _ABBREVIATIONS.get(word.lower())
+        lower = word.lower()
+        welsh = WELSH_ABBREVIATIONS.get(lower) if i == 0 and len(words) > 1 else None
+        expanded = welsh or _ABBREVIATIONS.get(lower)
         # "St" opening a name is Saint (St Thomas); elsewhere it is Street.
-        if expanded and not (word.lower() == "st" and i == 0 and len(words) > 1):
+        if expanded and not (welsh is None and lower == "st" and i == 0 and len(words) > 1):
             out.append(expanded)
         else:
             out.append(_word_case(word))
@@ -130,29 +171,71 @@ def tidy_place(text: str) -> str:
 
 @lru_cache(maxsize=262_144)
 def split_address(value: str) -> AddressParts:
-    """Best-effort split of a free-text UK address; anything unplaced stays in locality."""
+    """Best-effort split of a free-text UK address; anything unplaced stays in locality.
+
+    The flat may stand anywhere ('Flat 6, 31 Eaton Cres' or '31 Eaton Cres Flat 6'); a
+    number may stand alone before its street ('39, Glanmor Tce'); a named premises without a
+    number ('The Red Lion, Swansea', 'Bus Station, Port Talbot') keeps its name as the
+    building."""
     text = clean_text(value)
     if not text:
         return AddressParts()
     postcode, text = find_postcode(text)
+    if (
+        postcode is None
+        and (m := _BAD_POSTCODE_TAIL.match(text))
+        and not _FLAT.match(text[len(m[1]) :].strip(" ,"))
+    ):
+        text = m[1]
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    flat = building = number = street = None
-    if parts and (m := _FLAT.match(parts[0])):
-        flat = m[1].upper()
-        parts = [m[2], *parts[1:]] if m[2] else parts[1:]
-    if len(parts) >= 3 and not _NUMBERED.match(parts[0]) and _is_street(parts[1]):
-        building = tidy_place(parts.pop(0))
+    flat, parts = _take_flat(parts)
+    for i in range(len(parts) - 1):
+        if _NUMBER_ALONE.match(parts[i]):
+            parts[i : i + 2] = [f"{parts[i]} {parts[i + 1]}"]
+            break
+    building = number = street = None
+    if parts and not _NUMBERED.match(parts[0]):
+        then = parts[1] if len(parts) > 1 else ""
+        if (
+            (len(parts) >= 3 and _is_street(then))
+            or _NUMBERED.match(then)
+            or _is_premises(parts[0])
+        ):
+            building = tidy_place(parts.pop(0))
     if parts and (m := _NUMBERED.match(parts[0])):
         number = m[1].replace(" ", "").upper()
         parts = [m[2], *parts[1:]] if m[2] else parts[1:]
-    if len(parts) >= 2 or (parts and number):
+    if parts and (number or (len(parts) >= 2 and (building is None or _is_street(parts[0])))):
         street = tidy_place(parts.pop(0))
     town = tidy_place(parts.pop()) if parts else None
     locality = tidy_place(", ".join(parts)) if parts else None
     return AddressParts(flat, building, number, street, locality, town, postcode)
 
 
+def _take_flat(parts: list[str]) -> tuple[str | None, list[str]]:
+    """The flat, wherever it stands, and the parts without it."""
+    for i, part in enumerate(parts):
+        if m := _FLAT.match(part):
+            return m[1].upper(), [*parts[:i], *([m[2]] if m[2] else []), *parts[i + 1 :]]
+        if m := _FLAT_AFTER.match(part):
+            return m[2].upper(), [*parts[:i], m[1], *parts[i + 1 :]]
+    return None, parts
+
+
 def _is_street(part: str) -> bool:
     words = part.lower().replace("-", " ").split()
-    street_words = _STREET_WORDS | _ABBREVIATIONS.keys()
+    street_words = _STREET_WORDS | _ABBREVIATIONS.keys() | WELSH_ABBREVIATIONS.keys()
     return bool(words) and (bool(street_words & set(words)) or _NUMBERED.match(part) is not None)
+
+
+def _is_premises(part: str) -> bool:
+    """A premises' name ('The Red Lion', 'Bus Station', 'Park House'), not a street's
+    ('Station Road', 'Heol y Coed') nor a district's ('Townhill')."""
+    words = part.lower().replace("-", " ").split()
+    if not words:
+        return False
+    street_shaped = words[-1] in _STREET_WORDS | _ABBREVIATIONS.keys() or (
+        len(words) > 1 and words[0] in _STREET_WORDS | WELSH_ABBREVIATIONS.keys()
+    )
+    named = words[0] in _ARTICLES or bool(_PREMISES_WORDS & set(words))
+    return named and not street_shaped
