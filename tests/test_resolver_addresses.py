@@ -311,3 +311,38 @@ def test_two_uprns_keep_one_name_in_one_postcode_apart() -> None:
         ]
     )
     assert same(without, "numbered", "named")
+
+
+def test_a_name_that_may_be_a_district_is_a_place_only_where_it_joins_one() -> None:
+    """'Iceland, Treorchy' names a shop or a district: with the shop's street or number
+    somewhere it is the shop; alone it is no address, and keeps its town."""
+    places(
+        [
+            "Iceland, Station Road, Treorchy CF42 1TU",
+            "Iceland, Treorchy CF42 1TU",
+            "Iceland, Treorchy",
+        ],
+        ["Co-op, 3 Castle Close, Gurnos, Merthyr Tydfil CF47 9PY", "Co-op, Gurnos, Merthyr Tydfil"],
+        alone=("Townhill, Swansea SA1 6PJ", "Townhill, Swansea", "Gurnos, Merthyr Tydfil CF47 9PY"),
+    )
+    alone = written("alone", "Townhill, Swansea SA1 6PJ")
+    assert (alone.town, alone.postcode) == ("Swansea", "SA1 6PJ")
+    with_uprn = resolve_addresses([written("u", "Townhill Stores, Swansea", uprn="10001")])
+    assert "u" in with_uprn  # a UPRN names a place
+
+
+def test_street_types_abbreviated_as_no_list_has_join_their_street() -> None:
+    places(
+        [
+            "25 Cilgant Cynon, Brackla, Bridgend CF31 5UB",
+            "25 Cilg Cynon, Brackla, Bridgend CF31 5UB",
+        ],
+        ["73 Rhodfa Dyfodwg, Pyle CF33 4NF", "73 Rhdf Dyfodwg, Pyle CF33 4NF"],
+        ["20 Teras y Graig, Maesteg CF34 2FQ", "20 Terrace y Graig, Maesteg CF34 2FQ"],
+        [
+            "Bryn Awel, Cilgant Cynon, Brackla, Bridgend CF31 5UB",
+            "Bryn Awel, Cilg Cynon, Brackla, Bridgend CF31 5UB",
+        ],
+        ["5 Castle Hill, Neath SA11 1AA", "5 Castle Hl, Neath SA11 1AA"],
+        ["5 Castle Street, Neath SA11 1AA"],
+    )

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from mast.loaders.cleanse.addresses import tidy_place
+from mast.loaders.cleanse.addresses import is_premises, street_type, tidy_place
 from mast.loaders.cleanse.text import fold
 from mast.resolver.commonest import columns, commonest, commonest_counted
 
@@ -65,13 +65,19 @@ def _norm(text: str | None) -> str:
 
 @lru_cache(maxsize=262_144)
 def _street(text: str | None) -> str:
-    """A street's key: abbreviations spelled out, English and Welsh ('Hl Nedd' is 'Heol
-    Nedd', 'Eaton Cres' is 'Eaton Crescent'), and Saint as St, whatever the accents."""
+    """A street's key: its type by kind, in full or abbreviated, English or Welsh ('Hl Nedd'
+    is 'Heol Nedd', 'Eaton Cres' is 'Eaton Crescent', 'Terrace y Graig' is 'Teras y
+    Graig'), and Saint as St, whatever the accents."""
     if not text:
         return ""
-    words = fold(tidy_place(text)).split()
-    if len(words) > 1 and words[0] == "saint":
-        words[0] = "st"
+    words = fold(text).replace(".", " ").split()
+    if len(words) > 1:
+        if words[0] in ("saint", "st"):
+            words[0] = "st"
+        elif (kind := street_type(words[0], opening=True)) is not None:
+            words[0] = kind
+        if (kind := street_type(words[-1], opening=False)) is not None:
+            words[-1] = kind
     return _NOT_ALNUM.sub("", "".join(words))
 
 
@@ -89,7 +95,9 @@ def _name(text: str | None) -> str:
 def address_key(a: AddressInput) -> Key | None:
     """None when the record names no addressable place: a postcode or a town alone is many
     homes, a street without a number or name is a street. A named premises without number,
-    street or postcode ('The Red Lion, Swansea') is a place, found by name and town."""
+    street or postcode ('The Red Lion, Swansea') is a place, found by name and town; a name
+    that may be a district's as well ('Iceland, Treorchy': `is_premises`) is a place only
+    where it joins one named with a number, street or UPRN (`cluster_keys`)."""
     number, name = _norm(a.house_number), _name(a.building)
     street = _street(a.street)
     if not (number or name) or not (street or a.postcode or not number):
@@ -97,11 +105,20 @@ def address_key(a: AddressInput) -> Key | None:
     # Without a postcode, the town and locality stand in its place: 23 Talbot Close in
     # Penlan and in Mumbles are two places.
     area = _norm(a.postcode) or f"{UNPOSTED}{_norm(a.town)}|{_norm(a.locality)}"
-    return (area, number or name, _norm(a.flat), street, name)
+    premises = number or name
+    if not number and not street and not is_premises(a.building or ""):
+        premises = UNSURE + name
+    return (area, premises, _norm(a.flat), street, name)
 
 
 UNPOSTED = "@"
 """Opens a key's first part when it holds a town and locality for a missing postcode."""
+UNSURE = "?"
+"""Opens a key's premises when it is a name alone that may be a district's."""
+
+
+def _numbered(key: Key) -> bool:
+    return key[1] != key[4] and not key[1].startswith(UNSURE)
 
 
 def posted(key: Key) -> bool:
@@ -176,7 +193,8 @@ def add_inputs(states: dict[Key, KeyState], inputs: Iterable[AddressInput]) -> d
 
 
 def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
-    """Key → cluster number, numbered in key order; the same states give the same answer."""
+    """Key → cluster number, numbered in key order; the same states give the same answer.
+    Keys of a cluster of unsure names alone, without a UPRN, have none: no place."""
     clusters = _Clusters()
     by_uprn: dict[str, Key] = {}
     keys = sorted(states)
@@ -193,8 +211,15 @@ def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
     _join_street_typos(clusters)
     _join_named(clusters, places)
     _join_across_postcodes(clusters, places)
+    placed = {clusters.find(k) for k in keys if _sure(k, states[k])}
     roots: dict[Key, int] = {}
-    return {k: roots.setdefault(clusters.find(k), len(roots)) for k in keys}
+    return {
+        k: roots.setdefault(root, len(roots)) for k in keys if (root := clusters.find(k)) in placed
+    }
+
+
+def _sure(key: Key, state: KeyState) -> bool:
+    return not key[1].startswith(UNSURE) or bool(state.uprns)
 
 
 def place_of(key: Key) -> tuple[str, str, str]:
@@ -205,8 +230,10 @@ def place_of(key: Key) -> tuple[str, str, str]:
 
 def door_of(key: Key) -> tuple[str, str, str] | None:
     """Postcode, premises and flat: keys sharing these join across a street mistyped
-    (`_join_street_typos`); a key without a postcode has none."""
-    return (key[0], key[1], key[2]) if posted(key) else None
+    (`_join_street_typos`) or a building name given or not. Without a postcode, the town
+    and locality with the street: a building name given or not, but no street repaired
+    (a locality's many streets would share every door number)."""
+    return (key[0], key[1], key[2]) if posted(key) else (f"{key[0]}|{key[3]}", key[1], key[2])
 
 
 def name_of(key: Key) -> tuple[str, str] | None:
@@ -265,7 +292,7 @@ def resolve_addresses(inputs: Iterable[AddressInput]) -> dict[str, int]:
     states: dict[Key, KeyState] = {}
     record_key = add_inputs(states, inputs)
     of_key = cluster_keys(states)
-    return {rid: of_key[k] for rid, k in record_key.items()}
+    return {rid: of_key[k] for rid, k in record_key.items() if k in of_key}
 
 
 def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
@@ -308,7 +335,7 @@ def _join_named(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
         for k in group:
             by_postcode[k[0] if posted(k) else ""].append(k)
         for postcode, same in by_postcode.items():
-            if postcode and len({k[1] for k in same if k[1] != k[4]}) <= 1:
+            if postcode and len({k[1] for k in same if _numbered(k)}) <= 1:
                 _union_all(clusters, same)
         _join_unposted_names(clusters, towns, group, by_postcode.get("", []))
 

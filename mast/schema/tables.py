@@ -207,6 +207,16 @@ address_keys = sa.Table(
     comment="the keys address resolution clusters, so a daily run need not re-read every record",
 )
 
+address_waiting = sa.Table(
+    "address_waiting",
+    metadata,
+    sa.Column("record_id", sa.String(300), primary_key=True),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Index("ix_address_waiting_key", "key"),
+    comment="records whose key names no place yet (a name alone that may be a district's), "
+    "so the day a record places their key finds them",
+)
+
 address_tallies = sa.Table(
     "address_tallies",
     metadata,

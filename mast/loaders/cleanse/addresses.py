@@ -46,6 +46,82 @@ WELSH_ABBREVIATIONS = {
     "cl": "Clos",
 }
 """Welsh street types, abbreviated: the type opens the name (Heol Nedd, Hl Nedd)."""
+_ENGLISH_TYPES = {
+    "road": "road",
+    "street": "street",
+    "lane": "lane",
+    "avenue": "avenue",
+    "crescent": "crescent",
+    "court": "court",
+    "drive": "drive",
+    "place": "place",
+    "terrace": "terrace",
+    "close": "close",
+    "gardens": "gardens",
+    "square": "square",
+    "park": "park",
+    "grove": "grove",
+    "way": "way",
+    "walk": "walk",
+    "row": "row",
+    "hill": "hill",
+    "view": "view",
+    "rise": "rise",
+    "heights": "heights",
+    "estate": "estate",
+    "parade": "parade",
+    "mews": "mews",
+    "green": "green",
+    "vale": "vale",
+}
+_WELSH_TYPES = {
+    "heol": "road",
+    "stryd": "street",
+    "lon": "lane",
+    "rhodfa": "avenue",
+    "cilgant": "crescent",
+    "cwrt": "court",
+    "teras": "terrace",
+    "clos": "close",
+    "ffordd": "way",
+    "parc": "park",
+    "sgwar": "square",
+    "maes": "maes",
+}
+"""Street types and what kind each is, English and Welsh alike: 'Teras y Graig' and 'Terrace
+y Graig' (a Welsh name with its type put in English) are one street."""
+
+
+@lru_cache(maxsize=65_536)
+def street_type(word: str, *, opening: bool) -> str | None:
+    """The kind of street a type word, in full or abbreviated, names ('Cilg' and 'Cil' are
+    Cilgant, a crescent; 'Rhdf' is Rhodfa); None if it is no type. A Welsh type opens a
+    street's name (`opening`), an English one ends it. An abbreviation no list has is
+    taken when it is three or more letters of one type only (its first letter kept, the
+    others in order)."""
+    types = _WELSH_TYPES if opening else _ENGLISH_TYPES
+    table = WELSH_ABBREVIATIONS if opening else _ABBREVIATIONS
+    word = word.casefold().replace("ô", "o").strip(".")
+    if word in _ENGLISH_TYPES or word in _WELSH_TYPES:
+        return _ENGLISH_TYPES.get(word) or _WELSH_TYPES[word]
+    if word in table:
+        full = table[word].casefold().replace("ô", "o")
+        return _ENGLISH_TYPES.get(full) or _WELSH_TYPES.get(full)
+    if len(word) < 3 or not word.isalpha():  # two letters are too few to tell
+        return None
+    kinds = {
+        kind for full, kind in types.items() if len(word) < len(full) and _shortens(word, full)
+    }
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _shortens(short: str, full: str) -> bool:
+    if short[0] != full[0]:
+        return False
+    rest = iter(full[1:])
+    return all(c in rest for c in short[1:])
+
+
 _FLAT_WORD = r"(?:flat|apartment|apt|unit|room|rm|fl)\.?\s*(?:no\.?\s*)?"
 _FLAT_ID = r"([0-9]+[a-z]?|[a-z])"
 _FLAT = re.compile(rf"^{_FLAT_WORD}{_FLAT_ID}\b[\s,]*(.*)$", re.IGNORECASE)
@@ -199,7 +275,12 @@ def split_address(value: str) -> AddressParts:
         if (
             (len(parts) >= 3 and _is_street(then))
             or _NUMBERED.match(then)
-            or _is_premises(parts[0])
+            or is_premises(parts[0])
+            or (
+                len(parts) >= 2
+                and not _is_street(parts[0])
+                and not any(map(_NUMBERED.match, parts))
+            )
         ):
             building = tidy_place(parts.pop(0))
     if parts and (m := _NUMBERED.match(parts[0])):
@@ -225,10 +306,14 @@ def _take_flat(parts: list[str]) -> tuple[str | None, list[str]]:
 def _is_street(part: str) -> bool:
     words = part.lower().replace("-", " ").split()
     street_words = _STREET_WORDS | _ABBREVIATIONS.keys() | WELSH_ABBREVIATIONS.keys()
-    return bool(words) and (bool(street_words & set(words)) or _NUMBERED.match(part) is not None)
+    return bool(words) and (
+        bool(street_words & set(words))
+        or _NUMBERED.match(part) is not None
+        or (len(words) > 1 and street_type(words[0], opening=True) is not None)
+    )
 
 
-def _is_premises(part: str) -> bool:
+def is_premises(part: str) -> bool:
     """A premises' name ('The Red Lion', 'Bus Station', 'Park House'), not a street's
     ('Station Road', 'Heol y Coed') nor a district's ('Townhill')."""
     words = part.lower().replace("-", " ").split()
