@@ -127,6 +127,15 @@ _FLAT_ID = r"([0-9]+[a-z]?|[a-z])"
 _FLAT = re.compile(rf"^{_FLAT_WORD}{_FLAT_ID}\b[\s,]*(.*)$", re.IGNORECASE)
 _FLAT_AFTER = re.compile(rf"^(.*?)[\s,]+{_FLAT_WORD}{_FLAT_ID}$", re.IGNORECASE)
 """A flat written after the street: '31 Eaton Cres Flat 6'."""
+_QUALIFIER = re.compile(
+    r"^(?:(?:land|site|plot|garage|premises|part|flat|unit)\s+)?"
+    r"(?:at|of|adj|adjacent to|over|above|rear of|opposite|outside)$"
+    r"|^(?:ground|first|second|third|top|basement|lower|upper)\s+(?:floor\s*)?(?:flat|floor)?$"
+    r"|^(?:plot|site)\s+[0-9]+$",
+    re.IGNORECASE,
+)
+"""A part that places the place rather than names it ('Land At', 'Flat Over', 'First Floor
+Flat', 'Plot 4'): dropped."""
 _NUMBER_ALONE = re.compile(r"^[0-9]+[a-z]?(?:\s*[-/]\s*[0-9]+[a-z]?)?$", re.IGNORECASE)
 _BAD_POSTCODE_TAIL = re.compile(
     r"^(.*?)[\s,]+(?:[a-z0-9]{2,4}\s?[0-9][a-z0-9][a-z]|[a-z]{1,3}[0-9][0-9a-z]?\s?[a-z0-9]{3})$",
@@ -265,6 +274,7 @@ def split_address(value: str) -> AddressParts:
         text = m[1]
     parts = [p.strip() for p in text.split(",") if p.strip()]
     flat, parts = _take_flat(parts)
+    parts = [p for p in parts if not _QUALIFIER.match(p)]
     for i in range(len(parts) - 1):
         if _NUMBER_ALONE.match(parts[i]):
             parts[i : i + 2] = [f"{parts[i]} {parts[i + 1]}"]
