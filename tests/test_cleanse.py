@@ -155,14 +155,21 @@ def test_addresses_split_and_tidy() -> None:
 def test_addresses_split_as_partners_write_them() -> None:
     """A flat after the street, a number standing alone, words that place rather than name,
     Welsh abbreviations, a premises named without a number, a postcode mistyped."""
-    split = addresses.split_address
-    assert split("31 Eaton Cres Flat 6, Swansea SA1 1AA")[:4] == (
+
+    def split(text: str) -> addresses.AddressParts:
+        return addresses.split_address(text)
+
+    def head(text: str) -> tuple[str | None, ...]:
+        p = split(text)
+        return (p.flat, p.building, p.house_number, p.street)
+
+    assert head("31 Eaton Cres Flat 6, Swansea SA1 1AA") == (
         "6",
         None,
         "31",
         "Eaton Crescent",
     )
-    assert split("Land At, Flat 3 At, Victoria House, 50, Park Rd, Baglan")[:4] == (
+    assert head("Land At, Flat 3 At, Victoria House, 50, Park Rd, Baglan") == (
         "3",
         "Victoria House",
         "50",
