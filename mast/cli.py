@@ -209,17 +209,29 @@ def generate(
     people: Annotated[int, typer.Option(min=20)] = DEMO_PEOPLE,
     seed: Annotated[int, typer.Option()] = 2021,
     end: Annotated[str | None, typer.Option(help="last day of the 12 months (YYYY-MM-DD)")] = None,
+    region: Annotated[
+        str,
+        typer.Option(
+            help="demo: West Glamorgan, read by the shipped feeds; second: Cwm Taf Morgannwg, "
+            "nine other layouts, its feed definitions written to OUT/feeds (use MAST_FEEDS)"
+        ),
+    ] = "demo",
 ) -> None:
-    """Write a synthetic West Glamorgan: one extract per partner feed plus ground truth."""
+    """Write a synthetic region: one extract per partner feed plus ground truth."""
+    from mast.demo.generate import REGIONS  # noqa: PLC0415 - demo only
     from mast.demo.generate import generate as generate_service  # noqa: PLC0415 - demo only
 
+    if region not in REGIONS:
+        raise typer.BadParameter(f"one of {', '.join(REGIONS)}", param_hint="--region")
     last = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
-    result = generate_service(people, seed, out, last)
+    result = generate_service(people, seed, out, last, region=region)
     for feed, rows in result.rows.items():
-        console.print(f"{feed:<14} {rows:>9,} rows  {result.files[feed].name}")
+        console.print(f"{feed:<18} {rows:>9,} rows  {result.files[feed].name}")
     console.print(
         f"{result.total_rows:,} rows for {result.people:,} people; truth in {out / 'truth'}"
     )
+    if result.feeds is not None:
+        console.print(f"feed definitions in {result.feeds}: set MAST_FEEDS={result.feeds}")
 
 
 @app.command()
@@ -229,7 +241,7 @@ def demo(
     seed: Annotated[int, typer.Option()] = 2021,
 ) -> None:
     """Generate the demo region and run everything built so far on it."""
-    generate(out=out, people=people, seed=seed, end=None)
+    generate(out=out, people=people, seed=seed, end=None, region="demo")
     settings = _settings()
     console.print(f"Ingesting into {settings.home} ...")
     with _errors():

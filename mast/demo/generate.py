@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import shutil
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -15,11 +16,38 @@ from pathlib import Path
 from mast.demo import agencies
 from mast.demo.activity import Involvement, Year
 from mast.demo.layouts import LAYOUTS, Layout, PersonIds
-from mast.demo.world import World, build_world
+from mast.demo.second import activity as second_activity
+from mast.demo.second import layouts as second_layouts
+from mast.demo.second import vocab as second_vocab
+from mast.demo.world import DEMO_GAZETTEER, Gazetteer, World, build_world
 
 BAD_DATE = "31/02/2026"  # impossible in every layout's format: the row must be quarantined
 _BAD_ROW_RATE = 0.0003
 _DUPLICATE_ROW_RATE = 0.001
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region the generator can write: its place, its partners' layouts and their feed
+    definitions (None: the ones shipped in mast/feeds)."""
+
+    name: str
+    gazetteer: Gazetteer
+    layouts: tuple[Layout, ...]
+    feeds: Path | None = None
+    extra_activity: tuple[Callable[[Year, float], None], ...] = ()
+
+
+REGIONS = {
+    "demo": Region("demo", DEMO_GAZETTEER, LAYOUTS),
+    "second": Region(
+        "second",
+        second_vocab.GAZETTEER,
+        second_layouts.LAYOUTS,
+        Path(second_layouts.__file__).parent / "feeds",
+        (second_activity.ambulance_at_premises,),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -28,13 +56,18 @@ class GenerateResult:
     files: dict[str, Path]
     rows: dict[str, int]
     people: int
+    feeds: Path | None = None  # the feed definitions written with the extracts, if any
 
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
 
 
-def simulate(world: World, scale: float = 1.0) -> list[Involvement]:
+def simulate(
+    world: World,
+    scale: float = 1.0,
+    extra: tuple[Callable[[Year, float], None], ...] = (),
+) -> list[Involvement]:
     year = Year(world)
     for make in (
         agencies.police,
@@ -45,6 +78,7 @@ def simulate(world: World, scale: float = 1.0) -> list[Involvement]:
         agencies.education,
         agencies.youth_justice,
         agencies.probation_all,
+        *extra,
     ):
         make(year, scale)
     return sorted(year.out, key=lambda inv: inv.when)
@@ -109,12 +143,20 @@ def _write_feed(
     return path, rows
 
 
-def generate(people: int, seed: int, out: Path, end: date, scale: float = 1.0) -> GenerateResult:
+def generate(
+    people: int,
+    seed: int,
+    out: Path,
+    end: date,
+    scale: float = 1.0,
+    region: str = "demo",
+) -> GenerateResult:
+    spec = REGIONS[region]
     out.mkdir(parents=True, exist_ok=True)
     truth_dir = out / "truth"
     truth_dir.mkdir(exist_ok=True)
-    world = build_world(people, seed, end)
-    involvements = simulate(world, scale)
+    world = build_world(people, seed, end, spec.gazetteer)
+    involvements = simulate(world, scale, spec.extra_activity)
     by_feed: dict[str, list[Involvement]] = defaultdict(list)
     for inv in involvements:
         by_feed[inv.feed].append(inv)
@@ -127,15 +169,27 @@ def generate(people: int, seed: int, out: Path, end: date, scale: float = 1.0) -
         truth.writerow(
             ["feed", "source_record_id", "person_id", "address_id", "event_address_id", "expect"]
         )
-        for layout in LAYOUTS:
+        for layout in spec.layouts:
+            taken = [inv for feed in layout.takes for inv in by_feed.get(feed, [])]
+            if len(layout.takes) > 1:
+                taken.sort(key=lambda inv: inv.when)
             files[layout.feed], rows[layout.feed] = _write_feed(
-                layout, by_feed.get(layout.feed, []), out, end, rng, truth.writerow
+                layout, taken, out, end, rng, truth.writerow
             )
     _write_people(world, truth_dir)
     figures = key_figures(world, involvements)
+    if region != "demo":
+        figures["region"] = region
     figures["rows_per_feed"] = rows
     (truth_dir / "figures.json").write_text(json.dumps(figures, indent=2, sort_keys=True))
-    return GenerateResult(out, files, rows, len(world.people))
+    feeds = None
+    if spec.feeds is not None:
+        # The region's feed definitions travel with its extracts: MAST_FEEDS=<out>/feeds.
+        feeds = out / "feeds"
+        feeds.mkdir(exist_ok=True)
+        for definition in sorted(spec.feeds.glob("*.yaml")):
+            shutil.copyfile(definition, feeds / definition.name)
+    return GenerateResult(out, files, rows, len(world.people), feeds)
 
 
 def _write_people(world: World, truth_dir: Path) -> None:

@@ -31,6 +31,11 @@ class Layout:
     noise: Callable[[random.Random], Noise]
     row: Callable[[Involvement, Place, Noise, PersonIds], Row]
     stale_addresses: bool = True  # False for address-led partners, who record where they went
+    sources: tuple[str, ...] = ()  # the activity feeds this layout exports; default its own
+
+    @property
+    def takes(self) -> tuple[str, ...]:
+        return self.sources or (self.feed,)
 
 
 class PersonIds:
@@ -348,8 +353,16 @@ def _ambulance(inv: Involvement, place: Place, n: Noise, ids: PersonIds) -> Row:
     }
 
 
-def _noise(quality: float, **kw: float) -> Callable[[random.Random], Noise]:
-    return lambda rng: Noise(rng, quality, **kw)
+def _noise(
+    quality: float, dob_missing: float = 0.03, nhs_missing: float = 0.1, stale_address: float = 0.3
+) -> Callable[[random.Random], Noise]:
+    return lambda rng: Noise(
+        rng,
+        quality,
+        dob_missing=dob_missing,
+        nhs_missing=nhs_missing,
+        stale_address=stale_address,
+    )
 
 
 LAYOUTS: tuple[Layout, ...] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date
 
 from mast.demo import vocab
@@ -28,6 +29,44 @@ def typo(rng: random.Random, word: str) -> str:
     return word[:i] + _KEYBOARD_NEIGHBOURS.get(word[i].lower(), word[i]) + word[i + 1 :]
 
 
+@dataclass(frozen=True)
+class Habits:
+    """A partner system's recording habits beyond typing errors (the second region's).
+
+    Rates are shares of records; none is scaled by `quality`, since they are habits of
+    the system, not slips."""
+
+    dob_jan1: float = 0.0  # an estimated date of birth written as 1 January of the year
+    dob_first: float = 0.0  # only the month known: written as the 1st of the month
+    dob_placeholder: str = ""  # what a missing date of birth is written as (01/01/1900)
+    nhs_placeholder: float = 0.0  # share of missing NHS numbers written as 0000000000 …
+    nhs_fullwidth: float = 0.0  # digits typed in a full-width input method
+    abbreviate: float = 0.0  # street types shortened: Road → Rd, Heol → Hl
+    expand: float = 0.0  # "St" at the head of a name written out: St Mary's → Saint Mary's
+    drop_building: float = 0.0  # a block or house name left out
+    flat_after_street: float = 0.0  # "31 Eaton Cres Flat 6"
+
+
+PLACEHOLDER_NHS = ("0000000000", "9999999999", "1111111111", "0123456789")
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+_ENGLISH_TYPES = {
+    "Street": "St",
+    "Road": "Rd",
+    "Avenue": "Ave",
+    "Terrace": "Tce",
+    "Close": "Cl",
+    "Crescent": "Cres",
+    "Lane": "Ln",
+    "Drive": "Dr",
+    "Gardens": "Gdns",
+    "Place": "Pl",
+    "Court": "Ct",
+    "Square": "Sq",
+    "Hill": "Hl",
+}
+_WELSH_TYPES = {"Heol": "Hl", "Ffordd": "Ffd", "Teras": "Ter", "Cilgant": "Cilg", "Rhodfa": "Rhdf"}
+
+
 class Noise:
     """Per-feed error model; `quality` 1.0 is typical, 2.0 twice as error-prone."""
 
@@ -39,12 +78,14 @@ class Noise:
         dob_missing: float = 0.03,
         nhs_missing: float = 0.1,
         stale_address: float = 0.3,
+        habits: Habits | None = None,
     ) -> None:
         self.rng = rng
         self.q = quality
         self.dob_missing = dob_missing
         self.nhs_missing = nhs_missing
         self.stale_address = stale_address
+        self.habits = habits or Habits()
 
     def hit(self, rate: float) -> bool:
         return self.rng.random() < rate * self.q
@@ -122,3 +163,52 @@ class Noise:
             )
             postcode = "".join(chars)
         return postcode if spaced else postcode.replace(" ", "")
+
+    # The second region's habits: each draws from the rng only when its rate is set, so the
+    # demo region's streams (and figures) are unchanged.
+
+    def dob_text(self, p: Person, day: date, fmt: str) -> str:
+        """The date of birth as this system writes it, with its estimating habits."""
+        h = self.habits
+        d = self.dob(p)
+        if d is None:
+            return h.dob_placeholder
+        if h.dob_jan1 and self.rng.random() < h.dob_jan1:
+            # Estimated from an age given at the scene: 1 January of the year it implies.
+            year = d.year if self.rng.random() < 0.7 else day.year - p.age_on(day)
+            d = date(year, 1, 1)
+        elif h.dob_first and self.rng.random() < h.dob_first:
+            d = d.replace(day=1)
+        return d.strftime(fmt)
+
+    def nhs_text(self, p: Person) -> str:
+        h = self.habits
+        nhs = self.nhs(p)
+        if not nhs:
+            if h.nhs_placeholder and self.rng.random() < h.nhs_placeholder:
+                return self.rng.choice(PLACEHOLDER_NHS)
+            return ""
+        if h.nhs_fullwidth and self.rng.random() < h.nhs_fullwidth:
+            return nhs.translate(_FULLWIDTH)
+        return nhs
+
+    def street(self, street: str) -> str:
+        """A street name with its type shortened or written out, as this system does."""
+        h = self.habits
+        words = street.split(" ")
+        if h.abbreviate and self.rng.random() < h.abbreviate:
+            if words[0] in _WELSH_TYPES:
+                words[0] = _WELSH_TYPES[words[0]]
+            elif words[-1] in _ENGLISH_TYPES:
+                words[-1] = _ENGLISH_TYPES[words[-1]]
+        if h.expand and words[0] == "St" and self.rng.random() < h.expand:
+            words[0] = "Saint"
+        return " ".join(words)
+
+    def building(self, place: Place) -> str:
+        h = self.habits
+        if not place.building:
+            return ""
+        if h.drop_building and place.number and self.rng.random() < h.drop_building:
+            return ""  # a house or block name is dropped only where a number still finds it
+        return place.building

@@ -106,23 +106,54 @@ def _nhs_numbers(rng: random.Random) -> Iterator[str]:
         yield ""
 
 
-def _street_name(rng: random.Random) -> str:
-    if rng.random() < 0.35:
-        return f"{rng.choice(vocab.STREET_WELSH_HEADS)} {rng.choice(vocab.STREET_WELSH_TAILS)}"
-    return f"{rng.choice(vocab.STREET_ENGLISH_HEADS)} {rng.choice(vocab.STREET_ENGLISH_TAILS)}"
+@dataclass(frozen=True)
+class Gazetteer:
+    """The place a region is drawn from: its localities, street names and named premises."""
+
+    localities: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+    welsh_heads: tuple[str, ...]
+    welsh_tails: tuple[str, ...]
+    english_heads: tuple[str, ...]
+    english_tails: tuple[str, ...]
+    premises: tuple[tuple[str, str], ...]
+    block_names: tuple[str, ...] = ("Bryn", "Glan", "Tŷ", "Park", "Victoria")
+    welsh_share: float = 0.35
+    # Copies of a premises name in other streets (The Red Lion in three towns).
+    copies: tuple[tuple[str, int], ...] = (("shop", 3), ("pub", 3))
+    # Share of homes known by a house name and no number ("Bryn Awel, Heol y Graig").
+    named_houses: float = 0.0
+    house_names: tuple[str, ...] = ()
+    # Kinds of premises with flats above them, lived in ("Flat 2, The Red Lion").
+    flats_above: tuple[str, ...] = ()
+
+
+DEMO_GAZETTEER = Gazetteer(
+    vocab.LOCALITIES,
+    vocab.STREET_WELSH_HEADS,
+    vocab.STREET_WELSH_TAILS,
+    vocab.STREET_ENGLISH_HEADS,
+    vocab.STREET_ENGLISH_TAILS,
+    vocab.PREMISES,
+)
+
+
+def _street_name(rng: random.Random, g: Gazetteer) -> str:
+    if rng.random() < g.welsh_share:
+        return f"{rng.choice(g.welsh_heads)} {rng.choice(g.welsh_tails)}"
+    return f"{rng.choice(g.english_heads)} {rng.choice(g.english_tails)}"
 
 
 _STREET_PARTS = ("Upper", "Lower", "North", "South", "East", "West", "New", "Old", "Little")
 
 
-def _places(rng: random.Random, n_addresses: int) -> list[Place]:
+def _places(rng: random.Random, n_addresses: int, g: Gazetteer) -> list[Place]:
     places: list[Place] = []
     used_postcodes: set[str] = set()
     used_streets: set[tuple[str, str]] = set()
     collisions = 0
     while len(places) < n_addresses:
-        locality, town, la, districts = rng.choice(vocab.LOCALITIES)
-        street = _street_name(rng)
+        locality, town, la, districts = rng.choice(g.localities)
+        street = _street_name(rng, g)
         if (street, locality) in used_streets:
             # A large region uses up the name lists: after many misses, a part of the street.
             collisions += 1
@@ -148,10 +179,11 @@ def _places(rng: random.Random, n_addresses: int) -> list[Place]:
                 # real postcodes sometimes are.
             flats = rng.randint(2, 6) if rng.random() < 0.06 else 0
             building = (
-                f"{rng.choice(('Bryn', 'Glan', 'Tŷ', 'Park', 'Victoria'))} House"
-                if flats and rng.random() < 0.5
-                else None
+                f"{rng.choice(g.block_names)} House" if flats and rng.random() < 0.5 else None
             )
+            door: str | None = str(number)
+            if not flats and g.named_houses and rng.random() < g.named_houses:
+                building, door = rng.choice(g.house_names), None
             for flat in range(1, flats + 1) if flats else [0]:
                 places.append(
                     Place(
@@ -159,7 +191,7 @@ def _places(rng: random.Random, n_addresses: int) -> list[Place]:
                         uprn=f"10{rng.randrange(10**10):010d}",
                         flat=str(flat) if flat else None,
                         building=building,
-                        number=str(number),
+                        number=door,
                         street=street,
                         locality=locality,
                         town=town,
@@ -170,10 +202,11 @@ def _places(rng: random.Random, n_addresses: int) -> list[Place]:
     return places[:n_addresses]
 
 
-def _premises(rng: random.Random, places: list[Place]) -> list[Place]:
+def _premises(rng: random.Random, places: list[Place], g: Gazetteer) -> list[Place]:
     out: list[Place] = []
-    for name, kind in vocab.PREMISES:
-        for copy in range(3 if kind in ("shop", "pub") else 1):
+    copies = dict(g.copies)
+    for name, kind in g.premises:
+        for copy in range(copies.get(kind, 1)):
             host = rng.choice(places)
             out.append(
                 Place(
@@ -188,6 +221,32 @@ def _premises(rng: random.Random, places: list[Place]) -> list[Place]:
                     postcode=host.postcode,
                     local_authority=host.local_authority,
                     premises_type=kind,
+                )
+            )
+    return out
+
+
+def _flats_above(
+    rng: random.Random, premises: list[Place], g: Gazetteer, first: int
+) -> list[Place]:
+    """Homes above named premises: a flat known by the premises' name, often with no number."""
+    out: list[Place] = []
+    for host in premises:
+        if host.premises_type not in g.flats_above:
+            continue
+        for flat in range(1, rng.randint(1, 3) + 1):
+            out.append(
+                Place(
+                    address_id=f"A{first + len(out) + 1:07d}",
+                    uprn=f"10{rng.randrange(10**10):010d}",
+                    flat=str(flat),
+                    building=host.building,
+                    number=host.number,
+                    street=host.street,
+                    locality=host.locality,
+                    town=host.town,
+                    postcode=host.postcode,
+                    local_authority=host.local_authority,
                 )
             )
     return out
@@ -295,12 +354,14 @@ class _Builder:
         return children
 
 
-def build_world(people: int, seed: int, end: date) -> World:
+def build_world(people: int, seed: int, end: date, gazetteer: Gazetteer = DEMO_GAZETTEER) -> World:
     """Households filling ~92% of the homes, with moves and a heavy-tailed risk of contact."""
     rng = random.Random(seed)
     start = end - timedelta(days=365)
-    places = _places(rng, max(40, int(people / 2.2)))
-    premises = _premises(rng, places)
+    places = _places(rng, max(40, int(people / 2.2)), gazetteer)
+    premises = _premises(rng, places, gazetteer)
+    if gazetteer.flats_above:
+        places += _flats_above(rng, premises, gazetteer, len(places))
     builder = _Builder(rng, start, end)
     homes = rng.sample(places, k=len(places))
     cut = int(len(homes) * 0.92)
