@@ -346,3 +346,19 @@ def test_street_types_abbreviated_as_no_list_has_join_their_street() -> None:
         ["5 Castle Hill, Neath SA11 1AA", "5 Castle Hl, Neath SA11 1AA"],
         ["5 Castle Street, Neath SA11 1AA"],
     )
+
+
+def test_a_place_written_without_postcode_or_commas_joins_it_in_its_area() -> None:
+    """Without a postcode, the area a record names is its town or its locality, either way
+    round; without commas, the street ends at its type."""
+    places(
+        [
+            "1 St Helen's Gardens, Taibach, Port Talbot SA13 4TU",
+            "1 St Helen's Gardens, Taibach",
+            "1 St Helen's Gardens, Port Talbot",
+            "1 St Helen's Gardens Taibach Port Talbot",
+        ],
+        ["1 Stryd Islwyn, Pontarddulais, Swansea SA4 7BL", "1 Stryd Islwyn Pontarddulais Swansea"],
+        ["1 St Helen's Gardens, Sketty, Swansea SA2 9ZZ", "1 St Helen's Gardens, Sketty"],
+        ["1 ST HELENS GARDENS"],  # no area, and two such places: neither
+    )

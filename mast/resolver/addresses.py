@@ -309,13 +309,8 @@ def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]
                 if Levenshtein.distance(a[0], b[0]) == 1:  # one mistyped character
                     clusters.union(a, b)
         for k in group:
-            if not posted(k):  # no postcode: the one such place in the same town (then locality)
-                town, locality = towns[k]
-                in_town = {clusters.find(o) for o in with_postcode if towns[o][0] == town}
-                if len(in_town) > 1 and locality:
-                    in_town = {clusters.find(o) for o in with_postcode if towns[o] == towns[k]}
-                if len(in_town) == 1:
-                    clusters.union(next(iter(in_town)), k)
+            if not posted(k) and (one := _the_one_in_area(clusters, towns, k, with_postcode)):
+                clusters.union(one, k)
 
 
 def _join_named(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
@@ -346,16 +341,36 @@ def _join_unposted_names(
     with_postcode = [k for k in group if posted(k)]
     alone: dict[str, list[Key]] = defaultdict(list)
     for k in unposted:
-        town, locality = towns[k]
-        in_town = {clusters.find(o) for o in with_postcode if not town or towns[o][0] == town}
-        if len(in_town) > 1 and locality:
-            in_town = {clusters.find(o) for o in with_postcode if towns[o] == towns[k]}
-        if len(in_town) == 1:
-            clusters.union(next(iter(in_town)), k)
+        town = towns[k][0]
+        if one := _the_one_in_area(clusters, towns, k, with_postcode):
+            clusters.union(one, k)
         elif not with_postcode and town:
             alone[town].append(k)
     for same in alone.values():
         _union_all(clusters, same)
+
+
+def _the_one_in_area(
+    clusters: _Clusters, towns: dict[Key, tuple[str, str]], key: Key, with_postcode: list[Key]
+) -> Key | None:
+    """The one place, of these keys with a postcode, in the area a key without one names:
+    where its town or locality is the other's town or locality ('1 St Helen's Gardens,
+    Taibach' is in Port Talbot's Taibach), then where both agree; anywhere, if it names no
+    area. None if there are none or several."""
+    town, locality = towns[key]
+    said = f"{town}|{locality}"
+
+    def near(other: Key) -> bool:
+        o_town, o_locality = towns[other]
+        there = f"{o_town}|{o_locality}"
+        return any(a and a in there for a in (town, locality)) or any(
+            a and a in said for a in (o_town, o_locality)
+        )
+
+    found = {clusters.find(o) for o in with_postcode if said == "|" or near(o)}
+    if len(found) > 1 and town and locality:
+        found = {clusters.find(o) for o in with_postcode if towns[o] == towns[key]}
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def _union_all(clusters: _Clusters, keys: list[Key]) -> None:

@@ -275,6 +275,8 @@ def split_address(value: str) -> AddressParts:
     parts = [p.strip() for p in text.split(",") if p.strip()]
     flat, parts = _take_flat(parts)
     parts = [p for p in parts if not _QUALIFIER.match(p)]
+    if len(parts) == 1:
+        parts = _split_at_street(parts[0])
     for i in range(len(parts) - 1):
         if _NUMBER_ALONE.match(parts[i]):
             parts[i : i + 2] = [f"{parts[i]} {parts[i + 1]}"]
@@ -301,6 +303,28 @@ def split_address(value: str) -> AddressParts:
     town = tidy_place(parts.pop()) if parts else None
     locality = tidy_place(", ".join(parts)) if parts else None
     return AddressParts(flat, building, number, street, locality, town, postcode)
+
+
+def _split_at_street(text: str) -> list[str]:
+    """An address written without commas, split after its street: '1 St Helen's Gardens
+    Taibach Port Talbot' at the English type that ends the street, '1 Stryd Islwyn
+    Pontarddulais' after the Welsh type that opens it and the word (with its article) that
+    follows. Unchanged when no type shows where the street ends."""
+    m = _NUMBERED.match(text)
+    words = (m[2] if m else "").split()
+    if not m or len(words) < 3:
+        return [text]
+    end = None
+    if street_type(words[0], opening=True) and words[0].lower() not in ("st", "saint"):
+        end = 3 if words[1].lower() in ("y", "yr", "'r") else 2
+    else:
+        for i, word in enumerate(words[1:], start=1):
+            if street_type(word, opening=False) or word.lower() in _ABBREVIATIONS:
+                end = i + 1
+                break
+    if end is None or end >= len(words):
+        return [text]
+    return [f"{m[1]} {' '.join(words[:end])}", " ".join(words[end:])]
 
 
 def _take_flat(parts: list[str]) -> tuple[str | None, list[str]]:
