@@ -296,7 +296,9 @@ def resolve_addresses(inputs: Iterable[AddressInput]) -> dict[str, int]:
 
 
 def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
-    """The same premises, flat and street under a mistyped or missing postcode."""
+    """The same premises, flat and street under a mistyped or missing postcode: one
+    character mistyped, or another postcode of the district in the same town and locality;
+    none, and the one such place in the area the key names."""
     by_place: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     for key in list(clusters.parent):
         by_place[place_of(key)].append(key)
@@ -306,7 +308,7 @@ def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]
         with_postcode = [k for k in group if posted(k)]
         for i, a in enumerate(with_postcode):
             for b in with_postcode[i + 1 :]:
-                if Levenshtein.distance(a[0], b[0]) == 1:  # one mistyped character
+                if Levenshtein.distance(a[0], b[0]) == 1 or _same_area(a, b, towns):
                     clusters.union(a, b)
         for k in group:
             if not posted(k) and (one := _the_one_in_area(clusters, towns, k, with_postcode)):
@@ -342,12 +344,23 @@ def _join_unposted_names(
     alone: dict[str, list[Key]] = defaultdict(list)
     for k in unposted:
         town = towns[k][0]
-        if one := _the_one_in_area(clusters, towns, k, with_postcode):
+        # A name with a number joins only that number ('The Cottage, 2 Castle Court' is not
+        # 'The Cottage, 44 Maes Glyn', nor a Cottage whose number is not known).
+        fits = [o for o in with_postcode if not _numbered(k) or o[1] == k[1]]
+        if one := _the_one_in_area(clusters, towns, k, fits):
             clusters.union(one, k)
-        elif not with_postcode and town:
+        elif not with_postcode and town and not _numbered(k):
             alone[town].append(k)
     for same in alone.values():
         _union_all(clusters, same)
+
+
+def _same_area(a: Key, b: Key, towns: dict[Key, tuple[str, str]]) -> bool:
+    """Two postcodes of one district, where the same door and street stand in the same town
+    and locality: a postcode mistyped in more than one character. (One number of one street
+    in one locality is one place.)"""
+    town, locality = towns[a]
+    return bool(town and locality) and towns[b] == towns[a] and a[0][:-3] == b[0][:-3]
 
 
 def _the_one_in_area(
@@ -367,9 +380,13 @@ def _the_one_in_area(
             a and a in said for a in (o_town, o_locality)
         )
 
+    def exactly(other: Key) -> bool:
+        o_town, o_locality = towns[other]
+        return bool(o_town and o_locality and o_town in said and o_locality in said)
+
     found = {clusters.find(o) for o in with_postcode if said == "|" or near(o)}
-    if len(found) > 1 and town and locality:
-        found = {clusters.find(o) for o in with_postcode if towns[o] == towns[key]}
+    if len(found) > 1 and said != "|":  # then where both town and locality agree
+        found = {clusters.find(o) for o in with_postcode if exactly(o)}
     return next(iter(found)) if len(found) == 1 else None
 
 

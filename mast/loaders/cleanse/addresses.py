@@ -136,6 +136,8 @@ _QUALIFIER = re.compile(
 )
 """A part that places the place rather than names it ('Land At', 'Flat Over', 'First Floor
 Flat', 'Plot 4'): dropped."""
+_NAMED_NUMBER = re.compile(r"^([^0-9]+?)\s+([0-9]+[a-z]?\s.*)$", re.IGNORECASE)
+"""A building's name, then a number and street, without commas."""
 _NUMBER_ALONE = re.compile(r"^[0-9]+[a-z]?(?:\s*[-/]\s*[0-9]+[a-z]?)?$", re.IGNORECASE)
 _BAD_POSTCODE_TAIL = re.compile(
     r"^(.*?)[\s,]+(?:[a-z0-9]{2,4}\s?[0-9][a-z0-9][a-z]|[a-z]{1,3}[0-9][0-9a-z]?\s?[a-z0-9]{3})$",
@@ -310,6 +312,9 @@ def _split_at_street(text: str) -> list[str]:
     Taibach Port Talbot' at the English type that ends the street, '1 Stryd Islwyn
     Pontarddulais' after the Welsh type that opens it and the word (with its article) that
     follows. Unchanged when no type shows where the street ends."""
+    named = _NAMED_NUMBER.match(text)
+    if named and not _NUMBERED.match(text):  # 'Park House 84 Clos Tawe Gowerton'
+        return [named[1], *_split_at_street(named[2])]
     m = _NUMBERED.match(text)
     words = (m[2] if m else "").split()
     if not m or len(words) < 3:
