@@ -143,15 +143,20 @@ def test_clustering_the_keys_within_reach_gives_what_clustering_all_would() -> N
         number = str(rng.randint(1, 30))
         # A place's UPRN now and then, and once in a while another place's (refused).
         uprn = rng.choice([None] * 8 + [f"1001{number}", f"1002{rng.randint(1, 30)}"])
+        # Building names at a few numbers, some without a number or street (joined by name).
+        names = ["Glan House", "The Red Lion", "Iceland"]
+        building = rng.choice([None, *names]) if int(number) <= 3 else None
+        alone = building is not None and rng.random() < 0.3
         inputs.append(
             addr(
                 f"r{i}",
-                number=number,
-                street=rng.choice(streets),
+                number=None if alone else number,
+                street=None if alone else rng.choice(streets),
                 postcode=rng.choice(postcodes),
                 uprn=uprn,
                 flat=rng.choice([None, None, "1"]),
                 town=rng.choice(["Swansea", "Neath"]),
+                building=building,
             )
         )
     states: dict[Key, KeyState] = {}
@@ -160,15 +165,24 @@ def test_clustering_the_keys_within_reach_gives_what_clustering_all_would() -> N
     keys = sorted(states)
     sizes = []
     lone = [k for k in keys if k[3] == "manselstreet"][:1]  # a street few keys share
-    for seeds in [keys[:1], keys[-3:], lone, *(rng.sample(keys, n) for n in (1, 1, 2, 3, 5, 12))]:
+    named = [[k] for k in keys if k[4]]  # each key with a building name, alone
+    for seeds in [
+        keys[:1],
+        keys[-3:],
+        lone,
+        *named,
+        *(rng.sample(keys, n) for n in (1, 1, 2, 3, 5, 12)),
+    ]:
         reach = within_reach(seeds, neighbours_among(states))
         assert set(seeds) <= reach
         part = cluster_keys({k: states[k] for k in reach})
-        as_whole = {frozenset(k for k in reach if whole[k] == n) for n in {whole[k] for k in reach}}
-        as_part = {frozenset(k for k in reach if part[k] == n) for n in set(part.values())}
+        # Keys of no place (unsure names that join nothing) have no cluster, in both.
+        assert {k for k in reach if k in whole} == set(part)
+        as_whole = {frozenset(k for k in part if whole[k] == n) for n in {whole[k] for k in part}}
+        as_part = {frozenset(k for k in part if part[k] == n) for n in set(part.values())}
         assert as_part == as_whole
-        outside = {whole[k] for k in keys if k not in reach}
-        assert outside.isdisjoint(whole[k] for k in reach)
+        outside = {whole[k] for k in keys if k not in reach and k in whole}
+        assert outside.isdisjoint(whole[k] for k in part)
         sizes.append(len(reach))
     assert min(sizes) < len(keys) / 4  # the reach is a part, not everything
 
@@ -362,3 +376,21 @@ def test_a_place_written_without_postcode_or_commas_joins_it_in_its_area() -> No
         ["1 St Helen's Gardens, Sketty, Swansea SA2 9ZZ", "1 St Helen's Gardens, Sketty"],
         ["1 ST HELENS GARDENS"],  # no area, and two such places: neither
     )
+
+
+def test_a_place_arriving_with_its_postcode_reaches_its_name_written_without_one() -> None:
+    """The day 'The Red Lion, 12 Wind Street, SA1 1DP' first arrives, the stored 'The Red
+    Lion, Swansea' (no postcode, so no place of its own) is within its reach and joins it."""
+    states: dict[Key, KeyState] = {}
+    keyed = add_inputs(
+        states,
+        [
+            written("town", "The Red Lion, Swansea"),
+            written("posted", "The Red Lion, 12 Wind Street, Swansea SA1 1DP"),
+            written("elsewhere", "The Red Lion, 3 High Street, Neath SA11 1AA"),
+        ],
+    )
+    reach = within_reach([keyed["posted"]], neighbours_among(states))
+    assert keyed["town"] in reach
+    whole = cluster_keys(states)
+    assert whole[keyed["town"]] == whole[keyed["posted"]] != whole[keyed["elsewhere"]]

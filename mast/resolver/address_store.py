@@ -36,7 +36,9 @@ from mast.resolver.addresses import (
     describe_grown,
     describe_tally,
     door_of,
+    name_here,
     name_of,
+    names_reached,
     place_of,
     tally,
     within_reach,
@@ -190,13 +192,16 @@ def _within_reach(conn: sa.Connection, fresh: list[AddressInput]) -> _Reach:
         k, u = address_keys.c, address_key_uprns.c
         places = sorted({_SEP.join(place_of(key)) for key in keys})
         doors = sorted({_SEP.join(d) for key in keys if (d := door_of(key)) is not None})
-        names = sorted({_SEP.join(n) for key in keys if (n := name_of(key)) is not None})
+        reached = [names_reached(key) for key in keys]
+        heres = sorted({_SEP.join(h) for hs, _ in reached for h in hs})
+        names = sorted({_SEP.join(n) for _, n in reached if n is not None})
         uprns = sorted({uprn for key in keys for uprn in states[key].uprns})
         return [
             key
             for where in (
                 *(k.place.in_(part) for part in chunks(places)),
                 *(k.door.in_(part) for part in chunks(doors)),
+                *(k.name_here.in_(part) for part in chunks(heres)),
                 *(k.name.in_(part) for part in chunks(names)),
                 *(k.key.in_(sa.select(u.key).where(u.uprn.in_(p))) for p in chunks(uprns)),
             )
@@ -446,7 +451,7 @@ def _write_keys(
 ) -> None:
     """Insert these keys' rows; or, `every`, make them all the keys there are. A key of no
     place (`cluster_keys`) is kept, without an address, for the days that may place it."""
-    names = [*_KEY_NAMES, "place", "door", "name"]
+    names = [*_KEY_NAMES, "place", "door", "name", "name_here"]
     rows = [
         (
             _SEP.join(k),
@@ -457,6 +462,7 @@ def _write_keys(
             _SEP.join(place_of(k)),
             _SEP.join(door) if (door := door_of(k)) is not None else None,
             _SEP.join(name) if (name := name_of(k)) is not None else None,
+            _SEP.join(here) if (here := name_here(k)) is not None else None,
         )
         for k, s in states.items()
     ]

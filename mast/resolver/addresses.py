@@ -242,6 +242,25 @@ def name_of(key: Key) -> tuple[str, str] | None:
     return (key[4], key[2]) if key[4] else None
 
 
+def name_here(key: Key) -> tuple[str, str, str] | None:
+    """Building name, flat and postcode ("" for a key without one). A key with a postcode
+    joins by name only keys of its postcode or without one, so it reaches only those: the
+    Glan Houses of other postcodes are not its concern (`names_reached`)."""
+    return (key[4], key[2], key[0] if posted(key) else "") if key[4] else None
+
+
+def names_reached(key: Key) -> tuple[list[tuple[str, str, str]], tuple[str, str] | None]:
+    """The `name_here` values, and the `name_of` value, of the keys `_join_named` could join
+    to this one: with a postcode, the name in that postcode and without one; without a
+    postcode, the name anywhere."""
+    here = name_here(key)
+    if here is None:
+        return [], None
+    if posted(key):
+        return [here, (here[0], here[1], "")], None
+    return [], name_of(key)
+
+
 Neighbours = Callable[[list[Key]], Iterable[Key]]
 """The keys sharing a place, a door, a name or a UPRN with any of the keys given."""
 
@@ -265,12 +284,15 @@ def neighbours_among(states: Mapping[Key, KeyState]) -> Neighbours:
     by_place: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     by_door: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     by_name: dict[tuple[str, str], list[Key]] = defaultdict(list)
+    by_name_here: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     for key, state in states.items():
         by_place[place_of(key)].append(key)
         if (door := door_of(key)) is not None:
             by_door[door].append(key)
         if (name := name_of(key)) is not None:
             by_name[name].append(key)
+        if (here := name_here(key)) is not None:
+            by_name_here[here].append(key)
         for uprn in state.uprns:
             by_uprn[uprn].append(key)
 
@@ -279,7 +301,10 @@ def neighbours_among(states: Mapping[Key, KeyState]) -> Neighbours:
             yield from by_place[place_of(key)]
             if (door := door_of(key)) is not None:
                 yield from by_door[door]
-            if (name := name_of(key)) is not None:
+            heres, name = names_reached(key)
+            for here in heres:
+                yield from by_name_here[here]
+            if name is not None:
                 yield from by_name[name]
             for uprn in states[key].uprns:
                 yield from by_uprn[uprn]

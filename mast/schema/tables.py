@@ -201,9 +201,11 @@ address_keys = sa.Table(
     sa.Column("place", sa.Text, comment="premises, flat, street: a postcode mistyped joins"),
     sa.Column("door", sa.Text, comment="postcode, premises, flat: a street mistyped joins"),
     sa.Column("name", sa.Text, comment="building name, flat: the same name joins by postcode"),
+    sa.Column("name_here", sa.Text, comment="building name, flat, postcode (or none)"),
     sa.Index("ix_address_keys_place", "place"),
     sa.Index("ix_address_keys_door", "door"),
     sa.Index("ix_address_keys_name", "name"),
+    sa.Index("ix_address_keys_name_here", "name_here"),
     comment="the keys address resolution clusters, so a daily run need not re-read every record",
 )
 
