@@ -150,3 +150,35 @@ def test_addresses_split_and_tidy() -> None:
         "SA1 1DP",
     )
     assert addresses.tidy_place("St Thomas") == "St Thomas"  # Saint, not Street
+
+
+def test_addresses_split_as_partners_write_them() -> None:
+    """A flat after the street, a number standing alone, words that place rather than name,
+    Welsh abbreviations, a premises named without a number, a postcode mistyped."""
+
+    def split(text: str) -> addresses.AddressParts:
+        return addresses.split_address(text)
+
+    def head(text: str) -> tuple[str | None, ...]:
+        p = split(text)
+        return (p.flat, p.building, p.house_number, p.street)
+
+    assert head("31 Eaton Cres Flat 6, Swansea SA1 1AA") == (
+        "6",
+        None,
+        "31",
+        "Eaton Crescent",
+    )
+    assert head("Land At, Flat 3 At, Victoria House, 50, Park Rd, Baglan") == (
+        "3",
+        "Victoria House",
+        "50",
+        "Park Road",
+    )
+    assert split("17 Hl Nedd, Bonymaen, Swansea").street == "Heol Nedd"
+    assert split("3 Cl Dŵr, Neath").street == "Clos Dŵr"  # Welsh: the type opens the name
+    assert split("3 Dyfed Cl, Neath").street == "Dyfed Close"  # English: it ends it
+    red_lion = split("The Red Lion, Swansea")
+    assert (red_lion.building, red_lion.street, red_lion.town) == ("The Red Lion", None, "Swansea")
+    typo = split("23 King's Crescent, Mayhill, Swansea Sax 1wt")
+    assert (typo.town, typo.postcode) == ("Swansea", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from conftest import HEADER, Harness, write
 
 from mast.db import open_store, sync_rows
@@ -258,6 +259,21 @@ def test_a_store_from_before_keys_were_indexed_resolves_addresses_in_full(
     assert resolve(upgraded, now=NOW).addresses.mode == "incremental"
 
 
+def test_a_store_from_before_keys_held_building_names_resolves_addresses_in_full(
+    harness: Harness, tmp_path: Path
+) -> None:
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + ANN_TWICE))
+    assert resolve(harness.engine, now=NOW).addresses.mode == "full"
+    with harness.engine.begin() as conn:  # keys of four parts, as stores before had
+        for key in conn.execute(sa.select(address_keys.c.key)).scalars().all():
+            old = key.rsplit("\x1f", 1)[0]
+            conn.execute(address_keys.update().where(address_keys.c.key == key).values(key=old))
+    harness.ingest(write(tmp_path / "test_2.csv", HEADER + ANN_TWICE.replace("1,", "3,", 1)))
+    again = resolve(harness.engine, now=NOW).addresses
+    assert again.mode == "full" and again.addresses == 1
+    assert {r.key.count("\x1f") for r in harness.rows(address_keys)} == {4}
+
+
 def _person(pid: str, family: str, seen: datetime, at: datetime) -> tuple[object, ...]:
     return (pid, family, date(1990, 4, 2), seen, 1, None, at)
 
@@ -313,3 +329,41 @@ def test_a_full_rewrite_writes_only_rows_that_changed(harness: Harness) -> None:
         other = [(f"c{i}", f"d{i}", 1.0, *edge) for i in range(6)]
         assert sync_rows(conn, person_edges, columns, other) == 6
     assert len(harness.rows(person_edges)) == 6
+
+
+def test_a_day_of_named_premises_and_flats_after_streets_gives_what_a_full_run_would(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Records that join by name, or by town for want of a postcode, arrive on a later day:
+    the day finds the stored keys they join (by the name index) as a full run would. A name
+    that may be a district's waits, stored without an address, for the day that places it."""
+    day_one = (
+        '1,01/03/2026,"JONES, Ann",,,"The Red Lion, 12 Wind Street, Swansea",SA1 1DP,F\n'
+        '2,01/03/2026,"REES, Huw",,,"Flat 6, 31 Eaton Crescent, Swansea",SA1 1AA,M\n'
+        '3,01/03/2026,"REES, Bet",,,"The Red Lion, 3 High Street, Neath",SA11 1AA,F\n'
+        '4,01/03/2026,"HUGHES, Ian",,,"Flat 2, Glan House, 4 Brynmill View, Swansea",SA1 2EQ,M\n'
+        '10,01/03/2026,"DAVIES, Dai",,,"Iceland, Treorchy",CF42 1TU,M\n'
+    )
+    day_two = (
+        '5,02/03/2026,"JONES, Ann",,,"The Red Lion, Swansea",,F\n'
+        '6,02/03/2026,"REES, Huw",,,"31 Eaton Cres Flat 6, Swansea",SA1 1AA,M\n'
+        '7,02/03/2026,"EVANS, Al",,,"Red Lion, Wind St, Swansea",,M\n'
+        '8,02/03/2026,"HUGHES, Ian",,,"Flat 2, Glan House, Brynmill View, Swansea",SA1 2EQ,M\n'
+        '9,02/03/2026,"OWEN, Sue",,,"The Red Lion, Neath",,F\n'
+        '11,02/03/2026,"DAVIES, Dai",,,"Iceland, Station Road, Treorchy",CF42 1TU,M\n'
+        '12,02/03/2026,"DAVIES, Di",,,"Townhill, Swansea",SA1 6PJ,F\n'
+    )
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + day_one))
+    assert resolve_all_addresses(harness.engine, now=NOW).mode == "full"
+    assert "test:10" not in links(harness)
+    harness.ingest(write(tmp_path / "test_2.csv", HEADER + day_two))
+    assert resolve_all_addresses(harness.engine, now=NOW).mode == "incremental"
+    day = links(harness)
+    assert len(day) == 11 and len(set(day.values())) == 5 and "test:12" not in day
+    assert day["test:5"] == day["test:7"] == day["test:1"] and day["test:9"] == day["test:3"]
+    assert day["test:6"] == day["test:2"] and day["test:8"] == day["test:4"]
+    assert day["test:10"] == day["test:11"]
+    described = {(r.address_id, r.records) for r in harness.rows(addresses)}
+    assert resolve_all_addresses(harness.engine, now=NOW, full=True).mode == "full"
+    assert links(harness) == day
+    assert {(r.address_id, r.records) for r in harness.rows(addresses)} == described

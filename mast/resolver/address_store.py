@@ -2,10 +2,10 @@
 
 A full run reads every record. A daily run reads only records that arrived since the last
 run, folds them into the stored key table (`address_keys`: one row per distinct postcode,
-premises, flat and street, with its UPRNs, town and record count) and re-clusters the keys
-— tens of thousands, not hundreds of thousands of records. Clustering keys in key order and
-voting ids by record counts gives exactly the answer a full run would; only the addresses
-whose keys moved, or that gained records, are rewritten.
+premises, flat, street and building name, with its UPRNs, town and record count) and
+re-clusters the keys — tens of thousands, not hundreds of thousands of records. Clustering
+keys in key order and voting ids by record counts gives exactly the answer a full run
+would; only the addresses whose keys moved, or that gained records, are rewritten.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ from mast.resolver.addresses import (
     describe_grown,
     describe_tally,
     door_of,
+    name_here,
+    name_of,
+    names_reached,
     place_of,
     tally,
     within_reach,
@@ -48,6 +51,7 @@ from mast.schema.tables import (
     address_keys,
     address_moves,
     address_tallies,
+    address_waiting,
     addresses,
     record_addresses,
     records,
@@ -56,9 +60,12 @@ from mast.schema.tables import (
 log = logging.getLogger(__name__)
 _INPUT_COLUMNS = [records.c[name] for name in AddressInput._fields]
 _KEY_NAMES = ["key", "uprns", "town", "locality", "records", "address_id"]
-"""What a daily run reads of a key; a key's row also holds its place and door, to search."""
+"""What a daily run reads of a key; a key's row also holds its place, door and name, to
+search."""
 _KEY_COLUMNS = [address_keys.c[name] for name in _KEY_NAMES]
 _SEP = "\x1f"
+KEY_PARTS = 5
+"""Postcode, premises, flat, street and building name (`Key`)."""
 
 
 @dataclass(frozen=True)
@@ -79,13 +86,12 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = Fals
     with engine.connect() as conn:
         mark = get_mark(conn, ADDRESS_MARK)
         top = conn.execute(sa.select(sa.func.max(records.c.file_id))).scalar() or 0
-        # A key table from before keys were indexed by place has its keys to write again.
-        keyed = (
-            conn.execute(
-                sa.select(address_keys.c.key).where(address_keys.c.place.is_not(None)).limit(1)
-            ).first()
-            is not None
-        )
+        # A key table from before keys were indexed by place, or held building names, has
+        # its keys to write again.
+        stored = conn.execute(
+            sa.select(address_keys.c.key).where(address_keys.c.place.is_not(None)).limit(1)
+        ).scalar()
+        keyed = stored is not None and stored.count(_SEP) == KEY_PARTS - 1
         fresh: list[AddressInput] | None = None
         if not full and mark and keyed:
             fresh = [
@@ -104,10 +110,9 @@ def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = Fals
 def _any_linked(conn: sa.Connection, record_ids: list[str]) -> bool:
     return any(
         conn.execute(
-            sa.select(record_addresses.c.record_id)
-            .where(record_addresses.c.record_id.in_(part))
-            .limit(1)
+            sa.select(table.c.record_id).where(table.c.record_id.in_(part)).limit(1)
         ).first()
+        for table in (record_addresses, address_waiting)
         for part in chunks(record_ids)
     )
 
@@ -123,6 +128,8 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
     states: dict[Key, KeyState] = {}
     record_key = add_inputs(states, inputs)
     of_key = cluster_keys(states)
+    waiting = [(rid, _SEP.join(key)) for rid, key in record_key.items() if key not in of_key]
+    record_key = {rid: key for rid, key in record_key.items() if key in of_key}
     members: dict[int, list[AddressInput]] = defaultdict(list)
     by_id = {a.record_id: a for a in inputs}
     for record_id, key in record_key.items():
@@ -139,6 +146,7 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         now_at = {m.record_id: aid for aid, g in zip(ids, groups, strict=True) for m in g}
         sync_rows(conn, record_addresses, ["record_id", "address_id"], list(now_at.items()))
         _write_keys(conn, states, {k: ids[n] for k, n in of_key.items()}, every=True)
+        sync_rows(conn, address_waiting, ["record_id", "key"], waiting)
         _note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
@@ -149,7 +157,7 @@ class _Reach(NamedTuple):
     states: dict[Key, KeyState]
     """the keys within reach, stored ones as stored and then with the new records added"""
     before: dict[Key, str]
-    """each stored key's address"""
+    """each stored key's address, if it has one"""
     weights: dict[str, int]
     """each stored key's records"""
     record_key: dict[str, Key]
@@ -158,7 +166,7 @@ class _Reach(NamedTuple):
 
 def _within_reach(conn: sa.Connection, fresh: list[AddressInput]) -> _Reach:
     """The keys the new records' keys could join, read from the store by its indexes on
-    place, door and UPRN (`within_reach`), with the new records folded in: the only keys
+    place, door, name and UPRN (`within_reach`), with the new records folded in: the only keys
     that can move. Keys not stored yet are all new records' keys, so only stored keys need
     looking up."""
     found = _Reach({}, {}, {}, {})
@@ -172,23 +180,29 @@ def _within_reach(conn: sa.Connection, fresh: list[AddressInput]) -> _Reach:
         ):
             key = _key(text)
             matched.append(key)
-            if key not in found.before:
+            if key not in states:
                 uprn_set = set(filter(None, (uprns or "").split(",")))
                 states[key] = KeyState(uprn_set, (town, locality), n)
-                found.before[key] = aid
-                found.weights[text] = n
+                if aid:  # a key of no place has none
+                    found.before[key] = aid
+                    found.weights[text] = n
         return matched
 
     def neighbours(keys: list[Key]) -> list[Key]:
         k, u = address_keys.c, address_key_uprns.c
         places = sorted({_SEP.join(place_of(key)) for key in keys})
         doors = sorted({_SEP.join(d) for key in keys if (d := door_of(key)) is not None})
+        reached = [names_reached(key) for key in keys]
+        heres = sorted({_SEP.join(h) for hs, _ in reached for h in hs})
+        names = sorted({_SEP.join(n) for _, n in reached if n is not None})
         uprns = sorted({uprn for key in keys for uprn in states[key].uprns})
         return [
             key
             for where in (
                 *(k.place.in_(part) for part in chunks(places)),
                 *(k.door.in_(part) for part in chunks(doors)),
+                *(k.name_here.in_(part) for part in chunks(heres)),
+                *(k.name.in_(part) for part in chunks(names)),
                 *(k.key.in_(sa.select(u.key).where(u.uprn.in_(p))) for p in chunks(uprns)),
             )
             for key in load(where)
@@ -209,6 +223,7 @@ def _incremental(
         states, before, weights, record_key = _within_reach(conn, fresh)
     reach = set(states)
     of_key = cluster_keys(states)
+    placed_key = {rid: key for rid, key in record_key.items() if key in of_key}
     key_groups: dict[int, list[str]] = defaultdict(list)
     for key, n in of_key.items():
         key_groups[n].append(_SEP.join(key))
@@ -220,19 +235,27 @@ def _incremental(
             weights=weights,
         )
         after = {k: ids[n] for k, n in of_key.items()}
-        moved = {k for k in reach if after[k] != before.get(k)}
+        moved = {k for k in reach if after.get(k) != before.get(k)}
         touched = moved | set(record_key.values())
         losing = {before[k] for k in moved if k in before}
-        affected = losing | {after[k] for k in touched}
+        affected = losing | {after[k] for k in touched if k in after}
         # Only records of an address with a key that moved can move: those are read whole;
         # the records of an address that only gained some are counted by the database.
         linked = _records_of(conn, losing)
-        everyone = {a.record_id: a for a in [*(a for a, _ in linked), *fresh]}
+        # Records of a key of no place before, that now has one, wait in address_waiting.
+        rising = _waiting_records(conn, [k for k in touched if k in after and k not in before])
+        everyone = {a.record_id: a for a in [*(a for a, _ in linked), *rising, *fresh]}
         placed: dict[str, list[AddressInput]] = defaultdict(list)
+        unplaced: list[tuple[str, str]] = []
         for a in everyone.values():
             where = address_key(a)
-            if where is not None:
+            if where is not None and where in after:
                 placed[after[where]].append(a)
+            elif where is not None:
+                unplaced.append((a.record_id, _SEP.join(where)))
+        for part in chunks(sorted(everyone)):
+            conn.execute(address_waiting.delete().where(address_waiting.c.record_id.in_(part)))
+        insert_tuples(conn, address_waiting, ["record_id", "key"], unplaced)
         # An address that only gained records that agree with it is described as it was.
         agreed = _agreeing(conn, affected - losing, placed)
         counts = _tallies(conn, affected - losing - agreed.keys())
@@ -275,13 +298,26 @@ def _incremental(
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
     return _report(
-        "incremental", fresh, record_key, ids, set(before.values()), events, started, engine
+        "incremental", fresh, placed_key, ids, set(before.values()), events, started, engine
     )
 
 
 def _key(text: str) -> Key:
-    postcode, premises, flat, street = text.split(_SEP)
-    return postcode, premises, flat, street
+    postcode, premises, flat, street, name = text.split(_SEP)
+    return postcode, premises, flat, street, name
+
+
+def _waiting_records(conn: sa.Connection, keys: Iterable[Key]) -> list[AddressInput]:
+    """The records waiting for these keys to name a place."""
+    joined = records.join(address_waiting, address_waiting.c.record_id == records.c.record_id)
+    return [
+        AddressInput(*row)
+        for part in chunks(sorted(_SEP.join(k) for k in keys))
+        for row in fetch_tuples(
+            conn,
+            sa.select(*_INPUT_COLUMNS).select_from(joined).where(address_waiting.c.key.in_(part)),
+        )
+    ]
 
 
 def _records_of(conn: sa.Connection, address_ids: Iterable[str]) -> list[tuple[AddressInput, str]]:
@@ -413,17 +449,20 @@ def _write_addresses(
 def _write_keys(
     conn: sa.Connection, states: dict[Key, KeyState], ids: dict[Key, str], *, every: bool = False
 ) -> None:
-    """Insert these keys' rows; or, `every`, make them all the keys there are."""
-    names = [*_KEY_NAMES, "place", "door"]
+    """Insert these keys' rows; or, `every`, make them all the keys there are. A key of no
+    place (`cluster_keys`) is kept, without an address, for the days that may place it."""
+    names = [*_KEY_NAMES, "place", "door", "name", "name_here"]
     rows = [
         (
             _SEP.join(k),
             ",".join(sorted(s.uprns)) or None,
             *s.place,
             s.records,
-            ids[k],
+            ids.get(k, ""),
             _SEP.join(place_of(k)),
             _SEP.join(door) if (door := door_of(k)) is not None else None,
+            _SEP.join(name) if (name := name_of(k)) is not None else None,
+            _SEP.join(here) if (here := name_here(k)) is not None else None,
         )
         for k, s in states.items()
     ]

@@ -190,7 +190,9 @@ record_addresses = sa.Table(
 address_keys = sa.Table(
     "address_keys",
     metadata,
-    sa.Column("key", sa.Text, primary_key=True, comment="postcode, premises, flat, street"),
+    sa.Column(
+        "key", sa.Text, primary_key=True, comment="postcode, premises, flat, street, building"
+    ),
     sa.Column("uprns", sa.Text, comment="UPRNs seen with this key, comma-separated"),
     sa.Column("town", sa.Text, nullable=False),
     sa.Column("locality", sa.Text, nullable=False),
@@ -198,9 +200,23 @@ address_keys = sa.Table(
     sa.Column("address_id", sa.String(16), nullable=False),
     sa.Column("place", sa.Text, comment="premises, flat, street: a postcode mistyped joins"),
     sa.Column("door", sa.Text, comment="postcode, premises, flat: a street mistyped joins"),
+    sa.Column("name", sa.Text, comment="building name, flat: the same name joins by postcode"),
+    sa.Column("name_here", sa.Text, comment="building name, flat, postcode (or none)"),
     sa.Index("ix_address_keys_place", "place"),
     sa.Index("ix_address_keys_door", "door"),
+    sa.Index("ix_address_keys_name", "name"),
+    sa.Index("ix_address_keys_name_here", "name_here"),
     comment="the keys address resolution clusters, so a daily run need not re-read every record",
+)
+
+address_waiting = sa.Table(
+    "address_waiting",
+    metadata,
+    sa.Column("record_id", sa.String(300), primary_key=True),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Index("ix_address_waiting_key", "key"),
+    comment="records whose key names no place yet (a name alone that may be a district's), "
+    "so the day a record places their key finds them",
 )
 
 address_tallies = sa.Table(

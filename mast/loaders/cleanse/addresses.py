@@ -16,6 +16,7 @@ _ABBREVIATIONS = {
     "ave": "Avenue",
     "av": "Avenue",
     "cres": "Crescent",
+    "cresc": "Crescent",
     "ct": "Court",
     "dr": "Drive",
     "ln": "Lane",
@@ -25,16 +26,124 @@ _ABBREVIATIONS = {
     "tce": "Terrace",
     "cl": "Close",
     "gdns": "Gardens",
+    "gdn": "Gardens",
     "sq": "Square",
     "pk": "Park",
     "gr": "Grove",
     "hts": "Heights",
     "est": "Estate",
+    "pde": "Parade",
 }
-_FLAT = re.compile(
-    r"^(?:flat|apartment|apt|unit|room|rm|fl)\.?\s*(?:no\.?\s*)?([0-9]+[a-z]?|[a-z])\b[\s,]*(.*)$",
+"""English street types, abbreviated as partners write them: the type ends the name."""
+WELSH_ABBREVIATIONS = {
+    "hl": "Heol",
+    "ff": "Ffordd",
+    "ffd": "Ffordd",
+    "rh": "Rhodfa",
+    "rhod": "Rhodfa",
+    "cil": "Cilgant",
+    "lon": "Lôn",
+    "cl": "Clos",
+}
+"""Welsh street types, abbreviated: the type opens the name (Heol Nedd, Hl Nedd)."""
+_ENGLISH_TYPES = {
+    "road": "road",
+    "street": "street",
+    "lane": "lane",
+    "avenue": "avenue",
+    "crescent": "crescent",
+    "court": "court",
+    "drive": "drive",
+    "place": "place",
+    "terrace": "terrace",
+    "close": "close",
+    "gardens": "gardens",
+    "square": "square",
+    "park": "park",
+    "grove": "grove",
+    "way": "way",
+    "walk": "walk",
+    "row": "row",
+    "hill": "hill",
+    "view": "view",
+    "rise": "rise",
+    "heights": "heights",
+    "estate": "estate",
+    "parade": "parade",
+    "mews": "mews",
+    "green": "green",
+    "vale": "vale",
+}
+_WELSH_TYPES = {
+    "heol": "road",
+    "stryd": "street",
+    "lon": "lane",
+    "rhodfa": "avenue",
+    "cilgant": "crescent",
+    "cwrt": "court",
+    "teras": "terrace",
+    "clos": "close",
+    "ffordd": "way",
+    "parc": "park",
+    "sgwar": "square",
+    "maes": "maes",
+}
+"""Street types and what kind each is, English and Welsh alike: 'Teras y Graig' and 'Terrace
+y Graig' (a Welsh name with its type put in English) are one street."""
+
+
+@lru_cache(maxsize=65_536)
+def street_type(word: str, *, opening: bool) -> str | None:
+    """The kind of street a type word, in full or abbreviated, names ('Cilg' and 'Cil' are
+    Cilgant, a crescent; 'Rhdf' is Rhodfa); None if it is no type. A Welsh type opens a
+    street's name (`opening`), an English one ends it. An abbreviation no list has is
+    taken when it is three or more letters of one type only (its first letter kept, the
+    others in order)."""
+    types = _WELSH_TYPES if opening else _ENGLISH_TYPES
+    table = WELSH_ABBREVIATIONS if opening else _ABBREVIATIONS
+    word = word.casefold().replace("ô", "o").strip(".")
+    if word in _ENGLISH_TYPES or word in _WELSH_TYPES:
+        return _ENGLISH_TYPES.get(word) or _WELSH_TYPES[word]
+    if word in table:
+        full = table[word].casefold().replace("ô", "o")
+        return _ENGLISH_TYPES.get(full) or _WELSH_TYPES.get(full)
+    if len(word) < 3 or not word.isalpha():  # two letters are too few to tell
+        return None
+    kinds = {
+        kind for full, kind in types.items() if len(word) < len(full) and _shortens(word, full)
+    }
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _shortens(short: str, full: str) -> bool:
+    if short[0] != full[0]:
+        return False
+    rest = iter(full[1:])
+    return all(c in rest for c in short[1:])
+
+
+_FLAT_WORD = r"(?:flat|apartment|apt|unit|room|rm|fl)\.?\s*(?:no\.?\s*)?"
+_FLAT_ID = r"([0-9]+[a-z]?|[a-z])"
+_FLAT = re.compile(rf"^{_FLAT_WORD}{_FLAT_ID}\b[\s,]*(.*)$", re.IGNORECASE)
+_FLAT_AFTER = re.compile(rf"^(.*?)[\s,]+{_FLAT_WORD}{_FLAT_ID}$", re.IGNORECASE)
+"""A flat written after the street: '31 Eaton Cres Flat 6'."""
+_QUALIFIER = re.compile(
+    r"^(?:(?:land|site|plot|garage|premises|part|flat|unit)\s+)?"
+    r"(?:at|of|adj|adjacent to|over|above|rear of|opposite|outside)$"
+    r"|^(?:ground|first|second|third|top|basement|lower|upper)\s+(?:floor\s*)?(?:flat|floor)?$"
+    r"|^(?:plot|site)\s+[0-9]+$",
     re.IGNORECASE,
 )
+"""A part that places the place rather than names it ('Land At', 'Flat Over', 'First Floor
+Flat', 'Plot 4'): dropped."""
+_NAMED_NUMBER = re.compile(r"^([^0-9]+?)\s+([0-9]+[a-z]?\s.*)$", re.IGNORECASE)
+"""A building's name, then a number and street, without commas."""
+_NUMBER_ALONE = re.compile(r"^[0-9]+[a-z]?(?:\s*[-/]\s*[0-9]+[a-z]?)?$", re.IGNORECASE)
+_BAD_POSTCODE_TAIL = re.compile(
+    r"^(.*?)[\s,]+(?:[a-z0-9]{2,4}\s?[0-9][a-z0-9][a-z]|[a-z]{1,3}[0-9][0-9a-z]?\s?[a-z0-9]{3})$",
+    re.IGNORECASE,
+)
+"""A postcode mistyped past recognising ('Swansea Sax 1wt'): dropped, not kept as the town."""
 _STREET_WORDS = frozenset(
     [
         "road",
@@ -71,6 +180,7 @@ _STREET_WORDS = frozenset(
         "ffordd",
         "stryd",
         "rhodfa",
+        "cilgant",
         "maes",
         "cwrt",
         "teras",
@@ -82,6 +192,20 @@ _STREET_WORDS = frozenset(
     ]
 )
 _NUMBERED = re.compile(r"^([0-9]+[a-z]?(?:\s*[-/]\s*[0-9]+[a-z]?)?)\b[\s,]*(.*)$", re.IGNORECASE)
+_PREMISES_WORDS = frozenset(
+    [
+        "inn", "arms", "hotel", "tavern", "bar", "pub", "club", "station", "gorsaf", "house",
+        "tŷ", "ty", "hospital", "ysbyty", "school", "ysgol", "college", "centre", "center",
+        "canolfan", "hall", "neuadd", "church", "chapel", "capel", "surgery", "pharmacy",
+        "shop", "stores", "store", "express", "supermarket", "market", "hostel", "lodge",
+        "cottage", "farm", "fferm", "restaurant", "cafe", "café", "takeaway", "garage",
+        "library", "leisure", "flats", "tower", "mansions", "villa", "housing", "home",
+        "works", "depot", "office", "offices", "prison", "carchar",
+    ]
+)  # fmt: skip
+"""Words that make a name a premises ('Bus Station'; 'Y Llew Du' by its article) rather than
+a district ('Townhill'): a numberless name before the town is a place only with one."""
+_ARTICLES = frozenset(["the", "y", "yr"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +239,17 @@ def _word_case(word: str) -> str:
 
 
 def tidy_place(text: str) -> str:
-    """Case and abbreviations: 'HEOL ŴYR' → 'Heol Ŵyr', 'High St' → 'High Street'."""
+    """Case and abbreviations, English and Welsh: 'HEOL ŴYR' → 'Heol Ŵyr', 'High St' → 'High
+    Street', 'Hl Nedd' → 'Heol Nedd'. A Welsh type opens a street's name and an English one
+    ends it, so 'Cl Dŵr' is Clos Dŵr and 'Dyfed Cl' is Dyfed Close."""
     words = text.replace(".", " ").split()
     out = []
     for i, word in enumerate(words):
-        expanded = _ABBREVIATIONS.get(word.lower())
+        lower = word.lower()
+        welsh = WELSH_ABBREVIATIONS.get(lower) if i == 0 and len(words) > 1 else None
+        expanded = welsh or _ABBREVIATIONS.get(lower)
         # "St" opening a name is Saint (St Thomas); elsewhere it is Street.
-        if expanded and not (word.lower() == "st" and i == 0 and len(words) > 1):
+        if expanded and not (welsh is None and lower == "st" and i == 0 and len(words) > 1):
             out.append(expanded)
         else:
             out.append(_word_case(word))
@@ -130,29 +258,108 @@ def tidy_place(text: str) -> str:
 
 @lru_cache(maxsize=262_144)
 def split_address(value: str) -> AddressParts:
-    """Best-effort split of a free-text UK address; anything unplaced stays in locality."""
+    """Best-effort split of a free-text UK address; anything unplaced stays in locality.
+
+    The flat may stand anywhere ('Flat 6, 31 Eaton Cres' or '31 Eaton Cres Flat 6'); a
+    number may stand alone before its street ('39, Glanmor Tce'); a named premises without a
+    number ('The Red Lion, Swansea', 'Bus Station, Port Talbot') keeps its name as the
+    building."""
     text = clean_text(value)
     if not text:
         return AddressParts()
     postcode, text = find_postcode(text)
+    if (
+        postcode is None
+        and (m := _BAD_POSTCODE_TAIL.match(text))
+        and not _FLAT.match(text[len(m[1]) :].strip(" ,"))
+    ):
+        text = m[1]
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    flat = building = number = street = None
-    if parts and (m := _FLAT.match(parts[0])):
-        flat = m[1].upper()
-        parts = [m[2], *parts[1:]] if m[2] else parts[1:]
-    if len(parts) >= 3 and not _NUMBERED.match(parts[0]) and _is_street(parts[1]):
-        building = tidy_place(parts.pop(0))
+    flat, parts = _take_flat(parts)
+    parts = [p for p in parts if not _QUALIFIER.match(p)]
+    if len(parts) == 1:
+        parts = _split_at_street(parts[0])
+    for i in range(len(parts) - 1):
+        if _NUMBER_ALONE.match(parts[i]):
+            parts[i : i + 2] = [f"{parts[i]} {parts[i + 1]}"]
+            break
+    building = number = street = None
+    if parts and not _NUMBERED.match(parts[0]):
+        then = parts[1] if len(parts) > 1 else ""
+        if (
+            (len(parts) >= 3 and _is_street(then))
+            or _NUMBERED.match(then)
+            or is_premises(parts[0])
+            or (
+                len(parts) >= 2
+                and not _is_street(parts[0])
+                and not any(map(_NUMBERED.match, parts))
+            )
+        ):
+            building = tidy_place(parts.pop(0))
     if parts and (m := _NUMBERED.match(parts[0])):
         number = m[1].replace(" ", "").upper()
         parts = [m[2], *parts[1:]] if m[2] else parts[1:]
-    if len(parts) >= 2 or (parts and number):
+    if parts and (number or (len(parts) >= 2 and (building is None or _is_street(parts[0])))):
         street = tidy_place(parts.pop(0))
     town = tidy_place(parts.pop()) if parts else None
     locality = tidy_place(", ".join(parts)) if parts else None
     return AddressParts(flat, building, number, street, locality, town, postcode)
 
 
+def _split_at_street(text: str) -> list[str]:
+    """An address written without commas, split after its street: '1 St Helen's Gardens
+    Taibach Port Talbot' at the English type that ends the street, '1 Stryd Islwyn
+    Pontarddulais' after the Welsh type that opens it and the word (with its article) that
+    follows. Unchanged when no type shows where the street ends."""
+    named = _NAMED_NUMBER.match(text)
+    if named and not _NUMBERED.match(text):  # 'Park House 84 Clos Tawe Gowerton'
+        return [named[1], *_split_at_street(named[2])]
+    m = _NUMBERED.match(text)
+    words = (m[2] if m else "").split()
+    if not m or len(words) < 3:
+        return [text]
+    end = None
+    if street_type(words[0], opening=True) and words[0].lower() not in ("st", "saint"):
+        end = 3 if words[1].lower() in ("y", "yr", "'r") else 2
+    else:
+        for i, word in enumerate(words[1:], start=1):
+            if street_type(word, opening=False) or word.lower() in _ABBREVIATIONS:
+                end = i + 1
+                break
+    if end is None or end >= len(words):
+        return [text]
+    return [f"{m[1]} {' '.join(words[:end])}", " ".join(words[end:])]
+
+
+def _take_flat(parts: list[str]) -> tuple[str | None, list[str]]:
+    """The flat, wherever it stands, and the parts without it."""
+    for i, part in enumerate(parts):
+        if m := _FLAT.match(part):
+            return m[1].upper(), [*parts[:i], *([m[2]] if m[2] else []), *parts[i + 1 :]]
+        if m := _FLAT_AFTER.match(part):
+            return m[2].upper(), [*parts[:i], m[1], *parts[i + 1 :]]
+    return None, parts
+
+
 def _is_street(part: str) -> bool:
     words = part.lower().replace("-", " ").split()
-    street_words = _STREET_WORDS | _ABBREVIATIONS.keys()
-    return bool(words) and (bool(street_words & set(words)) or _NUMBERED.match(part) is not None)
+    street_words = _STREET_WORDS | _ABBREVIATIONS.keys() | WELSH_ABBREVIATIONS.keys()
+    return bool(words) and (
+        bool(street_words & set(words))
+        or _NUMBERED.match(part) is not None
+        or (len(words) > 1 and street_type(words[0], opening=True) is not None)
+    )
+
+
+def is_premises(part: str) -> bool:
+    """A premises' name ('The Red Lion', 'Bus Station', 'Park House'), not a street's
+    ('Station Road', 'Heol y Coed') nor a district's ('Townhill')."""
+    words = part.lower().replace("-", " ").split()
+    if not words:
+        return False
+    street_shaped = words[-1] in _STREET_WORDS | _ABBREVIATIONS.keys() or (
+        len(words) > 1 and words[0] in _STREET_WORDS | WELSH_ABBREVIATIONS.keys()
+    )
+    named = words[0] in _ARTICLES or bool(_PREMISES_WORDS & set(words))
+    return named and not street_shaped
