@@ -213,7 +213,9 @@ def _full(
             conn, scored[scored.weight >= LINK_WEIGHT], replacing=None, same_model=not trained
         )
         store.write_people(conn, groups, profile_of, events, replaced=None, linked=None, now=now)
-        review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
+        review = queue_for_review(
+            conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT, model=model
+        )
         store.clear_pending(conn)
         _set_marks(conn, marks)
     return _report(
@@ -336,6 +338,7 @@ def _queue_day(
     settled: set[str],
     *,
     now: datetime,
+    model: dict[str, Any],
 ) -> int:
     """Queue a day's pairs for review. An item shows a record of each side: those of
     settled people, whose records were not read, are looked up for it."""
@@ -343,7 +346,9 @@ def _queue_day(
     shown.update(p for edge in clustering.refused for p in (edge.a, edge.b))
     settled_links = store.record_links(conn, shown & settled)
     example_of = {rid: pid for rid, pid, _ in settled_links} | profile_of
-    return queue_for_review(conn, scored, clustering, example_of, now=now, link=LINK_WEIGHT)
+    return queue_for_review(
+        conn, scored, clustering, example_of, now=now, link=LINK_WEIGHT, model=model
+    )
 
 
 def _moving(
@@ -663,7 +668,13 @@ def _incremental(  # noqa: PLR0915 - one day's steps, in the order they must run
         store.unlink(conn, unnamed)
         _write_unmoved(conn, unmoved, changed_profile_of, now)
         review = _queue_day(
-            conn, scored, clustering, profile_of, settled | grown_person.keys(), now=now
+            conn,
+            scored,
+            clustering,
+            profile_of,
+            settled | grown_person.keys(),
+            now=now,
+            model=model,
         )
         store.clear_pending(conn)
         _set_marks(conn, marks)
