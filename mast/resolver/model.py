@@ -145,12 +145,14 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.family = r.given AND l.dob = r.dob",
     # One name and the birth years a date, an age or a placeholder 1 January allows (an
     # age spans two calendar years, so either end of the range): an age-only or placeholder
-    # record written at an incident address still meets its person. A record with no date
-    # at all needs a place (the rules above): one name alone fits too many people (measured
-    # at 2x the demo: such a rule cost 0.0003 precision and tripled a day's candidates).
+    # record written at an incident address still meets its person. Two records with no
+    # date at all meet on one name; a dated and an undated one need a place (the rules
+    # above): one name against every dated record of it fits too many people (measured at
+    # 2x the demo: 0.0003 precision, and a day's candidates tripled).
     # `person_store.candidates` finds the same pairs for a day.
     "l.given = r.given AND l.family = r.family AND l.byear_lo = r.byear_lo",
     "l.given = r.given AND l.family = r.family AND l.byear_hi = r.byear_hi",
+    "l.given = r.given AND l.family = r.family AND l.byear_lo IS NULL AND r.byear_lo IS NULL",
 )
 """Candidate pairs: any rule admits a pair. Measured in bench/resolve_speed.py."""
 

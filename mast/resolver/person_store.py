@@ -156,8 +156,8 @@ def _birth_years(dob: date | None, lo: date | None, hi: date | None) -> tuple[in
 
 def _same_name(conn: sa.Connection, named: list[Profile]) -> set[str]:
     """Stored profiles with one of `named`'s given and family names that the name rules
-    on birth years could pair with it: searched by the names' index, the years checked
-    here."""
+    on birth years (or on having none) could pair with it: searched by the names' index,
+    the years checked here."""
     if not named:
         return set()
     wanted: dict[tuple[str, str], list[Profile]] = {}
@@ -175,9 +175,8 @@ def _same_name(conn: sa.Connection, named: list[Profile]) -> set[str]:
             lo_year, hi_year = _birth_years(dob, lo, hi)
             for p in wanted[(given, family)]:
                 mine = _birth_years(p.dob, p.dob_lo, p.dob_hi)
-                if (lo_year is not None and lo_year == mine[0]) or (
-                    hi_year is not None and hi_year == mine[1]
-                ):
+                # The same birth year at either end, or no date at all on either side.
+                if lo_year == mine[0] or (hi_year is not None and hi_year == mine[1]):
                     found.add(pid)
                     break
     return found
