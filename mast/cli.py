@@ -390,15 +390,21 @@ def export_links(out: Annotated[Path, typer.Option(help="CSV file to write")]) -
 
 @review_app.command("list")
 def review_list(limit: Annotated[int, typer.Option()] = 50) -> None:
-    """Open review items, most likely matches first."""
+    """Open review items, most at stake first: reported, then open cases, recent activity
+    and records that would move; each with the evidence for and against in words."""
     from mast.resolver.review import open_items  # noqa: PLC0415
 
     with open_store(_settings()).connect() as conn:
         items = open_items(conn, limit=limit)
-    table = Table("item", "record a", "record b", "weight", "why queued")
+    table = Table("item", "record a", "record b", "weight", "why queued", "at stake and evidence")
     for item in items:
         table.add_row(
-            str(item.item_id), item.record_a, item.record_b, f"{item.weight:+.1f}", item.reason
+            str(item.item_id),
+            item.record_a,
+            item.record_b,
+            f"{item.weight:+.1f}",
+            item.reason,
+            item.evidence or "",
         )
     console.print(table)
 

@@ -169,6 +169,22 @@ def test_a_shared_identifier_outweighs_a_mis_keyed_date_of_birth_but_not_a_new_n
     assert cluster(mother_and_baby(), [Edge(5.0, "mum", "baby")]).refused
 
 
+def test_a_baby_on_its_mothers_nhs_number_stays_apart_at_the_weight_real_pairs_reach() -> None:
+    # One NHS number, family name, address and postcode: at the demo's size such a pair
+    # scores about 20 (NHS ~13, address ~12, family ~6, a different name and date of
+    # birth ~ -9, the prior ~ -17). That is "strong on everything else" for a mis-keyed
+    # date of birth, but not with a different given name as well.
+    assert cluster(mother_and_baby(), [Edge(20.0, "mum", "baby")]).refused
+    same_name = {
+        p.profile_id: p
+        for p in [
+            prof("a", "sian", dob=date(1990, 4, 2)),
+            prof("b", "sian", dob=date(1983, 11, 21)),
+        ]
+    }
+    assert not cluster(same_name, [Edge(20.0, "a", "b")]).refused
+
+
 def test_an_issued_identifier_without_a_check_digit_outweighs_a_new_name_and_birth_date() -> None:
     # FEBRL-style national ids are one per person: shared exactly under one family name
     # (here with a slip), the given name and date of birth are what went wrong.

@@ -27,7 +27,7 @@ from mast.resolver import person_store
 from mast.resolver.explain import explain
 from mast.resolver.export import write_links
 from mast.resolver.names import given_groups, name_key
-from mast.resolver.review import decide, unlink_from_person
+from mast.resolver.review import decide, open_items, unlink_from_person
 from mast.resolver.service import resolve
 from mast.schema.tables import (
     address_key_uprns,
@@ -372,3 +372,27 @@ def test_records_carrying_each_trap_join_their_person(demo: Path, resolved: Path
     assert set(found) == {"maiden name", "nickname or Welsh form", "day and month swapped"}
     for trap, joined in found.items():
         assert sum(joined) >= 0.8 * len(joined), (trap, sum(joined), len(joined))
+
+
+def test_the_review_queue_is_small_ranked_and_says_why(resolved: Path) -> None:
+    """At most 1% of persons; most at stake first; each item in words; no sure pair."""
+    engine = open_store(settings_for(resolved))
+    with engine.connect() as conn:
+        living = conn.execute(
+            sa.select(sa.func.count()).select_from(persons).where(persons.c.retired_into.is_(None))
+        ).scalar()
+        items = open_items(conn, limit=10_000)
+        linked = dict(
+            conn.execute(sa.select(record_persons.c.record_id, record_persons.c.person_id)).all()
+        )
+        nhs_of = dict(conn.execute(sa.select(persons.c.person_id, persons.c.nhs_number)).all())
+    assert items, "the demo leaves some pairs for a person to decide"
+    assert len(items) <= max(1, int(0.01 * int(living or 0))), (len(items), living)
+    priorities = [i.priority for i in items]
+    assert priorities == sorted(priorities, reverse=True)  # type: ignore[type-var]
+    for item in items:
+        assert item.evidence and "would move" in item.evidence, item
+        assert "for: " in item.evidence or "kept apart" in item.evidence, item
+        a, b = linked[item.record_a], linked[item.record_b]
+        assert a != b  # a pair the model linked is never asked about
+        assert not (nhs_of[a] and nhs_of[b] and nhs_of[a] != nhs_of[b])

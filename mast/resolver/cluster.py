@@ -181,11 +181,10 @@ class _Clusters:
         names_agree = given_compatible(given_a, given_b) or (
             given_compatible(given_a, b.family) and given_compatible(given_b, a.family)
         )
-        # A shared identifier with names that agree, or a pair strong on everything else,
-        # outweighs a date of birth mis-keyed beyond a typing error.
-        dob_outweighed = (shared_id and names_agree) or (
-            DOB_OUTWEIGHED <= weight < PARTNER_ID_WEIGHT
-        )
+        # A shared identifier or a pair strong on everything else outweighs a date of birth
+        # mis-keyed beyond a typing error, but not with a different name as well: that is a
+        # baby filed under its mother's NHS number, however much else they share.
+        dob_outweighed = names_agree and (shared_id or DOB_OUTWEIGHED <= weight < PARTNER_ID_WEIGHT)
         if not (dob_outweighed or dob_compatible(dob_a, dob_b) or _one_issued_id(a, b)):
             return True
         if (b.ages and any(not age_compatible(dob_a, *age) for age in b.ages)) or (

@@ -11,11 +11,14 @@ Everything here builds settings or runs Splink; no state-store I/O.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from mast.resolver.names import given_groups, phonetic
 from mast.resolver.profiles import Profile, sector_of
@@ -140,6 +143,16 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.given = r.family AND l.family = r.given",
     "l.given = r.family AND l.dob = r.dob",
     "l.family = r.given AND l.dob = r.dob",
+    # One name and the birth years a date, an age or a placeholder 1 January allows (an
+    # age spans two calendar years, so either end of the range): an age-only or placeholder
+    # record written at an incident address still meets its person. Two records with no
+    # date at all meet on one name; a dated and an undated one need a place (the rules
+    # above): one name against every dated record of it fits too many people (measured at
+    # 2x the demo: 0.0003 precision, and a day's candidates tripled).
+    # `person_store.candidates` finds the same pairs for a day.
+    "l.given = r.given AND l.family = r.family AND l.byear_lo = r.byear_lo",
+    "l.given = r.given AND l.family = r.family AND l.byear_hi = r.byear_hi",
+    "l.given = r.given AND l.family = r.family AND l.byear_lo IS NULL AND r.byear_lo IS NULL",
 )
 """Candidate pairs: any rule admits a pair. Measured in bench/resolve_speed.py."""
 
@@ -194,9 +207,12 @@ def profile_frame(profiles: list[Profile]) -> pd.DataFrame:
             "family": nz(family),
             "family_ph": [(phonetic(f) or None) if f else None for f in family],
             "other_family": nz(other),
-            "dob": pd.to_datetime(pd.Series(dob, dtype="object")),
-            "dob_lo": pd.to_datetime(pd.Series(lo, dtype="object")),
-            "dob_hi": pd.to_datetime(pd.Series(hi, dtype="object")),
+            "dob": _dates(dob),
+            "dob_lo": _dates(lo),
+            "dob_hi": _dates(hi),
+            # Birth years a date, an age or a placeholder allows: the range's first and last.
+            "byear_lo": [(d or a).year if d or a else None for d, a in zip(dob, lo, strict=True)],
+            "byear_hi": [(d or a).year if d or a else None for d, a in zip(dob, hi, strict=True)],
             "sex": list(sex),
             "nhs": list(nhs),
             "address_id": list(address),
@@ -204,6 +220,12 @@ def profile_frame(profiles: list[Profile]) -> pd.DataFrame:
             "sector": [sector_of(p) for p in postcode],
         }
     )
+
+
+def _dates(values: Iterable[date | None]) -> pd.Series:
+    """Dates as DuckDB DATEs: Arrow's date32 holds any year, where a pandas Timestamp stops
+    at 1677 (historical_50k has earlier births)."""
+    return pd.Series(pa.array(list(values), type=pa.date32()), dtype=pd.ArrowDtype(pa.date32()))
 
 
 def _quiet() -> None:
@@ -271,7 +293,14 @@ def train(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, seed: int = 1)
         column: {str(k): float(v) for k, v in frame[column].value_counts(normalize=True).items()}
         for column in _TF.values()
     }
-    return {"splink": _reproducible(linker.misc.save_model_to_json()), "tf": tf}
+    return {
+        "splink": _reproducible(linker.misc.save_model_to_json()),
+        "tf": tf,
+        "weights_at_prior": REFERENCE_PRIOR,
+    }
+
+
+_LEAST_PROBABILITY = 1e-300
 
 
 def _reproducible(saved: dict[str, Any]) -> dict[str, Any]:
@@ -290,7 +319,9 @@ def _reproducible(saved: dict[str, Any]) -> dict[str, Any]:
         for level in comparison.get("comparison_levels", []):
             for key in ("m_probability", "u_probability"):
                 if key in level:
-                    level[key] = rounded(level[key])
+                    # A level EM drove to nothing (never seen among matches) keeps the least
+                    # probability Splink accepts back: a 0 would refuse to load.
+                    level[key] = max(rounded(level[key]), _LEAST_PROBABILITY)
     return saved
 
 
@@ -307,6 +338,40 @@ def _linker(db: Any, table: Any, model: dict[str, Any]) -> Any:
     return linker
 
 
+REFERENCE_PRIOR = 7.6e-6
+"""The lowest prior a pair's weight is stated at, however low the learned one falls.
+
+A learned prior is how often two records picked at random are one person, so it falls as
+1/N as the region grows (measured: ~3.4 bits at ten times the demo) and every weight falls
+with it. That is right for a small data set, where it was measured to be (FEBRL, the test
+regions), but in a region larger than the demo it moved pairs the thresholds were measured
+to link below them (805,716 pairs to review at ten times the demo, against 13,333): the
+blocking rules only ever offer pairs who share a name, a date of birth or a place, and the
+strangers among those grow far slower than N squared. So weights are stated at the learned
+prior or this one, whichever is higher: at and beyond the demo's size the bar is a fixed
+amount of evidence (a Bayes factor), where LINK_WEIGHT and REVIEW_WEIGHT were measured.
+This is the prior the demo region (150,000 people, 265,080 profiles) learns.
+See docs/resolution.md, "Thresholds"."""
+
+
+def _log_odds(p: float) -> float:
+    return math.log2(p / (1 - p))
+
+
+def weight_shift(model: dict[str, Any]) -> float:
+    """What to add to Splink's match weight to state it at the reference prior, where the
+    learned prior is lower (0 where it is not).
+
+    A model trained before weights had a floor keeps its own prior (shift 0), so the edges
+    a store already holds and the ones a day adds stay comparable until a retrain.
+    """
+    reference = model.get("weights_at_prior")
+    learned = model["splink"].get("probability_two_random_records_match")
+    if not reference or not learned:
+        return 0.0
+    return max(0.0, _log_odds(float(reference)) - _log_odds(float(learned)))
+
+
 def predict(
     con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, model: dict[str, Any], *, min_weight: float
 ) -> pd.DataFrame:
@@ -314,8 +379,11 @@ def predict(
     _quiet()
     db = _db(con)
     linker = _linker(db, db.register(frame, table_name="profiles_all"), model)
-    scored = linker.inference.predict(threshold_match_weight=min_weight, warning_mode="never")
-    return _edges(_frame(scored))
+    shift = weight_shift(model)
+    scored = linker.inference.predict(
+        threshold_match_weight=min_weight - shift, warning_mode="never"
+    )
+    return _edges(_frame(scored), shift)
 
 
 def predict_new(
@@ -334,13 +402,14 @@ def predict_new(
     left = db.register(existing, table_name="profiles_existing")
     right = db.register(new, table_name="profiles_new")
     linker = _linker(db, left, model)
+    shift = weight_shift(model)
     between = linker.inference.predict_between(
-        left, right, threshold_match_weight=min_weight, warning_mode="never"
+        left, right, threshold_match_weight=min_weight - shift, warning_mode="never"
     )
     within = linker.inference.predict_within(
-        right, threshold_match_weight=min_weight, warning_mode="never"
+        right, threshold_match_weight=min_weight - shift, warning_mode="never"
     )
-    return _edges(pd.concat([_frame(between), _frame(within)], ignore_index=True))
+    return _edges(pd.concat([_frame(between), _frame(within)], ignore_index=True), shift)
 
 
 def _no_edges() -> pd.DataFrame:
@@ -354,14 +423,15 @@ def _frame(splink_frame: Any) -> pd.DataFrame:
     return frame
 
 
-def _edges(scored: pd.DataFrame) -> pd.DataFrame:
-    """profile_a < profile_b, match weight, and each comparison's contribution to it."""
+def _edges(scored: pd.DataFrame, shift: float) -> pd.DataFrame:
+    """profile_a < profile_b, match weight at the reference prior, and each comparison's
+    contribution to it."""
     a, b = scored["profile_id_l"], scored["profile_id_r"]
     out = pd.DataFrame(
         {
             "profile_a": a.where(a < b, b),
             "profile_b": b.where(a < b, a),
-            "weight": scored["match_weight"].astype(float),
+            "weight": scored["match_weight"].astype(float) + shift,
         }
     )
     for name in COMPARISONS:

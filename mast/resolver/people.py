@@ -36,7 +36,14 @@ from mast.resolver.cluster import (
     partner_id_edges,
 )
 from mast.resolver.person_store import StoredProfiles
-from mast.resolver.profiles import Profile, RecordPerson, build_profiles, read_records
+from mast.resolver.profiles import (
+    DobPlaceholders,
+    Profile,
+    RecordPerson,
+    build_profiles,
+    detect_dob_placeholders,
+    read_records,
+)
 from mast.resolver.review import queue_for_review
 from mast.resolver.stable_ids import IdEvent, assign_ids
 from mast.schema.tables import decisions, person_profiles, persons, record_persons
@@ -99,6 +106,12 @@ def _ruling_edges(
     return links, apart
 
 
+def dob_placeholders(model: dict[str, Any]) -> DobPlaceholders:
+    """The placeholder habits a model was trained with (none for a model older than them)."""
+    found = model.get("dob_placeholders")
+    return found if isinstance(found, dict) else {}
+
+
 def _scored_edges(frame: pd.DataFrame) -> list[WeightedPair]:
     linked = frame[frame.weight >= LINK_WEIGHT]
     # Whole columns to lists in C first: a Series iterates value by value (twice as slow).
@@ -153,7 +166,10 @@ def _full(
             fetch_tuples(conn, sa.select(record_persons.c.record_id, record_persons.c.person_id))
         )
         marks = _marks(conn)
-    profiles, profile_of = build_profiles(rows, rulings.reviewed)
+    # A trained model keeps the placeholder habits it was trained with, so every later run
+    # (full or daily) reads a feed's dates the same way; a new model learns them afresh.
+    placeholders = detect_dob_placeholders(rows) if model is None else dob_placeholders(model)
+    profiles, profile_of = build_profiles(rows, rulings.reviewed, dob_placeholders=placeholders)
     frame = splink_model.profile_frame(list(profiles.values()))
     log.info("people: read and profiled in %.1f s", time.perf_counter() - started)
     trained = model is None
@@ -161,7 +177,7 @@ def _full(
     # keep DuckDB's tables in memory until the garbage collector came round.
     with duckdb.connect() as con:
         if model is None:
-            model = splink_model.train(con, frame)
+            model = {**splink_model.train(con, frame), "dob_placeholders": placeholders}
             log.info("people: trained at %.1f s", time.perf_counter() - started)
         scored = (
             splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
@@ -197,7 +213,9 @@ def _full(
             conn, scored[scored.weight >= LINK_WEIGHT], replacing=None, same_model=not trained
         )
         store.write_people(conn, groups, profile_of, events, replaced=None, linked=None, now=now)
-        review = queue_for_review(conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT)
+        review = queue_for_review(
+            conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT, model=model
+        )
         store.clear_pending(conn)
         _set_marks(conn, marks)
     return _report(
@@ -320,6 +338,7 @@ def _queue_day(
     settled: set[str],
     *,
     now: datetime,
+    model: dict[str, Any],
 ) -> int:
     """Queue a day's pairs for review. An item shows a record of each side: those of
     settled people, whose records were not read, are looked up for it."""
@@ -327,7 +346,9 @@ def _queue_day(
     shown.update(p for edge in clustering.refused for p in (edge.a, edge.b))
     settled_links = store.record_links(conn, shown & settled)
     example_of = {rid: pid for rid, pid, _ in settled_links} | profile_of
-    return queue_for_review(conn, scored, clustering, example_of, now=now, link=LINK_WEIGHT)
+    return queue_for_review(
+        conn, scored, clustering, example_of, now=now, link=LINK_WEIGHT, model=model
+    )
 
 
 def _moving(
@@ -532,7 +553,9 @@ def _incremental(  # noqa: PLR0915 - one day's steps, in the order they must run
         newly_ruled = store.ruled_since(conn, get_mark(conn, _DECISION_MARK))
         emptied = store.pending(conn)
         changed, unnamed = _changed(conn, file_mark, newly_ruled, store.moved_records(conn))
-        new_profiles, changed_profile_of = build_profiles(changed, rulings.reviewed)
+        new_profiles, changed_profile_of = build_profiles(
+            changed, rulings.reviewed, dob_placeholders=dob_placeholders(model)
+        )
         stored = store.read_profiles(conn, new_profiles)
         fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored.profiles}
         # Only the stored profiles a blocking rule could pair with the new ones are read.
@@ -645,7 +668,13 @@ def _incremental(  # noqa: PLR0915 - one day's steps, in the order they must run
         store.unlink(conn, unnamed)
         _write_unmoved(conn, unmoved, changed_profile_of, now)
         review = _queue_day(
-            conn, scored, clustering, profile_of, settled | grown_person.keys(), now=now
+            conn,
+            scored,
+            clustering,
+            profile_of,
+            settled | grown_person.keys(),
+            now=now,
+            model=model,
         )
         store.clear_pending(conn)
         _set_marks(conn, marks)

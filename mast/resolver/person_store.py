@@ -106,6 +106,7 @@ def candidates(conn: sa.Connection, fresh: Iterable[Profile]) -> set[str]:
     placed = [p for p in new if p.postcode]
     return (
         _dated(conn, new)
+        | _same_name(conn, named)
         | _search(conn, [c.nhs], {(p.nhs,) for p in new if p.nhs})
         # Names the other way round, then with the postcode sector.
         | _search(conn, [c.given, c.family], {(p.family, p.given) for p in named})
@@ -144,6 +145,40 @@ def _search(
         values = {f"k{i}_{j}": value for i, key in enumerate(part) for j, value in enumerate(key)}
         query = sa.text(f"SELECT profile_id FROM person_profiles WHERE {terms}")  # noqa: S608
         found.update(conn.execute(query, values).scalars())
+    return found
+
+
+def _birth_years(dob: date | None, lo: date | None, hi: date | None) -> tuple[int | None, ...]:
+    """The `byear_lo` and `byear_hi` the model blocks on (`model.profile_frame`)."""
+    first, last = dob or lo, dob or hi
+    return (first.year if first else None, last.year if last else None)
+
+
+def _same_name(conn: sa.Connection, named: list[Profile]) -> set[str]:
+    """Stored profiles with one of `named`'s given and family names that the name rules
+    on birth years (or on having none) could pair with it: searched by the names' index,
+    the years checked here."""
+    if not named:
+        return set()
+    wanted: dict[tuple[str, str], list[Profile]] = {}
+    for p in named:
+        wanted.setdefault((p.given, p.family), []).append(p)
+    found: set[str] = set()
+    for part in chunks(sorted(wanted)):
+        # An OR of equalities, as `_search` asks: one exact search of the names' index each.
+        terms = " OR ".join(f"(given = :g{i} AND family = :f{i})" for i in range(len(part)))
+        values = {k: v for i, (g, f) in enumerate(part) for k, v in ((f"g{i}", g), (f"f{i}", f))}
+        query = sa.text(
+            f"SELECT profile_id, given, family, dob, dob_lo, dob_hi FROM person_profiles WHERE {terms}"  # noqa: S608, E501
+        ).columns(dob=sa.Date, dob_lo=sa.Date, dob_hi=sa.Date)
+        for pid, given, family, dob, lo, hi in conn.execute(query, values):
+            lo_year, hi_year = _birth_years(dob, lo, hi)
+            for p in wanted[(given, family)]:
+                mine = _birth_years(p.dob, p.dob_lo, p.dob_hi)
+                # The same birth year at either end, or no date at all on either side.
+                if lo_year == mine[0] or (hi_year is not None and hi_year == mine[1]):
+                    found.add(pid)
+                    break
     return found
 
 

@@ -351,6 +351,8 @@ review_items = sa.Table(
     sa.Column("reason", sa.String(16), nullable=False, comment="uncertain | conflict | reported"),
     sa.Column("status", sa.String(8), nullable=False, comment="open | decided"),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("priority", sa.Float, comment="what hangs on it: open case, recency, records"),
+    sa.Column("evidence", sa.Text, comment="what is at stake, and for and against, in words"),
     sa.Index("ix_review_items_status", "status"),
 )
 
