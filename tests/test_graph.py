@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from demo_data import halves, ingest, settings_for
 
 from mast.demo.generate import generate
-from mast.errors import ConfigError, QueryRefused
+from mast.errors import ConfigError, GraphError, QueryRefused
 from mast.graph import open_graph
 from mast.graph.build import build_graph, load_snapshot, refresh
 from mast.graph.ladybug_store import LadybugStore
@@ -25,7 +25,7 @@ from mast.graph.store import GraphStore
 from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
 from mast.schema.graph import NODES, RELS
-from mast.schema.tables import record_addresses, record_persons, records
+from mast.schema.tables import addresses, record_addresses, record_persons, records
 from mast.settings import BUILTIN_FEEDS
 
 pytestmark = pytest.mark.integration
@@ -453,3 +453,106 @@ def test_files_a_killed_build_left_behind_do_not_stop_the_next(built: Path, tmp_
     run = refresh(sa.create_engine(settings.state_url), settings)
     assert run.mode == "full" and run.counts["Person"] > 0
     assert sorted(p.name for p in settings.graph_path.parent.glob("mast.lbug*")) == ["mast.lbug"]
+
+
+# --- reports against answers computed from the state store in plain Python ---------------
+
+
+def _store_events(built: Path) -> dict[str, dict[str, Any]]:
+    """Each event as the graph is documented to form it (records of one feed sharing an
+    event reference; at the address most of its records give, ties to the greater id;
+    its time the earliest; its category the least), with the people its records resolve to.
+    Computed here from the state store, so a report can be checked against it."""
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in _store_rows(built):
+        members[_event(row)].append(row)
+    engine = sa.create_engine(settings_for(built).state_url)
+    with engine.connect() as conn:
+        extra = {
+            r.record_id: (r.category, r.agency)
+            for r in conn.execute(
+                sa.select(records.c.record_id, records.c.category, records.c.agency)
+            )
+        }
+        residential = dict(
+            conn.execute(sa.select(addresses.c.address_id, addresses.c.residential)).all()
+        )
+    engine.dispose()
+    events = {}
+    for event, rows in members.items():
+        votes = Counter(r["address_id"] for r in rows if r["address_id"])
+        place = max(votes.items(), key=lambda kv: (kv[1], kv[0]))[0] if votes else None
+        categories = [
+            extra[r["record_id"]][0] for r in rows if extra[r["record_id"]][0] is not None
+        ]
+        events[event] = {
+            "kind": min(r["agency_kind"] for r in rows),
+            "agency": min(extra[r["record_id"]][1] for r in rows),
+            "at": min(r["occurred_at"] for r in rows),
+            "category": min(categories) if categories else None,
+            "address_id": place,
+            "residential": residential.get(place),
+            "people": {r["person_id"] for r in rows if r["person_id"]},
+        }
+    return events
+
+
+def test_non_residential_hotspots_count_events_as_the_store_does(
+    built: Path, graph: GraphStore
+) -> None:
+    counts: Counter[tuple[str, str | None]] = Counter()
+    for event in _store_events(built).values():
+        if (
+            event["kind"] == "police"
+            and START <= event["at"] < END
+            and event["residential"] is False
+        ):
+            counts[(event["address_id"], event["category"])] += 1
+    assert counts  # the generated region has police events at non-residential places
+    result = run_named(
+        graph,
+        "non_residential_hotspots",
+        {"agency_kind": "police", "from": START, "to": END, "limit": 100_000},
+        now=NOW,
+    )
+    got = {(r["address_id"], r["category"]): r["events"] for r in result.records()}
+    assert got == dict(counts)
+
+
+def test_high_contact_people_count_events_as_the_store_does(built: Path, graph: GraphStore) -> None:
+    events_of: dict[str, set[str]] = defaultdict(set)
+    for name, event in _store_events(built).items():
+        if event["kind"] == "health" and START <= event["at"] < END:
+            for person in event["people"]:
+                events_of[person].add(name)
+    counts = {p: len(e) for p, e in events_of.items()}
+    # Bounds that people sit exactly on, so that both ends of the range are tested.
+    low, high = sorted(set(counts.values()))[-4], sorted(set(counts.values()))[-2]
+    assert low in counts.values() and high in counts.values()
+    expected = {p: n for p, n in counts.items() if low <= n <= high}
+    result = run_named(
+        graph,
+        "high_contact_people",
+        {"agency_kind": "health", "from": START, "to": END, "min": low, "max": high},
+        now=NOW,
+    )
+    assert {r["person_id"]: r["events"] for r in result.records()} == expected
+
+
+def test_the_read_path_cannot_write_even_past_the_clause_check(
+    graph: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clause check is one layer; the engine's read-only transaction is the other. With
+    the check switched off, a write sent through `read` must still be refused by the engine
+    and leave nothing behind."""
+    from mast.graph import ladybug_store  # noqa: PLC0415
+
+    monkeypatch.setattr(ladybug_store, "check_read_only", lambda cypher: cypher)
+    write = "CREATE (g:`Agency` {agency_id: 'written-by-a-read'}) RETURN g.agency_id"
+    with pytest.raises(GraphError, match="tried to write"):
+        graph.read(write, {})
+    monkeypatch.undo()
+    found = graph.read(
+        "MATCH (g:`Agency` {agency_id: 'written-by-a-read'}) RETURN count(g)", {}
+    ).rows
+    assert found == [[0]]
