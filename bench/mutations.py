@@ -1,0 +1,188 @@
+"""Deliberate bugs the tests once let through, each applied alone to a temporary copy of the
+tree, with the tests that must now catch it. Prints a table (and rewrites its section of
+bench/RESULTS.md with --record); exits 1 if a mutation is missed or the unmutated copy fails.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/mutations.py [--record] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from results import RESULTS, replace_section
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    """pytest arguments: the files or node ids that must fail."""
+
+
+_READ_PATH = "tests/test_graph.py::test_the_read_path_cannot_write_even_past_the_clause_check"
+_HOTSPOTS = "tests/test_graph.py::test_non_residential_hotspots_count_events_as_the_store_does"
+_HIGH_CONTACT = "tests/test_graph.py::test_high_contact_people_count_events_as_the_store_does"
+_POLICY = "tests/test_access_policy.py"
+
+MUTATIONS = (
+    Mutation(
+        "csv_safe returns its input",
+        "mast/resolver/export.py",
+        """return f"'{text}" if text.startswith(_FORMULA_START) else text""",
+        "return text",
+        ("tests/test_csv_exports.py",),
+    ),
+    Mutation(
+        "READ ONLY dropped from LadybugStore.read",
+        "mast/graph/ladybug_store.py",
+        'conn.execute("BEGIN TRANSACTION READ ONLY")',
+        'conn.execute("BEGIN TRANSACTION")',
+        (_READ_PATH,),
+    ),
+    Mutation(
+        "practitioners may read records",
+        "mast/api/access.py",
+        '"records": frozenset({"investigator", "reviewer"})',
+        '"records": frozenset({"practitioner", "investigator", "reviewer"})',
+        (_POLICY,),
+    ),
+    Mutation(
+        "practitioners in a report's @roles",
+        "mast/cypher/high_contact_people.cypher",
+        "// @roles investigator analyst reviewer",
+        "// @roles practitioner investigator analyst reviewer",
+        (_POLICY,),
+    ),
+    Mutation(
+        "practitioners see the review queue",
+        "mast/api/access.py",
+        '"review": frozenset({"reviewer"})',
+        '"review": frozenset({"reviewer", "practitioner"})',
+        (_POLICY,),
+    ),
+    Mutation(
+        "no role check on /audit/unmerged",
+        "mast/api/routes_audit.py",
+        'may need telling."""\n    require(who.user, "audit")\n',
+        'may need telling."""\n',
+        (_POLICY,),
+    ),
+    Mutation(
+        "hotspots: residential = true",
+        "mast/cypher/non_residential_hotspots.cypher",
+        "a.residential = false",
+        "a.residential = true",
+        (_HOTSPOTS,),
+    ),
+    Mutation(
+        "high contact: events > $min",
+        "mast/cypher/high_contact_people.cypher",
+        "WHERE events >= $min",
+        "WHERE events > $min",
+        (_HIGH_CONTACT,),
+    ),
+)
+
+
+def copy_tree(into: Path) -> Path:
+    """The committed and staged files of this tree (not .venv, homes or caches)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True
+    ).stdout.decode()
+    tree = into / "tree"
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = tree / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return tree
+
+
+def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[bool, float]:
+    """Whether the tests passed in `tree`, and how long they took."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=tree,
+        env={**_env(), "PYTHONPATH": str(tree)},
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0, time.monotonic() - started
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def apply(tree: Path, mutation: Mutation) -> str:
+    """Apply one mutation; returns the original text to put back."""
+    path = tree / mutation.path
+    text = path.read_text(encoding="utf-8")
+    if text.count(mutation.old) != 1:
+        raise SystemExit(f"{mutation.name}: the text to mutate is not in {mutation.path} once")
+    path.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true", help="rewrite bench/RESULTS.md")
+    parser.add_argument("--only", nargs="*", help="names (substrings) of mutations to run")
+    args = parser.parse_args()
+    chosen = [m for m in MUTATIONS if not args.only or any(o in m.name for o in args.only)]
+    rows = []
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="mast-mutations-") as scratch:
+        tree = copy_tree(Path(scratch))
+        every = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
+        passed, seconds = run_tests(tree, every)
+        rows.append(
+            ("(none: the tree as it is)", " ".join(every), "pass" if passed else "FAIL", seconds)
+        )
+        failed |= not passed
+        for mutation in chosen:
+            original = apply(tree, mutation)
+            try:
+                passed, seconds = run_tests(tree, mutation.tests)
+            finally:
+                (tree / mutation.path).write_text(original, encoding="utf-8")
+            rows.append(
+                (mutation.name, " ".join(mutation.tests), "MISSED" if passed else "caught", seconds)
+            )
+            failed |= passed
+    table = [
+        "| mutation | tests | outcome | seconds |",
+        "|---|---|---|---:|",
+        *(
+            f"| {name} | `{tests}` | {outcome} | {seconds:.1f} |"
+            for name, tests, outcome, seconds in rows
+        ),
+    ]
+    print("\n".join(table))
+    if args.record:
+        note = (
+            f"`bench/mutations.py` ({datetime.now():%Y-%m-%d %H:%M}): each deliberate bug applied "
+            "alone to a copy of the tree; `caught` means the named tests failed."
+        )
+        replace_section(RESULTS, "mutations", note, ["\n".join(table)])
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
