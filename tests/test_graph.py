@@ -469,9 +469,15 @@ def _store_events(built: Path) -> dict[str, dict[str, Any]]:
     engine = sa.create_engine(settings_for(built).state_url)
     with engine.connect() as conn:
         extra = {
-            r.record_id: (r.category, r.agency)
+            r.record_id: (r.category, r.agency, r.event_kind, r.role)
             for r in conn.execute(
-                sa.select(records.c.record_id, records.c.category, records.c.agency)
+                sa.select(
+                    records.c.record_id,
+                    records.c.category,
+                    records.c.agency,
+                    records.c.event_kind,
+                    records.c.role,
+                )
             )
         }
         residential = dict(
@@ -490,6 +496,11 @@ def _store_events(built: Path) -> dict[str, dict[str, Any]]:
             "agency": min(extra[r["record_id"]][1] for r in rows),
             "at": min(r["occurred_at"] for r in rows),
             "category": min(categories) if categories else None,
+            "event_kind": min(
+                (extra[r["record_id"]][2] for r in rows if extra[r["record_id"]][2] is not None),
+                default=None,
+            ),
+            "members": [(r["person_id"], extra[r["record_id"]][3]) for r in rows],
             "address_id": place,
             "residential": residential.get(place),
             "people": {r["person_id"] for r in rows if r["person_id"]},
@@ -556,3 +567,55 @@ def test_the_read_path_cannot_write_even_past_the_clause_check(
         "MATCH (g:`Agency` {agency_id: 'written-by-a-read'}) RETURN count(g)", {}
     ).rows
     assert found == [[0]]
+
+
+def test_weekly_activity_counts_events_as_the_store_does(built: Path, graph: GraphStore) -> None:
+    counts: Counter[tuple[date, str]] = Counter()
+    for event in _store_events(built).values():
+        if START <= event["at"] < END:
+            monday = event["at"].date() - timedelta(days=event["at"].weekday())
+            counts[(monday, event["kind"])] += 1
+    result = run_named(graph, "weekly_activity", {"from": START, "to": END}, now=NOW)
+    got = {(_day(r["week"]), r["agency_kind"]): r["events"] for r in result.records()}
+    assert got == dict(counts)
+
+
+def test_address_chronology_is_every_event_at_the_address(built: Path, graph: GraphStore) -> None:
+    events = _store_events(built)
+    at: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in events.values():
+        if event["address_id"] and START <= event["at"] < END:
+            at[event["address_id"]].append(event)
+    busiest = sorted(at, key=lambda a: (-len(at[a]), a))[:5]
+    for address in busiest:
+        expected = sorted((e["at"], e["category"], tuple(sorted(e["people"]))) for e in at[address])
+        result = run_named(
+            graph, "address_chronology", {"address_id": address, "from": START, "to": END}, now=NOW
+        )
+        got = sorted(
+            (r["occurred_at"], r["category"], tuple(sorted(r["people"]))) for r in result.records()
+        )
+        assert got == expected, address
+
+
+def test_care_leavers_in_custody_as_the_store_says(built: Path, graph: GraphStore) -> None:
+    leavers: set[str] = set()
+    custody: dict[str, date] = {}
+    for event in _store_events(built).values():
+        kind = (event["event_kind"] or "").lower()
+        for person, role in event["members"]:
+            if not person:
+                continue
+            if kind == "care leaver" or (role or "").lower() == "care leaver":
+                leavers.add(person)
+            if kind == "custody - sentenced":
+                day = event["at"].date()
+                custody[person] = min(custody.get(person, day), day)
+    expected = {p: d for p, d in custody.items() if p in leavers}
+    assert expected  # the generated region has care leavers in custody
+    result = run_named(graph, "care_leavers_in_custody", {}, now=NOW)
+    assert {r["person_id"]: _day(r["first_custody"]) for r in result.records()} == expected
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else value.date()
