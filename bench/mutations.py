@@ -37,6 +37,10 @@ _READ_PATH = "tests/test_graph.py::test_the_read_path_cannot_write_even_past_the
 _HOTSPOTS = "tests/test_graph.py::test_non_residential_hotspots_count_events_as_the_store_does"
 _HIGH_CONTACT = "tests/test_graph.py::test_high_contact_people_count_events_as_the_store_does"
 _POLICY = "tests/test_access_policy.py"
+_WEEKLY = "tests/test_graph.py::test_weekly_activity_counts_events_as_the_store_does"
+_ADDRESS = "tests/test_graph.py::test_address_chronology_is_every_event_at_the_address"
+_BACKENDS = "tests/test_graph.py::test_named_queries_answer_alike_on_every_backend"
+_LEAVERS = "tests/test_graph.py::test_care_leavers_in_custody_as_the_store_says"
 
 MUTATIONS = (
     Mutation(
@@ -94,6 +98,34 @@ MUTATIONS = (
         "WHERE events >= $min",
         "WHERE events > $min",
         (_HIGH_CONTACT,),
+    ),
+    Mutation(
+        "a delta leaves changed nodes as they were",
+        "mast/graph/ladybug_store.py",
+        "for batch in rows.filter(known).to_batches(_BATCH):",
+        "for batch in rows.filter(known).to_batches(_BATCH)[:0]:",
+        (_BACKENDS,),
+    ),
+    Mutation(
+        "weekly activity by day",
+        "mast/cypher/weekly_activity.cypher",
+        "RETURN e.week AS week",
+        "RETURN e.day AS week",
+        (_WEEKLY,),
+    ),
+    Mutation(
+        "address chronology: no lower bound",
+        "mast/cypher/address_chronology.cypher",
+        "WHERE e.occurred_at >= $from AND e.occurred_at < $to",
+        "WHERE e.occurred_at < $to",
+        (_ADDRESS,),
+    ),
+    Mutation(
+        "care leavers: custody kind matched with case",
+        "mast/cypher/care_leavers_in_custody.cypher",
+        "WHERE toLower(c.kind) IN $custody_kinds",
+        "WHERE c.kind IN $custody_kinds",
+        (_LEAVERS,),
     ),
 )
 
