@@ -32,6 +32,22 @@ def test_purge_removes_old_records_but_keeps_open_cases(harness: Harness, tmp_pa
     assert again.records_removed == 0
 
 
+def test_purge_cuts_within_a_minute_of_the_retention_window(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """365 days before 1 Nov 2026 00:00 is 1 Nov 2025 00:00: a record a minute older goes, one
+    a minute younger stays (no months of margin for an off-by-one-day to hide in). The
+    minute itself is left out: the store keeps times as text without fractions and the
+    cutoff is bound with them, so an exactly equal time compares as older."""
+    text = (
+        'id,when,name,dob\n1,31/10/2025 23:59,"GONE, Record",\n2,01/11/2025 00:01,"KEPT, Record",\n'
+    )
+    harness.ingest(write(tmp_path / "test_1.csv", text))
+    result = purge(harness.engine, now=datetime(2026, 11, 1), retention_days=365)
+    assert result.cutoff == datetime(2025, 11, 1)
+    assert [r.source_record_id for r in harness.rows()] == ["2"]
+
+
 def test_open_cases_survive_the_window(make_harness: object, tmp_path: Path) -> None:
     h: Harness = make_harness(shipped=True)  # type: ignore[operator]
     header = (

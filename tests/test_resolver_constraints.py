@@ -97,6 +97,38 @@ def test_father_and_son_with_one_name_stay_apart() -> None:
     assert cluster(profiles, [Edge(9.0, "dad", "son")]).refused
 
 
+# The weights the clustering docstring promises, written out so a retuned threshold is
+# changed here on purpose: a date of birth is outweighed from 15, names from a partner's id (100).
+DOB_OUTWEIGHED_AT = 15.0
+NAMES_OUTWEIGHED_AT = 100.0
+
+
+def test_twins_stay_apart_at_every_score_short_of_a_partners_own_id() -> None:
+    """Twins share everything but the given name: no match weight joins them, however
+    strong, right up to the weight of a partner's own person id, which is not second-guessed."""
+    twins = {p.profile_id: p for p in [prof("a", "sian"), prof("b", "megan")]}
+    for weight in (DOB_OUTWEIGHED_AT, 50.0, NAMES_OUTWEIGHED_AT - 0.01):
+        result = cluster(twins, [Edge(weight, "a", "b")])
+        assert result.cluster_of["a"] != result.cluster_of["b"], weight
+    joined = cluster(twins, [Edge(NAMES_OUTWEIGHED_AT, "a", "b")])
+    assert joined.cluster_of["a"] == joined.cluster_of["b"]
+
+
+def test_father_and_son_stay_apart_just_short_of_the_weight_that_outweighs_a_birth_date() -> None:
+    """One name, one address, born on the same day of the year 25 years apart (two digits, not
+    one mistake): apart at any weight below 15, one person from 15 (a date mis-keyed)."""
+    family = {
+        p.profile_id: p
+        for p in [prof("dad", "dafydd", dob=date(1965, 4, 2)), prof("son", "dafydd", dob=DOB)]
+    }
+    assert not dob_compatible(date(1965, 4, 2), DOB)
+    apart = cluster(family, [Edge(DOB_OUTWEIGHED_AT - 0.01, "dad", "son")])
+    assert apart.cluster_of["dad"] != apart.cluster_of["son"]
+    assert [(e.a, e.b) for e in apart.refused] == [("dad", "son")]
+    joined = cluster(family, [Edge(DOB_OUTWEIGHED_AT, "dad", "son")])
+    assert joined.cluster_of["dad"] == joined.cluster_of["son"]
+
+
 def test_a_chain_of_weak_links_does_not_join_two_people() -> None:
     # John ~ J ~ Jane: each link alone is plausible; together they would make one person of two.
     profiles = {
