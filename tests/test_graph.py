@@ -629,3 +629,57 @@ def test_care_leavers_in_custody_as_the_store_says(built: Path, graph: GraphStor
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) and not isinstance(value, datetime) else value.date()
+
+
+NPT_CSC = (
+    "EPISODE_ID;CLIENT_NO;CLIENT_NAME;BIRTH_DATE;SEX;ADDR_1;ADDR_2;TOWN;POST_CODE;UPRN;"
+    "EPISODE_START;EPISODE_TYPE;STATUS;CASE_START;END_DATE;KEYWORKER;KEYWORKER_TEL;"
+    "KEYWORKER_EMAIL;TEAM_NAME;CARER_CLIENT_NO;CARER_RELATIONSHIP\n"
+)
+SWANSEA_CSC = (
+    "Contact ID|Person ID|Forename|Surname|DOB|Gender|Address|UPRN|Contact Date|Contact Type|"
+    "Role|Related Person ID|Relationship|Case Ref|Case Status|Case Opened|Case Closed|"
+    "Allocated Worker|Worker Phone|Worker Email|Team\n"
+)
+
+
+def test_an_address_is_in_the_council_of_its_postcode_not_of_whoever_recorded_it(
+    tmp_path: Path,
+) -> None:
+    """Each council's children's services state their own council on every record, even for
+    a child who lives across the boundary: the address takes the council its postcode
+    sector's records state, not the one its own few records do."""
+    npt = tmp_path / "NPT_ChildrensServices_20261030.csv"
+    npt.write_text(
+        NPT_CSC
+        + "".join(
+            f"E{n};{n};Davies, Ffion{n};16 Oct 2010;F;{n} Rhondda Close;Briton Ferry;NEATH;"
+            f"SA11 5NE;;20261001;REFERRAL;O;20261001;;Jan Pritchard;01792 516771;"
+            f"jan@npt.example;Child Protection;;\n"
+            for n in range(1, 4)
+        ),
+        encoding="utf-8",
+    )
+    swansea = tmp_path / "Swansea_CSC_Contacts_20261030.csv"
+    swansea.write_text(
+        SWANSEA_CSC
+        + "C9|S9|Bethan|Griffiths|05/07/2012|Female|9 Rhondda Close, Briton Ferry, Neath, "
+        "SA11 5NE||06/10/2026|Referral|Child|||C9|Open|06/10/2026||Keith Rhydderch|"
+        "01792 791026|keith@swansea.example|Family Support\n",
+        encoding="utf-8",
+    )
+    home = tmp_path / "home"
+    engine = ingest(home, [npt, swansea])
+    resolve(engine, now=NOW)
+    refresh(engine, settings_for(home))
+    engine.dispose()
+    graph = open_graph(settings_for(home))
+    try:
+        rows = graph.read(
+            "MATCH (a:Address)-[:`IN`]->(la:LocalAuthority) RETURN a.line AS line, la.name AS la",
+            {},
+        ).records()
+    finally:
+        graph.close()
+    assert len(rows) == 4
+    assert {r["la"] for r in rows} == {"Neath Port Talbot"}, rows

@@ -14,8 +14,12 @@ can be rebuilt at any time and a daily delta is the difference of two projection
   (`household`; addresses with more than `HOUSEHOLD_MAX` people are institutions, not
   households), and relationships a feed states (`mother`, `child` …: what the second person
   is to the first), each with its evidence.
-- Address.local_authority: the one its records state; else the one most records in its
-  postcode sector state; else in its postcode district.
+- Address.local_authority: the one most records in its postcode sector state; else in its
+  postcode district; else (no postcode) the one its own records state. The sector comes
+  first because a feed may state the council that recorded the event rather than the one
+  the address is in (a council's children's services follow a child who moved next door
+  across the boundary): one address's few records can say the wrong council, a sector's
+  many records outvote them.
 """
 
 from __future__ import annotations
@@ -276,7 +280,7 @@ SELECT p.address_id, p.uprn,
                  nullif(concat_ws(' ', p.house_number, p.street), ''), p.locality, p.town,
                  p.postcode) AS line,
        p.postcode, p.town,
-       coalesce(own.la, sector.la, district.la) AS local_authority,
+       coalesce(sector.la, district.la, own.la) AS local_authority,
        p.premises_type, p.residential
 FROM places p
 LEFT JOIN own USING (address_id)
