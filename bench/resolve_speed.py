@@ -14,10 +14,12 @@ import csv
 import resource
 import shutil
 import statistics
+import sys
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
+import results
 from machine import loop_seconds
 
 from mast.db import open_store
@@ -55,6 +57,13 @@ def hold_back(extracts: Path, out: Path, new: int) -> tuple[list[Path], list[Pat
     return today, tomorrow
 
 
+def record(lines: list[str]) -> None:
+    """Replace this benchmark's section of bench/RESULTS.md with this run's table."""
+    command = " ".join(["bench/resolve_speed.py", *sys.argv[1:]])
+    note = f"`{command}` ({datetime.now():%Y-%m-%d %H:%M})."
+    results.replace_section(results.RESULTS, "resolve_speed", note, ["\n".join(lines)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -70,6 +79,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mast-speed-"))
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
     try:
         generate(args.people, args.seed, work / "extracts", date(2026, 10, 31))
         today, tomorrow = hold_back(work / "extracts", work / "files", args.new)
@@ -79,12 +94,12 @@ def main() -> None:
         engine = open_store(settings)
         now = datetime(2026, 11, 1)
         loop = loop_seconds()
-        print(f"{args.people:,} people, seed {args.seed}; 20M-step Python loop {loop:.2f} s\n")
-        print("| step | records | addresses s | people s | total s | peak MiB |")
-        print("|---|---:|---:|---:|---:|---:|")
+        say(f"{args.people:,} people, seed {args.seed}; 20M-step Python loop {loop:.2f} s\n")
+        say("| step | records | addresses s | people s | total s | peak MiB |")
+        say("|---|---:|---:|---:|---:|---:|")
         run = resolve(engine, now=now)
         a, p = run.addresses.seconds, run.people.seconds
-        print(
+        say(
             f"| full, training the model | {run.people.records:,} | {a:.1f} | {p:.1f} | {a + p:.1f} | {peak_mib():,.0f} |"
         )
         totals = []
@@ -92,10 +107,10 @@ def main() -> None:
             run = resolve(engine, now=now, full=True)
             a, p = run.addresses.seconds, run.people.seconds
             totals.append(a + p)
-            print(
+            say(
                 f"| full, model kept (run {attempt + 1}) | {run.people.records:,} | {a:.1f} | {p:.1f} | {a + p:.1f} | {peak_mib():,.0f} |"
             )
-        print(
+        say(
             f"| full, model kept: best / median | | | | {min(totals):.1f} / {statistics.median(totals):.1f} | |"
         )
         engine.dispose()
@@ -110,13 +125,14 @@ def main() -> None:
             engine.dispose()
             a, p = run.addresses.seconds, run.people.seconds
             increments.append(a + p)
-            print(
+            say(
                 f"| incremental, next day (run {attempt + 1}) | {run.people.records:,} | {a:.1f} | {p:.1f} | {a + p:.1f} | {peak_mib():,.0f} |"
             )
-        print(
+        say(
             f"| incremental: best / median | | | | {min(increments):.1f} / {statistics.median(increments):.1f} | |"
         )
-        print(f"\n20M-step Python loop at the end: {loop_seconds():.2f} s")
+        say(f"\n20M-step Python loop at the end: {loop_seconds():.2f} s")
+        record(lines)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
