@@ -322,6 +322,8 @@ def test_the_server_runs_the_daily_job_and_reports_on_it(world: World, tmp_path:
         assert after["data"]["searchPeople"]["totalCount"] > 0  # the index was refreshed
         page = web.get("/quality").text
         assert "Daily runs" in page and ">ok<" in page
+        title = re.search(r"<title>(.*?)</title>", page, re.DOTALL)
+        assert title is not None and title.group(1) == "Feeds and data quality — MAST"
         metrics = web.get("/metrics").text
         assert 'mast_daily_runs{status="ok"} 1.0' in metrics
         assert 'mast_daily_step_seconds{partner="",status="ok",step="resolve"}' in metrics

@@ -1,1 +1,1 @@
-"""FastAPI app, GraphQL schema, auth and audit (issue 5)."""
+"""FastAPI app, GraphQL schema, auth and audit."""

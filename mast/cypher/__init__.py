@@ -1,1 +1,1 @@
-"""Named, parameterised .cypher queries that run on every graph backend (issue 4)."""
+"""Named, parameterised .cypher queries that run on every graph backend."""

@@ -1,1 +1,1 @@
-"""The daily run: its steps, its ledger, its schedule (issue 7)."""
+"""The daily run: its steps, its ledger, its schedule."""

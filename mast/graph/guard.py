@@ -1,11 +1,14 @@
 """The read-only guard for analyst Cypher (RELIABILITY P11).
 
 A query is read as tokens — string literals, backtick names and comments are skipped, so
-neither `'DELETE'` in a string nor `DE/**/LETE` fools it — and refused if any clause
-keyword outside the reading subset appears, if it holds more than one statement, or if it
-calls a namespaced function that is not on the allow-list (Neo4j plugins such as APOC
-reach files and the network that way). The backend then runs what passes in a read-only
-transaction with a time limit and a row cap, so the engine enforces it a second time.
+neither `'DELETE'` in a string nor `DE/**/LETE` fools it — and refused if it uses a keyword
+of the deny-list `REFUSED` (every writing, file, network, procedure and administration
+clause of either engine), if it holds more than one statement, or if it calls a namespaced
+function that is not on the allow-list (Neo4j plugins such as APOC reach files and the
+network that way). A deny-list of clauses rather than an allow-list of keywords, because
+the engines' reading keywords also name functions and properties. The backend then runs
+what passes in a read-only transaction with a time limit and a row cap, so the engine
+enforces it a second time and a missed keyword does no harm.
 """
 
 from __future__ import annotations
@@ -13,16 +16,6 @@ from __future__ import annotations
 import re
 
 from mast.errors import QueryRefused
-
-READING = frozenset(
-    {
-        "MATCH", "OPTIONAL", "WHERE", "WITH", "UNWIND", "RETURN", "ORDER", "BY", "SKIP",
-        "LIMIT", "UNION", "ALL", "DISTINCT", "AS", "AND", "OR", "XOR", "NOT", "IN", "IS",
-        "NULL", "TRUE", "FALSE", "CASE", "WHEN", "THEN", "ELSE", "END", "ASC", "ASCENDING",
-        "DESC", "DESCENDING", "STARTS", "ENDS", "CONTAINS", "EXISTS", "COUNT", "SHORTEST",
-    }
-)  # fmt: skip
-"""Keywords a reading query uses; everything else that is a keyword somewhere is refused."""
 
 REFUSED = frozenset(
     {

@@ -2,7 +2,7 @@
 
 Everything here is derived; the state store stays the only copy (DESIGN.md), so the graph
 can be rebuilt at any time and a daily delta is the difference of two projections
-(`delta.py`). The derivations:
+(`build.py`). The derivations:
 
 - Event: records of one feed sharing an event reference (a police occurrence and its
   nominals) are one event; it is AT the address most of its records give.

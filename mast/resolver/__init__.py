@@ -1,1 +1,1 @@
-"""Record linkage: Person and Address clusters with stable ids (issue 3)."""
+"""Record linkage: Person and Address clusters with stable ids."""
