@@ -31,6 +31,10 @@ from mast.resolver.export import _FORMULA_START as FORMULA_START
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+# Every interface string goes through gettext (`{{ _("…") }}`, `{% trans %}`) so the Welsh
+# catalogue can cover it; until a locale is chosen per request the English text is shown.
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 router = APIRouter(include_in_schema=False)
 _DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
 _AGE = re.compile(r"\b(?:age|aged)\s+(\d{1,3})\b", re.IGNORECASE)
