@@ -593,6 +593,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         routes_ui_network,
         routes_ui_reports,
         routes_ui_review,
+        routes_ui_search,
     )
 
     routes = [
@@ -601,6 +602,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         *routes_ui_reports.router.routes,
         *routes_ui_network.router.routes,
         *routes_ui_review.router.routes,
+        *routes_ui_search.router.routes,
     ]
     assert {r.path for r in routes} == set(UI_PAGES) | UI_FORMS  # type: ignore[attr-defined]
     with httpx.Client(base_url=api.url, timeout=60) as browser:

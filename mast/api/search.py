@@ -290,6 +290,8 @@ def _given_points(theirs: str, asked: str) -> tuple[float, list[str]]:  # noqa: 
         return 0.27, ["given name is a form of the same name (nickname or Welsh form)"]
     stem = short_stem(asked)
     if len(stem) >= 3 and theirs.startswith(stem) and not asked.startswith(theirs):
+        if stem == asked:
+            return 0.27, ["given name starts with what was typed"]
         return 0.27, ["given name may be this short form of it"]
     if JaroWinkler.normalized_similarity(theirs, asked) >= TYPO_SIMILARITY:
         return 0.24, ["given name spelt similarly"]
