@@ -6,13 +6,24 @@ graph returns them."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mast.api.search import AddressIndex, PersonIndex, person_facts, place_facts, read_place
 from mast.api.search_box import read
+from mast.api.search_pairs import possibly_same
+from mast.db import open_store
 from mast.loaders.cleanse.dates import add_years
+from mast.schema.tables import (
+    decisions,
+    person_edges,
+    person_profiles,
+    record_persons,
+    review_items,
+)
+from mast.settings import BUILTIN_FEEDS, Settings
 
 TODAY = date(2026, 12, 7)
 BORN_17 = date(2009, 3, 7)  # 17 on TODAY
@@ -206,3 +217,59 @@ def test_what_a_hit_shows_comes_from_the_graph_rows() -> None:
     assert places["A7"].residents == 1 and places["A7"].latest_incident == datetime(
         2026, 12, 2, 21, 5
     )
+
+
+def test_possibly_the_same_person_from_near_misses_and_the_review_queue(tmp_path: Path) -> None:
+    """Two Geraint Bowens the resolver scored alike but kept apart get the cue; a pair in
+    the review queue does too; a pair a reviewer ruled apart does not; nor does anyone
+    whose pair is not among the hits."""
+    engine = open_store(Settings(home=tmp_path, feeds=BUILTIN_FEEDS))
+    now = datetime(2026, 12, 7)
+    with engine.begin() as conn:
+        for profile, person in (
+            ("f2", "P2"),
+            ("f3", "P3"),
+            ("f5", "P5"),
+            ("f6", "P6"),
+            ("f7", "P7"),
+        ):
+            conn.execute(
+                person_profiles.insert().values(profile_id=profile, records=1, person_id=person)
+            )
+        for record, person in (("r5", "P5"), ("r6", "P6"), ("r7", "P7"), ("r2", "P2")):
+            conn.execute(
+                record_persons.insert().values(
+                    record_id=record, profile_id="f" + person[1], person_id=person
+                )
+            )
+        weights = {f"mw_{n}": 0.0 for n in ("nhs", "given", "family", "dob", "sex", "place")}
+        conn.execute(
+            person_edges.insert().values(profile_a="f2", profile_b="f3", weight=9.0, **weights)
+        )
+        conn.execute(
+            person_edges.insert().values(profile_a="f6", profile_b="f7", weight=9.0, **weights)
+        )
+        conn.execute(
+            review_items.insert().values(
+                record_a="r5",
+                record_b="r2",
+                weight=5.0,
+                reason="uncertain",
+                status="open",
+                created_at=now,
+            )
+        )
+        conn.execute(
+            decisions.insert().values(
+                record_a="r6",
+                record_b="r7",
+                decision="unlink",
+                decided_by="reviewer",
+                reason="different people",
+                decided_at=now,
+            )
+        )
+    same = possibly_same(engine, ["P2", "P3", "P5", "P6", "P7", "P9"])
+    assert same == {"P2": {"P3", "P5"}, "P3": {"P2"}, "P5": {"P2"}}
+    assert possibly_same(engine, ["P2", "P9"]) == {}
+    engine.dispose()
