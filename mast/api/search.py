@@ -388,6 +388,8 @@ def place_facts(
 
 LANDMARK_KINDS = {
     "chip shop": "takeaway",
+    "siop sglodion": "takeaway",
+    "sglodion": "takeaway",
     "chippy": "takeaway",
     "chipshop": "takeaway",
     "fish bar": "takeaway",
@@ -661,7 +663,7 @@ class AddressIndex:
             possible += 0.2
             if self._near(place, asked.landmark):
                 points += 0.2
-                why.append(f"above or by {asked.landmark}")
+                why.append("above or by the premises named")
         area = {fold(w) for w in rest if len(w) > 2}
         if area:
             possible += 0.1
