@@ -88,7 +88,8 @@ async def results(request: Request, who: Caller, q: str) -> dict[str, Any]:
         edges = found["edges"]
         if box.kind == "both":  # a name may read as a street: only sure places
             edges = [e for e in edges if e["score"] >= PLACE_SURE]
-        out["places"], out["places_total"] = edges, found["totalCount"] if edges else 0
+        total = found["totalCount"] if len(edges) == len(found["edges"]) else len(edges)
+        out["places"], out["places_total"] = edges, total
     elif variables["places"]:
         out["places"], out["places_total"] = [], 0
     if errors and not (out["people"] or out["places"]):
