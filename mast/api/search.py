@@ -1,10 +1,17 @@
-"""Finding people and addresses as a practitioner types them: misspelt, nicknamed,
-half-remembered. Ranked, and each hit says why it matched.
+"""Finding people and places as a practitioner or call handler types them: misspelt,
+nicknamed, half-remembered, or said the way a caller says an address. Ranked, and each hit
+says why it matched.
 
-The index lives in memory, built from the graph's Person and Address nodes (a few hundred
-bytes a person: ~40 MB at demo size). Candidates come from the family name (exactly, by
-sound, or by spelling within a typing error), a date of birth or a postcode; each is then
-scored field by field with the resolver's own name rules (`mast.resolver.names`).
+The indexes live in memory, built from the graph's Person and Address nodes (a few hundred
+bytes a person: ~40 MB at demo size), with what a hit shows beside its name (agencies,
+open cases, last address; residents, latest incident). People: candidates come from the
+family name (exactly, by its start, by sound, or by spelling within a typing error), a
+date of birth or a postcode; each is then scored field by field with the resolver's own
+name rules (`mast.resolver.names`). Places: the line is read into flat, door, street and
+building by the cleanse's `split_address` and keyed by the resolver's street and name keys,
+so 'Dyfed Cres' and 'Dyfed Crescent', 'Hl Nedd' and 'Heol Nedd' are one street here as in
+matching; a query is read the same way, with 'above the …' naming a premises by its name
+or trade.
 """
 
 from __future__ import annotations
