@@ -105,13 +105,16 @@ def box_queries(client: httpx.Client, people: list[dict[str, Any]], n: int) -> l
 def time_box(url: str, settings: Settings, box: list[str]) -> list[float]:
     """Seconds for each line typed into the web UI's box, results rendered."""
     out = []
-    with ui_session(url, settings) as web:
+    web = ui_session(url, settings)
+    try:
         for q in box:
             started = time.perf_counter()
             response = web.get("/search/results", params={"q": q})
             out.append(time.perf_counter() - started)
             if response.status_code != 200 or "<h2" not in response.text:
                 raise SystemExit(f"search box failed: {response.status_code}")
+    finally:
+        web.close()
     return out
 
 
@@ -191,7 +194,8 @@ def main() -> None:
     viewer = {**headers, "Authorization": f"Bearer {token_for(settings, 'practitioner')}"}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MAST_HOME": str(settings.home)}
+    # The web session's cookie over plain HTTP on loopback, for the search box's timings.
+    env = {**os.environ, "MAST_HOME": str(settings.home), "MAST_COOKIE_SECURE": "false"}
     started = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "mast", "serve", "--port", str(port)],
@@ -202,7 +206,7 @@ def main() -> None:
     try:
         while True:
             try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
