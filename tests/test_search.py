@@ -94,6 +94,9 @@ def test_a_middle_name_and_an_initial() -> None:
     ("typed", "kind"),
     [
         ("Gerry Bowan", "both"),
+        ("Bowen 17", "both"),
+        ("77 Dyfed", "places"),
+        ("12 Heol Ŵyr", "places"),
         ("Bowen aged 17", "people"),
         ("Jones, Emma", "people"),
         ("flat 2 above the chip shop on high st", "places"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from mast.loaders.cleanse.addresses import street_type
 from mast.loaders.cleanse.postcodes import normalise_postcode
 from mast.loaders.cleanse.text import fold
 
@@ -152,11 +153,17 @@ def place_signs(words: str) -> bool:
     """Whether the words can only be a place: a flat, a door number, "above the …", a
     street type abbreviated as nobody's name is ("St", "Rd"), or a premises word."""
     folded = fold(words)
-    tokens = {t.strip(".,'") for t in folded.split()}
+    tokens = {t.strip(".,'") for t in folded.split()} - {""}
+    # A door number before a street ('77 Dyfed'), or with two words or a street type; but
+    # 'Bowen 17' may be an age.
+    named = [t for t in tokens if not _NUMBER.fullmatch(t)]
+    numbered = bool(_NUMBER.search(folded)) and (
+        folded[:1].isdigit() or len(named) >= 2 or any(street_type(t, opening=False) for t in named)
+    )
     return bool(
         _FLAT.search(folded)
         or _LANDMARK.search(folded)
-        or _NUMBER.search(folded)
+        or numbered
         or tokens & _STREET_ABBREVIATIONS
         or tokens & PREMISES_WORDS
     )
