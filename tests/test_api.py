@@ -559,6 +559,9 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/search": True,
     "/search/results": True,
     "/people/{person_id}": True,
+    "/people/{person_id}/chronology/print": True,
+    "/people/{person_id}/chronology.csv": True,
+    "/people/{person_id}/chronology.pdf": True,
     "/addresses/{address_id}": True,
     "/analysis": False,  # the reports' names; each figure and run below is audited
     "/analysis/figure/{index}": True,
@@ -591,6 +594,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         routes_ui,
         routes_ui_admin,
         routes_ui_network,
+        routes_ui_person,
         routes_ui_reports,
         routes_ui_review,
     )
@@ -600,6 +604,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         *routes_ui.router.routes,
         *routes_ui_reports.router.routes,
         *routes_ui_network.router.routes,
+        *routes_ui_person.router.routes,
         *routes_ui_review.router.routes,
     ]
     assert {r.path for r in routes} == set(UI_PAGES) | UI_FORMS  # type: ignore[attr-defined]

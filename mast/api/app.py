@@ -29,6 +29,7 @@ from mast.api import (
     routes_ui,
     routes_ui_admin,
     routes_ui_network,
+    routes_ui_person,
     routes_ui_reports,
     routes_ui_review,
 )
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_reports,
         routes_audit,
         routes_ui,
+        routes_ui_person,
         routes_ui_reports,
         routes_ui_network,
         routes_ui_review,
