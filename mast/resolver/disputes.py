@@ -49,6 +49,12 @@ def report(
         raise ReviewError("that record is not linked to this person")
     item = report_link(engine, record_id, now=now)
     with engine.begin() as conn:
+        # The reviewer reads who reported it and why with the item (`mast review list`).
+        conn.execute(
+            review_items.update()
+            .where(review_items.c.item_id == item, review_items.c.evidence.is_(None))
+            .values(evidence=f"reported by {by}: {reason}")
+        )
         key = conn.execute(
             disputes.insert().values(
                 record_id=record_id,
