@@ -97,8 +97,9 @@ def known(api: Api) -> dict[str, str]:
 # --- every GraphQL field is audited -----------------------------------------------------------
 
 PERSON_FIELDS = (
-    """id personId givenName familyName otherNames dob sex nhsNumber firstSeen lastSeen"""
+    """id personId givenName familyName otherNames aliases dob sex nhsNumber firstSeen lastSeen"""
 )
+DISPUTE = "dispute { reportedBy reason reportedAt state reviewItem }"
 PAGE = "pageInfo { hasNextPage endCursor } totalCount"
 
 QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
@@ -110,18 +111,23 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
     ),
     "person page": (
         f"""query($id: ID!) {{ person(id: $id) {{ {PERSON_FIELDS}
-            agencies {{ agency agencyKind events lastEvent }}
-            chronology(from: null, to: null, agencies: null, first: 100, after: null) {{ {PAGE}
+            agencies {{ agency agencyId agencyKind events lastEvent }}
+            chronology(from: null, to: null, agencies: null, first: 100, after: null,
+                newestFirst: true) {{ {PAGE}
               edges {{ cursor node {{ occurredAt agency agencyKind kind category role ref
-                addressId addressLine recordId }} }} }}
+                addressId addressLine recordId score {DISPUTE} }} }} }}
             household(on: null) {{ person {{ id }} addressId addressLine since until }}
+            householdLast {{ addressId addressLine recordedOn
+              members {{ person {{ id }} addressId addressLine since until }} }}
+            possiblySame {{ person {{ id }} weight why evidenceFor evidenceAgainst reviewItem }}
             relatives {{ person {{ id }} kind validFrom validTo evidence }}
             network(hops: 2) {{ person {{ id }} via hops
               events {{ agency kind category occurredAt }} }}
             openCases {{ caseId agency kind opened leadName leadPhone leadEmail team }}
             addresses {{ address {{ id }} localAuthority validFrom validTo sources }}
             records {{ recordId feed agency sourcePersonId givenName familyName dob sex
-              addressText postcode role occurredAt score decidedBy explanation }}
+              addressText postcode role occurredAt score decidedBy explanation
+              evidenceFor evidenceAgainst {DISPUTE} }}
             transitions {{ adultOn lastChildContact firstAdultContact }}
             boundaryMoves {{ movedOn fromAuthority toAuthority fromAddressId toAddressId }} }} }}""",
         lambda k: {"id": k["person"]},

@@ -507,6 +507,9 @@ def test_a_practitioner_reads_a_person_page_that_does_not_mislead(
     if width <= 600:
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     _shot(page, f"person-household-{width}")
+    page.locator("#chronology").scroll_into_view_if_needed()
+    page.evaluate("() => document.getElementById('chronology').scrollIntoView()")
+    page.screenshot(path=str(ARTEFACTS / f"person-chronology-{width}.png"))
     page.close()
 
 
@@ -524,9 +527,9 @@ def test_a_practitioner_disputes_an_event_and_every_page_shows_it_at_once(
     first.locator("a", has_text="Not this person").click()
     # A confirmation step: the event, a reason (required), and who is recorded.
     assert "Not this person?" in page.inner_text("h1")
+    _shot(page, "dispute-360")
     page.click("main button[type=submit]")  # no reason: the browser refuses to send it
     assert "Not this person?" in page.inner_text("h1")
-    _shot(page, "dispute-360")
     page.fill("#reason", "Mother says he was in Cardiff that week; ŵyr arall")
     page.click("main button[type=submit]")
     status = page.locator("[role=status]").inner_text()
