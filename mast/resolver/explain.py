@@ -9,7 +9,7 @@ and partner ids are stated as what they are.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -226,7 +226,14 @@ def explain_many(engine: sa.Engine, record_ids: list[str]) -> dict[str, Explanat
         edges = store.edges_touching(conn, profiles, min_weight=-math.inf)
         model = store.latest_model(conn)
     out = {}
+    # Records written alike share a profile, and so an explanation (bar a ruling on one).
+    done: dict[tuple[str, Any], Explanation] = {}
     for rid, (profile, person) in links.items():
+        ruling = rulings.get(rid)
+        key = (profile, None if ruling is None else (ruling.decided_by, ruling.reason))
+        if key in done:
+            out[rid] = replace(done[key], record_id=rid)
+            continue
         siblings = profiles_of.get(person, set()) - {profile}
         mine = edges[
             ((edges.profile_a == profile) & edges.profile_b.isin(siblings))
@@ -234,11 +241,11 @@ def explain_many(engine: sa.Engine, record_ids: list[str]) -> dict[str, Explanat
         ]
         source = source_of.get(profile)
         shared = bool(source) and any(source_of.get(s) == source for s in siblings)
-        out[rid] = _compose(
+        out[rid] = done[key] = _compose(
             rid,
             person=person,
             same=per_profile.get(profile, 1) - 1,
-            ruling=rulings.get(rid),
+            ruling=ruling,
             edges=mine,
             model=model,
             source=source if shared else None,
