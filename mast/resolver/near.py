@@ -2,9 +2,10 @@
 
 Two sources, both already in the state store: open review items between this person's
 records and another's (the model was unsure, a constraint kept them apart, or someone
-reported a wrong link), and near misses — scored pairs kept in `person_edges` (at or above
-the review weight) whose ends fell to two people. A pair a reviewer ruled on is left out:
-that question has an answer. Each candidate says in plain words what spoke for and against.
+reported a wrong link), and near misses — scored pairs kept in `person_edges` whose ends
+fell to two people (refused by a constraint, or scored short of a link). A pair a reviewer
+ruled on is left out: that question has an answer. Each candidate says in plain words what
+spoke for and against.
 """
 
 from __future__ import annotations
