@@ -377,15 +377,19 @@ async def chronology_print(
     if made is None:
         return missing(request, who)
     found, sheet = made
-    rows = [_row(e) for e in found.events]
+    # The page words its own rows and heading through gettext; the PDF and CSV share _row.
+    events = found.events
     return page(
         request,
         "chronology_print.html",
         who,
         sheet=sheet,
-        rows=rows,
+        events=events,
         p=found.person,
         marking=MARKING,
+        meeting=sheet.purpose.removeprefix("Purpose: "),
+        first=from_text or (events[-1]["occurredAt"] if events else ""),
+        last=to_text or (events[0]["occurredAt"] if events else ""),
     )
 
 
