@@ -188,3 +188,61 @@ def test_the_chronology_csv_has_agency_reference_confidence_and_dispute(api: Api
     assert all(r[1] and r[6] for r in table[1:])
     entry = api.audited_since(before)[-1]
     assert entry["operation"] == "chronology-csv" and person in json.loads(entry["result_ids"])
+
+
+def test_a_ruling_to_unlink_keeps_the_flag_until_the_run_moves_the_record(api: Api) -> None:
+    person = _people(api, 3, 3)[2]
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        rid = conn.execute(
+            sa.select(record_persons.c.record_id)
+            .where(record_persons.c.person_id == person)
+            .order_by(record_persons.c.record_id)
+            .limit(1)
+        ).scalar_one()
+    made = report(engine, rid, person_id=person, by="pat", reason="another boy", now=NOW)
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT record_a, record_b, evidence FROM review_items WHERE item_id = :i"),
+            {"i": made.item_id},
+        ).one()
+    assert row.evidence == "reported by pat: another boy"  # the reviewer reads who and why
+    decide(
+        engine,
+        record_a=row.record_a,
+        record_b=row.record_b,
+        decision="unlink",
+        by="rev",
+        reason="different dates of birth",
+        now=NOW,
+    )
+    with engine.connect() as conn:
+        assert disputed(conn, [rid])[rid].state == "upheld"
+    engine.dispose()
+
+
+def test_the_api_gives_other_names_without_typing_slips(api: Api) -> None:
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                persons.c.person_id,
+                persons.c.given_name,
+                persons.c.family_name,
+                persons.c.other_names,
+            )
+            .where(persons.c.other_names.is_not(None))
+            .order_by(persons.c.person_id)
+        ).all()
+    engine.dispose()
+    slipped = next(
+        r
+        for r in rows
+        if any(
+            o.strip() and o.strip() not in aliases(r.given_name, r.family_name, [o.strip()])
+            for o in r.other_names.split(";")
+        )
+    )
+    query = "query($id: ID!) { person(id: $id) { otherNames aliases } }"
+    person = _graphql(api, "practitioner", query, {"id": slipped.person_id})["person"]
+    assert set(person["aliases"]) < set(person["otherNames"])
