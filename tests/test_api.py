@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -658,9 +659,9 @@ def test_a_cross_site_post_is_refused(api: Api, known: dict[str, str]) -> None:
     one without the session's token, now changes nothing and records nothing."""
     with _web_session(api, "reviewer", "csrf test 1") as (client, token):
         page = client.get(f"/people/{known['person']}").text
-        found = re.search(r'name="record_id" value="([^"]+)"', page)
+        found = re.search(r'not-the-same\?record_id=([^"]+)"', page)
         assert found is not None
-        record_id = found.group(1)
+        record_id = unquote(found.group(1))
         path = f"/people/{known['person']}/not-the-same"
         before = entry_count(api)
         forged = {
