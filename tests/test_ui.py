@@ -589,6 +589,10 @@ def test_a_chronology_for_a_meeting_prints_and_downloads_from_the_person_page(
     page.screenshot(path=str(ARTEFACTS / "chronology-print-1280.png"), full_page=True)
     page.emulate_media(media="screen")
     _shot(page, "chronology-print-screen-1280")
+    page.set_viewport_size({"width": 360, "height": 800})  # read on a phone before printing
+    _shot(page, "chronology-print-screen-360")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{api.url}/people/{someone['id']}")
     page.click("#for-meeting summary")
     page.fill("#meeting", "Cyfarfod strategaeth — ŵŷ")
