@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -24,7 +23,6 @@ from mast.api.accounts import Accounts, Credential
 from mast.api.auth import Caller, services_of
 from mast.api.recording import change
 from mast.api.routes_auth import sign_in, sign_out
-from mast.api.routes_graphql import execute
 from mast.errors import AccessError
 from mast.resolver.export import _FORMULA_START as FORMULA_START
 
@@ -205,66 +203,6 @@ async def home(request: Request) -> RedirectResponse:
 
 # --- a person ---------------------------------------------------------------------
 
-PERSON = """query($id: ID!, $from: DateTime, $to: DateTime, $agencies: [String!], $on: Date) {
-  person(id: $id) { personId givenName familyName otherNames dob sex nhsNumber
-    agencies { agency agencyKind events lastEvent }
-    openCases { caseId agency kind opened leadName leadPhone leadEmail team }
-    chronology(from: $from, to: $to, agencies: $agencies, first: 100) {
-      totalCount pageInfo { hasNextPage }
-      edges { node { occurredAt agency agencyKind kind category role addressId addressLine } } }
-    household(on: $on) { person { personId givenName familyName dob } since until }
-    relatives { person { personId givenName familyName dob } kind evidence }
-    addresses { address { addressId line } localAuthority validFrom validTo }
-    RECORDS } }"""
-RECORDS = "records { recordId feed agency givenName familyName dob score decidedBy explanation }"
-
-
-@router.get("/people/{person_id}")
-async def person_page(
-    request: Request,
-    person_id: str,
-    who: Annotated[Caller, Depends(viewer)],
-    agency: Annotated[list[str] | None, Query()] = None,
-    from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
-    to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
-    on_text: Annotated[str, Query(alias="on", max_length=10)] = "",
-) -> HTMLResponse:
-    if not allowed(who.user.role, "view"):
-        return missing(request, who)
-    from_, to = date_or_none(from_text), date_or_none(to_text)
-    query = PERSON.replace("RECORDS", RECORDS if allowed(who.user.role, "records") else "")
-    variables = {
-        "id": person_id[:64],
-        "from": from_.isoformat() if from_ else None,
-        "to": datetime.combine(to, datetime.max.time()).isoformat() if to else None,
-        "agencies": agency or None,
-        "on": on.isoformat() if (on := date_or_none(on_text)) else None,
-    }
-    data, _errors = await execute(request, who, query, variables)
-    person = (data or {}).get("person")
-    if not person:
-        return missing(request, who)
-    events = [e["node"] for e in person["chronology"]["edges"]]
-    context = {
-        "p": person,
-        "all_agencies": sorted({a["agency"] for a in person["agencies"]}),
-        "chosen": set(agency or []),
-        "from_": from_.isoformat() if from_ else "",
-        "to": to.isoformat() if to else "",
-        "timeline": [
-            {
-                "agency": e["agency"] or "?",
-                "at": e["occurredAt"],
-                "label": e["category"] or e["kind"],
-            }
-            for e in events
-        ],
-        "activity": _by_month(events),
-        "reported": request.query_params.get("reported"),
-        "on": on_text if date_or_none(on_text) else "",
-    }
-    return page(request, "person.html", who, **context)
-
 
 def date_or_none(text: str) -> date | None:
     """A date field of a form: empty (no limit), or a date; anything else is no limit too."""
@@ -272,13 +210,3 @@ def date_or_none(text: str) -> date | None:
         return date.fromisoformat(text) if text else None
     except ValueError:
         return None
-
-
-def _by_month(events: list[dict[str, Any]]) -> dict[str, Any]:
-    counts = Counter((str(e["occurredAt"])[:7], e["agency"] or "?") for e in events)
-    months = sorted({m for m, _ in counts})
-    agencies = sorted({a for _, a in counts})
-    return {
-        "months": months,
-        "agencies": [{"agency": a, "counts": [counts[(m, a)] for m in months]} for a in agencies],
-    }
