@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -28,11 +28,13 @@ from mast.api import (
     routes_reports,
     routes_ui,
     routes_ui_admin,
+    routes_ui_errors,
     routes_ui_network,
     routes_ui_reports,
     routes_ui_review,
 )
 from mast.api.gql_schema import build_schema
+from mast.api.i18n import LanguageMiddleware
 from mast.api.keys import key
 from mast.api.limits import BodyLimit
 from mast.api.services import Services
@@ -109,9 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)  # outermost of those added so far: before any route reads
     app.mount("/static", StaticFiles(directory=routes_ui.HERE / "static"), name="static")
 
-    @app.exception_handler(routes_ui.SignIn)
-    async def to_sign_in(_request: Request, exc: routes_ui.SignIn) -> RedirectResponse:
-        return RedirectResponse(exc.to, status_code=303)
+    routes_ui_errors.install(app)  # sign-in redirects, and branded 404/403/500 pages
 
     routes_health.measure(app)
 
@@ -139,4 +139,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     oidc.mount(app, settings)
     if settings.dev_mode:
         app.get("/graphql", include_in_schema=False)(routes_graphql.graphiql)
+    # Outermost: every route, page and error handler answers in the request's language.
+    app.add_middleware(LanguageMiddleware, secure=settings.cookie_secure)
     return app

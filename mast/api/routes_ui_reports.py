@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
+from mast.api.i18n import gettext as _
 from mast.api.recording import record
 from mast.api.routes_graphql import execute
 from mast.api.routes_ui import date_or_none as _date_or_none
@@ -180,7 +181,7 @@ def _chart(result: dict[str, Any]) -> dict[str, Any] | None:
         "label": columns[value],
         "labels": [" · ".join(str(r[i]) for i in text[:2]) for r in rows],
         "values": [r[value] for r in rows],
-        "title": f"{columns[value]} by {columns[label]}",
+        "title": _("%(value)s by %(label)s") % {"value": columns[value], "label": columns[label]},
     }
 
 
