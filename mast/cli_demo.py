@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 PASSWORD_FILE: Final = "demo-password"  # noqa: S105 - a file name, not a password
 AGENCIES: Final = {
-    "practitioner": "Swansea Council children's services",
+    "practitioner": "Swansea Children's Services",
     "investigator": "South Wales Police",
     "analyst": "West Glamorgan Safeguarding Board",
     "reviewer": "West Glamorgan Safeguarding Board",

@@ -210,3 +210,44 @@ ROLES: Final = {
 
 def role_name(role: str) -> str:
     return gettext(ROLES[role]) if role in ROLES else role
+
+
+AGENCY_KINDS: Final = {
+    "adult_social_care": N_("adult social care"),
+    "ambulance": N_("ambulance"),
+    "childrens_social_care": N_("children's social care"),
+    "education": N_("education"),
+    "fire": N_("fire and rescue"),
+    "health": N_("health"),
+    "police": N_("police"),
+    "probation": N_("probation"),
+    "youth_justice": N_("youth justice"),
+}
+# The partners' names as the feed definitions give them (mast/feeds/*.yaml), so that each
+# appears as the public body writes its own name in Welsh; an unknown name is shown as given.
+AGENCY_NAMES: Final = (
+    N_("South Wales Police"),
+    N_("Swansea Bay University Health Board"),
+    N_("Welsh Ambulance Services"),
+    N_("Mid and West Wales Fire and Rescue Service"),
+    N_("Probation Service Wales"),
+    N_("Neath Port Talbot Children's Services"),
+    N_("Swansea Children's Services"),
+    N_("Western Bay Youth Justice Service"),
+    N_("West Glamorgan Adult Services"),
+    N_("West Glamorgan Education Inclusion"),
+    N_("West Glamorgan Safeguarding Board"),
+    N_("Information governance"),
+)
+
+
+def agency_kind(kind: str | None) -> str:
+    """A kind of agency (`childrens_social_care`) in words, in the request's language."""
+    if not kind:
+        return ""
+    return gettext(AGENCY_KINDS[kind]) if kind in AGENCY_KINDS else kind.replace("_", " ")
+
+
+def agency_name(name: str | None) -> str:
+    """A partner's name in the request's language, where the catalogue has it."""
+    return gettext(name) if name else ""

@@ -64,7 +64,11 @@ def _confidence(weight: Any) -> str:
 
 templates.env.filters.update(day=i18n.day, moment=i18n.moment, age=_age, confidence=_confidence)
 templates.env.globals.update(
-    html_lang=i18n.language, switch_to=i18n.switch_to, role_name=i18n.role_name
+    html_lang=i18n.language,
+    switch_to=i18n.switch_to,
+    role_name=i18n.role_name,
+    agency_kind=i18n.agency_kind,
+    agency_name=i18n.agency_name,
 )
 # CSVs built in the browser (the network explorer) escape cells by the server's own rule.
 templates.env.globals["csv_formula_start"] = list(FORMULA_START)

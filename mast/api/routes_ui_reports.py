@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
+from mast.api.i18n import agency_kind
 from mast.api.i18n import gettext as _
 from mast.api.recording import record
 from mast.api.routes_graphql import execute
@@ -101,7 +102,7 @@ async def weekly(request: Request, who: Annotated[Caller, Depends(viewer)]) -> H
     chart = {
         "weeks": weeks,
         "agencies": [
-            {"agency": kind, "counts": [counts.get(w, 0) for w in weeks]}
+            {"agency": agency_kind(kind), "counts": [counts.get(w, 0) for w in weeks]}
             for kind, counts in sorted(series.items())
         ],
     }
