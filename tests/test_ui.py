@@ -136,6 +136,8 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
     _shot(page, f"purpose-{width}")
     page.fill("#purpose-text", f"browser test at {width}px")
     page.click("main button[type=submit]")
+    assert page.url.endswith(f"/people/{someone['id']}")  # the deep link survived sign-in
+    page.goto(f"{api.url}/search")
     page.fill(
         "#q",
         f"{someone['typed']} {someone['dob'][8:10]}/{someone['dob'][5:7]}/{someone['dob'][:4]}",
