@@ -182,6 +182,8 @@ def test_unknown_and_forbidden_pages_are_branded_in_both_languages(api: Api) -> 
         client.post("/purpose", data={"purpose": "quarterly audit", "csrf": token})
         forbidden = client.get("/analysis")  # an auditor may not: it looks like not found
         assert forbidden.status_code == 404 and "<h1>Page not found</h1>" in forbidden.text
+        lost = client.get("/no/such/page")  # signed in: the header keeps its menu
+        assert lost.status_code == 404 and 'href="/audit-trail"' in lost.text
     with httpx.Client(base_url=api.url, timeout=60) as machine:  # API clients keep JSON
         answer = machine.get("/no/such/page")
         assert answer.status_code == 404 and answer.json() == {"detail": "Not Found"}

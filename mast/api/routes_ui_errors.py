@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from mast.api import csrf, i18n
+from mast.api.auth import Caller
 from mast.api.i18n import gettext as _
-from mast.api.routes_ui import SignIn, page, remember_page
+from mast.api.routes_ui import SignIn, page, remember_page, viewer
 
 log = logging.getLogger(__name__)
 _API = ("/graphql", "/auth/", "/reports", "/audit/", "/cypher", "/health", "/metrics")
@@ -27,8 +28,18 @@ def wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") and not api
 
 
-def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    response = page(request, "error.html", None, title=title, message=message, status=status)
+async def _signed_in(request: Request) -> Caller | None:
+    """Who is looking, for the header's menu; nobody if not signed in."""
+    try:
+        return await viewer(request)
+    except SignIn:
+        return None
+
+
+def error_page(
+    request: Request, status: int, title: str, message: str, who: Caller | None = None
+) -> HTMLResponse:
+    response = page(request, "error.html", who, title=title, message=message, status=status)
     response.status_code = status
     return response
 
@@ -59,6 +70,7 @@ def install(app: FastAPI) -> None:
             404,
             _("Page not found"),
             _("There is nothing at this web address that you can see."),
+            await _signed_in(request) if "session" in request.scope else None,
         )
 
     @app.exception_handler(Exception)
