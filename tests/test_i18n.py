@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from starlette.requests import Request
 
 from mast.api import i18n
-from mast.api.i18n_extract import extract, missing, placeholders, read_catalogue
+from mast.api.i18n_extract import columns, extract, missing, placeholders, read_catalogue
 from mast.api.routes_ui import next_page, remember_page
 
 PO = i18n.LOCALE_DIR / "cy" / "LC_MESSAGES" / "messages.po"
@@ -44,6 +44,17 @@ def test_the_check_finds_a_string_without_welsh() -> None:
     del catalogue["Sign in"]
     catalogue["Audit trail"].string = ""
     assert {"Sign in", "Audit trail"} <= set(missing(catalogue))
+
+
+def test_a_reports_columns_are_found_for_the_catalogue() -> None:
+    """The names a report's table heads its columns with: aliases and bare variables, each
+    RETURN of a UNION, commas inside brackets not splitting an item."""
+    cypher = (
+        "// @param x int\nMATCH (p) WITH p, count(*) AS events\n"
+        "RETURN p.person_id AS person_id, collect(DISTINCT [p.a, p.b]) AS pairs, events\n"
+        "ORDER BY events DESC LIMIT 5 UNION MATCH (q) RETURN q.id AS person_id, 1 AS hops"
+    )
+    assert columns(cypher) == ["person_id", "pairs", "events", "hops"]
 
 
 def test_welsh_keeps_every_placeholder() -> None:

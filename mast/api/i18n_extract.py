@@ -31,6 +31,10 @@ METHODS: Final = [
 ]
 OPTIONS: Final = {"api/templates/**.html": {"trimmed": "true"}}
 _PARAM = re.compile(r"@param\s+(\w+)")
+_RETURN = re.compile(r"\bRETURN\b(?:\s+DISTINCT\b)?", re.IGNORECASE)
+_END = re.compile(r"\b(?:ORDER\s+BY|LIMIT|SKIP|UNION)\b", re.IGNORECASE)
+_ALIAS = re.compile(r"\bAS\s+`?(\w+)`?\s*$", re.IGNORECASE)
+_BARE = re.compile(r"(\w+)")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 Msgid = str | tuple[str, ...]
@@ -43,13 +47,15 @@ def cypher_strings(
     options: Any,
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     """A Babel extractor for a named report: its title (the file name, as the pages show
-    it), its description (the header's leading comment lines, joined) and its parameters."""
+    it), its description (the header's leading comment lines, joined), its parameters and
+    its columns (what each RETURN names), as the report page shows them."""
     name = Path(getattr(fileobj, "name", "")).name.removesuffix(".cypher")
     if name.endswith(".ladybug"):
         return  # the embedded engine's form of a query described in its main file
     yield 1, "_", name.replace("_", " ").capitalize(), ["the name of a report"]
     about: list[str] = []
-    for lineno, line in enumerate(fileobj.read().decode().splitlines(), start=1):
+    text = fileobj.read().decode()
+    for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.startswith("//"):
             break
         body = line[2:].strip()
@@ -59,6 +65,31 @@ def cypher_strings(
             about.append(body)
     if about:
         yield 1, "_", " ".join(about), ["what a report shows"]
+    for column in columns(text):
+        yield 1, "_", column.replace("_", " "), ["a report's column"]
+
+
+def columns(cypher: str) -> list[str]:
+    """The names each RETURN gives its columns: `x AS name`, or a bare variable."""
+    code = "\n".join(line for line in cypher.splitlines() if not line.startswith("//"))
+    found: list[str] = []
+    for part in _RETURN.split(code)[1:]:
+        items = _END.split(part, maxsplit=1)[0]
+        depth, item, split = 0, "", []
+        for char in items:  # commas inside brackets belong to the item (collect(a, b))
+            depth += char in "([{"
+            depth -= char in ")]}"
+            if char == "," and depth == 0:
+                split.append(item)
+                item = ""
+            else:
+                item += char
+        split.append(item)
+        for one in split:
+            named = _ALIAS.search(one) or _BARE.fullmatch(one.strip())
+            if named and named.group(1) not in found:
+                found.append(named.group(1))
+    return found
 
 
 def extract() -> dict[Msgid, list[str]]:

@@ -179,10 +179,11 @@ def _chart(result: dict[str, Any]) -> dict[str, Any] | None:
         return None
     label, value = text[0], numeric[-1]
     return {
-        "label": columns[value],
+        "label": _heading(columns[value]),
         "labels": [" · ".join(str(r[i]) for i in text[:2]) for r in rows],
         "values": [r[value] for r in rows],
-        "title": _("%(value)s by %(label)s") % {"value": columns[value], "label": columns[label]},
+        "title": _("%(value)s by %(label)s")
+        % {"value": _heading(columns[value]), "label": _heading(columns[label])},
     }
 
 
@@ -213,3 +214,8 @@ async def audit_trail(
     )
     unmerged = await asyncio.to_thread(lambda: services.audit.viewed_then_unmerged(limit=50))
     return page(request, "audit.html", who, entries=entries, unmerged=unmerged, filters=filters)
+
+
+def _heading(column: str) -> str:
+    """A report's column as the table heads it, in the request's language."""
+    return _(column.replace("_", " "))
