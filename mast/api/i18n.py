@@ -251,3 +251,27 @@ def agency_kind(kind: str | None) -> str:
 def agency_name(name: str | None) -> str:
     """A partner's name in the request's language, where the catalogue has it."""
     return gettext(name) if name else ""
+
+
+# The states the daily runs and the files record, as the quality page shows them.
+STATES: Final = {
+    "ok": N_("done"),
+    "partial": N_("partly done"),
+    "failed": N_("failed"),
+    "running": N_("running"),
+    "interrupted": N_("interrupted"),
+    "loaded": N_("loaded"),
+    "rejected": N_("rejected"),
+    "schedule": N_("as scheduled"),
+    "manual": N_("started by hand"),
+    "full": N_("in full"),
+    "incremental": N_("changes only"),
+    "none": N_("nothing to do"),
+}
+
+
+def state(code: str | None) -> str:
+    """A recorded state (`ok`, `partial`, `manual`…) in words, in the request's language."""
+    if not code:
+        return ""
+    return gettext(STATES[code]) if code in STATES else code

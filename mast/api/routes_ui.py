@@ -69,6 +69,7 @@ templates.env.globals.update(
     role_name=i18n.role_name,
     agency_kind=i18n.agency_kind,
     agency_name=i18n.agency_name,
+    state=i18n.state,
 )
 # CSVs built in the browser (the network explorer) escape cells by the server's own rule.
 templates.env.globals["csv_formula_start"] = list(FORMULA_START)
