@@ -200,6 +200,16 @@ def test_unknown_and_forbidden_pages_are_branded_in_both_languages(api: Api) -> 
         assert answer.status_code == 404 and answer.json() == {"detail": "Not Found"}
 
 
+def test_a_refused_form_is_a_page_that_says_what_to_do(api: Api) -> None:
+    """A form posted without the session's token (an expired page): a page, not JSON."""
+    page = {"Accept": "text/html"}
+    with httpx.Client(base_url=api.url, timeout=60, headers=page) as client:
+        form_token(client, "/login?lang=cy")
+        refused = client.post("/login", data={"username": "a", "password": "b", "csrf": "old"})
+        assert refused.status_code == 403 and _lang(refused.text) == "cy"
+        assert "<h1>Heb ei anfon</h1>" in refused.text and "ail-lwythwch" in refused.text
+
+
 def test_a_server_error_is_a_branded_page(api: Api) -> None:
     """An unexpected failure in a page: the 500 page in the visitor's language, no trace."""
 
