@@ -34,7 +34,7 @@ from mast.api import (
     routes_ui_review,
 )
 from mast.api.gql_schema import build_schema
-from mast.api.i18n import LanguageMiddleware
+from mast.api.i18n import WELSH, LanguageMiddleware, catalogue
 from mast.api.keys import key
 from mast.api.limits import BodyLimit
 from mast.api.services import Services
@@ -140,5 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.dev_mode:
         app.get("/graphql", include_in_schema=False)(routes_graphql.graphiql)
     # Outermost: every route, page and error handler answers in the request's language.
+    # The Welsh catalogue is read now, so a broken .po stops the start, not a page.
     app.add_middleware(LanguageMiddleware, secure=settings.cookie_secure)
+    catalogue(WELSH)
     return app
