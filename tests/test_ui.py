@@ -140,6 +140,8 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
     _shot(page, f"purpose-{width}")
     page.fill("#purpose-text", f"browser test at {width}px")
     page.click("main button[type=submit]")
+    assert page.url.endswith(f"/people/{someone['id']}")  # the deep link survived sign-in
+    page.goto(f"{api.url}/search")
     page.fill(
         "#q",
         f"{someone['typed']} {someone['dob'][8:10]}/{someone['dob'][5:7]}/{someone['dob'][:4]}",
@@ -202,14 +204,14 @@ def test_an_auditor_sees_who_viewed_a_person(api: Api, browser: Browser) -> None
     with api.client("reviewer") as client:  # somebody looks first
         client.post("/graphql", json={"query": f'{{ person(id: "{someone["id"]}") {{ dob }} }}'})
     page = _signed_in(browser, api, "auditor", "quarterly audit", width=1280, height=900)
-    assert page.url.endswith("/search")
+    assert page.url.endswith("/audit-trail")  # an auditor lands on the trail, not on search
     page.goto(f"{api.url}/audit-trail?person={someone['id']}")
     page.wait_for_selector("main table")
     _shot(page, "audit-trail-1280")
     cells = page.locator("main table tbody td[data-label=Who]").all_inner_texts()
     assert any(c.startswith("reviewer") for c in cells)
     page.goto(f"{api.url}/people/{someone['id']}")  # auditors see no personal data
-    assert "Not found" in page.inner_text("h1")
+    assert "Page not found" in page.inner_text("h1")
     page.close()
 
 

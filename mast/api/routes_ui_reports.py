@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
+from mast.api.i18n import agency_kind
+from mast.api.i18n import gettext as _
 from mast.api.recording import record
 from mast.api.routes_graphql import execute
 from mast.api.routes_ui import date_or_none as _date_or_none
@@ -100,7 +102,7 @@ async def weekly(request: Request, who: Annotated[Caller, Depends(viewer)]) -> H
     chart = {
         "weeks": weeks,
         "agencies": [
-            {"agency": kind, "counts": [counts.get(w, 0) for w in weeks]}
+            {"agency": agency_kind(kind), "counts": [counts.get(w, 0) for w in weeks]}
             for kind, counts in sorted(series.items())
         ],
     }
@@ -177,10 +179,11 @@ def _chart(result: dict[str, Any]) -> dict[str, Any] | None:
         return None
     label, value = text[0], numeric[-1]
     return {
-        "label": columns[value],
+        "label": _heading(columns[value]),
         "labels": [" · ".join(str(r[i]) for i in text[:2]) for r in rows],
         "values": [r[value] for r in rows],
-        "title": f"{columns[value]} by {columns[label]}",
+        "title": _("%(value)s by %(label)s")
+        % {"value": _heading(columns[value]), "label": _heading(columns[label])},
     }
 
 
@@ -211,3 +214,8 @@ async def audit_trail(
     )
     unmerged = await asyncio.to_thread(lambda: services.audit.viewed_then_unmerged(limit=50))
     return page(request, "audit.html", who, entries=entries, unmerged=unmerged, filters=filters)
+
+
+def _heading(column: str) -> str:
+    """A report's column as the table heads it, in the request's language."""
+    return _(column.replace("_", " "))
