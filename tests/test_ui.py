@@ -558,7 +558,7 @@ def test_one_box_finds_people_by_half_a_name_and_places_as_callers_say_them(
     page.goto(f"{api.url}/addresses/{flat['id']}")
     assert page.locator("main h2").first.inner_text() == "Latest incident"
     dates = page.locator("main table.stack tbody td:first-child").all_inner_texts()
-    parsed = [datetime.strptime(d, "%d %b %Y %H:%M" if ":" in d else "%d %b %Y") for d in dates]
+    parsed = [datetime.strptime(d, "%d %b %Y, %H:%M" if ":" in d else "%d %b %Y") for d in dates]
     assert parsed == sorted(parsed, reverse=True)  # newest first
     residents = page.locator("ul.residents li").all_inner_texts()
     assert all("age" in r and "since" in r for r in residents) or residents == [
