@@ -566,6 +566,7 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/analysis/{name}": True,
     "/analysis/{name}/csv": True,
     "/audit-trail": True,  # auditors only; checked in tests/test_ui.py
+    "/audit-trail.csv": True,  # auditors only; checked in tests/test_ui.py
     "/network/{person_id}": True,
     "/network/address/{address_id}": True,
     "/network/{person_id}/neighbours": True,
@@ -590,6 +591,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
     from mast.api import (  # noqa: PLC0415
         routes_ui,
         routes_ui_admin,
+        routes_ui_audit,
         routes_ui_network,
         routes_ui_reports,
         routes_ui_review,
@@ -597,6 +599,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
 
     routes = [
         *routes_ui_admin.router.routes,
+        *routes_ui_audit.router.routes,
         *routes_ui.router.routes,
         *routes_ui_reports.router.routes,
         *routes_ui_network.router.routes,
@@ -607,7 +610,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         signed_in = {"username": "reviewer", "password": PASSWORD, "purpose": "ui audit test"}
         assert browser.post("/auth/login", json=signed_in).status_code == 200
         for path, personal in UI_PAGES.items():
-            if not personal or path in {"/audit-trail", "/review", "/quality"}:
+            if not personal or path in {"/audit-trail", "/audit-trail.csv", "/review", "/quality"}:
                 continue
             url = path.format(
                 person_id=known["person"],

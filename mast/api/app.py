@@ -28,6 +28,7 @@ from mast.api import (
     routes_reports,
     routes_ui,
     routes_ui_admin,
+    routes_ui_audit,
     routes_ui_network,
     routes_ui_reports,
     routes_ui_review,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_ui_network,
         routes_ui_review,
         routes_ui_admin,
+        routes_ui_audit,
     )
     for module in routers:
         app.include_router(module.router)

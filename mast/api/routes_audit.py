@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from mast.api import audit_trail
 from mast.api.auth import Caller, caller, services_of
 from mast.api.recording import record, require
 
@@ -42,8 +44,15 @@ async def audit(
 async def audit_unmerged(
     request: Request, who: Annotated[Caller, Depends(caller)]
 ) -> list[dict[str, Any]]:
-    """Who viewed a person whose records were later split apart, and may need telling."""
+    """Who viewed a person whose records were later split apart, and may need telling: one
+    item per split, each viewer once (the reviewers who ruled it apart left out), and which
+    records moved to which new person."""
     require(who.user, "audit")
     services = services_of(request)
     await record(services, who.user, "audit-unmerged", {}, purpose=who.purpose)
-    return await asyncio.to_thread(services.audit.viewed_then_unmerged)
+
+    def read() -> list[audit_trail.Split]:
+        with services.engine.connect() as conn:
+            return audit_trail.viewed_then_unmerged(conn, limit=1000)
+
+    return [asdict(s) for s in await asyncio.to_thread(read)]
