@@ -373,3 +373,17 @@ def test_the_trail_export_is_audited_and_escaped(api: Api) -> None:
     entry = _last(api)
     assert entry["seq"] == before + 1 and entry["operation"] == "audit-export"
     assert json.loads(entry["params"])["rows"] == len(rows)
+
+
+def test_the_audit_api_says_what_each_entry_did(api: Api) -> None:
+    person = _state_people(api, 1)[0]
+    with api.client("practitioner") as client:
+        read = client.post("/graphql", json={"query": f'{{ person(id: "{person}") {{ dob }} }}'})
+        assert read.status_code == 200
+        _report(client, "open_cases", person_id=person)
+    with api.client("auditor") as auditor:
+        listed = auditor.get("/audit", params={"person": person, "user": "practitioner"}).json()
+    assert [e["did"] for e in listed[:2]] == [
+        "report open_cases (API)",
+        "read a person's record (API)",
+    ]

@@ -9,10 +9,17 @@ get theirs the same way when read. Labels are English msgids, translated where s
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    StringValueNode,
+    ValueNode,
+    VariableNode,
+    parse,
+)
 
 _PAGES: Final[dict[str, str]] = {
     "/search": "search",
@@ -30,7 +37,6 @@ _PAGES: Final[dict[str, str]] = {
     "/review": "review-page",
 }
 """Pages of the web UI that read through GraphQL, by route template."""
-_REPORT_NAME = re.compile(r'\breport\s*\(\s*name\s*:\s*"([^"]{1,100})"')
 
 # API queries, by their first top-level field in this order of precedence.
 _FIELDS: Final = (
@@ -79,6 +85,7 @@ LABELS: Final[dict[str, str]] = {
     "daily-run": "started the daily run",
     "reports": "listed the reports",
     "purge": "removed records past retention",
+    "export-person": "exported everything held on a person (subject access)",
 }
 """Each action's words (English msgids with `%(name)s` for a report's name)."""
 
@@ -139,12 +146,35 @@ def action_of(operation: str, params: dict[str, Any]) -> str:
 
 
 def report_name(params: dict[str, Any]) -> str:
-    """The saved report an entry ran, if any (from its variables or its own params)."""
+    """The saved report an entry ran, if any: the `name` argument of its query's `report`
+    field (a literal or a variable), else a `name` in its parameters."""
     variables = params.get("variables")
-    for where in (variables if isinstance(variables, dict) else {}, params):
-        name = where.get("name")
-        if isinstance(name, str):
-            return name
     query = params.get("query")
-    found = _REPORT_NAME.search(query) if isinstance(query, str) else None
-    return found.group(1) if found else "?"
+    value = _report_argument(query) if isinstance(query, str) else None
+    if isinstance(value, StringValueNode):
+        return value.value
+    if isinstance(value, VariableNode) and isinstance(variables, dict):
+        return str(variables.get(value.name.value, "?"))
+    name = params.get("name")
+    return name if isinstance(name, str) else "?"
+
+
+def _report_argument(query: str) -> ValueNode | None:
+    try:
+        document = parse(query, no_location=True)
+    except GraphQLError:
+        return None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for field in definition.selection_set.selections:
+                if isinstance(field, FieldNode) and field.name.value == "report":
+                    named = [a.value for a in field.arguments or () if a.name.value == "name"]
+                    return named[0] if named else None
+    return None
+
+
+def describe(operation: str, params: dict[str, Any]) -> tuple[str, str]:
+    """An entry's action code and its English words, a report's name filled in."""
+    code = action_of(operation, params)
+    words = LABELS.get(code, code)
+    return code, words % {"name": report_name(params)} if "%(name)s" in words else words

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from mast.api import audit_trail
+from mast.api.actions import describe
 from mast.api.auth import Caller, caller, services_of
 from mast.api.recording import record, require
 
@@ -33,11 +34,16 @@ async def audit(
     services = services_of(request)
     filters = {"user": user, "person": person, "since": since, "until": until}
     await record(services, who.user, "audit", filters, purpose=who.purpose)
-    return await asyncio.to_thread(
+    entries = await asyncio.to_thread(
         lambda: services.audit.search(
             username=user, subject=person, since=since, until=until, limit=limit, before_seq=before
         )
     )
+    # What each entry did, in the trail page's words ("opened person page", not "graphql").
+    return [
+        {**e, **dict(zip(("action", "did"), describe(e["operation"], e["params"]), strict=True))}
+        for e in entries
+    ]
 
 
 @router.get("/unmerged")
