@@ -86,6 +86,9 @@ LABELS: Final[dict[str, str]] = {
     "reports": "listed the reports",
     "purge": "removed records past retention",
     "export-person": "exported everything held on a person (subject access)",
+    "users-add": "added a user account",
+    "users-disable": "disabled a user account",
+    "users-token": "issued an API token",
 }
 """Each action's words (English msgids with `%(name)s` for a report's name)."""
 
