@@ -66,6 +66,7 @@ def test_rows_say_what_was_done_and_to_whom(store: tuple[sa.Engine, AuditLog]) -
     with engine.connect() as conn:
         rows = audit_trail.read(conn, audit_trail.Filters()).rows
         named = audit_trail.names(conn, [i for r in rows for i in r.shown])
+        older = audit_trail.read(conn, audit_trail.Filters(action="search-api")).rows
     assert [r.described() for r in rows] == [
         "ran an ad-hoc Cypher query",
         "report open_cases",
@@ -75,6 +76,7 @@ def test_rows_say_what_was_done_and_to_whom(store: tuple[sa.Engine, AuditLog]) -
     assert rows[3].asked == [BOWEN] and rows[3].shown == [BOWEN, OTHER]
     assert rows[2].asked == [] and rows[1].asked == [OTHER]
     assert named == {BOWEN: "Geraint Bowen", OTHER: "Carys Price"}
+    assert [r.seq for r in older] == [2]  # an entry from before actions, found by its action
 
 
 def test_actions_come_from_the_page_or_the_query() -> None:

@@ -155,8 +155,18 @@ def _entries(
     if filters.until:
         query = query.where(e.at < (filters.until + timedelta(days=1)).isoformat())
     if filters.action:
-        operation = "graphql" if filters.action in GRAPHQL_ACTIONS else filters.action
-        query = query.where(e.operation == operation)
+        if filters.action in GRAPHQL_ACTIONS:
+            # Entries carrying this action, or none (older entries: worked out in `_row`);
+            # params are JSON with sorted keys and ": " between key and value.
+            query = query.where(
+                e.operation == "graphql",
+                sa.or_(
+                    e.params.contains(f'"action": "{filters.action}"', autoescape=True),
+                    sa.not_(e.params.contains('"action": ', autoescape=True)),
+                ),
+            )
+        else:
+            query = query.where(e.operation == filters.action)
     cursor = before
     while True:
         batch = conn.execute(query.where(e.seq < cursor) if cursor else query).all()
