@@ -10,6 +10,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from mast.db import open_store
 from mast.resolver.export import csv_safe
+from mast.schema.tables import decisions, id_history, record_persons
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parent.parent
@@ -230,6 +232,59 @@ def test_an_auditor_finds_by_name_who_opened_a_person_and_exports_it(
     page.goto(f"{api.url}/people/{someone['id']}")  # auditors see no personal data
     assert "Not found" in page.inner_text("h1")
     page.close()
+
+
+def test_an_auditor_sees_each_viewer_of_a_split_once(api: Api, browser: Browser) -> None:
+    """Two views by one practitioner, one by an investigator, and the reviewer who ruled the
+    records apart: one item for the split, each viewer once, the reviewer left out."""
+    person, kept, moving = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(r:`Record`) WITH p, collect(r.record_id) AS rs "
+        "WHERE size(rs) >= 2 RETURN p.person_id, rs[1], rs[2] ORDER BY p.person_id DESC LIMIT 1"
+    )[0]
+    look = {"query": f'{{ person(id: "{person}") {{ dob }} }}'}
+    for role, times in (("practitioner", 2), ("investigator", 1), ("reviewer", 1)):
+        with api.client(role) as client:
+            for _ in range(times):
+                assert client.post("/graphql", json=look).status_code == 200
+    engine = open_store(api.settings)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:  # the reviewer's ruling, and the run that split the person
+        conn.execute(
+            decisions.insert().values(
+                record_a=kept, record_b=moving, decision="unlink", decided_by="reviewer",
+                reason="different people", decided_at=now,
+            )
+        )  # fmt: skip
+        conn.execute(
+            id_history.insert().values(
+                entity="person", kind="split", old_id=person, new_id="P99999901", at=now
+            )
+        )
+        conn.execute(
+            record_persons.update()
+            .where(record_persons.c.record_id == moving)
+            .values(person_id="P99999901")
+        )
+    try:
+        page = _signed_in(browser, api, "auditor", "quarterly audit", width=1280)
+        split = page.locator("section.split", has_text=person).first
+        viewers = split.locator("ul.viewers li").all_inner_texts()
+        # The analyst is the test's own Cypher that chose the person: it saw them too.
+        assert [v.split(" ")[0] for v in viewers] == ["analyst", "investigator", "practitioner"]
+        assert "views: 2;" in viewers[2]
+        assert moving in split.inner_text()  # which record moved, and where to
+        assert "P99999901" in split.inner_text()
+        split.scroll_into_view_if_needed()
+        _shot(page, "audit-unmerged-1280")
+        page.close()
+    finally:
+        with engine.begin() as conn:  # the shared store as the other tests expect it
+            conn.execute(
+                record_persons.update()
+                .where(record_persons.c.record_id == moving)
+                .values(person_id=person)
+            )
+        engine.dispose()
 
 
 def _two_steps(api: Api) -> tuple[str, str, str]:

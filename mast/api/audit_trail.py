@@ -40,6 +40,8 @@ EXPORT: Final = 100_000
 NAMES_MATCHED: Final = 200
 """People a name search of the trail looks for at most."""
 _BATCH = 1000
+_NAMES_ONLY = ("audit", "audit-export", "audit-unmerged")
+"""Auditors' reads name people but show none of their records: not 'viewed' for a split."""
 _ID = re.compile(r"^[A-Za-z]*\d[\w:.-]*$")
 
 
@@ -182,7 +184,9 @@ def _row(entry: dict[str, Any]) -> Row:
     if not isinstance(params, dict):
         params = {}
     shown = [str(i) for i in _json(entry["result_ids"], [])]
-    asked = person_ids(params.get("variables") if entry["operation"] == "graphql" else params)
+    graphql = entry["operation"] == "graphql"
+    # Whom the user asked for: ids in what they sent (a GraphQL query may hold them inline).
+    asked = person_ids([params.get("variables"), params.get("query")] if graphql else params)
     action = action_of(str(entry["operation"]), params)
     return Row(
         seq=int(entry["seq"]),
@@ -347,6 +351,7 @@ def _viewers(conn: sa.Connection, person: str, at: datetime) -> list[Viewer]:
         .where(
             audit_subjects.c.subject_id == person,
             e.at < moment.isoformat(timespec="microseconds"),
+            e.operation.not_in(_NAMES_ONLY),
         )
         .order_by(e.seq)
     ):
