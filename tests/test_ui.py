@@ -252,7 +252,7 @@ def test_an_auditor_sees_each_viewer_of_a_split_once(api: Api, browser: Browser)
         conn.execute(
             decisions.insert().values(
                 record_a=kept, record_b=moving, decision="unlink", decided_by="reviewer",
-                reason="different people", decided_at=now,
+                reason="split test: two people", decided_at=now,
             )
         )  # fmt: skip
         conn.execute(
