@@ -274,6 +274,7 @@ def test_an_auditor_sees_each_viewer_of_a_split_once(api: Api, browser: Browser)
         assert "views: 2;" in viewers[2]
         assert moving in split.inner_text()  # which record moved, and where to
         assert "P99999901" in split.inner_text()
+        assert "Ruled apart by reviewer" in split.inner_text()
         split.scroll_into_view_if_needed()
         _shot(page, "audit-unmerged-1280")
         page.close()
