@@ -6,7 +6,7 @@ reviewer whose ruling made it and says which records moved."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,14 +92,24 @@ def test_a_person_is_found_by_name(store: tuple[sa.Engine, AuditLog]) -> None:
     log.append(_entry("sw1", "graphql", _page(BOWEN), [BOWEN]))
     log.append(_entry("sw2", "graphql", _page(OTHER), [OTHER]))
     log.append(_entry("sw3", "graphql", _page(SPLIT_OFF), [SPLIT_OFF]))
+    today = datetime.now(UTC).date()
     with engine.connect() as conn:
         found = audit_trail.read(conn, audit_trail.Filters(person="ger bowen"))
+        dated = [
+            len(audit_trail.read(conn, audit_trail.Filters(since=a, until=b)).rows)
+            for a, b in (
+                (today, today),
+                (today + timedelta(days=1), None),
+                (None, today - timedelta(days=1)),
+            )
+        ]
         by_id = audit_trail.read(conn, audit_trail.Filters(person=OTHER))
         nobody = audit_trail.read(conn, audit_trail.Filters(person="Nobody Atall"))
     assert found.matched == {BOWEN: "Geraint Bowen", SPLIT_OFF: "Geraint Bowen"}
     assert [r.username for r in found.rows] == ["sw3", "sw1"]
     assert [r.username for r in by_id.rows] == ["sw2"]
     assert nobody.rows == [] and nobody.matched == {}
+    assert dated == [3, 0, 0]  # by UTC date, both ends included
 
 
 def test_pages_go_on_past_the_first_and_filter_by_action(
