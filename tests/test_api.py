@@ -105,7 +105,9 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
     "search people": (
         f"""query($name: String, $dob: Date) {{ searchPeople(name: $name, dob: $dob,
             ageRange: {{min: 0, max: 120}}, postcode: null, first: 5, after: null) {{
-            {PAGE} edges {{ cursor score why node {{ {PERSON_FIELDS} }} }} }} }}""",
+            {PAGE} edges {{ cursor score why node {{ {PERSON_FIELDS} }}
+              agencies {{ agency agencyKind }} openCases lastAddress {{ id }}
+              possiblySame }} }} }}""",
         lambda k: {"name": f"{k['given']} {k['family']}", "dob": k["dob"]},
     ),
     "person page": (
@@ -130,7 +132,7 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
         f"""query($id: ID!) {{ address(id: $id) {{ id addressId uprn line postcode town
             localAuthority premisesType residential
             residents(from: null, to: null) {{ person {{ id }} validFrom validTo }}
-            chronology(from: null, to: null, first: 10, after: null) {{ {PAGE}
+            chronology(from: null, to: null, first: 10, after: null, newestFirst: true) {{ {PAGE}
               edges {{ cursor node {{ occurredAt agency agencyKind kind category ref
                 people {{ id }} }} }} }}
             counts(from: null, to: null) {{ agency category events }} }} }}""",
@@ -138,8 +140,8 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
     ),
     "search addresses": (
         f"""query($text: String, $postcode: String) {{ searchAddresses(text: $text,
-            postcode: $postcode, first: 5, after: null) {{ {PAGE}
-            edges {{ cursor score why node {{ id }} }} }} }}""",
+            postcode: $postcode, first: 5, after: null, loose: true) {{ {PAGE}
+            edges {{ cursor score why node {{ id }} residents latestIncident incidents }} }} }}""",
         lambda k: {"text": k["line"].split(",")[0], "postcode": k["postcode"]},
     ),
     "node": (
@@ -597,6 +599,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         routes_ui_network,
         routes_ui_reports,
         routes_ui_review,
+        routes_ui_search,
     )
 
     routes = [
@@ -606,6 +609,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         *routes_ui_reports.router.routes,
         *routes_ui_network.router.routes,
         *routes_ui_review.router.routes,
+        *routes_ui_search.router.routes,
     ]
     assert {r.path for r in routes} == set(UI_PAGES) | UI_FORMS  # type: ignore[attr-defined]
     with httpx.Client(base_url=api.url, timeout=60) as browser:

@@ -9,6 +9,7 @@ import itertools
 import json
 import shutil
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -525,4 +526,190 @@ def test_a_deep_link_asks_before_expanding_more_than_a_handful(api: Api, browser
     )  # a handful: no question
     page.wait_for_function("() => location.hash.split(',').length >= 4")
     assert len(asked) == 3 and not page.locator("#deep-link").is_visible()
+    page.close()
+
+
+# --- one box for people and places (issue 21, item 1) --------------------------------------
+
+
+def _a_known_child(api: Api) -> dict[str, Any]:
+    """Someone with a date of birth, an open case, two agencies or more and an address, whose
+    first three letters of given name and family name single them out."""
+    rows = api.cypher(
+        "MATCH (c:`Case`)-[:`ABOUT`]->(p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`)"
+        "-[:`IN_EVENT`]->(e:`Event`) WHERE c.status = 'open' AND p.dob IS NOT NULL "
+        "AND size(p.given_name) >= 5 AND size(p.family_name) >= 5 "
+        "WITH p, count(DISTINCT e.agency) AS agencies WHERE agencies >= 2 "
+        "MATCH (p)-[:`LIVED_AT`]->(:`Address`) "
+        "RETURN DISTINCT p.person_id, p.given_name, p.family_name, p.dob ORDER BY p.person_id"
+    )
+    everyone = api.cypher("MATCH (p:`Person`) RETURN p.given_name, p.family_name")
+    starts = Counter(
+        (str(g or "")[:3].lower(), str(f or "").lower()) for g, f in everyone if g and f
+    )
+    for person_id, given, family, dob in rows:
+        if starts[(given[:3].lower(), family.lower())] == 1:
+            return {"id": person_id, "given": given, "family": family, "dob": dob}
+    raise AssertionError("no one in the test region fits")
+
+
+def _a_flat(api: Api) -> dict[str, str]:
+    """A flat with a door number and street, another place at a business, both with events."""
+    rows = api.cypher(
+        "MATCH (a:`Address`)<-[:`AT`]-(:`Event`) WHERE a.line STARTS WITH 'Flat ' "
+        "RETURN DISTINCT a.address_id, a.line ORDER BY a.address_id LIMIT 50"
+    )
+    for address_id, line in rows:
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) >= 3 and parts[1].split()[0].isdigit():
+            return {"id": address_id, "flat": parts[0].split()[1], "door": parts[1]}
+    raise AssertionError("no flat in the test region")
+
+
+def _results_for(page: Page, typed: str) -> None:
+    page.fill("#q", "")
+    page.fill("#q", typed)
+    page.wait_for_function(
+        "t => document.querySelector('#results') && !document.querySelector('.htmx-request')"
+        " && document.getElementById('q').value === t && document.querySelector('#results h2')",
+        arg=typed,
+    )
+    page.wait_for_timeout(400)  # the last keystroke's request, once the delay has passed
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_one_box_finds_people_by_half_a_name_and_places_as_callers_say_them(
+    api: Api, browser: Browser, width: int
+) -> None:
+    child = _a_known_child(api)
+    before = api.last_seq()
+    page = _signed_in(browser, api, "practitioner", f"search test at {width}px", width=width)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{api.url}/search")
+    assert page.evaluate("() => document.activeElement.id") == "q"  # focus in the box on load
+    # Half a given name and the family name: the child first, with what tells them apart.
+    _results_for(page, f"{child['given'][:3]} {child['family']}")
+    first = page.locator("#people-hits > li").first
+    assert first.locator("a.hit-link").get_attribute("href") == f"/people/{child['id']}"
+    shown = first.inner_text()
+    assert "age " in shown and "Last address:" in shown and "Open case" in shown
+    assert first.locator(".chips .chip").count() >= 2
+    assert page.locator("#searching").count() == 1  # the loading cue htmx shows
+    _shot(page, f"search-people-{width}")
+    # The keyboard: Down into the results, Down, Up, and Enter opens the one chosen.
+    page.focus("#q")
+    page.keyboard.press("ArrowDown")
+    focused = "() => document.activeElement.getAttribute('href')"
+    assert page.evaluate(focused) == f"/people/{child['id']}"
+    links = page.locator("#results a.hit-link")
+    if links.count() > 1:
+        page.keyboard.press("ArrowDown")
+        assert page.evaluate(focused) == links.nth(1).get_attribute("href")
+        page.keyboard.press("ArrowUp")
+    assert page.evaluate(focused) == f"/people/{child['id']}"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/people/{child['id']}")
+    # An age: the family name and "aged N" find them too.
+    page.goto(f"{api.url}/search")
+    age = datetime_age(child["dob"])
+    _results_for(page, f"{child['family']} aged {age}")
+    hrefs = page.locator("#people-hits a.hit-link").evaluate_all(
+        "a => a.map(x => x.getAttribute('href'))"
+    )
+    assert f"/people/{child['id']}" in hrefs
+    # Places, as a caller says them: flat and door in either order, a street alone.
+    flat = _a_flat(api)
+    street = flat["door"].split(" ", 1)[1]
+    for typed in (
+        f"Flat {flat['flat']} {flat['door']}",
+        f"{flat['door'].lower()} flat {flat['flat']}",
+        street,
+    ):
+        _results_for(page, typed)
+        places = page.locator("#place-hits a.hit-link").evaluate_all(
+            "a => a.map(x => x.getAttribute('href'))"
+        )
+        if typed == street:  # every address on the street, in door order
+            lines = page.locator("#place-hits a.hit-link").all_inner_texts()
+            assert len(lines) > 1 and all(street in line for line in lines), lines
+            continue
+        assert places[0] == f"/addresses/{flat['id']}", typed
+        hit = page.locator("#place-hits > li").first
+        assert "latest incident" in hit.inner_text() and "residents" in hit.inner_text()
+    business = api.cypher(
+        "MATCH (a:`Address`) WHERE a.premises_type = 'pub' RETURN a.address_id, a.line "
+        "ORDER BY a.address_id LIMIT 1"
+    )[0]
+    _results_for(page, business[1].split(",")[0])
+    assert page.locator(f"#place-hits a[href='/addresses/{business[0]}']").count() == 1
+    _shot(page, f"search-places-{width}")
+    # The address page a control room opens: the latest incident first, residents' ages.
+    page.goto(f"{api.url}/addresses/{flat['id']}")
+    assert page.locator("main h2").first.inner_text() == "Latest incident"
+    dates = page.locator("main table.stack tbody td:first-child").all_inner_texts()
+    parsed = [datetime.strptime(d, "%d %b %Y %H:%M" if ":" in d else "%d %b %Y") for d in dates]
+    assert parsed == sorted(parsed, reverse=True)  # newest first
+    residents = page.locator("ul.residents li").all_inner_texts()
+    assert all("age" in r and "since" in r for r in residents) or residents == [
+        "Nobody recorded as living here."
+    ]
+    _shot(page, f"address-control-room-{width}")
+    assert errors == []
+    entries = api.audited_since(before)
+    operations = [json.loads(e["params"]).get("operation") for e in entries if e["params"]]
+    assert "SearchResults" in operations and "AddressPage" in operations
+    viewed = set().union(*(json.loads(e["result_ids"]) for e in entries))
+    assert child["id"] in viewed and flat["id"] in viewed
+    page.close()
+
+
+def datetime_age(dob: str) -> int:
+    born, today = datetime.strptime(dob[:10], "%Y-%m-%d").date(), datetime.now().date()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _a_pair_kept_apart(api: Api) -> tuple[str, str, str]:
+    """Two people the resolver scored alike but kept apart (or queued for review), with one
+    family name that twenty hits cover: (person a, person b, family name)."""
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        pairs = conn.execute(
+            sa.text(
+                "SELECT DISTINCT pa.person_id, pb.person_id FROM person_edges e "
+                "JOIN person_profiles pa ON pa.profile_id = e.profile_a "
+                "JOIN person_profiles pb ON pb.profile_id = e.profile_b "
+                "WHERE pa.person_id <> pb.person_id ORDER BY 1, 2"
+            )
+        ).all()
+    engine.dispose()
+    families = Counter(
+        str(f).lower() for (f,) in api.cypher("MATCH (p:`Person`) RETURN p.family_name") if f
+    )
+    for a, b in pairs:
+        rows = api.cypher(
+            f"MATCH (p:`Person`) WHERE p.person_id IN ['{a}', '{b}'] RETURN p.family_name"
+        )
+        names = {str(f).lower() for (f,) in rows if f}
+        if len(names) == 1 and len(rows) == 2 and families[next(iter(names))] <= 20:
+            return a, b, rows[0][0]
+    raise AssertionError("no pair kept apart in the test region")
+
+
+def test_two_hits_that_may_be_one_person_say_so(api: Api, browser: Browser) -> None:
+    """Two 'Geraint Bowen' hits looked identical; a split of one person now carries a cue
+    naming the other hit."""
+    a, b, family = _a_pair_kept_apart(api)
+    page = _signed_in(browser, api, "practitioner", "possibly the same test", width=1280)
+    page.goto(f"{api.url}/search")
+    _results_for(page, family)
+    for one, other in ((a, b), (b, a)):
+        hit = page.locator(f"#people-hits > li:has(a.hit-link[href='/people/{one}'])")
+        assert hit.count() == 1
+        cue = hit.locator(".cue-same").all_inner_texts()
+        assert any("Possibly the same person as" in c for c in cue), (one, cue)
+        other_name = page.locator(f"#people-hits a.hit-link[href='/people/{other}']").inner_text()
+        assert any(other_name.strip() in c for c in cue)
+    _shot(page, "search-possibly-same-1280")
     page.close()

@@ -32,6 +32,7 @@ from mast.api import (
     routes_ui_network,
     routes_ui_reports,
     routes_ui_review,
+    routes_ui_search,
 )
 from mast.api.gql_schema import build_schema
 from mast.api.keys import key
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_ui_reports,
         routes_ui_network,
         routes_ui_review,
+        routes_ui_search,
         routes_ui_admin,
         routes_ui_audit,
     )

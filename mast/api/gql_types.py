@@ -591,7 +591,7 @@ class Address(Node):
                 )
         return out
 
-    @strawberry.field(description="every event recorded here, oldest first")
+    @strawberry.field(description="every event recorded here, oldest first (or newest)")
     async def chronology(
         self,
         info: Info[RequestContext, None],
@@ -599,11 +599,14 @@ class Address(Node):
         to: datetime | None = None,
         first: int = 50,
         after: str | None = None,
+        newest_first: bool = False,
     ) -> AddressEventConnection:
         ctx = ctx_of(info)
         ctx.require("view")
         params = {"address_id": self.address_id, **window(ctx, from_, to)}
         rows = (await ctx.run(ctx.services.report, "address_chronology", params)).records()
+        if newest_first:  # a control room wants the latest first, and the first page of it
+            rows.reverse()
         start, stop = page(first, after, len(rows))
         found = await people(ctx, sorted({p for r in rows[start:stop] for p in r["people"] or []}))
         edges = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -36,9 +35,6 @@ templates.env.add_extension("jinja2.ext.i18n")
 # catalogue can cover it; until a locale is chosen per request the English text is shown.
 templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 router = APIRouter(include_in_schema=False)
-_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
-_AGE = re.compile(r"\b(?:age|aged)\s+(\d{1,3})\b", re.IGNORECASE)
-_POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b", re.IGNORECASE)
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -184,65 +180,7 @@ async def purpose_form(request: Request, purpose: Annotated[str, Form()]) -> Res
     return RedirectResponse(home_of(credential.user.role), status_code=303)
 
 
-# --- search ----------------------------------------------------------------------------------
-
-PEOPLE = """query($name: String, $dob: Date, $age: AgeRange, $postcode: String) {
-  searchPeople(name: $name, dob: $dob, ageRange: $age, postcode: $postcode, first: 20) {
-    totalCount edges { score why node { personId givenName familyName dob } } } }"""
-ADDRESSES = """query($text: String, $postcode: String) {
-  searchAddresses(text: $text, postcode: $postcode, first: 10) {
-    totalCount edges { score why node { addressId line } } } }"""
-
-
-def read_box(text: str) -> dict[str, Any]:
-    """One search box, read as a practitioner types: a date of birth (31/12/2010 or
-    2010-12-31), 'aged 15', a postcode, and the rest a name — or an address when it starts
-    with a house number."""
-    found: dict[str, Any] = {}
-    rest = text
-    if match := _DATE.search(rest):
-        d, m, y, y2, m2, d2 = match.groups()
-        try:
-            found["dob"] = date(int(y or y2), int(m or m2), int(d or d2)).isoformat()
-        except ValueError:
-            found["problem"] = "That date of birth is not a real date."
-        rest = rest.replace(match.group(0), " ")
-    if match := _AGE.search(rest):
-        age = int(match.group(1))
-        found["age"] = {"min": age, "max": age}
-        rest = rest.replace(match.group(0), " ")
-    if match := _POSTCODE.search(rest):
-        found["postcode"] = match.group(1).upper()
-        rest = rest.replace(match.group(0), " ")
-    words = " ".join(rest.replace(",", " , ").split()).strip(" ,")
-    if words and words[0].isdigit():
-        found["address"] = words
-    elif words:
-        found["name"] = words
-    return found
-
-
-async def _results(request: Request, who: Caller, q: str) -> dict[str, Any]:
-    box = read_box(q)
-    out: dict[str, Any] = {"q": q, "people": None, "addresses": None, "problem": box.get("problem")}
-    if not allowed(who.user.role, "search"):
-        out["problem"] = "Your role does not search people or addresses."
-        return out
-    if box.get("name") or box.get("dob") or (box.get("postcode") and not box.get("address")):
-        variables = {k: box.get(k) for k in ("name", "dob", "age", "postcode")}
-        data, errors = await execute(request, who, PEOPLE, variables)
-        if data:
-            out["people"] = data["searchPeople"]["edges"]
-            out["people_total"] = data["searchPeople"]["totalCount"]
-        elif errors:
-            out["problem"] = errors[0]["message"]
-    if box.get("address") or (box.get("postcode") and not box.get("name")):
-        variables = {"text": box.get("address"), "postcode": box.get("postcode")}
-        data, errors = await execute(request, who, ADDRESSES, variables)
-        if data:
-            out["addresses"] = data["searchAddresses"]["edges"]
-            out["addresses_total"] = data["searchAddresses"]["totalCount"]
-    return out
+# --- landing -------------------------------------------------------------------------------
 
 
 @router.get("/")
@@ -265,25 +203,7 @@ def home_of(role: str) -> str:
     return "/search"
 
 
-@router.get("/search")
-async def search_page(
-    request: Request, who: Annotated[Caller, Depends(viewer)], q: str = ""
-) -> HTMLResponse:
-    context = await _results(request, who, q[:200]) if q.strip() else {"q": ""}
-    return page(request, "search.html", who, **context)
-
-
-@router.get("/search/results")
-async def search_results(
-    request: Request, who: Annotated[Caller, Depends(viewer)], q: str = ""
-) -> HTMLResponse:
-    """The results alone, for htmx as the user types."""
-    if not q.strip():
-        return HTMLResponse("")
-    return page(request, "_results.html", who, **await _results(request, who, q[:200]))
-
-
-# --- a person, an address ---------------------------------------------------------------------
+# --- a person ---------------------------------------------------------------------
 
 PERSON = """query($id: ID!, $from: DateTime, $to: DateTime, $agencies: [String!], $on: Date) {
   person(id: $id) { personId givenName familyName otherNames dob sex nhsNumber
@@ -362,25 +282,3 @@ def _by_month(events: list[dict[str, Any]]) -> dict[str, Any]:
         "months": months,
         "agencies": [{"agency": a, "counts": [counts[(m, a)] for m in months]} for a in agencies],
     }
-
-
-ADDRESS = """query($id: ID!) { address(id: $id) { addressId uprn line postcode town
-  localAuthority premisesType residential
-  residents { person { personId givenName familyName dob } validFrom validTo }
-  counts { agency category events }
-  chronology(first: 100) { totalCount
-    edges { node { occurredAt agency kind category
-      people { personId givenName familyName } } } } } }"""
-
-
-@router.get("/addresses/{address_id}")
-async def address_page(
-    request: Request, address_id: str, who: Annotated[Caller, Depends(viewer)]
-) -> HTMLResponse:
-    if not allowed(who.user.role, "view"):
-        return missing(request, who)
-    data, _errors = await execute(request, who, ADDRESS, {"id": address_id[:64]})
-    address = (data or {}).get("address")
-    if not address:
-        return missing(request, who)
-    return page(request, "address.html", who, a=address)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from mast.api.accounts import Accounts
 from mast.api.audit import AuditLog
-from mast.api.search import AddressIndex, PersonIndex
+from mast.api.search import AddressIndex, PersonIndex, person_facts, place_facts
 from mast.db import open_store
 from mast.graph import open_graph
 from mast.graph.queries import API_DIR, CYPHER_DIR, run_named
@@ -92,6 +92,11 @@ class Services:
                 folder=API_DIR,
             ).records()
 
-        return PersonIndex(everything("search_people")), AddressIndex(
-            everything("search_addresses")
+        stays = everything("search_stays")
+        people = PersonIndex(everything("search_people"))
+        people.facts = person_facts(
+            everything("search_agencies"), everything("search_open_cases"), stays
         )
+        since = self.now().date() - timedelta(days=365)  # as the address page's residents
+        facts = place_facts(stays, everything("search_address_events"), since=since)
+        return people, AddressIndex(everything("search_addresses"), facts)
