@@ -387,3 +387,16 @@ def test_the_audit_api_says_what_each_entry_did(api: Api) -> None:
         "report open_cases (API)",
         "read a person's record (API)",
     ]
+
+
+def test_a_persons_records_can_be_asked_for_by_id(api: Api) -> None:
+    """The review page asks only for its pair: only those are read, explained and audited."""
+    person, record = _a_person_with_two_records(api)
+    query = "query($p: ID!, $r: [String!]) { person(id: $p) { records(ids: $r) { recordId } } }"
+    with api.client("reviewer") as client:
+        body = client.post(
+            "/graphql", json={"query": query, "variables": {"p": person, "r": [record]}}
+        )
+    assert body.status_code == 200, body.text
+    assert [r["recordId"] for r in body.json()["data"]["person"]["records"]] == [record]
+    assert _last(api)["result_ids"] == {person, record}

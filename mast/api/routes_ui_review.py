@@ -33,8 +33,10 @@ _RECORD = (
 )
 
 
-def _open(engine: sa.Engine) -> tuple[list[Item], dict[str, str]]:
-    """The open items, and each of their records' person (ids only: no personal data)."""
+def _open(engine: sa.Engine) -> tuple[list[Item], dict[str, str], dict[str, int]]:
+    """The open items, each of their records' person, and how many records each of those
+    people holds (ids and counts only: no personal data)."""
+    rp = record_persons.c
     with engine.connect() as conn:
         items = open_items(conn, limit=_SHOWN)
         wanted = sorted({r for i in items for r in (i.record_a, i.record_b)})
@@ -42,19 +44,28 @@ def _open(engine: sa.Engine) -> tuple[list[Item], dict[str, str]]:
             str(rid): str(pid)
             for part in chunks(wanted)
             for rid, pid in conn.execute(
-                sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
-                    record_persons.c.record_id.in_(part)
-                )
+                sa.select(rp.record_id, rp.person_id).where(rp.record_id.in_(part))
             )
         }
-    return items, person_of
+        held = {
+            str(pid): int(n)
+            for part in chunks(sorted(set(person_of.values())))
+            for pid, n in conn.execute(
+                sa.select(rp.person_id, sa.func.count())
+                .where(rp.person_id.in_(part))
+                .group_by(rp.person_id)
+            )
+        }
+    return items, person_of, held
 
 
-def people_query(people: list[str]) -> str:
-    """One GraphQL query for every person in the queue, each under an alias."""
-    fields = "personId nhsNumber openCases { caseId } records { " + _RECORD + " }"
-    head = ", ".join(f"$p{i}: ID!" for i in range(len(people)))
-    body = " ".join(f"p{i}: person(id: $p{i}) {{ {fields} }}" for i in range(len(people)))
+def people_query(count: int) -> str:
+    """One GraphQL query for `count` people, each under an alias with the records asked."""
+    fields = "personId nhsNumber openCases { caseId } records(ids: $r{i}) { " + _RECORD + " }"
+    head = ", ".join(f"$p{i}: ID!, $r{i}: [String!]" for i in range(count))
+    body = " ".join(
+        f"p{i}: person(id: $p{i}) {{ {fields.replace('{i}', str(i))} }}" for i in range(count)
+    )
     return f"query Review({head}) {{ {body} }}"
 
 
@@ -100,13 +111,13 @@ def evidence(item: Item) -> dict[str, list[str]]:
     return out
 
 
-def _held(people: list[dict[str, Any] | None]) -> dict[str, Any]:
+def _held(people: list[str | None], counts: dict[str, int], cases: set[str]) -> dict[str, Any]:
     """What hangs on an item the resolver did not weigh (a report): the records held as its
     people now, and whether any of them has an open case."""
-    known = {p["personId"]: p for p in people if p}
+    known = {p for p in people if p}
     return {
-        "records": sum(len(p.get("records") or []) for p in known.values()),
-        "open_case": any(p.get("openCases") for p in known.values()),
+        "records": sum(counts.get(p, 0) for p in known),
+        "open_case": bool(known & cases),
         "people": len(known),
     }
 
@@ -118,25 +129,28 @@ async def review_page(request: Request, who: Annotated[Caller, Depends(viewer)])
     if not allowed(who.user.role, "review"):
         return missing(request, who)
     services = services_of(request)
-    items, person_of = await asyncio.to_thread(_open, services.engine)
+    items, person_of, counts = await asyncio.to_thread(_open, services.engine)
     people = sorted(set(person_of.values()))
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(people), _PER_QUERY):
         some = people[start : start + _PER_QUERY]
-        data, _errors = await execute(
-            request, who, people_query(some), {f"p{i}": p for i, p in enumerate(some)}
-        )
+        variables: dict[str, Any] = {}
+        for i, p in enumerate(some):  # each person, with only the queue's records of theirs
+            variables[f"p{i}"] = p
+            variables[f"r{i}"] = sorted(r for r, owner in person_of.items() if owner == p)
+        data, _errors = await execute(request, who, people_query(len(some)), variables)
         found.update(
             (p, person) for i, p in enumerate(some) if (person := (data or {}).get(f"p{i}"))
         )
     if not people:  # nothing to read, but the visit is still on the record
         await record(services, who.user, "review", {}, purpose=who.purpose)
+    open_cases = {p for p, person in found.items() if person.get("openCases")}
     queue = [
         {
             "item": item,
             "evidence": evidence(item),
             "held": _held(
-                [found.get(person_of.get(r, "")) for r in (item.record_a, item.record_b)]
+                [person_of.get(r) for r in (item.record_a, item.record_b)], counts, open_cases
             ),
             "pair": [
                 _side(rid, found.get(person_of.get(rid, "")))
