@@ -28,6 +28,7 @@ from mast.api import (
     routes_reports,
     routes_ui,
     routes_ui_admin,
+    routes_ui_audit,
     routes_ui_errors,
     routes_ui_network,
     routes_ui_person,
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_ui_review,
         routes_ui_search,
         routes_ui_admin,
+        routes_ui_audit,
     )
     for module in routers:
         app.include_router(module.router)

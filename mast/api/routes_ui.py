@@ -213,7 +213,7 @@ async def purpose_form(request: Request, purpose: Annotated[str, Form()]) -> Res
         lambda _: {},
         purpose=stated,
     )
-    return RedirectResponse(next_page(request, "/"), status_code=303)
+    return RedirectResponse(next_page(request, home_of(credential.user.role)), status_code=303)
 
 
 # --- landing -------------------------------------------------------------------------------
@@ -225,20 +225,20 @@ async def home(request: Request) -> RedirectResponse:
     credential = await _session(request)
     if not credential.purpose:
         raise SignIn("/purpose")
-    role = credential.user.role
-    first = next(
-        (
-            to
-            for op, to in (
-                ("search", "/search"),
-                ("audit", "/audit-trail"),
-                ("quality", "/quality"),
-            )
-            if allowed(role, op)
-        ),
-        "/search",
-    )
-    return RedirectResponse(first, status_code=303)
+    return RedirectResponse(home_of(credential.user.role), status_code=303)
+
+
+def home_of(role: str) -> str:
+    """Where a role starts: search, or the page of the work it does (an auditor the trail,
+    an administrator the feeds), never a page that says the role cannot use it."""
+    for operation, to in (
+        ("search", "/search"),
+        ("audit", "/audit-trail"),
+        ("quality", "/quality"),
+    ):
+        if allowed(role, operation):
+            return to
+    return "/search"
 
 
 # --- a person ---------------------------------------------------------------------
