@@ -49,6 +49,7 @@ from mast.resolver.names import name_key
 from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, _scored_edges
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, detect_dob_placeholders
 from mast.resolver.service import resolve
+from mast.schema.feed import event_feeds
 from mast.schema.tables import person_profiles, record_addresses, record_persons, records
 from mast.settings import BUILTIN_FEEDS, Settings
 
@@ -296,7 +297,7 @@ def region(name: str, people: int, seed: int) -> None:
         settings = Settings(home=work / "home", feeds=feeds, trust_test_nhs_numbers=True)
         ingest_paths(settings, sorted(result.files.values()), load_feeds(feeds))
         engine = open_store(settings)
-        run = resolve(engine, now=datetime(2026, 11, 1))
+        run = resolve(engine, now=datetime(2026, 11, 1), event_feeds=event_feeds(load_feeds(feeds)))
         truth_dir = work / "extracts" / "truth"
         with (truth_dir / "records.csv").open(encoding="utf-8") as fh:
             truth = {f"{r['feed']}:{r['source_record_id']}": r for r in csv.DictReader(fh)}

@@ -381,3 +381,32 @@ def test_a_placeholder_1_january_does_not_block_a_true_date_in_that_year() -> No
         ]
     )
     assert not apart
+
+
+def test_an_incident_address_is_never_evidence_against() -> None:
+    """A feed whose address is where the event happened (`address_is: event`): a different
+    address between its record and another says nothing, where between homes it counts
+    against; the same address still counts for."""
+    rows, _, _ = _region()
+    events = frozenset({"ambulance", "police"})
+    plain, plain_of = build_profiles(rows)
+    marked, marked_of = build_profiles(rows, event_feeds=events)
+    # Records of other feeds keep the profile ids they had before the mark.
+    assert all(
+        plain_of[r.record_id] == marked_of[r.record_id] for r in rows if r.feed not in events
+    )
+    weights = {}
+    for name, profiles in (("plain", plain), ("marked", marked)):
+        with duckdb.connect() as con:
+            frame = splink_model.profile_frame(list(profiles.values()))
+            model = splink_model.train(con, frame)
+            scored = splink_model.predict(con, frame, model, min_weight=-50)
+        weights[name] = {
+            (profiles[a].given, profiles[a].family, profiles[b].given, profiles[b].family, w)
+            for a, b, w in zip(scored.profile_a, scored.profile_b, scored.mw_place, strict=True)
+            if {profiles[a].address_id, profiles[b].address_id} & {None} == set()
+            and (profiles[a].address_id != profiles[b].address_id)
+            and ("E" in (profiles[a].address_id[0], profiles[b].address_id[0]))
+        }
+    assert weights["plain"] and all(w[-1] < 0 for w in weights["plain"])
+    assert weights["marked"] and all(w[-1] == 0 for w in weights["marked"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypedDict
 
@@ -47,6 +47,10 @@ class Profile(NamedTuple):
     nhs: str | None
     address_id: str | None
     postcode: str | None
+    # The address is only where an event happened (a feed defined `address_is: event`): it
+    # places the record at the incident, not at the person's home, so a different one says
+    # nothing against a match. Last and defaulted, so profiles made before it read alike.
+    address_event: bool = False
 
     @property
     def sector(self) -> str | None:
@@ -205,10 +209,22 @@ def dob_evidence(
     return dob, None, None
 
 
+def model_event_feeds(model: Mapping[str, Any]) -> list[str]:
+    """The feeds whose addresses a model was trained to read as events' (none for a model
+    older than the mark), so every later run, full or daily, profiles records alike."""
+    found = model.get("event_feeds")
+    return [str(f) for f in found] if isinstance(found, list) else []
+
+
 def profile_of(
-    r: RecordPerson, *, own: bool = False, dob_placeholders: DobPlaceholders | None = None
+    r: RecordPerson,
+    *,
+    own: bool = False,
+    dob_placeholders: DobPlaceholders | None = None,
+    event_feeds: Collection[str] = (),
 ) -> Profile:
-    """The profile a record belongs to; `own` gives it one of its own (a reviewed record)."""
+    """The profile a record belongs to; `own` gives it one of its own (a reviewed record).
+    A record of one of `event_feeds` has its address marked as an event's."""
     source = f"{r.feed}/{r.source_person_id}" if r.source_person_id else None
     dob, lo, hi = dob_evidence(r.feed, r.dob, dob_placeholders or {})
     if dob is None and lo is None and r.dob is None:
@@ -227,9 +243,14 @@ def profile_of(
         r.address_id,
         r.postcode,
     )
+    event = r.feed in event_feeds and bool(r.address_id or r.postcode)
     salt = r.record_id if own else ""
-    digest = hashlib.blake2b(repr((fields, salt)).encode(), digest_size=8).hexdigest()
-    return Profile(digest, *fields)
+    # The mark joins the hash only where it is set, so every other profile keeps the id it
+    # had before addresses were told apart (a store's profiles and a day's stay one).
+    digest = hashlib.blake2b(
+        repr((fields, salt, True) if event else (fields, salt)).encode(), digest_size=8
+    ).hexdigest()
+    return Profile(digest, *fields, address_event=event)
 
 
 def build_profiles(
@@ -237,12 +258,18 @@ def build_profiles(
     reviewed: frozenset[str] = frozenset(),
     *,
     dob_placeholders: DobPlaceholders | None = None,
+    event_feeds: Collection[str] = (),
 ) -> tuple[dict[str, Profile], dict[str, str]]:
     """Distinct profiles, and each record's profile id."""
     profiles: dict[str, Profile] = {}
     of_record: dict[str, str] = {}
     for r in rows:
-        p = profile_of(r, own=r.record_id in reviewed, dob_placeholders=dob_placeholders)
+        p = profile_of(
+            r,
+            own=r.record_id in reviewed,
+            dob_placeholders=dob_placeholders,
+            event_feeds=event_feeds,
+        )
         profiles.setdefault(p.profile_id, p)
         of_record[r.record_id] = p.profile_id
     return profiles, of_record
