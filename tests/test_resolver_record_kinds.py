@@ -410,3 +410,47 @@ def test_an_incident_address_is_never_evidence_against() -> None:
         }
     assert weights["plain"] and all(w[-1] < 0 for w in weights["plain"])
     assert weights["marked"] and all(w[-1] == 0 for w in weights["marked"])
+
+
+def test_a_place_many_people_pass_through_weighs_less_than_a_home() -> None:
+    """ "Same address" is adjusted by how many profiles share the place (as names are by
+    how common they are): two records at a hospital or a bus station, where many people
+    are written down, are weaker evidence than two at a home."""
+    rows, _, _ = _region()
+    busy = {"address_id": "BUSY", "postcode": "SA1 1BS"}
+    for i in range(80):
+        stranger = Person(
+            f"s{i}",
+            GIVEN[i % len(GIVEN)],
+            FAMILY[i % len(FAMILY)],
+            date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+            "F",
+            "BUSY",
+            "SA1 1BS",
+        )
+        rows.append(_record(f"ambulance:busy{i}", "ambulance", stranger, dob=stranger.dob, **busy))
+    pairs = {}
+    for where, born, fields in (
+        ("home", date(1970, 1, 5), {"address_id": "HOME1", "postcode": "SA2 2HH"}),
+        ("busy", date(1980, 3, 7), busy),
+    ):
+        p = Person(
+            where, "zebedee", "quillfeather", born, "M", fields["address_id"], fields["postcode"]
+        )
+        pairs[where] = [
+            _record(f"health:{where}", "health", p, dob=born, **fields),
+            _record(f"school:{where}", "school", p, dob=born, middle_names="ann", **fields),
+        ]
+        rows.extend(pairs[where])
+    profiles, profile_of = build_profiles(rows)
+    with duckdb.connect() as con:
+        frame = splink_model.profile_frame(list(profiles.values()))
+        model = splink_model.train(con, frame)
+        scored = splink_model.predict(con, frame, model, min_weight=-50)
+    weight = {}
+    for where, pair in pairs.items():
+        a, b = sorted(profile_of[r.record_id] for r in pair)
+        weight[where] = float(
+            scored[(scored.profile_a == a) & (scored.profile_b == b)].weight.iloc[0]
+        )
+    assert weight["busy"] < weight["home"] - 2, weight

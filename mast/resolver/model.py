@@ -133,7 +133,9 @@ _LEVELS: dict[str, list[tuple[str, str]]] = {
         ("different areas", "ELSE"),
     ],
 }
-_TF = {("given", 1): "given", ("family", 1): "family"}
+# Term frequencies: a common name, and a place many people are written down at (a
+# hospital, a bus station, a police station where incidents are logged), is weaker evidence.
+_TF = {("given", 1): "given", ("family", 1): "family", ("place", 1): "address_id"}
 _UNTRAINED = {("place", 2)}
 """Levels that weigh nothing whatever the data: m and u fixed equal, never learned."""
 
