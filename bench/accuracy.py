@@ -221,13 +221,27 @@ HISTORICAL_NOTE = (
     "historical_50k adapted: its records as one feed, profiled in memory as FEBRL is (dates"
     " of birth as Python dates, so births before 1678 stay; malformed ones such as"
     " '-0050-01-0' count as missing); a fixed stand-in event date, 2026-11-01, which only an"
-    " age would use and it has none; the fake postcode as the place; no address line, NHS"
-    " number or partner id; birth place and occupation unused (MAST has no such fields)."
+    " age would use and it has none; the fake postcode as the place; the words of its full"
+    " name between the first and last as middle names (as a partner maps a middle-names"
+    " column); no address line, NHS number or partner id; birth place and occupation unused"
+    " (MAST has no such fields)."
     " F1 is over the pairs of records each clustering puts together. 'plain Splink' is the"
     " stock baseline of the other rows (names, date of birth, postcode); Splink's own example"
     " model for this data, which also compares birth place and occupation, is published at"
     " cluster F1 0.82 (see the data's README)."
 )
+
+
+def _middle_names(full: object, first: object, last: object) -> str | None:
+    """The words of a full name between its first and last, as a partner's middle names."""
+    if not isinstance(full, str):
+        return None
+    words = full.split()
+    if words and isinstance(first, str) and words[0] == first:
+        words = words[1:]
+    if words and isinstance(last, str) and words[-1] == last:
+        words = words[:-1]
+    return " ".join(words) or None
 
 
 def historical_records(df: pd.DataFrame) -> list[RecordPerson]:
@@ -242,6 +256,7 @@ def historical_records(df: pd.DataFrame) -> list[RecordPerson]:
             except ValueError:
                 dob = None
         sex = {"male": "M", "female": "F"}.get(r.gender) if isinstance(r.gender, str) else None
+        middle = _middle_names(r.full_name, r.first_name, r.surname)
         postcode = r.postcode_fake.upper() if isinstance(r.postcode_fake, str) else None
         out.append(
             RecordPerson(
@@ -249,7 +264,7 @@ def historical_records(df: pd.DataFrame) -> list[RecordPerson]:
                 feed="historical",
                 source_person_id=None,
                 given_name=r.first_name,
-                middle_names=None,
+                middle_names=middle,
                 family_name=r.surname,
                 other_names=None,
                 dob=dob,

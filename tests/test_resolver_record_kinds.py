@@ -454,3 +454,17 @@ def test_a_place_many_people_pass_through_weighs_less_than_a_home() -> None:
             scored[(scored.profile_a == a) & (scored.profile_b == b)].weight.iloc[0]
         )
     assert weight["busy"] < weight["home"] - 2, weight
+
+
+def test_a_given_name_cut_short_joins_its_person() -> None:
+    """Rhi for Rhiannon, a short form no nickname list holds: one person, where the twin
+    guard used to read two given names."""
+    person = _twin("rhiannon", "F", dob=date(1996, 7, 20))
+    short = Person(person.pid, "rhi", person.family, person.dob, "F", "A900", "SA9 9ZZ")
+    _, apart = _guarded(
+        [
+            _record("health:r", "health", person, dob=person.dob),
+            _record("school:r", "school", short, dob=person.dob),
+        ]
+    )
+    assert not apart

@@ -53,6 +53,15 @@ _LEVELS: dict[str, list[tuple[str, str]]] = {
             "len(list_intersect(given_groups_l, given_groups_r)) > 0",
         ),
         (
+            # A short form cut from the front (Rhi, Rhiannon; Mo, Moses; Alex, Alexandra)
+            # that no list of nicknames holds.
+            "given name is a short form of the other",
+            "(length(given_l) >= 2 AND length(given_r) > length(given_l)"
+            " AND starts_with(given_r, given_l))"
+            " OR (length(given_r) >= 2 AND length(given_l) > length(given_r)"
+            " AND starts_with(given_l, given_r))",
+        ),
+        (
             "given name differs by a typing error",
             "jaro_winkler_similarity(given_l, given_r) >= 0.88",
         ),
