@@ -468,3 +468,47 @@ def test_a_given_name_cut_short_joins_its_person() -> None:
         ]
     )
     assert not apart
+
+
+def _letters(i: int) -> str:
+    """A distinct made-up name for each number (names are folded to letters)."""
+    return "".join(chr(97 + int(c)) for c in str(i)) + "an"
+
+
+def _dated_rows(feed: str, dobs: list[date]) -> list[RecordPerson]:
+    return [
+        _record(
+            f"{feed}:{i}",
+            feed,
+            Person(f"x{i}", _letters(i), _letters(i + 7), d, "F", "A1", "SA1 1AA"),
+            dob=d,
+        )
+        for i, d in enumerate(dobs)
+    ]
+
+
+def test_a_feed_that_writes_every_estimate_as_1_january_keeps_their_years() -> None:
+    """Where a feed writes its estimates as 1 January, each year's 1 January is common: a
+    year's evidence, not a fill-in for "unknown" (which would drop the year); 01/01/1900
+    still stands out among them as one."""
+    rng = random.Random(3)
+    true = [date(1950, 1, 1) + timedelta(days=rng.randrange(60 * 365)) for _ in range(1500)]
+    estimated = [date(1960 + i % 20, 1, 1) for i in range(1500)]
+    found = detect_dob_placeholders(
+        _dated_rows("custody", [*true, *estimated, *[date(1900, 1, 1)] * 600])
+    )
+    assert found["custody"]["year"]
+    assert found["custody"]["dates"] == ["1900-01-01"]
+    assert dob_evidence("custody", date(1971, 1, 1), found)[1:] == (
+        date(1971, 1, 1),
+        date(1971, 12, 31),
+    )
+
+
+def test_a_feed_that_writes_some_estimates_as_the_1st_is_read_so() -> None:
+    """The 1st of the month three times as often as chance: most such dates are estimates."""
+    rng = random.Random(4)
+    dobs = [date(1950, 1, 1) + timedelta(days=rng.randrange(60 * 365)) for _ in range(2000)]
+    dobs += [date(1950 + i % 60, 1 + i % 12, 1) for i in range(130)]
+    found = detect_dob_placeholders(_dated_rows("childrens", dobs))
+    assert found["childrens"]["month"], found

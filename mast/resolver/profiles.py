@@ -144,16 +144,24 @@ class FeedPlaceholders(TypedDict):
 DobPlaceholders = Mapping[str, FeedPlaceholders]
 """Feed → its placeholder habits; kept with the model so every later run reads dates alike."""
 
-PLACEHOLDER_EXCESS = 4.0
-"""A day used this many times more often than chance would use it is a habit, not births.
-Chance is 1 in 365 for 1 January and about 1 in 30 for the 1st of a month; a partner who
-writes estimates as 1 January shows tens of times the chance rate (historical_50k: 37% of
-its dates, 134 times chance)."""
+PLACEHOLDER_EXCESS = 2.0
+"""A day used more than this many times as often as chance would use it is a habit: then
+most of the dates on it are estimates, and reading all of them as their year (or month)
+costs the few true ones only their day. Chance is 1 in 365 for 1 January and about 1 in 30
+for the 1st of a month; a partner who writes every estimate as 1 January shows tens of
+times the chance rate (historical_50k: 37% of its dates, 134 times chance), one who
+writes some of them so a few times (the second region's children's services: 3.4 times,
+which 4, the bar before, missed)."""
 PLACEHOLDER_MIN = 20
 """Fewer people than this on a day are too few to call it a habit."""
 _FILL_IN_SHARE = 0.002
 """One exact date carried by this share of a feed's people (and PLACEHOLDER_MIN of them)
-is a fill-in for "unknown": a real date of birth is shared by about 1 in 20,000."""
+is a fill-in for "unknown": a real date of birth is shared by about 1 in 20,000..."""
+_FILL_IN_OUTLIER = 5.0
+"""...and by this many times as many as the typical date of its kind (1 January, the 1st
+of a month, any other day): where a feed writes its estimates as 1 January, every year's
+1 January is common, and is a year's evidence, not "unknown" (the second region's police
+lost the year of 1,830 people's estimates so); 01/01/1900 stands out even among them."""
 
 
 def detect_dob_placeholders(rows: Iterable[RecordPerson]) -> dict[str, FeedPlaceholders]:
@@ -171,7 +179,11 @@ def detect_dob_placeholders(rows: Iterable[RecordPerson]) -> dict[str, FeedPlace
         n = len(people)
         per_date = Counter(d for _, _, d in people)
         fill_ins = sorted(
-            d for d, k in per_date.items() if k >= PLACEHOLDER_MIN and k >= _FILL_IN_SHARE * n
+            d
+            for d, k in per_date.items()
+            if k >= PLACEHOLDER_MIN
+            and k >= _FILL_IN_SHARE * n
+            and k > _FILL_IN_OUTLIER * _typical_of_kind(d, per_date)
         )
         skip = set(fill_ins)
         rest = [d for d in per_date.elements() if d not in skip]
@@ -184,6 +196,18 @@ def detect_dob_placeholders(rows: Iterable[RecordPerson]) -> dict[str, FeedPlace
         if year or month or fill_ins:
             out[feed] = {"year": year, "month": month, "dates": [d.isoformat() for d in fill_ins]}
     return out
+
+
+def _kind(d: date) -> int:
+    """1 January, the 1st of another month, or any other day."""
+    return 0 if (d.month, d.day) == (1, 1) else 1 if d.day == 1 else 2
+
+
+def _typical_of_kind(d: date, per_date: Counter[date]) -> float:
+    """The median number of people on the other dates of `d`'s kind (1 where none)."""
+    kind = _kind(d)
+    counts = sorted(k for other, k in per_date.items() if other != d and _kind(other) == kind)
+    return float(counts[len(counts) // 2]) if counts else 1.0
 
 
 def _habit(observed: int, expected: float) -> bool:
