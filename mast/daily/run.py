@@ -36,7 +36,7 @@ from filelock import FileLock, Timeout
 from mast.daily import ledger
 from mast.errors import GraphBusy, GraphError, MastError, RunInProgress
 from mast.graph.store import GraphStore
-from mast.schema.feed import FeedDefinition
+from mast.schema.feed import FeedDefinition, event_feeds
 from mast.schema.partners import Partner
 from mast.settings import Settings
 
@@ -252,7 +252,7 @@ class _Run:
     def _resolve(self) -> dict[str, Any]:
         from mast.resolver.service import resolve  # noqa: PLC0415 - loads Splink
 
-        run = resolve(self.engine, now=self.now)
+        run = resolve(self.engine, now=self.now, event_feeds=event_feeds(self.feeds))
         if run.nothing_to_resolve:
             log.info("daily: nothing to resolve (no records loaded yet)")
             return {"nothing_to_resolve": True, "persons": 0, "people_mode": "none"}

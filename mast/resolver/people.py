@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +42,7 @@ from mast.resolver.profiles import (
     RecordPerson,
     build_profiles,
     detect_dob_placeholders,
+    model_event_feeds,
     read_records,
 )
 from mast.resolver.review import queue_for_review
@@ -137,7 +138,12 @@ def _assign(
 
 
 def resolve_people(
-    engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
+    engine: sa.Engine,
+    *,
+    now: datetime,
+    full: bool = False,
+    retrain: bool = False,
+    event_feeds: Collection[str] = (),
 ) -> PersonRun:
     """Resolve people; incremental unless `full`, or nothing was resolved before."""
     started = time.perf_counter()
@@ -152,12 +158,17 @@ def resolve_people(
             .limit(1)
         ).first()
     if full or model is None or resolved_before is None or not marked or uncomputed:
-        return _full(engine, model, now=now, started=started)
+        return _full(engine, model, now=now, started=started, event_feeds=event_feeds)
     return _incremental(engine, model, now=now, started=started)
 
 
 def _full(
-    engine: sa.Engine, model: dict[str, object] | None, *, now: datetime, started: float
+    engine: sa.Engine,
+    model: dict[str, object] | None,
+    *,
+    now: datetime,
+    started: float,
+    event_feeds: Collection[str] = (),
 ) -> PersonRun:
     with engine.connect() as conn:
         rulings = _rulings(conn)
@@ -169,7 +180,10 @@ def _full(
     # A trained model keeps the placeholder habits it was trained with, so every later run
     # (full or daily) reads a feed's dates the same way; a new model learns them afresh.
     placeholders = detect_dob_placeholders(rows) if model is None else dob_placeholders(model)
-    profiles, profile_of = build_profiles(rows, rulings.reviewed, dob_placeholders=placeholders)
+    incident_feeds = sorted(event_feeds) if model is None else model_event_feeds(model)
+    profiles, profile_of = build_profiles(
+        rows, rulings.reviewed, dob_placeholders=placeholders, event_feeds=incident_feeds
+    )
     frame = splink_model.profile_frame(list(profiles.values()))
     log.info("people: read and profiled in %.1f s", time.perf_counter() - started)
     trained = model is None
@@ -177,7 +191,11 @@ def _full(
     # keep DuckDB's tables in memory until the garbage collector came round.
     with duckdb.connect() as con:
         if model is None:
-            model = {**splink_model.train(con, frame), "dob_placeholders": placeholders}
+            model = {
+                **splink_model.train(con, frame),
+                "dob_placeholders": placeholders,
+                "event_feeds": incident_feeds,
+            }
             log.info("people: trained at %.1f s", time.perf_counter() - started)
         scored = (
             splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
@@ -554,7 +572,10 @@ def _incremental(  # noqa: PLR0915 - one day's steps, in the order they must run
         emptied = store.pending(conn)
         changed, unnamed = _changed(conn, file_mark, newly_ruled, store.moved_records(conn))
         new_profiles, changed_profile_of = build_profiles(
-            changed, rulings.reviewed, dob_placeholders=dob_placeholders(model)
+            changed,
+            rulings.reviewed,
+            dob_placeholders=dob_placeholders(model),
+            event_feeds=model_event_feeds(model),
         )
         stored = store.read_profiles(conn, new_profiles)
         fresh = {pid: p for pid, p in new_profiles.items() if pid not in stored.profiles}
