@@ -92,19 +92,30 @@ def _side(record_id: str, person: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-_HEADS = (("for: ", "for"), ("against: ", "against"), ("kept apart: ", "apart"))
+_HEADS = (
+    ("for: ", "for"),
+    ("against: ", "against"),
+    ("kept apart: ", "apart"),
+    ("reported by ", "reported"),  # a dispute: who reported it and why (resolver/disputes.py)
+)
 
 
 def evidence(item: Item) -> dict[str, list[str]]:
     """The item's evidence in plain words: what hangs on it, for, against, and why a rule
     kept them apart (the resolver writes 'stakes | for: …; … | against: … | kept apart: …')."""
-    out: dict[str, list[str]] = {"stakes": [], "for": [], "against": [], "apart": []}
+    out: dict[str, list[str]] = {
+        "stakes": [],
+        "for": [],
+        "against": [],
+        "apart": [],
+        "reported": [],
+    }
     for raw in (item.evidence or "").split(" | "):
         text = raw.strip()
         key = next((k for prefix, k in _HEADS if text.startswith(prefix)), "stakes")
-        if key != "stakes":
+        if key not in ("stakes", "reported"):
             text = text.split(": ", 1)[1]
-        if key == "apart":
+        if key in ("apart", "reported"):
             out[key].append(text)
         else:
             out[key].extend(p.strip() for p in text.split(";") if p.strip())
