@@ -10,7 +10,7 @@ from conftest import HEADER, Harness, write
 
 from mast.db import open_store, sync_rows
 from mast.loaders.purge import purge
-from mast.resolver.address_store import KEPT_TALLY, resolve_all_addresses
+from mast.resolver.addresses import KEPT_TALLY, resolve_all_addresses
 from mast.resolver.person_store import edge_columns
 from mast.resolver.service import resolve
 from mast.schema.tables import (

@@ -1,129 +1,38 @@
-"""Address resolution: one Address per real place.
+"""Clustering address keys: the repairs for the errors partner data has.
 
-UPRN where a partner gives one; otherwise a key of postcode, premises (number or building
-name), flat, street and building name, each normalised (case, accents, English and Welsh
-street-type abbreviations both ways), with repairs for the errors partner data has: a
-mistyped postcode (one character, same premises and street), a missing postcode (same street,
-number and town), a mistyped street (Jaro–Winkler within the same postcode and number), a
-building name given or left out, a named premises without its number or street (same name
-and postcode, or the one such name in the town). Two different UPRNs never merge.
+A mistyped postcode (one character, same premises and street), a missing postcode (same
+street, number and town), a mistyped street (Jaro–Winkler within the same postcode and
+number), a building name given or left out, a named premises without its number or street
+(same name and postcode, or the one such name in the town); then the learned links
+(`learned.py`) the keys leave apart. Two different UPRNs never merge.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from mast.loaders.cleanse.addresses import is_premises, street_type, tidy_place
-from mast.loaders.cleanse.text import fold
-from mast.resolver.commonest import columns, commonest, commonest_counted
+from mast.resolver.addresses.keys import (
+    UNSURE,
+    AddressInput,
+    Key,
+    KeyState,
+    add_inputs,
+    door_of,
+    name_here,
+    name_of,
+    names_reached,
+    place_of,
+    posted,
+)
 
 STREET_SIMILARITY = 0.92
-_NOT_ALNUM = re.compile(r"[^0-9a-z]")
-DESCRIBED = (
-    "uprn",
-    "flat",
-    "building",
-    "house_number",
-    "street",
-    "locality",
-    "town",
-    "postcode",
-    "premises_type",
-)
-"""The fields an address is described by."""
-
-
-class AddressInput(NamedTuple):
-    """The address fields of one canonical record."""
-
-    record_id: str
-    uprn: str | None
-    flat: str | None
-    building: str | None
-    house_number: str | None
-    street: str | None
-    locality: str | None
-    town: str | None
-    postcode: str | None
-    premises_type: str | None
-
-
-Key = tuple[str, str, str, str, str]  # postcode, premises, flat, street, building name
-
-
-@lru_cache(maxsize=262_144)
-def _norm(text: str | None) -> str:
-    return _NOT_ALNUM.sub("", fold(text)) if text else ""
-
-
-@lru_cache(maxsize=262_144)
-def _street(text: str | None) -> str:
-    """A street's key: its type by kind, in full or abbreviated, English or Welsh ('Hl Nedd'
-    is 'Heol Nedd', 'Eaton Cres' is 'Eaton Crescent', 'Terrace y Graig' is 'Teras y
-    Graig'), and Saint as St, whatever the accents."""
-    if not text:
-        return ""
-    words = fold(text).replace(".", " ").split()
-    if len(words) > 1:
-        if words[0] in ("saint", "st"):
-            words[0] = "st"
-        elif (kind := street_type(words[0], opening=True)) is not None:
-            words[0] = kind
-        if (kind := street_type(words[-1], opening=False)) is not None:
-            words[-1] = kind
-    return _NOT_ALNUM.sub("", "".join(words))
-
-
-@lru_cache(maxsize=262_144)
-def _name(text: str | None) -> str:
-    """A building's or business's key, without a leading 'The' ('Red Lion' is 'The Red Lion')."""
-    if not text:
-        return ""
-    words = fold(tidy_place(text)).split()
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    return _NOT_ALNUM.sub("", "".join(words))
-
-
-def address_key(a: AddressInput) -> Key | None:
-    """None when the record names no addressable place: a postcode or a town alone is many
-    homes, a street without a number or name is a street. A named premises without number,
-    street or postcode ('The Red Lion, Swansea') is a place, found by name and town; a name
-    that may be a district's as well ('Iceland, Treorchy': `is_premises`) is a place only
-    where it joins one named with a number, street or UPRN (`cluster_keys`)."""
-    number, name = _norm(a.house_number), _name(a.building)
-    street = _street(a.street)
-    if not (number or name) or not (street or a.postcode or not number):
-        return None
-    # Without a postcode, the town and locality stand in its place: 23 Talbot Close in
-    # Penlan and in Mumbles are two places.
-    area = _norm(a.postcode) or f"{UNPOSTED}{_norm(a.town)}|{_norm(a.locality)}"
-    premises = number or name
-    if not number and not street and not is_premises(a.building or ""):
-        premises = UNSURE + name
-    return (area, premises, _norm(a.flat), street, name)
-
-
-UNPOSTED = "@"
-"""Opens a key's first part when it holds a town and locality for a missing postcode."""
-UNSURE = "?"
-"""Opens a key's premises when it is a name alone that may be a district's."""
 
 
 def _numbered(key: Key) -> bool:
     return key[1] != key[4] and not key[1].startswith(UNSURE)
-
-
-def posted(key: Key) -> bool:
-    """Whether the key has a postcode."""
-    return not key[0].startswith(UNPOSTED)
 
 
 class _Clusters:
@@ -157,41 +66,6 @@ class _Clusters:
         return True
 
 
-@dataclass(slots=True)
-class KeyState:
-    """What clustering needs of all the records sharing one key."""
-
-    uprns: set[str]
-    place: tuple[str, str]  # normalised (town, locality)
-    records: int = 0
-
-
-def _fuller(a: tuple[str, str], b: tuple[str, str]) -> tuple[str, str]:
-    """The better-filled (town, locality), then the first in order: the same whatever order
-    the records come in, so an incremental run keys places as a full run does."""
-    return min(a, b, key=lambda p: (not p[0], p[0], not p[1], p[1]))
-
-
-def add_inputs(states: dict[Key, KeyState], inputs: Iterable[AddressInput]) -> dict[str, Key]:
-    """Fold records into the key states; returns each placed record's key."""
-    record_key: dict[str, Key] = {}
-    for a in inputs:
-        key = address_key(a)
-        if key is None:
-            continue
-        record_key[a.record_id] = key
-        place = (_norm(a.town), _norm(a.locality))
-        state = states.get(key)
-        if state is None:
-            states[key] = state = KeyState(set(), place)
-        else:
-            state.place = _fuller(state.place, place)
-        state.records += 1
-        if a.uprn:
-            state.uprns.add(a.uprn)
-    return record_key
-
-
 def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
     """Key → cluster number, numbered in key order; the same states give the same answer.
     Keys of a cluster of unsure names alone, without a UPRN, have none: no place."""
@@ -220,45 +94,6 @@ def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
 
 def _sure(key: Key, state: KeyState) -> bool:
     return not key[1].startswith(UNSURE) or bool(state.uprns)
-
-
-def place_of(key: Key) -> tuple[str, str, str]:
-    """Premises, flat and street: keys sharing these join across a postcode mistyped or
-    missing (`_join_across_postcodes`)."""
-    return key[1], key[2], key[3]
-
-
-def door_of(key: Key) -> tuple[str, str, str] | None:
-    """Postcode, premises and flat: keys sharing these join across a street mistyped
-    (`_join_street_typos`) or a building name given or not. Without a postcode, the town
-    and locality with the street: a building name given or not, but no street repaired
-    (a locality's many streets would share every door number)."""
-    return (key[0], key[1], key[2]) if posted(key) else (f"{key[0]}|{key[3]}", key[1], key[2])
-
-
-def name_of(key: Key) -> tuple[str, str] | None:
-    """Building name and flat: keys sharing these join by postcode or town (`_join_named`);
-    a key without a building name has none."""
-    return (key[4], key[2]) if key[4] else None
-
-
-def name_here(key: Key) -> tuple[str, str, str] | None:
-    """Building name, flat and postcode ("" for a key without one). A key with a postcode
-    joins by name only keys of its postcode or without one, so it reaches only those: the
-    Glan Houses of other postcodes are not its concern (`names_reached`)."""
-    return (key[4], key[2], key[0] if posted(key) else "") if key[4] else None
-
-
-def names_reached(key: Key) -> tuple[list[tuple[str, str, str]], tuple[str, str] | None]:
-    """The `name_here` values, and the `name_of` value, of the keys `_join_named` could join
-    to this one: with a postcode, the name in that postcode and without one; without a
-    postcode, the name anywhere."""
-    here = name_here(key)
-    if here is None:
-        return [], None
-    if posted(key):
-        return [here, (here[0], here[1], "")], None
-    return [], name_of(key)
 
 
 Neighbours = Callable[[list[Key]], Iterable[Key]]
@@ -431,52 +266,3 @@ def _join_street_typos(clusters: _Clusters) -> None:
             for b in group[i + 1 :]:
                 if JaroWinkler.similarity(a[3], b[3]) >= STREET_SIMILARITY:
                     clusters.union(a, b)
-
-
-def describe(members: list[AddressInput]) -> dict[str, str | bool | None]:
-    """The attributes of one resolved address: the commonest non-empty value of each field."""
-    of = columns(members, AddressInput._fields)
-    return _described({name: commonest(of[name]) for name in DESCRIBED})
-
-
-Tally = dict[str, dict[str, int]]
-"""Counts of each described field's non-empty values over an address's records."""
-
-
-def tally(members: Iterable[AddressInput], counts: Tally | None = None) -> Tally:
-    """Add these records' values to `counts` (new counts if None)."""
-    counts = counts if counts is not None else {name: {} for name in DESCRIBED}
-    for a in members:
-        count_values(counts, [getattr(a, name) for name in DESCRIBED], 1)
-    return counts
-
-
-def count_values(counts: Tally, values: Sequence[str | None], n: int) -> None:
-    """Count `n` records carrying these values of the `DESCRIBED` fields."""
-    for name, value in zip(DESCRIBED, values, strict=True):
-        if value:
-            counts[name][value] = counts[name].get(value, 0) + n
-
-
-def describe_tally(counts: Tally) -> dict[str, str | bool | None]:
-    """`describe` from counts: the same answer as from the records counted."""
-    return _described({name: commonest_counted(counts[name]) for name in DESCRIBED})
-
-
-def describe_grown(
-    described: Mapping[str, str | None], members: Iterable[AddressInput]
-) -> dict[str, str | bool | None] | None:
-    """`describe` for an address that gains `members`, from how it was `described` before:
-    the same, if each member's every field is empty or the value described (one more vote
-    for the commonest keeps it commonest); None if any member disagrees."""
-    for a in members:
-        for name in DESCRIBED:
-            value = getattr(a, name)
-            if value and value != described[name]:
-                return None
-    return _described({name: described[name] for name in DESCRIBED})
-
-
-def _described(values: dict[str, str | None]) -> dict[str, str | bool | None]:
-    premises = values["premises_type"]
-    return {**values, "residential": None if premises is None else premises == "dwelling"}
