@@ -44,10 +44,11 @@ def resolve(
             _exists(conn, query)
             for query in (sa.select(persons.c.person_id), sa.select(resolver_models.c.model_id))
         )
+        relearn = retrain and places  # the address model learns from places, not people
         retrain = retrain and someone  # a model is never learned from nobody
     with gc_paused():
         return ResolveRun(
-            resolve_all_addresses(engine, now=now, full=full)
+            resolve_all_addresses(engine, now=now, full=full or relearn, retrain=relearn)
             if places or people
             else AddressRun(NOTHING, 0, 0, 0, 0, 0, 0, 0.0),
             resolve_people(engine, now=now, full=full, retrain=retrain)

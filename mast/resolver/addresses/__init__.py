@@ -9,11 +9,11 @@ place (exact keys and their repairs first, then the links `learned` scores with 
 from mast.resolver.addresses.cluster import (
     cluster_keys,
     neighbours_among,
-    resolve_addresses,
     within_reach,
 )
 from mast.resolver.addresses.describe import describe, describe_grown
 from mast.resolver.addresses.keys import AddressInput, Key, KeyState, add_inputs
+from mast.resolver.addresses.learned import resolve_addresses
 from mast.resolver.addresses.run import resolve_all_addresses
 from mast.resolver.addresses.store import KEPT_TALLY, AddressRun
 

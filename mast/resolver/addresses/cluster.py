@@ -16,10 +16,8 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from mast.resolver.addresses.keys import (
     UNSURE,
-    AddressInput,
     Key,
     KeyState,
-    add_inputs,
     door_of,
     name_here,
     name_of,
@@ -66,9 +64,13 @@ class _Clusters:
         return True
 
 
-def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
-    """Key → cluster number, numbered in key order; the same states give the same answer.
-    Keys of a cluster of unsure names alone, without a UPRN, have none: no place."""
+Link = tuple[Key, Key]
+"""Two keys the learned model scores as one place (`learned.py`), the lower first."""
+
+
+def cluster_keys(states: Mapping[Key, KeyState], links: Iterable[Link] = ()) -> dict[Key, int]:
+    """Key → cluster number, numbered in key order; the same states and links give the same
+    answer. Keys of a cluster of unsure names alone, without a UPRN, have none: no place."""
     clusters = _Clusters()
     by_uprn: dict[str, Key] = {}
     keys = sorted(states)
@@ -85,6 +87,10 @@ def cluster_keys(states: dict[Key, KeyState]) -> dict[Key, int]:
     _join_street_typos(clusters)
     _join_named(clusters, places)
     _join_across_postcodes(clusters, places)
+    # Then what the model links, in order: a UPRN refuses a link as it refuses a rule.
+    for a, b in sorted(links):
+        if a in clusters.parent and b in clusters.parent:
+            clusters.union(a, b)
     placed = {clusters.find(k) for k in keys if _sure(k, states[k])}
     roots: dict[Key, int] = {}
     return {
@@ -113,8 +119,12 @@ def within_reach(seeds: Iterable[Key], neighbours: Neighbours) -> set[Key]:
     return reached
 
 
-def neighbours_among(states: Mapping[Key, KeyState]) -> Neighbours:
-    """`Neighbours` within these keys, by indexes built once."""
+def neighbours_among(states: Mapping[Key, KeyState], links: Iterable[Link] = ()) -> Neighbours:
+    """`Neighbours` within these keys, by indexes built once; linked keys are neighbours."""
+    linked: dict[Key, list[Key]] = defaultdict(list)
+    for a, b in links:
+        linked[a].append(b)
+        linked[b].append(a)
     by_uprn: dict[str, list[Key]] = defaultdict(list)
     by_place: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     by_door: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
@@ -143,19 +153,12 @@ def neighbours_among(states: Mapping[Key, KeyState]) -> Neighbours:
                 yield from by_name[name]
             for uprn in states[key].uprns:
                 yield from by_uprn[uprn]
+            yield from linked[key]
 
     return neighbours
 
 
-def resolve_addresses(inputs: Iterable[AddressInput]) -> dict[str, int]:
-    """record_id → cluster number, for every record that names a place."""
-    states: dict[Key, KeyState] = {}
-    record_key = add_inputs(states, inputs)
-    of_key = cluster_keys(states)
-    return {rid: of_key[k] for rid, k in record_key.items() if k in of_key}
-
-
-def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
+def _join_across_postcodes(clusters: _Clusters, towns: Mapping[Key, tuple[str, str]]) -> None:
     """The same premises, flat and street under a mistyped or missing postcode: one
     character mistyped, or another postcode of the district in the same town and locality;
     none, and the one such place in the area the key names."""
@@ -175,7 +178,7 @@ def _join_across_postcodes(clusters: _Clusters, towns: dict[Key, tuple[str, str]
                 clusters.union(one, k)
 
 
-def _join_named(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
+def _join_named(clusters: _Clusters, towns: Mapping[Key, tuple[str, str]]) -> None:
     """A building or business named with and without its number or street: keys of one name
     and flat join within a postcode unless their numbers differ (two Glan Houses); a key
     without a postcode joins the one such name in its town, then locality (anywhere, when it
@@ -198,7 +201,7 @@ def _join_named(clusters: _Clusters, towns: dict[Key, tuple[str, str]]) -> None:
 
 
 def _join_unposted_names(
-    clusters: _Clusters, towns: dict[Key, tuple[str, str]], group: list[Key], unposted: list[Key]
+    clusters: _Clusters, towns: Mapping[Key, tuple[str, str]], group: list[Key], unposted: list[Key]
 ) -> None:
     with_postcode = [k for k in group if posted(k)]
     alone: dict[str, list[Key]] = defaultdict(list)
@@ -215,7 +218,7 @@ def _join_unposted_names(
         _union_all(clusters, same)
 
 
-def _same_area(a: Key, b: Key, towns: dict[Key, tuple[str, str]]) -> bool:
+def _same_area(a: Key, b: Key, towns: Mapping[Key, tuple[str, str]]) -> bool:
     """Two postcodes of one district, where the same door and street stand in the same town
     and locality: a postcode mistyped in more than one character. (One number of one street
     in one locality is one place.)"""
@@ -224,7 +227,7 @@ def _same_area(a: Key, b: Key, towns: dict[Key, tuple[str, str]]) -> bool:
 
 
 def _the_one_in_area(
-    clusters: _Clusters, towns: dict[Key, tuple[str, str]], key: Key, with_postcode: list[Key]
+    clusters: _Clusters, towns: Mapping[Key, tuple[str, str]], key: Key, with_postcode: list[Key]
 ) -> Key | None:
     """The one place, of these keys with a postcode, in the area a key without one names:
     where its town or locality is the other's town or locality ('1 St Helen's Gardens,

@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from mast.db import chunks, fetch_tuples, insert_tuples, sync_rows
-from mast.resolver.addresses.cluster import cluster_keys, within_reach
+from mast.resolver.addresses.cluster import Link, cluster_keys, within_reach
 from mast.resolver.addresses.describe import describe_tally, tally
 from mast.resolver.addresses.keys import (
     AddressInput,
@@ -30,6 +30,7 @@ from mast.resolver.addresses.keys import (
     names_reached,
     place_of,
 )
+from mast.resolver.addresses.learned import key_links, model_for
 from mast.resolver.addresses.store import (
     ADDRESS_COLUMNS,
     INPUT_COLUMNS,
@@ -40,15 +41,21 @@ from mast.resolver.addresses.store import (
     AddressRun,
     address_row,
     agreeing,
+    delete_keys,
+    in_blocks,
     keep_tallies,
     key_of,
+    latest_model,
+    linked_to,
     note_moves,
     records_of,
     report,
+    save_model,
     tallies,
     waiting_records,
     write_addresses,
     write_keys,
+    write_links,
 )
 from mast.resolver.bookkeeping import get_mark, id_minter, set_mark, write_id_events
 from mast.resolver.stable_ids import assign_ids
@@ -63,31 +70,35 @@ from mast.schema.tables import (
 )
 
 
-def resolve_all_addresses(engine: sa.Engine, *, now: datetime, full: bool = False) -> AddressRun:
-    """Resolve addresses: only the new records, unless `full` or no key table is stored yet."""
+def resolve_all_addresses(
+    engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
+) -> AddressRun:
+    """Resolve addresses: only the new records, unless `full` (or `retrain`: learn the model
+    again) or no key table or model is stored yet."""
     started = time.perf_counter()
     with engine.connect() as conn:
         mark = get_mark(conn, ADDRESS_MARK)
         top = conn.execute(sa.select(sa.func.max(records.c.file_id))).scalar() or 0
-        # A key table from before keys were indexed by place, or held building names, has
-        # its keys to write again.
+        # A key table from before keys were indexed by place, or held building names, or
+        # before the learned model, has its keys to write again.
         stored = conn.execute(
             sa.select(address_keys.c.key).where(address_keys.c.place.is_not(None)).limit(1)
         ).scalar()
         keyed = stored is not None and stored.count(SEP) == KEY_PARTS - 1
+        model = None if retrain else latest_model(conn)
         fresh: list[AddressInput] | None = None
-        if not full and mark and keyed:
+        if not full and mark and keyed and model is not None:
             fresh = [
                 AddressInput(*row)
                 for row in conn.execute(sa.select(*INPUT_COLUMNS).where(records.c.file_id > mark))
             ]
             if _any_linked(conn, [a.record_id for a in fresh]):
                 fresh = None  # a record changed in place: its old key's counts are stale
-    if fresh is None:
-        return _full(engine, now=now, started=started, mark=top)
+    if fresh is None or model is None:
+        return _full(engine, model, now=now, started=started, mark=top)
     if not fresh:  # no new records: every address stands as it is
         return report("incremental", [], {}, [], set(), [], started, engine)
-    return _incremental(engine, fresh, now=now, started=started, mark=top)
+    return _incremental(engine, fresh, model, now=now, started=started, mark=top)
 
 
 def _any_linked(conn: sa.Connection, record_ids: list[str]) -> bool:
@@ -100,7 +111,9 @@ def _any_linked(conn: sa.Connection, record_ids: list[str]) -> bool:
     )
 
 
-def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> AddressRun:
+def _full(
+    engine: sa.Engine, model: dict[str, Any] | None, *, now: datetime, started: float, mark: int
+) -> AddressRun:
     with engine.connect() as conn:
         inputs = list(map(AddressInput._make, fetch_tuples(conn, sa.select(*INPUT_COLUMNS))))
         previous = dict(
@@ -110,7 +123,10 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         )
     states: dict[Key, KeyState] = {}
     record_key = add_inputs(states, inputs)
-    of_key = cluster_keys(states)
+    learned = model is None
+    model = model or model_for(states)
+    links = key_links(states, model)
+    of_key = cluster_keys(states, links)
     waiting = [(rid, SEP.join(key)) for rid, key in record_key.items() if key not in of_key]
     record_key = {rid: key for rid, key in record_key.items() if key in of_key}
     members: dict[int, list[AddressInput]] = defaultdict(list)
@@ -119,6 +135,8 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         members[of_key[key]].append(by_id[record_id])
     groups = [members[n] for n in sorted(members)]
     with engine.begin() as conn:
+        if learned:
+            save_model(conn, model, keys=len(states), now=now)
         ids, events = assign_ids(
             [[m.record_id for m in g] for g in groups], previous, id_minter(conn, addresses, "A")
         )
@@ -129,6 +147,7 @@ def _full(engine: sa.Engine, *, now: datetime, started: float, mark: int) -> Add
         now_at = {m.record_id: aid for aid, g in zip(ids, groups, strict=True) for m in g}
         sync_rows(conn, record_addresses, ["record_id", "address_id"], list(now_at.items()))
         write_keys(conn, states, {k: ids[n] for k, n in of_key.items()}, every=True)
+        write_links(conn, links, replacing=None)
         sync_rows(conn, address_waiting, ["record_id", "key"], waiting)
         note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
         write_id_events(conn, addresses, "address", events, now=now)
@@ -145,40 +164,43 @@ class _Reach(NamedTuple):
     """each stored key's records"""
     record_key: dict[str, Key]
     """each new record's key"""
+    links: set[Link]
+    """the learned links among the keys within reach, the new records' keys' scored anew"""
+    seeds: set[Key]
+    """the new records' keys, whose links are scored anew"""
 
 
-def _within_reach(conn: sa.Connection, fresh: list[AddressInput]) -> _Reach:
-    """The keys the new records' keys could join, read from the store by its indexes on
-    place, door, name and UPRN (`within_reach`), with the new records folded in: the only keys
-    that can move. Keys not stored yet are all new records' keys, so only stored keys need
-    looking up."""
-    found = _Reach({}, {}, {}, {})
-    states = found.states
+class _Loader:
+    """Reads stored keys into the states of a reach, each the first time it is met."""
 
-    def load(where: sa.ColumnElement[bool]) -> list[Key]:
-        """The stored keys matching `where`, each one's state kept the first time."""
-        matched = []
+    def __init__(self, conn: sa.Connection, found: _Reach) -> None:
+        self.conn, self.found = conn, found
+
+    def __call__(self, where: sa.ColumnElement[bool]) -> list[Key]:
+        """The stored keys matching `where`."""
+        found, matched = self.found, []
         for text, uprns, town, locality, n, aid in fetch_tuples(
-            conn, sa.select(*KEY_COLUMNS).where(where)
+            self.conn, sa.select(*KEY_COLUMNS).where(where)
         ):
             key = key_of(text)
             matched.append(key)
-            if key not in states:
+            if key not in found.states:
                 uprn_set = set(filter(None, (uprns or "").split(",")))
-                states[key] = KeyState(uprn_set, (town, locality), n)
+                found.states[key] = KeyState(uprn_set, (town, locality), n)
                 if aid:  # a key of no place has none
                     found.before[key] = aid
                     found.weights[text] = n
         return matched
 
-    def neighbours(keys: list[Key]) -> list[Key]:
+    def neighbours(self, keys: list[Key]) -> list[Key]:
+        """Stored keys sharing a place, door, name or UPRN with these (`within_reach`)."""
         k, u = address_keys.c, address_key_uprns.c
         places = sorted({SEP.join(place_of(key)) for key in keys})
         doors = sorted({SEP.join(d) for key in keys if (d := door_of(key)) is not None})
         reached = [names_reached(key) for key in keys]
         heres = sorted({SEP.join(h) for hs, _ in reached for h in hs})
         names = sorted({SEP.join(n) for _, n in reached if n is not None})
-        uprns = sorted({uprn for key in keys for uprn in states[key].uprns})
+        uprns = sorted({uprn for key in keys for uprn in self.found.states[key].uprns})
         return [
             key
             for where in (
@@ -188,24 +210,71 @@ def _within_reach(conn: sa.Connection, fresh: list[AddressInput]) -> _Reach:
                 *(k.name.in_(part) for part in chunks(names)),
                 *(k.key.in_(sa.select(u.key).where(u.uprn.in_(p))) for p in chunks(uprns)),
             )
-            for key in load(where)
+            for key in self(where)
         ]
 
+    def linked(self, keys: list[Key]) -> list[Key]:
+        """Keys linked to these: as stored, but the new records' keys as scored anew."""
+        found, out = self.found, []
+        for key, other in linked_to(self.conn, [k for k in keys if k not in found.seeds]):
+            if other not in found.seeds:
+                found.links.add((min(key, other), max(key, other)))
+                out.append(other)
+        asked = set(keys)
+        for a, b in found.links:  # as yet, only the new records' keys' links
+            if a in asked:
+                out.append(b)
+            if b in asked:
+                out.append(a)
+        for part in chunks(sorted({SEP.join(k) for k in out})):
+            self(address_keys.c.key.in_(part))
+        return out
+
+
+def _within_reach(conn: sa.Connection, fresh: list[AddressInput], model: dict[str, Any]) -> _Reach:
+    """The keys the new records' keys could join, read from the store by its indexes on
+    place, door, name, UPRN and learned links (`within_reach`), with the new records folded
+    in: the only keys that can move. Keys not stored yet are all new records' keys, so only
+    stored keys need looking up. The new records' keys are scored against the stored keys
+    sharing a candidate block with them, as a full run would score them."""
     seeds = {key for a in fresh if (key := address_key(a)) is not None}
+    found = _Reach({}, {}, {}, {}, set(), seeds)
+    load = _Loader(conn, found)
     for part in chunks(sorted(SEP.join(key) for key in seeds)):
         load(address_keys.c.key.in_(part))
-    found.record_key.update(add_inputs(states, fresh))
-    within_reach(seeds, neighbours)  # reads every key it reaches, and only those
+    found.record_key.update(add_inputs(found.states, fresh))
+    candidates = {key_of(t) for t in in_blocks(conn, seeds)} | seeds
+    for part in chunks(sorted(SEP.join(k) for k in candidates - seeds)):
+        load(address_keys.c.key.in_(part))
+    scored = {k: found.states[k] for k in sorted(candidates) if k in found.states}
+    found.links.update(key_links(scored, model, among=seeds))
+
+    def neighbours(keys: list[Key]) -> list[Key]:
+        return [*load.neighbours(keys), *load.linked(keys)]
+
+    reach = within_reach(seeds, neighbours)  # reads every key it reaches, and some more
+    found.links.intersection_update((a, b) for a, b in found.links if a in reach and b in reach)
+    for table in (found.states, found.before):
+        for key in set(table) - reach:
+            del table[key]
+    for text in [t for t in found.weights if key_of(t) not in reach]:
+        del found.weights[text]
     return found
 
 
 def _incremental(
-    engine: sa.Engine, fresh: list[AddressInput], *, now: datetime, started: float, mark: int
+    engine: sa.Engine,
+    fresh: list[AddressInput],
+    model: dict[str, Any],
+    *,
+    now: datetime,
+    started: float,
+    mark: int,
 ) -> AddressRun:
     with engine.connect() as conn:
-        states, before, weights, record_key = _within_reach(conn, fresh)
+        states, before, weights, record_key, links, seeds = _within_reach(conn, fresh, model)
     reach = set(states)
-    of_key = cluster_keys(states)
+    of_key = cluster_keys(states, links)
     placed_key = {rid: key for rid, key in record_key.items() if key in of_key}
     key_groups: dict[int, list[str]] = defaultdict(list)
     for key, n in of_key.items():
@@ -228,17 +297,7 @@ def _incremental(
         # Records of a key of no place before, that now has one, wait in address_waiting.
         rising = waiting_records(conn, [k for k in touched if k in after and k not in before])
         everyone = {a.record_id: a for a in [*(a for a, _ in linked), *rising, *fresh]}
-        placed: dict[str, list[AddressInput]] = defaultdict(list)
-        unplaced: list[tuple[str, str]] = []
-        for a in everyone.values():
-            where = address_key(a)
-            if where is not None and where in after:
-                placed[after[where]].append(a)
-            elif where is not None:
-                unplaced.append((a.record_id, SEP.join(where)))
-        for part in chunks(sorted(everyone)):
-            conn.execute(address_waiting.delete().where(address_waiting.c.record_id.in_(part)))
-        insert_tuples(conn, address_waiting, ["record_id", "key"], unplaced)
+        placed = _place(conn, everyone, after)
         # An address that only gained records that agree with it is described as it was.
         agreed = agreeing(conn, affected - losing, placed)
         counts = tallies(conn, affected - losing - agreed.keys())
@@ -264,22 +323,34 @@ def _incremental(
                     addresses.c.address_id.in_(part), addresses.c.retired_into.is_(None)
                 )
             )
-        insert_tuples(
-            conn,
-            addresses,
-            ADDRESS_COLUMNS,
-            [
-                *(address_row(aid, n, describe_tally(c), now) for aid, (n, c) in counts.items()),
-                *(address_row(aid, n, described, now) for aid, (n, described) in agreed.items()),
-            ],
-        )
+        rows = [address_row(aid, n, describe_tally(c), now) for aid, (n, c) in counts.items()]
+        rows += [address_row(aid, n, described, now) for aid, (n, described) in agreed.items()]
+        insert_tuples(conn, addresses, ADDRESS_COLUMNS, rows)
         keep_tallies(conn, counts, replacing=affected)
-        for part in chunks([SEP.join(k) for k in touched]):
-            conn.execute(address_keys.delete().where(address_keys.c.key.in_(part)))
-            conn.execute(address_key_uprns.delete().where(address_key_uprns.c.key.in_(part)))
+        delete_keys(conn, touched)
         write_keys(conn, {k: states[k] for k in touched}, after)
+        write_links(conn, [(a, b) for a, b in links if a in seeds or b in seeds], replacing=seeds)
         write_id_events(conn, addresses, "address", events, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
     return report(
         "incremental", fresh, placed_key, ids, set(before.values()), events, started, engine
     )
+
+
+def _place(
+    conn: sa.Connection, everyone: dict[str, AddressInput], after: dict[Key, str]
+) -> dict[str, list[AddressInput]]:
+    """These records by the address their key is in now; the records of a key of no place
+    wait for it in address_waiting."""
+    placed: dict[str, list[AddressInput]] = defaultdict(list)
+    unplaced: list[tuple[str, str]] = []
+    for a in everyone.values():
+        where = address_key(a)
+        if where is not None and where in after:
+            placed[after[where]].append(a)
+        elif where is not None:
+            unplaced.append((a.record_id, SEP.join(where)))
+    for part in chunks(sorted(everyone)):
+        conn.execute(address_waiting.delete().where(address_waiting.c.record_id.in_(part)))
+    insert_tuples(conn, address_waiting, ["record_id", "key"], unplaced)
+    return placed

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,10 +32,14 @@ from mast.resolver.addresses.keys import (
     name_of,
     place_of,
 )
+from mast.resolver.addresses.learned import blocks_of
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
+    address_key_blocks,
+    address_key_links,
     address_key_uprns,
     address_keys,
+    address_models,
     address_moves,
     address_tallies,
     address_waiting,
@@ -231,12 +236,77 @@ def write_keys(
         for k, s in states.items()
     ]
     uprn_rows = [(uprn, SEP.join(k)) for k, s in states.items() for uprn in s.uprns]
+    block_rows = [(b, SEP.join(k)) for k in states for b in blocks_of(k)]
     if every:
         sync_rows(conn, address_keys, names, rows)
         sync_rows(conn, address_key_uprns, ["uprn", "key"], uprn_rows)
+        sync_rows(conn, address_key_blocks, ["block", "key"], block_rows)
     else:
         insert_tuples(conn, address_keys, names, rows)
         insert_tuples(conn, address_key_uprns, ["uprn", "key"], uprn_rows)
+        insert_tuples(conn, address_key_blocks, ["block", "key"], block_rows)
+
+
+def delete_keys(conn: sa.Connection, keys: Iterable[Key]) -> None:
+    """Delete these keys' rows, to write them again (`write_keys`)."""
+    for part in chunks([SEP.join(k) for k in keys]):
+        for table in (address_keys, address_key_uprns, address_key_blocks):
+            conn.execute(table.delete().where(table.c.key.in_(part)))
+
+
+def write_links(
+    conn: sa.Connection, links: Iterable[tuple[Key, Key]], *, replacing: Iterable[Key] | None
+) -> None:
+    """Store these learned links, each way round, in place of those of the keys `replacing`
+    (their scores are new); `replacing=None` (a full run) makes them all there are."""
+    rows = sorted({(SEP.join(a), SEP.join(b)) for x, y in links for a, b in ((x, y), (y, x))})
+    if replacing is None:
+        sync_rows(conn, address_key_links, ["key", "other"], rows)
+        return
+    links_c = address_key_links.c
+    for part in chunks(sorted(SEP.join(k) for k in replacing)):
+        conn.execute(
+            address_key_links.delete().where(links_c.key.in_(part) | links_c.other.in_(part))
+        )
+    insert_tuples(conn, address_key_links, ["key", "other"], rows)
+
+
+def linked_to(conn: sa.Connection, keys: Iterable[Key]) -> list[tuple[Key, Key]]:
+    """The stored links of these keys, each as (key, other)."""
+    links_c = address_key_links.c
+    return [
+        (key_of(a), key_of(b))
+        for part in chunks(sorted(SEP.join(k) for k in keys))
+        for a, b in fetch_tuples(
+            conn, sa.select(links_c.key, links_c.other).where(links_c.key.in_(part))
+        )
+    ]
+
+
+def in_blocks(conn: sa.Connection, keys: Iterable[Key]) -> list[str]:
+    """The stored keys (as text) sharing a candidate block with any of these."""
+    b = address_key_blocks.c
+    blocks = sorted({block for k in keys for block in blocks_of(k)})
+    return sorted(
+        {
+            key
+            for part in chunks(blocks)
+            for (key,) in fetch_tuples(conn, sa.select(b.key).where(b.block.in_(part)))
+        }
+    )
+
+
+def latest_model(conn: sa.Connection) -> dict[str, Any] | None:
+    """The address model kept, if any."""
+    m = address_models.c
+    row = conn.execute(sa.select(m.settings).order_by(m.model_id.desc()).limit(1)).scalar()
+    return json.loads(row) if row else None
+
+
+def save_model(conn: sa.Connection, model: dict[str, Any], *, keys: int, now: datetime) -> None:
+    conn.execute(
+        address_models.insert().values(trained_at=now, keys=keys, settings=json.dumps(model))
+    )
 
 
 def report(  # noqa: PLR0917 - the figures of one run
