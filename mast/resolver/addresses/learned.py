@@ -24,15 +24,16 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from rapidfuzz.distance import JaroWinkler
 
 from mast.resolver.addresses.cluster import Link, cluster_keys
 from mast.resolver.addresses.keys import UNSURE, AddressInput, Key, KeyState, add_inputs, posted
 
 log = logging.getLogger(__name__)
 
-LINK_WEIGHT = 6.0
+LINK_WEIGHT = 3.17
 """The match weight (log2 Bayes factor at the learned prior) from which two keys are one
-place: a probability of 0.985."""
+place: a match probability of 0.9."""
 MIN_KEYS_TO_TRAIN = 500
 """Fewer keys than this keep the starting m and u below: too few pairs to learn from."""
 SEP = "\x1f"
@@ -40,17 +41,6 @@ _NUMBER = re.compile(r"\d+(?:[a-z](?![a-z]))?")  # 14, 14a; not the b of '3block
 _SAME_NUMBERS = "list_has_all(numbers_l, numbers_r) AND list_has_all(numbers_r, numbers_l)"
 STREET_GUARD = 0.9
 _WITHIN = "list_has_all(numbers_l, numbers_r) OR list_has_all(numbers_r, numbers_l)"
-_GUARD = (
-    f"{_SAME_NUMBERS} AND coalesce(flat_l, '') = coalesce(flat_r, '')"
-    " AND (street_l IS NULL OR street_r IS NULL OR street_l = name_r OR name_l = street_r"
-    f" OR jaro_winkler_similarity(street_l, street_r) >= {STREET_GUARD})"
-)
-"""Which pairs may be linked at all. A number one key has and the other has not, or has
-otherwise, is another home however alike the rest (a building name without its number is
-joined by the rules, `cluster.py`); a flat is not its building, nor another flat; and two
-streets unlike each other are two streets even in one postcode (Castle Hill and Castle
-Street), where the postcode and number alone would outweigh them."""
-
 # Each level: (label, SQL condition, starting m, starting u). The first is the null level.
 # The starting values are what an untrained model (a small first load) scores with.
 _Level = tuple[str, str, float, float]
@@ -139,8 +129,9 @@ def settings(prior: float) -> dict[str, Any]:
 
 
 def numbers_of(key: Key) -> list[str]:
-    """The numbers of a key's premises, flat, street and building name, wherever they stand."""
-    return sorted({n for part in key[1:] for n in _NUMBER.findall(part)})
+    """The numbers of a key's premises, flat, street and building name, wherever they stand,
+    without leading zeros (flat 04 is flat 4)."""
+    return sorted({n.lstrip("0") or "0" for part in key[1:] for n in _NUMBER.findall(part)})
 
 
 def blocks_of(key: Key) -> list[str]:
@@ -164,7 +155,7 @@ def _features(key: Key, place: tuple[str, str]) -> dict[str, Any]:
         "numbers": numbers,
         "number1": next((n for n in numbers if key[1].startswith(n)), None),
         "digits": " ".join(numbers) or None,
-        "flat": key[2] or None,
+        "flat": (key[2].lstrip("0") or "0") if key[2] else None,
         "street": key[3] or None,
         "name": key[4] or None,
         "words": [w for w in (key[3], key[4]) if w],
@@ -205,7 +196,9 @@ def train(table: pd.DataFrame, prior: float, *, seed: int = 1) -> dict[str, Any]
     model = settings(prior)
     if len(table) >= MIN_KEYS_TO_TRAIN:
         db = DuckDBAPI(connection=duckdb.connect())
-        linker = Linker(db.register(table, table_name="address_keys_train"), model)
+        linker = Linker(
+            db.register(table, table_name="address_keys_train"), model, log_level=logging.WARNING
+        )
         linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
         for rule in _TRAINING_BLOCKS:
             before = linker.misc.save_model_to_json()
@@ -216,7 +209,11 @@ def train(table: pd.DataFrame, prior: float, *, seed: int = 1) -> dict[str, Any]
                 continue
             except (EMTrainingException, ValueError):
                 log.warning("address model: training on (%s) did not converge", rule)
-            linker = Linker(db.register(table, table_name="address_keys_train"), before)
+            linker = Linker(
+                db.register(table, table_name="address_keys_train"),
+                before,
+                log_level=logging.WARNING,
+            )
         model = _reproducible(linker.misc.save_model_to_json())
         model["probability_two_random_records_match"] = prior
     tf = {
@@ -250,7 +247,11 @@ def links(
     _quiet()
     con = duckdb.connect()
     db = DuckDBAPI(connection=con)
-    linker = Linker(db.register(table, table_name="address_keys_all"), model["splink"])
+    linker = Linker(
+        db.register(table, table_name="address_keys_all"),
+        model["splink"],
+        log_level=logging.WARNING,
+    )
     for column, freqs in model["tf"].items():
         lookup = pd.DataFrame({column: list(freqs), f"tf_{column}": list(freqs.values())})
         linker.table_management.register_term_frequency_lookup(
@@ -258,29 +259,45 @@ def links(
         )
     scored = linker.inference.predict(threshold_match_weight=LINK_WEIGHT, warning_mode="never")
     pairs = scored.as_pandas_dataframe()[["key_id_l", "key_id_r"]]  # type: ignore[no-untyped-call]
-    guarded = _guarded(con, table, pairs)
+    guarded = _guarded(table, pairs)
     wanted = set(among) if among is not None else None
     return sorted(
         (min(a, b), max(a, b)) for a, b in guarded if wanted is None or a in wanted or b in wanted
     )
 
 
-def _guarded(
-    con: duckdb.DuckDBPyConnection, table: pd.DataFrame, pairs: pd.DataFrame
-) -> list[tuple[str, str]]:
-    """The pairs the guard lets through."""
-    con.register("guard_keys", table)
-    con.register("guard_pairs", pairs)
-    rows = con.execute(
-        "SELECT p.key_id_l, p.key_id_r FROM guard_pairs p"  # noqa: S608 - our own SQL
-        " JOIN (SELECT key_id, numbers AS numbers_l, flat AS flat_l, street AS street_l,"
-        " name AS name_l FROM guard_keys) l"
-        " ON l.key_id = p.key_id_l"
-        " JOIN (SELECT key_id, numbers AS numbers_r, flat AS flat_r, street AS street_r,"
-        " name AS name_r FROM guard_keys) r"
-        f" ON r.key_id = p.key_id_r WHERE {_GUARD}"
-    ).fetchall()
-    return [(str(a), str(b)) for a, b in rows]
+def _guarded(table: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[str, str]]:
+    """The pairs `guard` lets through."""
+    row = {r.key_id: r for r in table.itertuples(index=False)}
+    return [
+        (a, b)
+        for a, b in zip(pairs["key_id_l"], pairs["key_id_r"], strict=True)
+        if guard(row[a], row[b])
+    ]
+
+
+def guard(a: Any, b: Any) -> bool:
+    """Whether two keys' rows (`frame`) may be linked at all. A number one has and the other
+    has not, or has otherwise, is another home however alike the rest (a building name
+    without its number is joined by the rules, `cluster.py`); a flat is not its building, nor
+    another flat; and two streets unlike each other are two streets even in one postcode
+    (Castle Hill and Castle Street), where the postcode and number alone would outweigh
+    them. And the two must be in one area: one postcode district, or, where either has no
+    postcode, a town or locality in common (a street name recurs from town to town; a key
+    that names no area at all could join any of them, and so joins none)."""
+    if list(a.numbers) != list(b.numbers) or (a.flat or "") != (b.flat or ""):
+        return False
+    if not _one_area(a, b):
+        return False
+    if not a.street or not b.street or a.street == b.name or a.name == b.street:
+        return True
+    return bool(JaroWinkler.similarity(a.street, b.street) >= STREET_GUARD)
+
+
+def _one_area(a: Any, b: Any) -> bool:
+    if a.postcode and b.postcode:
+        return bool(a.district == b.district)
+    return bool({a.town, a.locality} & {b.town, b.locality} - {None})
 
 
 def model_for(states: Mapping[Key, KeyState]) -> dict[str, Any]:
