@@ -143,3 +143,20 @@ def test_clustering_with_learned_links_within_reach_gives_what_clustering_all_wo
         as_whole = {frozenset(k for k in part if whole[k] == n) for n in {whole[k] for k in part}}
         as_part = {frozenset(k for k in part if part[k] == n) for n in set(part.values())}
         assert as_part == as_whole
+
+
+def test_a_keys_stored_blocks_are_the_blocks_it_is_scored_in() -> None:
+    """A day finds a new key's candidates by the stored blocks: they must be the blocks
+    Splink blocks the same key on, or a day would score fewer pairs than a full run."""
+    from mast.resolver.addresses.learned import BLOCKS, SEP, blocks_of, frame  # noqa: PLC0415
+
+    states: dict[Key, KeyState] = {}
+    add_inputs(states, [*neighbourhood(), written("w", "Flat 6, 31 Eaton Cres, SA1 3AB")])
+    table = frame(states)
+    for row in table.itertuples(index=False):
+        expected = [
+            f"{i}{SEP}" + SEP.join(str(getattr(row, c)) for c in block)
+            for i, block in enumerate(BLOCKS)
+            if all(getattr(row, c) for c in block)
+        ]
+        assert blocks_of(tuple(row.key_id.split(SEP))) == expected  # type: ignore[arg-type]

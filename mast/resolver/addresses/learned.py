@@ -142,12 +142,13 @@ def numbers_of(key: Key) -> list[str]:
 
 def blocks_of(key: Key) -> list[str]:
     """The candidate blocks a key is in (`BLOCKS`), as text, to store and look up by."""
-    row = _features(key, ("", ""))
-    return [
-        f"{i}{SEP}" + SEP.join(str(row[c]) for c in block)
-        for i, block in enumerate(BLOCKS)
-        if all(row[c] for c in block)
-    ]
+    if key[1].startswith(UNSURE):
+        return []  # left to the rules (`frame`)
+    postcode = key[0] if posted(key) else ""
+    numbers = numbers_of(key)
+    number1 = next((n for n in numbers if key[1].startswith(n)), "")
+    parts = ((postcode,), (key[3], number1), (postcode[:-2], " ".join(numbers)))
+    return [f"{i}{SEP}" + SEP.join(p) for i, p in enumerate(parts) if all(p)]
 
 
 def _features(key: Key, place: tuple[str, str]) -> dict[str, Any]:
