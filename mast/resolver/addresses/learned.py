@@ -7,8 +7,9 @@ here a Fellegi–Sunter model, its m and u learned by Splink (DuckDB backend, as
 model is) from the region's own keys, weighs each comparison: the numbers wherever they
 stand, the postcode's unit, sector and district, the street and the building name (their
 exact agreement weighed by how rare the name is, by term frequency), either written in the
-other's field, and the town or locality. Two keys whose numbers conflict, or with two
-different flats, are never linked; two different UPRNs never join (`cluster.py`).
+other's field, and the town or locality. A guard no weight can pass (`guard`) keeps apart
+two keys with other numbers or flats, unlike streets or no area in common; two different
+UPRNs never join (`cluster.py`).
 
 The model (its m, u, prior and the name frequencies it was trained with) is learned on a
 region's first full run and kept, so a pair scores the same in every later run, full or a
@@ -39,8 +40,9 @@ MIN_KEYS_TO_TRAIN = 500
 """Fewer keys than this keep the starting m and u below: too few pairs to learn from."""
 SEP = "\x1f"
 _NUMBER = re.compile(r"\d+(?:[a-z](?![a-z]))?")  # 14, 14a; not the b of '3block'
-_SAME_NUMBERS = "list_has_all(numbers_l, numbers_r) AND list_has_all(numbers_r, numbers_l)"
 STREET_GUARD = 0.9
+"""Jaro–Winkler from which two streets may be one mistyped (`guard`)."""
+_SAME_NUMBERS = "list_has_all(numbers_l, numbers_r) AND list_has_all(numbers_r, numbers_l)"
 _WITHIN = "list_has_all(numbers_l, numbers_r) OR list_has_all(numbers_r, numbers_l)"
 # Each level: (label, SQL condition, starting m, starting u). The first is the null level.
 # The starting values are what an untrained model (a small first load) scores with.
