@@ -22,7 +22,7 @@ from mast.db import open_store
 from mast.demo.generate import generate
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
-from mast.resolver.address_store import resolve_all_addresses
+from mast.resolver.addresses import resolve_all_addresses
 from mast.schema.tables import record_addresses, records
 from mast.settings import Settings
 

@@ -30,6 +30,8 @@ from mast.resolver.names import given_groups, name_key
 from mast.resolver.review import decide, open_items, unlink_from_person
 from mast.resolver.service import resolve
 from mast.schema.tables import (
+    address_key_blocks,
+    address_key_links,
     address_key_uprns,
     address_keys,
     address_tallies,
@@ -249,7 +251,13 @@ def _places(engine: sa.Engine) -> tuple[object, ...]:
         }
         kept = [
             set(map(tuple, conn.execute(sa.select(table))))
-            for table in (address_keys, address_key_uprns, address_tallies)
+            for table in (
+                address_keys,
+                address_key_uprns,
+                address_key_blocks,
+                address_key_links,
+                address_tallies,
+            )
         ]
     assert all(kept), "every kind of kept row is tested"
     return links, rows, *kept

@@ -10,10 +10,11 @@ from conftest import HEADER, Harness, write
 
 from mast.db import open_store, sync_rows
 from mast.loaders.purge import purge
-from mast.resolver.address_store import KEPT_TALLY, resolve_all_addresses
+from mast.resolver.addresses import KEPT_TALLY, resolve_all_addresses
 from mast.resolver.person_store import edge_columns
 from mast.resolver.service import resolve
 from mast.schema.tables import (
+    address_key_links,
     address_keys,
     address_tallies,
     addresses,
@@ -367,3 +368,34 @@ def test_a_day_of_named_premises_and_flats_after_streets_gives_what_a_full_run_w
     assert resolve_all_addresses(harness.engine, now=NOW, full=True).mode == "full"
     assert links(harness) == day
     assert {(r.address_id, r.records) for r in harness.rows(addresses)} == described
+
+
+def test_a_day_joins_a_place_by_the_learned_model_as_a_full_run_would(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A record with two slips arrives on a day: the day scores it against the stored keys
+    sharing a block with it, joins it to its place, and a full run agrees."""
+    homes = [
+        (f"{n + 40} {street}, Swansea", f"SA{i + 1} {n}QQ")
+        for i, street in enumerate(["Heol Wyr", "Mansel Street", "Gower Road"])
+        for n in range(1, 11)
+    ]
+    rows = [
+        f'{i},01/03/2026,"JONES, Ann",,,"{line}",{pc},F\n' for i, (line, pc) in enumerate(homes)
+    ]
+    rows += [f'b{i},01/03/2026,"JONES, Ann",,,"{line}",,F\n' for i, (line, _) in enumerate(homes)]
+    rows.append('home,01/03/2026,"JONES, Ann",,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n')
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + "".join(rows)))
+    assert resolve_all_addresses(harness.engine, now=NOW).mode == "full"
+    slips = '"14 Heol Wry, Sketty, Swansea",SA2 9BA,F\n'
+    harness.ingest(
+        write(tmp_path / "test_2.csv", HEADER + f'slips,02/03/2026,"JONES, Ann",,,{slips}')
+    )
+    assert resolve_all_addresses(harness.engine, now=NOW).mode == "incremental"
+    day = links(harness)
+    assert day["test:slips"] == day["test:home"]
+    stored = {(r.key, r.other) for r in harness.rows(address_key_links)}
+    assert stored
+    assert resolve_all_addresses(harness.engine, now=NOW, full=True).mode == "full"
+    assert links(harness) == day
+    assert {(r.key, r.other) for r in harness.rows(address_key_links)} == stored

@@ -30,8 +30,7 @@ from rapidfuzz.distance import JaroWinkler
 from mast.loaders.cleanse.addresses import split_address
 from mast.loaders.cleanse.postcodes import normalise_postcode
 from mast.loaders.cleanse.text import fold
-from mast.resolver.addresses import _name as building_key
-from mast.resolver.addresses import _street as street_key
+from mast.resolver.addresses.keys import building_key, street_key
 from mast.resolver.names import TYPO_SIMILARITY, forms_of, name_key, phonetic
 
 MIN_SCORE = 0.6

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from mast.gc_paused import gc_paused
-from mast.resolver.address_store import AddressRun, resolve_all_addresses
+from mast.resolver.addresses import AddressRun, resolve_all_addresses
 from mast.resolver.people import PersonRun, resolve_people
 from mast.resolver.profiles import person_records_query
 from mast.schema.tables import addresses as addresses_table
@@ -53,10 +53,11 @@ def resolve(
             _exists(conn, query)
             for query in (sa.select(persons.c.person_id), sa.select(resolver_models.c.model_id))
         )
+        relearn = retrain and places  # the address model learns from places, not people
         retrain = retrain and someone  # a model is never learned from nobody
     with gc_paused():
         return ResolveRun(
-            resolve_all_addresses(engine, now=now, full=full)
+            resolve_all_addresses(engine, now=now, full=full or relearn, retrain=relearn)
             if places or people
             else AddressRun(NOTHING, 0, 0, 0, 0, 0, 0, 0.0),
             resolve_people(engine, now=now, full=full, retrain=retrain, event_feeds=event_feeds)

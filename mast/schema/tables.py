@@ -237,6 +237,34 @@ address_key_uprns = sa.Table(
     comment="which keys carry a UPRN, so a daily run finds the keys a UPRN joins by index",
 )
 
+address_key_links = sa.Table(
+    "address_key_links",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("other", sa.Text, primary_key=True),
+    sa.Index("ix_address_key_links_other", "other"),
+    comment="pairs of keys the learned address model scores as one place, each way round, "
+    "so a daily run finds a key's links by index",
+)
+
+address_key_blocks = sa.Table(
+    "address_key_blocks",
+    metadata,
+    sa.Column("block", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    comment="the candidate blocks (postcode; street and number; sector and numbers) of each "
+    "key, so a daily run finds the keys the model should score a new one against",
+)
+
+address_models = sa.Table(
+    "address_models",
+    metadata,
+    sa.Column("model_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trained_at", sa.DateTime, nullable=False),
+    sa.Column("keys", sa.Integer, nullable=False),
+    sa.Column("settings", sa.Text, nullable=False, comment="Splink model JSON and frequencies"),
+)
+
 id_history = sa.Table(
     "id_history",
     metadata,
