@@ -39,7 +39,8 @@ import pandas as pd
 import results
 import sqlalchemy as sa
 
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.demo.generate import REGIONS, generate
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
@@ -50,7 +51,6 @@ from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, _scored_edges
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, detect_dob_placeholders
 from mast.resolver.service import resolve
 from mast.schema.tables import person_profiles, record_addresses, record_persons, records
-from mast.settings import BUILTIN_FEEDS, Settings
 
 TABLE: list[str] = []  # the rows printed, for bench/RESULTS.md
 ANALYSES: list[str] = []  # one error analysis per data set

@@ -29,8 +29,8 @@ import httpx
 from machine import loop_seconds
 
 from mast.api.accounts import Accounts
-from mast.db import open_store
-from mast.settings import BUILTIN_FEEDS, Settings
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 
 SEARCH = """query($n: String, $d: Date) { searchPeople(name: $n, dob: $d, first: 20) {
   totalCount edges { score why node { id personId givenName familyName dob } } } }"""

@@ -18,15 +18,15 @@ from rich.table import Table
 from mast.cli_common import console, operator, styled
 from mast.cli_common import errors as _errors
 from mast.cli_common import settings as _settings
+from mast.core.db import keep_private, open_store
+from mast.core.settings import Settings
 from mast.daily.retention import audited_purge
-from mast.db import keep_private, open_store
 from mast.loaders import batch
 from mast.loaders import ingest as ingest_service
 from mast.loaders.feeds import load_definition, load_feeds
 from mast.loaders.pull import pull_and_ingest
 from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, Source
 from mast.schema.tables import files, quarantine
-from mast.settings import Settings
 
 if TYPE_CHECKING:
     from mast.resolver.service import ResolveRun

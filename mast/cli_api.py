@@ -51,7 +51,7 @@ def serve(
 def _open() -> tuple[Accounts, AuditLog]:
     from mast.api.accounts import Accounts  # noqa: PLC0415
     from mast.api.audit import AuditLog  # noqa: PLC0415
-    from mast.db import open_store  # noqa: PLC0415
+    from mast.core.db import open_store  # noqa: PLC0415
 
     cfg = settings()
     engine = open_store(cfg)
@@ -164,7 +164,7 @@ def users_token(
     username: str, label: Annotated[str, typer.Option(help="which app or system it is for")]
 ) -> None:
     """Issue a bearer token for a partner app; it is shown once."""
-    from mast.errors import ConfigError  # noqa: PLC0415
+    from mast.core.errors import ConfigError  # noqa: PLC0415
 
     with errors():
         accounts, audit = _open()

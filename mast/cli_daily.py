@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from mast.cli_common import console, errors, settings, styled
+from mast.core.db import open_store
 from mast.daily import ledger
-from mast.db import open_store
 from mast.loaders.quality import Delivery, feed_quality, feed_trend
 
 partners_app = typer.Typer(help="Partners and where their files come from each day.")

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from mast.cli_common import console, errors, settings
-from mast.db import open_store
-from mast.errors import QueryRefused
+from mast.core.db import open_store
+from mast.core.errors import QueryRefused
 from mast.graph.store import QueryResult
 
 graph_app = typer.Typer(help="The graph of people, addresses and events that MAST queries.")

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from mast.api.access import ROLES, allowed
 from mast.api.accounts import Accounts
 from mast.api.gql_schema import SDL_PATH, build_schema, sdl
-from mast.db import open_store
+from mast.core.db import open_store
 from mast.graph.queries import load_queries
 from mast.schema.tables import audit_entries, id_history
 

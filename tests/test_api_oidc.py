@@ -26,9 +26,9 @@ from starlette.routing import Route
 
 from mast.api.accounts import Accounts
 from mast.api.app import create_app
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, credentials
-from mast.settings import Settings
 
 pytestmark = pytest.mark.integration
 CLIENT_ID, CLIENT_SECRET = "mast", "provider-secret"

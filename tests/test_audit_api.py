@@ -17,7 +17,7 @@ from api_server import PASSWORD, Api, form_token
 from typer.testing import CliRunner
 
 from mast.api.subject_access import gather
-from mast.db import open_store
+from mast.core.db import open_store
 from mast.schema.tables import credentials, decisions, persons, record_persons, review_items, users
 
 

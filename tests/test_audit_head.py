@@ -17,10 +17,10 @@ from test_purge_and_cli import mast
 from mast.api.audit import AuditLog, Entry
 from mast.api.audit_head import FILE_NAME
 from mast.api.keys import audit_key
-from mast.db import open_store
-from mast.errors import AuditUnavailable, ConfigError
+from mast.core.db import open_store
+from mast.core.errors import AuditUnavailable, ConfigError
+from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects
-from mast.settings import Settings
 
 
 def _entry(i: int) -> Entry:

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from conftest import GOOD, HEADER, Harness, write
 from test_purge_and_cli import mast
 
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.daily.run import DailyJob
-from mast.db import open_store
 from mast.graph import open_graph
 from mast.graph.build import refresh
 from mast.loaders import ingest, mapper
@@ -29,7 +30,6 @@ from mast.resolver.profiles import Profile
 from mast.resolver.service import resolve
 from mast.schema import bounds
 from mast.schema.tables import files, quarantine, records
-from mast.settings import BUILTIN_FEEDS, Settings
 
 NOW = datetime(2026, 11, 1, 2, 0)
 

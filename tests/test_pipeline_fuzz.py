@@ -28,14 +28,14 @@ from hypothesis import strategies as st
 
 from mast.api.accounts import Accounts
 from mast.api.app import create_app
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.graph.build import refresh
 from mast.loaders.feeds import load_feeds
 from mast.loaders.ingest import FileResult, ingest_file, utcnow
 from mast.resolver.service import resolve
 from mast.schema.records import DATE_FIELDS, DATETIME_FIELDS, MAPPABLE_FIELDS
 from mast.schema.tables import persons, quarantine, records
-from mast.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -166,8 +166,8 @@ def test_mast_home_is_its_owners_alone(tmp_path: Path) -> None:
     """The state store was created 0644 under a 0755 MAST_HOME."""
     from conftest import TEST_FEED  # noqa: PLC0415
 
-    from mast.db import open_store  # noqa: PLC0415
-    from mast.settings import Settings  # noqa: PLC0415
+    from mast.core.db import open_store  # noqa: PLC0415
+    from mast.core.settings import Settings  # noqa: PLC0415
 
     feeds = tmp_path / "feeds"
     feeds.mkdir()

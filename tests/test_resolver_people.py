@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from demo_data import extracts, halves, ingest, settings_for
 
-from mast.db import open_store
+from mast.core.db import open_store
 from mast.demo.generate import generate
 from mast.loaders.purge import purge
 from mast.resolver import model as splink_model

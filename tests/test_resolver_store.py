@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from conftest import HEADER, Harness, write
 
-from mast.db import open_store, sync_rows
+from mast.core.db import open_store, sync_rows
 from mast.loaders.purge import purge
 from mast.resolver.address_store import KEPT_TALLY, resolve_all_addresses
 from mast.resolver.person_store import edge_columns

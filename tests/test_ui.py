@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from api_server import PASSWORD, Api
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from mast.db import open_store
+from mast.core.db import open_store
 from mast.resolver.export import csv_safe
 
 pytestmark = pytest.mark.integration

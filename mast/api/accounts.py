@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from pwdlib import PasswordHash
 
 from mast.api.access import ROLES
-from mast.errors import AccessError, ConfigError
+from mast.core.errors import AccessError, ConfigError
+from mast.core.settings import Settings
 from mast.schema.tables import credentials, login_attempts, users
-from mast.settings import Settings
 
 _hasher = PasswordHash.recommended()
 _DUMMY = _hasher.hash("an unknown user is checked against this, so timing tells nothing")

@@ -36,11 +36,11 @@ from mast.api.gql_schema import build_schema
 from mast.api.keys import key
 from mast.api.limits import BodyLimit
 from mast.api.services import Services
+from mast.core.db import keep_private
+from mast.core.errors import AuditUnavailable
+from mast.core.settings import Settings
 from mast.daily.run import DailyJob
 from mast.daily.schedule import DailySchedule
-from mast.db import keep_private
-from mast.errors import AuditUnavailable
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ import sqlalchemy as sa
 
 from mast.api.audit_head import FILE_NAME, HeadFile, HeadFileError, Sealed
 from mast.api.keys import AUDIT_KEY_BYTES, MAKE_ONE, audit_key
-from mast.errors import AuditUnavailable, ConfigError
+from mast.core.errors import AuditUnavailable, ConfigError
+from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects, id_history
-from mast.settings import Settings
 
 T = TypeVar("T")
 _CHAIN = "main"

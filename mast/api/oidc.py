@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse
 
 from mast.api.accounts import Accounts
 from mast.api.recording import change
-from mast.settings import Settings
+from mast.core.settings import Settings
 
 
 def mount(app: FastAPI, settings: Settings) -> None:

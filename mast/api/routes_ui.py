@@ -26,7 +26,7 @@ from mast.api.auth import Caller, services_of
 from mast.api.recording import change
 from mast.api.routes_auth import sign_in, sign_out
 from mast.api.routes_graphql import execute
-from mast.errors import AccessError
+from mast.core.errors import AccessError
 from mast.resolver.export import _FORMULA_START as FORMULA_START
 
 HERE = Path(__file__).parent

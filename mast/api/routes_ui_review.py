@@ -16,7 +16,7 @@ from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import change, record
 from mast.api.routes_ui import missing, page, viewer
-from mast.errors import AuditUnavailable, MastError
+from mast.core.errors import AuditUnavailable, MastError
 from mast.resolver.explain import explain
 from mast.resolver.review import decide_item, open_items, records_of, report_link
 

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from mast.api.accounts import Accounts
 from mast.api.audit import AuditLog
 from mast.api.search import AddressIndex, PersonIndex
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.graph import open_graph
 from mast.graph.queries import API_DIR, CYPHER_DIR, run_named
 from mast.graph.store import GraphStore, QueryResult
-from mast.settings import Settings
 
 _ALL_ROWS = 100_000_000
 

@@ -20,10 +20,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from mast.api.audit_head import FILE_NAME as HEAD_FILE
+from mast.core.db import open_store
+from mast.core.errors import ConfigError, StoreError
+from mast.core.settings import Settings
 from mast.daily.fingerprint import differences, state_fingerprint
-from mast.db import open_store
-from mast.errors import ConfigError, StoreError
-from mast.settings import Settings
 
 _STATE = "state.sqlite"
 _HEAD_LOCK = shutil.ignore_patterns(HEAD_FILE + ".lock", ".audit.head.*")

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from mast.api.audit import AuditLog, Entry
+from mast.core.settings import Settings
 from mast.loaders.purge import PurgeResult, purge
-from mast.settings import Settings
 
 
 def audited_purge(engine: sa.Engine, settings: Settings, *, now: datetime, by: str) -> PurgeResult:

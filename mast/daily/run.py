@@ -33,12 +33,12 @@ from typing import Any
 import sqlalchemy as sa
 from filelock import FileLock, Timeout
 
+from mast.core.errors import GraphBusy, GraphError, MastError, RunInProgress
+from mast.core.settings import Settings
 from mast.daily import ledger
-from mast.errors import GraphBusy, GraphError, MastError, RunInProgress
 from mast.graph.store import GraphStore
 from mast.schema.feed import FeedDefinition
 from mast.schema.partners import Partner
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 

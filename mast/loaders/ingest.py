@@ -16,13 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mast.errors import FileRejected, StoreError
-from mast.gc_paused import gc_paused
+from mast.core.errors import FileRejected, StoreError
+from mast.core.gc_paused import gc_paused
+from mast.core.settings import Settings
 from mast.loaders import mapper, reader
 from mast.loaders.feeds import feed_for
 from mast.schema.feed import FeedDefinition
 from mast.schema.tables import files, quarantine, records
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 

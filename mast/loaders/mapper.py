@@ -19,7 +19,7 @@ from datetime import date, datetime
 from functools import lru_cache, partial
 from typing import Any
 
-from mast.errors import FileRejected
+from mast.core.errors import FileRejected
 from mast.loaders.cleanse import addresses, dates, identifiers, names, postcodes
 from mast.loaders.cleanse.text import ascii_digits, clean_text
 from mast.schema import bounds

@@ -7,12 +7,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.errors import ConfigError
+from mast.core.errors import ConfigError
+from mast.core.settings import Settings
 from mast.loaders.ingest import FileResult, ingest_file, utcnow
 from mast.loaders.sources import Source
 from mast.schema.feed import FeedDefinition
 from mast.schema.tables import pulls
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from mast.db import chunks, fetch_tuples, insert_tuples, sync_rows
+from mast.core.db import chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.addresses import (
     DESCRIBED,
     AddressInput,

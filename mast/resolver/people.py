@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 import sqlalchemy as sa
 
-from mast.db import chunks, fetch_tuples
+from mast.core.db import chunks, fetch_tuples
 from mast.resolver import model as splink_model
 from mast.resolver import person_store as store
 from mast.resolver.bookkeeping import get_mark, id_minter, set_mark

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import sqlalchemy as sa
 
-from mast.db import chunks, fetch_tuples, insert_tuples, sync_rows
+from mast.core.db import chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.bookkeeping import write_id_events
 from mast.resolver.cluster import WeightedPair
 from mast.resolver.commonest import columns, commonest

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.gc_paused import gc_paused
+from mast.core.gc_paused import gc_paused
 from mast.resolver.address_store import AddressRun, resolve_all_addresses
 from mast.resolver.people import PersonRun, resolve_people
 from mast.resolver.profiles import person_records_query
