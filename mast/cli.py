@@ -18,6 +18,7 @@ from rich.table import Table
 from mast.cli_common import console, operator, styled
 from mast.cli_common import errors as _errors
 from mast.cli_common import settings as _settings
+from mast.core import clock
 from mast.core.db import keep_private, open_store
 from mast.core.settings import Settings
 from mast.daily.retention import audited_purge
@@ -224,7 +225,7 @@ def generate(
 
     if region not in REGIONS:
         raise typer.BadParameter(f"one of {', '.join(REGIONS)}", param_hint="--region")
-    last = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
+    last = date.fromisoformat(end) if end else clock.today() - timedelta(days=1)
     result = generate_service(people, seed, out, last, region=region)
     for feed, rows in result.rows.items():
         console.print(f"{feed:<18} {rows:>9,} rows  {result.files[feed].name}")
@@ -254,7 +255,7 @@ def demo(
     console.print("Resolving addresses and people ...")
     engine = open_store(settings)
     with _errors():
-        _resolve_summary(resolve_service(engine, now=ingest_service.utcnow()))
+        _resolve_summary(resolve_service(engine, now=clock.now()))
         console.print("Building the graph ...")
         _graph_summary(engine, settings)
     _headline_figures(settings, json.loads((out / "truth" / "figures.json").read_text()))
@@ -293,7 +294,7 @@ def _headline_figures(settings: Settings, truth: dict[str, object]) -> None:
     with _errors():
         graph = open_graph(settings)
         try:
-            found = headlines(graph, truth, now=datetime.now())
+            found = headlines(graph, truth, now=clock.now())
         finally:
             graph.close()
     table = Table(
@@ -311,7 +312,7 @@ def purge(
 ) -> None:
     """Remove records older than the retention window (open cases are kept) and report it."""
     settings = _settings()
-    now = datetime.fromisoformat(as_of) if as_of else ingest_service.utcnow()
+    now = datetime.fromisoformat(as_of) if as_of else clock.now()
     with _errors():
         result = audited_purge(open_store(settings), settings, now=now, by=operator())
     console.print(
@@ -335,9 +336,7 @@ def resolve(
     settings = _settings()
     with _errors():
         engine = open_store(settings)
-        run = resolve_service(
-            engine, now=ingest_service.utcnow(), full=full or retrain, retrain=retrain
-        )
+        run = resolve_service(engine, now=clock.now(), full=full or retrain, retrain=retrain)
     if run.nothing_to_resolve:
         console.print("Nothing to resolve: no records have been loaded yet (see mast ingest).")
         return
@@ -426,7 +425,7 @@ def review_decide(
             decision=decision,
             by=by,
             reason=reason,
-            now=ingest_service.utcnow(),
+            now=clock.now(),
         )
     console.print(f"Ruling {decision_id} stored; it takes effect at the next mast resolve.")
 

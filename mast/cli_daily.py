@@ -159,7 +159,7 @@ def _delivery_row(d: Delivery) -> list[str]:
 def _write_scorecard(
     out: Path, summary: dict[str, object], columns: tuple[str, ...], rows: list[list[str]]
 ) -> None:
-    from mast.resolver.export import csv_safe  # noqa: PLC0415
+    from mast.core.csv_safe import csv_safe  # noqa: PLC0415
 
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ import typer
 from rich.table import Table
 
 from mast.cli_common import console, errors, settings
+from mast.core import clock
 from mast.core.db import open_store
 from mast.core.errors import QueryRefused
 from mast.graph.store import QueryResult
@@ -85,7 +85,7 @@ def report(
                 graph,
                 name,
                 given,
-                now=datetime.now(),
+                now=clock.now(),
                 timeout_s=cfg.query_timeout_s,
                 max_rows=cfg.query_max_rows,
                 max_bytes=cfg.query_max_bytes,
@@ -147,7 +147,7 @@ def _params(pairs: list[str]) -> dict[str, Any]:
 
 
 def _show(result: QueryResult, out: Path | None) -> None:
-    from mast.resolver.export import csv_safe  # noqa: PLC0415
+    from mast.core.csv_safe import csv_safe  # noqa: PLC0415
 
     if out is not None:
         with out.open("w", newline="", encoding="utf-8") as fh:

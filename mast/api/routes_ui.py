@@ -26,8 +26,9 @@ from mast.api.auth import Caller, services_of
 from mast.api.recording import change
 from mast.api.routes_auth import sign_in, sign_out
 from mast.api.routes_graphql import execute
+from mast.core import clock
+from mast.core.csv_safe import FORMULA_START
 from mast.core.errors import AccessError
-from mast.resolver.export import _FORMULA_START as FORMULA_START
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -56,7 +57,7 @@ def _moment(value: Any) -> str:
 
 
 def _age(value: Any) -> int:
-    born, today = date.fromisoformat(str(value)[:10]), date.today()
+    born, today = date.fromisoformat(str(value)[:10]), clock.today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 

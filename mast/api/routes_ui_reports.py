@@ -19,9 +19,9 @@ from mast.api.recording import record
 from mast.api.routes_graphql import execute
 from mast.api.routes_ui import date_or_none as _date_or_none
 from mast.api.routes_ui import missing, page, viewer
+from mast.core.csv_safe import csv_safe
 from mast.graph.headlines import HEADLINES
 from mast.graph.queries import NamedQuery, load_queries
-from mast.resolver.export import csv_safe
 
 router = APIRouter(include_in_schema=False)
 REPORT = """query($name: String!, $params: JSON) {

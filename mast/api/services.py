@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from mast.api.accounts import Accounts
 from mast.api.audit import AuditLog
 from mast.api.search import AddressIndex, PersonIndex
+from mast.core import clock
 from mast.core.db import open_store
 from mast.core.settings import Settings
 from mast.graph import open_graph
@@ -45,7 +46,7 @@ class Services:
         self.engine.dispose()
 
     def now(self) -> datetime:
-        return datetime.now(UTC).replace(tzinfo=None)
+        return clock.now()
 
     def api_read(self, name: str, params: Mapping[str, Any]) -> QueryResult:
         """One of the API's own queries (`mast/cypher/api/`)."""
