@@ -46,11 +46,11 @@ from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
 from mast.resolver import model as mast_model
 from mast.resolver.cluster import cluster, partner_id_edges
-from mast.resolver.names import name_key
 from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, _scored_edges
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, detect_dob_placeholders
 from mast.resolver.service import resolve
 from mast.schema.tables import person_profiles, record_addresses, record_persons, records
+from mast.text.names import name_key
 
 TABLE: list[str] = []  # the rows printed, for bench/RESULTS.md
 ANALYSES: list[str] = []  # one error analysis per data set

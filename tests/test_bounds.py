@@ -22,7 +22,6 @@ from mast.graph import open_graph
 from mast.graph.build import refresh
 from mast.loaders import ingest, mapper
 from mast.loaders.cleanse import dates, identifiers
-from mast.loaders.cleanse.text import ascii_digits
 from mast.loaders.purge import purge
 from mast.resolver import model
 from mast.resolver.explain import contributions
@@ -30,6 +29,7 @@ from mast.resolver.profiles import Profile
 from mast.resolver.service import resolve
 from mast.schema import bounds
 from mast.schema.tables import files, quarantine, records
+from mast.text.fold import ascii_digits
 
 NOW = datetime(2026, 11, 1, 2, 0)
 

@@ -14,9 +14,9 @@ from mast.resolver.cluster import (
     outweighs_its_person,
 )
 from mast.resolver.constraints import dob_compatible, given_compatible
-from mast.resolver.names import given_groups, name_key, phonetic
 from mast.resolver.people import _grown
 from mast.resolver.profiles import Profile, RecordPerson
+from mast.text.names import given_groups, name_key, phonetic
 
 DOB = date(1990, 4, 2)
 

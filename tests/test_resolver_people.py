@@ -26,7 +26,6 @@ from mast.resolver import model as splink_model
 from mast.resolver import person_store
 from mast.resolver.explain import explain
 from mast.resolver.export import write_links
-from mast.resolver.names import given_groups, name_key
 from mast.resolver.review import decide, open_items, unlink_from_person
 from mast.resolver.service import resolve
 from mast.schema.tables import (
@@ -40,6 +39,7 @@ from mast.schema.tables import (
     record_persons,
     records,
 )
+from mast.text.names import given_groups, name_key
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2)

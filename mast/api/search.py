@@ -4,7 +4,7 @@ half-remembered. Ranked, and each hit says why it matched.
 The index lives in memory, built from the graph's Person and Address nodes (a few hundred
 bytes a person: ~40 MB at demo size). Candidates come from the family name (exactly, by
 sound, or by spelling within a typing error), a date of birth or a postcode; each is then
-scored field by field with the resolver's own name rules (`mast.resolver.names`).
+scored field by field with the resolver's own name rules (`mast.text.names`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
-from mast.loaders.cleanse.postcodes import normalise_postcode
-from mast.resolver.names import TYPO_SIMILARITY, forms_of, name_key, phonetic
+from mast.text.names import TYPO_SIMILARITY, forms_of, name_key, phonetic
+from mast.text.postcodes import normalise_postcode
 
 MIN_SCORE = 0.6
 _FUZZY_FAMILY = 0.85

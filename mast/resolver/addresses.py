@@ -21,8 +21,8 @@ from typing import NamedTuple
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from mast.loaders.cleanse.addresses import is_premises, street_type, tidy_place
-from mast.loaders.cleanse.text import fold
 from mast.resolver.commonest import columns, commonest, commonest_counted
+from mast.text.fold import fold
 
 STREET_SIMILARITY = 0.92
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")

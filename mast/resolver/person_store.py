@@ -16,7 +16,6 @@ from mast.resolver.bookkeeping import write_id_events
 from mast.resolver.cluster import WeightedPair
 from mast.resolver.commonest import columns, commonest
 from mast.resolver.model import EDGE_COLUMNS
-from mast.resolver.names import phonetic
 from mast.resolver.profiles import Profile, RecordPerson, person_records_query
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import (
@@ -31,6 +30,7 @@ from mast.schema.tables import (
     records,
     resolver_models,
 )
+from mast.text.names import phonetic
 
 _PROFILE_FIELDS = list(Profile._fields)
 
