@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from machine import loop_seconds
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.core.db import open_store
 from mast.core.settings import BUILTIN_FEEDS, Settings
 

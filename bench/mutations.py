@@ -64,7 +64,7 @@ MUTATIONS = (
     ),
     Mutation(
         "practitioners may read records",
-        "mast/api/access.py",
+        "mast/accounts/access.py",
         '"records": frozenset({"investigator", "reviewer"})',
         '"records": frozenset({"practitioner", "investigator", "reviewer"})',
         (_POLICY,),
@@ -78,7 +78,7 @@ MUTATIONS = (
     ),
     Mutation(
         "practitioners see the review queue",
-        "mast/api/access.py",
+        "mast/accounts/access.py",
         '"review": frozenset({"reviewer"})',
         '"review": frozenset({"reviewer", "practitioner"})',
         (_POLICY,),

@@ -21,8 +21,8 @@ import uvicorn
 from demo_data import extracts, ingest, settings_for
 from fastapi import FastAPI
 
-from mast.api.access import ROLES
-from mast.api.accounts import Accounts
+from mast.accounts.access import ROLES
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
 from mast.core.db import open_store
 from mast.core.settings import Settings

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mast.api.audit import AuditLog
+from mast.audit.chain import AuditLog
 from mast.core.db import open_store
 from mast.core.settings import Settings
 from mast.daily import ledger

@@ -19,8 +19,8 @@ from api_server import PASSWORD, PURPOSE, Api, form_token
 from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, Visitor, parse, visit
 from typer.testing import CliRunner
 
-from mast.api.access import ROLES, allowed
-from mast.api.accounts import Accounts
+from mast.accounts.access import ROLES, allowed
+from mast.accounts.accounts import Accounts
 from mast.api.gql_schema import SDL_PATH, build_schema, sdl
 from mast.core.db import open_store
 from mast.graph.queries import load_queries

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
 from mast.core.db import open_store
 from mast.core.settings import Settings

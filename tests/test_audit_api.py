@@ -43,7 +43,7 @@ def _found_by_auditors(api: Api, person: str, seq: int) -> bool:
         listed = client.get("/audit", params={"person": person, "limit": 1000}).json()
     engine = open_store(api.settings)
     try:
-        from mast.api.audit import AuditLog  # noqa: PLC0415
+        from mast.audit.chain import AuditLog  # noqa: PLC0415
 
         exported = gather(engine, AuditLog.open(engine, api.settings), person)["viewed_by"]
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mast.api.audit import AuditLog, Entry
+from mast.audit.chain import AuditLog, Entry
 from mast.core.db import open_store
 from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from api_server import PASSWORD, running
 from typer.testing import CliRunner
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
 from mast.cli import app as cli
 from mast.core.db import open_store

@@ -26,7 +26,7 @@ from api_server import PASSWORD, PURPOSE, running
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
 from mast.core import clock
 from mast.core.db import open_store

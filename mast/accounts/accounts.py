@@ -17,7 +17,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from pwdlib import PasswordHash
 
-from mast.api.access import ROLES
+from mast.accounts.access import ROLES
 from mast.core import clock
 from mast.core.errors import AccessError, ConfigError
 from mast.core.settings import Settings

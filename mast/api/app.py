@@ -33,11 +33,11 @@ from mast.api import (
     routes_ui_review,
 )
 from mast.api.gql_schema import build_schema
-from mast.api.keys import key
 from mast.api.limits import BodyLimit
 from mast.api.services import Services
 from mast.core.db import keep_private
 from mast.core.errors import AuditUnavailable
+from mast.core.keys import key
 from mast.core.settings import Settings
 from mast.daily.run import DailyJob
 from mast.daily.schedule import DailySchedule

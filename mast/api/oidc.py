@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.recording import change
 from mast.core.settings import Settings
 

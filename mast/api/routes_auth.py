@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import AfterValidator, BaseModel, Field
 
-from mast.api.access import MAX_PURPOSE, purpose_of
-from mast.api.accounts import Accounts, Credential, User
+from mast.accounts.access import MAX_PURPOSE, purpose_of
+from mast.accounts.accounts import Accounts, Credential, User
 from mast.api.auth import PURPOSE_HEADER, credential_of, services_of
 from mast.api.recording import anonymous, change, record
 from mast.core.errors import AccessError

@@ -19,9 +19,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from mast.accounts.access import OPERATIONS, PURPOSE_RULE, allowed, purpose_of
+from mast.accounts.accounts import Accounts, Credential
 from mast.api import csrf
-from mast.api.access import OPERATIONS, PURPOSE_RULE, allowed, purpose_of
-from mast.api.accounts import Accounts, Credential
 from mast.api.auth import Caller, services_of
 from mast.api.recording import change
 from mast.api.routes_auth import sign_in, sign_out

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mast.accounts.access import allowed
 from mast.api import csrf
-from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
 from mast.api.routes_ui import missing, page, viewer

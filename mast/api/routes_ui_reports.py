@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from mast.api.access import allowed
+from mast.accounts.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
 from mast.api.routes_graphql import execute

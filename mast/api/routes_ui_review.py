@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mast.accounts.access import allowed
 from mast.api import csrf
-from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import change, record
 from mast.api.routes_ui import missing, page, viewer

@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mast.api.accounts import Accounts
-from mast.api.audit import AuditLog
+from mast.accounts.accounts import Accounts
 from mast.api.search import AddressIndex, PersonIndex
+from mast.audit.chain import AuditLog
 from mast.core import clock
 from mast.core.db import open_store
 from mast.core.settings import Settings

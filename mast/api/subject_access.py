@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mast.api.audit import AuditLog
+from mast.audit.chain import AuditLog
 from mast.core.errors import ConfigError
 from mast.schema.tables import (
     addresses,

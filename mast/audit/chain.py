@@ -25,10 +25,10 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
-from mast.api.audit_head import FILE_NAME, HeadFile, HeadFileError, Sealed
-from mast.api.keys import AUDIT_KEY_BYTES, MAKE_ONE, audit_key
+from mast.audit.head import FILE_NAME, HeadFile, HeadFileError, Sealed
 from mast.core import clock
 from mast.core.errors import AuditUnavailable, ConfigError
+from mast.core.keys import AUDIT_KEY_BYTES, MAKE_ONE, audit_key
 from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects, id_history
 

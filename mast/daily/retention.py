@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from mast.api.audit import AuditLog, Entry
+from mast.audit.chain import AuditLog, Entry
 from mast.core.settings import Settings
 from mast.loaders.purge import PurgeResult, purge
 
