@@ -489,7 +489,7 @@ def test_auditors_see_who_viewed_a_person_and_who_saw_an_unmerged_one(
 def test_subject_access_export_lists_everything_held(
     api: Api, known: dict[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(api.home))
     out = tmp_path / "sar.json"
@@ -517,7 +517,7 @@ def test_the_exported_sdl_is_the_schema() -> None:
 def test_account_commands_are_audited_and_verify_finds_tampering(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(api.home))
     runner = CliRunner()
@@ -708,7 +708,7 @@ def test_a_purpose_is_checked_by_one_rule_everywhere(
     if purpose.isprintable():  # a header cannot carry a newline or ESC at all
         with api.client("reviewer", purpose=purpose.strip()) as bearer:
             assert bearer.get("/reports").status_code == 400
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(api.home))
     out = tmp_path / "sar.json"

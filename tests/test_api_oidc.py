@@ -227,7 +227,7 @@ def test_an_sso_account_is_added_with_its_subject(
 ) -> None:
     from typer.testing import CliRunner  # noqa: PLC0415
 
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(tmp_path / "home"))
     add = ["users", "add", "sso-user", "--role", "analyst", "--agency", "t", "--sso", "sub-42"]

@@ -226,7 +226,7 @@ def test_state_changes_are_not_made_when_their_audit_entry_cannot_be(api: Api) -
 def test_account_commands_change_nothing_when_the_audit_cannot_be_written(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(api.home))
     users_before = _count(api, users)

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
-from mast.cli import app as cli
+from mast.cli.main import app as cli
 from mast.core.db import open_store
 from mast.core.settings import Settings
 from mast.graph.build import refresh

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, operator, settings, styled
+from mast.cli.common import console, errors, operator, settings, styled
 
 if TYPE_CHECKING:
     from mast.accounts.accounts import Accounts

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, settings, styled
+from mast.cli.common import console, errors, settings, styled
 from mast.core.db import open_store
 from mast.daily import ledger
 from mast.loaders.quality import Delivery, feed_quality, feed_trend

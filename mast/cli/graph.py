@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, settings
+from mast.cli.common import console, errors, settings
 from mast.core import clock
 from mast.core.db import open_store
 from mast.core.errors import QueryRefused
@@ -131,7 +131,7 @@ def _audited(operation: str, params: dict[str, Any], result: QueryResult, purpos
     """Commit the audit entry, every person shown or asked about in it, before anything is
     printed or written (as the API does): in the name of the operating-system user."""
     from mast.api.subjects import ids_in  # noqa: PLC0415
-    from mast.cli_api import record_read  # noqa: PLC0415
+    from mast.cli.api import record_read  # noqa: PLC0415
 
     record_read(operation, params, ids_in(result.columns, result.rows, params), purpose)
 

@@ -15,9 +15,9 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mast.cli_common import console, operator, styled
-from mast.cli_common import errors as _errors
-from mast.cli_common import settings as _settings
+from mast.cli.common import console, operator, styled
+from mast.cli.common import errors as _errors
+from mast.cli.common import settings as _settings
 from mast.core import clock
 from mast.core.db import keep_private, open_store
 from mast.core.settings import Settings
@@ -504,7 +504,7 @@ def feeds_check(path: Path) -> None:
 
 
 def _register_graph_commands() -> None:
-    from mast.cli_graph import cypher, graph_app, report  # noqa: PLC0415
+    from mast.cli.graph import cypher, graph_app, report  # noqa: PLC0415
 
     app.add_typer(graph_app, name="graph")
     app.command()(report)
@@ -515,7 +515,7 @@ _register_graph_commands()
 
 
 def _register_api_commands() -> None:
-    from mast.cli_api import audit_app, export_person, serve, users_app  # noqa: PLC0415
+    from mast.cli.api import audit_app, export_person, serve, users_app  # noqa: PLC0415
 
     app.command()(serve)
     app.add_typer(users_app, name="users")
@@ -527,7 +527,7 @@ _register_api_commands()
 
 
 def _register_daily_commands() -> None:
-    from mast.cli_daily import (  # noqa: PLC0415
+    from mast.cli.daily import (  # noqa: PLC0415
         backup,
         fingerprint,
         partners_app,
