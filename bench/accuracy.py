@@ -46,7 +46,7 @@ from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
 from mast.resolver import model as mast_model
 from mast.resolver.cluster import cluster, partner_id_edges
-from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, _scored_edges
+from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, scored_edges
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, detect_dob_placeholders
 from mast.resolver.service import resolve
 from mast.schema.tables import person_profiles, record_addresses, record_persons, records
@@ -137,7 +137,7 @@ def mast_in_memory(profiles: dict[str, Profile]) -> tuple[dict[str, str], float]
     con = duckdb.connect()
     model = mast_model.train(con, frame)
     scored = mast_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
-    edges = [*partner_id_edges(profiles.values()), *_scored_edges(scored)]
+    edges = [*partner_id_edges(profiles.values()), *scored_edges(scored)]
     return cluster(profiles, edges).cluster_of, time.perf_counter() - started
 
 

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The server: its lifespan (services, the daily schedule), middleware and routes.
+
+    Over 80 lines: it is the one place the app is assembled, a list of mounts read top to
+    bottom; the lifespan closure needs `settings`, so it stays inside."""
     settings = settings or Settings()
     keep_private()  # the graph, backups and keys the server writes: its owner's alone
 
