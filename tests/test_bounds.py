@@ -23,7 +23,7 @@ from mast.graph.build import refresh
 from mast.loaders import ingest, mapper
 from mast.loaders.cleanse import dates, identifiers
 from mast.loaders.purge import purge
-from mast.resolver import model
+from mast.resolver import forget_records, model
 from mast.resolver.explain import contributions
 from mast.resolver.profiles import Profile
 from mast.resolver.service import resolve
@@ -379,7 +379,7 @@ def test_a_home_with_only_places_resolves_its_addresses(tmp_path: Path) -> None:
 def test_retraining_a_home_whose_people_were_all_purged(harness: Harness, tmp_path: Path) -> None:
     assert harness.ingest(write(tmp_path / "test_1.csv", HEADER + GOOD)).stored == 1
     resolve(harness.engine, now=NOW)
-    purge(harness.engine, now=datetime(2028, 1, 1), retention_days=365)
+    purge(harness.engine, now=datetime(2028, 1, 1), retention_days=365, forget=forget_records)
     run = resolve(harness.engine, now=datetime(2028, 1, 1), retrain=True)
     assert (run.people.records, run.people.trained) == (0, False)
 

@@ -18,6 +18,7 @@ from mast.api.routes_ui import missing, page, viewer
 from mast.daily import ledger
 from mast.daily.schedule import DailySchedule
 from mast.loaders.quality import FeedQuality, feed_quality
+from mast.resolver import match_rates
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +31,7 @@ async def quality_page(request: Request, who: Annotated[Caller, Depends(viewer)]
 
     def read() -> tuple[list[FeedQuality], list[ledger.Run]]:
         with services.engine.connect() as conn:
-            return feed_quality(conn), ledger.recent(services.engine, 10)
+            return feed_quality(conn, match_rates(conn)), ledger.recent(services.engine, 10)
 
     feeds, runs = await asyncio.to_thread(read)
     await record(services, who.user, "quality", {}, purpose=who.purpose)

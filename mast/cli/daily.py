@@ -15,6 +15,7 @@ from mast.cli.common import console, errors, settings, styled
 from mast.core.db import open_store
 from mast.daily import ledger
 from mast.loaders.quality import Delivery, feed_quality, feed_trend
+from mast.resolver import match_rates
 
 partners_app = typer.Typer(help="Partners and where their files come from each day.")
 
@@ -99,7 +100,7 @@ def quality(
     with errors():
         engine = open_store(settings())
         with engine.connect() as conn:
-            card = next((q for q in feed_quality(conn) if q.feed == feed), None)
+            card = next((q for q in feed_quality(conn, match_rates(conn)) if q.feed == feed), None)
             trend = feed_trend(conn, feed, last)
     if card is None:
         console.print(styled(("error:", "red"), f" no files or records for feed {feed!r}"))
