@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check mast tests bench
 	$(BIN)/ruff format --check mast tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
