@@ -50,8 +50,8 @@ _LEAVERS = "tests/test_graph.py::test_care_leavers_in_custody_as_the_store_says"
 MUTATIONS = (
     Mutation(
         "csv_safe returns its input",
-        "mast/resolver/export.py",
-        """return f"'{text}" if text.startswith(_FORMULA_START) else text""",
+        "mast/core/csv_safe.py",
+        """return f"'{text}" if text.startswith(FORMULA_START) else text""",
         "return text",
         ("tests/test_csv_exports.py",),
     ),
