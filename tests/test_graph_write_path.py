@@ -16,7 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from mast.graph.ladybug_store import LadybugStore
+from mast.core.settings import Settings
+from mast.graph import open_graph
 from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS
 from mast.graph.store import GraphStore
 from mast.schema.graph import NODES, RELS
@@ -46,18 +47,13 @@ def _rels(rel_type: str, pairs: list[tuple[str, str]]) -> pa.Table:
     ]
 )
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
-    opened: GraphStore
-    if request.param == "neo4j":
-        from mast.graph.neo4j_store import Neo4jStore  # noqa: PLC0415
-
-        opened = Neo4jStore(
-            os.environ["MAST_NEO4J_URI"],
-            os.environ.get("MAST_NEO4J_USER", "neo4j"),
-            os.environ.get("MAST_NEO4J_PASSWORD", ""),
-            database=os.environ.get("MAST_NEO4J_DATABASE"),
-        )
-    else:
-        opened = LadybugStore(tmp_path / "g.lbug", buffer_pool_bytes=64 * 1024**2)
+    # Settings read MAST_NEO4J_URI and its credentials from the environment, as the server
+    # does; the Ladybug leg is told to ignore them.
+    settings = Settings(home=tmp_path / "home", graph_buffer_mib=64)
+    if request.param == "ladybug":
+        settings = settings.model_copy(update={"neo4j_uri": None})
+    opened = open_graph(settings)
+    assert opened.backend == request.param
     try:
         yield opened
     finally:
