@@ -4,47 +4,12 @@ A full run (`full.py`) profiles every record, scores every candidate pair and cl
 everything. A day (`day.py`) profiles only records that arrived (or were ruled on) since
 the last run and re-clusters only the part of the graph they touch, so the answer is the
 one a full run with the same model would give. Person ids carry over either way
-(`stable_ids.py`). `store.py` and `describe.py` read and write the people tables.
+(`stable_ids.py`). `run.py` chooses between them; `store.py` and `describe.py` read and
+write the people tables.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+from mast.resolver.people.common import LINK_WEIGHT, REVIEW_WEIGHT, PersonRun, scored_edges
 
-import sqlalchemy as sa
-
-from mast.resolver.bookkeeping import get_mark
-from mast.resolver.people import store
-from mast.resolver.people.common import (
-    FILE_MARK,
-    LINK_WEIGHT,
-    REVIEW_WEIGHT,
-    PersonRun,
-    scored_edges,
-)
-from mast.resolver.people.day import Day
-from mast.resolver.people.full import run_full
-from mast.schema.tables import person_profiles, record_persons
-
-__all__ = ["LINK_WEIGHT", "REVIEW_WEIGHT", "PersonRun", "resolve_people", "scored_edges"]
-
-
-def resolve_people(
-    engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
-) -> PersonRun:
-    """Resolve people; a day unless `full`, or nothing was resolved before."""
-    started = time.perf_counter()
-    with engine.connect() as conn:
-        model = None if retrain else store.latest_model(conn)
-        resolved_before = conn.execute(sa.select(record_persons.c.record_id).limit(1)).first()
-        marked = get_mark(conn, FILE_MARK) > 0  # cleared by a purge
-        # A store from before components were kept has them all to compute.
-        uncomputed = conn.execute(
-            sa.select(person_profiles.c.profile_id)
-            .where(person_profiles.c.component.is_(None))
-            .limit(1)
-        ).first()
-    if full or model is None or resolved_before is None or not marked or uncomputed:
-        return run_full(engine, model, now=now, started=started)
-    return Day(engine, model, now=now, started=started).run()
+__all__ = ["LINK_WEIGHT", "REVIEW_WEIGHT", "PersonRun", "scored_edges"]
