@@ -24,7 +24,7 @@ from mast.demo.generate import generate
 from mast.loaders.purge import purge
 from mast.resolver import forget_records
 from mast.resolver import model as splink_model
-from mast.resolver.explain import explain, explain_many
+from mast.resolver.explain import explain
 from mast.resolver.export import write_links
 from mast.resolver.people import store as person_store
 from mast.resolver.review import decide, open_items, unlink_from_person
@@ -399,21 +399,3 @@ def test_the_review_queue_is_small_ranked_and_says_why(resolved: Path) -> None:
         a, b = linked[item.record_a], linked[item.record_b]
         assert a != b  # a pair the model linked is never asked about
         assert not (nhs_of[a] and nhs_of[b] and nhs_of[a] != nhs_of[b])
-
-
-def test_explain_many_says_what_explain_says_of_each_record(resolved: Path, tmp_path: Path) -> None:
-    """The door a person's page uses: one call for all its records, the same answers."""
-    engine = _copy(resolved, tmp_path)
-    with engine.connect() as conn:
-        multi = conn.execute(
-            sa.select(persons.c.person_id).where(persons.c.records >= 3).limit(1)
-        ).scalar_one()
-        rids = list(
-            conn.execute(
-                sa.select(record_persons.c.record_id).where(record_persons.c.person_id == multi)
-            ).scalars()
-        )
-    many = explain_many(engine, [*rids, "no-such:record"])
-    assert set(many) == set(rids)
-    assert all(many[r] == explain(engine, r) for r in rids)
-    assert {e.person_id for e in many.values()} == {multi}

@@ -3,8 +3,7 @@
 Other rooms come in through these doors, and only these:
 
 - `resolve(engine, now=..., full=..., retrain=...)` — resolve addresses then people;
-- `explain(engine, record_id)`, `explain_many(engine, record_ids)` — why records belong to
-  their people (the second reads the model once for them all);
+- `explain(engine, record_id)` — why a record belongs to its person;
 - `forget_records(conn, record_ids)` — drop what the resolver keeps of records a purge removes;
 - `match_rates(conn)` — each feed's share of records whose person another feed knows.
 
@@ -18,16 +17,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mast.resolver.explain import explain, explain_many
+    from mast.resolver.explain import explain
     from mast.resolver.records import forget_records, match_rates
     from mast.resolver.service import resolve
 
-__all__ = ["explain", "explain_many", "forget_records", "match_rates", "resolve"]
+__all__ = ["explain", "forget_records", "match_rates", "resolve"]
 
 _DOORS = {
     "resolve": "mast.resolver.service",
     "explain": "mast.resolver.explain",
-    "explain_many": "mast.resolver.explain",
     "forget_records": "mast.resolver.records",
     "match_rates": "mast.resolver.records",
 }

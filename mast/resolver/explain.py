@@ -9,7 +9,6 @@ and partner ids are stated as what they are.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,67 +71,50 @@ def sentence(parts: tuple[Contribution, ...]) -> str:
 
 def explain(engine: sa.Engine, record_id: str) -> Explanation | None:
     """None when the record has not been resolved to a person."""
-    return explain_many(engine, [record_id]).get(record_id)
-
-
-def explain_many(engine: sa.Engine, record_ids: Iterable[str]) -> dict[str, Explanation]:
-    """Each resolved record of `record_ids` → why it belongs to its person; one connection
-    and one read of the model for them all (a person's page explains every record)."""
-    found: dict[str, Explanation] = {}
     with engine.connect() as conn:
-        model = store.latest_model(conn)
-        for record_id in dict.fromkeys(record_ids):
-            why = _explain(conn, record_id, model)
-            if why is not None:
-                found[record_id] = why
-    return found
-
-
-def _explain(
-    conn: sa.Connection, record_id: str, model: dict[str, Any] | None
-) -> Explanation | None:
-    link = conn.execute(
-        sa.select(record_persons.c.profile_id, record_persons.c.person_id).where(
-            record_persons.c.record_id == record_id
-        )
-    ).first()
-    if link is None:
-        return None
-    profile, person = link
-    same = conn.execute(
-        sa.select(sa.func.count()).where(
-            record_persons.c.profile_id == profile, record_persons.c.record_id != record_id
-        )
-    ).scalar_one()
-    siblings = set(
-        conn.execute(
-            sa.select(person_profiles.c.profile_id).where(
-                person_profiles.c.person_id == person, person_profiles.c.profile_id != profile
+        link = conn.execute(
+            sa.select(record_persons.c.profile_id, record_persons.c.person_id).where(
+                record_persons.c.record_id == record_id
             )
-        ).scalars()
-    )
-    ruling = conn.execute(
-        sa.select(decisions.c.decided_by, decisions.c.reason)
-        .where(
-            decisions.c.decision == "link",
-            sa.or_(decisions.c.record_a == record_id, decisions.c.record_b == record_id),
-        )
-        .order_by(decisions.c.decision_id.desc())
-    ).first()
-    edges = store.edges_touching(conn, [profile], min_weight=-math.inf)
-    edges = edges[edges.profile_a.isin(siblings) | edges.profile_b.isin(siblings)]
-    source = conn.execute(
-        sa.select(person_profiles.c.source).where(person_profiles.c.profile_id == profile)
-    ).scalar()
-    shared_source = (
-        bool(source)
-        and conn.execute(
+        ).first()
+        if link is None:
+            return None
+        profile, person = link
+        same = conn.execute(
             sa.select(sa.func.count()).where(
-                person_profiles.c.source == source, person_profiles.c.profile_id.in_(siblings)
+                record_persons.c.profile_id == profile, record_persons.c.record_id != record_id
             )
         ).scalar_one()
-        > 0
-    )
+        siblings = set(
+            conn.execute(
+                sa.select(person_profiles.c.profile_id).where(
+                    person_profiles.c.person_id == person, person_profiles.c.profile_id != profile
+                )
+            ).scalars()
+        )
+        ruling = conn.execute(
+            sa.select(decisions.c.decided_by, decisions.c.reason)
+            .where(
+                decisions.c.decision == "link",
+                sa.or_(decisions.c.record_a == record_id, decisions.c.record_b == record_id),
+            )
+            .order_by(decisions.c.decision_id.desc())
+        ).first()
+        edges = store.edges_touching(conn, [profile], min_weight=-math.inf)
+        edges = edges[edges.profile_a.isin(siblings) | edges.profile_b.isin(siblings)]
+        model = store.latest_model(conn)
+        source = conn.execute(
+            sa.select(person_profiles.c.source).where(person_profiles.c.profile_id == profile)
+        ).scalar()
+        shared_source = (
+            bool(source)
+            and conn.execute(
+                sa.select(sa.func.count()).where(
+                    person_profiles.c.source == source, person_profiles.c.profile_id.in_(siblings)
+                )
+            ).scalar_one()
+            > 0
+        )
     return _compose(
         record_id,
         person=person,
