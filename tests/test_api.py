@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -97,31 +98,39 @@ def known(api: Api) -> dict[str, str]:
 # --- every GraphQL field is audited -----------------------------------------------------------
 
 PERSON_FIELDS = (
-    """id personId givenName familyName otherNames dob sex nhsNumber firstSeen lastSeen"""
+    """id personId givenName familyName otherNames aliases dob sex nhsNumber firstSeen lastSeen"""
 )
+DISPUTE = "dispute { reportedBy reason reportedAt state reviewItem }"
 PAGE = "pageInfo { hasNextPage endCursor } totalCount"
 
 QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
     "search people": (
         f"""query($name: String, $dob: Date) {{ searchPeople(name: $name, dob: $dob,
             ageRange: {{min: 0, max: 120}}, postcode: null, first: 5, after: null) {{
-            {PAGE} edges {{ cursor score why node {{ {PERSON_FIELDS} }} }} }} }}""",
+            {PAGE} edges {{ cursor score why node {{ {PERSON_FIELDS} }}
+              agencies {{ agency agencyKind }} openCases lastAddress {{ id }}
+              possiblySame }} }} }}""",
         lambda k: {"name": f"{k['given']} {k['family']}", "dob": k["dob"]},
     ),
     "person page": (
         f"""query($id: ID!) {{ person(id: $id) {{ {PERSON_FIELDS}
-            agencies {{ agency agencyKind events lastEvent }}
-            chronology(from: null, to: null, agencies: null, first: 100, after: null) {{ {PAGE}
+            agencies {{ agency agencyId agencyKind events lastEvent }}
+            chronology(from: null, to: null, agencies: null, first: 100, after: null,
+                newestFirst: true) {{ {PAGE}
               edges {{ cursor node {{ occurredAt agency agencyKind kind category role ref
-                addressId addressLine recordId }} }} }}
+                addressId addressLine recordId score {DISPUTE} }} }} }}
             household(on: null) {{ person {{ id }} addressId addressLine since until }}
+            householdLast {{ addressId addressLine recordedOn
+              members {{ person {{ id }} addressId addressLine since until }} }}
+            possiblySame {{ person {{ id }} weight why evidenceFor evidenceAgainst reviewItem }}
             relatives {{ person {{ id }} kind validFrom validTo evidence }}
             network(hops: 2) {{ person {{ id }} via hops
               events {{ agency kind category occurredAt }} }}
             openCases {{ caseId agency kind opened leadName leadPhone leadEmail team }}
             addresses {{ address {{ id }} localAuthority validFrom validTo sources }}
             records {{ recordId feed agency sourcePersonId givenName familyName dob sex
-              addressText postcode role occurredAt score decidedBy explanation }}
+              addressText postcode role occurredAt score decidedBy explanation
+              evidenceFor evidenceAgainst {DISPUTE} }}
             transitions {{ adultOn lastChildContact firstAdultContact }}
             boundaryMoves {{ movedOn fromAuthority toAuthority fromAddressId toAddressId }} }} }}""",
         lambda k: {"id": k["person"]},
@@ -130,7 +139,7 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
         f"""query($id: ID!) {{ address(id: $id) {{ id addressId uprn line postcode town
             localAuthority premisesType residential
             residents(from: null, to: null) {{ person {{ id }} validFrom validTo }}
-            chronology(from: null, to: null, first: 10, after: null) {{ {PAGE}
+            chronology(from: null, to: null, first: 10, after: null, newestFirst: true) {{ {PAGE}
               edges {{ cursor node {{ occurredAt agency agencyKind kind category ref
                 people {{ id }} }} }} }}
             counts(from: null, to: null) {{ agency category events }} }} }}""",
@@ -138,8 +147,8 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
     ),
     "search addresses": (
         f"""query($text: String, $postcode: String) {{ searchAddresses(text: $text,
-            postcode: $postcode, first: 5, after: null) {{ {PAGE}
-            edges {{ cursor score why node {{ id }} }} }} }}""",
+            postcode: $postcode, first: 5, after: null, loose: true) {{ {PAGE}
+            edges {{ cursor score why node {{ id }} residents latestIncident incidents }} }} }}""",
         lambda k: {"text": k["line"].split(",")[0], "postcode": k["postcode"]},
     ),
     "node": (
@@ -559,6 +568,9 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/search": True,
     "/search/results": True,
     "/people/{person_id}": True,
+    "/people/{person_id}/chronology/print": True,
+    "/people/{person_id}/chronology.csv": True,
+    "/people/{person_id}/chronology.pdf": True,
     "/addresses/{address_id}": True,
     "/analysis": False,  # the reports' names; each figure and run below is audited
     "/analysis/figure/{index}": True,
@@ -591,8 +603,10 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         routes_ui,
         routes_ui_admin,
         routes_ui_network,
+        routes_ui_person,
         routes_ui_reports,
         routes_ui_review,
+        routes_ui_search,
     )
 
     routes = [
@@ -600,7 +614,9 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         *routes_ui.router.routes,
         *routes_ui_reports.router.routes,
         *routes_ui_network.router.routes,
+        *routes_ui_person.router.routes,
         *routes_ui_review.router.routes,
+        *routes_ui_search.router.routes,
     ]
     assert {r.path for r in routes} == set(UI_PAGES) | UI_FORMS  # type: ignore[attr-defined]
     with httpx.Client(base_url=api.url, timeout=60) as browser:
@@ -647,9 +663,9 @@ def test_a_cross_site_post_is_refused(api: Api, known: dict[str, str]) -> None:
     one without the session's token, now changes nothing and records nothing."""
     with _web_session(api, "reviewer", "csrf test 1") as (client, token):
         page = client.get(f"/people/{known['person']}").text
-        found = re.search(r'name="record_id" value="([^"]+)"', page)
+        found = re.search(r'not-the-same\?record_id=([^"]+)"', page)
         assert found is not None
-        record_id = found.group(1)
+        record_id = unquote(found.group(1))
         path = f"/people/{known['person']}/not-the-same"
         before = entry_count(api)
         forged = {

@@ -189,7 +189,8 @@ def test_state_changes_are_not_made_when_their_audit_entry_cannot_be(api: Api) -
     reviewer = _session(api, "reviewer")
     items, creds = _count(api, review_items), _count(api, credentials)
     with audit_unwritable(api):
-        said = reviewer.post(f"/people/{person}/not-the-same", data={"record_id": record})
+        reported = {"record_id": record, "reason": "another date of birth"}
+        said = reviewer.post(f"/people/{person}/not-the-same", data=reported)
         assert said.status_code == 503, said.text
         assert _count(api, review_items) == items  # no review item without its entry
         purpose = reviewer.post("/auth/purpose", json={"purpose": "something else entirely"})
@@ -203,9 +204,7 @@ def test_state_changes_are_not_made_when_their_audit_entry_cannot_be(api: Api) -
         assert reviewer.get("/auth/me").status_code == 200  # still signed in: not revoked
     # With the audit back, the same change commits with its entry, which names the person.
     before = api.last_seq()
-    said = reviewer.post(
-        f"/people/{person}/not-the-same", data={"record_id": record}, follow_redirects=False
-    )
+    said = reviewer.post(f"/people/{person}/not-the-same", data=reported, follow_redirects=False)
     assert said.status_code == 303, said.text
     item = int(said.headers["location"].split("reported=")[1].split("#")[0])
     assert _count(api, review_items, review_items.c.item_id == item) == 1

@@ -23,7 +23,8 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
     "cypher": frozenset({"analyst"}),
     "audit": frozenset({"auditor"}),
     "review": frozenset({"reviewer"}),  # rule on pairs: link or unlink
-    "report-link": frozenset({"investigator", "reviewer"}),  # "not the same person"
+    # "Not this person": practitioners report, reviewers decide ("review").
+    "report-link": frozenset({"practitioner", "investigator", "reviewer"}),
     "quality": frozenset({"admin", "analyst"}),  # feeds and data quality: counts only
     "daily-run": frozenset({"admin"}),  # start the daily run now
 }

@@ -29,8 +29,10 @@ from mast.api import (
     routes_ui,
     routes_ui_admin,
     routes_ui_network,
+    routes_ui_person,
     routes_ui_reports,
     routes_ui_review,
+    routes_ui_search,
 )
 from mast.api.gql_schema import build_schema
 from mast.api.limits import BodyLimit
@@ -103,9 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_reports,
         routes_audit,
         routes_ui,
+        routes_ui_person,
         routes_ui_reports,
         routes_ui_network,
         routes_ui_review,
+        routes_ui_search,
         routes_ui_admin,
     )
     for module in routers:

@@ -8,9 +8,9 @@ masked to `INTERNAL`. Running an operation and writing its audit entry is `execu
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -44,7 +44,8 @@ from mast.api.gql_types import (
     places,
     split_id,
 )
-from mast.api.search import AddressHit, PersonHit
+from mast.api.search import AddressHit, PersonFacts, PersonHit, PlaceFacts
+from mast.api.search_pairs import possibly_same
 from mast.api.subjects import ids_in
 from mast.core.errors import QueryRefused
 from mast.graph.queries import load_queries
@@ -63,11 +64,26 @@ class AgeRange:
 
 
 @strawberry.type
+class HitAgency:
+    agency: str
+    agency_kind: str
+
+
+@strawberry.type
 class PersonHitEdge:
     cursor: str
     node: Person
     score: float = strawberry.field(description="0–1: how well the person fits the search")
     why: list[str] = strawberry.field(description="which details matched, and how")
+    agencies: list[HitAgency] = strawberry.field(
+        description="agencies involved, the latest contact first"
+    )
+    open_cases: int = strawberry.field(description="how many cases about them are open")
+    last_address: Address | None = strawberry.field(description="the last address on record")
+    possibly_same: list[str] = strawberry.field(
+        description="person ids among these hits the resolver could not tell apart from them "
+        "(a near miss or a pair waiting for review)"
+    )
 
 
 @strawberry.type
@@ -83,6 +99,9 @@ class AddressHitEdge:
     node: Address
     score: float
     why: list[str]
+    residents: int = strawberry.field(description="people living there in the last 12 months")
+    latest_incident: datetime | None = strawberry.field(description="the latest event there")
+    incidents: int = strawberry.field(description="events recorded there")
 
 
 @strawberry.type
@@ -136,9 +155,25 @@ class Query:
             lambda: index.search(name=name, dob=dob, postcode=postcode, born_between=born)
         )
         start, stop = page(first, after, len(hits))
-        by_id = await people(ctx, [h.person_id for h in hits[start:stop]])
+        shown = [h.person_id for h in hits[start:stop]]
+        by_id = await people(ctx, shown)
+        facts = {pid: index.facts.get(pid, PersonFacts()) for pid in shown}
+        homes = await places(ctx, [f.last_address_id for f in facts.values() if f.last_address_id])
+        same = await ctx.run(possibly_same, ctx.services.engine, shown)
         edges = [
-            PersonHitEdge(cursor=cursor(i), node=by_id[h.person_id], score=h.score, why=list(h.why))
+            PersonHitEdge(
+                cursor=cursor(i),
+                node=by_id[h.person_id],
+                score=h.score,
+                why=list(h.why),
+                agencies=[
+                    HitAgency(agency=name, agency_kind=kind)
+                    for kind, name in facts[h.person_id].agencies
+                ],
+                open_cases=facts[h.person_id].open_cases,
+                last_address=homes.get(facts[h.person_id].last_address_id or ""),
+                possibly_same=sorted(same.get(h.person_id, ())),
+            )
             for i, h in enumerate(hits[start:stop], start)
             if h.person_id in by_id
         ]
@@ -146,7 +181,11 @@ class Query:
             edges=edges, page_info=page_info(stop, len(hits)), total_count=len(hits)
         )
 
-    @strawberry.field(description="addresses by free text and/or postcode")
+    @strawberry.field(
+        description="addresses as a caller says them ('flat 2 above the chip shop on high st', "
+        "'Flat 2 77 Dyfed Crescent', a business or building name, a street) and/or a postcode "
+        "(full, district or sector)"
+    )
     async def search_addresses(
         self,
         info: Info[RequestContext, None],
@@ -154,20 +193,38 @@ class Query:
         postcode: str | None = None,
         first: int = 20,
         after: str | None = None,
+        loose: Annotated[
+            bool,
+            strawberry.argument(
+                description="when the text's parts (flat, door, street, building) are not "
+                "recognised, match its words anywhere in the address"
+            ),
+        ] = True,
     ) -> AddressSearchConnection:
         ctx = ctx_of(info)
         ctx.require("search")
         if not (text or postcode):
             raise ClientError("give address text or a postcode", "BAD_USER_INPUT")
         _, index = await ctx.run(ctx.services.indexes)
-        hits: list[AddressHit] = await ctx.run(lambda: index.search(text=text, postcode=postcode))
+        hits: list[AddressHit] = await ctx.run(
+            lambda: index.search(text=text, postcode=postcode, loose=loose)
+        )
         start, stop = page(first, after, len(hits))
         found = await places(ctx, [h.address_id for h in hits[start:stop]])
         edges = []
         for i, h in enumerate(hits[start:stop], start):
             if address := found.get(h.address_id):
+                facts = index.facts.get(h.address_id, PlaceFacts())
                 edges.append(
-                    AddressHitEdge(cursor=cursor(i), node=address, score=h.score, why=list(h.why))
+                    AddressHitEdge(
+                        cursor=cursor(i),
+                        node=address,
+                        score=h.score,
+                        why=list(h.why),
+                        residents=facts.residents,
+                        latest_incident=facts.latest_incident,
+                        incidents=facts.incidents,
+                    )
                 )
         return AddressSearchConnection(
             edges=edges, page_info=page_info(stop, len(hits)), total_count=len(hits)

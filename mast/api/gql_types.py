@@ -18,7 +18,10 @@ import strawberry
 from strawberry.types import Info
 
 from mast.api.context import ClientError, RequestContext, not_found
-from mast.resolver.explain import explain
+from mast.resolver.aliases import aliases
+from mast.resolver.disputes import Dispute, disputed
+from mast.resolver.explain import explain_many, for_and_against
+from mast.resolver.near import possibly_same
 
 MAX_PAGE = 100
 _INVERSE = {"mother": "child", "father": "child", "parent": "child", "child": "parent"}
@@ -155,6 +158,9 @@ class AgencyInvolvement:
     agency_kind: str
     events: int
     last_event: datetime | None
+    agency_id: str | None = strawberry.field(
+        default=None, description="the id open cases name their agency by"
+    )
 
 
 @strawberry.type
@@ -169,6 +175,43 @@ class ChronologyEvent:
     address_id: str | None
     address_line: str | None
     record_id: str | None
+    score: float | None = strawberry.field(
+        default=None, description="the match weight that linked the record (none if ruled)"
+    )
+    dispute: DisputeFlag | None = strawberry.field(
+        default=None, description="set while someone has reported the record as not this person"
+    )
+
+
+@strawberry.type
+class DisputeFlag:
+    reported_by: str
+    reason: str
+    reported_at: datetime
+    state: str = strawberry.field(
+        description="'open': waiting for a reviewer; 'upheld': unlinked, moves at the next run"
+    )
+    review_item: int
+
+
+def flag_of(d: Dispute | None) -> DisputeFlag | None:
+    if d is None:
+        return None
+    return DisputeFlag(
+        reported_by=d.reported_by,
+        reason=d.reason,
+        reported_at=d.reported_at,
+        state=d.state,
+        review_item=d.item_id,
+    )
+
+
+async def disputes_of(ctx: RequestContext, record_ids: list[str]) -> dict[str, Dispute]:
+    def read() -> dict[str, Dispute]:
+        with ctx.services.engine.connect() as conn:
+            return disputed(conn, record_ids)
+
+    return await ctx.run(read) if record_ids else {}
 
 
 @strawberry.type
@@ -203,6 +246,28 @@ class HouseholdMember:
     address_line: str | None
     since: date | None
     until: date | None
+
+
+@strawberry.type
+class LastHousehold:
+    address_id: str
+    address_line: str | None
+    recorded_on: date | None = strawberry.field(
+        description="the last day the records place this person at the address"
+    )
+    members: list[HouseholdMember] = strawberry.field(
+        description="others recorded there during the person's last stay, with when"
+    )
+
+
+@strawberry.type
+class PossibleMatch:
+    person: Person
+    weight: float | None = strawberry.field(description="the closest pair's match weight")
+    why: str = strawberry.field(description="how the pair came up, in plain words")
+    evidence_for: str
+    evidence_against: str
+    review_item: int | None
 
 
 @strawberry.type
@@ -258,6 +323,11 @@ class LinkedRecord:
     score: float | None
     decided_by: str | None
     explanation: str = strawberry.field(description="why this record is this person's")
+    evidence_for: str = ""
+    evidence_against: str = strawberry.field(
+        default="", description="what spoke against this record being this person's"
+    )
+    dispute: DisputeFlag | None = None
 
 
 @strawberry.type
@@ -293,6 +363,12 @@ class Person(Node):
     first_seen: datetime | None
     last_seen: datetime | None
 
+    @strawberry.field(
+        description="other names a partner recorded, leaving out typing slips of this name"
+    )
+    def aliases(self) -> list[str]:
+        return aliases(self.given_name, self.family_name, self.other_names)
+
     @strawberry.field(description="agencies involved, with their events in the graph")
     async def agencies(self, info: Info[RequestContext, None]) -> list[AgencyInvolvement]:
         ctx = ctx_of(info)
@@ -302,7 +378,9 @@ class Person(Node):
         )
         return [AgencyInvolvement(**r) for r in rows.records()]
 
-    @strawberry.field(description="every agency's events, oldest first (last 12 months)")
+    @strawberry.field(
+        description="every agency's events, oldest first unless newestFirst (last 12 months)"
+    )
     async def chronology(
         self,
         info: Info[RequestContext, None],
@@ -311,6 +389,7 @@ class Person(Node):
         agencies: list[str] | None = None,
         first: int = 50,
         after: str | None = None,
+        newest_first: bool = False,
     ) -> ChronologyConnection:
         ctx = ctx_of(info)
         ctx.require("view")
@@ -323,7 +402,10 @@ class Person(Node):
                 for r in rows
                 if str(r["agency"]).lower() in wanted or str(r["agency_kind"]).lower() in wanted
             ]
+        if newest_first:
+            rows = rows[::-1]
         start, stop = page(first, after, len(rows))
+        flags = await disputes_of(ctx, [rows[i]["record_id"] for i in range(start, stop)])
         edges = []
         for i in range(start, stop):
             row = rows[i]
@@ -339,6 +421,8 @@ class Person(Node):
                 address_id=row["address_id"],
                 address_line=row["address"],
                 record_id=row["record_id"],
+                score=row.get("score"),
+                dispute=flag_of(flags.get(row["record_id"])),
             )
             edges.append(ChronologyEdge(cursor=cursor(i), node=event))
         return ChronologyConnection(
@@ -370,6 +454,65 @@ class Person(Node):
                     )
                 )
         return members
+
+    @strawberry.field(
+        description="who the records last placed with them: at their latest address, during "
+        "their last stay there, each with the days recorded (not 'today': records lag)"
+    )
+    async def household_last(self, info: Info[RequestContext, None]) -> LastHousehold | None:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        stays = await _stays(ctx, self.person_id)
+        dated = [s for s in stays if s["valid_to"] is not None]
+        if not dated:
+            return None
+        last = max(dated, key=lambda s: (s["valid_to"], s["valid_from"] or s["valid_to"]))
+        params = {
+            "address_id": last["address_id"],
+            "from": last["valid_from"] or last["valid_to"],
+            "to": last["valid_to"],
+        }
+        rows = (await ctx.run(ctx.services.api_read, "address_residents", params)).records()
+        found = await people(ctx, [r["person_id"] for r in rows])
+        ctx.saw(last["address_id"])
+        members = [
+            HouseholdMember(
+                person=person,
+                address_id=last["address_id"],
+                address_line=last["line"],
+                since=r["valid_from"],
+                until=r["valid_to"],
+            )
+            for r in sorted(rows, key=lambda r: (str(r["valid_to"]), r["person_id"]), reverse=True)
+            if r["person_id"] != self.person_id and (person := found.get(r["person_id"]))
+        ]
+        return LastHousehold(
+            address_id=last["address_id"],
+            address_line=last["line"],
+            recorded_on=last["valid_to"],
+            members=members,
+        )
+
+    @strawberry.field(
+        description="other people this one may be: open review items and near misses, with why"
+    )
+    async def possibly_same(self, info: Info[RequestContext, None]) -> list[PossibleMatch]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        found = await ctx.run(possibly_same, ctx.services.engine, self.person_id)
+        known = await people(ctx, [c.person_id for c in found])
+        return [
+            PossibleMatch(
+                person=person,
+                weight=c.weight,
+                why=c.why,
+                evidence_for=c.evidence_for,
+                evidence_against=c.evidence_against,
+                review_item=c.item_id,
+            )
+            for c in found
+            if (person := known.get(c.person_id))
+        ]
 
     @strawberry.field(description="family and household relationships the records show")
     async def relatives(self, info: Info[RequestContext, None]) -> list[Relative]:
@@ -469,16 +612,25 @@ class Person(Node):
             await ctx.run(ctx.services.api_read, "person_records", {"person_id": self.person_id})
         ).records()
 
-        def explained() -> list[str]:
-            out = []
-            for r in rows:
-                why = explain(ctx.services.engine, r["record_id"])
-                out.append(why.sentence if why else "not resolved by the state store yet")
-            return out
-
-        sentences = await ctx.run(explained)
-        ctx.saw(*(r["record_id"] for r in rows))
-        return [LinkedRecord(**r, explanation=s) for r, s in zip(rows, sentences, strict=True)]
+        ids = [r["record_id"] for r in rows]
+        # One batched explanation: the model is read once, not once per record.
+        explained = await ctx.run(explain_many, ctx.services.engine, ids)
+        flags = await disputes_of(ctx, ids)
+        ctx.saw(*ids)
+        out = []
+        for r in rows:
+            why = explained.get(r["record_id"])
+            pro, con = for_and_against(why.contributions) if why else ("", "")
+            out.append(
+                LinkedRecord(
+                    **r,
+                    explanation=why.sentence if why else "not resolved by the state store yet",
+                    evidence_for=pro,
+                    evidence_against=con,
+                    dispute=flag_of(flags.get(r["record_id"])),
+                )
+            )
+        return out
 
     @strawberry.field(description="children's to adult services at 18, if they made it")
     async def transitions(self, info: Info[RequestContext, None]) -> list[Transition]:
@@ -591,7 +743,7 @@ class Address(Node):
                 )
         return out
 
-    @strawberry.field(description="every event recorded here, oldest first")
+    @strawberry.field(description="every event recorded here, oldest first (or newest)")
     async def chronology(
         self,
         info: Info[RequestContext, None],
@@ -599,11 +751,14 @@ class Address(Node):
         to: datetime | None = None,
         first: int = 50,
         after: str | None = None,
+        newest_first: bool = False,
     ) -> AddressEventConnection:
         ctx = ctx_of(info)
         ctx.require("view")
         params = {"address_id": self.address_id, **window(ctx, from_, to)}
         rows = (await ctx.run(ctx.services.report, "address_chronology", params)).records()
+        if newest_first:  # a control room wants the latest first, and the first page of it
+            rows.reverse()
         start, stop = page(first, after, len(rows))
         found = await people(ctx, sorted({p for r in rows[start:stop] for p in r["people"] or []}))
         edges = []

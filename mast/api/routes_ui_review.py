@@ -18,7 +18,7 @@ from mast.api.recording import change, record
 from mast.api.routes_ui import missing, page, viewer
 from mast.core.errors import AuditUnavailable, MastError
 from mast.resolver.explain import explain
-from mast.resolver.review import decide_item, open_items, records_of, report_link
+from mast.resolver.review import decide_item, open_items, records_of
 
 router = APIRouter(include_in_schema=False)
 _SHOWN = 25
@@ -89,31 +89,3 @@ async def review_decide(
     except MastError as e:
         return page(request, "error.html", who, title="Not recorded", message=str(e))
     return RedirectResponse(f"/review?done={item_id}", status_code=303)
-
-
-@router.post("/people/{person_id}/not-the-same", dependencies=[Depends(csrf.form_token)])
-async def not_the_same(
-    request: Request,
-    person_id: str,
-    who: Annotated[Caller, Depends(viewer)],
-    record_id: Annotated[str, Form(max_length=300)],
-) -> Response:
-    """'This is not the same person': the record goes to the review queue."""
-    if not allowed(who.user.role, "report-link"):
-        return missing(request, who)
-    services = services_of(request)
-    try:
-        item = await change(
-            services,
-            who.user,
-            "report-link",
-            lambda engine: report_link(engine, record_id, now=services.now()),
-            lambda made: {"person_id": person_id, "record_id": record_id, "item": made},
-            lambda _: [person_id, record_id],
-            purpose=who.purpose,
-        )
-    except AuditUnavailable:
-        raise  # 503, nothing changed
-    except MastError as e:
-        return page(request, "error.html", who, title="Not reported", message=str(e))
-    return RedirectResponse(f"/people/{person_id}?reported={item}#records", status_code=303)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from mast.accounts.accounts import Accounts
-from mast.api.search import AddressIndex, PersonIndex
+from mast.api.search import AddressIndex, PersonIndex, person_facts, place_facts
 from mast.audit.chain import AuditLog
 from mast.core import clock
 from mast.core.db import open_store
@@ -93,6 +93,11 @@ class Services:
                 folder=API_DIR,
             ).records()
 
-        return PersonIndex(everything("search_people")), AddressIndex(
-            everything("search_addresses")
+        stays = everything("search_stays")
+        people = PersonIndex(everything("search_people"))
+        people.facts = person_facts(
+            everything("search_agencies"), everything("search_open_cases"), stays
         )
+        since = self.now().date() - timedelta(days=365)  # as the address page's residents
+        facts = place_facts(stays, everything("search_address_events"), since=since)
+        return people, AddressIndex(everything("search_addresses"), facts)

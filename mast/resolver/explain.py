@@ -9,11 +9,12 @@ and partner ids are stated as what they are.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 
+from mast.core.db import chunks
 from mast.resolver.model import COMPARISONS
 from mast.resolver.people import store
 from mast.schema.tables import decisions, person_profiles, record_persons
@@ -154,3 +155,99 @@ def _compose(
     words = "; ".join([*lead, sentence(parts)])
     weight = float(row.weight)
     return Explanation(record_id, person, words, weight, parts, same)
+
+
+def for_and_against(parts: tuple[Contribution, ...]) -> tuple[str, str]:
+    """The fields that spoke for one person and those that spoke against, strongest first."""
+    pro = [c.level for c in sorted(parts, key=lambda c: -c.weight) if c.weight >= 0.5]
+    con = [c.level for c in sorted(parts, key=lambda c: c.weight) if c.weight <= -0.5]
+    return "; ".join(pro), "; ".join(con)
+
+
+def explain_many(engine: sa.Engine, record_ids: list[str]) -> dict[str, Explanation]:
+    """`explain` for many records in a handful of queries, the model read once: a person
+    page's records (unresolved records are left out)."""
+    wanted = sorted(set(record_ids))
+    with engine.connect() as conn:
+        links: dict[str, tuple[str, str]] = {}
+        for part in chunks(wanted):
+            links.update(
+                (r.record_id, (r.profile_id, r.person_id))
+                for r in conn.execute(
+                    sa.select(
+                        record_persons.c.record_id,
+                        record_persons.c.profile_id,
+                        record_persons.c.person_id,
+                    ).where(record_persons.c.record_id.in_(part))
+                )
+            )
+        if not links:
+            return {}
+        profiles = sorted({p for p, _ in links.values()})
+        people = sorted({q for _, q in links.values()})
+        per_profile: dict[str, int] = {}
+        for part in chunks(profiles):
+            per_profile.update(
+                conn.execute(
+                    sa.select(record_persons.c.profile_id, sa.func.count())
+                    .where(record_persons.c.profile_id.in_(part))
+                    .group_by(record_persons.c.profile_id)
+                ).all()
+            )
+        profiles_of: dict[str, set[str]] = {}
+        source_of: dict[str, str | None] = {}
+        for part in chunks(people):
+            for profile, person, source in conn.execute(
+                sa.select(
+                    person_profiles.c.profile_id,
+                    person_profiles.c.person_id,
+                    person_profiles.c.source,
+                ).where(person_profiles.c.person_id.in_(part))
+            ):
+                profiles_of.setdefault(person, set()).add(profile)
+                source_of[profile] = source
+        rulings: dict[str, Any] = {}
+        for part in chunks(wanted):
+            for row in conn.execute(
+                sa.select(
+                    decisions.c.record_a,
+                    decisions.c.record_b,
+                    decisions.c.decided_by,
+                    decisions.c.reason,
+                )
+                .where(
+                    decisions.c.decision == "link",
+                    sa.or_(decisions.c.record_a.in_(part), decisions.c.record_b.in_(part)),
+                )
+                .order_by(decisions.c.decision_id)
+            ):
+                for rid in (row.record_a, row.record_b):
+                    rulings[rid] = row  # the newest ruling wins
+        edges = store.edges_touching(conn, profiles, min_weight=-math.inf)
+        model = store.latest_model(conn)
+    out = {}
+    # Records written alike share a profile, and so an explanation (bar a ruling on one).
+    done: dict[tuple[str, Any], Explanation] = {}
+    for rid, (profile, person) in links.items():
+        ruling = rulings.get(rid)
+        key = (profile, None if ruling is None else (ruling.decided_by, ruling.reason))
+        if key in done:
+            out[rid] = replace(done[key], record_id=rid)
+            continue
+        siblings = profiles_of.get(person, set()) - {profile}
+        mine = edges[
+            ((edges.profile_a == profile) & edges.profile_b.isin(siblings))
+            | ((edges.profile_b == profile) & edges.profile_a.isin(siblings))
+        ]
+        source = source_of.get(profile)
+        shared = bool(source) and any(source_of.get(s) == source for s in siblings)
+        out[rid] = done[key] = _compose(
+            rid,
+            person=person,
+            same=per_profile.get(profile, 1) - 1,
+            ruling=ruling,
+            edges=mine,
+            model=model,
+            source=source if shared else None,
+        )
+    return out

@@ -369,6 +369,21 @@ decisions = sa.Table(
     comment="reviewers' rulings: they always win, and survive every later run",
 )
 
+disputes = sa.Table(
+    "disputes",
+    metadata,
+    sa.Column("dispute_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("record_id", sa.String(300), nullable=False),
+    sa.Column("person_id", sa.String(16), nullable=False, comment="the person it was shown on"),
+    sa.Column("item_id", sa.Integer, nullable=False, comment="the review item it queued"),
+    sa.Column("reported_by", sa.String(255), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reported_at", sa.DateTime, nullable=False),
+    sa.Index("ix_disputes_record", "record_id"),
+    comment="'not this person' reports: the record is flagged on every page at once, "
+    "until a reviewer's ruling on its review item",
+)
+
 resolver_models = sa.Table(
     "resolver_models",
     metadata,

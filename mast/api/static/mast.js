@@ -14,6 +14,8 @@
   function timeline() {
     var events = data("chronology-data"), el = document.getElementById("timeline");
     if (!events || !el || !window.vis || !events.length) { return; }
+    // On a phone the list with agency chips carries the chronology; lanes need width.
+    if (!window.matchMedia("(min-width: 601px)").matches) { return; }
     var lanes = Array.from(new Set(events.map(function (e) { return e.agency; })));
     // Partner text goes in as DOM text nodes: vis-timeline treats a string as HTML, so a
     // category of <a href=…> would otherwise become a live link on every viewer's page.
@@ -59,7 +61,12 @@
                  scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); reportChart(); });
+  function printButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); reportChart(); printButtons(); });
   // Parts loaded later by htmx (the dashboard's weekly chart) draw when they arrive.
   document.addEventListener("htmx:afterSettle", weekly);
 })();

@@ -1,0 +1,448 @@
+"""The person page, "not this person" reports, and the chronology for a review meeting.
+
+The page is built so that what it shows cannot be read as more than the records say: the
+household is "as last recorded, on <date>", never "today"; other names are only those a
+partner recorded, not typing slips; people the resolver nearly joined to this one are
+shown as "possibly the same person" with why; every agency involved is summarised with
+who to call, or says its feed gives no contact. The chronology runs newest first. A report
+that a record is not this person flags it on every page at once and queues a review item.
+Each export (print view, CSV, PDF) has its audit entry committed before it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mast.accounts.access import allowed
+from mast.api import csrf
+from mast.api.auth import Caller, services_of
+from mast.api.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
+from mast.api.recording import change, record
+from mast.api.routes_graphql import execute
+from mast.api.routes_ui import (
+    _confidence,
+    _day,
+    _moment,
+    date_or_none,
+    missing,
+    page,
+    viewer,
+)
+from mast.core.csv_safe import csv_safe
+from mast.core.errors import AuditUnavailable, MastError
+from mast.resolver.disputes import report as report_dispute
+
+router = APIRouter(include_in_schema=False)
+SHOWN = 100
+"""Events on the page (one GraphQL page); the exports carry every event in the window."""
+_DISPUTE = "dispute { reportedBy reason reportedAt state reviewItem }"
+_WHO = "personId givenName familyName dob"
+
+PERSON = f"""query($id: ID!, $from: DateTime, $to: DateTime, $agencies: [String!], $on: Date,
+    $wantOn: Boolean!) {{
+  person(id: $id) {{ personId givenName familyName aliases dob sex nhsNumber
+    agencies {{ agency agencyId agencyKind events lastEvent }}
+    openCases {{ caseId agency kind opened leadName leadPhone leadEmail team }}
+    chronology(from: $from, to: $to, agencies: $agencies, first: {SHOWN}, newestFirst: true) {{
+      totalCount pageInfo {{ hasNextPage }}
+      edges {{ node {{ occurredAt agency agencyKind kind category role ref addressId addressLine
+        recordId {_DISPUTE} }} }} }}
+    householdLast {{ addressId addressLine recordedOn
+      members {{ person {{ {_WHO} }} since until }} }}
+    household(on: $on) @include(if: $wantOn) {{ person {{ {_WHO} }} since until }}
+    possiblySame {{ person {{ {_WHO} }} weight why evidenceFor evidenceAgainst reviewItem }}
+    relatives {{ person {{ {_WHO} }} kind evidence }}
+    addresses {{ address {{ addressId line }} localAuthority validFrom validTo }}
+    RECORDS }} }}"""
+RECORDS = (
+    "records { recordId feed agency givenName familyName dob occurredAt score decidedBy "
+    f"explanation evidenceFor evidenceAgainst {_DISPUTE} }}"
+)
+
+EXPORT = f"""query($id: ID!, $from: DateTime, $to: DateTime, $agencies: [String!],
+    $after: String) {{
+  person(id: $id) {{ personId givenName familyName dob
+    chronology(from: $from, to: $to, agencies: $agencies, first: 100, after: $after,
+        newestFirst: true) {{
+      totalCount pageInfo {{ hasNextPage endCursor }}
+      edges {{ node {{ occurredAt agency kind category role ref addressLine recordId score
+        {_DISPUTE} }} }} }} }} }}"""
+COLUMNS = (
+    "date", "agency", "reference", "event", "role", "address", "confidence", "disputed",
+)  # fmt: skip
+
+HEADINGS = ("Date", "Agency", "Reference", "Event", "Role", "Address", "Confidence", "Disputed")
+
+
+def _by_month(events: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = Counter((str(e["occurredAt"])[:7], e["agency"] or "?") for e in events)
+    months = sorted({m for m, _ in counts})
+    agencies = sorted({a for _, a in counts})
+    return {
+        "months": months,
+        "agencies": [{"agency": a, "counts": [counts[(m, a)] for m in months]} for a in agencies],
+    }
+
+
+def _window(from_: date | None, to: date | None) -> dict[str, str | None]:
+    return {
+        "from": from_.isoformat() if from_ else None,
+        "to": datetime.combine(to, datetime.max.time()).isoformat() if to else None,
+    }
+
+
+def _summary(person: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each agency involved, newest contact first: the latest event and its reference, and
+    who to call — every open case's lead of that agency, or nobody named in its feed."""
+    latest: dict[str, dict[str, Any]] = {}
+    for e in events:  # newest first: the first of each agency is its latest
+        latest.setdefault(e["agency"] or "?", e)
+    out = []
+    for a in person["agencies"]:
+        leads = [
+            c
+            for c in person["openCases"]
+            if c["agency"] in (a["agency"], a["agencyId"]) and c["leadName"]
+        ]
+        out.append({**a, "latest": latest.get(a["agency"]), "leads": leads})
+    out.sort(key=lambda a: str(a["lastEvent"] or ""), reverse=True)
+    named = {a["agencyId"]: a["agency"] for a in person["agencies"] if a["agencyId"]}
+    for c in person["openCases"]:  # cases name their agency by id: show its name
+        c["agency"] = named.get(c["agency"], c["agency"])
+    return out
+
+
+@router.get("/people/{person_id}")
+async def person_page(
+    request: Request,
+    person_id: str,
+    who: Annotated[Caller, Depends(viewer)],
+    agency: Annotated[list[str] | None, Query()] = None,
+    from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
+    to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
+    on_text: Annotated[str, Query(alias="on", max_length=10)] = "",
+) -> HTMLResponse:
+    if not allowed(who.user.role, "view"):
+        return missing(request, who)
+    from_, to, on = date_or_none(from_text), date_or_none(to_text), date_or_none(on_text)
+    query = PERSON.replace("RECORDS", RECORDS if allowed(who.user.role, "records") else "")
+    variables = {
+        "id": person_id[:64],
+        **_window(from_, to),
+        "agencies": agency or None,
+        "on": on.isoformat() if on else None,
+        "wantOn": on is not None,
+    }
+    data, _errors = await execute(request, who, query, variables)
+    person = (data or {}).get("person")
+    if not person:
+        return missing(request, who)
+    events = [e["node"] for e in person["chronology"]["edges"]]
+    if "records" in person:  # newest first, as the chronology
+        person["records"].sort(key=lambda r: str(r["occurredAt"] or ""), reverse=True)
+    context = {
+        "p": person,
+        "events": events,
+        "summary": _summary(person, events),
+        "all_agencies": sorted({a["agency"] for a in person["agencies"]}),
+        "chosen": set(agency or []),
+        "from_": from_.isoformat() if from_ else "",
+        "to": to.isoformat() if to else "",
+        "timeline": [
+            {
+                "agency": e["agency"] or "?",
+                "at": e["occurredAt"],
+                "label": e["category"] or e["kind"],
+            }
+            for e in events
+        ],
+        "activity": _by_month(events),
+        "reported": request.query_params.get("reported"),
+        "on": on.isoformat() if on else "",
+    }
+    return page(request, "person.html", who, **context)
+
+
+@router.get("/people/{person_id}/not-the-same")
+async def not_the_same_page(
+    request: Request,
+    person_id: str,
+    who: Annotated[Caller, Depends(viewer)],
+    record_id: Annotated[str, Query(max_length=300)],
+) -> HTMLResponse:
+    """The confirmation step: the event in question, and a reason to give."""
+    if not allowed(who.user.role, "report-link"):
+        return missing(request, who)
+    found = await _all_events(request, who, person_id, None, None, None)
+    if found is None:
+        return missing(request, who)
+    event = next((e for e in found.events if e["recordId"] == record_id), None)
+    return page(request, "dispute.html", who, p=found.person, event=event, record_id=record_id)
+
+
+@router.post("/people/{person_id}/not-the-same", dependencies=[Depends(csrf.form_token)])
+async def not_the_same(
+    request: Request,
+    person_id: str,
+    who: Annotated[Caller, Depends(viewer)],
+    record_id: Annotated[str, Form(max_length=300)],
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """'This record is not this person', confirmed with a reason: flagged at once on every
+    page and queued for a reviewer; who reported it is the signed-in user."""
+    if not allowed(who.user.role, "report-link"):
+        return missing(request, who)
+    if not reason.strip():
+        response = page(
+            request,
+            "error.html",
+            who,
+            title="Not reported",
+            message="Say why the record is not this person.",
+        )
+        response.status_code = 400
+        return response
+    services = services_of(request)
+    try:
+        made = await change(
+            services,
+            who.user,
+            "report-link",
+            lambda engine: report_dispute(
+                engine,
+                record_id,
+                person_id=person_id[:64],
+                by=who.user.username,
+                reason=reason,
+                now=services.now(),
+            ),
+            lambda d: {
+                "person_id": person_id,
+                "record_id": record_id,
+                "item": d.item_id,
+                "reason": d.reason,
+            },
+            lambda _: [person_id, record_id],
+            purpose=who.purpose,
+        )
+    except AuditUnavailable:
+        raise  # 503, nothing changed
+    except MastError as e:
+        response = page(request, "error.html", who, title="Not reported", message=str(e))
+        response.status_code = 400
+        return response
+    return RedirectResponse(
+        f"/people/{person_id}?reported={made.item_id}#chronology", status_code=303
+    )
+
+
+# --- the chronology for a meeting -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Chronology:
+    person: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+async def _all_events(
+    request: Request,
+    who: Caller,
+    person_id: str,
+    from_: date | None,
+    to: date | None,
+    agency: list[str] | None,
+) -> _Chronology | None:
+    """Every event in the window, newest first, a GraphQL page at a time."""
+    variables: dict[str, Any] = {
+        "id": person_id[:64],
+        **_window(from_, to),
+        "agencies": agency or None,
+        "after": None,
+    }
+    events: list[dict[str, Any]] = []
+    while True:
+        data, _errors = await execute(request, who, EXPORT, variables)
+        person = (data or {}).get("person")
+        if not person:
+            return None
+        found = person["chronology"]
+        events += [e["node"] for e in found["edges"]]
+        if not found["pageInfo"]["hasNextPage"]:
+            return _Chronology(person, events)
+        variables["after"] = found["pageInfo"]["endCursor"]
+
+
+def _row(e: dict[str, Any]) -> tuple[str, ...]:
+    dispute = e.get("dispute")
+    return (
+        _moment(e["occurredAt"]),
+        e["agency"] or "",
+        e["ref"] or "",
+        f"{e['kind'] or ''}{': ' + e['category'] if e['category'] else ''}",
+        e["role"] or "",
+        e["addressLine"] or "",
+        _confidence(e["score"]) if e["score"] is not None else "ruled or partner id",
+        f"disputed by {dispute['reportedBy']}: {dispute['reason']}" if dispute else "",
+    )
+
+
+def _name(person: dict[str, Any]) -> str:
+    name = f"{person['givenName'] or ''} {person['familyName'] or ''}".strip()
+    born = f", born {_day(person['dob'])}" if person.get("dob") else ""
+    return f"{name or person['personId']}{born} ({person['personId']})"
+
+
+def _range(from_: date | None, to: date | None, events: list[dict[str, Any]]) -> str:
+    first = from_.isoformat() if from_ else (events[-1]["occurredAt"] if events else None)
+    last = to.isoformat() if to else (events[0]["occurredAt"] if events else None)
+    if first is None or last is None:
+        return "No events in this window"
+    return f"{_day(first)} to {_day(last)}, newest first, {len(events)} events"
+
+
+async def _export(
+    request: Request,
+    who: Caller,
+    person_id: str,
+    kind: str,
+    meeting: str,
+    from_text: str,
+    to_text: str,
+    agency: list[str] | None,
+) -> tuple[_Chronology, Sheet] | None:
+    """The events and heading of an export, its audit entry committed first: what was
+    exported, for what meeting, and every event id in it."""
+    from_, to = date_or_none(from_text), date_or_none(to_text)
+    found = await _all_events(request, who, person_id, from_, to, agency)
+    if found is None:
+        return None
+    purpose = " ".join(meeting.split())[:300] or who.purpose
+    await record(
+        services_of(request),
+        who.user,
+        f"chronology-{kind}",
+        {
+            "person_id": found.person["personId"],
+            "from": from_text,
+            "to": to_text,
+            "agencies": agency or [],
+            "meeting": purpose,
+            "events": len(found.events),
+        },
+        [found.person["personId"], *(e["recordId"] for e in found.events if e["recordId"])],
+        purpose=who.purpose,
+    )
+    sheet = Sheet(
+        title="Multi-agency chronology",
+        person=_name(found.person),
+        date_range=_range(from_, to, found.events),
+        purpose=f"Purpose: {purpose}",
+        printed_by=f"Printed by {who.user.display_name} ({who.user.role}, {who.user.agency})",
+        printed_at=_moment(datetime.now().replace(microsecond=0).isoformat()),
+        columns=HEADINGS,
+    )
+    return found, sheet
+
+
+_Meeting = Annotated[str, Query(max_length=300)]
+_From = Annotated[str, Query(alias="from", max_length=10)]
+_To = Annotated[str, Query(alias="to", max_length=10)]
+_Agencies = Annotated[list[str] | None, Query()]
+
+
+@router.get("/people/{person_id}/chronology/print")
+async def chronology_print(
+    request: Request,
+    person_id: str,
+    who: Annotated[Caller, Depends(viewer)],
+    meeting: _Meeting = "",
+    from_text: _From = "",
+    to_text: _To = "",
+    agency: _Agencies = None,
+) -> HTMLResponse:
+    """The chronology laid out for paper: heading, marking, the events; no navigation."""
+    if not allowed(who.user.role, "view"):
+        return missing(request, who)
+    made = await _export(request, who, person_id, "print", meeting, from_text, to_text, agency)
+    if made is None:
+        return missing(request, who)
+    found, sheet = made
+    # The page words its own rows and heading through gettext; the PDF and CSV share _row.
+    events = found.events
+    return page(
+        request,
+        "chronology_print.html",
+        who,
+        sheet=sheet,
+        events=events,
+        p=found.person,
+        marking=MARKING,
+        meeting=sheet.purpose.removeprefix("Purpose: "),
+        first=from_text or (events[-1]["occurredAt"] if events else ""),
+        last=to_text or (events[0]["occurredAt"] if events else ""),
+    )
+
+
+@router.get("/people/{person_id}/chronology.csv")
+async def chronology_csv(
+    request: Request,
+    person_id: str,
+    who: Annotated[Caller, Depends(viewer)],
+    meeting: _Meeting = "",
+    from_text: _From = "",
+    to_text: _To = "",
+    agency: _Agencies = None,
+) -> Response:
+    if not allowed(who.user.role, "view"):
+        return missing(request, who)
+    made = await _export(request, who, person_id, "csv", meeting, from_text, to_text, agency)
+    if made is None:
+        return missing(request, who)
+    found, _sheet = made
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for e in found.events:  # the date as ISO 8601, which a spreadsheet sorts
+        writer.writerow([csv_safe(v) for v in (e["occurredAt"], *_row(e)[1:])])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="chronology-{person_id[:20]}.csv"'},
+    )
+
+
+@router.get("/people/{person_id}/chronology.pdf")
+async def chronology_pdf_page(
+    request: Request,
+    person_id: str,
+    who: Annotated[Caller, Depends(viewer)],
+    meeting: _Meeting = "",
+    from_text: _From = "",
+    to_text: _To = "",
+    agency: _Agencies = None,
+) -> Response:
+    if not allowed(who.user.role, "view"):
+        return missing(request, who)
+    made = await _export(request, who, person_id, "pdf", meeting, from_text, to_text, agency)
+    if made is None:
+        return missing(request, who)
+    found, sheet = made
+    try:
+        body = await asyncio.to_thread(chronology_pdf, sheet, [_row(e) for e in found.events])
+    except FontMissing as e:
+        return page(request, "error.html", who, title="No PDF", message=str(e))
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="chronology-{person_id[:20]}.pdf"'},
+    )
