@@ -1,9 +1,13 @@
 # The single entry point: `make demo`, `make test`, `make lint`, `make bench`.
+# `make demo` builds the demo region once, makes one account per role and serves the web UI
+# on http://127.0.0.1:8000 until Ctrl-C; the next `make demo` reuses what it built.
+# `make demo-data` (or MAST_DEMO_SERVE=0 make demo) builds without serving, for scripts and CI.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-data
+DEMO_ARGS ?=  # e.g. DEMO_ARGS="--people 20000" for a smaller region
 export MAST_HOME ?= $(CURDIR)/.mast-demo
 # The demo region, the benchmarks and the tests use NHS numbers from the NHS test range
 # (999…) so no real person's number appears; live homes drop those as placeholders.
@@ -11,7 +15,11 @@ export MAST_TRUST_TEST_NHS_NUMBERS ?= true
 LINT_DIR := tools/cypher-lint
 AXE_DIR  := tools/axe
 
-.PHONY: demo test lint bench lock clean install
+MAST_DEMO_SERVE ?= 1
+DEMO_PORT ?= 8000
+DEMO_BUILT := $(MAST_HOME)/.demo-built
+
+.PHONY: demo demo-data demo-clean test lint bench lock clean install
 
 install: $(STAMP)
 
@@ -34,8 +42,26 @@ $(STAMP): requirements-dev.lock pyproject.toml $(LINT_DIR)/package-lock.json $(A
 	  || { echo "DejaVu fonts are needed for the chronology PDF: install them (apt-get install fonts-dejavu-core)"; exit 1; }
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/mast demo --out $(DEMO_DIR)
+demo: demo-data
+ifneq ($(MAST_DEMO_SERVE),0)
+	@# Plain HTTP on this machine only, hence cookies without Secure. Ctrl-C stops the server
+	@# cleanly (it closes the graph and the store) and leaves the data for the next run.
+	MAST_COOKIE_SECURE=false $(BIN)/mast serve --host 127.0.0.1 --port $(DEMO_PORT)
+endif
+
+demo-data: $(STAMP)
+	@if [ -f $(DEMO_BUILT) ]; then \
+	  echo "Reusing the demo built in $(MAST_HOME) on $$(cat $(DEMO_BUILT)); 'make demo-clean' builds it afresh."; \
+	elif [ -d $(MAST_HOME)/graph ]; then \
+	  echo "Reusing the demo home $(MAST_HOME); 'make demo-clean' builds it afresh."; \
+	  date -u +%FT%TZ > $(DEMO_BUILT); \
+	else \
+	  rm -rf $(MAST_HOME) $(DEMO_DIR) && $(BIN)/mast demo --out $(DEMO_DIR) $(DEMO_ARGS) && date -u +%FT%TZ > $(DEMO_BUILT); \
+	fi
+	$(BIN)/mast demo-accounts $(if $(filter 0,$(MAST_DEMO_SERVE)),,--url http://127.0.0.1:$(DEMO_PORT))
+
+demo-clean:
+	rm -rf $(DEMO_DIR) $(MAST_HOME)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mast tests bench
@@ -53,8 +79,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/graph.py
 	$(BIN)/python bench/daily.py
 	@# bench/crash.py (kill-and-replay at ~400k rows, over an hour) runs on its own.
-	@# The API bench serves the demo home: `make demo` builds it if it is not there.
-	test -d $(MAST_HOME)/graph || $(MAKE) demo
+	@# The API bench serves the demo home: `make demo-data` builds it if it is not there.
+	test -d $(MAST_HOME)/graph || $(MAKE) demo-data
 	$(BIN)/python bench/api.py --home $(MAST_HOME)
 
 # Re-pin dependencies: requirements.lock is what MAST runs on (the Docker image installs only

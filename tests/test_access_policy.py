@@ -40,6 +40,7 @@ WEB_POLICY: dict[str, set[str]] = {
     "/review": {"reviewer"},
     "/quality": {"admin", "analyst"},
     "/audit-trail": {"auditor"},
+    "/audit-trail.csv": {"auditor"},
 }
 
 # Which roles may run each saved report: the product's decision, written out here so that a

@@ -5,7 +5,11 @@ digested; an internal error logs no query text."""
 
 from __future__ import annotations
 
+import csv
+import html as html_module
+import io
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -320,3 +324,78 @@ def test_an_internal_graphql_error_logs_no_query_text(
         assert secret not in logged, secret
     assert "RuntimeError" in logged and "Chronology" in logged
     assert query_digest(query) in logged
+
+
+# --- the trail as an auditor reads it in the browser -------------------------------------------
+
+
+@contextmanager
+def _auditor(api: Api) -> Iterator[httpx.Client]:
+    with api.client(None, purpose=None) as client:
+        signed_in = {"username": "auditor", "password": PASSWORD, "purpose": "quarterly audit"}
+        assert client.post("/auth/login", json=signed_in).status_code == 200
+        yield client
+
+
+def _seqs(html: str) -> list[int]:
+    return [int(s) for s in re.findall(r'<td data-label="Entry">(\d+)</td>', html)]
+
+
+def test_the_trail_pages_on_past_two_hundred(api: Api) -> None:
+    with api.client("analyst") as analyst:
+        for _ in range(210):  # enough audited requests for two pages whatever ran before
+            assert analyst.get("/reports").status_code == 200
+    with _auditor(api) as auditor:
+        first = auditor.get("/audit-trail", params={"user": "analyst"})
+        assert first.status_code == 200
+        shown = _seqs(first.text)
+        assert len(shown) == 200 and shown == sorted(shown, reverse=True)
+        older = re.search(r'<a href="([^"]+)" id="older"', first.text)
+        assert older is not None, "no link to the older entries"
+        second = auditor.get(html_module.unescape(older.group(1)))
+        assert second.status_code == 200
+        more = _seqs(second.text)
+        assert more and max(more) < min(shown)
+
+
+def test_the_trail_export_is_audited_and_escaped(api: Api) -> None:
+    formula = "=HYPERLINK(case 42)"  # a purpose a spreadsheet would run as a formula
+    with api.client("analyst", purpose=formula) as analyst:
+        assert analyst.get("/reports").status_code == 200
+    with _auditor(api) as auditor:
+        before = api.last_seq()
+        response = auditor.get("/audit-trail.csv", params={"user": "analyst", "action": "reports"})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows[0]["purpose"] == "'" + formula  # read back: escaped, not as sent
+    assert rows[0]["action"] == "listed the reports"
+    entry = _last(api)
+    assert entry["seq"] == before + 1 and entry["operation"] == "audit-export"
+    assert json.loads(entry["params"])["rows"] == len(rows)
+
+
+def test_the_audit_api_says_what_each_entry_did(api: Api) -> None:
+    person = _state_people(api, 1)[0]
+    with api.client("practitioner") as client:
+        read = client.post("/graphql", json={"query": f'{{ person(id: "{person}") {{ dob }} }}'})
+        assert read.status_code == 200
+        _report(client, "open_cases", person_id=person)
+    with api.client("auditor") as auditor:
+        listed = auditor.get("/audit", params={"person": person, "user": "practitioner"}).json()
+    assert [e["did"] for e in listed[:2]] == [
+        "report open_cases (API)",
+        "read a person's record (API)",
+    ]
+
+
+def test_a_persons_records_can_be_asked_for_by_id(api: Api) -> None:
+    """The review page asks only for its pair: only those are read, explained and audited."""
+    person, record = _a_person_with_two_records(api)
+    query = "query($p: ID!, $r: [String!]) { person(id: $p) { records(ids: $r) { recordId } } }"
+    with api.client("reviewer") as client:
+        body = client.post(
+            "/graphql", json={"query": query, "variables": {"p": person, "r": [record]}}
+        )
+    assert body.status_code == 200, body.text
+    assert [r["recordId"] for r in body.json()["data"]["person"]["records"]] == [record]
+    assert _last(api)["result_ids"] == {person, record}

@@ -11,7 +11,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from pypdf import PdfReader
 
 from mast.core.csv_safe import csv_safe
 from mast.core.db import open_store
-from mast.schema.tables import person_edges, person_profiles
+from mast.schema.tables import decisions, id_history, person_edges, person_profiles, record_persons
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parent.parent
@@ -140,6 +140,8 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
     _shot(page, f"purpose-{width}")
     page.fill("#purpose-text", f"browser test at {width}px")
     page.click("main button[type=submit]")
+    assert page.url.endswith(f"/people/{someone['id']}")  # the deep link survived sign-in
+    page.goto(f"{api.url}/search")
     page.fill(
         "#q",
         f"{someone['typed']} {someone['dob'][8:10]}/{someone['dob'][5:7]}/{someone['dob'][:4]}",
@@ -197,20 +199,104 @@ def test_a_practitioner_finds_a_misspelt_person_and_reads_their_chronology(
     page.close()
 
 
-def test_an_auditor_sees_who_viewed_a_person(api: Api, browser: Browser) -> None:
+@pytest.mark.parametrize("width", [1280, 360])
+def test_an_auditor_finds_by_name_who_opened_a_person_and_exports_it(
+    api: Api, browser: Browser, width: int
+) -> None:
     someone = _someone(api)
-    with api.client("reviewer") as client:  # somebody looks first
-        client.post("/graphql", json={"query": f'{{ person(id: "{someone["id"]}") {{ dob }} }}'})
-    page = _signed_in(browser, api, "auditor", "quarterly audit", width=1280, height=900)
-    assert page.url.endswith("/search")
-    page.goto(f"{api.url}/audit-trail?person={someone['id']}")
-    page.wait_for_selector("main table")
-    _shot(page, "audit-trail-1280")
-    cells = page.locator("main table tbody td[data-label=Who]").all_inner_texts()
-    assert any(c.startswith("reviewer") for c in cells)
+    name = f"{someone['given']} {someone['family']}"
+    looker = _signed_in(browser, api, "reviewer", "practice review 9", width=width)
+    looker.goto(f"{api.url}/people/{someone['id']}")  # somebody opens their page first
+    looker.close()
+    page = _signed_in(browser, api, "auditor", "quarterly audit", width=width, height=900)
+    assert page.url.endswith("/audit-trail")  # an auditor's home is the trail
+    page.fill("#f-person", name)  # by name, as an auditor is asked about a person
+    page.select_option("#f-action", "person-page")
+    page.click("main form.filters button[type=submit]")
+    page.wait_for_selector("#trail tbody td.action")
+    _shot(page, f"audit-trail-{width}")
+    row = page.locator("#trail tbody tr", has_text="reviewer").first
+    assert row.locator("td.action").inner_text() == "opened person page"
+    assert name in row.locator("td.about").inner_text()
+    assert someone["id"] in row.locator("td.about").inner_text()  # the id in full
+    before = api.last_seq()
+    with page.expect_download() as download:
+        page.click("#csv")
+    with Path(download.value.path()).open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert any(
+        r["user"] == "reviewer" and r["action"] == "opened person page" and r["their name"] == name
+        for r in rows
+    )
+    exported = api.audited_since(before)
+    assert [(e["operation"], e["username"]) for e in exported] == [("audit-export", "auditor")]
+    assert someone["id"] in json.loads(exported[0]["result_ids"])  # whom it named
+    # What the auditor asked, and the ids it named: the names shown are not written.
+    assert set(json.loads(exported[0]["params"])) == {
+        "person",
+        "user",
+        "since",
+        "until",
+        "action",
+        "rows",
+    }
     page.goto(f"{api.url}/people/{someone['id']}")  # auditors see no personal data
-    assert "Not found" in page.inner_text("h1")
+    assert "Page not found" in page.inner_text("h1")
     page.close()
+
+
+def test_an_auditor_sees_each_viewer_of_a_split_once(api: Api, browser: Browser) -> None:
+    """Two views by one practitioner, one by an investigator, and the reviewer who ruled the
+    records apart: one item for the split, each viewer once, the reviewer left out."""
+    person, kept, moving = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(r:`Record`) WITH p, collect(r.record_id) AS rs "
+        "WHERE size(rs) >= 2 RETURN p.person_id, rs[1], rs[2] ORDER BY p.person_id DESC LIMIT 1"
+    )[0]
+    look = {"query": f'{{ person(id: "{person}") {{ dob }} }}'}
+    for role, times in (("practitioner", 2), ("investigator", 1), ("reviewer", 1)):
+        with api.client(role) as client:
+            for _ in range(times):
+                assert client.post("/graphql", json=look).status_code == 200
+    engine = open_store(api.settings)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:  # the reviewer's ruling, and the run that split the person
+        conn.execute(
+            decisions.insert().values(
+                record_a=kept, record_b=moving, decision="unlink", decided_by="reviewer",
+                reason="split test: two people", decided_at=now,
+            )
+        )  # fmt: skip
+        conn.execute(
+            id_history.insert().values(
+                entity="person", kind="split", old_id=person, new_id="P99999901", at=now
+            )
+        )
+        conn.execute(
+            record_persons.update()
+            .where(record_persons.c.record_id == moving)
+            .values(person_id="P99999901")
+        )
+    try:
+        page = _signed_in(browser, api, "auditor", "quarterly audit", width=1280)
+        split = page.locator("section.split", has_text=person).first
+        viewers = split.locator("ul.viewers li").all_inner_texts()
+        # The analyst is the test's own Cypher that chose the person: it saw them too.
+        assert [v.split(" ")[0] for v in viewers] == ["analyst", "investigator", "practitioner"]
+        assert "views: 2;" in viewers[2]
+        assert moving in split.inner_text()  # which record moved, and where to
+        assert "P99999901" in split.inner_text()
+        assert "Ruled apart by reviewer" in split.inner_text()
+        split.scroll_into_view_if_needed()
+        _shot(page, "audit-unmerged-1280")
+        page.close()
+    finally:
+        with engine.begin() as conn:  # the shared store as the other tests expect it
+            conn.execute(
+                record_persons.update()
+                .where(record_persons.c.record_id == moving)
+                .values(person_id=person)
+            )
+        engine.dispose()
 
 
 def _two_steps(api: Api) -> tuple[str, str, str]:
@@ -298,12 +384,22 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(
     page.click("header nav >> text=Review")
     section = page.locator(f"section:has(h2#item-{item})")
     _shot(page, f"review-{width}")
+    # The evidence in plain words, against beside for, and what hangs on the ruling.
+    assert "not the same person" in section.locator("dd.against").inner_text()
+    assert "records held as" in section.locator("dd.stakes").inner_text()
     section.locator("input[value=unlink]").check()
     section.locator("input[name=reason]").fill("different dates of birth on the GP record")
     section.locator("button[type=submit]").click()
     assert f"Item {item} decided" in page.inner_text("main")
-    operations = [e["operation"] for e in api.audited_since(before)]
-    assert {"report-link", "review", "review-decide"} <= set(operations)
+    entries = api.audited_since(before)
+    assert {"report-link", "review-decide"} <= {e["operation"] for e in entries}
+    # The queue's names and NHS numbers were read through GraphQL, and audited as such.
+    reads = [
+        e
+        for e in entries
+        if e["operation"] == "graphql" and json.loads(e["params"]).get("action") == "review-page"
+    ]
+    assert reads and person in set().union(*(json.loads(e["result_ids"]) for e in reads))
     engine = open_store(api.settings)
     with engine.connect() as conn:
         ruling = conn.execute(
@@ -556,7 +652,7 @@ def test_one_box_finds_people_by_half_a_name_and_places_as_callers_say_them(
     page.goto(f"{api.url}/addresses/{flat['id']}")
     assert page.locator("main h2").first.inner_text() == "Latest incident"
     dates = page.locator("main table.stack tbody td:first-child").all_inner_texts()
-    parsed = [datetime.strptime(d, "%d %b %Y %H:%M" if ":" in d else "%d %b %Y") for d in dates]
+    parsed = [datetime.strptime(d, "%d %b %Y, %H:%M" if ":" in d else "%d %b %Y") for d in dates]
     assert parsed == sorted(parsed, reverse=True)  # newest first
     residents = page.locator("ul.residents li").all_inner_texts()
     assert all("age" in r and "since" in r for r in residents) or residents == [

@@ -2,8 +2,8 @@
 
 Roles are the users of MISSION.md. Named reports carry their own `@roles` line; everything
 else is decided by OPERATIONS. Reading a person's records with the explanation of each
-link is a reviewer's and an investigator's task; administrators and auditors see no
-personal data at all.
+link is a reviewer's and an investigator's task; administrators see no personal data at
+all, and auditors only the names of the people in audit entries (read when the trail is).
 """
 
 from __future__ import annotations

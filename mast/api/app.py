@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -28,6 +28,8 @@ from mast.api import (
     routes_reports,
     routes_ui,
     routes_ui_admin,
+    routes_ui_audit,
+    routes_ui_errors,
     routes_ui_network,
     routes_ui_person,
     routes_ui_reports,
@@ -35,6 +37,7 @@ from mast.api import (
     routes_ui_search,
 )
 from mast.api.gql_schema import build_schema
+from mast.api.i18n import WELSH, LanguageMiddleware, catalogue
 from mast.api.limits import BodyLimit
 from mast.api.services import Services
 from mast.core.db import keep_private
@@ -111,15 +114,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_ui_review,
         routes_ui_search,
         routes_ui_admin,
+        routes_ui_audit,
     )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(BodyLimit)  # outermost of those added so far: before any route reads
     app.mount("/static", StaticFiles(directory=routes_ui.HERE / "static"), name="static")
 
-    @app.exception_handler(routes_ui.SignIn)
-    async def to_sign_in(_request: Request, exc: routes_ui.SignIn) -> RedirectResponse:
-        return RedirectResponse(exc.to, status_code=303)
+    routes_ui_errors.install(app)  # sign-in redirects, and branded 404/403/500 pages
 
     routes_health.measure(app)
 
@@ -147,4 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     oidc.mount(app, settings)
     if settings.dev_mode:
         app.get("/graphql", include_in_schema=False)(routes_graphql.graphiql)
+    # Outermost: every route, page and error handler answers in the request's language.
+    # The Welsh catalogue is read now, so a broken .po stops the start, not a page.
+    app.add_middleware(LanguageMiddleware, secure=settings.cookie_secure)
+    catalogue(WELSH)
     return app

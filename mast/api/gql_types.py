@@ -605,12 +605,22 @@ class Person(Node):
         return out
 
     @strawberry.field(description="each agency's record of them, and why it was linked")
-    async def records(self, info: Info[RequestContext, None]) -> list[LinkedRecord]:
+    async def records(
+        self,
+        info: Info[RequestContext, None],
+        ids: Annotated[
+            list[str] | None,
+            strawberry.argument(description="only these records (a reviewer's pair)"),
+        ] = None,
+    ) -> list[LinkedRecord]:
         ctx = ctx_of(info)
         ctx.require("records")
         rows = (
             await ctx.run(ctx.services.api_read, "person_records", {"person_id": self.person_id})
         ).records()
+        if ids is not None:  # each record explained costs a read of the model: only those asked
+            wanted = set(ids)
+            rows = [r for r in rows if r["record_id"] in wanted]
 
         ids = [r["record_id"] for r in rows]
         # One batched explanation: the model is read once, not once per record.

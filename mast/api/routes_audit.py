@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from mast.api import audit_trail
+from mast.api.actions import describe
 from mast.api.auth import Caller, caller, services_of
 from mast.api.recording import record, require
 
@@ -31,19 +34,31 @@ async def audit(
     services = services_of(request)
     filters = {"user": user, "person": person, "since": since, "until": until}
     await record(services, who.user, "audit", filters, purpose=who.purpose)
-    return await asyncio.to_thread(
+    entries = await asyncio.to_thread(
         lambda: services.audit.search(
             username=user, subject=person, since=since, until=until, limit=limit, before_seq=before
         )
     )
+    # What each entry did, in the trail page's words ("opened person page", not "graphql").
+    return [
+        {**e, **dict(zip(("action", "did"), describe(e["operation"], e["params"]), strict=True))}
+        for e in entries
+    ]
 
 
 @router.get("/unmerged")
 async def audit_unmerged(
     request: Request, who: Annotated[Caller, Depends(caller)]
 ) -> list[dict[str, Any]]:
-    """Who viewed a person whose records were later split apart, and may need telling."""
+    """Who viewed a person whose records were later split apart, and may need telling: one
+    item per split, each viewer once (the reviewers who ruled it apart left out), and which
+    records moved to which new person."""
     require(who.user, "audit")
     services = services_of(request)
     await record(services, who.user, "audit-unmerged", {}, purpose=who.purpose)
-    return await asyncio.to_thread(services.audit.viewed_then_unmerged)
+
+    def read() -> list[audit_trail.Split]:
+        with services.engine.connect() as conn:
+            return audit_trail.viewed_then_unmerged(conn, limit=1000)
+
+    return [asdict(s) for s in await asyncio.to_thread(read)]

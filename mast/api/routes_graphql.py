@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from mast.api.actions import action_code
 from mast.api.auth import Caller, caller, services_of
 from mast.api.context import RequestContext
 from mast.api.gql_schema import jsonable
@@ -78,7 +79,15 @@ async def execute(
         late = GraphQLError("the query ran past its time limit", extensions={"code": "TIMEOUT"})
         data, errors = None, [dict(late.formatted)]
     outcome = "ok" if not errors else ("partial" if data else "refused")
-    params = {"query": query, "variables": variables, "operation": operation}
+    # What the user did, in the auditor's words: the page that asked (its route's
+    # template) or, from the API, what the query reads.
+    page = getattr(request.scope.get("route"), "path", None)
+    params = {
+        "query": query,
+        "variables": variables,
+        "operation": operation,
+        "action": action_code(page, query),
+    }
     await record(services, who.user, "graphql", params, ctx.seen, outcome, who.purpose)
     return data, errors
 

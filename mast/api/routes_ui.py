@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,10 +17,11 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from mast.accounts.access import OPERATIONS, PURPOSE_RULE, allowed, purpose_of
+from mast.accounts.access import MAX_PURPOSE, MIN_PURPOSE, OPERATIONS, allowed, purpose_of
 from mast.accounts.accounts import Accounts, Credential
-from mast.api import csrf
+from mast.api import csrf, i18n
 from mast.api.auth import Caller, services_of
+from mast.api.i18n import gettext as _
 from mast.api.recording import change
 from mast.api.routes_auth import sign_in, sign_out
 from mast.core import clock
@@ -30,24 +31,17 @@ from mast.core.errors import AccessError
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
-# Every interface string goes through gettext (`{{ _("…") }}`, `{% trans %}`) so the Welsh
-# catalogue can cover it; until a locale is chosen per request the English text is shown.
-templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# Every interface string goes through gettext (`{{ _("…") }}`, `{% trans %}`) in the
+# request's language (mast/api/i18n.py); a `{% trans %}` block's line breaks and indents
+# are not part of its msgid.
+templates.env.policies["ext.i18n.trimmed"] = True
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
 router = APIRouter(include_in_schema=False)
 
 
 # --- filters --------------------------------------------------------------------------------
-
-
-def _day(value: Any) -> str:
-    if not value:
-        return "?"
-    return date.fromisoformat(str(value)[:10]).strftime("%-d %b %Y")
-
-
-def _moment(value: Any) -> str:
-    moment = datetime.fromisoformat(str(value))
-    return moment.strftime("%-d %b %Y %H:%M") if moment.time() else moment.strftime("%-d %b %Y")
 
 
 def _age(value: Any) -> int:
@@ -58,12 +52,20 @@ def _age(value: Any) -> int:
 def _confidence(weight: Any) -> str:
     """A Splink match weight as a probability; rulings and partner ids carry none."""
     if weight is None:
-        return "ruled"
+        return _("ruled")
     chance = 1 / (1 + 2 ** -min(float(weight), 60))
     return f"{math.floor(chance * 1000) / 10:g}%"
 
 
-templates.env.filters.update(day=_day, moment=_moment, age=_age, confidence=_confidence)
+templates.env.filters.update(day=i18n.day, moment=i18n.moment, age=_age, confidence=_confidence)
+templates.env.globals.update(
+    html_lang=i18n.language,
+    switch_to=i18n.switch_to,
+    role_name=i18n.role_name,
+    agency_kind=i18n.agency_kind,
+    agency_name=i18n.agency_name,
+    state=i18n.state,
+)
 # CSVs built in the browser (the network explorer) escape cells by the server's own rule.
 templates.env.globals["csv_formula_start"] = list(FORMULA_START)
 
@@ -76,6 +78,27 @@ class SignIn(Exception):
 
     def __init__(self, to: str) -> None:
         self.to = to
+
+
+_NEXT = "next"  # the session's key for the page asked for before sign-in
+_FIRST = frozenset({"/", "/login", "/purpose"})  # the way in, not a page asked for
+
+
+def remember_page(request: Request) -> None:
+    """Keep the page a signed-out browser asked for, to go on to after sign-in (a deep link
+    from an e-mail must not land on the search page). Page views only: not a form post,
+    and not an htmx fragment, whose address is no page."""
+    path = request.url.path
+    if request.method == "GET" and "hx-request" not in request.headers and path not in _FIRST:
+        request.session[_NEXT] = path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def next_page(request: Request, default: str) -> str:
+    """Where to go after sign-in: the remembered page, if it is one of this site's own."""
+    to = request.session.pop(_NEXT, None)
+    if isinstance(to, str) and to.startswith("/") and not to.startswith(("//", "/\\")):
+        return to
+    return default
 
 
 async def _session(request: Request) -> Credential:
@@ -106,15 +129,21 @@ def page(
             "user": who.user if who else None,
             "purpose": who.purpose if who else None,
             "can": {op: allowed(who.user.role, op) for op in OPERATIONS} if who else {},
-            "csrf": csrf.token(request),
+            # An error page for a failure before the session was read has no form to guard.
+            "csrf": csrf.token(request) if "session" in request.scope else "",
             **context,
         },
     )
 
 
-def missing(request: Request, who: Caller) -> HTMLResponse:
+def missing(request: Request, who: Caller | None) -> HTMLResponse:
+    """Not found, and not allowed to see, look the same: the branded 404 page."""
     response = page(
-        request, "error.html", who, title="Not found", message="There is nothing here you can see."
+        request,
+        "error.html",
+        who,
+        title=_("Page not found"),
+        message=_("There is nothing at this web address that you can see."),
     )
     response.status_code = 404
     return response
@@ -136,7 +165,12 @@ async def login_form(
     try:
         await sign_in(request, username[:64], password[:1024], None)
     except HTTPException as e:
-        response = page(request, "login.html", error=e.detail)
+        error = (
+            _("Too many failed sign-ins from here. Wait a few minutes and try again.")
+            if e.status_code == 429
+            else _("The username or password is wrong.")
+        )
+        response = page(request, "login.html", error=error)
         response.status_code = e.status_code
         return response
     return RedirectResponse("/purpose", status_code=303)
@@ -162,7 +196,11 @@ async def purpose_form(request: Request, purpose: Annotated[str, Form()]) -> Res
         stated = purpose_of(purpose)
     except ValueError:
         who = Caller(credential.user, "", credential)
-        response = page(request, "purpose.html", who, error=f"Give {PURPOSE_RULE}.")
+        rule = _(
+            "Give a case number or reason of %(min)s to %(max)s printable characters, on one line."
+        )
+        error = rule % {"min": MIN_PURPOSE, "max": MAX_PURPOSE}
+        response = page(request, "purpose.html", who, error=error)
         response.status_code = 400
         return response
     services = services_of(request)
@@ -176,7 +214,7 @@ async def purpose_form(request: Request, purpose: Annotated[str, Form()]) -> Res
         lambda _: {},
         purpose=stated,
     )
-    return RedirectResponse("/search", status_code=303)
+    return RedirectResponse(next_page(request, home_of(credential.user.role)), status_code=303)
 
 
 # --- landing -------------------------------------------------------------------------------
@@ -186,20 +224,22 @@ async def purpose_form(request: Request, purpose: Annotated[str, Form()]) -> Res
 async def home(request: Request) -> RedirectResponse:
     """Each role's first page: search, or the page of the work it does."""
     credential = await _session(request)
-    role = credential.user.role
-    first = next(
-        (
-            to
-            for op, to in (
-                ("search", "/search"),
-                ("audit", "/audit-trail"),
-                ("quality", "/quality"),
-            )
-            if allowed(role, op)
-        ),
-        "/search",
-    )
-    return RedirectResponse(first, status_code=303)
+    if not credential.purpose:
+        raise SignIn("/purpose")
+    return RedirectResponse(home_of(credential.user.role), status_code=303)
+
+
+def home_of(role: str) -> str:
+    """Where a role starts: search, or the page of the work it does (an auditor the trail,
+    an administrator the feeds), never a page that says the role cannot use it."""
+    for operation, to in (
+        ("search", "/search"),
+        ("audit", "/audit-trail"),
+        ("quality", "/quality"),
+    ):
+        if allowed(role, operation):
+            return to
+    return "/search"
 
 
 # --- a person ---------------------------------------------------------------------

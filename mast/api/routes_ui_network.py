@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from mast.accounts.access import allowed
 from mast.api.auth import Caller
 from mast.api.gql_types import split_id
+from mast.api.i18n import gettext as _
+from mast.api.i18n import ngettext
 from mast.api.routes_graphql import execute
 from mast.api.routes_ui import missing, page, viewer
 
@@ -42,7 +44,9 @@ def _edge(
             "id": key,
             "source": source,
             "target": target,
-            "label": label if not met else f"{len(met)} event{'s' if len(met) > 1 else ''}",
+            "label": label
+            if not met
+            else ngettext("%(n)s event", "%(n)s events", len(met)) % {"n": len(met)},
             "kind": kind,
             "events": met,
         }
@@ -67,7 +71,7 @@ def graph_of(person: dict[str, Any]) -> dict[str, Any]:
     for h in person["household"]:
         group = f"home:{h['addressId']}"
         nodes.setdefault(
-            group, {"data": {"id": group, "label": h["addressLine"] or "home", "kind": "home"}}
+            group, {"data": {"id": group, "label": h["addressLine"] or _("home"), "kind": "home"}}
         )
         member = h["person"]["personId"]
         nodes.setdefault(member, _person(h["person"]))
@@ -123,7 +127,7 @@ def graph_of_address(address: dict[str, Any]) -> dict[str, Any]:
     for r in address["residents"]:
         pid = r["person"]["personId"]
         nodes.setdefault(pid, _person(r["person"]))
-        edges[f"{here}~{pid}"] = _edge(f"{here}~{pid}", pid, here, "lived here", "related", [])
+        edges[f"{here}~{pid}"] = _edge(f"{here}~{pid}", pid, here, _("lived here"), "related", [])
     met: dict[str, list[dict[str, Any]]] = {}
     for edge in address["chronology"]["edges"]:
         event = edge["node"]

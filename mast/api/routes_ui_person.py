@@ -26,12 +26,12 @@ from mast.accounts.access import allowed
 from mast.api import csrf
 from mast.api.auth import Caller, services_of
 from mast.api.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
+from mast.api.i18n import day as _day
+from mast.api.i18n import moment as _moment
 from mast.api.recording import change, record
 from mast.api.routes_graphql import execute
 from mast.api.routes_ui import (
     _confidence,
-    _day,
-    _moment,
     date_or_none,
     missing,
     page,

@@ -4,20 +4,18 @@ goes through the audited GraphQL `report` field, with the user's role checked th
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mast.accounts.access import allowed
-from mast.api.auth import Caller, services_of
-from mast.api.recording import record
+from mast.api.auth import Caller
+from mast.api.i18n import agency_kind
+from mast.api.i18n import gettext as _
 from mast.api.routes_graphql import execute
-from mast.api.routes_ui import date_or_none as _date_or_none
 from mast.api.routes_ui import missing, page, viewer
 from mast.core.csv_safe import csv_safe
 from mast.graph.headlines import HEADLINES
@@ -100,7 +98,7 @@ async def weekly(request: Request, who: Annotated[Caller, Depends(viewer)]) -> H
     chart = {
         "weeks": weeks,
         "agencies": [
-            {"agency": kind, "counts": [counts.get(w, 0) for w in weeks]}
+            {"agency": agency_kind(kind), "counts": [counts.get(w, 0) for w in weeks]}
             for kind, counts in sorted(series.items())
         ],
     }
@@ -177,37 +175,14 @@ def _chart(result: dict[str, Any]) -> dict[str, Any] | None:
         return None
     label, value = text[0], numeric[-1]
     return {
-        "label": columns[value],
+        "label": _heading(columns[value]),
         "labels": [" · ".join(str(r[i]) for i in text[:2]) for r in rows],
         "values": [r[value] for r in rows],
-        "title": f"{columns[value]} by {columns[label]}",
+        "title": _("%(value)s by %(label)s")
+        % {"value": _heading(columns[value]), "label": _heading(columns[label])},
     }
 
 
-@router.get("/audit-trail")
-async def audit_trail(
-    request: Request,
-    who: Annotated[Caller, Depends(viewer)],
-    user: str = "",
-    person: str = "",
-    since: str = "",
-    until: str = "",
-) -> HTMLResponse:
-    """Auditors: who viewed whom, when and why; and who saw a person later split apart."""
-    if not allowed(who.user.role, "audit"):
-        return missing(request, who)
-    services = services_of(request)
-    filters = {"user": user[:64], "person": person[:64], "since": since[:10], "until": until[:10]}
-    await record(services, who.user, "audit", filters, purpose=who.purpose)
-    start, end = _date_or_none(since), _date_or_none(until)
-    entries = await asyncio.to_thread(
-        lambda: services.audit.search(
-            username=user.strip() or None,
-            subject=person.strip() or None,
-            since=datetime.combine(start, datetime.min.time()) if start else None,
-            until=datetime.combine(end, datetime.max.time()) if end else None,
-            limit=200,
-        )
-    )
-    unmerged = await asyncio.to_thread(lambda: services.audit.viewed_then_unmerged(limit=50))
-    return page(request, "audit.html", who, entries=entries, unmerged=unmerged, filters=filters)
+def _heading(column: str) -> str:
+    """A report's column as the table heads it, in the request's language."""
+    return _(column.replace("_", " "))

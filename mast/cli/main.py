@@ -261,16 +261,14 @@ def demo(
     _headline_figures(settings, json.loads((out / "truth" / "figures.json").read_text()))
     console.print(
         styled(
-            "\nTo search it: ",
-            (
-                f"MAST_HOME={settings.home} mast users add YOU --role investigator --agency demo",
-                "bold",
-            ),
+            "\nTo look at it: ",
+            ("make demo", "bold"),
+            " makes one account per role and serves the web UI on http://127.0.0.1:8000 (or ",
+            ("mast demo-accounts", "bold"),
             ", then ",
             ("MAST_COOKIE_SECURE=false mast serve", "bold"),
-            " (plain HTTP on this machine only) and open http://127.0.0.1:8000 — or use "
-            "the API with a token from ",
-            ("mast users token YOU --label curl", "bold"),
+            "); partner apps use the API with a token from ",
+            ("mast users token NAME --label curl", "bold"),
             " (docs/user-guide.md, docs/api.md).",
         )
     )
@@ -524,6 +522,15 @@ def _register_api_commands() -> None:
 
 
 _register_api_commands()
+
+
+def _register_demo_commands() -> None:
+    from mast.cli.demo import demo_accounts  # noqa: PLC0415
+
+    app.command("demo-accounts")(demo_accounts)
+
+
+_register_demo_commands()
 
 
 def _register_daily_commands() -> None:

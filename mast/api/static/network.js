@@ -28,12 +28,17 @@
   function layout() { cy.layout({ name: "fcose", animate: false, nodeDimensionsIncludeLabels: true }).run(); }
   function remember() { history.replaceState(null, "", "#expanded=" + Array.from(expanded).join(",")); }
   var list = document.getElementById("network-list");
+  // The page's words in its language (the server's catalogue), with %(name)s filled in.
+  var text = JSON.parse(document.getElementById("network-text").textContent);
+  function say(message, values) {
+    return message.replace(/%\((\w+)\)s/g, function (_m, key) { return String(values[key]); });
+  }
   function listed(e) {
     // Keyboard and screen-reader users get every person as a list item with its own button.
     if (e.data.kind !== "person" || list.querySelector('li[data-id="' + CSS.escape(e.data.id) + '"]')) { return; }
     var li = document.createElement("li"), a = document.createElement("a"), b = document.createElement("button");
     li.dataset.id = e.data.id; a.href = "/people/" + encodeURIComponent(e.data.id); a.textContent = e.data.label;
-    b.type = "button"; b.className = "small expand-one"; b.dataset.id = e.data.id; b.textContent = "Add their links";
+    b.type = "button"; b.className = "small expand-one"; b.dataset.id = e.data.id; b.textContent = text.add_links;
     li.append(a, " ", b); list.append(li);
   }
   list.addEventListener("click", function (ev) {
@@ -49,11 +54,11 @@
     layout(); filter();
   }
   function expand(id) {
-    status.textContent = "Loading the links of " + id + "…";
+    status.textContent = say(text.loading, { id: id });
     return fetch("/network/" + encodeURIComponent(id) + "/neighbours", { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (g) { add(g.elements); expanded.add(id); remember(); status.textContent = ""; })
-      .catch(function () { status.textContent = "Could not load the links of " + id + "."; });
+      .catch(function () { status.textContent = say(text.failed, { id: id }); });
   }
   var agencyPick = document.getElementById("event-agency");
   function agencies() {
@@ -119,13 +124,13 @@
   if (connect) connect.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var other = document.getElementById("other").value.trim();
-    status.textContent = "Looking for the shortest connection…";
+    status.textContent = text.looking;
     fetch("/network/" + encodeURIComponent(me) + "/connection/" + encodeURIComponent(other), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (g) {
-        if (g.hops == null) { status.textContent = "No connection within six steps."; return; }
+        if (g.hops == null) { status.textContent = text.none; return; }
         add(g.elements);
-        status.textContent = "Connected in " + g.hops + " steps: " + g.path.join(" → ");
+        status.textContent = say(text.connected, { hops: g.hops, path: g.path.join(" → ") });
       });
   });
   layout(); filter();
