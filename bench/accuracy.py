@@ -49,6 +49,7 @@ from mast.resolver.cluster import cluster, partner_id_edges
 from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, scored_edges
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, detect_dob_placeholders
 from mast.resolver.service import resolve
+from mast.schema.feed import event_feeds
 from mast.schema.tables import person_profiles, record_addresses, record_persons, records
 from mast.text.names import name_key
 
@@ -220,13 +221,27 @@ HISTORICAL_NOTE = (
     "historical_50k adapted: its records as one feed, profiled in memory as FEBRL is (dates"
     " of birth as Python dates, so births before 1678 stay; malformed ones such as"
     " '-0050-01-0' count as missing); a fixed stand-in event date, 2026-11-01, which only an"
-    " age would use and it has none; the fake postcode as the place; no address line, NHS"
-    " number or partner id; birth place and occupation unused (MAST has no such fields)."
+    " age would use and it has none; the fake postcode as the place; the words of its full"
+    " name between the first and last as middle names (as a partner maps a middle-names"
+    " column); no address line, NHS number or partner id; birth place and occupation unused"
+    " (MAST has no such fields)."
     " F1 is over the pairs of records each clustering puts together. 'plain Splink' is the"
     " stock baseline of the other rows (names, date of birth, postcode); Splink's own example"
     " model for this data, which also compares birth place and occupation, is published at"
     " cluster F1 0.82 (see the data's README)."
 )
+
+
+def _middle_names(full: object, first: object, last: object) -> str | None:
+    """The words of a full name between its first and last, as a partner's middle names."""
+    if not isinstance(full, str):
+        return None
+    words = full.split()
+    if words and isinstance(first, str) and words[0] == first:
+        words = words[1:]
+    if words and isinstance(last, str) and words[-1] == last:
+        words = words[:-1]
+    return " ".join(words) or None
 
 
 def historical_records(df: pd.DataFrame) -> list[RecordPerson]:
@@ -241,6 +256,7 @@ def historical_records(df: pd.DataFrame) -> list[RecordPerson]:
             except ValueError:
                 dob = None
         sex = {"male": "M", "female": "F"}.get(r.gender) if isinstance(r.gender, str) else None
+        middle = _middle_names(r.full_name, r.first_name, r.surname)
         postcode = r.postcode_fake.upper() if isinstance(r.postcode_fake, str) else None
         out.append(
             RecordPerson(
@@ -248,7 +264,7 @@ def historical_records(df: pd.DataFrame) -> list[RecordPerson]:
                 feed="historical",
                 source_person_id=None,
                 given_name=r.first_name,
-                middle_names=None,
+                middle_names=middle,
                 family_name=r.surname,
                 other_names=None,
                 dob=dob,
@@ -296,7 +312,7 @@ def region(name: str, people: int, seed: int) -> None:
         settings = Settings(home=work / "home", feeds=feeds, trust_test_nhs_numbers=True)
         ingest_paths(settings, sorted(result.files.values()), load_feeds(feeds))
         engine = open_store(settings)
-        run = resolve(engine, now=datetime(2026, 11, 1))
+        run = resolve(engine, now=datetime(2026, 11, 1), event_feeds=event_feeds(load_feeds(feeds)))
         truth_dir = work / "extracts" / "truth"
         with (truth_dir / "records.csv").open(encoding="utf-8") as fh:
             truth = {f"{r['feed']}:{r['source_record_id']}": r for r in csv.DictReader(fh)}

@@ -349,6 +349,18 @@ def test_a_model_without_a_comparison_still_explains() -> None:
     assert [p.field for p in parts] == list(model.COMPARISONS)
 
 
+def test_a_place_that_weighs_nothing_is_not_said_to_be_missing() -> None:
+    """An incident address scores 0, as a missing one does: the words name both."""
+    stored = {"splink": model.settings()}
+    for comparison in stored["splink"]["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            level.setdefault("m_probability", 0.9)
+            level.setdefault("u_probability", 0.1)
+    edge = SimpleNamespace(**{f"mw_{name}": 0.0 for name in model.COMPARISONS})
+    place = next(p for p in contributions(edge, stored) if p.field == "place")
+    assert "only where an event happened" in place.level, place
+
+
 # --- resolve and the daily run on an empty home ----------------------------------------------
 
 

@@ -246,7 +246,7 @@ def test_a_deep_link_survives_sign_in(api: Api) -> None:
         assert stated.headers["location"] == "/analysis/weekly_activity?run=1"
         # Once used, it is forgotten: the next sign-in goes to the role's first page.
         again = client.post("/purpose", data={"purpose": "weekly figures 2", "csrf": token})
-        assert again.headers["location"] == "/"
+        assert again.headers["location"] == "/search"  # the analyst's first page
 
 
 def test_a_deep_link_elsewhere_is_not_followed() -> None:

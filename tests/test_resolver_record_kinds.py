@@ -381,3 +381,134 @@ def test_a_placeholder_1_january_does_not_block_a_true_date_in_that_year() -> No
         ]
     )
     assert not apart
+
+
+def test_an_incident_address_is_never_evidence_against() -> None:
+    """A feed whose address is where the event happened (`address_is: event`): a different
+    address between its record and another says nothing, where between homes it counts
+    against; the same address still counts for."""
+    rows, _, _ = _region()
+    events = frozenset({"ambulance", "police"})
+    plain, plain_of = build_profiles(rows)
+    marked, marked_of = build_profiles(rows, event_feeds=events)
+    # Records of other feeds keep the profile ids they had before the mark.
+    assert all(
+        plain_of[r.record_id] == marked_of[r.record_id] for r in rows if r.feed not in events
+    )
+    weights = {}
+    for name, profiles in (("plain", plain), ("marked", marked)):
+        with duckdb.connect() as con:
+            frame = splink_model.profile_frame(list(profiles.values()))
+            model = splink_model.train(con, frame)
+            scored = splink_model.predict(con, frame, model, min_weight=-50)
+        weights[name] = {
+            (profiles[a].given, profiles[a].family, profiles[b].given, profiles[b].family, w)
+            for a, b, w in zip(scored.profile_a, scored.profile_b, scored.mw_place, strict=True)
+            if {profiles[a].address_id, profiles[b].address_id} & {None} == set()
+            and (profiles[a].address_id != profiles[b].address_id)
+            and ("E" in (profiles[a].address_id[0], profiles[b].address_id[0]))
+        }
+    assert weights["plain"] and all(w[-1] < 0 for w in weights["plain"])
+    assert weights["marked"] and all(w[-1] == 0 for w in weights["marked"])
+
+
+def test_a_place_many_people_pass_through_weighs_less_than_a_home() -> None:
+    """ "Same address" is adjusted by how many profiles share the place (as names are by
+    how common they are): two records at a hospital or a bus station, where many people
+    are written down, are weaker evidence than two at a home."""
+    rows, _, _ = _region()
+    busy = {"address_id": "BUSY", "postcode": "SA1 1BS"}
+    for i in range(80):
+        stranger = Person(
+            f"s{i}",
+            GIVEN[i % len(GIVEN)],
+            FAMILY[i % len(FAMILY)],
+            date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+            "F",
+            "BUSY",
+            "SA1 1BS",
+        )
+        rows.append(_record(f"ambulance:busy{i}", "ambulance", stranger, dob=stranger.dob, **busy))
+    pairs = {}
+    for where, born, fields in (
+        ("home", date(1970, 1, 5), {"address_id": "HOME1", "postcode": "SA2 2HH"}),
+        ("busy", date(1980, 3, 7), busy),
+    ):
+        p = Person(
+            where, "zebedee", "quillfeather", born, "M", fields["address_id"], fields["postcode"]
+        )
+        pairs[where] = [
+            _record(f"health:{where}", "health", p, dob=born, **fields),
+            _record(f"school:{where}", "school", p, dob=born, middle_names="ann", **fields),
+        ]
+        rows.extend(pairs[where])
+    profiles, profile_of = build_profiles(rows)
+    with duckdb.connect() as con:
+        frame = splink_model.profile_frame(list(profiles.values()))
+        model = splink_model.train(con, frame)
+        scored = splink_model.predict(con, frame, model, min_weight=-50)
+    weight = {}
+    for where, pair in pairs.items():
+        a, b = sorted(profile_of[r.record_id] for r in pair)
+        weight[where] = float(
+            scored[(scored.profile_a == a) & (scored.profile_b == b)].weight.iloc[0]
+        )
+    assert weight["busy"] < weight["home"] - 2, weight
+
+
+def test_a_given_name_cut_short_joins_its_person() -> None:
+    """Rhi for Rhiannon, a short form no nickname list holds: one person, where the twin
+    guard used to read two given names."""
+    person = _twin("rhiannon", "F", dob=date(1996, 7, 20))
+    short = Person(person.pid, "rhi", person.family, person.dob, "F", "A900", "SA9 9ZZ")
+    _, apart = _guarded(
+        [
+            _record("health:r", "health", person, dob=person.dob),
+            _record("school:r", "school", short, dob=person.dob),
+        ]
+    )
+    assert not apart
+
+
+def _letters(i: int) -> str:
+    """A distinct made-up name for each number (names are folded to letters)."""
+    return "".join(chr(97 + int(c)) for c in str(i)) + "an"
+
+
+def _dated_rows(feed: str, dobs: list[date]) -> list[RecordPerson]:
+    return [
+        _record(
+            f"{feed}:{i}",
+            feed,
+            Person(f"x{i}", _letters(i), _letters(i + 7), d, "F", "A1", "SA1 1AA"),
+            dob=d,
+        )
+        for i, d in enumerate(dobs)
+    ]
+
+
+def test_a_feed_that_writes_every_estimate_as_1_january_keeps_their_years() -> None:
+    """Where a feed writes its estimates as 1 January, each year's 1 January is common: a
+    year's evidence, not a fill-in for "unknown" (which would drop the year); 01/01/1900
+    still stands out among them as one."""
+    rng = random.Random(3)
+    true = [date(1950, 1, 1) + timedelta(days=rng.randrange(60 * 365)) for _ in range(1500)]
+    estimated = [date(1960 + i % 20, 1, 1) for i in range(1500)]
+    found = detect_dob_placeholders(
+        _dated_rows("custody", [*true, *estimated, *[date(1900, 1, 1)] * 600])
+    )
+    assert found["custody"]["year"]
+    assert found["custody"]["dates"] == ["1900-01-01"]
+    assert dob_evidence("custody", date(1971, 1, 1), found)[1:] == (
+        date(1971, 1, 1),
+        date(1971, 12, 31),
+    )
+
+
+def test_a_feed_that_writes_some_estimates_as_the_1st_is_read_so() -> None:
+    """The 1st of the month three times as often as chance: most such dates are estimates."""
+    rng = random.Random(4)
+    dobs = [date(1950, 1, 1) + timedelta(days=rng.randrange(60 * 365)) for _ in range(2000)]
+    dobs += [date(1950 + i % 60, 1 + i % 12, 1) for i in range(130)]
+    found = detect_dob_placeholders(_dated_rows("childrens", dobs))
+    assert found["childrens"]["month"], found

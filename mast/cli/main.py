@@ -27,6 +27,7 @@ from mast.loaders import ingest as ingest_service
 from mast.loaders.feeds import load_definition, load_feeds
 from mast.loaders.pull import pull_and_ingest
 from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, Source
+from mast.schema.feed import event_feeds
 from mast.schema.tables import files, quarantine
 
 if TYPE_CHECKING:
@@ -255,7 +256,13 @@ def demo(
     console.print("Resolving addresses and people ...")
     engine = open_store(settings)
     with _errors():
-        _resolve_summary(resolve_service(engine, now=clock.now()))
+        _resolve_summary(
+            resolve_service(
+                engine,
+                now=clock.now(),
+                event_feeds=event_feeds(load_feeds(settings.feeds)),
+            )
+        )
         console.print("Building the graph ...")
         _graph_summary(engine, settings)
     _headline_figures(settings, json.loads((out / "truth" / "figures.json").read_text()))
@@ -334,7 +341,13 @@ def resolve(
     settings = _settings()
     with _errors():
         engine = open_store(settings)
-        run = resolve_service(engine, now=clock.now(), full=full or retrain, retrain=retrain)
+        run = resolve_service(
+            engine,
+            now=clock.now(),
+            full=full or retrain,
+            retrain=retrain,
+            event_feeds=event_feeds(load_feeds(settings.feeds)),
+        )
     if run.nothing_to_resolve:
         console.print("Nothing to resolve: no records have been loaded yet (see mast ingest).")
         return

@@ -38,7 +38,7 @@ from mast.core.errors import GraphBusy, GraphError, MastError, RunInProgress
 from mast.core.settings import Settings
 from mast.daily import ledger
 from mast.graph.store import GraphStore
-from mast.schema.feed import FeedDefinition
+from mast.schema.feed import FeedDefinition, event_feeds
 from mast.schema.partners import Partner
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ class _Run:
     def _resolve(self) -> dict[str, Any]:
         from mast.resolver.service import resolve  # noqa: PLC0415 - loads Splink
 
-        run = resolve(self.engine, now=self.now)
+        run = resolve(self.engine, now=self.now, event_feeds=event_feeds(self.feeds))
         if run.nothing_to_resolve:
             log.info("daily: nothing to resolve (no records loaded yet)")
             return {"nothing_to_resolve": True, "persons": 0, "people_mode": "none"}

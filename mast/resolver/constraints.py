@@ -2,9 +2,9 @@
 
 Used by clustering to refuse a merge, so a chain of weak links cannot join two people who
 are plainly different: two valid NHS numbers; dates of birth that no typing error explains
-(father and son with one name); given names that are not forms, typos, initials or middle
-names of each other (twins share everything else). Generous by design: a constraint only
-fires when a mistake in the data cannot explain the difference.
+(father and son with one name); given names that are not forms, typos, initials, middle
+names or short forms (Rhi, Rhiannon) of each other (twins share everything else). Generous
+by design: a constraint only fires when a mistake in the data cannot explain the difference.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ def _typo(a: str, b: str) -> bool:
     return min(len(a), len(b)) >= 3 and DamerauLevenshtein.distance(a, b) <= 1
 
 
+def _cut_short(a: str, b: str) -> bool:
+    return a.startswith(b) or b.startswith(a)
+
+
 @lru_cache(maxsize=262_144)
 def given_compatible(a: str, b: str) -> bool:
     """Could two folded given names (with middle names after a space) be one person's?"""
@@ -34,7 +38,12 @@ def given_compatible(a: str, b: str) -> bool:
         return True
     if len(first_a) == 1 or len(first_b) == 1:
         return first_a[0] == first_b[0]
-    if first_a in middle_b.split() or first_b in middle_a.split():
+    if (
+        first_a in middle_b.split()
+        or first_b in middle_a.split()
+        # A short form cut from the front: Rhi, Rhiannon.
+        or (min(len(first_a), len(first_b)) >= 2 and _cut_short(first_a, first_b))
+    ):
         return True
     forms_a, forms_b = forms_of(first_a), forms_of(first_b)
     if forms_a & forms_b:

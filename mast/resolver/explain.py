@@ -59,7 +59,10 @@ def contributions(row: Any, model: dict[str, Any]) -> tuple[Contribution, ...]:
         mw = float(getattr(row, f"mw_{name}"))
         # A model trained before a failed EM session was undone can lack a comparison.
         levels = weights.get(name) or [(0.0, f"{name} not compared by this model")]
-        _weight, label = min(levels, key=lambda wl: abs(wl[0] - mw))
+        nearest = min(abs(w - mw) for w, _ in levels)
+        # Levels of one weight cannot be told apart from it: a place that weighs nothing is
+        # missing or only where an event happened, and the words say so rather than guess.
+        label = " or ".join(lab for w, lab in levels if abs(w - mw) <= nearest + 1e-9)
         out.append(Contribution(name, label, mw))
     return tuple(out)
 

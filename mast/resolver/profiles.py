@@ -20,7 +20,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypedDict
 
@@ -47,6 +47,10 @@ class Profile(NamedTuple):
     nhs: str | None
     address_id: str | None
     postcode: str | None
+    # The address is only where an event happened (a feed defined `address_is: event`): it
+    # places the record at the incident, not at the person's home, so a different one says
+    # nothing against a match. Last and defaulted, so profiles made before it read alike.
+    address_event: bool = False
 
     @property
     def sector(self) -> str | None:
@@ -140,16 +144,24 @@ class FeedPlaceholders(TypedDict):
 DobPlaceholders = Mapping[str, FeedPlaceholders]
 """Feed → its placeholder habits; kept with the model so every later run reads dates alike."""
 
-PLACEHOLDER_EXCESS = 4.0
-"""A day used this many times more often than chance would use it is a habit, not births.
-Chance is 1 in 365 for 1 January and about 1 in 30 for the 1st of a month; a partner who
-writes estimates as 1 January shows tens of times the chance rate (historical_50k: 37% of
-its dates, 134 times chance)."""
+PLACEHOLDER_EXCESS = 2.0
+"""A day used more than this many times as often as chance would use it is a habit: then
+most of the dates on it are estimates, and reading all of them as their year (or month)
+costs the few true ones only their day. Chance is 1 in 365 for 1 January and about 1 in 30
+for the 1st of a month; a partner who writes every estimate as 1 January shows tens of
+times the chance rate (historical_50k: 37% of its dates, 134 times chance), one who
+writes some of them so a few times (the second region's children's services: 3.4 times,
+which 4, the bar before, missed)."""
 PLACEHOLDER_MIN = 20
 """Fewer people than this on a day are too few to call it a habit."""
 _FILL_IN_SHARE = 0.002
 """One exact date carried by this share of a feed's people (and PLACEHOLDER_MIN of them)
-is a fill-in for "unknown": a real date of birth is shared by about 1 in 20,000."""
+is a fill-in for "unknown": a real date of birth is shared by about 1 in 20,000..."""
+_FILL_IN_OUTLIER = 5.0
+"""...and by this many times as many as the typical date of its kind (1 January, the 1st
+of a month, any other day): where a feed writes its estimates as 1 January, every year's
+1 January is common, and is a year's evidence, not "unknown" (the second region's police
+lost the year of 1,830 people's estimates so); 01/01/1900 stands out even among them."""
 
 
 def detect_dob_placeholders(rows: Iterable[RecordPerson]) -> dict[str, FeedPlaceholders]:
@@ -167,7 +179,11 @@ def detect_dob_placeholders(rows: Iterable[RecordPerson]) -> dict[str, FeedPlace
         n = len(people)
         per_date = Counter(d for _, _, d in people)
         fill_ins = sorted(
-            d for d, k in per_date.items() if k >= PLACEHOLDER_MIN and k >= _FILL_IN_SHARE * n
+            d
+            for d, k in per_date.items()
+            if k >= PLACEHOLDER_MIN
+            and k >= _FILL_IN_SHARE * n
+            and k > _FILL_IN_OUTLIER * _typical_of_kind(d, per_date)
         )
         skip = set(fill_ins)
         rest = [d for d in per_date.elements() if d not in skip]
@@ -180,6 +196,18 @@ def detect_dob_placeholders(rows: Iterable[RecordPerson]) -> dict[str, FeedPlace
         if year or month or fill_ins:
             out[feed] = {"year": year, "month": month, "dates": [d.isoformat() for d in fill_ins]}
     return out
+
+
+def _kind(d: date) -> int:
+    """1 January, the 1st of another month, or any other day."""
+    return 0 if (d.month, d.day) == (1, 1) else 1 if d.day == 1 else 2
+
+
+def _typical_of_kind(d: date, per_date: Counter[date]) -> float:
+    """The median number of people on the other dates of `d`'s kind (1 where none)."""
+    kind = _kind(d)
+    counts = sorted(k for other, k in per_date.items() if other != d and _kind(other) == kind)
+    return float(counts[len(counts) // 2]) if counts else 1.0
 
 
 def _habit(observed: int, expected: float) -> bool:
@@ -205,10 +233,22 @@ def dob_evidence(
     return dob, None, None
 
 
+def model_event_feeds(model: Mapping[str, Any]) -> list[str]:
+    """The feeds whose addresses a model was trained to read as events' (none for a model
+    older than the mark), so every later run, full or daily, profiles records alike."""
+    found = model.get("event_feeds")
+    return [str(f) for f in found] if isinstance(found, list) else []
+
+
 def profile_of(
-    r: RecordPerson, *, own: bool = False, dob_placeholders: DobPlaceholders | None = None
+    r: RecordPerson,
+    *,
+    own: bool = False,
+    dob_placeholders: DobPlaceholders | None = None,
+    event_feeds: Collection[str] = (),
 ) -> Profile:
-    """The profile a record belongs to; `own` gives it one of its own (a reviewed record)."""
+    """The profile a record belongs to; `own` gives it one of its own (a reviewed record).
+    A record of one of `event_feeds` has its address marked as an event's."""
     source = f"{r.feed}/{r.source_person_id}" if r.source_person_id else None
     dob, lo, hi = dob_evidence(r.feed, r.dob, dob_placeholders or {})
     if dob is None and lo is None and r.dob is None:
@@ -227,9 +267,14 @@ def profile_of(
         r.address_id,
         r.postcode,
     )
+    event = r.feed in event_feeds and bool(r.address_id or r.postcode)
     salt = r.record_id if own else ""
-    digest = hashlib.blake2b(repr((fields, salt)).encode(), digest_size=8).hexdigest()
-    return Profile(digest, *fields)
+    # The mark joins the hash only where it is set, so every other profile keeps the id it
+    # had before addresses were told apart (a store's profiles and a day's stay one).
+    digest = hashlib.blake2b(
+        repr((fields, salt, True) if event else (fields, salt)).encode(), digest_size=8
+    ).hexdigest()
+    return Profile(digest, *fields, address_event=event)
 
 
 def build_profiles(
@@ -237,12 +282,18 @@ def build_profiles(
     reviewed: frozenset[str] = frozenset(),
     *,
     dob_placeholders: DobPlaceholders | None = None,
+    event_feeds: Collection[str] = (),
 ) -> tuple[dict[str, Profile], dict[str, str]]:
     """Distinct profiles, and each record's profile id."""
     profiles: dict[str, Profile] = {}
     of_record: dict[str, str] = {}
     for r in rows:
-        p = profile_of(r, own=r.record_id in reviewed, dob_placeholders=dob_placeholders)
+        p = profile_of(
+            r,
+            own=r.record_id in reviewed,
+            dob_placeholders=dob_placeholders,
+            event_feeds=event_feeds,
+        )
         profiles.setdefault(p.profile_id, p)
         of_record[r.record_id] = p.profile_id
     return profiles, of_record

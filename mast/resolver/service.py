@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,8 +32,16 @@ class ResolveRun:
 
 
 def resolve(
-    engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
+    engine: sa.Engine,
+    *,
+    now: datetime,
+    full: bool = False,
+    retrain: bool = False,
+    event_feeds: Collection[str] = (),
 ) -> ResolveRun:
+    """Addresses, then people. `event_feeds` are the feeds whose address is only where an
+    event happened (`address_is: event`, `schema.feed.event_feeds`): a model trained in
+    this run keeps them, so a different such address never counts against a match."""
     with engine.connect() as conn:
         # Splink cannot learn from no people (it divides by their number), so a home with
         # no person yet (empty, or only places) leaves that side alone. A side resolved
@@ -51,7 +60,7 @@ def resolve(
             resolve_all_addresses(engine, now=now, full=full)
             if places or people
             else AddressRun(NOTHING, 0, 0, 0, 0, 0, 0, 0.0),
-            resolve_people(engine, now=now, full=full, retrain=retrain)
+            resolve_people(engine, now=now, full=full, retrain=retrain, event_feeds=event_feeds)
             if people
             else PersonRun(NOTHING, 0, 0, 0, 0, 0, 0, 0, trained=False, seconds=0.0),
         )

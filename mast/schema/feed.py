@@ -8,6 +8,7 @@ and applying the mapping belong to ``mast.loaders``.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -126,3 +127,9 @@ class FeedDefinition(_Strict):
             if not spec.optional:
                 cols.update(spec.source_columns)
         return cols
+
+
+def event_feeds(feeds: Mapping[str, FeedDefinition]) -> frozenset[str]:
+    """The feeds whose address is only where an event happened (`address_is: event`): the
+    resolver never counts such an address against a match."""
+    return frozenset(name for name, f in feeds.items() if f.address_is == "event")

@@ -285,6 +285,11 @@ person_profiles = sa.Table(
     sa.Column("nhs", sa.String(10)),
     sa.Column("address_id", sa.String(16)),
     sa.Column("postcode", sa.String(8)),
+    sa.Column(
+        "address_event",
+        sa.Boolean,
+        comment="the address is where an event happened, not a home (NULL: made before)",
+    ),
     sa.Column("records", sa.Integer, nullable=False),
     sa.Column("person_id", sa.String(16), nullable=False),
     sa.Column(

@@ -42,7 +42,7 @@ from mast.resolver.people.common import (
     scored_edges,
     set_marks,
 )
-from mast.resolver.profiles import Profile, RecordPerson, build_profiles
+from mast.resolver.profiles import Profile, RecordPerson, build_profiles, model_event_feeds
 from mast.resolver.review import queue_for_review
 from mast.resolver.stable_ids import IdEvent
 
@@ -129,7 +129,10 @@ class Day:
             conn, file_mark, newly_ruled, store.moved_records(conn)
         )
         new_profiles, self.changed_profile_of = build_profiles(
-            self.changed, self.rulings.reviewed, dob_placeholders=dob_placeholders(self.model)
+            self.changed,
+            self.rulings.reviewed,
+            dob_placeholders=dob_placeholders(self.model),
+            event_feeds=model_event_feeds(self.model),
         )
         self.stored = store.read_profiles(conn, new_profiles)
         self.fresh = {pid: p for pid, p in new_profiles.items() if pid not in self.stored.profiles}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Collection
 from datetime import datetime
 
 import duckdb
@@ -28,13 +29,23 @@ from mast.resolver.people.common import (
     scored_edges,
     set_marks,
 )
-from mast.resolver.profiles import build_profiles, detect_dob_placeholders, read_records
+from mast.resolver.profiles import (
+    build_profiles,
+    detect_dob_placeholders,
+    model_event_feeds,
+    read_records,
+)
 from mast.resolver.review import queue_for_review
 from mast.schema.tables import record_persons
 
 
 def run_full(
-    engine: sa.Engine, model: dict[str, object] | None, *, now: datetime, started: float
+    engine: sa.Engine,
+    model: dict[str, object] | None,
+    *,
+    now: datetime,
+    started: float,
+    event_feeds: Collection[str] = (),
 ) -> PersonRun:
     """Resolve every record again (training a model first when `model` is None)."""
     with engine.connect() as conn:
@@ -47,7 +58,10 @@ def run_full(
     # A trained model keeps the placeholder habits it was trained with, so every later run
     # (full or daily) reads a feed's dates the same way; a new model learns them afresh.
     placeholders = detect_dob_placeholders(rows) if model is None else dob_placeholders(model)
-    profiles, profile_of = build_profiles(rows, ruled.reviewed, dob_placeholders=placeholders)
+    incident_feeds = sorted(event_feeds) if model is None else model_event_feeds(model)
+    profiles, profile_of = build_profiles(
+        rows, ruled.reviewed, dob_placeholders=placeholders, event_feeds=incident_feeds
+    )
     frame = splink_model.profile_frame(list(profiles.values()))
     log.info("people: read and profiled in %.1f s", time.perf_counter() - started)
     trained = model is None
@@ -55,7 +69,11 @@ def run_full(
     # keep DuckDB's tables in memory until the garbage collector came round.
     with duckdb.connect() as con:
         if model is None:
-            model = {**splink_model.train(con, frame), "dob_placeholders": placeholders}
+            model = {
+                **splink_model.train(con, frame),
+                "dob_placeholders": placeholders,
+                "event_feeds": incident_feeds,
+            }
             log.info("people: trained at %.1f s", time.perf_counter() - started)
         scored = (
             splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)

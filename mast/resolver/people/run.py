@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,7 +17,12 @@ from mast.schema.tables import person_profiles, record_persons
 
 
 def resolve_people(
-    engine: sa.Engine, *, now: datetime, full: bool = False, retrain: bool = False
+    engine: sa.Engine,
+    *,
+    now: datetime,
+    full: bool = False,
+    retrain: bool = False,
+    event_feeds: Collection[str] = (),
 ) -> PersonRun:
     """Resolve people; a day unless `full`, or nothing was resolved before."""
     started = time.perf_counter()
@@ -31,5 +37,5 @@ def resolve_people(
             .limit(1)
         ).first()
     if full or model is None or resolved_before is None or not marked or uncomputed:
-        return run_full(engine, model, now=now, started=started)
+        return run_full(engine, model, now=now, started=started, event_feeds=event_feeds)
     return Day(engine, model, now=now, started=started).run()
