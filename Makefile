@@ -23,10 +23,10 @@ DEMO_BUILT := $(MAST_HOME)/.demo-built
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml $(LINT_DIR)/package-lock.json $(AXE_DIR)/package-lock.json
+$(STAMP): requirements-dev.lock pyproject.toml $(LINT_DIR)/package-lock.json $(AXE_DIR)/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@# Neo4j's Cypher linter checks every named query (tests/test_cypher_lint.py).
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
@@ -67,6 +67,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check mast tests bench
 	$(BIN)/ruff format --check mast tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
@@ -82,10 +83,14 @@ bench: $(STAMP)
 	test -d $(MAST_HOME)/graph || $(MAKE) demo-data
 	$(BIN)/python bench/api.py --home $(MAST_HOME)
 
-# Re-pin dependencies; the output names packages and versions only, no registry addresses.
+# Re-pin dependencies: requirements.lock is what MAST runs on (the Docker image installs only
+# it); requirements-dev.lock adds the tests, linters and benchmarks (`make install`). Each
+# keeps the versions it already pins unless they no longer fit; the output names packages
+# and versions only, no registry addresses.
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --no-header -o requirements.lock
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mast-demo test-artefacts .pytest_cache .mypy_cache .ruff_cache $(LINT_DIR)/node_modules $(AXE_DIR)/node_modules

@@ -39,19 +39,19 @@ import pandas as pd
 import results
 import sqlalchemy as sa
 
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.demo.generate import REGIONS, generate
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
 from mast.resolver import model as mast_model
 from mast.resolver.cluster import cluster, partner_id_edges
-from mast.resolver.names import name_key
-from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, _scored_edges
+from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, scored_edges
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, detect_dob_placeholders
 from mast.resolver.service import resolve
 from mast.schema.feed import event_feeds
 from mast.schema.tables import person_profiles, record_addresses, record_persons, records
-from mast.settings import BUILTIN_FEEDS, Settings
+from mast.text.names import name_key
 
 TABLE: list[str] = []  # the rows printed, for bench/RESULTS.md
 ANALYSES: list[str] = []  # one error analysis per data set
@@ -138,7 +138,7 @@ def mast_in_memory(profiles: dict[str, Profile]) -> tuple[dict[str, str], float]
     con = duckdb.connect()
     model = mast_model.train(con, frame)
     scored = mast_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
-    edges = [*partner_id_edges(profiles.values()), *_scored_edges(scored)]
+    edges = [*partner_id_edges(profiles.values()), *scored_edges(scored)]
     return cluster(profiles, edges).cluster_of, time.perf_counter() - started
 
 

@@ -18,13 +18,13 @@ from typing import Any
 import sqlalchemy as sa
 from address_errors import Corruptor, Profile, load_components
 
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.demo.generate import generate
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
 from mast.resolver.addresses import resolve_all_addresses
 from mast.schema.tables import record_addresses, records
-from mast.settings import Settings
 
 STYLES = ("leeds", "bradford", "wigan", "derby", "cornwall")
 _FEED = """\

@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 from machine import loop_seconds
 
-from mast.api.accounts import Accounts
-from mast.db import open_store
-from mast.settings import BUILTIN_FEEDS, Settings
+from mast.accounts.accounts import Accounts
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 
 SEARCH = """query($n: String, $d: Date) { searchPeople(name: $n, dob: $d, first: 20) {
   totalCount edges { score why openCases possiblySame agencies { agency agencyKind }

@@ -38,8 +38,8 @@ from crash_kit import (
     where_killed,
 )
 
+from mast.core.db import open_store
 from mast.daily import ledger
-from mast.db import open_store
 from mast.demo.generate import generate
 
 AS_OF = datetime(2026, 11, 1, 2, 0)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mast.errors import GraphError
+from mast.core.errors import GraphError
 from mast.graph.ladybug_store import LadybugStore
 
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from resolve_speed import hold_back
 
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.daily import ledger
-from mast.db import open_store
 from mast.demo.generate import generate
-from mast.settings import Settings
 
 
 def run_daily(home: Path, as_of: str) -> tuple[float, float]:

@@ -22,7 +22,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.demo.generate import generate
 from mast.graph import open_graph
 from mast.graph.build import refresh
@@ -30,7 +31,6 @@ from mast.graph.queries import load_queries, run_named
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
-from mast.settings import BUILTIN_FEEDS, Settings
 
 PER_ENTITY = {
     "person_chronology": "person_id",

@@ -20,10 +20,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.demo.generate import generate
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
-from mast.settings import BUILTIN_FEEDS, Settings
 
 
 def main() -> None:

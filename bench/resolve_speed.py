@@ -22,12 +22,12 @@ from pathlib import Path
 import results
 from machine import loop_seconds
 
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.demo.generate import generate
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import feed_for, load_feeds
 from mast.resolver.service import resolve
-from mast.settings import BUILTIN_FEEDS, Settings
 
 
 def peak_mib() -> float:

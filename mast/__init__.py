@@ -1,9 +1,10 @@
 """MAST — the Multi-Agency Safeguarding Tracker.
 
-Rooms (see docs/architecture.md): ``schema`` holds the data contracts,
-``loaders`` brings partner extracts in, ``resolver`` finds people and places,
-``graph`` projects them into Cypher, ``api`` serves them, ``demo`` makes a
-synthetic West Glamorgan to try it all on.
+Rooms, each importing only from those below it (docs/architecture.md; ``make lint``
+checks it): ``cli``; ``api`` serves the graph; ``daily`` runs the day; ``graph``
+projects people and places into Cypher; ``resolver`` finds them; ``loaders`` brings
+partner extracts in; ``audit`` and ``accounts``; ``text`` and ``core``, shared by all;
+``schema``, the data contracts. ``demo`` makes a synthetic West Glamorgan to try it on.
 """
 
 __version__ = "0.1.0"

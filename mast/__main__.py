@@ -1,3 +1,3 @@
-from mast.cli import app
+from mast.cli.main import app
 
 app()

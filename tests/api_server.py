@@ -21,15 +21,15 @@ import uvicorn
 from demo_data import extracts, ingest, settings_for
 from fastapi import FastAPI
 
-from mast.api.access import ROLES
-from mast.api.accounts import Accounts
+from mast.accounts.access import ROLES
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.demo.generate import generate
 from mast.graph.build import refresh
 from mast.resolver.service import resolve
 from mast.schema.tables import audit_entries
-from mast.settings import Settings
 
 PASSWORD = "a long enough test password"  # noqa: S105 - test accounts only
 PURPOSE = "test: child protection enquiry 42"

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.loaders.feeds import load_feeds
 from mast.loaders.ingest import FileResult, ingest_file
 from mast.schema.feed import FeedDefinition
 from mast.schema.tables import files, quarantine, records
-from mast.settings import Settings
 
 if TYPE_CHECKING:
     from api_server import Api
@@ -88,7 +88,7 @@ def make_harness(tmp_path: Path) -> Callable[..., Harness]:
     def make(encoding: str = "utf-8", delimiter: str = ",", shipped: bool = False) -> Harness:
         feeds_dir = tmp_path / "feeds"
         if shipped:
-            from mast.settings import BUILTIN_FEEDS  # noqa: PLC0415
+            from mast.core.settings import BUILTIN_FEEDS  # noqa: PLC0415
 
             feeds_dir = BUILTIN_FEEDS
         else:

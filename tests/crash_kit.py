@@ -17,14 +17,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mast.api.audit import AuditLog
+from mast.audit.chain import AuditLog
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.daily import ledger
 from mast.daily.fingerprint import differences, state_fingerprint
 from mast.daily.run import KILL_AT
-from mast.db import open_store
 from mast.graph import open_graph
 from mast.schema.tables import files, runs
-from mast.settings import Settings
 
 AUDIT_KEY = "crash-test-audit-key, 32 bytes or more"
 

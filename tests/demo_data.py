@@ -7,10 +7,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import feed_for, load_feeds
-from mast.settings import BUILTIN_FEEDS, Settings
 
 
 def settings_for(home: Path) -> Settings:

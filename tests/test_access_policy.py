@@ -105,7 +105,7 @@ PROBES: dict[str, Callable[[httpx.Client, str], bool]] = {
 
 
 def test_the_policy_tables_cover_every_role_and_report(api: Api) -> None:
-    from mast.api.access import ROLES as SERVED  # noqa: PLC0415
+    from mast.accounts.access import ROLES as SERVED  # noqa: PLC0415
     from mast.graph.queries import load_queries  # noqa: PLC0415
 
     assert set(SERVED) == set(ROLES) == set(API_POLICY)

@@ -20,10 +20,10 @@ from api_server import PASSWORD, PURPOSE, Api, form_token
 from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, Visitor, parse, visit
 from typer.testing import CliRunner
 
-from mast.api.access import ROLES, allowed
-from mast.api.accounts import Accounts
+from mast.accounts.access import ROLES, allowed
+from mast.accounts.accounts import Accounts
 from mast.api.gql_schema import SDL_PATH, build_schema, sdl
-from mast.db import open_store
+from mast.core.db import open_store
 from mast.graph.queries import load_queries
 from mast.schema.tables import audit_entries, id_history
 
@@ -500,7 +500,7 @@ def test_auditors_see_who_viewed_a_person_and_who_saw_an_unmerged_one(
 def test_subject_access_export_lists_everything_held(
     api: Api, known: dict[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(api.home))
     out = tmp_path / "sar.json"
@@ -528,7 +528,7 @@ def test_the_exported_sdl_is_the_schema() -> None:
 def test_account_commands_are_audited_and_verify_finds_tampering(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(api.home))
     runner = CliRunner()
@@ -729,7 +729,7 @@ def test_a_purpose_is_checked_by_one_rule_everywhere(
     if purpose.isprintable():  # a header cannot carry a newline or ESC at all
         with api.client("reviewer", purpose=purpose.strip()) as bearer:
             assert bearer.get("/reports").status_code == 400
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(api.home))
     out = tmp_path / "sar.json"

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import ignored_auth
 
 from mast.api.app import create_app
 from mast.api.gql_schema import SDL_PATH
-from mast.settings import Settings
+from mast.core.settings import Settings
 
 pytestmark = pytest.mark.integration
 EXAMPLES = 25

@@ -24,11 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, credentials
-from mast.settings import Settings
 
 pytestmark = pytest.mark.integration
 CLIENT_ID, CLIENT_SECRET = "mast", "provider-secret"
@@ -227,7 +227,7 @@ def test_an_sso_account_is_added_with_its_subject(
 ) -> None:
     from typer.testing import CliRunner  # noqa: PLC0415
 
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(tmp_path / "home"))
     add = ["users", "add", "sso-user", "--role", "analyst", "--agency", "t", "--sso", "sub-42"]

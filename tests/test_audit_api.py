@@ -21,7 +21,7 @@ from api_server import PASSWORD, Api, form_token
 from typer.testing import CliRunner
 
 from mast.api.subject_access import gather
-from mast.db import open_store
+from mast.core.db import open_store
 from mast.schema.tables import credentials, decisions, persons, record_persons, review_items, users
 
 
@@ -47,7 +47,7 @@ def _found_by_auditors(api: Api, person: str, seq: int) -> bool:
         listed = client.get("/audit", params={"person": person, "limit": 1000}).json()
     engine = open_store(api.settings)
     try:
-        from mast.api.audit import AuditLog  # noqa: PLC0415
+        from mast.audit.chain import AuditLog  # noqa: PLC0415
 
         exported = gather(engine, AuditLog.open(engine, api.settings), person)["viewed_by"]
     finally:
@@ -229,7 +229,7 @@ def test_state_changes_are_not_made_when_their_audit_entry_cannot_be(api: Api) -
 def test_account_commands_change_nothing_when_the_audit_cannot_be_written(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mast.cli import app  # noqa: PLC0415
+    from mast.cli.main import app  # noqa: PLC0415
 
     monkeypatch.setenv("MAST_HOME", str(api.home))
     users_before = _count(api, users)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from mast.api.audit import AuditLog, Entry
-from mast.db import open_store
+from mast.audit.chain import AuditLog, Entry
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects
-from mast.settings import Settings
 
 ENTRIES = 10_000
 KEY = b"a test audit key of 32 bytes or more"

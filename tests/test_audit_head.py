@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from test_purge_and_cli import mast
 
-from mast.api.audit import AuditLog, Entry
-from mast.api.audit_head import FILE_NAME
-from mast.api.keys import audit_key
-from mast.db import open_store
-from mast.errors import AuditUnavailable, ConfigError
+from mast.audit.chain import AuditLog, Entry
+from mast.audit.head import FILE_NAME
+from mast.core.db import open_store
+from mast.core.errors import AuditUnavailable, ConfigError
+from mast.core.keys import audit_key
+from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects
-from mast.settings import Settings
 
 
 def _entry(i: int) -> Entry:

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 
 from mast.api import audit_trail
 from mast.api.actions import action_code
-from mast.api.audit import AuditLog, Entry
-from mast.db import open_store
+from mast.audit.chain import AuditLog, Entry
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.schema.tables import decisions, id_history, persons, record_persons
-from mast.settings import Settings
 
 KEY = b"a test audit key of 32 bytes or more"
 BOWEN, OTHER, SPLIT_OFF = "P00000001", "P00000002", "P00000003"

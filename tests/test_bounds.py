@@ -15,21 +15,21 @@ import sqlalchemy as sa
 from conftest import GOOD, HEADER, Harness, write
 from test_purge_and_cli import mast
 
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.daily.run import DailyJob
-from mast.db import open_store
 from mast.graph import open_graph
 from mast.graph.build import refresh
 from mast.loaders import ingest, mapper
 from mast.loaders.cleanse import dates, identifiers
-from mast.loaders.cleanse.text import ascii_digits
 from mast.loaders.purge import purge
-from mast.resolver import model
+from mast.resolver import forget_records, model
 from mast.resolver.explain import contributions
 from mast.resolver.profiles import Profile
 from mast.resolver.service import resolve
 from mast.schema import bounds
 from mast.schema.tables import files, quarantine, records
-from mast.settings import BUILTIN_FEEDS, Settings
+from mast.text.fold import ascii_digits
 
 NOW = datetime(2026, 11, 1, 2, 0)
 
@@ -391,7 +391,7 @@ def test_a_home_with_only_places_resolves_its_addresses(tmp_path: Path) -> None:
 def test_retraining_a_home_whose_people_were_all_purged(harness: Harness, tmp_path: Path) -> None:
     assert harness.ingest(write(tmp_path / "test_1.csv", HEADER + GOOD)).stored == 1
     resolve(harness.engine, now=NOW)
-    purge(harness.engine, now=datetime(2028, 1, 1), retention_days=365)
+    purge(harness.engine, now=datetime(2028, 1, 1), retention_days=365, forget=forget_records)
     run = resolve(harness.engine, now=datetime(2028, 1, 1), retrain=True)
     assert (run.people.records, run.people.trained) == (0, False)
 

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mast.loaders.cleanse import addresses, dates, identifiers, names, postcodes
-from mast.loaders.cleanse.text import clean_text, fold
+from mast.loaders.cleanse import addresses, dates, identifiers, names
+from mast.text import postcodes
+from mast.text.fold import clean_text, fold
 
 FORMATS = ["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S", "%d %b %Y", "%Y%m%d", "%d/%m/%y", "%Y-%m-%d"]
 

@@ -30,8 +30,8 @@ from crash_kit import (
     where_killed,
 )
 
+from mast.core.db import open_store
 from mast.daily import ledger
-from mast.db import open_store
 from mast.demo.generate import generate
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

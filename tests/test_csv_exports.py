@@ -18,16 +18,16 @@ import sqlalchemy as sa
 from api_server import PASSWORD, running
 from typer.testing import CliRunner
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
-from mast.cli import app as cli
-from mast.db import open_store
+from mast.cli.main import app as cli
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.graph.build import refresh
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
 from mast.schema.tables import records
-from mast.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from mast.errors import GraphError, QueryRefused
+from mast.core.errors import GraphError, QueryRefused
 from mast.graph.guard import check_read_only
 from mast.graph.ladybug_store import LadybugStore
 from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS
@@ -224,7 +224,7 @@ def test_the_engine_refuses_writes_even_without_the_guard(tiny: LadybugStore) ->
 def test_a_row_cap_and_a_time_limit(tiny: LadybugStore) -> None:
     capped = tiny.read("UNWIND range(1, 50) AS x RETURN x", {}, max_rows=10)
     assert len(capped.rows) == 10 and capped.truncated
-    from mast.errors import GraphError  # noqa: PLC0415
+    from mast.core.errors import GraphError  # noqa: PLC0415
 
     with pytest.raises(GraphError, match="limit"):
         tiny.read("UNWIND range(1, 300000000) AS x RETURN sum(x)", {}, timeout_s=0.05)
@@ -238,7 +238,7 @@ def test_results_carry_no_engine_ids(tiny: LadybugStore) -> None:
 
 
 def test_engine_errors_never_carry_a_bound_value(tiny: LadybugStore) -> None:
-    from mast.errors import GraphError  # noqa: PLC0415
+    from mast.core.errors import GraphError  # noqa: PLC0415
 
     with pytest.raises(GraphError) as caught:
         tiny.read("MATCH (p:Person) WHERE p.dob = $born RETURN p", {"born": "Siân Jones"})

@@ -28,19 +28,19 @@ from pydantic import SecretStr
 from sftp_server import SftpServer, serving
 from test_purge_and_cli import mast
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
-from mast.api.audit import AuditLog
-from mast.api.keys import key
+from mast.audit.chain import AuditLog
+from mast.core.db import open_store
+from mast.core.errors import ConfigError
+from mast.core.keys import key
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.daily import ledger
 from mast.daily.run import DailyJob
 from mast.daily.schedule import DailySchedule
-from mast.db import open_store
 from mast.demo.generate import generate
-from mast.errors import ConfigError
 from mast.loaders.partners import load_partners
 from mast.schema.tables import audit_entries, files, pulls, records, runs
-from mast.settings import BUILTIN_FEEDS, Settings
 
 pytestmark = pytest.mark.integration
 LONDON = ZoneInfo("Europe/London")

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mast.api.access import ROLES
-from mast.api.accounts import Accounts
-from mast.cli import app
-from mast.db import open_store
-from mast.settings import Settings
+from mast.accounts.access import ROLES
+from mast.accounts.accounts import Accounts
+from mast.cli.main import app
+from mast.core.db import open_store
+from mast.core.settings import Settings
 
 
 def _run(home: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:

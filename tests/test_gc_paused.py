@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from mast.gc_paused import gc_paused
+from mast.core.gc_paused import gc_paused
 
 
 def test_the_collector_is_off_inside_and_back_on_after_even_on_error() -> None:

@@ -15,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 from demo_data import halves, ingest, settings_for
 
+from mast.core.errors import ConfigError, GraphError, QueryRefused
+from mast.core.settings import BUILTIN_FEEDS
 from mast.demo.generate import generate
-from mast.errors import ConfigError, GraphError, QueryRefused
 from mast.graph import open_graph
 from mast.graph.build import build_graph, load_snapshot, refresh
 from mast.graph.ladybug_store import LadybugStore
@@ -26,7 +27,6 @@ from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
 from mast.schema.graph import NODES, RELS
 from mast.schema.tables import addresses, record_addresses, record_persons, records
-from mast.settings import BUILTIN_FEEDS
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2)
@@ -348,7 +348,7 @@ def test_a_second_process_cannot_open_the_embedded_graph(built: Path, graph: Gra
     import sys  # noqa: PLC0415
 
     script = (
-        "import sys\nfrom pathlib import Path\nfrom mast.errors import GraphBusy\n"
+        "import sys\nfrom pathlib import Path\nfrom mast.core.errors import GraphBusy\n"
         "from mast.graph.ladybug_store import LadybugStore\n"
         "try:\n    LadybugStore(Path(sys.argv[1]))\nexcept GraphBusy as e:\n"
         "    print('busy:', e)\n    sys.exit(3)\n"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mast.errors import GraphBusy
+from mast.core.errors import GraphBusy
 from mast.graph.store import Access
 
 

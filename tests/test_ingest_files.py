@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import GOOD, HEADER, Harness, write
 
-from mast.errors import ConfigError
+from mast.core.errors import ConfigError
 from mast.schema.tables import files, quarantine
 
 

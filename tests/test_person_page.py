@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from api_server import Api
 
-from mast.db import open_store
+from mast.core.db import open_store
 from mast.resolver.aliases import aliases
 from mast.resolver.disputes import disputed, report
 from mast.resolver.explain import explain, explain_many

@@ -26,16 +26,17 @@ from api_server import PASSWORD, PURPOSE, running
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.app import create_app
-from mast.db import open_store
+from mast.core import clock
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.graph.build import refresh
 from mast.loaders.feeds import load_feeds
-from mast.loaders.ingest import FileResult, ingest_file, utcnow
+from mast.loaders.ingest import FileResult, ingest_file
 from mast.resolver.service import resolve
 from mast.schema.records import DATE_FIELDS, DATETIME_FIELDS, MAPPABLE_FIELDS
 from mast.schema.tables import persons, quarantine, records
-from mast.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -245,7 +246,7 @@ class Pipeline:
         return result
 
     def resolve_and_build(self) -> None:
-        resolve(self.engine, now=utcnow())
+        resolve(self.engine, now=clock.now())
         refresh(self.engine, self.settings)
 
     def stored(self) -> tuple[int, int]:

@@ -7,13 +7,16 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from conftest import Harness, write
 
 from mast.loaders.purge import purge
-from mast.schema.tables import purges
+from mast.resolver import forget_records
+from mast.schema.tables import purges, records
 
 CASE_FEED_ROWS = "id,when,name,dob\n"
 
@@ -24,12 +27,35 @@ def test_purge_removes_old_records_but_keeps_open_cases(harness: Harness, tmp_pa
         '3,01/02/2026,"EDGE, Record",\n'
     )
     harness.ingest(write(tmp_path / "test_1.csv", text))
-    result = purge(harness.engine, now=datetime(2026, 11, 1), retention_days=365)
+    result = purge(
+        harness.engine, now=datetime(2026, 11, 1), retention_days=365, forget=forget_records
+    )
     assert result.records_removed == 1
     assert sorted(r.source_record_id for r in harness.rows()) == ["2", "3"]
     assert [r.records_removed for r in harness.rows(purges)] == [1]
-    again = purge(harness.engine, now=datetime(2026, 11, 1), retention_days=365)
+    again = purge(
+        harness.engine, now=datetime(2026, 11, 1), retention_days=365, forget=forget_records
+    )
     assert again.records_removed == 0
+
+
+def test_purge_tells_the_resolver_which_records_go_while_they_are_still_there(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """The resolver forgets its own links (loaders do not write its tables): it is handed
+    exactly the removed records, inside the purge's transaction, before they are deleted."""
+    text = 'id,when,name,dob\n1,01/01/2025,"OLD, Record",\n2,01/06/2026,"NEW, Record",\n'
+    harness.ingest(write(tmp_path / "test_1.csv", text))
+    told: list[tuple[list[str], int]] = []
+
+    def forget(conn: sa.Connection, record_ids: Sequence[str]) -> None:
+        still = conn.execute(
+            sa.select(sa.func.count()).where(records.c.record_id.in_(record_ids))
+        ).scalar_one()
+        told.append((list(record_ids), still))
+
+    purge(harness.engine, now=datetime(2026, 11, 1), retention_days=365, forget=forget)
+    assert told == [(["test:1"], 1)]
 
 
 def test_purge_cuts_within_a_minute_of_the_retention_window(
@@ -43,7 +69,9 @@ def test_purge_cuts_within_a_minute_of_the_retention_window(
         'id,when,name,dob\n1,31/10/2025 23:59,"GONE, Record",\n2,01/11/2025 00:01,"KEPT, Record",\n'
     )
     harness.ingest(write(tmp_path / "test_1.csv", text))
-    result = purge(harness.engine, now=datetime(2026, 11, 1), retention_days=365)
+    result = purge(
+        harness.engine, now=datetime(2026, 11, 1), retention_days=365, forget=forget_records
+    )
     assert result.cutoff == datetime(2025, 11, 1)
     assert [r.source_record_id for r in harness.rows()] == ["2"]
 
@@ -68,7 +96,7 @@ def test_open_cases_survive_the_window(make_harness: object, tmp_path: Path) -> 
         "01792 123456",
         "open",
     )
-    purge(h.engine, now=datetime(2026, 11, 1), retention_days=365)
+    purge(h.engine, now=datetime(2026, 11, 1), retention_days=365, forget=forget_records)
     assert [r.source_record_id for r in h.rows()] == ["C1"]
 
 
@@ -166,8 +194,8 @@ def test_mast_home_is_its_owners_alone(tmp_path: Path) -> None:
     """The state store was created 0644 under a 0755 MAST_HOME."""
     from conftest import TEST_FEED  # noqa: PLC0415
 
-    from mast.db import open_store  # noqa: PLC0415
-    from mast.settings import Settings  # noqa: PLC0415
+    from mast.core.db import open_store  # noqa: PLC0415
+    from mast.core.settings import Settings  # noqa: PLC0415
 
     feeds = tmp_path / "feeds"
     feeds.mkdir()

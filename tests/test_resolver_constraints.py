@@ -14,9 +14,9 @@ from mast.resolver.cluster import (
     outweighs_its_person,
 )
 from mast.resolver.constraints import dob_compatible, given_compatible
-from mast.resolver.names import given_groups, name_key, phonetic
-from mast.resolver.people import _grown
+from mast.resolver.people.changes import grown_people
 from mast.resolver.profiles import Profile, RecordPerson
+from mast.text.names import given_groups, name_key, phonetic
 
 DOB = date(1990, 4, 2)
 
@@ -262,7 +262,7 @@ def test_only_a_person_that_keeps_all_it_had_and_gains_new_records_has_grown() -
             ]
         }
         clustering = cluster(profiles, [(20.0, "x", "z"), (10.0, "x", "y")])
-        return _grown(
+        return grown_people(
             clustering,
             person_of,
             set(),

@@ -19,14 +19,14 @@ import pytest
 import sqlalchemy as sa
 from demo_data import extracts, halves, ingest, settings_for
 
-from mast.db import open_store
+from mast.core.db import open_store
 from mast.demo.generate import generate
 from mast.loaders.purge import purge
+from mast.resolver import forget_records
 from mast.resolver import model as splink_model
-from mast.resolver import person_store
 from mast.resolver.explain import explain
 from mast.resolver.export import write_links
-from mast.resolver.names import given_groups, name_key
+from mast.resolver.people import store as person_store
 from mast.resolver.review import decide, open_items, unlink_from_person
 from mast.resolver.service import resolve
 from mast.schema.tables import (
@@ -42,6 +42,7 @@ from mast.schema.tables import (
     record_persons,
     records,
 )
+from mast.text.names import given_groups, name_key
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2)
@@ -163,7 +164,9 @@ def test_after_a_purge_an_incremental_run_gives_what_a_full_run_would(
         ).one()
     # The oldest quarter of the year falls out of the window.
     now = last
-    gone = purge(engine, now=now, retention_days=(last - first).days * 3 // 4)
+    gone = purge(
+        engine, now=now, retention_days=(last - first).days * 3 // 4, forget=forget_records
+    )
     assert gone.records_removed > 500
     run = resolve(engine, now=now)
     assert (run.addresses.mode, run.people.mode) == ("full", "incremental")

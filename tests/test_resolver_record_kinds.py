@@ -21,7 +21,7 @@ from nhs_number.validate import is_valid
 
 from mast.resolver import model as splink_model
 from mast.resolver.cluster import cluster, partner_id_edges
-from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, _scored_edges
+from mast.resolver.people import LINK_WEIGHT, REVIEW_WEIGHT, scored_edges
 from mast.resolver.profiles import (
     RecordPerson,
     build_profiles,
@@ -218,7 +218,7 @@ def _resolve(rows: list[RecordPerson]) -> tuple[dict[str, str], dict[str, str], 
     with duckdb.connect() as con:
         model = splink_model.train(con, frame)
         scored = splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
-    clustering = cluster(profiles, [*partner_id_edges(profiles.values()), *_scored_edges(scored)])
+    clustering = cluster(profiles, [*partner_id_edges(profiles.values()), *scored_edges(scored)])
     person_of = {r.record_id: clustering.cluster_of[profile_of[r.record_id]] for r in rows}
     return person_of, profile_of, scored
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from conftest import HEADER, Harness, write
 
-from mast.db import open_store, sync_rows
+from mast.core.db import open_store, sync_rows
 from mast.loaders.purge import purge
+from mast.resolver import forget_records
 from mast.resolver.addresses import KEPT_TALLY, resolve_all_addresses
-from mast.resolver.person_store import edge_columns
+from mast.resolver.people.store import edge_columns
 from mast.resolver.service import resolve
 from mast.schema.tables import (
     address_key_links,
@@ -74,7 +75,10 @@ def test_a_purged_record_leaves_no_person_or_address_behind(
     harness.ingest(write(tmp_path / "test_1.csv", HEADER + rows))
     first = resolve(harness.engine, now=NOW)
     assert first.addresses.addresses == 2 and first.people.persons == 2
-    assert purge(harness.engine, now=NOW, retention_days=365).records_removed == 1
+    assert (
+        purge(harness.engine, now=NOW, retention_days=365, forget=forget_records).records_removed
+        == 1
+    )
     assert set(links(harness)) == {"test:2"}
     assert {r.record_id for r in harness.rows(record_persons)} == {"test:2"}
     again = resolve(harness.engine, now=NOW)

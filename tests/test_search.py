@@ -14,7 +14,8 @@ import pytest
 from mast.api.search import AddressIndex, PersonIndex, person_facts, place_facts, read_place
 from mast.api.search_box import read
 from mast.api.search_pairs import possibly_same
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.loaders.cleanse.dates import add_years
 from mast.schema.tables import (
     decisions,
@@ -23,7 +24,6 @@ from mast.schema.tables import (
     record_persons,
     review_items,
 )
-from mast.settings import BUILTIN_FEEDS, Settings
 
 TODAY = date(2026, 12, 7)
 BORN_17 = date(2009, 3, 7)  # 17 on TODAY

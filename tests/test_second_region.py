@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import Harness
 
+from mast.core.settings import BUILTIN_FEEDS
 from mast.demo.generate import generate
 from mast.loaders.batch import ingest_paths
-from mast.settings import BUILTIN_FEEDS
 
 END = date(2026, 10, 31)
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import GOOD, HEADER, Harness, write
 from sftp_server import SftpServer, serving
 
-from mast.errors import SourceError
+from mast.core.errors import SourceError
 from mast.loaders.pull import pull_and_ingest
 from mast.loaders.sources import FolderSource, SftpSource, acceptable_name
 

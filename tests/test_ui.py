@@ -21,8 +21,8 @@ from api_server import PASSWORD, Api
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 from pypdf import PdfReader
 
-from mast.db import open_store
-from mast.resolver.export import csv_safe
+from mast.core.csv_safe import csv_safe
+from mast.core.db import open_store
 from mast.schema.tables import decisions, id_history, person_edges, person_profiles, record_persons
 
 pytestmark = pytest.mark.integration

@@ -1,1 +1,1 @@
-"""FastAPI app, GraphQL schema, auth and audit."""
+"""The server: FastAPI app, GraphQL schema, sign-in, search, subject access and the web UI."""

@@ -38,19 +38,23 @@ from mast.api import (
 )
 from mast.api.gql_schema import build_schema
 from mast.api.i18n import WELSH, LanguageMiddleware, catalogue
-from mast.api.keys import key
 from mast.api.limits import BodyLimit
 from mast.api.services import Services
+from mast.core.db import keep_private
+from mast.core.errors import AuditUnavailable
+from mast.core.keys import key
+from mast.core.settings import Settings
 from mast.daily.run import DailyJob
 from mast.daily.schedule import DailySchedule
-from mast.db import keep_private
-from mast.errors import AuditUnavailable
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The server: its lifespan (services, the daily schedule), middleware and routes.
+
+    Over 80 lines: it is the one place the app is assembled, a list of mounts read top to
+    bottom; the lifespan closure needs `settings`, so it stays inside."""
     settings = settings or Settings()
     keep_private()  # the graph, backups and keys the server writes: its owner's alone
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from mast.api.actions import CHOOSABLE, GRAPHQL_ACTIONS, LABELS, action_of, report_name
 from mast.api.subjects import PERSON_ID, person_ids
-from mast.db import chunks
+from mast.core.db import chunks
 from mast.schema.tables import (
     audit_entries,
     audit_subjects,

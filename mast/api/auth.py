@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from mast.api.access import purpose_of
-from mast.api.accounts import Credential, User
+from mast.accounts.access import purpose_of
+from mast.accounts.accounts import Credential, User
 from mast.api.services import Services
-from mast.errors import AccessError
+from mast.core.errors import AccessError
 
 PURPOSE_HEADER = "X-MAST-Purpose"
 bearer = HTTPBearer(auto_error=False, description="a token from `mast users token`")

@@ -13,7 +13,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from mast.errors import MastError
+from mast.core.errors import MastError
 
 MARKING = "OFFICIAL-SENSITIVE"
 FONT_DIRS = (

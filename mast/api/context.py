@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from mast.api.access import allowed
-from mast.api.accounts import User
+from mast.accounts.access import allowed
+from mast.accounts.accounts import User
 from mast.api.services import Services
-from mast.errors import QueryTimedOut, ResultTooLarge
+from mast.core.errors import QueryTimedOut, ResultTooLarge
 
 T = TypeVar("T")
 

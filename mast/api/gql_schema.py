@@ -47,7 +47,7 @@ from mast.api.gql_types import (
 from mast.api.search import AddressHit, PersonFacts, PersonHit, PlaceFacts
 from mast.api.search_pairs import possibly_same
 from mast.api.subjects import ids_in
-from mast.errors import QueryRefused
+from mast.core.errors import QueryRefused
 from mast.graph.queries import load_queries
 from mast.loaders.cleanse.dates import add_years
 

@@ -16,9 +16,9 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from mast.api.accounts import Accounts
+from mast.accounts.accounts import Accounts
 from mast.api.recording import change
-from mast.settings import Settings
+from mast.core.settings import Settings
 
 
 def mount(app: FastAPI, settings: Settings) -> None:

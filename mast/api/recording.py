@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from fastapi import HTTPException
 
-from mast.api.access import allowed
-from mast.api.accounts import User
-from mast.api.audit import Entry
+from mast.accounts.access import allowed
+from mast.accounts.accounts import User
 from mast.api.services import Services
+from mast.audit.chain import Entry
 
 T = TypeVar("T")
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import AfterValidator, BaseModel, Field
 
-from mast.api.access import MAX_PURPOSE, purpose_of
-from mast.api.accounts import Accounts, Credential, User
+from mast.accounts.access import MAX_PURPOSE, purpose_of
+from mast.accounts.accounts import Accounts, Credential, User
 from mast.api.auth import PURPOSE_HEADER, credential_of, services_of
 from mast.api.recording import anonymous, change, record
-from mast.errors import AccessError
+from mast.core.errors import AccessError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 Purpose = Annotated[str, Field(max_length=MAX_PURPOSE * 2), AfterValidator(purpose_of)]

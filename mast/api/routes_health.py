@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from mast.api.auth import services_of
 from mast.api.services import Services
+from mast.core import clock
 from mast.daily import ledger
 from mast.schema.tables import quarantine, runs
 
@@ -68,7 +69,7 @@ def _last_run_age(services: Services) -> float | None:
         return None
     if good is None or good.finished_at is None:
         return None
-    return (ledger.wall_clock() - good.finished_at).total_seconds()
+    return (clock.now() - good.finished_at).total_seconds()
 
 
 def _any_run(services: Services) -> bool:

@@ -13,7 +13,7 @@ from mast.api.gql_schema import jsonable
 from mast.api.limits import MAX_VARIABLES_BYTES, json_size
 from mast.api.recording import record, require
 from mast.api.subjects import ids_in
-from mast.errors import GraphError, QueryRefused
+from mast.core.errors import GraphError, QueryRefused
 from mast.graph.queries import load_queries
 
 router = APIRouter(tags=["reports"])

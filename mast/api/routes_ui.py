@@ -17,15 +17,16 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from mast.accounts.access import MAX_PURPOSE, MIN_PURPOSE, OPERATIONS, allowed, purpose_of
+from mast.accounts.accounts import Accounts, Credential
 from mast.api import csrf, i18n
-from mast.api.access import MAX_PURPOSE, MIN_PURPOSE, OPERATIONS, allowed, purpose_of
-from mast.api.accounts import Accounts, Credential
 from mast.api.auth import Caller, services_of
 from mast.api.i18n import gettext as _
 from mast.api.recording import change
 from mast.api.routes_auth import sign_in, sign_out
-from mast.errors import AccessError
-from mast.resolver.export import _FORMULA_START as FORMULA_START
+from mast.core import clock
+from mast.core.csv_safe import FORMULA_START
+from mast.core.errors import AccessError
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -44,7 +45,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _age(value: Any) -> int:
-    born, today = date.fromisoformat(str(value)[:10]), date.today()
+    born, today = date.fromisoformat(str(value)[:10]), clock.today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 

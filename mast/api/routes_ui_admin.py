@@ -10,14 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mast.accounts.access import allowed
 from mast.api import csrf
-from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
 from mast.api.routes_ui import missing, page, viewer
 from mast.daily import ledger
 from mast.daily.schedule import DailySchedule
 from mast.loaders.quality import FeedQuality, feed_quality
+from mast.resolver import match_rates
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +31,7 @@ async def quality_page(request: Request, who: Annotated[Caller, Depends(viewer)]
 
     def read() -> tuple[list[FeedQuality], list[ledger.Run]]:
         with services.engine.connect() as conn:
-            return feed_quality(conn), ledger.recent(services.engine, 10)
+            return feed_quality(conn, match_rates(conn)), ledger.recent(services.engine, 10)
 
     feeds, runs = await asyncio.to_thread(read)
     await record(services, who.user, "quality", {}, purpose=who.purpose)

@@ -16,12 +16,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from mast.accounts.access import allowed
 from mast.api import audit_trail
-from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
 from mast.api.routes_ui import date_or_none, missing, page, viewer
-from mast.resolver.export import csv_safe
+from mast.core.csv_safe import csv_safe
 
 router = APIRouter(include_in_schema=False)
 

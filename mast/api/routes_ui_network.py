@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from mast.api.access import allowed
+from mast.accounts.access import allowed
 from mast.api.auth import Caller
 from mast.api.gql_types import split_id
 from mast.api.i18n import gettext as _

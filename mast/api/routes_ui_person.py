@@ -22,8 +22,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mast.accounts.access import allowed
 from mast.api import csrf
-from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
 from mast.api.i18n import day as _day
@@ -37,9 +37,10 @@ from mast.api.routes_ui import (
     page,
     viewer,
 )
-from mast.errors import AuditUnavailable, MastError
+from mast.core import clock
+from mast.core.csv_safe import csv_safe
+from mast.core.errors import AuditUnavailable, MastError
 from mast.resolver.disputes import report as report_dispute
-from mast.resolver.export import csv_safe
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 100
@@ -348,7 +349,7 @@ async def _export(
         date_range=_range(from_, to, found.events),
         purpose=f"Purpose: {purpose}",
         printed_by=f"Printed by {who.user.display_name} ({who.user.role}, {who.user.agency})",
-        printed_at=_moment(datetime.now().replace(microsecond=0).isoformat()),
+        printed_at=_moment(clock.now().replace(microsecond=0).isoformat()),
         columns=HEADINGS,
     )
     return found, sheet

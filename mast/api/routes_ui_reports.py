@@ -11,15 +11,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from mast.api.access import allowed
+from mast.accounts.access import allowed
 from mast.api.auth import Caller
 from mast.api.i18n import agency_kind
 from mast.api.i18n import gettext as _
 from mast.api.routes_graphql import execute
 from mast.api.routes_ui import missing, page, viewer
+from mast.core.csv_safe import csv_safe
 from mast.graph.headlines import HEADLINES
 from mast.graph.queries import NamedQuery, load_queries
-from mast.resolver.export import csv_safe
 
 router = APIRouter(include_in_schema=False)
 REPORT = """query($name: String!, $params: JSON) {

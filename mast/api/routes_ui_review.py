@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mast.accounts.access import allowed
 from mast.api import csrf
-from mast.api.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.recording import change, record
 from mast.api.routes_graphql import execute
 from mast.api.routes_ui import missing, page, viewer
-from mast.db import chunks
-from mast.errors import AuditUnavailable, MastError
+from mast.core.db import chunks
+from mast.core.errors import AuditUnavailable, MastError
 from mast.resolver.review import Item, decide_item, open_items
 from mast.schema.tables import record_persons
 

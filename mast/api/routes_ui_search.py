@@ -13,12 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from mast.api.access import allowed
+from mast.accounts.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.routes_graphql import execute
 from mast.api.routes_ui import missing, page, templates, viewer
 from mast.api.search_box import Reading, read
-from mast.loaders.cleanse.postcodes import normalise_postcode
+from mast.text.postcodes import normalise_postcode
 
 router = APIRouter(include_in_schema=False)
 

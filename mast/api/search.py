@@ -7,7 +7,7 @@ bytes a person: ~40 MB at demo size), with what a hit shows beside its name (age
 open cases, last address; residents, latest incident). People: candidates come from the
 family name (exactly, by its start, by sound, or by spelling within a typing error), a
 date of birth or a postcode; each is then scored field by field with the resolver's own
-name rules (`mast.resolver.names`). Places: the line is read into flat, door, street and
+name rules (`mast.text.names`). Places: the line is read into flat, door, street and
 building by the cleanse's `split_address` and keyed by the resolver's street and name keys,
 so 'Dyfed Cres' and 'Dyfed Crescent', 'Hl Nedd' and 'Heol Nedd' are one street here as in
 matching; a query is read the same way, with 'above the …' naming a premises by its name
@@ -28,10 +28,10 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
 from mast.loaders.cleanse.addresses import split_address
-from mast.loaders.cleanse.postcodes import normalise_postcode
-from mast.loaders.cleanse.text import fold
 from mast.resolver.addresses.keys import building_key, street_key
-from mast.resolver.names import TYPO_SIMILARITY, forms_of, name_key, phonetic
+from mast.text.fold import fold
+from mast.text.names import TYPO_SIMILARITY, forms_of, name_key, phonetic
+from mast.text.postcodes import normalise_postcode
 
 MIN_SCORE = 0.6
 _FUZZY_FAMILY = 0.85

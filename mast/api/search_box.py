@@ -16,8 +16,8 @@ from datetime import date
 from typing import Literal
 
 from mast.loaders.cleanse.addresses import street_type
-from mast.loaders.cleanse.postcodes import normalise_postcode
-from mast.loaders.cleanse.text import fold
+from mast.text.fold import fold
+from mast.text.postcodes import normalise_postcode
 
 Kind = Literal["people", "places", "both"]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from mast.db import chunks
+from mast.core.db import chunks
 from mast.schema.tables import (
     decisions,
     person_edges,

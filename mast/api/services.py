@@ -6,20 +6,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from mast.api.accounts import Accounts
-from mast.api.audit import AuditLog
+from mast.accounts.accounts import Accounts
 from mast.api.search import AddressIndex, PersonIndex, person_facts, place_facts
-from mast.db import open_store
+from mast.audit.chain import AuditLog
+from mast.core import clock
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.graph import open_graph
 from mast.graph.queries import API_DIR, CYPHER_DIR, run_named
 from mast.graph.store import GraphStore, QueryResult
-from mast.settings import Settings
 
 _ALL_ROWS = 100_000_000
 
@@ -45,7 +46,7 @@ class Services:
         self.engine.dispose()
 
     def now(self) -> datetime:
-        return datetime.now(UTC).replace(tzinfo=None)
+        return clock.now()
 
     def api_read(self, name: str, params: Mapping[str, Any]) -> QueryResult:
         """One of the API's own queries (`mast/cypher/api/`)."""

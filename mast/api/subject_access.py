@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mast.api.audit import AuditLog
-from mast.errors import ConfigError
+from mast.audit.chain import AuditLog
+from mast.core.errors import ConfigError
 from mast.schema.tables import (
     addresses,
     decisions,

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mast.api.audit_head import FILE_NAME as HEAD_FILE
+from mast.audit.head import FILE_NAME as HEAD_FILE
+from mast.core.db import open_store
+from mast.core.errors import ConfigError, StoreError
+from mast.core.settings import Settings
 from mast.daily.fingerprint import differences, state_fingerprint
-from mast.db import open_store
-from mast.errors import ConfigError, StoreError
-from mast.settings import Settings
 
 _STATE = "state.sqlite"
 _HEAD_LOCK = shutil.ignore_patterns(HEAD_FILE + ".lock", ".audit.head.*")
@@ -106,7 +106,7 @@ def _sealed_seq(path: Path) -> int:
 
 def restore(settings: Settings, backup_dir: Path) -> Restored:
     """Restore a backup into an empty MAST_HOME, check it, and rebuild the graph from it."""
-    from mast.api.audit import AuditLog  # noqa: PLC0415
+    from mast.audit.chain import AuditLog  # noqa: PLC0415
     from mast.graph.build import refresh  # noqa: PLC0415 - loads the engines
 
     target = _sqlite_path(settings)

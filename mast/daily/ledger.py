@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from mast.core import clock
 from mast.schema.tables import run_steps, runs
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ def interrupt_unfinished(engine: sa.Engine) -> int:
         return conn.execute(
             runs.update()
             .where(runs.c.status == "running")
-            .values(status="interrupted", finished_at=wall_clock())
+            .values(status="interrupted", finished_at=clock.now())
         ).rowcount
 
 
@@ -62,7 +59,7 @@ def start(engine: sa.Engine, *, trigger: str, as_of: datetime) -> int:
         return int(
             conn.execute(
                 runs.insert()
-                .values(trigger=trigger, as_of=as_of, started_at=wall_clock(), status="running")
+                .values(trigger=trigger, as_of=as_of, started_at=clock.now(), status="running")
                 .returning(runs.c.run_id)
             ).scalar_one()
         )
@@ -94,7 +91,7 @@ def finish(engine: sa.Engine, run_id: int, status: str, seconds: float) -> None:
         conn.execute(
             runs.update()
             .where(runs.c.run_id == run_id)
-            .values(status=status, finished_at=wall_clock(), seconds=round(seconds, 3))
+            .values(status=status, finished_at=clock.now(), seconds=round(seconds, 3))
         )
 
 

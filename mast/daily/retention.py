@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from mast.api.audit import AuditLog, Entry
+from mast.audit.chain import AuditLog, Entry
+from mast.core.settings import Settings
 from mast.loaders.purge import PurgeResult, purge
-from mast.settings import Settings
+from mast.resolver import forget_records
 
 
 def audited_purge(engine: sa.Engine, settings: Settings, *, now: datetime, by: str) -> PurgeResult:
@@ -28,4 +29,4 @@ def audited_purge(engine: sa.Engine, settings: Settings, *, now: datetime, by: s
             params={"cutoff": cutoff.isoformat(), "retention_days": settings.retention_days},
         )
     )
-    return purge(engine, now=now, retention_days=settings.retention_days)
+    return purge(engine, now=now, retention_days=settings.retention_days, forget=forget_records)

@@ -33,12 +33,13 @@ from typing import Any
 import sqlalchemy as sa
 from filelock import FileLock, Timeout
 
+from mast.core import clock
+from mast.core.errors import GraphBusy, GraphError, MastError, RunInProgress
+from mast.core.settings import Settings
 from mast.daily import ledger
-from mast.errors import GraphBusy, GraphError, MastError, RunInProgress
 from mast.graph.store import GraphStore
 from mast.schema.feed import FeedDefinition, event_feeds
 from mast.schema.partners import Partner
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class DailyJob:
     """The graph `mast serve` holds open; opened for the run (and closed) when None."""
     after_graph: Callable[[], None] | None = None
     """Called once the graph has the day's changes (the server refreshes its search)."""
-    clock: Callable[[], datetime] = field(default=ledger.wall_clock)
+    clock: Callable[[], datetime] = field(default=clock.now)
 
     def run(self, *, trigger: str = "manual", now: datetime | None = None) -> ledger.Run:
         """One whole run; RunInProgress if another holds the lock."""
@@ -118,7 +119,7 @@ class DailyJob:
             # The embedded graph is a projection of the state store: one that cannot be
             # opened is set aside (for a bug report) and built again, not repaired by hand.
             aside = self.settings.graph_path.parent.with_name(
-                f"graph.unreadable-{ledger.wall_clock():%Y%m%d%H%M%S}"
+                f"graph.unreadable-{clock.now():%Y%m%d%H%M%S}"
             )
             log.error("daily: the graph cannot be opened (%s); moved to %s, rebuilding", e, aside)
             self.settings.graph_path.parent.rename(aside)

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from mast.core.errors import MastError, RunInProgress
+from mast.core.settings import Settings
 from mast.daily.ledger import Run
 from mast.daily.run import DailyJob
-from mast.errors import MastError, RunInProgress
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 _GRACE_S = 23 * 3600

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from mast.core.settings import Settings
 from mast.graph.store import GraphStore
-from mast.settings import Settings
 
 
 def open_graph(settings: Settings) -> GraphStore:

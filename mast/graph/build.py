@@ -22,13 +22,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from mast.core.settings import Settings
 from mast.graph import writes
 from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS, Projection, project
 from mast.graph.store import GraphStore
 from mast.loaders.feeds import load_feeds
 from mast.schema.feed import FeedDefinition
 from mast.schema.graph import NODES, RELS
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from mast.errors import QueryRefused
+from mast.core.errors import QueryRefused
 
 REFUSED = frozenset(
     {

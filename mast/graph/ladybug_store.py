@@ -20,7 +20,7 @@ import ladybug
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mast.errors import GraphBusy, GraphError, QueryRefused, QueryTimedOut, ResultTooLarge
+from mast.core.errors import GraphBusy, GraphError, QueryRefused, QueryTimedOut, ResultTooLarge
 from mast.graph import writes
 from mast.graph.guard import check_read_only
 from mast.graph.store import (

@@ -16,7 +16,7 @@ import pyarrow as pa
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path, Relationship
 
-from mast.errors import GraphError, QueryTimedOut, ResultTooLarge
+from mast.core.errors import GraphError, QueryTimedOut, ResultTooLarge
 from mast.graph import writes
 from mast.graph.guard import check_read_only
 from mast.graph.store import (

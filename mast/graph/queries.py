@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mast.errors import ConfigError, QueryRefused
+from mast.core.errors import ConfigError, QueryRefused
 from mast.graph.store import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, GraphStore, QueryResult
 
 CYPHER_DIR = Path(__file__).parent.parent / "cypher"

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from mast.errors import GraphBusy, QueryTimedOut
+from mast.core.errors import GraphBusy, QueryTimedOut
 from mast.schema.graph import NODES, RELS
 
 DEFAULT_TIMEOUT_S = 30.0

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
-from mast.db import open_store
+from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.loaders.feeds import feed_for
 from mast.loaders.ingest import FileResult, Progress, ingest_file
 from mast.schema.feed import FeedDefinition
-from mast.settings import Settings
 
 ProgressFactory = Callable[[str, int], Progress]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from mast.errors import ConfigError, FeedDefinitionError
+from mast.core.errors import ConfigError, FeedDefinitionError
 from mast.schema.feed import FeedDefinition
 
 

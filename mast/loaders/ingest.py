@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from mast.errors import FileRejected, StoreError
-from mast.gc_paused import gc_paused
+from mast.core import clock
+from mast.core.errors import FileRejected, StoreError
+from mast.core.gc_paused import gc_paused
+from mast.core.settings import Settings
 from mast.loaders import mapper, reader
 from mast.loaders.feeds import feed_for
 from mast.schema.feed import FeedDefinition
 from mast.schema.tables import files, quarantine, records
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,6 @@ class FileResult:
     @property
     def balanced(self) -> bool:
         return self.rows_in == self.stored + self.updated + self.quarantined + self.duplicates
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class BulkInsert:
@@ -112,7 +108,7 @@ class _FileLoad:
         self.batch_size = batch
         self.pending: list[tuple[int, mapper.Mapped]] = []
         self.seen: dict[str, str] = {}
-        self.now = utcnow()
+        self.now = clock.now()
         self.bulk = BulkInsert(records, conn.dialect)
         # On a feed's first load there is nothing to compare against: skip the key look-ups.
         self.feed_has_records = (
@@ -228,7 +224,7 @@ def ingest_file(
         "name": name[:255],
         "size": size,
         "sha256": digest,
-        "received_at": utcnow(),
+        "received_at": clock.now(),
     }
     try:
         outcomes: Iterable[Outcome] = _outcomes(settings, path, feed, digest, progress)
@@ -325,7 +321,10 @@ def _outcomes(
     csv_rows = reader.read_csv(path, feed, shape, settings.max_field_chars)
     try:
         row_mapper = mapper.RowMapper(
-            feed, csv_rows.header, utcnow(), trust_test_nhs_numbers=settings.trust_test_nhs_numbers
+            feed,
+            csv_rows.header,
+            clock.now(),
+            trust_test_nhs_numbers=settings.trust_test_nhs_numbers,
         )
         yield from _mapped(csv_rows, row_mapper, shape, digest, progress)
     finally:

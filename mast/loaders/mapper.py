@@ -19,13 +19,14 @@ from datetime import date, datetime
 from functools import lru_cache, partial
 from typing import Any
 
-from mast.errors import FileRejected
-from mast.loaders.cleanse import addresses, dates, identifiers, names, postcodes
-from mast.loaders.cleanse.text import ascii_digits, clean_text
+from mast.core.errors import FileRejected
+from mast.loaders.cleanse import addresses, dates, identifiers, names
 from mast.schema import bounds
 from mast.schema.feed import FeedDefinition, FieldSpec
 from mast.schema.records import DATE_FIELDS, AgencyKind, CanonicalRecord, Sex
 from mast.schema.tables import RECORD_COLUMNS
+from mast.text import postcodes
+from mast.text.fold import ascii_digits, clean_text
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from mast.errors import ConfigError
+from mast.core.errors import ConfigError
 from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, Source
 from mast.schema.partners import Partner, PartnersFile
 

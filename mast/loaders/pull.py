@@ -7,12 +7,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.errors import ConfigError
-from mast.loaders.ingest import FileResult, ingest_file, utcnow
+from mast.core import clock
+from mast.core.errors import ConfigError
+from mast.core.settings import Settings
+from mast.loaders.ingest import FileResult, ingest_file
 from mast.loaders.sources import Source
 from mast.schema.feed import FeedDefinition
 from mast.schema.tables import pulls
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def pull_and_ingest(
                         remote_name=fetched.name,
                         size=fetched.size,
                         mtime=fetched.mtime,
-                        pulled_at=now or utcnow(),
+                        pulled_at=now or clock.now(),
                     )
                 )
         finally:

@@ -7,21 +7,14 @@ still open: an open case is current safeguarding involvement however old it is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from mast.schema.tables import (
-    ADDRESS_MARK,
-    person_pending,
-    purges,
-    quarantine,
-    record_addresses,
-    record_persons,
-    records,
-    resolver_state,
-)
+from mast.core.db import chunks
+from mast.schema.tables import purges, quarantine, records
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +26,14 @@ class PurgeResult:
     quarantine_removed: int
 
 
-def purge(engine: sa.Engine, *, now: datetime, retention_days: int) -> PurgeResult:
+Forget = Callable[[sa.Connection, Sequence[str]], None]
+"""The resolver's door that drops what it keeps of records (`mast.resolver.forget_records`),
+handed in by the caller: loaders sit below the resolver and do not import it."""
+
+
+def purge(engine: sa.Engine, *, now: datetime, retention_days: int, forget: Forget) -> PurgeResult:
+    """Remove records and quarantined rows older than the window; `forget` is told which
+    records go, in the same transaction, before they do."""
     cutoff = now - timedelta(days=retention_days)
     # Written without NOT(...): a record with no case has NULL status, and NOT NULL is NULL.
     not_open_case = sa.or_(
@@ -42,26 +42,15 @@ def purge(engine: sa.Engine, *, now: datetime, retention_days: int) -> PurgeResu
         records.c.case_closed.is_not(None),
     )
     with engine.begin() as conn:
-        removed = conn.execute(
-            records.delete().where(records.c.occurred_at < cutoff, not_open_case)
-        ).rowcount
-        if removed:
-            # Their links to people and places go with them. The next person run re-clusters
-            # the profiles they leave (incrementally); addresses are re-resolved in full,
-            # because an address key's counts and UPRNs are sums over its records.
-            gone = ~sa.exists().where(records.c.record_id == record_persons.c.record_id)
-            left = sa.select(record_persons.c.profile_id).where(gone).distinct()
-            pending = sa.select(person_pending.c.profile_id)
+        gone = list(
             conn.execute(
-                person_pending.insert().from_select(
-                    ["profile_id"], left.where(record_persons.c.profile_id.not_in(pending))
-                )
-            )
-            for link in (record_addresses, record_persons):
-                conn.execute(
-                    link.delete().where(~sa.exists().where(records.c.record_id == link.c.record_id))
-                )
-            conn.execute(resolver_state.delete().where(resolver_state.c.key == ADDRESS_MARK))
+                sa.select(records.c.record_id).where(records.c.occurred_at < cutoff, not_open_case)
+            ).scalars()
+        )
+        forget(conn, gone)
+        removed = 0
+        for part in chunks(sorted(gone)):
+            removed += conn.execute(records.delete().where(records.c.record_id.in_(part))).rowcount
         q_removed = conn.execute(
             quarantine.delete().where(quarantine.c.quarantined_at < cutoff)
         ).rowcount

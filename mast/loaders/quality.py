@@ -3,12 +3,13 @@ much of it joined people other agencies know. Counts only: no personal data."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.schema.tables import files, quarantine, record_persons, records
+from mast.schema.tables import files, quarantine, records
 
 
 @dataclass
@@ -36,7 +37,10 @@ def share(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[float]:
     return sa.func.avg(sa.case((condition, 1.0), else_=0.0))
 
 
-def feed_quality(conn: sa.Connection) -> list[FeedQuality]:
+def feed_quality(conn: sa.Connection, match_rates: Mapping[str, float]) -> list[FeedQuality]:
+    """Each feed's card. `match_rates` (feed → share of its records whose person another
+    feed knows) comes from the resolver, which owns the record links
+    (`mast.resolver.match_rates`)."""
     found: dict[str, FeedQuality] = {}
     latest = (
         sa.select(files.c.feed, sa.func.max(files.c.file_id).label("file_id"))
@@ -72,23 +76,8 @@ def feed_quality(conn: sa.Connection) -> list[FeedQuality]:
         quality.quarantined += int(n)
         if len(quality.top_reasons) < 3:
             quality.top_reasons.append((str(code), int(n)))
-    feeds_per_person = (
-        sa.select(
-            record_persons.c.person_id,
-            sa.func.count(sa.distinct(records.c.feed)).label("feeds"),
-        )
-        .join(records, records.c.record_id == record_persons.c.record_id)
-        .group_by(record_persons.c.person_id)
-        .subquery()
-    )
-    matched = (
-        sa.select(records.c.feed, share(feeds_per_person.c.feeds > 1))
-        .join(record_persons, record_persons.c.record_id == records.c.record_id)
-        .join(feeds_per_person, feeds_per_person.c.person_id == record_persons.c.person_id)
-        .group_by(records.c.feed)
-    )
-    for feed, rate in conn.execute(matched):
-        found.setdefault(feed, FeedQuality(feed)).match_rate = float(rate)
+    for feed, rate in match_rates.items():
+        found.setdefault(feed, FeedQuality(feed)).match_rate = rate
     return sorted(found.values(), key=lambda q: q.feed)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from mast.errors import FileRejected
+from mast.core.errors import FileRejected
 from mast.schema.feed import FeedDefinition
 
 _MAGIC = {

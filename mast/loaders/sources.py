@@ -20,7 +20,7 @@ from typing import Protocol
 
 import paramiko
 
-from mast.errors import SourceError
+from mast.core.errors import SourceError
 from mast.loaders.reader import sha256_of
 
 log = logging.getLogger(__name__)

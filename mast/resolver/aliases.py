@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from mast.resolver.names import TYPO_SIMILARITY, name_key, phonetic
+from mast.text.names import TYPO_SIMILARITY, name_key, phonetic
 
 
 def _slip(a: str, b: str) -> bool:

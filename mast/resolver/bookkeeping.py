@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.db import chunks
+from mast.core.db import chunks
 from mast.resolver.stable_ids import IdEvent
 from mast.schema.tables import id_history, resolver_state
 

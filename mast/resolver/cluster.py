@@ -121,7 +121,7 @@ def _dominant(counts: Mapping[_T, int]) -> _T | None:
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
-class _Clusters:
+class _GuardedClusters:
     def __init__(
         self,
         profiles: Mapping[str, Profile],
@@ -248,7 +248,7 @@ def cluster(
 
     Edges of REVIEWER_WEIGHT are a reviewer's link and join whatever the constraints say.
     """
-    clusters = _Clusters(profiles, sizes or {}, apart or {})
+    clusters = _GuardedClusters(profiles, sizes or {}, apart or {})
     refused: list[Edge] = []
     # Strongest first, then in id order: sorted whole, then by weight alone, which a stable
     # sort does without building a key tuple per edge (a third faster for 700,000 edges).

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from mast.resolver.names import TYPO_SIMILARITY, forms_of
+from mast.text.names import TYPO_SIMILARITY, forms_of
 
 
 def _typo(a: str, b: str) -> bool:

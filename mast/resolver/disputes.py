@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.db import chunks
+from mast.core.db import chunks
 from mast.resolver.review import ReviewError, report_link
 from mast.schema.tables import decisions, disputes, record_persons, review_items
 

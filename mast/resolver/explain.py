@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mast.db import chunks
-from mast.resolver import person_store as store
+from mast.core.db import chunks
 from mast.resolver.model import COMPARISONS
+from mast.resolver.people import store
 from mast.schema.tables import decisions, person_profiles, record_persons
 
 

@@ -7,15 +7,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from mast.core.csv_safe import csv_safe
 from mast.schema.tables import record_addresses, record_persons, records
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: str | None) -> str:
-    """A cell a spreadsheet will not run as a formula (RELIABILITY P5)."""
-    text = value or ""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def write_links(engine: sa.Engine, out: Path) -> int:

@@ -20,8 +20,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from mast.resolver.names import given_groups, phonetic
 from mast.resolver.profiles import Profile, sector_of
+from mast.text.names import given_groups, phonetic
 
 log = logging.getLogger(__name__)
 splink_log = logging.getLogger("splink")

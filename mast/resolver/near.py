@@ -16,9 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mast.db import chunks
-from mast.resolver import person_store as store
+from mast.core.db import chunks
 from mast.resolver.explain import contributions, for_and_against
+from mast.resolver.people import store
 from mast.schema.tables import decisions, person_profiles, persons, record_persons, review_items
 
 SHOWN = 5

@@ -26,9 +26,9 @@ from typing import Any, NamedTuple, TypedDict
 
 import sqlalchemy as sa
 
-from mast.resolver.names import name_key
 from mast.schema.bounds import EARLIEST_DATE
 from mast.schema.tables import record_addresses, records
+from mast.text.names import name_key
 
 
 class Profile(NamedTuple):

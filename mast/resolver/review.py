@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import pandas as pd
 import sqlalchemy as sa
 
-from mast.db import chunks
-from mast.errors import MastError
+from mast.core.db import chunks
+from mast.core.errors import MastError
 from mast.resolver.cluster import PARTNER_ID_WEIGHT, Clustering, nhs_is_valid
 from mast.resolver.explain import contributions
 from mast.schema.tables import decisions, persons, record_persons, records, review_items

@@ -8,9 +8,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.gc_paused import gc_paused
+from mast.core.gc_paused import gc_paused
 from mast.resolver.addresses import AddressRun, resolve_all_addresses
-from mast.resolver.people import PersonRun, resolve_people
+from mast.resolver.people import PersonRun
+from mast.resolver.people.run import resolve_people
 from mast.resolver.profiles import person_records_query
 from mast.schema.tables import addresses as addresses_table
 from mast.schema.tables import persons, records, resolver_models

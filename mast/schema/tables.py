@@ -329,7 +329,7 @@ person_profiles = sa.Table(
     sa.Index("ix_person_profiles_person", "person_id"),
     sa.Index("ix_person_profiles_component", "component"),
     sa.Index("ix_person_profiles_source", "source"),
-    # The look-ups of a daily run's candidates (person_store.candidates).
+    # The look-ups of a daily run's candidates (resolver.people.store.candidates).
     sa.Index("ix_person_profiles_nhs", "nhs"),
     sa.Index("ix_person_profiles_dob", "dob"),
     sa.Index("ix_person_profiles_postcode_family", "postcode", "family"),

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mast.loaders.cleanse.postcodes import find_postcode
-from mast.loaders.cleanse.text import clean_text
+from mast.text.fold import clean_text
+from mast.text.postcodes import find_postcode
 
 _ABBREVIATIONS = {
     "rd": "Road",

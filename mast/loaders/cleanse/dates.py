@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from mast.core import clock
 from mast.schema.bounds import EARLIEST_DATE, MAX_AGE_YEARS
 
 EXCEL = "excel"
@@ -104,7 +105,7 @@ def parse_datetime(value: str, formats: tuple[str, ...]) -> datetime | None:
         parsed = _read(text, fmt)
         if parsed is None:
             continue
-        if "%y" in fmt and parsed.year > date.today().year:
+        if "%y" in fmt and parsed.year > clock.today().year:
             # Two-digit years: 31/12/45 is 1945 for anyone alive, not 2045.
             parsed = parsed.replace(year=parsed.year - 100)
         return parsed

@@ -9,7 +9,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from nhs_number.validate import is_valid as nhs_is_valid
 
-from mast.loaders.cleanse.text import ascii_digits
+from mast.text.fold import ascii_digits
 
 _NHS_DIGITS = re.compile(r"[0-9]{10}\Z")
 NHS_TEST_PREFIX = "999"

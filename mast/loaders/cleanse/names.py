@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mast.loaders.cleanse.text import clean_text, fold
+from mast.text.fold import clean_text, fold
 
 _TITLES = frozenset(
     [

@@ -33,7 +33,7 @@ def _numbered(key: Key) -> bool:
     return key[1] != key[4] and not key[1].startswith(UNSURE)
 
 
-class _Clusters:
+class _KeyUnion:
     """Union-find over keys that refuses to join two different UPRNs."""
 
     def __init__(self) -> None:
@@ -71,7 +71,7 @@ Link = tuple[Key, Key]
 def cluster_keys(states: Mapping[Key, KeyState], links: Iterable[Link] = ()) -> dict[Key, int]:
     """Key → cluster number, numbered in key order; the same states and links give the same
     answer. Keys of a cluster of unsure names alone, without a UPRN, have none: no place."""
-    clusters = _Clusters()
+    clusters = _KeyUnion()
     by_uprn: dict[str, Key] = {}
     keys = sorted(states)
     for key in keys:
@@ -158,7 +158,7 @@ def neighbours_among(states: Mapping[Key, KeyState], links: Iterable[Link] = ())
     return neighbours
 
 
-def _join_across_postcodes(clusters: _Clusters, towns: Mapping[Key, tuple[str, str]]) -> None:
+def _join_across_postcodes(clusters: _KeyUnion, towns: Mapping[Key, tuple[str, str]]) -> None:
     """The same premises, flat and street under a mistyped or missing postcode: one
     character mistyped, or another postcode of the district in the same town and locality;
     none, and the one such place in the area the key names."""
@@ -178,7 +178,7 @@ def _join_across_postcodes(clusters: _Clusters, towns: Mapping[Key, tuple[str, s
                 clusters.union(one, k)
 
 
-def _join_named(clusters: _Clusters, towns: Mapping[Key, tuple[str, str]]) -> None:
+def _join_named(clusters: _KeyUnion, towns: Mapping[Key, tuple[str, str]]) -> None:
     """A building or business named with and without its number or street: keys of one name
     and flat join within a postcode unless their numbers differ (two Glan Houses); a key
     without a postcode joins the one such name in its town, then locality (anywhere, when it
@@ -201,7 +201,7 @@ def _join_named(clusters: _Clusters, towns: Mapping[Key, tuple[str, str]]) -> No
 
 
 def _join_unposted_names(
-    clusters: _Clusters, towns: Mapping[Key, tuple[str, str]], group: list[Key], unposted: list[Key]
+    clusters: _KeyUnion, towns: Mapping[Key, tuple[str, str]], group: list[Key], unposted: list[Key]
 ) -> None:
     with_postcode = [k for k in group if posted(k)]
     alone: dict[str, list[Key]] = defaultdict(list)
@@ -227,7 +227,7 @@ def _same_area(a: Key, b: Key, towns: Mapping[Key, tuple[str, str]]) -> bool:
 
 
 def _the_one_in_area(
-    clusters: _Clusters, towns: Mapping[Key, tuple[str, str]], key: Key, with_postcode: list[Key]
+    clusters: _KeyUnion, towns: Mapping[Key, tuple[str, str]], key: Key, with_postcode: list[Key]
 ) -> Key | None:
     """The one place, of these keys with a postcode, in the area a key without one names:
     where its town or locality is the other's town or locality ('1 St Helen's Gardens,
@@ -253,12 +253,12 @@ def _the_one_in_area(
     return next(iter(found)) if len(found) == 1 else None
 
 
-def _union_all(clusters: _Clusters, keys: list[Key]) -> None:
+def _union_all(clusters: _KeyUnion, keys: list[Key]) -> None:
     for k in keys[1:]:
         clusters.union(keys[0], k)
 
 
-def _join_street_typos(clusters: _Clusters) -> None:
+def _join_street_typos(clusters: _KeyUnion) -> None:
     """A mistyped street within one postcode, premises and flat."""
     by_door: dict[tuple[str, str, str], list[Key]] = defaultdict(list)
     for key in list(clusters.parent):

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from mast.loaders.cleanse.addresses import is_premises, street_type, tidy_place
-from mast.loaders.cleanse.text import fold
+from mast.text.fold import fold
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from mast.db import chunks, fetch_tuples, insert_tuples, sync_rows
+from mast.core.db import chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.addresses.cluster import Link, cluster_keys, within_reach
 from mast.resolver.addresses.describe import describe_tally, tally
 from mast.resolver.addresses.keys import (

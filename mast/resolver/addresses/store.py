@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mast.db import chunks, fetch_tuples, insert_tuples, sync_rows
+from mast.core.db import chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.addresses.describe import (
     DESCRIBED,
     Tally,

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from mast.errors import StoreError
+from mast.core.errors import StoreError
+from mast.core.settings import Settings
 from mast.schema.tables import RETIRED_INDEXES, metadata
-from mast.settings import Settings
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -12,15 +12,16 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from pwdlib import PasswordHash
 
-from mast.api.access import ROLES
-from mast.errors import AccessError, ConfigError
+from mast.accounts.access import ROLES
+from mast.core import clock
+from mast.core.errors import AccessError, ConfigError
+from mast.core.settings import Settings
 from mast.schema.tables import credentials, login_attempts, users
-from mast.settings import Settings
 
 _hasher = PasswordHash.recommended()
 _DUMMY = _hasher.hash("an unknown user is checked against this, so timing tells nothing")
@@ -42,10 +43,6 @@ class Credential:
     kind: str
     purpose: str | None
     credential_id: int
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Accounts:
@@ -85,7 +82,7 @@ class Accounts:
             "agency": agency,
             "password_hash": _hasher.hash(password) if password is not None else None,
             "active": True,
-            "created_at": now(),
+            "created_at": clock.now(),
             "sso_issuer": issuer,
             "sso_subject": sso_subject,
         }
@@ -135,7 +132,7 @@ class Accounts:
                         ),
                         credentials.c.revoked_at.is_(None),
                     )
-                    .values(revoked_at=now())
+                    .values(revoked_at=clock.now())
                 )
         if not done:
             raise ConfigError("no such user")
@@ -159,7 +156,9 @@ class Accounts:
             hashed = row.password_hash if row is not None and row.password_hash else _DUMMY
             good = _hasher.verify(password, hashed) and row is not None and bool(row.password_hash)
             conn.execute(
-                login_attempts.insert().values(username=username, client=client, at=now(), ok=good)
+                login_attempts.insert().values(
+                    username=username, client=client, at=clock.now(), ok=good
+                )
             )
         if not good or row is None:
             raise AccessError("wrong username or password")
@@ -167,7 +166,7 @@ class Accounts:
 
     def _backoff(self, username: str, client: str) -> float:
         """Seconds this client must still wait before trying this account, or 0."""
-        window = now() - timedelta(seconds=self.settings.login_window_s)
+        window = clock.now() - timedelta(seconds=self.settings.login_window_s)
         failed = sa.and_(
             login_attempts.c.client == client,
             login_attempts.c.at >= window,
@@ -184,7 +183,7 @@ class Accounts:
                 failures, last = conn.execute(counted.where(where)).one()
                 if failures >= limit and last is not None:
                     pause = min(2.0 ** (failures - limit + 1), self.settings.login_window_s)
-                    wait = max(wait, pause - (now() - last).total_seconds())
+                    wait = max(wait, pause - (clock.now() - last).total_seconds())
         return wait
 
     def issue(self, user: User, *, kind: str, label: str = "", purpose: str | None = None) -> str:
@@ -203,8 +202,8 @@ class Accounts:
                     secret_hash=_digest(secret),
                     label=label[:200],
                     purpose=purpose,
-                    created_at=now(),
-                    expires_at=now() + life,
+                    created_at=clock.now(),
+                    expires_at=clock.now() + life,
                 )
             )
         return secret
@@ -218,7 +217,7 @@ class Accounts:
                     credentials.c.secret_hash == _digest(secret),
                     credentials.c.kind == kind,
                     credentials.c.revoked_at.is_(None),
-                    credentials.c.expires_at > now(),
+                    credentials.c.expires_at > clock.now(),
                     users.c.active,
                 )
             ).first()
@@ -239,7 +238,7 @@ class Accounts:
             conn.execute(
                 credentials.update()
                 .where(credentials.c.secret_hash == _digest(secret))
-                .values(revoked_at=now())
+                .values(revoked_at=clock.now())
             )
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mast.errors import StoreError
+from mast.core.errors import StoreError
 
 FILE_NAME = "audit.head"
 

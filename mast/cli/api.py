@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, operator, settings, styled
+from mast.cli.common import console, errors, operator, settings, styled
 
 if TYPE_CHECKING:
-    from mast.api.accounts import Accounts
-    from mast.api.audit import AuditLog
+    from mast.accounts.accounts import Accounts
+    from mast.audit.chain import AuditLog
 
 T = TypeVar("T")
 users_app = typer.Typer(help="Individual accounts: one person each, with a role and agency.")
@@ -49,9 +49,9 @@ def serve(
 
 
 def _open() -> tuple[Accounts, AuditLog]:
-    from mast.api.accounts import Accounts  # noqa: PLC0415
-    from mast.api.audit import AuditLog  # noqa: PLC0415
-    from mast.db import open_store  # noqa: PLC0415
+    from mast.accounts.accounts import Accounts  # noqa: PLC0415
+    from mast.audit.chain import AuditLog  # noqa: PLC0415
+    from mast.core.db import open_store  # noqa: PLC0415
 
     cfg = settings()
     engine = open_store(cfg)
@@ -62,8 +62,8 @@ def _changed(
     audit: AuditLog, operation: str, do: Callable[[Accounts], T], params: dict[str, Any]
 ) -> T:
     """An account change and its audit entry, committed together (the audit first)."""
-    from mast.api.accounts import Accounts  # noqa: PLC0415
-    from mast.api.audit import Entry  # noqa: PLC0415
+    from mast.accounts.accounts import Accounts  # noqa: PLC0415
+    from mast.audit.chain import Entry  # noqa: PLC0415
 
     return audit.audited(
         lambda engine: do(Accounts(engine, settings())),
@@ -78,7 +78,7 @@ def _record(
     purpose: str,
     ids: list[str] = [],  # noqa: B006 - read only
 ) -> None:
-    from mast.api.audit import Entry  # noqa: PLC0415
+    from mast.audit.chain import Entry  # noqa: PLC0415
 
     audit.append(Entry(operator(), "admin", "-", purpose, operation, params, ids))
 
@@ -164,7 +164,7 @@ def users_token(
     username: str, label: Annotated[str, typer.Option(help="which app or system it is for")]
 ) -> None:
     """Issue a bearer token for a partner app; it is shown once."""
-    from mast.errors import ConfigError  # noqa: PLC0415
+    from mast.core.errors import ConfigError  # noqa: PLC0415
 
     with errors():
         accounts, audit = _open()
@@ -205,7 +205,7 @@ def export_person(
     purpose: Annotated[str, typer.Option(help="the request this answers, e.g. SAR-2026-0113")],
 ) -> None:
     """Subject access: everything held about one person, across agencies, as JSON."""
-    from mast.api.access import purpose_of  # noqa: PLC0415
+    from mast.accounts.access import purpose_of  # noqa: PLC0415
     from mast.api.subject_access import gather, write  # noqa: PLC0415
 
     try:

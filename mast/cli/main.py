@@ -15,11 +15,13 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mast.cli_common import console, operator, styled
-from mast.cli_common import errors as _errors
-from mast.cli_common import settings as _settings
+from mast.cli.common import console, operator, styled
+from mast.cli.common import errors as _errors
+from mast.cli.common import settings as _settings
+from mast.core import clock
+from mast.core.db import keep_private, open_store
+from mast.core.settings import Settings
 from mast.daily.retention import audited_purge
-from mast.db import keep_private, open_store
 from mast.loaders import batch
 from mast.loaders import ingest as ingest_service
 from mast.loaders.feeds import load_definition, load_feeds
@@ -27,7 +29,6 @@ from mast.loaders.pull import pull_and_ingest
 from mast.loaders.sources import FolderSource, SftpConfig, SftpSource, Source
 from mast.schema.feed import event_feeds
 from mast.schema.tables import files, quarantine
-from mast.settings import Settings
 
 if TYPE_CHECKING:
     from mast.resolver.service import ResolveRun
@@ -225,7 +226,7 @@ def generate(
 
     if region not in REGIONS:
         raise typer.BadParameter(f"one of {', '.join(REGIONS)}", param_hint="--region")
-    last = date.fromisoformat(end) if end else date.today() - timedelta(days=1)
+    last = date.fromisoformat(end) if end else clock.today() - timedelta(days=1)
     result = generate_service(people, seed, out, last, region=region)
     for feed, rows in result.rows.items():
         console.print(f"{feed:<18} {rows:>9,} rows  {result.files[feed].name}")
@@ -258,7 +259,7 @@ def demo(
         _resolve_summary(
             resolve_service(
                 engine,
-                now=ingest_service.utcnow(),
+                now=clock.now(),
                 event_feeds=event_feeds(load_feeds(settings.feeds)),
             )
         )
@@ -298,7 +299,7 @@ def _headline_figures(settings: Settings, truth: dict[str, object]) -> None:
     with _errors():
         graph = open_graph(settings)
         try:
-            found = headlines(graph, truth, now=datetime.now())
+            found = headlines(graph, truth, now=clock.now())
         finally:
             graph.close()
     table = Table(
@@ -316,7 +317,7 @@ def purge(
 ) -> None:
     """Remove records older than the retention window (open cases are kept) and report it."""
     settings = _settings()
-    now = datetime.fromisoformat(as_of) if as_of else ingest_service.utcnow()
+    now = datetime.fromisoformat(as_of) if as_of else clock.now()
     with _errors():
         result = audited_purge(open_store(settings), settings, now=now, by=operator())
     console.print(
@@ -342,7 +343,7 @@ def resolve(
         engine = open_store(settings)
         run = resolve_service(
             engine,
-            now=ingest_service.utcnow(),
+            now=clock.now(),
             full=full or retrain,
             retrain=retrain,
             event_feeds=event_feeds(load_feeds(settings.feeds)),
@@ -435,7 +436,7 @@ def review_decide(
             decision=decision,
             by=by,
             reason=reason,
-            now=ingest_service.utcnow(),
+            now=clock.now(),
         )
     console.print(f"Ruling {decision_id} stored; it takes effect at the next mast resolve.")
 
@@ -514,7 +515,7 @@ def feeds_check(path: Path) -> None:
 
 
 def _register_graph_commands() -> None:
-    from mast.cli_graph import cypher, graph_app, report  # noqa: PLC0415
+    from mast.cli.graph import cypher, graph_app, report  # noqa: PLC0415
 
     app.add_typer(graph_app, name="graph")
     app.command()(report)
@@ -525,7 +526,7 @@ _register_graph_commands()
 
 
 def _register_api_commands() -> None:
-    from mast.cli_api import audit_app, export_person, serve, users_app  # noqa: PLC0415
+    from mast.cli.api import audit_app, export_person, serve, users_app  # noqa: PLC0415
 
     app.command()(serve)
     app.add_typer(users_app, name="users")
@@ -537,7 +538,7 @@ _register_api_commands()
 
 
 def _register_demo_commands() -> None:
-    from mast.cli_demo import demo_accounts  # noqa: PLC0415
+    from mast.cli.demo import demo_accounts  # noqa: PLC0415
 
     app.command("demo-accounts")(demo_accounts)
 
@@ -546,7 +547,7 @@ _register_demo_commands()
 
 
 def _register_daily_commands() -> None:
-    from mast.cli_daily import (  # noqa: PLC0415
+    from mast.cli.daily import (  # noqa: PLC0415
         backup,
         fingerprint,
         partners_app,

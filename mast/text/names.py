@@ -15,7 +15,7 @@ from pathlib import Path
 import jellyfish
 from nicknames import NickNamer, name_triplets
 
-from mast.loaders.cleanse.text import fold
+from mast.text.fold import fold
 
 _WELSH = Path(__file__).parent / "data" / "welsh_given_names.csv"
 _NOT_LETTER = re.compile(r"[^a-z ]")

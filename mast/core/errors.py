@@ -7,13 +7,18 @@ MastError
 ├── SourceError          a drop folder or SFTP server could not be read
 ├── RunInProgress        another daily run holds the lock
 ├── StoreError           the state store could not be opened or written
-│   └── AuditUnavailable the audit trail could not be written: nothing is returned
+│   ├── AuditUnavailable the audit trail could not be written: nothing is returned
+│   └── HeadFileError    the audit head file is missing or is unsealed (mast.audit.head)
+├── ReviewError          a reviewer's ruling cannot apply as asked (mast.resolver.review)
 ├── AccessError          a login or credential is refused, or a user may not do this
 └── GraphError           the graph database failed or refused a query
     ├── QueryRefused     analyst Cypher that is not read-only, or a named query's bad parameters
     ├── QueryTimedOut    a query ran past its time limit (GraphQL code TIMEOUT)
     ├── ResultTooLarge   a result passed its size cap (GraphQL code BAD_USER_INPUT)
     └── GraphBusy        the embedded graph is owned by another process (`mast serve`)
+
+Two subclasses live beside the code that raises them (named above with their module); every
+other class is here.
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, settings, styled
+from mast.cli.common import console, errors, settings, styled
+from mast.core.db import open_store
 from mast.daily import ledger
-from mast.db import open_store
 from mast.loaders.quality import Delivery, feed_quality, feed_trend
+from mast.resolver import match_rates
 
 partners_app = typer.Typer(help="Partners and where their files come from each day.")
 
@@ -99,7 +100,7 @@ def quality(
     with errors():
         engine = open_store(settings())
         with engine.connect() as conn:
-            card = next((q for q in feed_quality(conn) if q.feed == feed), None)
+            card = next((q for q in feed_quality(conn, match_rates(conn)) if q.feed == feed), None)
             trend = feed_trend(conn, feed, last)
     if card is None:
         console.print(styled(("error:", "red"), f" no files or records for feed {feed!r}"))
@@ -159,7 +160,7 @@ def _delivery_row(d: Delivery) -> list[str]:
 def _write_scorecard(
     out: Path, summary: dict[str, object], columns: tuple[str, ...], rows: list[list[str]]
 ) -> None:
-    from mast.resolver.export import csv_safe  # noqa: PLC0415
+    from mast.core.csv_safe import csv_safe  # noqa: PLC0415
 
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)

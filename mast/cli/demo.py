@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, settings, styled
+from mast.cli.common import console, errors, settings, styled
 
 if TYPE_CHECKING:
-    from mast.api.accounts import Accounts, User
+    from mast.accounts.accounts import Accounts, User
 
 PASSWORD_FILE: Final = "demo-password"  # noqa: S105 - a file name, not a password
 AGENCIES: Final = {
@@ -59,8 +59,8 @@ def demo_accounts(
 ) -> None:
     """Make one demo account per role (if not there yet) and print their names and password.
     For the synthetic demo only: the password is printed and kept in MAST_HOME."""
-    from mast.api.access import ROLES  # noqa: PLC0415
-    from mast.cli_api import _changed, _open  # noqa: PLC0415
+    from mast.accounts.access import ROLES  # noqa: PLC0415
+    from mast.cli.api import _changed, _open  # noqa: PLC0415
 
     home = settings().home
     with errors():

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BUILTIN_FEEDS = Path(__file__).parent / "feeds"
+BUILTIN_FEEDS = Path(__file__).parent.parent / "feeds"
 
 
 class Settings(BaseSettings):

@@ -25,11 +25,12 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
-from mast.api.audit_head import FILE_NAME, HeadFile, HeadFileError, Sealed
-from mast.api.keys import AUDIT_KEY_BYTES, MAKE_ONE, audit_key
-from mast.errors import AuditUnavailable, ConfigError
+from mast.audit.head import FILE_NAME, HeadFile, HeadFileError, Sealed
+from mast.core import clock
+from mast.core.errors import AuditUnavailable, ConfigError
+from mast.core.keys import AUDIT_KEY_BYTES, MAKE_ONE, audit_key
+from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects, id_history
-from mast.settings import Settings
 
 T = TypeVar("T")
 _CHAIN = "main"
@@ -159,7 +160,7 @@ class AuditLog:
         """Add the entry after the head and move the head; its number and mac."""
         params = json.dumps(bounded(entry.params), sort_keys=True, default=str, ensure_ascii=False)
         ids = sorted({str(i) for i in entry.result_ids})
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
+        at = clock.now().replace(tzinfo=UTC).isoformat(timespec="microseconds")
         seq, prev = conn.execute(
             sa.select(audit_head.c.seq, audit_head.c.mac).where(audit_head.c.chain == _CHAIN)
         ).one()

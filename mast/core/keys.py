@@ -7,8 +7,8 @@ import secrets
 
 from pydantic import SecretStr
 
-from mast.errors import ConfigError
-from mast.settings import Settings
+from mast.core.errors import ConfigError
+from mast.core.settings import Settings
 
 AUDIT_KEY_BYTES = 32
 """The audit key's least length: a short or empty key lets anyone re-seal a rewritten trail."""

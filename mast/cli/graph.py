@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from mast.cli_common import console, errors, settings
-from mast.db import open_store
-from mast.errors import QueryRefused
+from mast.cli.common import console, errors, settings
+from mast.core import clock
+from mast.core.db import open_store
+from mast.core.errors import QueryRefused
 from mast.graph.store import QueryResult
 
 graph_app = typer.Typer(help="The graph of people, addresses and events that MAST queries.")
@@ -85,7 +85,7 @@ def report(
                 graph,
                 name,
                 given,
-                now=datetime.now(),
+                now=clock.now(),
                 timeout_s=cfg.query_timeout_s,
                 max_rows=cfg.query_max_rows,
                 max_bytes=cfg.query_max_bytes,
@@ -131,7 +131,7 @@ def _audited(operation: str, params: dict[str, Any], result: QueryResult, purpos
     """Commit the audit entry, every person shown or asked about in it, before anything is
     printed or written (as the API does): in the name of the operating-system user."""
     from mast.api.subjects import ids_in  # noqa: PLC0415
-    from mast.cli_api import record_read  # noqa: PLC0415
+    from mast.cli.api import record_read  # noqa: PLC0415
 
     record_read(operation, params, ids_in(result.columns, result.rows, params), purpose)
 
@@ -147,7 +147,7 @@ def _params(pairs: list[str]) -> dict[str, Any]:
 
 
 def _show(result: QueryResult, out: Path | None) -> None:
-    from mast.resolver.export import csv_safe  # noqa: PLC0415
+    from mast.core.csv_safe import csv_safe  # noqa: PLC0415
 
     if out is not None:
         with out.open("w", newline="", encoding="utf-8") as fh:

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from mast.errors import MastError
-from mast.settings import Settings
+from mast.core.errors import MastError
+from mast.core.settings import Settings
 
 # Markup off: what MAST prints is mostly partner data, and a name of `[/bold]` crashed a
 # command while `[link=…]` was rendered. Styling is given explicitly (`styled`, `style=`).

@@ -1,0 +1,1 @@
+"""The floor every room stands on: settings, exceptions, the state store engine, the clock."""
