@@ -45,6 +45,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    # Dates and times read as text (the graph projection) must be ISO whatever the
+    # server's or the role's default DateStyle.
+    cur = dbapi_conn.cursor()
+    cur.execute("SET DateStyle TO ISO, YMD")
+    cur.close()
+    dbapi_conn.commit()
+
+
 def keep_private() -> None:
     """Whatever this process creates from now on is its owner's alone (files 0600, folders
     0700): MAST_HOME holds personal data, graph files, backups and keys. Called first by
@@ -89,6 +98,8 @@ def open_store(settings: Settings) -> sa.Engine:
         engine = sa.create_engine(url, hide_parameters=True)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+        elif engine.dialect.name == "postgresql":
+            sa.event.listen(engine, "connect", _postgres_session)
         metadata.create_all(engine)
         with engine.begin() as conn:  # columns and indexes added since the store was made
             _add_missing_columns(conn)

@@ -126,7 +126,7 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
         con.execute("SET threads TO 2")
         for name, frame in frames.items():
             con.register(f"{name}_in", frame)
-        # Dates arrive as the store's text and are typed once, here.
+        # Dates arrive as ISO text from either store and are typed once, here.
         con.execute(
             "CREATE TEMP TABLE recs AS SELECT * REPLACE (CAST(occurred_at AS TIMESTAMP) "
             "AS occurred_at, CAST(dob AS DATE) AS dob) FROM recs_in"
@@ -186,9 +186,11 @@ _STORE_TYPES: dict[type[Any], pa.DataType] = {
 
 
 def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """A date or time read as the store holds it: parsing 400k of them into Python objects
-    is most of a read's time; DuckDB casts them in bulk."""
-    return sa.type_coerce(column, sa.String).label(column.name)
+    """A date or time read as ISO text: parsing 400k of them into Python objects is most
+    of a read's time; DuckDB casts them in bulk. SQLite holds them as that text already
+    (its CAST to text is free); PostgreSQL holds real DATE and TIMESTAMP values and writes
+    them as ISO text in SQL (the store's sessions use DateStyle ISO, `mast.db`)."""
+    return sa.cast(column, sa.String).label(column.name)
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema) -> pa.Table:
