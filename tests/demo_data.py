@@ -13,12 +13,16 @@ from mast.loaders.feeds import feed_for, load_feeds
 from mast.settings import BUILTIN_FEEDS, Settings
 
 
-def settings_for(home: Path) -> Settings:
-    return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1)
+def settings_for(home: Path, database_url: str | None = None) -> Settings:
+    """A home's settings; the state store is `database_url` if given, else
+    MAST_DATABASE_URL if set (the `state_url` fixture), else the home's SQLite file."""
+    if database_url is None:
+        return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1)
+    return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1, database_url=database_url)
 
 
-def ingest(home: Path, files: list[Path]) -> sa.Engine:
-    settings = settings_for(home)
+def ingest(home: Path, files: list[Path], database_url: str | None = None) -> sa.Engine:
+    settings = settings_for(home, database_url)
     ingest_paths(settings, files, load_feeds(BUILTIN_FEEDS))
     return open_store(settings)
 
