@@ -91,6 +91,11 @@ STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 """The store legs; `-m "not postgres"` deselects the PostgreSQL one."""
 
 
+SQLITE_ONLY = pytest.mark.parametrize("state_url", ["sqlite"], indirect=True)
+"""For a test of SQLite's own file (its mode, copying it, `mast backup`) in a module whose
+other tests run on both stores: PostgreSQL's equivalents are the server's (pg_dump)."""
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
     """A private PostgreSQL cluster for the whole session. If it cannot start, the PostgreSQL

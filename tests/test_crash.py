@@ -34,7 +34,8 @@ from mast.daily import ledger
 from mast.db import open_store
 from mast.demo.generate import generate
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("state_url")]
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
 AS_OF = datetime(2026, 11, 1, 2, 0)
 
 

@@ -42,7 +42,8 @@ from mast.loaders.partners import load_partners
 from mast.schema.tables import audit_entries, files, pulls, records, runs
 from mast.settings import BUILTIN_FEEDS, Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("state_url")]
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
 LONDON = ZoneInfo("Europe/London")
 END = date(2026, 10, 31)
 SFTP_FEEDS = {"police": "SWP_", "health": "SBUHB_", "asc": "ASC_"}

@@ -28,7 +28,8 @@ from mast.schema.graph import NODES, RELS
 from mast.schema.tables import addresses, record_addresses, record_persons, records
 from mast.settings import BUILTIN_FEEDS
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("state_url")]
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
 NOW = datetime(2026, 11, 2)
 FEEDS = load_feeds(BUILTIN_FEEDS)
 START, END = datetime(2025, 10, 31), datetime(2026, 11, 1)
