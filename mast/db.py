@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import operator
 import os
@@ -175,11 +176,12 @@ def sync_rows(
     """
     compared = list(compare or columns)
     key = [c.name for c in table.primary_key.columns]
-    stored = _stored_rows(conn, table, compared, where) if conn.dialect.name == "sqlite" else set()
+    stored = _stored_rows(conn, table, compared, where)
     changed: list[tuple[Any, ...]] = list(rows)
     gone: list[tuple[Any, ...]] = []
     if stored:
-        ours = _as_stored(table, columns, compared, rows)
+        as_text = conn.dialect.name == "sqlite"
+        ours = _as_stored(table, columns, compared, rows, as_text=as_text)
         present = set(ours)
         changed = [row for row, form in zip(rows, ours, strict=True) if form not in stored]
         gone = [form for form in stored if form not in present]
@@ -245,14 +247,22 @@ def fetch_tuples(
 
 
 def _as_stored(
-    table: sa.Table, columns: list[str], compared: list[str], rows: Sequence[tuple[Any, ...]]
+    table: sa.Table,
+    columns: list[str],
+    compared: list[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    as_text: bool,
 ) -> list[tuple[Any, ...]]:
-    """`rows`' `compared` columns as SQLite's driver stores them: dates and times become the
-    ISO text its adapters write. (A value stored in another form only costs a rewrite.)"""
+    """`rows`' `compared` columns as the store gives them back: on SQLite (`as_text`) dates
+    and times become the ISO text its adapters write; PostgreSQL returns them typed, as
+    given. (A value stored in another form only costs a rewrite.)"""
     at = [columns.index(n) for n in compared]
     picked = (
         [(r[at[0]],) for r in rows] if len(at) == 1 else list(map(operator.itemgetter(*at), rows))
     )
+    if not as_text:
+        return picked
     forms = [(i, _text_form(table.c[n].type)) for i, n in enumerate(compared)]
     converted = [(i, form) for i, form in forms if form is not None]
     if not converted:
@@ -318,3 +328,25 @@ def copy_rows(
                 copy.write_row(row)
     finally:
         cursor.close()
+
+
+@contextmanager
+def store_lock(engine: sa.Engine, name: str) -> Iterator[bool]:
+    """Whether this process holds the store-wide lock `name` for the block: on PostgreSQL a
+    session advisory lock on a connection of its own, which the server releases if the
+    process dies, so processes on different hosts (the API's, the daily run's) take turns.
+    Not waited for: False if another session holds it. On SQLite always True: its callers
+    lock files in MAST_HOME, the one folder every process of a SQLite home shares."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        held = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar())
+        conn.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                conn.commit()
