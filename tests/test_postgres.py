@@ -1,0 +1,177 @@
+"""What only PostgreSQL has to show: a region resolved on it equals the same region resolved
+on SQLite (people, addresses, graph, named queries), the audit chain holds with writers in
+several processes, and two daily runs on one store from different homes do not overlap."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from demo_data import extracts, ingest, settings_for
+from pg_server import Cluster
+
+from mast.api.audit import AuditLog, Entry
+from mast.daily.run import DAILY_LOCK, DailyJob
+from mast.db import open_store, store_lock
+from mast.demo.generate import generate
+from mast.errors import RunInProgress
+from mast.graph import open_graph
+from mast.graph.build import refresh
+from mast.graph.queries import run_named
+from mast.resolver.service import resolve
+from mast.schema.tables import record_addresses, record_persons, runs
+from mast.settings import Settings
+
+pytestmark = [pytest.mark.postgres, pytest.mark.integration]
+NOW = datetime(2026, 11, 2)
+NAMED = [
+    "high_contact_addresses",
+    "high_contact_people",
+    "known_to_not",
+    "moved_across_local_authorities",
+    "non_residential_hotspots",
+    "peaks_and_troughs",
+    "transitions_to_adult_services",
+    "weekly_activity",
+]
+ABOUT_ONE_PERSON = ["person_chronology", "household_history", "network", "open_cases"]
+
+
+def _database(cluster: Cluster, request: pytest.FixtureRequest, name: str) -> str:
+    url = cluster.create_database(name)
+    request.addfinalizer(lambda: cluster.drop_database(name))
+    return url
+
+
+def _groups(engine: sa.Engine, table: sa.Table, key: str) -> dict[str, frozenset[str]]:
+    members: dict[str, set[str]] = defaultdict(set)
+    with engine.connect() as conn:
+        for rid, group in conn.execute(sa.select(table.c.record_id, table.c[key])):
+            members[str(group)].add(str(rid))
+    return {group: frozenset(rids) for group, rids in members.items()}
+
+
+def _busiest_person(engine: sa.Engine) -> str:
+    """The person with the most records (the first such id)."""
+    n = sa.func.count().label("n")
+    with engine.connect() as conn:
+        return str(
+            conn.execute(
+                sa.select(record_persons.c.person_id, n)
+                .group_by(record_persons.c.person_id)
+                .order_by(n.desc(), record_persons.c.person_id)
+                .limit(1)
+            ).first()[0]  # type: ignore[index]
+        )
+
+
+def _rows(rows: list[list[Any]]) -> list[tuple[Any, ...]]:
+    return sorted((tuple(str(v) for v in row) for row in rows), key=repr)
+
+
+def test_a_region_on_postgresql_equals_the_same_region_on_sqlite(
+    pg_cluster: Cluster, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    world = tmp_path / "world"
+    generate(600, 23, world, date(2026, 10, 31))
+    found = {}
+    for store, url in (
+        ("sqlite", None),
+        ("postgresql", _database(pg_cluster, request, "equal_region")),
+    ):
+        home = tmp_path / store
+        settings = settings_for(home, url)
+        engine = ingest(home, extracts(world), url)
+        assert engine.dialect.name == store
+        resolve(engine, now=NOW)
+        build = refresh(engine, settings, full=True)
+        busiest = _busiest_person(engine)
+        graph = open_graph(settings)
+        try:
+            answers = {
+                name: _rows(run_named(graph, name, {}, now=NOW, max_rows=100_000).rows)
+                for name in NAMED
+            }
+            for name in ABOUT_ONE_PERSON:
+                given = {"person_id": busiest}
+                answers[name] = _rows(run_named(graph, name, given, now=NOW).rows)
+        finally:
+            graph.close()
+        found[store] = {
+            "people": _groups(engine, record_persons, "person_id"),
+            "addresses": _groups(engine, record_addresses, "address_id"),
+            "graph": build.counts,
+            "answers": answers,
+        }
+        engine.dispose()
+    sqlite, postgresql = found["sqlite"], found["postgresql"]
+    assert len(sqlite["people"]) > 100 and len(sqlite["addresses"]) > 50
+    # The same records make each person and each address, under the same ids.
+    assert postgresql["people"] == sqlite["people"]
+    assert postgresql["addresses"] == sqlite["addresses"]
+    assert postgresql["graph"] == sqlite["graph"]
+    assert any(sqlite["answers"][name] for name in NAMED)
+    for name in [*NAMED, *ABOUT_ONE_PERSON]:
+        assert postgresql["answers"][name] == sqlite["answers"][name], name
+
+
+def _append_entries(url: str, home: str, count: int, who: str) -> None:
+    settings = Settings(home=Path(home), database_url=url)
+    log = AuditLog.open(open_store(settings), settings)
+    for i in range(count):
+        log.append(Entry(who, "admin", "-", "testing", "users-add", {"i": i}, [f"P{i:08d}"]))
+    log.engine.dispose()
+
+
+def test_audit_writers_in_separate_processes_keep_one_chain(
+    pg_cluster: Cluster, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The API and the daily run may be separate processes (on separate hosts) writing one
+    PostgreSQL store: each append locks the chain's head row, so entries never fork it."""
+    url = _database(pg_cluster, request, "audit_writers")
+    home = tmp_path / "home"
+    settings = Settings(home=home, database_url=url)
+    AuditLog.open(open_store(settings), settings).engine.dispose()  # the key, made once
+    spawn = multiprocessing.get_context("spawn")
+    writers = [
+        spawn.Process(target=_append_entries, args=(url, str(home), 25, f"cli:w{n}"))
+        for n in range(3)
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=240)
+        assert writer.exitcode == 0
+    log = AuditLog.open(open_store(settings), settings)
+    verdict = log.verify()
+    assert verdict.ok, verdict.problems[:3]
+    assert verdict.entries == 75
+    log.engine.dispose()
+
+
+def test_a_daily_run_from_another_home_on_the_same_store_does_not_start(
+    pg_cluster: Cluster, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Two hosts, two MAST_HOMEs (so two lock files), one PostgreSQL store: the store's
+    advisory lock lets one run at a time, and the refused run marks nothing interrupted."""
+    url = _database(pg_cluster, request, "daily_lock")
+    settings = Settings(home=tmp_path / "other-host", database_url=url)
+    engine = open_store(settings)
+    with engine.begin() as conn:  # the first host's run, under way
+        conn.execute(
+            runs.insert().values(trigger="schedule", as_of=NOW, started_at=NOW, status="running")
+        )
+    with store_lock(engine, DAILY_LOCK) as held:
+        assert held
+        with pytest.raises(RunInProgress, match="another host"):
+            DailyJob(settings, engine).run(now=NOW)
+        with store_lock(engine, DAILY_LOCK) as again:
+            assert not again  # not re-entrant across sessions either
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(runs.c.status)).scalar_one() == "running"
+    engine.dispose()
