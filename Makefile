@@ -29,6 +29,9 @@ $(STAMP): requirements.lock pyproject.toml $(LINT_DIR)/package-lock.json $(AXE_D
 	@# The browser tests drive Debian's chromium (Playwright never downloads a browser).
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || { echo "Chromium is needed for the browser tests: install it (apt-get install chromium)"; exit 1; }
+	@# The store tests run on SQLite and on a PostgreSQL server they start (tests/pg_server.py).
+	@{ ls /usr/lib/postgresql/*/bin/initdb || command -v initdb; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+	  || { echo "PostgreSQL is needed for the store tests: install it (apt-get install postgresql), or set MAST_TEST_POSTGRES=0"; exit 1; }
 	touch $(STAMP)
 
 demo: $(STAMP)
