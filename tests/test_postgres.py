@@ -20,12 +20,13 @@ from mast.daily.run import DAILY_LOCK, DailyJob
 from mast.db import open_store, store_lock
 from mast.demo.generate import generate
 from mast.errors import RunInProgress
-from mast.graph import open_graph
+from mast.graph import open_graph, projection
 from mast.graph.build import refresh
 from mast.graph.queries import run_named
+from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
-from mast.schema.tables import record_addresses, record_persons, runs
-from mast.settings import Settings
+from mast.schema.tables import persons, record_addresses, record_persons, runs
+from mast.settings import BUILTIN_FEEDS, Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 NOW = datetime(2026, 11, 2)
@@ -175,3 +176,37 @@ def test_a_daily_run_from_another_home_on_the_same_store_does_not_start(
     with engine.connect() as conn:
         assert conn.execute(sa.select(runs.c.status)).scalar_one() == "running"
     engine.dispose()
+
+
+def test_the_projection_reads_one_snapshot_while_another_process_writes(
+    pg_cluster: Cluster,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A person committed by another writer between the projection's first read and the
+    rest is in none of them: the graph is a projection of one state of the store."""
+    url = _database(pg_cluster, request, "snapshot")
+    engine = open_store(Settings(home=tmp_path / "home", database_url=url))
+    writer = open_store(Settings(home=tmp_path / "home", database_url=url))
+    read = projection._frame
+    calls = []
+
+    def frame_then_commit(conn: sa.Connection, query: Any) -> Any:
+        table = read(conn, query)
+        if not calls:  # after the first read: another process commits a person
+            with writer.begin() as other:
+                other.execute(
+                    persons.insert().values(person_id="P00000001", records=0, updated_at=NOW)
+                )
+        calls.append(query)
+        return table
+
+    monkeypatch.setattr(projection, "_frame", frame_then_commit)
+    made = projection.project(engine, load_feeds(BUILTIN_FEEDS))
+    assert len(calls) > 2
+    assert made.nodes["Person"].num_rows == 0
+    monkeypatch.setattr(projection, "_frame", read)
+    assert projection.project(engine, load_feeds(BUILTIN_FEEDS)).nodes["Person"].num_rows == 1
+    engine.dispose()
+    writer.dispose()

@@ -86,7 +86,7 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
     """Read the state store and derive every node and relationship of the graph."""
     p, a = persons.c, addresses.c
     agencies = {f.agency.id: f.agency.name for f in feeds.values()}
-    with engine.connect() as conn:
+    with _snapshot(engine).connect() as conn:
         frames = {
             "recs": _frame(conn, _records_query()),
             "people": _frame(
@@ -150,6 +150,15 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
     finally:
         con.close()
     return Projection(nodes, rels)
+
+
+def _snapshot(engine: sa.Engine) -> sa.Engine:
+    """On PostgreSQL, read every table from one snapshot: a resolve committing in another
+    process between two of the reads would otherwise give a projection of neither state.
+    (SQLite's reads here run in one process with the resolver, one after the other.)"""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
 def _frame(conn: sa.Connection, query: sa.Select[Any] | sa.CompoundSelect[Any]) -> pa.Table:
