@@ -121,9 +121,12 @@ def open_store(settings: Settings) -> sa.Engine:
 def _add_missing_columns(conn: sa.Connection) -> None:
     """Add nullable columns a newer MAST defines to an older store's tables; whoever reads
     such a column treats NULL as "not yet computed"."""
-    inspector = sa.inspect(conn)
+    # All tables' columns at once: one catalogue query on PostgreSQL rather than one a table.
+    found = sa.inspect(conn).get_multi_columns(
+        filter_names=[t.name for t in metadata.sorted_tables]
+    )
     for table in metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
+        present = {c["name"] for c in found.get((None, table.name), [])}
         for column in table.columns:
             if column.name not in present and column.nullable:
                 kind = column.type.compile(dialect=conn.dialect)
