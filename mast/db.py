@@ -343,7 +343,7 @@ def store_lock(engine: sa.Engine, name: str) -> Iterator[bool]:
     if engine.dialect.name != "postgresql":
         yield True
         return
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    key = _lock_key(name)
     with engine.connect() as conn:
         held = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar())
         conn.commit()
@@ -353,3 +353,17 @@ def store_lock(engine: sa.Engine, name: str) -> Iterator[bool]:
             if held:
                 conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
                 conn.commit()
+
+
+def lock_for_transaction(conn: sa.Connection, name: str) -> None:
+    """Wait for, then hold until this transaction ends, the store-wide lock `name`: on
+    PostgreSQL a transaction advisory lock, so writers in other processes that would
+    collide (two files of one feed sharing record ids) take turns, as SQLite's single
+    writer makes every transaction do. Nothing to do on SQLite."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(name))))
+
+
+def _lock_key(name: str) -> int:
+    """A lock's name as PostgreSQL's 64-bit advisory lock key, the same in every process."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

@@ -4,14 +4,19 @@ several processes, and two daily runs on one store from different homes do not o
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import threading
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from conftest import HEADER, Harness, write
 from demo_data import extracts, ingest, settings_for
 from pg_server import Cluster
 
@@ -23,6 +28,7 @@ from mast.errors import RunInProgress
 from mast.graph import open_graph, projection
 from mast.graph.build import refresh
 from mast.graph.queries import run_named
+from mast.loaders import ingest as ingest_module
 from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
 from mast.schema.tables import persons, record_addresses, record_persons, runs
@@ -210,3 +216,40 @@ def test_the_projection_reads_one_snapshot_while_another_process_writes(
     assert projection.project(engine, load_feeds(BUILTIN_FEEDS)).nodes["Person"].num_rows == 1
     engine.dispose()
     writer.dispose()
+
+
+def test_two_files_of_one_feed_written_at_once_both_load(
+    pg_cluster: Cluster,
+    request: pytest.FixtureRequest,
+    make_harness: Callable[..., Harness],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two processes (here: threads with engines of their own) loading two files that share
+    record ids: on SQLite the single writer makes them take turns; on PostgreSQL the feed's
+    lock must, or the second meets the first's uncommitted rows and fails."""
+    monkeypatch.setenv("MAST_DATABASE_URL", _database(pg_cluster, request, "two_files"))
+    harnesses = [make_harness(), make_harness()]
+    rows = [f'{i},01/03/2026,"SMITH, Ann{i}",02/04/1990,,,,F\n' for i in range(3000)]
+    paths = [
+        write(tmp_path / "test_1.csv", HEADER + "".join(rows)),
+        write(tmp_path / "test_2.csv", HEADER + "".join(r.replace("Ann", "Anne") for r in rows)),
+    ]
+    # Each waits (up to 2 s) for the other to be writing too, so without the lock the two
+    # transactions always overlap; with it the second cannot start, and the first goes on.
+    both = threading.Barrier(2)
+
+    class Meeting(ingest_module._FileLoad):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both.wait(timeout=2)
+
+    monkeypatch.setattr(ingest_module, "_FileLoad", Meeting)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda h, p: h.ingest(p), harnesses, paths))
+    assert [r.status for r in results] == ["loaded", "loaded"], [r.reason for r in results]
+    assert sorted((r.stored, r.updated) for r in results) == [(0, 3000), (3000, 0)]
+    assert harnesses[0].count() == 3000
+    for harness in harnesses:
+        harness.engine.dispose()

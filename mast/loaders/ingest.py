@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mast.db import copy_rows
+from mast.db import copy_rows, lock_for_transaction
 from mast.errors import FileRejected, StoreError
 from mast.gc_paused import gc_paused
 from mast.loaders import mapper, reader
@@ -305,6 +305,9 @@ def _write(
 ) -> None:
     """The file's ledger entry, records and quarantined rows, in one transaction."""
     with engine.begin() as conn:
+        # A record already stored is updated, a new one inserted: decided by what this
+        # transaction sees, so another file of the feed must not be writing meanwhile.
+        lock_for_transaction(conn, f"mast:ingest:{feed}")
         file_id = conn.execute(
             files.insert().values(status="loaded", **ledger).returning(files.c.file_id)
         ).scalar_one()
