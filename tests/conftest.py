@@ -140,6 +140,20 @@ def state_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
+def new_store(state_url: str | None, request: pytest.FixtureRequest) -> Callable[[], str | None]:
+    """Make another empty store on the test's leg, for a test with several homes: None on
+    SQLite (each home has its own file), else a new database's URL."""
+    return lambda: None if state_url is None else store_url(request, "postgresql")
+
+
+@pytest.fixture(scope="module", params=STORES)
+def module_store(request: pytest.FixtureRequest) -> str | None:
+    """For a module whose home is built once and shared by its tests: the store it is
+    built on (None: SQLite); tests using that home run once per store."""
+    return store_url(request, request.param)
+
+
+@pytest.fixture
 def make_harness(tmp_path: Path) -> Callable[..., Harness]:
     def make(encoding: str = "utf-8", delimiter: str = ",", shipped: bool = False) -> Harness:
         feeds_dir = tmp_path / "feeds"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -46,8 +47,10 @@ def drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return deliver_to_folders(base / "world", base / "drop")
 
 
-def test_killed_runs_replay_to_what_a_clean_run_leaves(drop: Path, tmp_path: Path) -> None:
-    fresh = home_maker(tmp_path, drop)
+def test_killed_runs_replay_to_what_a_clean_run_leaves(
+    drop: Path, tmp_path: Path, new_store: Callable[[], str | None]
+) -> None:
+    fresh = home_maker(tmp_path, drop, new_store)
     clean = fresh()
     took = run_to_end(clean, AS_OF)
     engine = open_store(settings_for(clean))

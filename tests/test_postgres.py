@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import HEADER, Harness, write
+from conftest import GOOD, HEADER, Harness, write
 from demo_data import extracts, ingest, settings_for
 from pg_server import Cluster
 
 from mast.api.audit import AuditLog, Entry
+from mast.daily.fingerprint import state_fingerprint
 from mast.daily.run import DAILY_LOCK, DailyJob
 from mast.db import open_store, store_lock
 from mast.demo.generate import generate
@@ -31,7 +32,7 @@ from mast.graph.queries import run_named
 from mast.loaders import ingest as ingest_module
 from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
-from mast.schema.tables import persons, record_addresses, record_persons, runs
+from mast.schema.tables import files, persons, record_addresses, record_persons, runs
 from mast.settings import BUILTIN_FEEDS, Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.integration]
@@ -253,3 +254,35 @@ def test_two_files_of_one_feed_written_at_once_both_load(
     assert harnesses[0].count() == 3000
     for harness in harnesses:
         harness.engine.dispose()
+
+
+def test_a_replay_after_a_rolled_back_file_has_the_clean_runs_fingerprint(
+    pg_cluster: Cluster,
+    request: pytest.FixtureRequest,
+    make_harness: Callable[..., Harness],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sequence number a rolled-back file used is gone on PostgreSQL, so the replay's file
+    and records carry later ids than a clean load's: the same data, the same fingerprint."""
+    path = write(tmp_path / "test_1.csv", HEADER + GOOD)
+    found = []
+    for name, burn in (("clean", False), ("replayed", True)):
+        monkeypatch.setenv("MAST_DATABASE_URL", _database(pg_cluster, request, name))
+        harness = make_harness()
+        if burn:  # a load killed before its commit
+            with harness.engine.connect() as conn:
+                conn.execute(
+                    files.insert().values(
+                        feed="test", name="x", size=0, sha256="0", status="loaded", received_at=NOW
+                    )
+                )
+                conn.rollback()
+        assert harness.ingest(path).status == "loaded"
+        with harness.engine.connect() as conn:
+            found.append(conn.execute(sa.select(files.c.file_id)).scalar_one())
+        found.append(state_fingerprint(harness.engine))
+        harness.engine.dispose()
+    clean_id, clean, replayed_id, replayed = found
+    assert (clean_id, replayed_id) == (1, 2)
+    assert replayed == clean
