@@ -187,14 +187,19 @@ API_ON_BOTH_STORES = {"test_api", "test_audit_api"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "api_store" in metafunc.fixturenames and metafunc.module.__name__ in API_ON_BOTH_STORES:
-        metafunc.parametrize("api_store", STORES, indirect=True, scope="session")
+    # Always parametrized, "sqlite" alike everywhere, so every module shares SQLite's one
+    # server (an unparametrized request would be cached apart and build another).
+    if "api_store" in metafunc.fixturenames:
+        both = metafunc.module.__name__ in API_ON_BOTH_STORES
+        metafunc.parametrize(
+            "api_store", STORES if both else ["sqlite"], indirect=True, scope="session"
+        )
 
 
 @pytest.fixture(scope="session")
 def api_store(request: pytest.FixtureRequest) -> str:
-    """The store behind the session's API server: SQLite unless parametrized."""
-    return str(getattr(request, "param", "sqlite"))
+    """The store behind the session's API server (parametrized above)."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")
