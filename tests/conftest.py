@@ -110,6 +110,11 @@ def pg_cluster() -> Iterator[Cluster]:
     except PostgresUnavailable as e:
         pytest.fail(f"PostgreSQL would not start ({e}); set MAST_TEST_POSTGRES=0 to skip")
     try:
+        # The store's tables made once, in the template every test's database copies:
+        # making them is most of the cost of a new database.
+        engine = open_store(Settings(home=Path(), database_url=started.create_database("made")))
+        engine.dispose()
+        started.template = "made"
         yield started
     finally:
         cluster.__exit__(None, None, None)

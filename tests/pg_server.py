@@ -33,6 +33,8 @@ class PostgresUnavailable(RuntimeError):
 class Cluster:
     port: int
     socket_dir: Path
+    template: str | None = None
+    """A database new ones are copied from (the store's tables made once), if set."""
 
     def url(self, database: str) -> str:
         """An SQLAlchemy URL for `database` over TCP on 127.0.0.1."""
@@ -44,8 +46,9 @@ class Cluster:
         )
 
     def create_database(self, name: str) -> str:
+        copied = f' TEMPLATE "{self.template}"' if self.template else ""
         with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copied}')
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
