@@ -1,6 +1,8 @@
 """What only PostgreSQL has to show: a region resolved on it equals the same region resolved
-on SQLite (people, addresses, graph, named queries), the audit chain holds with writers in
-several processes, and two daily runs on one store from different homes do not overlap."""
+on SQLite (people, addresses, graph, named queries); and what SQLite's single writer gave
+for free holds with writers in several processes: one audit chain, one daily run per store,
+files of one feed loaded in turn, the graph projected from one snapshot, and a replay's
+fingerprint equal to a clean run's although sequences skip rolled-back ids."""
 
 from __future__ import annotations
 
