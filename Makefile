@@ -40,6 +40,9 @@ $(STAMP): requirements-dev.lock pyproject.toml $(LINT_DIR)/package-lock.json $(A
 	@# The chronology PDF embeds DejaVu Sans, which sets Welsh letters (mast/api/chronology_pdf.py).
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; } \
 	  || { echo "DejaVu fonts are needed for the chronology PDF: install them (apt-get install fonts-dejavu-core)"; exit 1; }
+	@# The store tests run on SQLite and on a PostgreSQL server they start (tests/pg_server.py).
+	@{ ls /usr/lib/postgresql/*/bin/initdb || command -v initdb; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+	  || { echo "PostgreSQL is needed for the store tests: install it (apt-get install postgresql), or set MAST_TEST_POSTGRES=0"; exit 1; }
 	touch $(STAMP)
 
 demo: demo-data

@@ -72,6 +72,14 @@ class Api:
         engine.dispose()
         return [r._asdict() for r in rows]
 
+    def point_commands_here(self, monkeypatch: Any) -> None:
+        """`mast` commands the test runs use this home and its state store."""
+        monkeypatch.setenv("MAST_HOME", str(self.home))
+        if self.settings.database_url:
+            monkeypatch.setenv("MAST_DATABASE_URL", self.settings.database_url)
+        else:
+            monkeypatch.delenv("MAST_DATABASE_URL", raising=False)
+
     def client(self, role: str | None = None, *, purpose: str | None = PURPOSE) -> httpx.Client:
         headers = {}
         if role:
@@ -89,10 +97,16 @@ def form_token(client: httpx.Client, path: str = "/login") -> str:
     return found.group(1)
 
 
-def build_home(home: Path, world: Path) -> Settings:
+def build_home(home: Path, world: Path, database_url: str | None = None) -> Settings:
     generate(1500, 11, world, date(2026, 10, 31))
-    settings = Settings(**{**settings_for(home).model_dump(), "cookie_secure": False})
-    engine = ingest(home, extracts(world))
+    settings = Settings(
+        **{
+            **settings_for(home, database_url).model_dump(),
+            "cookie_secure": False,
+            "database_url": database_url,
+        }
+    )
+    engine = ingest(home, extracts(world), database_url)
     resolve(engine, now=datetime(2026, 11, 2))
     refresh(engine, settings, full=True)
     accounts = Accounts(engine, settings)
@@ -114,6 +128,42 @@ def serve(settings: Settings) -> Iterator[Api]:
     app = create_app(settings)
     with running(app) as url:
         yield Api(url, settings.home, settings, tokens, app)
+
+
+_REFUSE = {
+    "sqlite": [
+        "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+        "BEGIN SELECT RAISE(ABORT, 'audit store unwritable'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'audit store unwritable'; END $$",
+        "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+        "FOR EACH ROW EXECUTE FUNCTION audit_down()",
+    ],
+}
+_ACCEPT = {
+    "sqlite": ["DROP TRIGGER audit_down"],
+    "postgresql": ["DROP TRIGGER audit_down ON audit_entries", "DROP FUNCTION audit_down()"],
+}
+
+
+@contextmanager
+def audit_unwritable(settings: Settings) -> Iterator[None]:
+    """The audit store refuses every entry (a trigger, in the store's own dialect); the rest
+    of the state store still takes writes."""
+    engine = open_store(settings)
+    dialect = engine.dialect.name
+    with engine.begin() as conn:
+        for statement in _REFUSE[dialect]:
+            conn.exec_driver_sql(statement)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for statement in _ACCEPT[dialect]:
+                conn.exec_driver_sql(statement)
+        engine.dispose()
 
 
 @contextmanager

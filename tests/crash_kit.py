@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from demo_data import HOME_URLS
 
 from mast.audit.chain import AuditLog
 from mast.core.db import open_store
@@ -30,7 +31,8 @@ AUDIT_KEY = "crash-test-audit-key, 32 bytes or more"
 
 
 def settings_for(home: Path) -> Settings:
-    return Settings(home=home, workers=1, audit_key=AUDIT_KEY)  # type: ignore[arg-type]
+    url = HOME_URLS.get(home)
+    return Settings(home=home, workers=1, audit_key=AUDIT_KEY, database_url=url)  # type: ignore[arg-type]
 
 
 def start(home: Path, as_of: datetime, kill_at: str | None = None) -> subprocess.Popen[bytes]:
@@ -40,6 +42,9 @@ def start(home: Path, as_of: datetime, kill_at: str | None = None) -> subprocess
         "MAST_WORKERS": "1",
         "MAST_AUDIT_KEY": AUDIT_KEY,
     }
+    env.pop("MAST_DATABASE_URL", None)
+    if home in HOME_URLS:
+        env["MAST_DATABASE_URL"] = HOME_URLS[home]
     env.pop(KILL_AT, None)
     env.pop("MAST_PARTNERS", None)
     if kill_at:
@@ -155,12 +160,19 @@ def partners(drop: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def home_maker(root: Path, drop: Path) -> Callable[[], Path]:
+def home_maker(
+    root: Path, drop: Path, new_store: Callable[[], str | None] = lambda: None
+) -> Callable[[], Path]:
+    """Fresh homes, each with a state store of its own: its SQLite file, or the database
+    `new_store` makes."""
     made = iter(range(1_000))
 
     def fresh() -> Path:
         home = root / f"home-{next(made)}"
         home.mkdir(parents=True)
+        url = new_store()
+        if url:
+            HOME_URLS[home] = url
         (home / "partners.yaml").write_text(partners(drop))
         return home
 

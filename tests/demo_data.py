@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,13 +13,22 @@ from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import feed_for, load_feeds
 
+HOME_URLS: dict[Path, str] = {}
+"""Homes whose state store is a PostgreSQL database (`module_store`, tests/conftest.py)."""
 
-def settings_for(home: Path) -> Settings:
-    return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1)
+
+def settings_for(home: Path, database_url: str | None = None) -> Settings:
+    """A home's settings; the state store is `database_url` if given, else the one
+    registered for the home, else MAST_DATABASE_URL if set (the `state_url` fixture), else
+    the home's SQLite file."""
+    database_url = database_url or HOME_URLS.get(home)
+    if database_url is None:
+        return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1)
+    return Settings(home=home, feeds=BUILTIN_FEEDS, workers=1, database_url=database_url)
 
 
-def ingest(home: Path, files: list[Path]) -> sa.Engine:
-    settings = settings_for(home)
+def ingest(home: Path, files: list[Path], database_url: str | None = None) -> sa.Engine:
+    settings = settings_for(home, database_url)
     ingest_paths(settings, files, load_feeds(BUILTIN_FEEDS))
     return open_store(settings)
 
@@ -45,3 +55,11 @@ def halves(demo: Path, out: Path) -> tuple[list[Path], list[Path]]:
                 csv.writer(fh, delimiter=feed.delimiter).writerows([header, *part])
             bucket.append(target)
     return first, second
+
+
+def copy_home(home: Path, copy: Path, *ignore: str) -> None:
+    """Copy a home's files (but `ignore` patterns); a copy of a PostgreSQL home reads the
+    same database (these copies only read the state store)."""
+    shutil.copytree(home, copy, ignore=shutil.ignore_patterns(*ignore))
+    if home in HOME_URLS:
+        HOME_URLS[copy] = HOME_URLS[home]

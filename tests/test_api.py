@@ -10,13 +10,13 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from api_server import PASSWORD, PURPOSE, Api, form_token
+from api_server import PASSWORD, PURPOSE, Api, audit_unwritable, form_token
 from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, Visitor, parse, visit
 from typer.testing import CliRunner
 
@@ -371,12 +371,6 @@ def test_sessions_carry_the_purpose_and_logins_are_throttled(api: Api) -> None:
 
 
 def test_when_the_audit_cannot_be_written_no_data_leaves(api: Api, known: dict[str, str]) -> None:
-    engine = open_store(api.settings)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
-            "BEGIN SELECT RAISE(ABORT, 'audit store unwritable'); END"
-        )
     calls: list[tuple[str, str, str, dict[str, Any] | None]] = [
         (
             "investigator",
@@ -400,17 +394,13 @@ def test_when_the_audit_cannot_be_written_no_data_leaves(api: Api, known: dict[s
         ("auditor", "GET", "/audit", None),
         ("auditor", "GET", "/audit/unmerged", None),
     ]
-    try:
+    with audit_unwritable(api.settings):
         for role, method, path, body in calls:
             with api.client(role) as client:
                 response = client.request(method, path, json=body)
             assert response.status_code == 503, (path, response.status_code)
             for secret in (known["person"], known["family"], "P0"):
                 assert secret not in response.text
-    finally:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TRIGGER audit_down")
-        engine.dispose()
 
 
 # --- GraphQL limits (P10) ----------------------------------------------------------------------
@@ -487,7 +477,7 @@ def test_auditors_see_who_viewed_a_person_and_who_saw_an_unmerged_one(
                     kind="split",
                     old_id=known["a"],
                     new_id="P99999998",
-                    at=sa.func.datetime("now", "+1 second"),
+                    at=datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=1),
                 )
             )
         engine.dispose()
@@ -502,7 +492,7 @@ def test_subject_access_export_lists_everything_held(
 ) -> None:
     from mast.cli.main import app  # noqa: PLC0415
 
-    monkeypatch.setenv("MAST_HOME", str(api.home))
+    api.point_commands_here(monkeypatch)
     out = tmp_path / "sar.json"
     result = CliRunner().invoke(
         app, ["export", "person", known["person"], "--out", str(out), "--purpose", "SAR-1"]
@@ -530,7 +520,7 @@ def test_account_commands_are_audited_and_verify_finds_tampering(
 ) -> None:
     from mast.cli.main import app  # noqa: PLC0415
 
-    monkeypatch.setenv("MAST_HOME", str(api.home))
+    api.point_commands_here(monkeypatch)
     runner = CliRunner()
     added = runner.invoke(
         app,
@@ -731,7 +721,7 @@ def test_a_purpose_is_checked_by_one_rule_everywhere(
             assert bearer.get("/reports").status_code == 400
     from mast.cli.main import app  # noqa: PLC0415
 
-    monkeypatch.setenv("MAST_HOME", str(api.home))
+    api.point_commands_here(monkeypatch)
     out = tmp_path / "sar.json"
     result = CliRunner().invoke(
         app, ["export", "person", "P00000001", "--out", str(out), "--purpose", purpose]

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from api_server import PASSWORD, Api, form_token
+from api_server import audit_unwritable as unwritable
 from typer.testing import CliRunner
 
 from mast.api.subject_access import gather
@@ -137,18 +138,8 @@ def test_cypher_records_people_by_value_wherever_they_sit(api: Api) -> None:
 @contextmanager
 def audit_unwritable(api: Api) -> Iterator[None]:
     """The audit store refuses every entry; the rest of the state store still takes writes."""
-    engine = open_store(api.settings)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
-            "BEGIN SELECT RAISE(ABORT, 'audit store unwritable'); END"
-        )
-    try:
+    with unwritable(api.settings):
         yield
-    finally:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TRIGGER audit_down")
-        engine.dispose()
 
 
 def _count(api: Api, table: sa.Table, *where: Any) -> int:
@@ -231,7 +222,7 @@ def test_account_commands_change_nothing_when_the_audit_cannot_be_written(
 ) -> None:
     from mast.cli.main import app  # noqa: PLC0415
 
-    monkeypatch.setenv("MAST_HOME", str(api.home))
+    api.point_commands_here(monkeypatch)
     users_before = _count(api, users)
     with audit_unwritable(api):
         added = CliRunner().invoke(

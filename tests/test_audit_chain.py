@@ -16,6 +16,10 @@ from mast.core.db import open_store
 from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects
 
+pytestmark = pytest.mark.usefixtures("state_url")
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
+
+
 ENTRIES = 10_000
 KEY = b"a test audit key of 32 bytes or more"
 Tamper = Callable[[sa.Connection, int], None]

@@ -5,12 +5,12 @@ keys are refused; backup and restore carry the sealed head."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import SQLITE_ONLY
 from pydantic import SecretStr
 from test_purge_and_cli import mast
 
@@ -21,6 +21,9 @@ from mast.core.errors import AuditUnavailable, ConfigError
 from mast.core.keys import audit_key
 from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, audit_head, audit_subjects
+
+pytestmark = pytest.mark.usefixtures("state_url")
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
 
 
 def _entry(i: int) -> Entry:
@@ -35,12 +38,12 @@ def used_home(home: Path, entries: int = 5) -> tuple[Settings, AuditLog]:
     return settings, log
 
 
-def _sql(home: Path, *statements: str) -> None:
-    conn = sqlite3.connect(home / "state.sqlite")
-    for statement in statements:
-        conn.execute(statement)
-    conn.commit()
-    conn.close()
+def _sql(settings: Settings, *statements: str) -> None:
+    engine = open_store(settings)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
 
 
 def test_the_head_file_is_sealed_private_and_follows_the_chain(tmp_path: Path) -> None:
@@ -70,7 +73,7 @@ def test_the_head_file_is_sealed_private_and_follows_the_chain(tmp_path: Path) -
 def test_a_wiped_trail_is_tampering(tmp_path: Path, wipe: tuple[str, ...]) -> None:
     settings, log = used_home(tmp_path / "home")
     log.engine.dispose()
-    _sql(settings.home, *wipe)
+    _sql(settings, *wipe)
     verified = mast("audit", "verify", home=settings.home)
     assert verified.returncode == 1, verified.stdout
     assert "tampered" in verified.stdout and "were sealed outside the database" in verified.stdout
@@ -80,6 +83,7 @@ def test_a_wiped_trail_is_tampering(tmp_path: Path, wipe: tuple[str, ...]) -> No
             again.append(_entry(99))
 
 
+@SQLITE_ONLY  # swaps the store's file for another home's
 def test_a_short_trail_and_a_replaced_one_are_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -154,11 +158,12 @@ def test_an_empty_key_file_is_refused(tmp_path: Path) -> None:
         AuditLog(log.engine, b"short")
 
 
+@SQLITE_ONLY  # `mast backup` copies SQLite's file; PostgreSQL is backed up with pg_dump
 def test_backup_and_restore_carry_the_sealed_head(tmp_path: Path) -> None:
     settings, log = used_home(tmp_path / "home")
     log.engine.dispose()
-    _sql(settings.home, "DROP TABLE audit_subjects", "DROP TABLE audit_entries")
-    _sql(settings.home, "DROP TABLE audit_head")
+    _sql(settings, "DROP TABLE audit_subjects", "DROP TABLE audit_entries")
+    _sql(settings, "DROP TABLE audit_head")
     assert mast("backup", str(tmp_path / "backup"), home=settings.home).returncode == 0
     assert (tmp_path / "backup" / "secrets" / FILE_NAME).exists()
     restored = mast("restore", str(tmp_path / "backup"), home=tmp_path / "restored")

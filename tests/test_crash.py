@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -34,7 +35,8 @@ from mast.core.db import open_store
 from mast.daily import ledger
 from mast.demo.generate import generate
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("state_url")]
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
 AS_OF = datetime(2026, 11, 1, 2, 0)
 
 
@@ -45,8 +47,10 @@ def drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return deliver_to_folders(base / "world", base / "drop")
 
 
-def test_killed_runs_replay_to_what_a_clean_run_leaves(drop: Path, tmp_path: Path) -> None:
-    fresh = home_maker(tmp_path, drop)
+def test_killed_runs_replay_to_what_a_clean_run_leaves(
+    drop: Path, tmp_path: Path, new_store: Callable[[], str | None]
+) -> None:
+    fresh = home_maker(tmp_path, drop, new_store)
     clean = fresh()
     took = run_to_end(clean, AS_OF)
     engine = open_store(settings_for(clean))

@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from api_server import PASSWORD, PURPOSE, form_token, running
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from conftest import SQLITE_ONLY
 from demo_data import halves
 from pydantic import SecretStr
 from sftp_server import SftpServer, serving
@@ -42,7 +43,8 @@ from mast.demo.generate import generate
 from mast.loaders.partners import load_partners
 from mast.schema.tables import audit_entries, files, pulls, records, runs
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("state_url")]
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
 LONDON = ZoneInfo("Europe/London")
 END = date(2026, 10, 31)
 SFTP_FEEDS = {"police": "SWP_", "health": "SBUHB_", "asc": "ASC_"}
@@ -169,6 +171,10 @@ def test_two_days_through_the_scheduler(
     world: World, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DROP_FOLDER", str(world.drop))
+    # The partners' folders as on day one, whatever an earlier run of this test (the other
+    # store's) left in them.
+    for folder in (world.drop, *(world.sftp.root / partner for partner in SFTP_FEEDS)):
+        shutil.rmtree(folder, ignore_errors=True)
     home = tmp_path / "home"
     partners_yaml(world, home)
     settings = settings_for(home)
@@ -366,6 +372,7 @@ def test_the_commands_of_daily_operation(world: World, tmp_path: Path) -> None:
     assert "running" not in mast("runs", home=home).stdout  # it never started, so no run row
 
 
+@SQLITE_ONLY  # `mast backup` copies SQLite's file; PostgreSQL is backed up with pg_dump
 def test_backup_while_running_and_restore_into_an_empty_home(world: World, tmp_path: Path) -> None:
     home = folder_partner(tmp_path, world.day_one[:4])
     assert mast("run-daily", "--as-of", "2026-11-01T02:00", home=home).returncode == 0

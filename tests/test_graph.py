@@ -5,7 +5,6 @@ named queries must agree with the state store they are projected from."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from demo_data import halves, ingest, settings_for
+from demo_data import HOME_URLS, copy_home, halves, ingest, settings_for
 
 from mast.core.errors import ConfigError, GraphError, QueryRefused
 from mast.core.settings import BUILTIN_FEEDS
@@ -29,6 +28,7 @@ from mast.schema.graph import NODES, RELS
 from mast.schema.tables import addresses, record_addresses, record_persons, records
 
 pytestmark = pytest.mark.integration
+"""The tests of the region built once (`built`) run on SQLite and on PostgreSQL."""
 NOW = datetime(2026, 11, 2)
 FEEDS = load_feeds(BUILTIN_FEEDS)
 START, END = datetime(2025, 10, 31), datetime(2026, 11, 1)
@@ -74,10 +74,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(world: Path, tmp_path_factory: pytest.TempPathFactory, module_store: str | None) -> Path:
     """A home loaded in two days: day one resolved and built in full, day two resolved and
-    applied as a delta."""
+    applied as a delta; once on each store."""
     home = tmp_path_factory.mktemp("graph-home")
+    if module_store:
+        HOME_URLS[home] = module_store
     day_one, day_two = halves(world, tmp_path_factory.mktemp("graph-files") / "files")
     settings = settings_for(home)
     engine = ingest(home, day_one)
@@ -102,9 +104,7 @@ def test_a_delta_leaves_the_graph_a_full_build_makes(
     built: Path, graph: GraphStore, tmp_path: Path
 ) -> None:
     copy = tmp_path / "copy"
-    copy.mkdir()
-    for part in built.glob("state.sqlite*"):
-        shutil.copy(part, copy / part.name)
+    copy_home(built, copy, "graph")
     settings = settings_for(copy)
     engine = sa.create_engine(settings.state_url)
     full = LadybugStore(settings.graph_path)
@@ -130,7 +130,7 @@ def test_a_graph_that_lost_its_file_is_rebuilt_whole(built: Path, tmp_path: Path
     copy = tmp_path / "copy"
     # Everything but the graph file, which the snapshot still describes. (Reading the live
     # file from this process would also drop its lock: POSIX locks go with any close.)
-    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("*.lbug*"))
+    copy_home(built, copy, "*.lbug*")
     settings = settings_for(copy)
     run = refresh(sa.create_engine(settings.state_url), settings)
     assert run.mode == "full"
@@ -448,7 +448,7 @@ def test_named_queries_answer_alike_on_every_backend(
 
 def test_files_a_killed_build_left_behind_do_not_stop_the_next(built: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
-    shutil.copytree(built, copy, ignore=shutil.ignore_patterns("*.lbug*"))
+    copy_home(built, copy, "*.lbug*")
     settings = settings_for(copy)
     # What a build killed part-way leaves (found by tests/test_crash.py): a half-written
     # database beside the live one, with its write-ahead log and checkpoint files, and

@@ -13,6 +13,9 @@ from conftest import GOOD, HEADER, Harness, write
 from mast.core.errors import ConfigError
 from mast.schema.tables import files, quarantine
 
+pytestmark = pytest.mark.usefixtures("state_url")
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
+
 
 def rejected_without_change(h: Harness, path: Path, code: str) -> str:
     before = h.digest()

@@ -11,12 +11,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
-from conftest import Harness, write
+from conftest import SQLITE_ONLY, Harness, write
 
 from mast.loaders.purge import purge
 from mast.resolver import forget_records
 from mast.schema.tables import purges, records
+
+pytestmark = pytest.mark.usefixtures("state_url")
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
+
 
 CASE_FEED_ROWS = "id,when,name,dob\n"
 
@@ -190,6 +195,7 @@ def _loose(home: Path) -> list[str]:
     return [f"{p} {p.stat().st_mode & 0o777:o}" for p in paths if p.stat().st_mode & 0o077]
 
 
+@SQLITE_ONLY  # the mode of SQLite's files in MAST_HOME
 def test_mast_home_is_its_owners_alone(tmp_path: Path) -> None:
     """The state store was created 0644 under a 0755 MAST_HOME."""
     from conftest import TEST_FEED  # noqa: PLC0415

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from conftest import HEADER, Harness, write
 
@@ -26,6 +27,10 @@ from mast.schema.tables import (
     record_addresses,
     record_persons,
 )
+
+pytestmark = pytest.mark.usefixtures("state_url")
+"""Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""
+
 
 NOW = datetime(2026, 11, 1)
 ANN_TWICE = (

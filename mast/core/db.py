@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import operator
 import os
@@ -43,6 +44,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA cache_size=-262144")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+
+
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    # Dates and times read as text (the graph projection) must be ISO whatever the
+    # server's or the role's default DateStyle.
+    cur = dbapi_conn.cursor()
+    cur.execute("SET DateStyle TO ISO, YMD")
+    cur.close()
+    dbapi_conn.commit()
 
 
 def keep_private() -> None:
@@ -89,6 +99,8 @@ def open_store(settings: Settings) -> sa.Engine:
         engine = sa.create_engine(url, hide_parameters=True)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+        elif engine.dialect.name == "postgresql":
+            sa.event.listen(engine, "connect", _postgres_session)
         metadata.create_all(engine)
         with engine.begin() as conn:  # columns and indexes added since the store was made
             _add_missing_columns(conn)
@@ -109,9 +121,12 @@ def open_store(settings: Settings) -> sa.Engine:
 def _add_missing_columns(conn: sa.Connection) -> None:
     """Add nullable columns a newer MAST defines to an older store's tables; whoever reads
     such a column treats NULL as "not yet computed"."""
-    inspector = sa.inspect(conn)
+    # All tables' columns at once: one catalogue query on PostgreSQL rather than one a table.
+    found = sa.inspect(conn).get_multi_columns(
+        filter_names=[t.name for t in metadata.sorted_tables]
+    )
     for table in metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
+        present = {c["name"] for c in found.get((None, table.name), [])}
         for column in table.columns:
             if column.name not in present and column.nullable:
                 kind = column.type.compile(dialect=conn.dialect)
@@ -164,11 +179,12 @@ def sync_rows(
     """
     compared = list(compare or columns)
     key = [c.name for c in table.primary_key.columns]
-    stored = _stored_rows(conn, table, compared, where) if conn.dialect.name == "sqlite" else set()
+    stored = _stored_rows(conn, table, compared, where)
     changed: list[tuple[Any, ...]] = list(rows)
     gone: list[tuple[Any, ...]] = []
     if stored:
-        ours = _as_stored(table, columns, compared, rows)
+        as_text = conn.dialect.name == "sqlite"
+        ours = _as_stored(table, columns, compared, rows, as_text=as_text)
         present = set(ours)
         changed = [row for row, form in zip(rows, ours, strict=True) if form not in stored]
         gone = [form for form in stored if form not in present]
@@ -234,14 +250,22 @@ def fetch_tuples(
 
 
 def _as_stored(
-    table: sa.Table, columns: list[str], compared: list[str], rows: Sequence[tuple[Any, ...]]
+    table: sa.Table,
+    columns: list[str],
+    compared: list[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    as_text: bool,
 ) -> list[tuple[Any, ...]]:
-    """`rows`' `compared` columns as SQLite's driver stores them: dates and times become the
-    ISO text its adapters write. (A value stored in another form only costs a rewrite.)"""
+    """`rows`' `compared` columns as the store gives them back: on SQLite (`as_text`) dates
+    and times become the ISO text its adapters write; PostgreSQL returns them typed, as
+    given. (A value stored in another form only costs a rewrite.)"""
     at = [columns.index(n) for n in compared]
     picked = (
         [(r[at[0]],) for r in rows] if len(at) == 1 else list(map(operator.itemgetter(*at), rows))
     )
+    if not as_text:
+        return picked
     forms = [(i, _text_form(table.c[n].type)) for i, n in enumerate(compared)]
     converted = [(i, form) for i, form in forms if form is not None]
     if not converted:
@@ -267,8 +291,12 @@ def insert_tuples(
     conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[tuple[Any, ...]]
 ) -> None:
     """Insert many rows; on SQLite straight through the driver (3x faster than Core's path)
-    and in primary-key order, so each index page is filled once rather than revisited."""
+    and in primary-key order, so each index page is filled once rather than revisited; on
+    PostgreSQL with COPY."""
     if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, columns, rows)
         return
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
@@ -286,3 +314,56 @@ def insert_tuples(
     else:
         placed = operator.itemgetter(*order)
         conn.exec_driver_sql(str(compiled), [placed(r) for r in ordered])
+
+
+def copy_rows(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Write rows with PostgreSQL's COPY, in the connection's transaction: one stream
+    instead of a statement per row (psycopg adapts dates, times, booleans and NULLs as an
+    INSERT would)."""
+    names = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in columns)
+    target = conn.dialect.identifier_preparer.format_table(table)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def store_lock(engine: sa.Engine, name: str) -> Iterator[bool]:
+    """Whether this process holds the store-wide lock `name` for the block: on PostgreSQL a
+    session advisory lock on a connection of its own, which the server releases if the
+    process dies, so processes on different hosts (the API's, the daily run's) take turns.
+    Not waited for: False if another session holds it. On SQLite always True: its callers
+    lock files in MAST_HOME, the one folder every process of a SQLite home shares."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = _lock_key(name)
+    with engine.connect() as conn:
+        held = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(key))).scalar())
+        conn.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                conn.commit()
+
+
+def lock_for_transaction(conn: sa.Connection, name: str) -> None:
+    """Wait for, then hold until this transaction ends, the store-wide lock `name`: on
+    PostgreSQL a transaction advisory lock, so writers in other processes that would
+    collide (two files of one feed sharing record ids) take turns, as SQLite's single
+    writer makes every transaction do. Nothing to do on SQLite."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(name))))
+
+
+def _lock_key(name: str) -> int:
+    """A lock's name as PostgreSQL's 64-bit advisory lock key, the same in every process."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

@@ -13,8 +13,10 @@ P1–P4) finished by the next one rather than repaired by hand:
 - staging files a killed run left behind are removed first.
 
 One run at a time: a lock file under MAST_HOME, which the operating system releases if the
-process dies. A partner whose pull fails is recorded and the others carry on; a failure in
-a later step stops the run, and the next run starts it again.
+process dies, and on PostgreSQL an advisory lock on the store, which the server releases if
+the process dies, for runs started from hosts that do not share MAST_HOME. A partner whose
+pull fails is recorded and the others carry on; a failure in a later step stops the run,
+and the next run starts it again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import sqlalchemy as sa
 from filelock import FileLock, Timeout
 
 from mast.core import clock
+from mast.core.db import store_lock
 from mast.core.errors import GraphBusy, GraphError, MastError, RunInProgress
 from mast.core.settings import Settings
 from mast.daily import ledger
@@ -48,6 +51,8 @@ KILL_AT = "MAST_TEST_KILL_AT"
 kills its own process with SIGKILL. Unset in production."""
 
 _STOPS_THE_RUN = ("purge", "resolve", "graph")
+DAILY_LOCK = "mast:daily-run"
+"""The store-wide lock a daily run holds (`mast.core.db.store_lock`)."""
 
 
 @dataclass
@@ -71,26 +76,36 @@ class DailyJob:
         except Timeout as e:
             raise RunInProgress("a daily run is already under way; this one did not start") from e
         try:
-            interrupted = ledger.interrupt_unfinished(self.engine)
-            if interrupted:
-                log.warning(
-                    "daily: %d earlier run(s) were interrupted; this run finishes them", interrupted
-                )
-            # Read and opened first: a broken configuration, or a graph `mast serve` owns,
-            # is reported before anything is done or recorded.
-            partners, feeds = self._configuration()
-            with self._graph() as graph:
-                run = _Run(
-                    self,
-                    graph=graph,
-                    partners=partners,
-                    feeds=feeds,
-                    trigger=trigger,
-                    now=now or self.clock(),
-                )
-                return run.execute()
+            with store_lock(self.engine, DAILY_LOCK) as held:
+                if not held:
+                    raise RunInProgress(
+                        "a daily run is already under way on this state store (another "
+                        "host); this one did not start"
+                    )
+                return self._locked_run(trigger, now)
         finally:
             lock.release()
+
+    def _locked_run(self, trigger: str, now: datetime | None) -> ledger.Run:
+        """The run itself, under both locks."""
+        interrupted = ledger.interrupt_unfinished(self.engine)
+        if interrupted:
+            log.warning(
+                "daily: %d earlier run(s) were interrupted; this run finishes them", interrupted
+            )
+        # Read and opened first: a broken configuration, or a graph `mast serve` owns,
+        # is reported before anything is done or recorded.
+        partners, feeds = self._configuration()
+        with self._graph() as graph:
+            run = _Run(
+                self,
+                graph=graph,
+                partners=partners,
+                feeds=feeds,
+                trigger=trigger,
+                now=now or self.clock(),
+            )
+            return run.execute()
 
     def _configuration(self) -> tuple[list[Partner], dict[str, FeedDefinition]]:
         from mast.loaders.feeds import load_feeds  # noqa: PLC0415

@@ -86,7 +86,7 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
     """Read the state store and derive every node and relationship of the graph."""
     p, a = persons.c, addresses.c
     agencies = {f.agency.id: f.agency.name for f in feeds.values()}
-    with engine.connect() as conn:
+    with _snapshot(engine).connect() as conn:
         frames = {
             "recs": _frame(conn, _records_query()),
             "people": _frame(
@@ -126,7 +126,7 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
         con.execute("SET threads TO 2")
         for name, frame in frames.items():
             con.register(f"{name}_in", frame)
-        # Dates arrive as the store's text and are typed once, here.
+        # Dates arrive as ISO text from either store and are typed once, here.
         con.execute(
             "CREATE TEMP TABLE recs AS SELECT * REPLACE (CAST(occurred_at AS TIMESTAMP) "
             "AS occurred_at, CAST(dob AS DATE) AS dob) FROM recs_in"
@@ -150,6 +150,15 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
     finally:
         con.close()
     return Projection(nodes, rels)
+
+
+def _snapshot(engine: sa.Engine) -> sa.Engine:
+    """On PostgreSQL, read every table from one snapshot: a resolve committing in another
+    process between two of the reads would otherwise give a projection of neither state.
+    (SQLite's reads here run in one process with the resolver, one after the other.)"""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
 def _frame(conn: sa.Connection, query: sa.Select[Any] | sa.CompoundSelect[Any]) -> pa.Table:
@@ -186,9 +195,11 @@ _STORE_TYPES: dict[type[Any], pa.DataType] = {
 
 
 def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """A date or time read as the store holds it: parsing 400k of them into Python objects
-    is most of a read's time; DuckDB casts them in bulk."""
-    return sa.type_coerce(column, sa.String).label(column.name)
+    """A date or time read as ISO text: parsing 400k of them into Python objects is most
+    of a read's time; DuckDB casts them in bulk. SQLite holds them as that text already
+    (its CAST to text is free); PostgreSQL holds real DATE and TIMESTAMP values and writes
+    them as ISO text in SQL (the store's sessions use DateStyle ISO, `mast.core.db`)."""
+    return sa.cast(column, sa.String).label(column.name)
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema) -> pa.Table:
