@@ -1,0 +1,75 @@
+"""Issue 21 item 3: a reviewer's unlink of a record reported as "not this person" moves THAT
+record at the next run, and only it; a daily run and a full run agree; and once it has moved
+the person no longer shows it as waiting to move. Real SQLite, DuckDB and Splink."""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from demo_data import extracts, ingest, settings_for
+
+from mast.core.db import open_store
+from mast.demo.generate import generate
+from mast.resolver.disputes import disputed, report
+from mast.resolver.review import decide_item, open_items
+from mast.resolver.service import resolve
+from mast.schema.tables import record_persons
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 2)
+
+
+@pytest.fixture(scope="module")
+def resolved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    demo = tmp_path_factory.mktemp("demo")
+    generate(400, 7, demo, date(2026, 10, 31))
+    home = tmp_path_factory.mktemp("resolved")
+    resolve(ingest(home, extracts(demo)), now=NOW)
+    return home
+
+
+def _links(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(sa.select(record_persons.c.record_id, record_persons.c.person_id)).all()
+        )
+
+
+def test_an_upheld_report_moves_the_reported_record_and_only_it(
+    resolved: Path, tmp_path: Path
+) -> None:
+    for part in resolved.glob("state.sqlite*"):
+        shutil.copy(part, tmp_path / part.name)
+    engine = open_store(settings_for(tmp_path))
+    before = _links(engine)
+    members: dict[str, list[str]] = defaultdict(list)
+    for rid, pid in sorted(before.items()):
+        members[pid].append(rid)
+    # Each report pairs its record with the person's first record by id: the second record
+    # is reported, so a ruling on that pair alone could as well move the first.
+    people = [p for p, rids in sorted(members.items()) if len(rids) >= 4][:3]
+    reported = {p: members[p][1] for p in people}
+    for person, rid in reported.items():
+        made = report(engine, rid, person_id=person, by="pat", reason="another girl", now=NOW)
+        decide_item(engine, made.item_id, decision="unlink", by="rev", reason="two DOBs", now=NOW)
+    with engine.connect() as conn:
+        assert {d.state for d in disputed(conn, list(reported.values())).values()} == {"upheld"}
+        assert not {i.item_id for i in open_items(conn)} & {
+            d.item_id for d in disputed(conn, list(reported.values())).values()
+        }
+    assert resolve(engine, now=NOW).people.mode == "incremental"
+    daily = _links(engine)
+    for person, rid in reported.items():
+        assert daily[rid] != person, rid  # the reported record left
+        assert {daily[r] for r in members[person] if r != rid} == {person}, rid  # the rest stay
+    # Moved: the person it was reported on no longer says it moves at the next run.
+    with engine.connect() as conn:
+        assert disputed(conn, list(reported.values())) == {}
+    resolve(engine, now=NOW, full=True)
+    assert _links(engine) == daily
+    engine.dispose()
