@@ -4,6 +4,8 @@ the person no longer shows it as waiting to move. Real SQLite, DuckDB and Splink
 
 from __future__ import annotations
 
+import contextlib
+import html
 import shutil
 from collections import defaultdict
 from datetime import date, datetime
@@ -11,10 +13,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from api_server import PASSWORD, serve
 from demo_data import extracts, ingest, settings_for
 
+from mast.accounts.access import ROLES
+from mast.accounts.accounts import Accounts
 from mast.core.db import open_store
+from mast.core.settings import Settings
 from mast.demo.generate import generate
+from mast.graph.build import refresh
 from mast.resolver.disputes import disputed, report
 from mast.resolver.review import decide_item, open_items
 from mast.resolver.service import resolve
@@ -72,4 +79,45 @@ def test_an_upheld_report_moves_the_reported_record_and_only_it(
         assert disputed(conn, list(reported.values())) == {}
     resolve(engine, now=NOW, full=True)
     assert _links(engine) == daily
+    engine.dispose()
+
+
+MOVES = "a reviewer agreed this is not this person; it moves at the next run."
+
+
+def _page(settings: Settings, person: str) -> str:
+    """The person page as a practitioner reads it, from a real server on this store."""
+    with contextlib.contextmanager(serve)(settings) as api, api.client() as client:
+        signed = {"username": "practitioner", "password": PASSWORD, "purpose": "dispute test"}
+        assert client.post("/auth/login", json=signed).status_code == 200
+        response = client.get(f"/people/{person}")
+    assert response.status_code == 200
+    return response.text
+
+
+def test_once_the_run_has_moved_it_the_page_no_longer_says_it_will_move(
+    resolved: Path, tmp_path: Path
+) -> None:
+    for part in resolved.glob("state.sqlite*"):
+        shutil.copy(part, tmp_path / part.name)
+    settings = Settings(**{**settings_for(tmp_path).model_dump(), "cookie_secure": False})
+    engine = open_store(settings)
+    refresh(engine, settings, full=True)
+    accounts = Accounts(engine, settings)
+    for role in ROLES:  # the server issues each role a token
+        accounts.add(role, display_name=role, role=role, agency="test", password=PASSWORD)
+    members: dict[str, list[str]] = defaultdict(list)
+    for rid, pid in sorted(_links(engine).items()):
+        members[pid].append(rid)
+    person = next(p for p, rids in sorted(members.items()) if len(rids) >= 4)
+    rid = members[person][1]
+    made = report(engine, rid, person_id=person, by="pat", reason="another girl", now=NOW)
+    decide_item(engine, made.item_id, decision="unlink", by="rev", reason="two DOBs", now=NOW)
+    assert MOVES in html.unescape(_page(settings, person))
+    resolve(engine, now=NOW)
+    refresh(engine, settings)
+    assert MOVES not in html.unescape(_page(settings, person))
+    moved_to = _links(engine)[rid]
+    assert moved_to != person
+    assert MOVES not in html.unescape(_page(settings, moved_to))
     engine.dispose()
