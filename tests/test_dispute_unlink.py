@@ -23,9 +23,9 @@ from mast.core.settings import Settings
 from mast.demo.generate import generate
 from mast.graph.build import refresh
 from mast.resolver.disputes import disputed, report
-from mast.resolver.review import decide_item, open_items
+from mast.resolver.review import complete_reported_unlinks, decide, decide_item, open_items
 from mast.resolver.service import resolve
-from mast.schema.tables import record_persons
+from mast.schema.tables import decisions, record_persons
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2)
@@ -120,4 +120,43 @@ def test_once_the_run_has_moved_it_the_page_no_longer_says_it_will_move(
     moved_to = _links(engine)[rid]
     assert moved_to != person
     assert MOVES not in html.unescape(_page(settings, moved_to))
+    engine.dispose()
+
+
+def test_a_report_unlinked_the_old_way_is_completed_and_moves(
+    resolved: Path, tmp_path: Path
+) -> None:
+    """A store ruled before the fix: the pair-only unlink moved the partner and left the
+    reported record flagged for good; completing the ruling moves the reported record."""
+    for part in resolved.glob("state.sqlite*"):
+        shutil.copy(part, tmp_path / part.name)
+    engine = open_store(settings_for(tmp_path))
+    members: dict[str, list[str]] = defaultdict(list)
+    for rid, pid in sorted(_links(engine).items()):
+        members[pid].append(rid)
+    person = next(p for p, rids in sorted(members.items()) if len(rids) >= 4)
+    partner, rid = members[person][:2]
+    made = report(engine, rid, person_id=person, by="pat", reason="another girl", now=NOW)
+    decide(
+        engine, record_a=rid, record_b=partner, decision="unlink", by="rev", reason="DOBs", now=NOW
+    )  # what a reviewer's unlink stored before: the item's pair alone
+    resolve(engine, now=NOW)
+    assert _links(engine)[rid] == person  # the wrong record moved, as the tester saw
+    with engine.connect() as conn:
+        assert disputed(conn, [rid])[rid].state == "upheld"
+    assert complete_reported_unlinks(engine, now=NOW) == 1
+    assert complete_reported_unlinks(engine, now=NOW) == 0  # once
+    with engine.connect() as conn:
+        ruled = conn.execute(
+            sa.select(decisions.c.decided_by, decisions.c.reason).where(decisions.c.record_a == rid)
+        ).all()
+    assert set(ruled) == {("rev", "DOBs")} and made.record_id == rid
+    resolve(engine, now=NOW)
+    daily = _links(engine)
+    assert daily[rid] != person
+    assert {daily[r] for r in members[person] if r not in (rid, partner)} == {person}
+    with engine.connect() as conn:
+        assert disputed(conn, [rid]) == {}
+    resolve(engine, now=NOW, full=True)
+    assert _links(engine) == daily
     engine.dispose()

@@ -431,6 +431,79 @@ def unlink_reported(
     return ids.get((a, b)) or ids.get((b, a)) or min(ids.values())
 
 
+def complete_reported_unlinks(engine: sa.Engine, *, now: datetime) -> int:
+    """Bring reported records ruled apart before `unlink_reported` existed in line with it:
+    such a ruling named the item's pair alone, so a run could move the partner and leave the
+    reported record on its person, flagged as moving "at the next run" for good. Each such
+    record still on the person it was reported on is ruled apart from that person's other
+    records, in the reviewer's name and words (the day run reads them as new rulings).
+    Returns the records ruled apart."""
+    with engine.connect() as conn:
+        stuck = conn.execute(
+            sa.select(disputes.c.record_id, review_items.c.record_a, review_items.c.record_b)
+            .join(review_items, review_items.c.item_id == disputes.c.item_id)
+            .join(
+                record_persons,
+                sa.and_(
+                    record_persons.c.record_id == disputes.c.record_id,
+                    record_persons.c.person_id == disputes.c.person_id,
+                ),
+            )
+            .where(review_items.c.status != "open")
+            .order_by(disputes.c.dispute_id)
+        ).all()
+    done = 0
+    for record_id, record_a, record_b in stuck:
+        partner = record_a if record_b == record_id else record_b
+        with engine.begin() as conn:
+            ruling = conn.execute(
+                sa.select(decisions.c.decision, decisions.c.decided_by, decisions.c.reason)
+                .where(_pair(record_id, partner))
+                .order_by(decisions.c.decision_id.desc())
+            ).first()
+            if ruling is None or ruling.decision != "unlink":
+                continue
+            ruled = {
+                r
+                for row in conn.execute(
+                    sa.select(decisions.c.record_a, decisions.c.record_b).where(
+                        decisions.c.decision == "unlink",
+                        sa.or_(
+                            decisions.c.record_a == record_id, decisions.c.record_b == record_id
+                        ),
+                    )
+                )
+                for r in row
+            }
+            missing = [r for r in _other_records(conn, record_id) if r not in ruled]
+            if not missing:
+                continue
+            conn.execute(
+                decisions.insert(),
+                [
+                    {
+                        "record_a": record_id,
+                        "record_b": other,
+                        "decision": "unlink",
+                        "decided_by": ruling.decided_by,
+                        "reason": ruling.reason,
+                        "decided_at": now,
+                    }
+                    for other in missing
+                ],
+            )
+            done += 1
+    return done
+
+
+def _pair(record_a: str, record_b: str) -> sa.ColumnElement[bool]:
+    """A ruling on these two records, either way round."""
+    return sa.or_(
+        sa.and_(decisions.c.record_a == record_a, decisions.c.record_b == record_b),
+        sa.and_(decisions.c.record_a == record_b, decisions.c.record_b == record_a),
+    )
+
+
 def unlink_from_person(
     engine: sa.Engine, record_id: str, *, by: str, reason: str, now: datetime
 ) -> list[int]:
