@@ -246,3 +246,34 @@ def test_the_api_gives_other_names_without_typing_slips(api: Api) -> None:
     query = "query($id: ID!) { person(id: $id) { otherNames aliases } }"
     person = _graphql(api, "practitioner", query, {"id": slipped.person_id})["person"]
     assert set(person["aliases"]) < set(person["otherNames"])
+
+
+def test_the_review_page_marks_which_record_was_reported(api: Api) -> None:
+    """Two reports on one person both pair with its first record: each item marks its own
+    reported record, with who and why, and never the partner."""
+    person = _people(api, 3, 6)[4]
+    engine = open_store(api.settings)
+    with engine.connect() as conn:
+        first, *rest = conn.execute(
+            sa.select(record_persons.c.record_id)
+            .where(record_persons.c.person_id == person)
+            .order_by(record_persons.c.record_id)
+            .limit(3)
+        ).scalars()
+    made = {
+        rid: report(engine, rid, person_id=person, by="kim", reason=f"not her {n}", now=NOW)
+        for n, rid in enumerate(rest)
+    }
+    engine.dispose()
+    with api.client() as client:
+        signed = {"username": "reviewer", "password": "a long enough test password"}
+        signed["purpose"] = "review marker test"
+        assert client.post("/auth/login", json=signed).status_code == 200
+        html = client.get("/review").text
+    for n, (rid, dispute) in enumerate(made.items()):
+        start = html.index(f'<h2 id="item-{dispute.item_id}">')
+        section = html[start : html.index("</section>", start)]
+        mark = f'{rid} <strong class="reported-mark is-disputed">Reported as not this person'
+        assert mark in section and f"by kim: not her {n}</strong>" in section
+        assert f'{first} <strong class="reported-mark' not in section
+        assert section.count('class="reported-mark') == 1

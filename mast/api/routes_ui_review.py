@@ -19,6 +19,7 @@ from mast.api.routes_graphql import execute
 from mast.api.routes_ui import missing, page, viewer
 from mast.core.db import chunks
 from mast.core.errors import AuditUnavailable, MastError
+from mast.resolver.disputes import Dispute, disputed
 from mast.resolver.review import Item, decide_item, open_items
 from mast.schema.tables import record_persons
 
@@ -33,9 +34,12 @@ _RECORD = (
 )
 
 
-def _open(engine: sa.Engine) -> tuple[list[Item], dict[str, str], dict[str, int]]:
-    """The open items, each of their records' person, and how many records each of those
-    people holds (ids and counts only: no personal data)."""
+def _open(
+    engine: sa.Engine,
+) -> tuple[list[Item], dict[str, str], dict[str, int], dict[str, Dispute]]:
+    """The open items, each of their records' person, how many records each of those
+    people holds (ids and counts only: no personal data), and the records standing reported
+    as not their person (so the reviewer sees which side was reported, on any item)."""
     rp = record_persons.c
     with engine.connect() as conn:
         items = open_items(conn, limit=_SHOWN)
@@ -56,7 +60,8 @@ def _open(engine: sa.Engine) -> tuple[list[Item], dict[str, str], dict[str, int]
                 .group_by(rp.person_id)
             )
         }
-    return items, person_of, held
+        reported = disputed(conn, wanted)
+    return items, person_of, held, reported
 
 
 def people_query(count: int) -> str:
@@ -140,7 +145,7 @@ async def review_page(request: Request, who: Annotated[Caller, Depends(viewer)])
     if not allowed(who.user.role, "review"):
         return missing(request, who)
     services = services_of(request)
-    items, person_of, counts = await asyncio.to_thread(_open, services.engine)
+    items, person_of, counts, reported = await asyncio.to_thread(_open, services.engine)
     people = sorted(set(person_of.values()))
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(people), _PER_QUERY):
@@ -164,7 +169,7 @@ async def review_page(request: Request, who: Annotated[Caller, Depends(viewer)])
                 [person_of.get(r) for r in (item.record_a, item.record_b)], counts, open_cases
             ),
             "pair": [
-                _side(rid, found.get(person_of.get(rid, "")))
+                _side(rid, found.get(person_of.get(rid, ""))) | {"reported": reported.get(rid)}
                 for rid in (item.record_a, item.record_b)
             ],
         }

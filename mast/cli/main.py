@@ -441,6 +441,15 @@ def review_decide(
     console.print(f"Ruling {decision_id} stored; it takes effect at the next mast resolve.")
 
 
+@review_app.command("complete-reported")
+def review_complete_reported() -> None:
+    """Once after upgrading: records reported and unlinked the old way move at the next resolve."""
+    from mast.resolver.review import complete_reported_unlinks  # noqa: PLC0415
+
+    done = complete_reported_unlinks(open_store(_settings()), now=clock.now())
+    console.print(f"{done:,} reported records ruled apart; they move at the next mast resolve.")
+
+
 @app.command("files")
 def list_files(limit: Annotated[int, typer.Option()] = 50) -> None:
     """The file ledger: every file received, with its counts or why it was rejected."""

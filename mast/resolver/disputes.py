@@ -3,7 +3,8 @@
 The report is stored with who and why and queues a review item at once (`review.report_link`);
 until a reviewer rules, every page and the API show the record as disputed, so a wrong event
 does not sit unflagged on a chronology until the next night's run. A reviewer's unlink keeps
-the flag (the record moves at the next resolve); a link clears it.
+the flag until the next resolve moves the record off the person (the unlink rules it apart
+from all of that person's other records, `review.unlink_reported`); a link clears it.
 """
 
 from __future__ import annotations
@@ -75,7 +76,12 @@ def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
     out: dict[str, Dispute] = {}
     for part in chunks(sorted(set(record_ids))):
         rows = conn.execute(
-            sa.select(disputes, review_items.c.status, review_items.c.record_b)
+            sa.select(
+                disputes,
+                review_items.c.status,
+                review_items.c.record_a,
+                review_items.c.record_b,
+            )
             .join(review_items, review_items.c.item_id == disputes.c.item_id)
             # Once a run has moved the record, the person it was reported on no longer
             # shows it: the dispute is settled.
@@ -91,6 +97,7 @@ def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
         ).all()
         for r in rows:
             state = "open"
+            partner = r.record_a if r.record_b == r.record_id else r.record_b
             if r.status != "open":
                 ruling = conn.execute(
                     sa.select(decisions.c.decision)
@@ -98,10 +105,10 @@ def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
                         sa.or_(
                             sa.and_(
                                 decisions.c.record_a == r.record_id,
-                                decisions.c.record_b == r.record_b,
+                                decisions.c.record_b == partner,
                             ),
                             sa.and_(
-                                decisions.c.record_a == r.record_b,
+                                decisions.c.record_a == partner,
                                 decisions.c.record_b == r.record_id,
                             ),
                         ),
