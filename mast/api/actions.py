@@ -63,6 +63,7 @@ LABELS: Final[dict[str, str]] = {
     "chronology-export": "exported chronology",
     "export": "exported a download",
     "network": "network explorer",
+    "network-export": "saved the network explorer's picture or CSV",
     "connection": "looked for a connection between people",
     "review-page": "opened the review queue",
     "search-api": "appeared in search results (API)",
