@@ -34,6 +34,7 @@ _PAGES: Final[dict[str, str]] = {
     "/network/address/{address_id}": "network",
     "/network/{person_id}/neighbours": "network",
     "/network/{person_id}/connection/{other_id}": "connection",
+    "/network/{person_id}/find": "search",
     "/review": "review-page",
 }
 """Pages of the web UI that read through GraphQL, by route template."""
