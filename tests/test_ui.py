@@ -323,8 +323,11 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     assert middle in ids
     # Select the middle person as a tap would (fCoSE places nodes at random, so where to
     # click is not known in advance; cytoscape's own select fires the same handlers).
-    page.evaluate(f"() => window.mastNetwork.getElementById('{middle}').select()")
-    page.click("#expand")
+    if width > 600:
+        page.evaluate(f"() => window.mastNetwork.getElementById('{middle}').select()")
+        page.click("#expand")
+    else:  # on a phone the list is the explorer: no drawing to select in
+        page.locator(f"#network-list button[data-id='{middle}']").click()
     page.wait_for_function(f"() => location.hash.includes('{middle}')")
     assert f"#expanded={start},{middle}" in page.url  # a deep link that reopens this view
     assert page.evaluate(f"() => window.mastNetwork.getElementById('{far}').nonempty()")
@@ -439,6 +442,16 @@ def test_the_network_draws_typed_links_that_filter_and_export_with_a_key(
         )
         == 0
     )
+    # Expanding with only some kinds ticked asks for those kinds only.
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/neighbours" in r.url else None)
+    page.locator(f"#network-list button[data-id='{parent}']").click()
+    page.wait_for_function(f"() => location.hash.includes('{parent}')")
+    assert asked and "kind=incident" not in asked[-1] and "kind=parent" in asked[-1]
+    assert page.evaluate(
+        f"() => window.mastNetwork.getElementById('{parent}').connectedEdges()"
+        ".filter(e => e.data('kind') === 'incident').length"
+    ) == sum(1 for e in edges if e["kind"] == "incident" and parent in (e["source"], e["target"]))
     page.check("#kinds input[value=incident]")
     ARTEFACTS.mkdir(exist_ok=True)  # (axe runs on the explorer in the tests around this one)
     page.screenshot(path=str(ARTEFACTS / "network-typed-1280.png"), full_page=True)

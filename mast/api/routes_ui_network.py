@@ -147,8 +147,17 @@ def _relative(me: str, r: dict[str, Any]) -> dict[str, Any]:
     return _link(source, target, kind, word, days)
 
 
-def graph_of(person: dict[str, Any]) -> dict[str, Any]:
-    """Nodes and edges around one person, in cytoscape's element format."""
+HUB_AT: Final = 15
+"""More people than this met only at incidents (a hospital's, a pub's) are drawn as one node
+with a count until asked for: one click loads a readable drawing."""
+
+
+def graph_of(
+    person: dict[str, Any], kinds: frozenset[str] | None = None, *, everyone: bool = False
+) -> dict[str, Any]:
+    """Nodes and edges around one person, in cytoscape's element format: only links of
+    `kinds` if given (expand by kind), and people met only at incidents collapsed into one
+    node past HUB_AT unless `everyone`."""
     me = person["personId"]
     nodes = {me: _person(person)}
     edges: dict[str, dict[str, Any]] = {}
@@ -157,18 +166,49 @@ def graph_of(person: dict[str, Any]) -> dict[str, Any]:
         _merge(edges, _relative(me, r))
     for n in person["network"]:
         other = n["person"]["personId"]
-        nodes.setdefault(other, _person(n["person"]))
         if n["via"] == "shared event" and n["events"]:
+            nodes.setdefault(other, _person(n["person"]))
             _merge(edges, _incident(me, other, n["events"]))
-    for h in person["household"]:
-        group = f"home:{h['addressId']}"
-        nodes.setdefault(
-            group, {"data": {"id": group, "label": h["addressLine"] or _("home"), "kind": "home"}}
-        )
-        member = h["person"]["personId"]
-        nodes.setdefault(member, _person(h["person"]))
-        nodes[member]["data"]["parent"] = group
+    if kinds is not None:
+        edges = {k: e for k, e in edges.items() if e["data"]["kind"] in kinds}
+    linked = {me} | {e["data"][end] for e in edges.values() for end in ("source", "target")}
+    nodes = {k: v for k, v in nodes.items() if k in linked}
+    if not everyone:
+        _collapse(me, nodes, edges)
+    if kinds is None or "household" in kinds:
+        for h in person["household"]:
+            group = f"home:{h['addressId']}"
+            label = h["addressLine"] or _("home")
+            nodes.setdefault(group, {"data": {"id": group, "label": label, "kind": "home"}})
+            member = h["person"]["personId"]
+            nodes.setdefault(member, _person(h["person"]))
+            nodes[member]["data"]["parent"] = group
     return {"elements": [*nodes.values(), *edges.values()]}
+
+
+def _collapse(me: str, nodes: dict[str, Any], edges: dict[str, dict[str, Any]]) -> None:
+    """People linked to `me` by incidents alone, past HUB_AT, become one node with a count."""
+    ends: dict[str, set[str]] = {}
+    for e in edges.values():
+        d = e["data"]
+        other = d["target"] if d["source"] == me else d["source"]
+        ends.setdefault(other, set()).add(d["kind"])
+    only = sorted(p for p, k in ends.items() if k == {"incident"})
+    if len(only) <= HUB_AT:
+        return
+    events: list[dict[str, Any]] = []
+    for p in only:
+        nodes.pop(p, None)
+        events += edges.pop("~".join(sorted((me, p))) + "~incident")["data"]["events"]
+    hub = f"hub:{me}"
+    label = ngettext(
+        "%(n)s person met at incidents", "%(n)s people met at incidents", len(only)
+    ) % {"n": len(only)}
+    nodes[hub] = {"data": {"id": hub, "label": label, "kind": "hub", "of": me, "count": len(only)}}
+    days = sorted(e["day"] for e in events if e["day"])
+    span = (days[0], days[-1]) if days else ("", "")
+    edge = _link(me, hub, "incident", label, span, events)
+    edges[edge["data"]["id"]] = edge
 
 
 def legend() -> list[dict[str, str]]:
@@ -264,13 +304,19 @@ async def address_network_page(
 
 @router.get("/network/{person_id}/neighbours")
 async def neighbours(
-    request: Request, person_id: str, who: Annotated[Caller, Depends(viewer)]
+    request: Request,
+    person_id: str,
+    who: Annotated[Caller, Depends(viewer)],
+    kind: Annotated[list[str] | None, Query(max_length=20)] = None,
+    everyone: bool = False,
 ) -> JSONResponse:
-    """One more node's neighbours, for the explorer's expand."""
+    """One more node's neighbours, for the explorer's expand: of the kinds asked for (the
+    kinds ticked), and everyone met at incidents only when asked (a hub's "show all")."""
     person = await _around(request, who, NEIGHBOURS, "person", person_id)
     if person is None:
         return JSONResponse({"detail": "Not Found"}, status_code=404)
-    return JSONResponse(graph_of(person))
+    kinds = frozenset(kind) & KINDS.keys() if kind else None
+    return JSONResponse(graph_of(person, kinds, everyone=everyone))
 
 
 @router.get("/network/{person_id}/find")

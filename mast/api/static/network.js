@@ -28,6 +28,7 @@
       "text-max-width": 120, "background-color": "#1d4f91", "width": 22, "height": 22 } },
     { selector: "node[kind = 'home']", style: { "background-color": "#f3f2f1", "border-width": 1,
       "border-color": "#505a5f", "text-valign": "top", "shape": "round-rectangle" } },
+    { selector: "node[kind = 'hub']", style: { "shape": "hexagon", "background-color": "#505a5f", "width": 34, "height": 34 } },
     { selector: "node[kind = 'address']", style: { "shape": "square", "background-color": "#505a5f" } },
     { selector: "node#" + CSS.escape(me), style: { "background-color": "#942514", "width": 30, "height": 30 } },
     { selector: "edge", style: { "width": 2, "label": "data(label)", "font-size": 9,
@@ -95,7 +96,7 @@
     cy.batch(function () {
       cy.edges().forEach(function (e) { e.style("display", shown(e, kinds, agency, from, to) ? "element" : "none"); });
       // A person left with no link drawn goes too (the start and everyone on a path stay).
-      cy.nodes("[kind = 'person'], [kind = 'address']").forEach(function (n) {
+      cy.nodes("[kind = 'person'], [kind = 'address'], [kind = 'hub']").forEach(function (n) {
         var keep = n.id() === me || n.hasClass("on-path") ||
           n.connectedEdges().some(function (e) { return e.style("display") !== "none"; });
         n.style("display", keep ? "element" : "none");
@@ -109,13 +110,14 @@
   function list() {
     var focused = document.activeElement && people.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     people.textContent = "";
-    cy.nodes("[kind = 'person']").filter(function (n) { return n.style("display") !== "none"; }).forEach(function (n) {
+    cy.nodes("[kind = 'person'], [kind = 'hub']").filter(function (n) { return n.style("display") !== "none"; }).forEach(function (n) {
       var li = document.createElement("li"), a = document.createElement("a"), b = document.createElement("button");
+      var hub = n.data("kind") === "hub";
       li.dataset.id = n.id(); a.href = "/people/" + encodeURIComponent(n.id()); a.textContent = n.data("label");
-      b.type = "button"; b.className = "small expand-one"; b.dataset.id = n.id(); b.textContent = text.add_links;
-      li.append(a, " ", b);
+      b.type = "button"; b.className = "small expand-one"; b.dataset.id = n.id(); b.textContent = hub ? text.show_all : text.add_links;
+      if (hub) { li.append(n.data("label"), " ", b); } else { li.append(a, " ", b); }
       var links = n.connectedEdges().filter(function (e) { return e.style("display") !== "none"; });
-      if (links.nonempty()) {
+      if (links.nonempty() && !hub) {
         var ul = document.createElement("ul");
         links.forEach(function (e) {
           var other = e.source().id() === n.id() ? e.target() : e.source(), item = document.createElement("li");
@@ -144,14 +146,28 @@
     });
     layout(); filter();
   }
+  // Expand one hop by kind: only the kinds ticked are asked for. A hub (people met only at
+  // incidents, collapsed with a count) is opened by asking for everyone.
   function expand(id) {
-    status.textContent = say(text.loading, { id: id });
-    return fetch("/network/" + encodeURIComponent(id) + "/neighbours", { credentials: "same-origin" })
+    var hub = cy.getElementById(id);
+    var everyone = hub.nonempty() && hub.data("kind") === "hub";
+    var who = everyone ? hub.data("of") : id;
+    var ticks = Array.from(document.querySelectorAll("#kinds input"));
+    var query = new URLSearchParams();
+    if (ticks.some(function (i) { return !i.checked; })) {
+      ticks.filter(function (i) { return i.checked; }).forEach(function (i) { query.append("kind", i.value); });
+    }
+    if (everyone) { query.set("everyone", "true"); }
+    status.textContent = say(text.loading, { id: who });
+    return fetch("/network/" + encodeURIComponent(who) + "/neighbours?" + query, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (g) { add(g.elements); expanded.add(id); remember(); status.textContent = ""; })
+      .then(function (g) {
+        if (everyone) { hub.remove(); }
+        add(g.elements); expanded.add(who); remember(); status.textContent = "";
+      })
       .catch(function () { status.textContent = say(text.failed, { id: id }); });
   }
-  function selected() { return cy.nodes(":selected[kind = 'person']"); }
+  function selected() { return cy.nodes(":selected[kind = 'person'], :selected[kind = 'hub']"); }
   cy.on("select unselect", "node", function () {
     var one = selected().length === 1;
     document.getElementById("expand").disabled = !one;
