@@ -466,6 +466,15 @@ def test_the_network_draws_typed_links_that_filter_and_export_with_a_key(
     assert int.from_bytes(header[16:20], "big") == picture["width"]  # the PNG's own width
     exports = [e for e in api.audited_since(before) if e["operation"] == "network-export"]
     assert exports and child in json.loads(exports[-1]["result_ids"])
+    # A body that is not the ids drawn is refused as such, not a server error.
+    refused = page.evaluate(
+        "body => fetch(location.pathname + '/export/png', {method: 'POST', headers: {"
+        "'Content-Type': 'application/json', 'X-CSRF-Token':"
+        " JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']}, body})"
+        ".then(r => r.status)",
+        "[1]",
+    )
+    assert refused == 400
     page.close()
 
 

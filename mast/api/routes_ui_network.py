@@ -389,10 +389,16 @@ async def exported(
 ) -> Response:
     """The page saved a picture or a CSV of the drawing (made in the browser): the audit
     entry names everyone in it. The page sends the ids only: no names cross the wire."""
-    body = await request.json()
-    ids = [str(i)[:64] for i in (body.get("ids") or [])[:5000] if isinstance(i, str)]
     if form not in EXPORTS or not allowed(who.user.role, "network"):
         return JSONResponse({"detail": "Not Found"}, status_code=404)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    given = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(given, list):
+        return JSONResponse({"detail": 'send the ids drawn, as {"ids": [...]}'}, 400)
+    ids = [i[:64] for i in given[:5000] if isinstance(i, str)]
     await record(
         services_of(request),
         who.user,
