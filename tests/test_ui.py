@@ -352,6 +352,7 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     kinds = set(page.locator("#path-steps li").evaluate_all("ls => ls.map(l => l.dataset.kind)"))
     assert steps and kinds <= set(LINK_KINDS), (steps, kinds)
     assert all(": " in step for step in steps)  # each step says what kind of link it is
+    page.screenshot(path=str(ARTEFACTS / f"network-path-{width}.png"), full_page=True)
     assert page.locator("#network-list li").count() >= 1
     with page.expect_download() as download:
         page.click("#csv")

@@ -35,8 +35,8 @@
       "curve-style": "bezier", "text-background-color": "#ffffff", "text-background-opacity": 0.85,
       "text-background-padding": 1, "text-rotation": "autorotate" } },
     { selector: "edge[kind = 'parent']", style: { "target-arrow-shape": "triangle", "target-arrow-color": "#942514" } },
-    { selector: "edge.on-path", style: { "width": 5, "underlay-color": "#ffdd00", "underlay-opacity": 0.8,
-      "underlay-padding": 3 } },
+    { selector: "edge.on-path", style: { "width": 6, "z-index": 10 } },
+    { selector: "node.on-path", style: { "border-width": 4, "border-color": "#0b0c0c" } },
     { selector: ".faded", style: { "opacity": 0.2 } },
     { selector: ":selected", style: { "border-width": 4, "border-color": "#ffdd00" } }
   ];
@@ -271,9 +271,10 @@
       .then(function (r) { return r.json(); })
       .then(function (g) {
         if (g.hops == null) { status.textContent = text.none; return; }
-        cy.elements().removeClass("on-path");
+        cy.elements().unselect().removeClass("on-path faded");  // the path, not a selection, stands out
         add(g.elements);
         g.elements.forEach(function (e) { cy.getElementById(e.data.id).addClass("on-path"); });
+        cy.elements().not(".on-path").addClass("faded");  // the path stands out until a selection
         filter();
         var names = g.path.map(function (id) { return cy.getElementById(id).data("label") || id; });
         var steps = document.getElementById("path-steps");
@@ -285,7 +286,7 @@
           steps.append(li);
         });
         document.getElementById("path").hidden = false;
-        status.textContent = say(text.connected, { hops: g.hops, path: names.join(" → ") });
+        status.textContent = say(g.hops === 1 ? text.connected_one : text.connected, { hops: g.hops, path: names.join(" → ") });
       });
   }
   if (connect) {
