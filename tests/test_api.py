@@ -162,7 +162,8 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
     ),
     "connection": (
         """query($a: ID!, $b: ID!) { connection(personA: $a, personB: $b) {
-            hops path people { id } addresses { id } } }""",
+            hops path people { id } addresses { id }
+            links { type kind validFrom validTo } } }""",
         lambda k: {"a": k["a"], "b": k["b"]},
     ),
 }
@@ -575,10 +576,12 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/network/address/{address_id}": True,
     "/network/{person_id}/neighbours": True,
     "/network/{person_id}/connection/{other_id}": True,
+    "/network/{person_id}/find": True,
     "/review": True,  # reviewers only; checked in tests/test_ui.py
     "/quality": True,  # counts only, but audited; administrators, checked in tests/test_ui.py
 }
 UI_FORMS = {  # posted by the browser tests (and test_daily.py), which check their audit entries
+    "/network/{start}/export/{form}",
     "/review/{item_id}",
     "/people/{person_id}/not-the-same",
     "/quality/run",
@@ -630,6 +633,8 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
             params = {"q": known["family"]} if "search" in path else {}
             if "{name}" in path:
                 params = {"run": "1", "person_id": known["person"]}
+            if path.endswith("/find"):
+                params = {"name": known["family"]}
             before = entry_count(api)
             response = browser.get(url, params=params)
             assert response.status_code == 200, (path, response.status_code)

@@ -34,6 +34,7 @@ _PAGES: Final[dict[str, str]] = {
     "/network/address/{address_id}": "network",
     "/network/{person_id}/neighbours": "network",
     "/network/{person_id}/connection/{other_id}": "connection",
+    "/network/{person_id}/find": "search",
     "/review": "review-page",
 }
 """Pages of the web UI that read through GraphQL, by route template."""
@@ -63,6 +64,7 @@ LABELS: Final[dict[str, str]] = {
     "chronology-export": "exported chronology",
     "export": "exported a download",
     "network": "network explorer",
+    "network-export": "saved the network explorer's picture or CSV",
     "connection": "looked for a connection between people",
     "review-page": "opened the review queue",
     "search-api": "appeared in search results (API)",

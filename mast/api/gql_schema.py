@@ -120,11 +120,22 @@ class ReportResult:
 
 
 @strawberry.type
+class Link:
+    type: str = strawberry.field(description="RELATED or LIVED_AT")
+    kind: str | None = strawberry.field(description="for RELATED: household, mother …")
+    valid_from: date | None
+    valid_to: date | None
+
+
+@strawberry.type
 class Connection:
     hops: int | None = strawberry.field(description="steps between them; null: none in six")
     people: list[Person]
     addresses: list[Address]
     path: list[strawberry.ID] = strawberry.field(description="global ids, in path order")
+    links: list[Link] = strawberry.field(
+        description="the links between consecutive steps of `path`, in order", default_factory=list
+    )
 
 
 @strawberry.type
@@ -290,7 +301,7 @@ class Query:
         result = await ctx.run(ctx.services.report, "shortest_connection", params)
         if not result.rows:
             return Connection(hops=None, people=[], addresses=[], path=[])
-        hops, nodes = result.rows[0]
+        hops, nodes, rels = result.rows[0]
         on_path = [n for n in nodes if n.get("label") in {"Person", "Address"}]
         found = await people(ctx, [n["person_id"] for n in on_path if n["label"] == "Person"])
         return Connection(
@@ -298,7 +309,23 @@ class Query:
             people=list(found.values()),
             addresses=[address_of(ctx, n) for n in on_path if n["label"] == "Address"],
             path=[_global(n) for n in on_path],
+            links=[_link_of(r) for r in rels],
         )
+
+
+def _link_of(rel: dict[str, Any]) -> Link:
+    return Link(
+        type=str(rel.get("type")),
+        kind=rel.get("kind"),
+        valid_from=_date(rel.get("valid_from")),
+        valid_to=_date(rel.get("valid_to")),
+    )
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
 
 
 def _global(node: dict[str, Any]) -> strawberry.ID:

@@ -1,4 +1,7 @@
-// The network explorer. Every expand and connection is a request the server audits.
+// The network explorer. Every expand, search, connection and export is a request the server
+// audits. Each link is one edge per pair and kind (routes_ui_network.py), styled by kind as
+// the key shows; the filters, the list under the drawing and the exports all read the same
+// visible edges, so what is listed or saved is what is drawn.
 (function () {
   "use strict";
   var el = document.getElementById("network");
@@ -7,85 +10,164 @@
   var me = el.dataset.person;
   var status = document.getElementById("status");
   var expanded = new Set([me]);
+  var text = JSON.parse(document.getElementById("network-text").textContent);
+  // Colour and dash by kind: the same as network.css's key (.key-<kind>).
+  var LOOK = {
+    household: { color: "#1d4f91", dash: [] },
+    parent: { color: "#942514", dash: [] },
+    sibling: { color: "#00703c", dash: [] },
+    partner: { color: "#6f3c97", dash: [] },
+    stated: { color: "#505a5f", dash: [2, 3] },
+    incident: { color: "#a04000", dash: [7, 4] },
+    address: { color: "#0b0c0c", dash: [1, 4] }
+  };
+  var kindName = {};
+  text.kinds.forEach(function (k) { kindName[k.kind] = k.label; });
+  var style = [
+    { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-wrap": "wrap",
+      "text-max-width": 120, "background-color": "#1d4f91", "width": 22, "height": 22 } },
+    { selector: "node[kind = 'home']", style: { "background-color": "#f3f2f1", "border-width": 1,
+      "border-color": "#505a5f", "text-valign": "top", "shape": "round-rectangle" } },
+    { selector: "node[kind = 'hub']", style: { "shape": "hexagon", "background-color": "#505a5f", "width": 34, "height": 34 } },
+    { selector: "node[kind = 'address']", style: { "shape": "square", "background-color": "#505a5f" } },
+    { selector: "node#" + CSS.escape(me), style: { "background-color": "#942514", "width": 30, "height": 30 } },
+    { selector: "edge", style: { "width": 2, "label": "data(label)", "font-size": 9,
+      "curve-style": "bezier", "text-background-color": "#ffffff", "text-background-opacity": 0.85,
+      "text-background-padding": 1, "text-rotation": "autorotate" } },
+    { selector: "edge[kind = 'parent']", style: { "target-arrow-shape": "triangle", "target-arrow-color": "#942514" } },
+    { selector: "edge.on-path", style: { "width": 6, "z-index": 10 } },
+    { selector: "node.on-path", style: { "border-width": 4, "border-color": "#0b0c0c" } },
+    { selector: ".faded", style: { "opacity": 0.2 } },
+    { selector: ":selected", style: { "border-width": 4, "border-color": "#ffdd00" } }
+  ];
+  Object.keys(LOOK).forEach(function (kind) {
+    var look = LOOK[kind];
+    style.push({ selector: "edge[kind = '" + kind + "']", style: { "line-color": look.color,
+      "line-style": look.dash.length ? "dashed" : "solid", "line-dash-pattern": look.dash.length ? look.dash : [6, 3] } });
+  });
   var cy = cytoscape({
-    container: el, maxZoom: 1.6,
-    elements: JSON.parse(document.getElementById("network-data").textContent).elements,
-    style: [
-      { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-wrap": "wrap",
-        "text-max-width": 120, "background-color": "#1d4f91", "width": 22, "height": 22 } },
-      { selector: "node[kind = 'home']", style: { "background-color": "#f3f2f1", "border-width": 1,
-        "border-color": "#505a5f", "text-valign": "top", "shape": "round-rectangle" } },
-      { selector: "node[kind = 'address']", style: { "shape": "square", "background-color": "#505a5f" } },
-      { selector: "node#" + CSS.escape(me), style: { "background-color": "#942514", "width": 30, "height": 30 } },
-      { selector: "edge", style: { "width": 2, "line-color": "#505a5f", "label": "data(label)",
-        "font-size": 9, "curve-style": "bezier" } },
-      { selector: "edge[kind = 'event']", style: { "line-style": "dashed" } },
-      { selector: "edge[kind = 'path']", style: { "line-color": "#942514", "width": 4 } },
-      { selector: ".faded", style: { "opacity": 0.2 } },
-      { selector: ":selected", style: { "border-width": 4, "border-color": "#ffdd00" } }
-    ]
+    container: el, maxZoom: 1.6, style: style,
+    elements: JSON.parse(document.getElementById("network-data").textContent).elements
   });
   function layout() { cy.layout({ name: "fcose", animate: false, nodeDimensionsIncludeLabels: true }).run(); }
   function remember() { history.replaceState(null, "", "#expanded=" + Array.from(expanded).join(",")); }
-  var list = document.getElementById("network-list");
-  // The page's words in its language (the server's catalogue), with %(name)s filled in.
-  var text = JSON.parse(document.getElementById("network-text").textContent);
   function say(message, values) {
     return message.replace(/%\((\w+)\)s/g, function (_m, key) { return String(values[key]); });
   }
-  function listed(e) {
-    // Keyboard and screen-reader users get every person as a list item with its own button.
-    if (e.data.kind !== "person" || list.querySelector('li[data-id="' + CSS.escape(e.data.id) + '"]')) { return; }
-    var li = document.createElement("li"), a = document.createElement("a"), b = document.createElement("button");
-    li.dataset.id = e.data.id; a.href = "/people/" + encodeURIComponent(e.data.id); a.textContent = e.data.label;
-    b.type = "button"; b.className = "small expand-one"; b.dataset.id = e.data.id; b.textContent = text.add_links;
-    li.append(a, " ", b); list.append(li);
+  function span(e) {  // an edge's dates, in words: "2019-03-01 to 2024-05-02", or one day
+    var from = e.data("from"), to = e.data("to");
+    if (!from && !to) { return ""; }
+    return from === to ? from : say(text.dated, { from: from || "…", to: to || "…" });
   }
-  list.addEventListener("click", function (ev) {
+  function describe(e) {  // a link as the list and the path read it
+    var words = e.data("label") || kindName[e.data("kind")];
+    if (e.data("label") !== kindName[e.data("kind")]) { words += " (" + kindName[e.data("kind")] + ")"; }
+    var when = span(e);
+    return when ? words + ", " + when : words;
+  }
+
+  // --- filters: kind, agency (of incidents) and a date range, populated from what is drawn ---
+  var agencyPick = document.getElementById("event-agency");
+  function agencies() {
+    var known = new Set(Array.from(agencyPick.options).map(function (o) { return o.value; }));
+    cy.edges().forEach(function (e) {
+      (e.data("agencies") || []).forEach(function (a) {
+        if (!known.has(a)) { known.add(a); agencyPick.append(new Option(a, a)); }
+      });
+    });
+  }
+  function shown(e, kinds, agency, from, to) {
+    if (e.hasClass("on-path")) { return true; }  // the connection asked for stays drawn
+    if (!kinds.has(e.data("kind"))) { return false; }
+    var events = e.data("events") || [];
+    if (events.length) {
+      return events.some(function (ev) {
+        return (!agency || ev.agency === agency) && (!from || ev.day >= from) && (!to || ev.day <= to);
+      });
+    }
+    // Not an incident: the agency filter is about incidents; dates overlap the range.
+    return (!from || !e.data("to") || e.data("to") >= from) && (!to || !e.data("from") || e.data("from") <= to);
+  }
+  function filter() {
+    agencies();
+    var kinds = new Set(Array.from(document.querySelectorAll("#kinds input:checked")).map(function (i) { return i.value; }));
+    var agency = agencyPick.value, from = document.getElementById("event-from").value,
+        to = document.getElementById("event-to").value;
+    cy.batch(function () {
+      cy.edges().forEach(function (e) { e.style("display", shown(e, kinds, agency, from, to) ? "element" : "none"); });
+      // A person left with no link drawn goes too (the start and everyone on a path stay).
+      cy.nodes("[kind = 'person'], [kind = 'address'], [kind = 'hub']").forEach(function (n) {
+        var keep = n.id() === me || n.hasClass("on-path") ||
+          n.connectedEdges().some(function (e) { return e.style("display") !== "none"; });
+        n.style("display", keep ? "element" : "none");
+      });
+    });
+    list();
+  }
+
+  // --- the list under the drawing: everyone drawn, with their drawn links --------------------
+  var people = document.getElementById("network-list");
+  function list() {
+    var focused = document.activeElement && people.contains(document.activeElement) ? document.activeElement.dataset.id : null;
+    people.textContent = "";
+    cy.nodes("[kind = 'person'], [kind = 'hub']").filter(function (n) { return n.style("display") !== "none"; }).forEach(function (n) {
+      var li = document.createElement("li"), a = document.createElement("a"), b = document.createElement("button");
+      var hub = n.data("kind") === "hub";
+      li.dataset.id = n.id(); a.href = "/people/" + encodeURIComponent(n.id()); a.textContent = n.data("label");
+      b.type = "button"; b.className = "small expand-one"; b.dataset.id = n.id(); b.textContent = hub ? text.show_all : text.add_links;
+      if (hub) { li.append(n.data("label"), " ", b); } else { li.append(a, " ", b); }
+      var links = n.connectedEdges().filter(function (e) { return e.style("display") !== "none"; });
+      if (links.nonempty() && !hub) {
+        var ul = document.createElement("ul");
+        links.forEach(function (e) {
+          var other = e.source().id() === n.id() ? e.target() : e.source(), item = document.createElement("li");
+          item.dataset.kind = e.data("kind");
+          item.textContent = other.data("label") + ": " + describe(e);
+          ul.append(item);
+        });
+        li.append(ul);
+      }
+      people.append(li);
+    });
+    if (focused) {
+      var again = people.querySelector('button[data-id="' + CSS.escape(focused) + '"]');
+      if (again) { again.focus(); }
+    }
+  }
+  people.addEventListener("click", function (ev) {
     var id = ev.target.dataset && ev.target.dataset.id;
     if (id && ev.target.classList.contains("expand-one")) { expand(id); }
   });
+
   function add(elements) {
-    elements.forEach(listed);
     cy.add(elements.filter(function (e) { return cy.getElementById(e.data.id).empty(); }));
     elements.forEach(function (e) {
       if (e.data.parent) { cy.getElementById(e.data.id).move({ parent: e.data.parent }); }
     });
     layout(); filter();
   }
+  // Expand one hop by kind: only the kinds ticked are asked for. A hub (people met only at
+  // incidents, collapsed with a count) is opened by asking for everyone.
   function expand(id) {
-    status.textContent = say(text.loading, { id: id });
-    return fetch("/network/" + encodeURIComponent(id) + "/neighbours", { credentials: "same-origin" })
+    var hub = cy.getElementById(id);
+    var everyone = hub.nonempty() && hub.data("kind") === "hub";
+    var who = everyone ? hub.data("of") : id;
+    var ticks = Array.from(document.querySelectorAll("#kinds input"));
+    var query = new URLSearchParams();
+    if (ticks.some(function (i) { return !i.checked; })) {
+      ticks.filter(function (i) { return i.checked; }).forEach(function (i) { query.append("kind", i.value); });
+    }
+    if (everyone) { query.set("everyone", "true"); }
+    status.textContent = say(text.loading, { id: who });
+    return fetch("/network/" + encodeURIComponent(who) + "/neighbours?" + query, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (g) { add(g.elements); expanded.add(id); remember(); status.textContent = ""; })
+      .then(function (g) {
+        if (everyone) { hub.remove(); }
+        add(g.elements); expanded.add(who); remember(); status.textContent = "";
+      })
       .catch(function () { status.textContent = say(text.failed, { id: id }); });
   }
-  var agencyPick = document.getElementById("event-agency");
-  function agencies() {
-    var known = new Set(Array.from(agencyPick.options).map(function (o) { return o.value; }));
-    cy.edges("[kind = 'event']").forEach(function (e) {
-      (e.data("events") || []).forEach(function (ev) {
-        if (ev.agency && !known.has(ev.agency)) {
-          known.add(ev.agency); agencyPick.append(new Option(ev.agency, ev.agency));
-        }
-      });
-    });
-  }
-  function filter() {
-    var agency = agencyPick.value, from = document.getElementById("event-from").value,
-        to = document.getElementById("event-to").value;
-    var related = document.getElementById("show-related").checked,
-        events = document.getElementById("show-event").checked;
-    cy.edges("[kind = 'related']").style("display", related ? "element" : "none");
-    cy.edges("[kind = 'event']").forEach(function (e) {
-      var match = (e.data("events") || []).some(function (ev) {
-        return (!agency || ev.agency === agency) && (!from || ev.day >= from) && (!to || ev.day <= to);
-      });
-      e.style("display", events && (match || !(e.data("events") || []).length) ? "element" : "none");
-    });
-    agencies();
-  }
-  function selected() { return cy.nodes(":selected[kind = 'person']"); }
+  function selected() { return cy.nodes(":selected[kind = 'person'], :selected[kind = 'hub']"); }
   cy.on("select unselect", "node", function () {
     var one = selected().length === 1;
     document.getElementById("expand").disabled = !one;
@@ -94,15 +176,70 @@
     if (one) { cy.elements().difference(selected().closedNeighborhood()).addClass("faded"); }
   });
   document.getElementById("expand").addEventListener("click", function () { expand(selected()[0].id()); });
-  document.getElementById("dismiss").addEventListener("click", function () { selected().remove(); });
-  document.getElementById("show-related").addEventListener("change", filter);
-  document.getElementById("show-event").addEventListener("change", filter);
+  document.getElementById("dismiss").addEventListener("click", function () { selected().remove(); filter(); });
+  document.querySelectorAll("#kinds input").forEach(function (i) { i.addEventListener("change", filter); });
   ["event-agency", "event-from", "event-to"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", filter);
   });
+
+  // --- exports: made here, audited by the server (ids only), then saved ----------------------
+  function visible() { return cy.elements().filter(function (x) { return x.style("display") !== "none"; }); }
+  function audited(form) {
+    var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"];
+    var ids = visible().nodes("[kind = 'person']").map(function (n) { return n.id(); });
+    return fetch("/network/" + encodeURIComponent(me) + "/export/" + form, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
+      body: JSON.stringify({ ids: ids })
+    }).then(function (r) { if (!r.ok) { throw new Error(r.status); } });
+  }
+  function save(href, name) {
+    var a = document.createElement("a"); a.href = href; a.download = name; a.click();
+  }
+  // The picture: the drawing at three times screen resolution, with the title, the key, the
+  // date, purpose and who printed it, and the protective marking top and bottom.
+  function picture() {
+    var SCALE = 3, PAD = 24 * SCALE / 2, LINE = 18 * SCALE / 2;
+    var drawing = new Image();
+    return new Promise(function (resolve) {
+      drawing.onload = function () {
+        var kinds = Array.from(new Set(visible().edges().map(function (e) { return e.data("kind"); })));
+        var keyWidth = 260 * SCALE / 2;
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.max(drawing.width + keyWidth + 3 * PAD, 1600);
+        canvas.height = Math.max(drawing.height, kinds.length * LINE * 1.6 + LINE * 2) + 6 * LINE + 2 * PAD;
+        var c = canvas.getContext("2d");
+        c.fillStyle = "#ffffff"; c.fillRect(0, 0, canvas.width, canvas.height);
+        c.fillStyle = "#0b0c0c"; c.textBaseline = "top";
+        c.font = "bold " + LINE + "px sans-serif"; c.textAlign = "center";
+        c.fillText(text.marking, canvas.width / 2, PAD / 2);
+        c.fillText(text.marking, canvas.width / 2, canvas.height - PAD / 2 - LINE);
+        c.textAlign = "left";
+        c.font = "bold " + LINE * 1.3 + "px sans-serif";
+        c.fillText(text.title, PAD, PAD / 2 + LINE * 1.6);
+        c.font = LINE * 0.8 + "px sans-serif";
+        c.fillText(say(text.printed, { when: new Date().toLocaleString(document.documentElement.lang === "cy" ? "cy-GB" : "en-GB") }), PAD, PAD / 2 + LINE * 3.3);
+        var top = PAD / 2 + LINE * 5;
+        c.drawImage(drawing, PAD, top);
+        var x = PAD * 2 + drawing.width, y = top;
+        c.font = "bold " + LINE + "px sans-serif"; c.fillText(text.key, x, y); y += LINE * 1.6;
+        c.font = LINE * 0.8 + "px sans-serif"; c.lineWidth = 2 * SCALE;
+        (kinds.length ? kinds : []).forEach(function (k) {
+          c.strokeStyle = LOOK[k].color; c.setLineDash(LOOK[k].dash.map(function (d) { return d * SCALE; }));
+          c.beginPath(); c.moveTo(x, y + LINE / 2); c.lineTo(x + 40 * SCALE / 2, y + LINE / 2); c.stroke();
+          c.fillText(kindName[k], x + 50 * SCALE / 2, y); y += LINE * 1.6;
+        });
+        if (!kinds.length) { c.fillText(text.no_links, x, y); }
+        window.mastLastPicture = { width: canvas.width, height: canvas.height, title: text.title,
+          key: kinds.map(function (k) { return kindName[k]; }), marking: text.marking };
+        resolve(canvas.toDataURL("image/png"));
+      };
+      drawing.src = cy.png({ full: true, bg: "#ffffff", scale: SCALE, maxWidth: 6000, maxHeight: 6000 });
+    });
+  }
   document.getElementById("png").addEventListener("click", function () {
-    var a = document.createElement("a");
-    a.href = cy.png({ full: true, bg: "#ffffff" }); a.download = "network-" + me + ".png"; a.click();
+    audited("png").then(picture).then(function (uri) { save(uri, "network-" + me + ".png"); })
+      .catch(function () { status.textContent = text.export_failed || ""; });
   });
   document.getElementById("csv").addEventListener("click", function () {
     // The server's CSV rule (csv_safe): a cell a spreadsheet would run as a formula gets a
@@ -113,26 +250,71 @@
       return formula.some(function (c) { return t.startsWith(c); }) ? "'" + t : t;
     };
     var q = function (v) { return '"' + safe(v).replace(/"/g, '""') + '"'; };
-    var rows = [["kind", "id", "label", "source", "target"].join(",")];
-    cy.nodes().forEach(function (n) { rows.push([n.data("kind"), n.id(), n.data("label"), "", ""].map(q).join(",")); });
-    cy.edges().forEach(function (e) { rows.push([e.data("kind"), e.id(), e.data("label"), e.data("source"), e.data("target")].map(q).join(",")); });
-    var a = document.createElement("a");
-    a.href = URL.createObjectURL(new Blob([rows.join("\n") + "\n"], { type: "text/csv" }));
-    a.download = "network-" + me + ".csv"; a.click();
+    var rows = [["kind", "id", "label", "source", "target", "from", "to", "agencies"].join(",")];
+    var shownNow = visible();
+    shownNow.nodes().forEach(function (n) { rows.push([n.data("kind"), n.id(), n.data("label"), "", "", "", "", ""].map(q).join(",")); });
+    shownNow.edges().forEach(function (e) {
+      rows.push([e.data("kind"), e.id(), e.data("label"), e.data("source"), e.data("target"),
+        e.data("from"), e.data("to"), (e.data("agencies") || []).join("; ")].map(q).join(","));
+    });
+    audited("csv").then(function () {
+      save(URL.createObjectURL(new Blob([rows.join("\n") + "\n"], { type: "text/csv" })), "network-" + me + ".csv");
+    }).catch(function () { status.textContent = text.export_failed || ""; });
   });
+
+  // --- a connection by name: search, pick, draw and list the path ----------------------------
   var connect = document.getElementById("connect");
-  if (connect) connect.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    var other = document.getElementById("other").value.trim();
+  var hits = document.getElementById("other-hits");
+  function connectTo(other) {
     status.textContent = text.looking;
     fetch("/network/" + encodeURIComponent(me) + "/connection/" + encodeURIComponent(other), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (g) {
         if (g.hops == null) { status.textContent = text.none; return; }
+        cy.elements().unselect().removeClass("on-path faded");  // the path, not a selection, stands out
         add(g.elements);
-        status.textContent = say(text.connected, { hops: g.hops, path: g.path.join(" → ") });
+        g.elements.forEach(function (e) { cy.getElementById(e.data.id).addClass("on-path"); });
+        cy.elements().not(".on-path").addClass("faded");  // the path stands out until a selection
+        filter();
+        var names = g.path.map(function (id) { return cy.getElementById(id).data("label") || id; });
+        var steps = document.getElementById("path-steps");
+        steps.textContent = "";
+        g.elements.filter(function (e) { return e.data.path; }).forEach(function (e) {
+          var li = document.createElement("li");
+          li.dataset.kind = e.data.kind;
+          li.textContent = say(text.step, { from: e.data.names[0], to: e.data.names[1], kind: describe(cy.getElementById(e.data.id)) });
+          steps.append(li);
+        });
+        document.getElementById("path").hidden = false;
+        status.textContent = say(g.hops === 1 ? text.connected_one : text.connected, { hops: g.hops, path: names.join(" → ") });
       });
-  });
+  }
+  if (connect) {
+    connect.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var name = document.getElementById("other").value.trim();
+      if (!name) { return; }
+      status.textContent = text.searching;
+      hits.textContent = "";
+      fetch("/network/" + encodeURIComponent(me) + "/find?name=" + encodeURIComponent(name), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (found) {
+          status.textContent = found.hits && found.hits.length ? "" : text.no_hits;
+          (found.hits || []).forEach(function (h) {
+            var li = document.createElement("li"), b = document.createElement("button");
+            b.type = "button"; b.className = "small pick"; b.dataset.id = h.id;
+            b.textContent = say(text.pick, { name: h.label });
+            li.append(b); hits.append(li);
+          });
+          var first = hits.querySelector("button");
+          if (first) { first.focus(); }
+        });
+    });
+    hits.addEventListener("click", function (ev) {
+      var id = ev.target.dataset && ev.target.dataset.id;
+      if (id) { hits.textContent = ""; connectTo(id); }
+    });
+  }
   layout(); filter();
   window.mastNetwork = cy;  // laid out: for the browser tests, and for anyone at the console
   // A deep link reopens a view, but every person it expands is a view recorded under the
