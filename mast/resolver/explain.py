@@ -209,23 +209,7 @@ def explain_many(engine: sa.Engine, record_ids: list[str]) -> dict[str, Explanat
             ):
                 profiles_of.setdefault(person, set()).add(profile)
                 source_of[profile] = source
-        rulings: dict[str, Any] = {}
-        for part in chunks(wanted):
-            for row in conn.execute(
-                sa.select(
-                    decisions.c.record_a,
-                    decisions.c.record_b,
-                    decisions.c.decided_by,
-                    decisions.c.reason,
-                )
-                .where(
-                    decisions.c.decision == "link",
-                    sa.or_(decisions.c.record_a.in_(part), decisions.c.record_b.in_(part)),
-                )
-                .order_by(decisions.c.decision_id)
-            ):
-                for rid in (row.record_a, row.record_b):
-                    rulings[rid] = row  # the newest ruling wins
+        rulings = _link_rulings(conn, wanted)
         edges = store.edges_touching(conn, profiles, min_weight=-math.inf)
         model = store.latest_model(conn)
     out = {}
@@ -254,3 +238,25 @@ def explain_many(engine: sa.Engine, record_ids: list[str]) -> dict[str, Explanat
             source=source if shared else None,
         )
     return out
+
+
+def _link_rulings(conn: sa.Connection, record_ids: list[str]) -> dict[str, Any]:
+    """The newest reviewer's ruling to link that names each record, by record id."""
+    rulings: dict[str, Any] = {}
+    for part in chunks(record_ids):
+        for row in conn.execute(
+            sa.select(
+                decisions.c.record_a,
+                decisions.c.record_b,
+                decisions.c.decided_by,
+                decisions.c.reason,
+            )
+            .where(
+                decisions.c.decision == "link",
+                sa.or_(decisions.c.record_a.in_(part), decisions.c.record_b.in_(part)),
+            )
+            .order_by(decisions.c.decision_id)
+        ):
+            for rid in (row.record_a, row.record_b):
+                rulings[rid] = row  # the newest ruling wins
+    return rulings

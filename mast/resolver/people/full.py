@@ -65,21 +65,7 @@ def run_full(
     frame = splink_model.profile_frame(list(profiles.values()))
     log.info("people: read and profiled in %.1f s", time.perf_counter() - started)
     trained = model is None
-    # Closed on leaving: Splink's objects hold the connection in a cycle, which alone would
-    # keep DuckDB's tables in memory until the garbage collector came round.
-    with duckdb.connect() as con:
-        if model is None:
-            model = {
-                **splink_model.train(con, frame),
-                "dob_placeholders": placeholders,
-                "event_feeds": incident_feeds,
-            }
-            log.info("people: trained at %.1f s", time.perf_counter() - started)
-        scored = (
-            splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
-            if len(frame) > 1
-            else pd.DataFrame(columns=store.edge_columns())
-        )
+    model, scored = _score(frame, model, placeholders, incident_feeds, started)
     log.info("people: %d pairs scored at %.1f s", len(scored), time.perf_counter() - started)
     links, apart = ruling_edges(ruled, profile_of)
     sizes = Counter(profile_of.values())
@@ -125,3 +111,29 @@ def run_full(
         started=started,
         engine=engine,
     )
+
+
+def _score(
+    frame: pd.DataFrame,
+    model: dict[str, object] | None,
+    placeholders: object,
+    incident_feeds: list[str],
+    started: float,
+) -> tuple[dict[str, object], pd.DataFrame]:
+    """Every pair worth reviewing, scored by `model` (trained here first when None)."""
+    # Closed on leaving: Splink's objects hold the connection in a cycle, which alone would
+    # keep DuckDB's tables in memory until the garbage collector came round.
+    with duckdb.connect() as con:
+        if model is None:
+            model = {
+                **splink_model.train(con, frame),
+                "dob_placeholders": placeholders,
+                "event_feeds": incident_feeds,
+            }
+            log.info("people: trained at %.1f s", time.perf_counter() - started)
+        scored = (
+            splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
+            if len(frame) > 1
+            else pd.DataFrame(columns=store.edge_columns())
+        )
+    return model, scored
