@@ -48,6 +48,17 @@
                  scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
+  // A report's slice: bars per period, stacked, each kind of agency in its own colour.
+  function sliceChart() {
+    var series = data("slice-chart-data"), el = document.getElementById("slice-chart");
+    if (!series || !el || !window.Chart) { return; }
+    new Chart(el, {
+      type: "bar",
+      data: { labels: series.labels, datasets: series.datasets },
+      options: { responsive: true, maintainAspectRatio: false,
+                 scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }
   function weekly() {
     var series = data("weekly-data"), el = document.getElementById("weekly");
     if (!series || !el || !window.Chart || el.dataset.drawn) { return; }
@@ -66,7 +77,7 @@
       b.addEventListener("click", function () { window.print(); });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); reportChart(); printButtons(); });
+  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); reportChart(); sliceChart(); printButtons(); });
   // Parts loaded later by htmx (the dashboard's weekly chart) draw when they arrive.
   document.addEventListener("htmx:afterSettle", weekly);
 })();
