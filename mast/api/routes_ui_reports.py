@@ -184,21 +184,15 @@ async def figure(
 
 @router.get("/analysis/weekly")
 async def weekly(request: Request, who: Annotated[Caller, Depends(viewer)]) -> HTMLResponse:
-    """Events per week by kind of agency: the dashboard's peaks and troughs (htmx)."""
+    """Events per month by kind of agency, as bars in each kind's colour: the dashboard's
+    peaks and troughs (htmx). A year of weekly lines per agency did not read at a glance."""
     if not _query_for(who, "weekly_activity"):
         return missing(request, who)
     result, problem = await _run(request, who, "weekly_activity", {})
-    series: dict[str, dict[str, int]] = {}
-    for week, kind, events in (result or {}).get("rows", []):
-        series.setdefault(str(kind), {})[str(week)] = int(events)
-    weeks = sorted({w for counts in series.values() for w in counts})
-    chart = {
-        "weeks": weeks,
-        "agencies": [
-            {"agency": agency_kind(kind), "counts": [counts.get(w, 0) for w in weeks]}
-            for kind, counts in sorted(series.items())
-        ],
-    }
+    chart = None
+    if result:
+        sliced = slice_rows(result["columns"], result["rows"], period="month", area=None)
+        chart = _slice_chart(sliced)
     return page(request, "_weekly.html", who, chart=chart, problem=problem)
 
 

@@ -59,17 +59,16 @@
                  scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
+  // The dashboard's activity: bars per month, stacked, in each kind of agency's colour.
   function weekly() {
     var series = data("weekly-data"), el = document.getElementById("weekly");
     if (!series || !el || !window.Chart || el.dataset.drawn) { return; }
     el.dataset.drawn = "1";
     new Chart(el, {
-      type: "line",
-      data: { labels: series.weeks, datasets: series.agencies.map(function (a) {
-        return { label: a.agency, data: a.counts, pointRadius: 0, borderWidth: 2 };
-      }) },
+      type: "bar",
+      data: { labels: series.labels, datasets: series.datasets },
       options: { responsive: true, maintainAspectRatio: false,
-                 scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+                 scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
   function printButtons() {
