@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from mast.api.report_slices import can_slice, district, period_of, slice_rows
+from mast.api.report_slices import can_slice, district, only_in, period_of, slice_rows
 from mast.core.errors import QueryRefused
 from mast.graph.queries import Param, convert
 
@@ -66,3 +66,9 @@ def test_a_slice_the_rows_cannot_honour_is_named_not_invented() -> None:
     )
     assert sliced.missing == ["period", "area"]  # never sliced by a date of birth
     assert sliced.rows == [[7]]
+
+
+def test_rows_narrow_to_one_local_authority_only_when_they_say_where() -> None:
+    rows = [["2026-06-01", "Swansea", 3], ["2026-06-01", "Neath Port Talbot", 2]]
+    assert only_in(["week", "area", "events"], rows, "Swansea") == [rows[0]]
+    assert only_in(["week", "events"], [["2026-06-01", 3]], "Swansea") is None

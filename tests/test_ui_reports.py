@@ -40,6 +40,9 @@ def test_an_analyst_slices_a_report_by_month_from_pick_lists(
     page.get_by_label("police", exact=True).check()
     page.select_option("#s-period", "month")
     page.select_option("#s-area", "local_authority")
+    authority = page.locator("#s-in option").nth(1).get_attribute("value")
+    assert authority  # the local authorities, read from the data
+    page.select_option("#s-in", authority)
     page.click("main form button[type=submit]")
     page.wait_for_selector("table.sliced tbody tr")
     assert page.locator("[role=alert]").count() == 0
@@ -50,6 +53,8 @@ def test_an_analyst_slices_a_report_by_month_from_pick_lists(
     assert set(page.locator("table.sliced tbody tr td:nth-child(3)").all_inner_texts()) == {
         "police"
     }
+    areas = page.locator("table.sliced tbody tr td:nth-child(2)").all_inner_texts()
+    assert set(areas) == {authority}  # narrowed to the one chosen
     assert page.locator("table.top tbody tr").count() >= 1
     assert page.locator("#slice-chart").count() == 1
     page.wait_for_timeout(300)  # the bars' animation
@@ -81,6 +86,9 @@ def test_a_uk_date_is_accepted_and_a_value_that_matches_nothing_says_what_exists
     assert "Kind of agency" in said and "police" in said and "health" in said
     assert page.locator("#rows-heading").count() == 0
     _shot(page, "report-no-match-1280")
+    page.goto(f"{api.url}/analysis/peaks_and_troughs?run=1&in=Atlantis")
+    said = page.locator("[role=alert]").inner_text()
+    assert "Only in local authority" in said and "Swansea" in said
     # A kind typed in words, any case, is the kind the data holds.
     page.goto(f"{api.url}/analysis/high_contact_addresses?run=1&agency_kind=Police&min=1&max=999")
     page.wait_for_selector("#rows-heading")

@@ -92,6 +92,15 @@ def _date(value: Any) -> date | None:
     return None
 
 
+def only_in(columns: list[str], rows: list[list[Any]], authority: str) -> list[list[Any]] | None:
+    """The rows in one local authority, or None when the rows say nothing of where."""
+    placed = next((c for c in _AREA_COLUMNS["local_authority"] if c in columns), None)
+    if placed is None:
+        return None
+    at = columns.index(placed)
+    return [r for r in rows if r[at] == authority]
+
+
 def can_slice(columns: list[str]) -> tuple[bool, list[str]]:
     """Whether the columns have a date to slice by, and which areas they have."""
     dated = any(c in columns for c in _DATED)

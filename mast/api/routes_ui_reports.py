@@ -22,6 +22,7 @@ from mast.api.report_slices import (
     PERIODS,
     Slice,
     can_slice,
+    only_in,
     slice_rows,
 )
 from mast.api.routes_graphql import execute
@@ -119,11 +120,7 @@ def _checked(
             typed = [v.strip() for v in given[p.name].split(",") if v.strip()]
             found = [by_word.get(v.casefold()) for v in typed]
             if None in found:
-                shown = ", ".join(_word(p.choices, v) for v in known)
-                problems.append(
-                    _("%(label)s: nothing in the data has that value. The data has: %(values)s.")
-                    % {"label": label, "values": shown}
-                )
+                problems.append(_no_such(label, [_word(p.choices, v) for v in known]))
                 continue
             out[p.name] = ",".join(v for v in found if v)
         elif p.type in {"date", "datetime"}:
@@ -209,12 +206,19 @@ async def report_page(
     problems: list[str] = []
     sliced = None
     period, area = _slicing(request)
+    authority, unplaced = _authority(request, choices), False
     if "run" in request.query_params:
         checked, problems = _checked(query, given, choices)
         given = checked  # shown as the data spells them: "Police" ticks police
+        if authority is None and request.query_params.get("in"):
+            problems.append(
+                _no_such(_("Only in local authority"), choices.get("local_authority", []))
+            )
         if not problems:
             result, problem = await _run(request, who, name, checked)
             problems = [problem] if problem else []
+        if result and authority:
+            result, unplaced = _narrowed(result, authority)
         if result and (period or area):
             sliced = slice_rows(result["columns"], result["rows"], period=period, area=area)
     dated, areas = can_slice(result["columns"]) if result else (True, list(AREAS))
@@ -226,14 +230,15 @@ async def report_page(
         given=given,
         choices={p.name: choices.get(p.choices or "", []) for p in query.params},
         words={p.name: _words(p.choices, choices.get(p.choices or "", [])) for p in query.params},
-        labels={
-            p.name: _(PARAM_LABELS.get(p.name, p.name.replace("_", " "))) for p in query.params
-        },
+        labels={p.name: _label(p.name) for p in query.params},
         result=result,
         problems=problems,
         shown=_SHOWN,
         period=period,
         area=area,
+        authority=authority,
+        authorities=choices.get("local_authority", []),
+        unplaced=unplaced,
         periods=[(k, _(PERIOD_LABELS[k])) for k in PERIODS],
         areas=[(k, _(AREA_LABELS[k])) for k in AREAS],
         dated=dated,
@@ -245,6 +250,27 @@ async def report_page(
             f"/analysis/{name}?", f"/analysis/{name}/csv?", 1
         ),
     )
+
+
+def _authority(request: Request, choices: dict[str, list[str]]) -> str | None:
+    """The local authority the rows are narrowed to, as the data spells it, if any."""
+    chosen = request.query_params.get("in", "").strip().casefold()
+    known = {v.casefold(): v for v in choices.get("local_authority", [])}
+    return known.get(chosen) if chosen else None
+
+
+def _narrowed(result: dict[str, Any], authority: str) -> tuple[dict[str, Any], bool]:
+    """The result's rows in one local authority, and whether the rows had no place to
+    narrow by (then they are all kept, and the page says so)."""
+    rows = only_in(result["columns"], result["rows"], authority)
+    return ({**result, "rows": rows}, False) if rows is not None else (result, True)
+
+
+def _no_such(label: str, values: list[str]) -> str:
+    return _("%(label)s: nothing in the data has that value. The data has: %(values)s.") % {
+        "label": label,
+        "values": ", ".join(values),
+    }
 
 
 def _slicing(request: Request) -> tuple[str | None, str | None]:
@@ -281,11 +307,17 @@ async def report_csv(
     query = _query_for(who, name)
     if query is None:
         return missing(request, who)
-    checked, problems = _checked(query, _given(request, query), await _choices(request, who))
+    choices = await _choices(request, who)
+    checked, problems = _checked(query, _given(request, query), choices)
+    authority = _authority(request, choices)
+    if authority is None and request.query_params.get("in"):
+        problems.append(_no_such(_("Only in local authority"), choices.get("local_authority", [])))
     result = None
     if not problems:
         result, problem = await _run(request, who, name, checked)
         problems = [problem] if problem else []
+    if result is not None and authority:
+        result, _unplaced = _narrowed(result, authority)
     if result is None:
         return Response(
             " ".join(problems) or "the report failed", status_code=400, media_type="text/plain"
