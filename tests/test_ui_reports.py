@@ -6,6 +6,7 @@ and 360 px, with screenshots in test-artefacts/."""
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def test_an_analyst_slices_a_report_by_month_from_pick_lists(
     heads = page.locator("table.sliced thead th").all_inner_texts()
     assert heads == ["period", "area", "agency kind", "events"]
     periods = page.locator("table.sliced tbody tr td:first-child").all_inner_texts()
-    assert periods and all(len(p) == 7 and p[4] == "-" for p in periods)  # 2026-06
+    assert periods and all(re.fullmatch(r"[A-Z][a-z]{2,3} 20\d\d", p) for p in periods)  # Jun 2026
     assert set(page.locator("table.sliced tbody tr td:nth-child(3)").all_inner_texts()) == {
         "police"
     }
@@ -86,6 +87,8 @@ def test_a_uk_date_is_accepted_and_a_value_that_matches_nothing_says_what_exists
     assert "Kind of agency" in said and "police" in said and "health" in said
     assert page.locator("#rows-heading").count() == 0
     _shot(page, "report-no-match-1280")
+    page.goto(f"{api.url}/analysis/high_contact_addresses?run=1&min=20&max=5")
+    assert "nothing could match" in page.locator("[role=alert]").inner_text()
     page.goto(f"{api.url}/analysis/peaks_and_troughs?run=1&in=Atlantis")
     said = page.locator("[role=alert]").inner_text()
     assert "Only in local authority" in said and "Swansea" in said

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Annotated, Any
 
+from babel.dates import format_date
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mast.accounts.access import allowed
 from mast.api.auth import Caller
-from mast.api.i18n import N_, agency_kind
+from mast.api.i18n import N_, agency_kind, day, language
 from mast.api.i18n import gettext as _
 from mast.api.report_slices import (
     AGENCY_COLOURS,
@@ -39,6 +41,7 @@ REPORT = """query($name: String!, $params: JSON) {
 CHOICES = "query { reportChoices }"
 _SHOWN = 500
 _MOST = 1_000_000
+_LOCALES = {"en-GB": "en_GB", "cy": "cy"}
 # The reports' parameters in words, as the forms label them.
 PARAM_LABELS = {
     "agency_kind": N_("Kind of agency"),
@@ -135,6 +138,9 @@ def _checked(
                 _("%(label)s: give a whole number from 0 to %(most)s.")
                 % {"label": label, "most": f"{_MOST:,}"}
             )
+    low, high = given.get("min", ""), given.get("max", "")
+    if low.isdigit() and high.isdigit() and int(low) > int(high):
+        problems.append(_("“At least” is more than “at most”, so nothing could match."))
     return out, problems
 
 
@@ -244,6 +250,7 @@ async def report_page(
         dated=dated,
         areas_found=areas,
         sliced=sliced,
+        period_words=period_words,
         slice_chart=_slice_chart(sliced) if sliced and sliced.periods else None,
         chart=_chart(result) if result and not sliced else None,
         csv_link=str(request.url.include_query_params(run="1")).replace(
@@ -284,10 +291,21 @@ def _words(vocabulary: str | None, values: list[str]) -> list[tuple[str, str]]:
     return [(v, _word(vocabulary, v)) for v in values]
 
 
+def period_words(value: str) -> str:
+    """A slice's period as a reader says it: "Jun 2026", "w/c 1 Jun 2026", "2026 Q2"
+    (the CSV keeps the sortable form)."""
+    if len(value) == 7 and value[4] == "-":  # a month
+        when = date(int(value[:4]), int(value[5:]), 1)
+        return format_date(when, "LLL y", locale=_LOCALES.get(language(), "en_GB"))
+    if len(value) == 10:  # a week, by its Monday
+        return _("w/c %(day)s") % {"day": day(value)}
+    return value
+
+
 def _slice_chart(sliced: Slice) -> dict[str, Any]:
     """Bars per period, stacked by kind of agency in its own colour."""
     return {
-        "labels": sliced.periods,
+        "labels": [period_words(p) for p in sliced.periods],
         "datasets": [
             {
                 "label": agency_kind(kind) if kind else _("events"),
