@@ -75,9 +75,12 @@ def test_a_uk_date_is_accepted_and_a_value_that_matches_nothing_says_what_exists
 ) -> None:
     page = _signed_in(browser, api, "analyst", "checking the report forms", width=1280)
     # As the UK writes it: no "must be a datetime".
-    page.goto(f"{api.url}/analysis/weekly_activity?run=1&from=01%2F06%2F2025&period=month")
+    page.goto(f"{api.url}/analysis/weekly_activity?run=1&from=01%2F06%2F2025")
     page.wait_for_selector("#rows-heading")
     assert page.locator("[role=alert]").count() == 0
+    # Weekly rows open as months, not a year of weeks.
+    assert page.locator("#s-period").input_value() == "month"
+    assert page.locator("table.sliced tbody tr").count() >= 1
     # "SWP" is a police force, not a kind of agency: an error naming the kinds there are,
     # not a silent 0 rows.
     page.goto(f"{api.url}/analysis/high_contact_addresses?run=1&agency_kind=SWP&min=1&max=9")

@@ -211,7 +211,7 @@ async def report_page(
     result: dict[str, Any] | None = None
     problems: list[str] = []
     sliced = None
-    period, area = _slicing(request)
+    period, area = _slicing(request, query)
     authority, unplaced = _authority(request, choices), False
     if "run" in request.query_params:
         checked, problems = _checked(query, given, choices)
@@ -280,8 +280,11 @@ def _no_such(label: str, values: list[str]) -> str:
     }
 
 
-def _slicing(request: Request) -> tuple[str | None, str | None]:
-    period = request.query_params.get("period", "")
+def _slicing(request: Request, query: NamedQuery) -> tuple[str | None, str | None]:
+    """The slice asked for. A report of weekly rows opens sliced by month (a year of
+    weeks by kind and area was thousands of rows); choosing "no period" shows the weeks."""
+    weekly = " AS week" in query.cypher
+    period = request.query_params.get("period", "month" if weekly else "")
     area = request.query_params.get("area", "")
     return (period if period in PERIODS else None), (area if area in AREAS else None)
 
@@ -341,7 +344,7 @@ async def report_csv(
             " ".join(problems) or "the report failed", status_code=400, media_type="text/plain"
         )
     columns, rows = result["columns"], result["rows"]
-    period, area = _slicing(request)
+    period, area = _slicing(request, query)
     if period or area:
         sliced = slice_rows(columns, rows, period=period, area=area)
         columns, rows = sliced.columns, sliced.rows
