@@ -118,8 +118,10 @@ def _checked(
         known = choices.get(p.choices or "")
         if known:
             by_word = {v.casefold(): v for v in known}
-            if p.choices == "agency_kind":
+            if p.choices == "agency_kind":  # in words, or by an agency's name
                 by_word.update({agency_kind(v).casefold(): v for v in known})
+                for v in known:
+                    by_word.update({n.casefold(): v for n in choices.get(f"agency_of:{v}", [])})
             typed = [v.strip() for v in given[p.name].split(",") if v.strip()]
             found = [by_word.get(v.casefold()) for v in typed]
             if None in found:

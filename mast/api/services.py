@@ -77,8 +77,10 @@ class Services:
         if held is not None and self.now() - held[0] < _CHOICES_KEPT:
             return held[1]
         found: dict[str, set[str]] = {}
-        for field_name, value in self.api_read("report_choices", {}).rows:
+        for field_name, value, of in self.api_read("report_choices", {}).rows:
             found.setdefault(str(field_name), set()).add(str(value))
+            if field_name == "agency" and of:  # "agency_of:police": the police's names
+                found.setdefault(f"agency_of:{of}", set()).add(str(value))
         choices = {k: sorted(v, key=str.casefold) for k, v in found.items()}
         self._choices = (self.now(), choices)
         return choices
