@@ -288,6 +288,16 @@ class Query:
             truncated=result.truncated,
         )
 
+    @strawberry.field(
+        description="the values report parameters take, by vocabulary (agency_kind, agency,"
+        " category, event_kind, local_authority, feed), read from the data"
+    )
+    async def report_choices(self, info: Info[RequestContext, None]) -> JSON:
+        ctx = ctx_of(info)
+        ctx.require("report")
+        choices: dict[str, list[str]] = await ctx.run(ctx.services.report_choices)
+        return JSON(choices)
+
     @strawberry.field(description="the shortest chain of family, household and addresses")
     async def connection(
         self, info: Info[RequestContext, None], person_a: strawberry.ID, person_b: strawberry.ID

@@ -23,6 +23,7 @@ from mast.graph.queries import API_DIR, CYPHER_DIR, run_named
 from mast.graph.store import GraphStore, QueryResult
 
 _ALL_ROWS = 100_000_000
+_CHOICES_KEPT = timedelta(minutes=10)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     audit: AuditLog
     _indexes: tuple[PersonIndex, AddressIndex] | None = None
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
+    _choices: tuple[datetime, dict[str, list[str]]] | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -67,6 +69,22 @@ class Services:
             folder=folder,
         )
 
+    def report_choices(self) -> dict[str, list[str]]:
+        """The values the reports' pick-lists offer, by vocabulary, read from the graph
+        (`api/report_choices.cypher`) and kept for a few minutes: each read scans every
+        event, and the graph changes only with a daily run, which clears them."""
+        held = self._choices
+        if held is not None and self.now() - held[0] < _CHOICES_KEPT:
+            return held[1]
+        found: dict[str, set[str]] = {}
+        for field_name, value, of in self.api_read("report_choices", {}).rows:
+            found.setdefault(str(field_name), set()).add(str(value))
+            if field_name == "agency" and of:  # "agency_of:police": the police's names
+                found.setdefault(f"agency_of:{of}", set()).add(str(value))
+        choices = {k: sorted(v, key=str.casefold) for k, v in found.items()}
+        self._choices = (self.now(), choices)
+        return choices
+
     def indexes(self) -> tuple[PersonIndex, AddressIndex]:
         """The search indexes, built from the graph on first use."""
         with self._index_lock:
@@ -80,6 +98,7 @@ class Services:
         fresh = self._build_indexes()
         with self._index_lock:
             self._indexes = fresh
+        self._choices = None
 
     def _build_indexes(self) -> tuple[PersonIndex, AddressIndex]:
         def everything(name: str) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ Each file starts with comment lines: what the query answers, then
 
 A missing parameter silently returns nothing on Ladybug (DESIGN.md), so every call is
 checked against the header, and every header against the `$names` its query uses, before
-anything runs. Defaults for dates are `now`, `today` or `-Nd` (N days back).
+anything runs. Defaults for dates are `now`, `today` or `-Nd` (N days back); a date is
+also taken as the UK writes it (01/06/2026, 1/6/2026).
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ API_DIR = CYPHER_DIR / "api"
 PARAM_TYPES = ("string", "strings", "int", "date", "datetime")
 _PARAM = re.compile(r"^@param\s+(\w+)\s+(\w+)(?:\s*=\s*(.*))?$")
 _USED = re.compile(r"\$(\w+)")
+_UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+CHOICES = {
+    "agency_kind": "agency_kind",
+    "agency_kinds": "agency_kind",
+    "known": "agency_kind",
+    "not_known": "agency_kind",
+    "categories": "category",
+    "leaver_kinds": "event_kind",
+    "custody_kinds": "event_kind",
+}
+"""Parameters whose values come from the data, by name: the vocabulary (a `field` of
+`api/report_choices.cypher`) a form offers as a pick-list and checks a value against."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,11 @@ class Param:
     type: str
     default: str | None
     """As written in the header; None means the caller must give it."""
+
+    @property
+    def choices(self) -> str | None:
+        """The vocabulary its values come from, if they come from the data."""
+        return CHOICES.get(self.name)
 
 
 @dataclass(frozen=True)
@@ -165,6 +184,8 @@ def _moment(text: str, now: datetime) -> date | datetime:
         return now.date()
     if re.fullmatch(r"-\d+d", text):
         return now - timedelta(days=int(text[1:-1]))
+    if uk := _UK_DATE.fullmatch(text):  # day first, as the UK writes it
+        return date(int(uk.group(3)), int(uk.group(2)), int(uk.group(1)))
     return datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
 
 

@@ -48,17 +48,27 @@
                  scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
+  // A report's slice: bars per period, stacked, each kind of agency in its own colour.
+  function sliceChart() {
+    var series = data("slice-chart-data"), el = document.getElementById("slice-chart");
+    if (!series || !el || !window.Chart) { return; }
+    new Chart(el, {
+      type: "bar",
+      data: { labels: series.labels, datasets: series.datasets },
+      options: { responsive: true, maintainAspectRatio: false,
+                 scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }
+  // The dashboard's activity: bars per month, stacked, in each kind of agency's colour.
   function weekly() {
     var series = data("weekly-data"), el = document.getElementById("weekly");
     if (!series || !el || !window.Chart || el.dataset.drawn) { return; }
     el.dataset.drawn = "1";
     new Chart(el, {
-      type: "line",
-      data: { labels: series.weeks, datasets: series.agencies.map(function (a) {
-        return { label: a.agency, data: a.counts, pointRadius: 0, borderWidth: 2 };
-      }) },
+      type: "bar",
+      data: { labels: series.labels, datasets: series.datasets },
       options: { responsive: true, maintainAspectRatio: false,
-                 scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+                 scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
     });
   }
   function printButtons() {
@@ -66,7 +76,7 @@
       b.addEventListener("click", function () { window.print(); });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); reportChart(); printButtons(); });
+  document.addEventListener("DOMContentLoaded", function () { timeline(); activity(); reportChart(); sliceChart(); printButtons(); });
   // Parts loaded later by htmx (the dashboard's weekly chart) draw when they arrive.
   document.addEventListener("htmx:afterSettle", weekly);
 })();
