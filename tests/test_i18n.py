@@ -263,3 +263,44 @@ def test_a_deep_link_elsewhere_is_not_followed() -> None:
         scope = {"type": "http", "method": "GET", "path": "/", "query_string": b""}
         request = Request({**scope, "headers": [], "session": {"next": elsewhere}})
         assert next_page(request, "/") == "/"
+
+
+# --- values on Welsh pages --------------------------------------------------------------------
+
+
+def _sign_in(client: httpx.Client, role: str = "practitioner") -> None:
+    signed = {"username": role, "password": PASSWORD, "purpose": "welsh values test"}
+    assert client.post("/auth/login", json=signed).status_code == 200
+
+
+def _busy_person(api: Api) -> tuple[str, str]:
+    """A person with events on three days or more, one of those days having one event."""
+    rows = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`)-[:`IN_EVENT`]->(e:`Event`) "
+        "WITH p, e.day AS day, count(DISTINCT e) AS n "
+        "WITH p, collect([CAST(day AS STRING), CAST(n AS STRING)]) AS days "
+        "WHERE size(days) >= 3 RETURN p.person_id, days ORDER BY p.person_id LIMIT 50"
+    )
+    person, days = next((p, d) for p, d in rows if any(n == "1" for _, n in d))
+    return person, next(day[:10] for day, n in days if n == "1")
+
+
+def test_the_chronology_print_view_counts_its_events_in_both_languages(api: Api) -> None:
+    """Jinja's `{% pluralize %}` counts by the block's first variable unless told which: the
+    Welsh page failed (a date is no number) and English always said "events"."""
+    person, lone = _busy_person(api)
+    url = f"/people/{person}/chronology/print"
+    with api.client() as client:
+        _sign_in(client)
+        every = client.get(url, params={"lang": "cy", "meeting": "cyfarfod"})
+        assert every.status_code == 200, every.text[:300]
+        assert _lang(every.text) == "cy" and "Cronoleg amlasiantaethol" in every.text
+        n = _text(every).count('data-label="Dyddiad"')
+        assert n >= 3 and f", y diweddaraf yn gyntaf, {n} digwyddiad" in _text(every)
+        one = client.get(url, params={"lang": "en", "from": lone, "to": lone})
+        assert _text(one).count('data-label="Date"') == 1
+        assert ", newest first, 1 event<" in _text(one)
+        lone_cy = client.get(url, params={"lang": "cy", "from": lone, "to": lone})
+        assert lone_cy.status_code == 200 and ", 1 digwyddiad<" in _text(lone_cy)
+        several = client.get(url, params={"lang": "en"})
+        assert f", newest first, {n} events<" in _text(several)
