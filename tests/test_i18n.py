@@ -376,3 +376,19 @@ def test_the_welsh_audit_trail_offers_and_words_the_chronology_exports(api: Api)
     rows = _visible(text.split('id="trail"', 1)[1])
     assert "argraffodd gronoleg" in rows and "chronology-print" not in rows
     assert "(ymarferydd," in rows and "(practitioner," not in rows
+
+
+def test_the_chronology_pdf_is_worded_in_welsh(api: Api) -> None:
+    """Its title, headings, columns and values in the language it was asked in."""
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    person, _lone = _busy_person(api)
+    with api.client() as client:
+        _sign_in(client)
+        pdf = client.get(f"/people/{person}/chronology.pdf", params={"lang": "cy"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    words = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Cronoleg amlasiantaethol" in words and "Argraffwyd gan" in words
+    assert "Dyddiad" in words and "Asiantaeth" in words and "ymarferydd" in words
+    for english in ("Multi-agency chronology", "Printed by", "newest first", "Purpose:"):
+        assert english not in words, english
