@@ -10,9 +10,10 @@ from a partner is never hidden, only left untranslated.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Final
 
-from mast.api.i18n import N_, gettext, ngettext
+from mast.api.i18n import N_, day, gettext, ngettext
 
 SEXES: Final = {
     "f": N_("female"),
@@ -72,6 +73,14 @@ EVENTS: Final = {
     "Dwelling fire": N_("Dwelling fire"),
     "False alarm": N_("False alarm"),
     "Rescue": N_("Rescue"),
+    "Concern for welfare": N_("Concern for welfare"),
+    "Anti-social behaviour": N_("Anti-social behaviour"),
+    "Criminal damage": N_("Criminal damage"),
+    "Theft": N_("Theft"),
+    "Missing person": N_("Missing person"),
+    "Drugs": N_("Drugs"),
+    "Public order": N_("Public order"),
+    "Sexual offence": N_("Sexual offence"),
 }
 
 ROLES: Final = {
@@ -177,10 +186,16 @@ _REVIEWER: Final = re.compile(r"linked by reviewer ([^:]+): (.*)")
 _REPORTED: Final = re.compile(r"reported by ([^:]+): (.*)")  # mast/resolver/disputes.py
 
 
+@cache
+def _folded(table: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {k.casefold(): v for k, v in table}
+
+
 def _lookup(table: dict[str, str], value: str | None) -> str:
+    """A value by the table, whatever its case (one feed writes its kinds in capitals)."""
     if not value:
         return ""
-    found = table.get(value) or table.get(value.lower())
+    found = table.get(value) or _folded(tuple(table.items())).get(value.casefold())
     return gettext(found) if found else value
 
 
@@ -190,7 +205,7 @@ def sex(value: str | None) -> str:
 
 def event_kind(value: str | None) -> str:
     """A kind or category of event; an unknown code with underscores is shown as words."""
-    if value and value not in EVENTS and "_" in value:
+    if value and value.casefold() not in _folded(tuple(EVENTS.items())) and "_" in value:
         return value.replace("_", " ")
     return _lookup(EVENTS, value)
 
@@ -223,7 +238,7 @@ def _stated(m: re.Match[str]) -> str:
 
 def _both_at(m: re.Match[str]) -> str:
     said = gettext("both at %(address)s from %(start)s to %(end)s (%(feeds)s)")
-    return said % {"address": m[1], "start": m[2], "end": m[3], "feeds": m[4]}
+    return said % {"address": m[1], "start": day(m[2]), "end": day(m[3]), "feeds": m[4]}
 
 
 def _same_id(m: re.Match[str]) -> str:
