@@ -93,6 +93,8 @@ ROLES: Final = {
     "Parent/Carer": N_("Parent/Carer"),
     "Care Leaver": N_("Care Leaver"),
     "Adult at risk": N_("Adult at risk"),
+    "Patient": N_("Patient"),
+    "Occupant": N_("Occupant"),
 }
 
 RELATIONS: Final = {
