@@ -392,3 +392,22 @@ def test_the_chronology_pdf_is_worded_in_welsh(api: Api) -> None:
     assert "Dyddiad" in words and "Asiantaeth" in words and "ymarferydd" in words
     for english in ("Multi-agency chronology", "Printed by", "newest first", "Purpose:"):
         assert english not in words, english
+
+
+def test_the_welsh_not_this_person_page_words_the_event(api: Api) -> None:
+    rows = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(r:`Record`)-[:`IN_EVENT`]->(e:`Event`) "
+        "WHERE e.kind = 'occurrence' "
+        "RETURN p.person_id ORDER BY p.person_id LIMIT 1"
+    )
+    person = rows[0][0]
+    with api.client() as client:
+        _sign_in(client)
+        welsh = client.get(f"/people/{person}", params={"lang": "cy"})
+        links = re.findall(r'href="(/people/[^"]+/not-the-same\?record_id=[^"]+)"', welsh.text)
+        police = [html.unescape(x) for x in links if "police" in x] or links
+        dispute = client.get(html.unescape(police[0]))
+    assert dispute.status_code == 200
+    event = _visible(dispute.text.split("<dl", 1)[1].split("</dl>", 1)[0])
+    for english in (*i18n.AGENCY_NAMES, "occurrence", "ambulance_call", "ed_attendance"):
+        assert english not in event, english
