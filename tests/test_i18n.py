@@ -263,3 +263,151 @@ def test_a_deep_link_elsewhere_is_not_followed() -> None:
         scope = {"type": "http", "method": "GET", "path": "/", "query_string": b""}
         request = Request({**scope, "headers": [], "session": {"next": elsewhere}})
         assert next_page(request, "/") == "/"
+
+
+# --- values on Welsh pages --------------------------------------------------------------------
+
+
+def _sign_in(client: httpx.Client, role: str = "practitioner") -> None:
+    signed = {"username": role, "password": PASSWORD, "purpose": "welsh values test"}
+    assert client.post("/auth/login", json=signed).status_code == 200
+
+
+def _busy_person(api: Api) -> tuple[str, str]:
+    """A person with events on three days or more, one of those days having one event."""
+    rows = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`)-[:`IN_EVENT`]->(e:`Event`) "
+        "WITH p, e.day AS day, count(DISTINCT e) AS n "
+        "WITH p, collect([CAST(day AS STRING), CAST(n AS STRING)]) AS days "
+        "WHERE size(days) >= 3 RETURN p.person_id, days ORDER BY p.person_id LIMIT 50"
+    )
+    person, days = next((p, d) for p, d in rows if any(n == "1" for _, n in d))
+    return person, next(day[:10] for day, n in days if n == "1")
+
+
+def test_the_chronology_print_view_counts_its_events_in_both_languages(api: Api) -> None:
+    """Jinja's `{% pluralize %}` counts by the block's first variable unless told which: the
+    Welsh page failed (a date is no number) and English always said "events"."""
+    person, lone = _busy_person(api)
+    url = f"/people/{person}/chronology/print"
+    with api.client() as client:
+        _sign_in(client)
+        every = client.get(url, params={"lang": "cy", "meeting": "cyfarfod"})
+        assert every.status_code == 200, every.text[:300]
+        assert _lang(every.text) == "cy" and "Cronoleg amlasiantaethol" in every.text
+        n = _text(every).count('data-label="Dyddiad"')
+        assert n >= 3 and f", y diweddaraf yn gyntaf, {n} digwyddiad" in _text(every)
+        one = client.get(url, params={"lang": "en", "from": lone, "to": lone})
+        assert _text(one).count('data-label="Date"') == 1
+        assert ", newest first, 1 event<" in _text(one)
+        lone_cy = client.get(url, params={"lang": "cy", "from": lone, "to": lone})
+        assert lone_cy.status_code == 200 and ", 1 digwyddiad<" in _text(lone_cy)
+        several = client.get(url, params={"lang": "en"})
+        assert f", newest first, {n} events<" in _text(several)
+
+
+def _visible(page: str) -> str:
+    """The page's text as read: no tags, scripts or attributes."""
+    body = re.sub(r"<script.*?</script>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def test_a_welsh_person_page_words_the_records_values(api: Api) -> None:
+    """Sex, kinds of event, roles, relations, agencies and local authorities come in Welsh;
+    the English words and codes the records hold are gone from the page's text."""
+    rows = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`)-[:`IN_EVENT`]->(e:`Event`) "
+        "WHERE p.sex IS NOT NULL AND e.kind = 'occurrence' "
+        "RETURN DISTINCT p.person_id ORDER BY p.person_id LIMIT 1"
+    )
+    person = rows[0][0]
+    with api.client() as client:
+        _sign_in(client, "investigator")
+        welsh = client.get(f"/people/{person}", params={"lang": "cy"})
+        english = client.get(f"/people/{person}", params={"lang": "en"})
+    assert welsh.status_code == 200 and english.status_code == 200
+    cy, en = _visible(welsh.text), _visible(english.text)
+    assert "occurrence" in en  # the police's events are on the page
+    for code in ("occurrence", "ambulance_call", "ed_attendance", " female", " male"):
+        assert code not in cy, code
+    assert "digwyddiad heddlu" in cy
+    assert re.search(r"\b(benyw|gwryw)\b", cy)
+    for agency in ("South Wales Police", "Swansea Bay University Health Board"):
+        assert agency not in cy, agency
+    for role in ("Suspect", "Victim", "Witness"):
+        assert f"({role})" not in cy, role
+    assert not re.search(r"\((Swansea|Neath Port Talbot)\)", cy)  # an address's authority
+    assert not re.search(r"\b(Household|Mother|Father|Parent|Child):", cy)
+    assert "record(s) of" not in cy and "same address" not in cy
+
+
+def test_a_welsh_address_page_words_its_authority_and_premises(api: Api) -> None:
+    rows = api.cypher(
+        "MATCH (a:`Address`) WHERE a.local_authority IN ['Swansea', 'Neath Port Talbot'] "
+        "AND a.premises_type = 'dwelling' RETURN a.address_id ORDER BY a.address_id LIMIT 1"
+    )
+    address = rows[0][0]
+    with api.client() as client:
+        _sign_in(client, "investigator")
+        welsh = client.get(f"/addresses/{address}", params={"lang": "cy"})
+    assert welsh.status_code == 200
+    facts = _visible(welsh.text.split('<dl class="facts"', 1)[1].split("</dl>", 1)[0])
+    assert "dwelling" not in facts and "annedd" in facts
+    assert "Swansea" not in facts and "Neath Port Talbot" not in facts
+    assert "Abertawe" in facts or "Castell-nedd Port Talbot" in facts
+
+
+def test_the_welsh_audit_trail_offers_and_words_the_chronology_exports(api: Api) -> None:
+    """The print, PDF and CSV exports are filterable actions with Welsh labels, and the Who
+    column's role is in Welsh."""
+    person, _lone = _busy_person(api)
+    with api.client() as client:
+        _sign_in(client)
+        assert client.get(f"/people/{person}/chronology/print").status_code == 200
+    with api.client() as client:
+        _sign_in(client, "auditor")
+        trail = client.get("/audit-trail", params={"lang": "cy", "action": "chronology-print"})
+    assert trail.status_code == 200
+    text = _text(trail)
+    options = text.split('id="f-action"', 1)[1].split("</select>", 1)[0]
+    for code in ("chronology-print", "chronology-pdf", "chronology-csv"):
+        assert f'value="{code}"' in options, code
+    assert "argraffodd gronoleg" in options and "allforiodd gronoleg (PDF)" in options
+    rows = _visible(text.split('id="trail"', 1)[1])
+    assert "argraffodd gronoleg" in rows and "chronology-print" not in rows
+    assert "(ymarferydd," in rows and "(practitioner," not in rows
+
+
+def test_the_chronology_pdf_is_worded_in_welsh(api: Api) -> None:
+    """Its title, headings, columns and values in the language it was asked in."""
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    person, _lone = _busy_person(api)
+    with api.client() as client:
+        _sign_in(client)
+        pdf = client.get(f"/people/{person}/chronology.pdf", params={"lang": "cy"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    words = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Cronoleg amlasiantaethol" in words and "Argraffwyd gan" in words
+    assert "Dyddiad" in words and "Asiantaeth" in words and "ymarferydd" in words
+    for english in ("Multi-agency chronology", "Printed by", "newest first", "Purpose:"):
+        assert english not in words, english
+
+
+def test_the_welsh_not_this_person_page_words_the_event(api: Api) -> None:
+    rows = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(r:`Record`)-[:`IN_EVENT`]->(e:`Event`) "
+        "WHERE e.kind = 'occurrence' "
+        "RETURN p.person_id ORDER BY p.person_id LIMIT 1"
+    )
+    person = rows[0][0]
+    with api.client() as client:
+        _sign_in(client)
+        welsh = client.get(f"/people/{person}", params={"lang": "cy"})
+        links = re.findall(r'href="(/people/[^"]+/not-the-same\?record_id=[^"]+)"', welsh.text)
+        police = [html.unescape(x) for x in links if "police" in x] or links
+        dispute = client.get(html.unescape(police[0]))
+    assert dispute.status_code == 200
+    event = _visible(dispute.text.split("<dl", 1)[1].split("</dl>", 1)[0])
+    for english in (*i18n.AGENCY_NAMES, "occurrence", "ambulance_call", "ed_attendance"):
+        assert english not in event, english

@@ -21,6 +21,8 @@ from graphql import (
     parse,
 )
 
+from mast.api.i18n import N_
+
 _PAGES: Final[dict[str, str]] = {
     "/search": "search",
     "/search/results": "search",
@@ -62,6 +64,9 @@ LABELS: Final[dict[str, str]] = {
     "report": "report %(name)s",
     "report-export": "exported report %(name)s (CSV)",
     "chronology-export": "exported chronology",
+    "chronology-print": N_("printed a chronology"),
+    "chronology-csv": N_("exported a chronology (CSV)"),
+    "chronology-pdf": N_("exported a chronology (PDF)"),
     "export": "exported a download",
     "network": "network explorer",
     "network-export": "saved the network explorer's picture or CSV",
@@ -100,7 +105,9 @@ CHOOSABLE: Final = (
     "address-page",
     "report",
     "report-export",
-    "chronology-export",
+    "chronology-print",
+    "chronology-pdf",
+    "chronology-csv",
     "network",
     "review-page",
     "person-api",

@@ -196,6 +196,16 @@ def moment(value: Any) -> str:
     return format_datetime(when, "d MMM y, HH:mm", locale=_BABEL[language()])
 
 
+def month(value: Any) -> str:
+    """An ISO month ("2026-03") as "Mar 2026" / "Maw 2026"; other values as given."""
+    text = str(value or "")
+    try:
+        when = date.fromisoformat(f"{text[:7]}-01")
+    except ValueError:
+        return text
+    return format_date(when, "LLL y", locale=_BABEL[language()])
+
+
 # --- names the code holds ---------------------------------------------------------------------
 
 ROLES: Final = {

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from mast.accounts.access import MAX_PURPOSE, MIN_PURPOSE, OPERATIONS, allowed, purpose_of
 from mast.accounts.accounts import Accounts, Credential
-from mast.api import csrf, i18n
+from mast.api import csrf, i18n, i18n_values
 from mast.api.auth import Caller, services_of
 from mast.api.i18n import gettext as _
 from mast.api.recording import change
@@ -58,6 +58,19 @@ def _confidence(weight: Any) -> str:
 
 
 templates.env.filters.update(day=i18n.day, moment=i18n.moment, age=_age, confidence=_confidence)
+# Values the records hold, worded in the request's language (mast/api/i18n_values.py).
+templates.env.filters.update(
+    sex=i18n_values.sex,
+    event_kind=i18n_values.event_kind,
+    event_role=i18n_values.event_role,
+    relation=i18n_values.relation,
+    premises=i18n_values.premises,
+    authority=i18n_values.authority,
+    evidence=i18n_values.evidence,
+    agency=i18n.agency_name,
+    role=i18n.role_name,
+    month=i18n.month,
+)
 templates.env.globals.update(
     html_lang=i18n.language,
     switch_to=i18n.switch_to,

@@ -23,10 +23,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mast.accounts.access import allowed
-from mast.api import csrf
+from mast.api import csrf, i18n, i18n_values
 from mast.api.auth import Caller, services_of
 from mast.api.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
+from mast.api.i18n import N_, ngettext
 from mast.api.i18n import day as _day
+from mast.api.i18n import gettext as _
 from mast.api.i18n import moment as _moment
 from mast.api.recording import change, record
 from mast.api.routes_graphql import execute
@@ -81,16 +83,30 @@ COLUMNS = (
     "date", "agency", "reference", "event", "role", "address", "confidence", "disputed",
 )  # fmt: skip
 
-HEADINGS = ("Date", "Agency", "Reference", "Event", "Role", "Address", "Confidence", "Disputed")
+HEADINGS = (
+    N_("Date"),
+    N_("Agency"),
+    N_("Reference"),
+    N_("Event"),
+    N_("Role"),
+    N_("Address"),
+    N_("Confidence"),
+    N_("Disputed"),
+)
+"""The PDF's column headings, translated where it is made."""
 
 
 def _by_month(events: list[dict[str, Any]]) -> dict[str, Any]:
     counts = Counter((str(e["occurredAt"])[:7], e["agency"] or "?") for e in events)
-    months = sorted({m for m, _ in counts})
+    months = sorted({m for m, _agency in counts})
     agencies = sorted({a for _, a in counts})
     return {
         "months": months,
-        "agencies": [{"agency": a, "counts": [counts[(m, a)] for m in months]} for a in agencies],
+        "labels": [i18n.month(m) for m in months],  # "Mar 2026" / "Maw 2026"
+        "agencies": [
+            {"agency": i18n.agency_name(a), "counts": [counts[(m, a)] for m in months]}
+            for a in agencies
+        ],
     }
 
 
@@ -160,9 +176,9 @@ async def person_page(
         "to": to.isoformat() if to else "",
         "timeline": [
             {
-                "agency": e["agency"] or "?",
+                "agency": i18n.agency_name(e["agency"]) or "?",
                 "at": e["occurredAt"],
-                "label": e["category"] or e["kind"],
+                "label": i18n_values.event_kind(e["category"] or e["kind"]),
             }
             for e in events
         ],
@@ -262,8 +278,11 @@ async def _all_events(
     from_: date | None,
     to: date | None,
     agency: list[str] | None,
+    *,
+    audited: bool = True,
 ) -> _Chronology | None:
-    """Every event in the window, newest first, a GraphQL page at a time."""
+    """Every event in the window, newest first, a GraphQL page at a time; `audited=False`
+    when the caller writes the one entry for what it shows (an export)."""
     variables: dict[str, Any] = {
         "id": person_id[:64],
         **_window(from_, to),
@@ -272,7 +291,7 @@ async def _all_events(
     }
     events: list[dict[str, Any]] = []
     while True:
-        data, _errors = await execute(request, who, EXPORT, variables)
+        data, _errors = await execute(request, who, EXPORT, variables, audited=audited)
         person = (data or {}).get("person")
         if not person:
             return None
@@ -283,23 +302,33 @@ async def _all_events(
         variables["after"] = found["pageInfo"]["endCursor"]
 
 
-def _row(e: dict[str, Any]) -> tuple[str, ...]:
+def _row(e: dict[str, Any], *, words: bool = False) -> tuple[str, ...]:
+    """One event as the export's cells; `words` for a page or PDF in the reader's language
+    (the CSV keeps the partners' codes, which a spreadsheet filters on)."""
     dispute = e.get("dispute")
+    name = i18n_values.event_kind if words else (lambda v: v or "")
+    kind = f"{name(e['kind'])}{': ' + name(e['category']) if e['category'] else ''}"
+    if dispute:
+        said = _("disputed by %(who)s: %(reason)s") if words else "disputed by %(who)s: %(reason)s"
+        disputed = said % {"who": dispute["reportedBy"], "reason": dispute["reason"]}
+    else:
+        disputed = ""
+    ruled = _("ruled or partner id") if words else "ruled or partner id"
     return (
         _moment(e["occurredAt"]),
-        e["agency"] or "",
+        (i18n.agency_name(e["agency"]) if words else e["agency"]) or "",
         e["ref"] or "",
-        f"{e['kind'] or ''}{': ' + e['category'] if e['category'] else ''}",
-        e["role"] or "",
+        kind,
+        (i18n_values.event_role(e["role"]) if words else e["role"]) or "",
         e["addressLine"] or "",
-        _confidence(e["score"]) if e["score"] is not None else "ruled or partner id",
-        f"disputed by {dispute['reportedBy']}: {dispute['reason']}" if dispute else "",
+        _confidence(e["score"]) if e["score"] is not None else ruled,
+        disputed,
     )
 
 
 def _name(person: dict[str, Any]) -> str:
     name = f"{person['givenName'] or ''} {person['familyName'] or ''}".strip()
-    born = f", born {_day(person['dob'])}" if person.get("dob") else ""
+    born = _(", born %(day)s") % {"day": _day(person["dob"])} if person.get("dob") else ""
     return f"{name or person['personId']}{born} ({person['personId']})"
 
 
@@ -307,8 +336,18 @@ def _range(from_: date | None, to: date | None, events: list[dict[str, Any]]) ->
     first = from_.isoformat() if from_ else (events[-1]["occurredAt"] if events else None)
     last = to.isoformat() if to else (events[0]["occurredAt"] if events else None)
     if first is None or last is None:
-        return "No events in this window"
-    return f"{_day(first)} to {_day(last)}, newest first, {len(events)} events"
+        return _("No events in this window.")
+    said = ngettext(
+        "%(start)s to %(end)s, newest first, %(n)s event",
+        "%(start)s to %(end)s, newest first, %(n)s events",
+        len(events),
+    )
+    return said % {"start": _day(first), "end": _day(last), "n": len(events)}
+
+
+def _meeting(meeting: str, who: Caller) -> str:
+    """The meeting an export is for, as given (one line, 300 characters), else the purpose."""
+    return " ".join(meeting.split())[:300] or who.purpose
 
 
 async def _export(
@@ -324,10 +363,11 @@ async def _export(
     """The events and heading of an export, its audit entry committed first: what was
     exported, for what meeting, and every event id in it."""
     from_, to = date_or_none(from_text), date_or_none(to_text)
-    found = await _all_events(request, who, person_id, from_, to, agency)
+    # The export's own entry below lists every event in it: the reads are not logged twice.
+    found = await _all_events(request, who, person_id, from_, to, agency, audited=False)
     if found is None:
         return None
-    purpose = " ".join(meeting.split())[:300] or who.purpose
+    purpose = _meeting(meeting, who)
     await record(
         services_of(request),
         who.user,
@@ -343,14 +383,21 @@ async def _export(
         [found.person["personId"], *(e["recordId"] for e in found.events if e["recordId"])],
         purpose=who.purpose,
     )
+    # Worded in the reader's language, as the print view is: the PDF is handed round the
+    # meeting in the language its printer chose.
     sheet = Sheet(
-        title="Multi-agency chronology",
+        title=_("Multi-agency chronology"),
         person=_name(found.person),
         date_range=_range(from_, to, found.events),
-        purpose=f"Purpose: {purpose}",
-        printed_by=f"Printed by {who.user.display_name} ({who.user.role}, {who.user.agency})",
+        purpose=_("Purpose: %(purpose)s") % {"purpose": purpose},
+        printed_by=_("Printed by %(who)s (%(role)s, %(agency)s)")
+        % {
+            "who": who.user.display_name,
+            "role": i18n.role_name(who.user.role),
+            "agency": i18n.agency_name(who.user.agency),
+        },
         printed_at=_moment(clock.now().replace(microsecond=0).isoformat()),
-        columns=HEADINGS,
+        columns=tuple(_(h) for h in HEADINGS),
     )
     return found, sheet
 
@@ -388,7 +435,7 @@ async def chronology_print(
         events=events,
         p=found.person,
         marking=MARKING,
-        meeting=sheet.purpose.removeprefix("Purpose: "),
+        meeting=_meeting(meeting, who),
         first=from_text or (events[-1]["occurredAt"] if events else ""),
         last=to_text or (events[0]["occurredAt"] if events else ""),
     )
@@ -439,7 +486,9 @@ async def chronology_pdf_page(
         return missing(request, who)
     found, sheet = made
     try:
-        body = await asyncio.to_thread(chronology_pdf, sheet, [_row(e) for e in found.events])
+        body = await asyncio.to_thread(
+            chronology_pdf, sheet, [_row(e, words=True) for e in found.events]
+        )
     except FontMissing as e:
         return page(request, "error.html", who, title="No PDF", message=str(e))
     return Response(

@@ -31,7 +31,7 @@
     if (!series || !el || !window.Chart) { return; }
     new Chart(el, {
       type: "bar",
-      data: { labels: series.months, datasets: series.agencies.map(function (a) {
+      data: { labels: series.labels || series.months, datasets: series.agencies.map(function (a) {
         return { label: a.agency, data: a.counts };
       }) },
       options: { responsive: true, maintainAspectRatio: false,
