@@ -46,7 +46,7 @@ def test_an_analyst_works_in_welsh_and_switches_back(
     assert "Allgofnodi" in page.inner_text("header")
     _shot(page, f"analysis-cy-{width}")
     page.goto(f"{api.url}/analysis/weekly_activity?run=1")
-    assert "rhes" in page.inner_text("main h2")
+    assert "rhes" in page.inner_text("#rows-heading")
     _shot(page, f"report-cy-{width}")
     page.goto(f"{api.url}/quality")
     assert "Rhediadau dyddiol" in page.inner_text("main")
