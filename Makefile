@@ -28,6 +28,8 @@ $(STAMP): requirements-dev.lock pyproject.toml $(LINT_DIR)/package-lock.json $(A
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# The spark extra, so `make test` runs the Spark test (-m 'not spark' leaves it out).
+	$(BIN)/python -m pip install --quiet -e '.[spark]'
 	@# Neo4j's Cypher linter checks every named query (tests/test_cypher_lint.py).
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
 	  || { echo "Node.js and npm are needed for the Cypher lint test: install them (apt-get install nodejs npm)"; exit 1; }

@@ -16,8 +16,10 @@ from mast.resolver import model as splink_model
 from mast.resolver.cluster import cluster, partner_id_edges
 from mast.resolver.people import describe, store
 from mast.resolver.people.common import (
+    DUCKDB,
     LINK_WEIGHT,
     REVIEW_WEIGHT,
+    SPARK,
     PersonRun,
     assign,
     dob_placeholders,
@@ -46,8 +48,13 @@ def run_full(
     now: datetime,
     started: float,
     event_feeds: Collection[str] = (),
+    linkage: str = DUCKDB,
+    spark_master: str | None = None,
 ) -> PersonRun:
-    """Resolve every record again (training a model first when `model` is None)."""
+    """Resolve every record again (training a model first when `model` is None).
+
+    With `linkage` "spark" the scoring and clustering run on Spark (`resolver/spark.py`),
+    with the model DuckDB trained: a run with no model yet trains it on DuckDB first."""
     with engine.connect() as conn:
         ruled = rulings(conn)
         rows = list(read_records(conn))
@@ -75,20 +82,26 @@ def run_full(
                 "event_feeds": incident_feeds,
             }
             log.info("people: trained at %.1f s", time.perf_counter() - started)
-        scored = (
-            splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
-            if len(frame) > 1
-            else pd.DataFrame(columns=store.edge_columns())
-        )
+        spark = None
+        if len(frame) <= 1:
+            scored = pd.DataFrame(columns=store.edge_columns())
+        elif linkage == SPARK:
+            from mast.resolver import spark as on_spark  # noqa: PLC0415 - the optional extra
+
+            spark = on_spark.session(spark_master)
+            scored = on_spark.predict(spark, frame, model, min_weight=REVIEW_WEIGHT)
+        else:
+            scored = splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
     log.info("people: %d pairs scored at %.1f s", len(scored), time.perf_counter() - started)
     links, apart = ruling_edges(ruled, profile_of)
     sizes = Counter(profile_of.values())
-    clustering = cluster(
-        profiles,
-        [*links, *partner_id_edges(profiles.values()), *scored_edges(scored)],
-        sizes=sizes,
-        apart=apart,
-    )
+    edges = [*links, *partner_id_edges(profiles.values()), *scored_edges(scored)]
+    if spark is not None:
+        from mast.resolver import spark as on_spark  # noqa: PLC0415
+
+        clustering = on_spark.cluster_on_spark(spark, profiles, edges, sizes=sizes, apart=apart)
+    else:
+        clustering = cluster(profiles, edges, sizes=sizes, apart=apart)
     log.info("people: clustered at %.1f s", time.perf_counter() - started)
     with engine.begin() as conn:
         groups, events = assign(conn, clustering, rows, profile_of, previous)
