@@ -68,3 +68,37 @@ def test_spark_gives_the_persons_duckdb_gives(tmp_path: Path) -> None:
     # Person ids are kept across full runs, so the same clusters carry the same ids.
     same = sum(1 for rid, pid in on_duckdb.items() if on_spark[rid] == pid)
     assert same >= 0.999 * n
+
+
+def test_components_are_the_smallest_connected_id_however_long_the_chain() -> None:
+    from mast.resolver import spark as on_spark  # noqa: PLC0415
+
+    spark = on_spark.session("local[2]")
+    # A chain written out of order (labels must travel five steps), a pair, and a star.
+    edges = [("p5", "p6"), ("p3", "p4"), ("p1", "p2"), ("p4", "p5"), ("p2", "p3")]
+    edges += [("q2", "q1"), ("r1", "r9"), ("r9", "r3"), ("r9", "r2")]
+    found = on_spark.components(spark.createDataFrame(edges, "a string, b string"))
+    got = {row["id"]: row["component"] for row in found.collect()}
+    assert got == {
+        **{f"p{i}": "p1" for i in range(1, 7)},
+        "q1": "q1",
+        "q2": "q1",
+        **{r: "r1" for r in ("r1", "r2", "r3", "r9")},
+    }
+
+
+def test_the_models_duckdb_conditions_read_as_spark_sql() -> None:
+    from mast.resolver import spark as on_spark  # noqa: PLC0415
+    from mast.resolver.model import settings  # noqa: PLC0415
+
+    converted = on_spark.spark_settings(settings())
+    conditions = [
+        level["sql_condition"]
+        for comparison in converted["comparisons"]
+        for level in comparison["comparison_levels"]
+    ]
+    text = " ".join(conditions).lower()
+    # DuckDB's names, which Spark does not know, are all gone; Splink's Spark UDFs stand in.
+    for duckdb_only in ("jarowinkler", "jaro_winkler_similarity", "list_", "len(", "&&"):
+        assert duckdb_only not in text, duckdb_only
+    assert "jaro_winkler(" in text and "arrays_overlap(" in text and "size(array_intersect(" in text
