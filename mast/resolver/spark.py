@@ -68,6 +68,7 @@ def session(master: str | None = None) -> Any:
         # Small shuffles at test size; a cluster sets its own (spark-defaults.conf).
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
