@@ -177,16 +177,14 @@ def components(edges: Any) -> Any:
         offered = both.join(labels, both.src == labels.id).select(
             F.col("dst").alias("id"), F.col("label").alias("offer")
         )
+        least = F.least("label", F.coalesce("offer", "label"))
         nxt = (
             labels.join(offered.groupBy("id").agg(F.min("offer").alias("offer")), "id", "left")
-            .select("id", F.least("label", F.coalesce("offer", "label")).alias("label"))
+            .select("id", least.alias("label"), (least < F.col("label")).alias("changed"))
             .localCheckpoint()  # cut the lineage: each round builds on the last
         )
-        changed = nxt.join(labels.withColumnRenamed("label", "old"), "id").where(
-            F.col("label") != F.col("old")
-        )
-        labels = nxt
-        if changed.isEmpty():
+        labels = nxt.select("id", "label")
+        if nxt.where("changed").isEmpty():  # read from the checkpoint: no join again
             return labels.withColumnRenamed("label", "component")
     raise RuntimeError(f"connected components did not settle in {_MAX_ROUNDS} rounds")
 
