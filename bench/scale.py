@@ -13,6 +13,7 @@ agreement of the two runs' persons, and replaces this benchmark's section of RES
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -57,6 +58,20 @@ def _tree_rss(root: int) -> int:
         total += rss.get(pid, 0)
         todo.extend(children.get(pid, ()))
     return total
+
+
+class Steps(logging.Handler):
+    """The seconds at which a full run's people had been scored and clustered (its log)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.at: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        for step in ("scored", "clustered"):
+            if f" {step} at " in message:
+                self.at[step] = float(message.rsplit(" at ", 1)[1].split()[0])
 
 
 class PeakMemory:
@@ -131,8 +146,15 @@ def main() -> None:
         engine.dispose()
         shutil.copytree(work / "duckdb", work / "spark")
         say(f"{args.people:,} people, seed {args.seed}; Spark master {args.master}\n")
-        say("| engine | records | people s | peak MiB (process tree) |")
-        say("|---|---:|---:|---:|")
+        say(
+            "| engine | records | people s | read and scored s | clustered s "
+            "| peak MiB (process tree) |"
+        )
+        say("|---|---:|---:|---:|---:|---:|")
+        steps = Steps()
+        people_log = logging.getLogger("mast.resolver.people")
+        people_log.addHandler(steps)
+        people_log.setLevel(logging.INFO)
         links = {}
         for name in ("duckdb", "spark"):
             engine = open_store(settings.model_copy(update={"home": work / name}))
@@ -141,7 +163,11 @@ def main() -> None:
             links[name] = _links(engine)
             engine.dispose()
             p = run.people
-            say(f"| {name} | {p.records:,} | {p.seconds:.1f} | {memory.peak / 2**20:,.0f} |")
+            scored, clustered = steps.at.get("scored", 0.0), steps.at.get("clustered", 0.0)
+            say(
+                f"| {name} | {p.records:,} | {p.seconds:.1f} | {scored:.1f} "
+                f"| {clustered - scored:.1f} | {memory.peak / 2**20:,.0f} |"
+            )
         agreement, differing = _agreement(links["duckdb"], links["spark"])
         say(f"\nPairwise agreement of the persons: {agreement:.6f} ({differing:,} pairs differ)")
         command = " ".join(["bench/scale.py", *sys.argv[1:]])
