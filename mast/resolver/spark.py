@@ -63,6 +63,9 @@ def session(master: str | None = None) -> Any:
         # run the Python their deployment gives them (spark.pyspark.python).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
+        # Local mode runs the executors inside the driver's JVM, whose 1 GiB default ran
+        # out of heap scoring 15,000 people (bench/scale.py); a cluster sizes its own.
+        builder = builder.config("spark.driver.memory", "3g")
     return (
         builder.config("spark.jars", similarity_jar_location())
         # Small shuffles at test size; a cluster sets its own (spark-defaults.conf).
