@@ -92,7 +92,7 @@ bench: $(STAMP)
 # and versions only, no registry addresses.
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 --no-header -o requirements-dev.lock
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --no-header -o requirements.lock
 
 clean:

@@ -334,11 +334,22 @@ def resolve(
     retrain: Annotated[
         bool, typer.Option("--retrain", help="learn the model's m and u again (implies --full)")
     ] = False,
+    engine_name: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="where a full run scores and clusters people: duckdb or spark "
+            "(MAST_LINKAGE_ENGINE; a daily run is always duckdb)",
+        ),
+    ] = None,
 ) -> None:
     """Resolve addresses and people: one Address per place, one Person per person, ids stable."""
     from mast.resolver.service import resolve as resolve_service  # noqa: PLC0415 - heavy
 
     settings = _settings()
+    linkage = engine_name or settings.linkage_engine
+    if linkage not in ("duckdb", "spark"):
+        raise typer.BadParameter("--engine is duckdb or spark")
     with _errors():
         engine = open_store(settings)
         run = resolve_service(
@@ -347,6 +358,8 @@ def resolve(
             full=full or retrain,
             retrain=retrain,
             event_feeds=event_feeds(load_feeds(settings.feeds)),
+            linkage=linkage,
+            spark_master=settings.spark_master,
         )
     if run.nothing_to_resolve:
         console.print("Nothing to resolve: no records have been loaded yet (see mast ingest).")

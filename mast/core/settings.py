@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     schedule: bool = Field(default=True, description="`mast serve` runs the daily job itself")
     run_stale_hours: float = Field(
         default=36.0, gt=0, description="/readyz fails once the last good run is this old"
+    )
+    linkage_engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="where a full resolve scores and clusters people (MAST_LINKAGE_ENGINE)",
+    )
+    spark_master: str | None = Field(
+        default=None,
+        description="Spark master URL (MAST_SPARK_MASTER); an active session, else local[2]",
     )
 
     neo4j_uri: str | None = Field(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from mast.core.gc_paused import gc_paused
 from mast.resolver.addresses import AddressRun, resolve_all_addresses
 from mast.resolver.people import PersonRun
+from mast.resolver.people.common import DUCKDB
 from mast.resolver.people.run import resolve_people
 from mast.resolver.profiles import person_records_query
 from mast.schema.tables import addresses as addresses_table
@@ -38,10 +39,13 @@ def resolve(
     full: bool = False,
     retrain: bool = False,
     event_feeds: Collection[str] = (),
+    linkage: str = DUCKDB,
+    spark_master: str | None = None,
 ) -> ResolveRun:
     """Addresses, then people. `event_feeds` are the feeds whose address is only where an
     event happened (`address_is: event`, `schema.feed.event_feeds`): a model trained in
-    this run keeps them, so a different such address never counts against a match."""
+    this run keeps them, so a different such address never counts against a match.
+    `linkage` (duckdb or spark) is where a full run of people scores and clusters."""
     with engine.connect() as conn:
         # Splink cannot learn from no people (it divides by their number), so a home with
         # no person yet (empty, or only places) leaves that side alone. A side resolved
@@ -61,7 +65,15 @@ def resolve(
             resolve_all_addresses(engine, now=now, full=full or relearn, retrain=relearn)
             if places or people
             else AddressRun(NOTHING, 0, 0, 0, 0, 0, 0, 0.0),
-            resolve_people(engine, now=now, full=full, retrain=retrain, event_feeds=event_feeds)
+            resolve_people(
+                engine,
+                now=now,
+                full=full,
+                retrain=retrain,
+                event_feeds=event_feeds,
+                linkage=linkage,
+                spark_master=spark_master,
+            )
             if people
             else PersonRun(NOTHING, 0, 0, 0, 0, 0, 0, 0, trained=False, seconds=0.0),
         )

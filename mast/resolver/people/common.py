@@ -22,6 +22,10 @@ from mast.schema.tables import records as records_table
 
 log = logging.getLogger("mast.resolver.people")
 
+DUCKDB = "duckdb"
+SPARK = "spark"
+LINKAGE_ENGINES = (DUCKDB, SPARK)
+"""Where a full run scores and clusters (`mast resolve --engine`); a day is always DuckDB."""
 LINK_WEIGHT = 1.0
 """Match weight at or above which two profiles are the same person (about 2:1 on)."""
 REVIEW_WEIGHT = -1.0

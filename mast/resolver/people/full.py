@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -16,8 +17,10 @@ from mast.resolver import model as splink_model
 from mast.resolver.cluster import cluster, partner_id_edges
 from mast.resolver.people import describe, store
 from mast.resolver.people.common import (
+    DUCKDB,
     LINK_WEIGHT,
     REVIEW_WEIGHT,
+    SPARK,
     PersonRun,
     assign,
     dob_placeholders,
@@ -46,8 +49,15 @@ def run_full(
     now: datetime,
     started: float,
     event_feeds: Collection[str] = (),
+    linkage: str = DUCKDB,
+    spark_master: str | None = None,
 ) -> PersonRun:
-    """Resolve every record again (training a model first when `model` is None)."""
+    """Resolve every record again (training a model first when `model` is None).
+
+    With `linkage` "spark" the scoring and clustering run on Spark (`resolver/spark.py`),
+    with the model DuckDB trained: a run with no model yet trains it on DuckDB first.
+    Longer than 80 lines because it is the run's steps in order (read, profile, score,
+    cluster, write), each one call; split, the order would be read across functions."""
     with engine.connect() as conn:
         ruled = rulings(conn)
         rows = list(read_records(conn))
@@ -65,16 +75,25 @@ def run_full(
     frame = splink_model.profile_frame(list(profiles.values()))
     log.info("people: read and profiled in %.1f s", time.perf_counter() - started)
     trained = model is None
-    model, scored = _score(frame, model, placeholders, incident_feeds, started)
+    model, scored, spark = _score(
+        frame,
+        model,
+        placeholders,
+        incident_feeds,
+        started,
+        linkage=linkage,
+        spark_master=spark_master,
+    )
     log.info("people: %d pairs scored at %.1f s", len(scored), time.perf_counter() - started)
     links, apart = ruling_edges(ruled, profile_of)
     sizes = Counter(profile_of.values())
-    clustering = cluster(
-        profiles,
-        [*links, *partner_id_edges(profiles.values()), *scored_edges(scored)],
-        sizes=sizes,
-        apart=apart,
-    )
+    edges = [*links, *partner_id_edges(profiles.values()), *scored_edges(scored)]
+    if spark is not None:
+        from mast.resolver import spark as on_spark  # noqa: PLC0415
+
+        clustering = on_spark.cluster_on_spark(spark, profiles, edges, sizes=sizes, apart=apart)
+    else:
+        clustering = cluster(profiles, edges, sizes=sizes, apart=apart)
     log.info("people: clustered at %.1f s", time.perf_counter() - started)
     with engine.begin() as conn:
         groups, events = assign(conn, clustering, rows, profile_of, previous)
@@ -119,8 +138,12 @@ def _score(
     placeholders: object,
     incident_feeds: list[str],
     started: float,
-) -> tuple[dict[str, object], pd.DataFrame]:
-    """Every pair worth reviewing, scored by `model` (trained here first when None)."""
+    *,
+    linkage: str,
+    spark_master: str | None,
+) -> tuple[dict[str, object], pd.DataFrame, Any]:
+    """Every pair worth reviewing, scored by `model` (trained here first, on DuckDB, when
+    None); on Spark when `linkage` says so, returning its session for the clustering."""
     # Closed on leaving: Splink's objects hold the connection in a cycle, which alone would
     # keep DuckDB's tables in memory until the garbage collector came round.
     with duckdb.connect() as con:
@@ -131,9 +154,14 @@ def _score(
                 "event_feeds": incident_feeds,
             }
             log.info("people: trained at %.1f s", time.perf_counter() - started)
-        scored = (
-            splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
-            if len(frame) > 1
-            else pd.DataFrame(columns=store.edge_columns())
-        )
-    return model, scored
+        spark = None
+        if len(frame) <= 1:
+            scored = pd.DataFrame(columns=store.edge_columns())
+        elif linkage == SPARK:
+            from mast.resolver import spark as on_spark  # noqa: PLC0415 - the optional extra
+
+            spark = on_spark.session(spark_master)
+            scored = on_spark.predict(spark, frame, model, min_weight=REVIEW_WEIGHT)
+        else:
+            scored = splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
+    return model, scored, spark

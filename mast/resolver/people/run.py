@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from mast.resolver.bookkeeping import get_mark
 from mast.resolver.people import store
-from mast.resolver.people.common import FILE_MARK, PersonRun
+from mast.resolver.people.common import DUCKDB, FILE_MARK, PersonRun
 from mast.resolver.people.day import Day
 from mast.resolver.people.full import run_full
 from mast.schema.tables import person_profiles, record_persons
@@ -23,8 +23,12 @@ def resolve_people(
     full: bool = False,
     retrain: bool = False,
     event_feeds: Collection[str] = (),
+    linkage: str = DUCKDB,
+    spark_master: str | None = None,
 ) -> PersonRun:
-    """Resolve people; a day unless `full`, or nothing was resolved before."""
+    """Resolve people; a day unless `full`, or nothing was resolved before. `linkage`
+    says where a full run scores and clusters; a day stays on DuckDB (its few pairs would
+    wait longer for a Spark job than for the scoring)."""
     started = time.perf_counter()
     with engine.connect() as conn:
         model = None if retrain else store.latest_model(conn)
@@ -37,5 +41,13 @@ def resolve_people(
             .limit(1)
         ).first()
     if full or model is None or resolved_before is None or not marked or uncomputed:
-        return run_full(engine, model, now=now, started=started, event_feeds=event_feeds)
+        return run_full(
+            engine,
+            model,
+            now=now,
+            started=started,
+            event_feeds=event_feeds,
+            linkage=linkage,
+            spark_master=spark_master,
+        )
     return Day(engine, model, now=now, started=started).run()
