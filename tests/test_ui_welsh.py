@@ -77,3 +77,38 @@ def test_a_deep_link_opens_after_sign_in_in_the_browser(api: Api, browser: Brows
     assert page.url.endswith("/analysis/weekly_activity?run=1&lang=cy")
     assert page.get_attribute("html", "lang") == "cy"
     page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_practitioner_reviewer_and_auditor_pages_in_welsh(
+    api: Api, browser: Browser, width: int
+) -> None:
+    """Each persona's own pages in Welsh: `lang="cy"`, Welsh headings, and axe clean (`_shot`)."""
+    someone = _someone(api)
+    address = api.cypher(
+        "MATCH (a:`Address`)<-[:`LIVED_AT`]-(:`Person`) RETURN a.address_id "
+        "ORDER BY a.address_id LIMIT 1"
+    )[0][0]
+    for username, purpose, pages in (
+        (
+            "practitioner",
+            "asesiad 17",
+            [
+                f"/search?q={someone['family']}",
+                f"/people/{someone['id']}",
+                f"/addresses/{address}",
+            ],
+        ),
+        ("reviewer", "adolygiad ymarfer 3", ["/review"]),
+        ("auditor", "archwiliad chwarterol", ["/audit-trail"]),
+    ):
+        page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
+        page.goto(f"{api.url}/login?lang=cy")
+        _sign_in(page, api, username, purpose)
+        for path in pages:
+            page.goto(f"{api.url}{path}")
+            assert page.get_attribute("html", "lang") == "cy", path
+            assert "Allgofnodi" in page.inner_text("header"), path
+            assert "Sign out" not in page.inner_text("body"), path
+            _shot(page, f"{username}-{path.split('/')[1].split('?')[0]}-cy-{width}")
+        page.close()
