@@ -5,11 +5,13 @@ named queries must agree with the state store they are projected from."""
 from __future__ import annotations
 
 import os
+import random
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from demo_data import HOME_URLS, copy_home, halves, ingest, settings_for
@@ -17,7 +19,7 @@ from demo_data import HOME_URLS, copy_home, halves, ingest, settings_for
 from mast.core.errors import ConfigError, GraphError, QueryRefused
 from mast.core.settings import BUILTIN_FEEDS
 from mast.demo.generate import generate
-from mast.graph import open_graph
+from mast.graph import open_graph, projection
 from mast.graph.build import build_graph, load_snapshot, refresh
 from mast.graph.ladybug_store import LadybugStore
 from mast.graph.queries import API_DIR, CYPHER_DIR, _parse, load_queries, run_named
@@ -124,6 +126,31 @@ def test_a_second_build_with_nothing_new_changes_nothing(built: Path, graph: Gra
     engine = sa.create_engine(settings.state_url)
     again = build_graph(engine, graph, FEEDS, settings.graph_snapshot)
     assert (again.mode, again.changed) == ("delta", 0)
+
+
+def test_the_projection_does_not_hang_on_the_order_the_store_returns_rows(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store returns rows in whatever order its pages hold them (PostgreSQL's change with
+    every update), so every tie in the projection must be broken by a key, not by arrival."""
+    engine = sa.create_engine(settings_for(built).state_url)
+    as_stored = projection.project(engine, FEEDS)
+    read = projection._frame
+    rng = random.Random(7)
+
+    def shuffled(conn: sa.Connection, query: Any) -> pa.Table:
+        table = read(conn, query)
+        order = list(range(table.num_rows))
+        rng.shuffle(order)
+        return table.take(pa.array(order, pa.int64()))
+
+    monkeypatch.setattr(projection, "_frame", shuffled)
+    for _ in range(3):
+        again = projection.project(engine, FEEDS)
+        for label, table in as_stored.nodes.items():
+            assert again.nodes[label].equals(table), label
+        for kind, table in as_stored.rels.items():
+            assert again.rels[kind].equals(table), kind
 
 
 def test_a_graph_that_lost_its_file_is_rebuilt_whole(built: Path, tmp_path: Path) -> None:

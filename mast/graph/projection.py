@@ -337,14 +337,14 @@ FROM recs
 _CASES = """
 SELECT r.feed || ':' || c.case_ref AS case_id,
        min(r.agency) AS agency,
-       arg_max(c.case_status, r.occurred_at) AS status,
+       arg_max(c.case_status, (r.occurred_at, r.record_id)) AS status,
        CAST(min(c.case_opened) AS DATE) AS opened,
        CAST(max(c.case_closed) AS DATE) AS closed,
-       arg_max(r.event_kind, r.occurred_at) AS kind,
-       arg_max(c.lead_name, r.occurred_at) AS lead_name,
-       arg_max(c.lead_phone, r.occurred_at) AS lead_phone,
-       arg_max(c.lead_email, r.occurred_at) AS lead_email,
-       arg_max(c.team, r.occurred_at) AS team
+       arg_max(r.event_kind, (r.occurred_at, r.record_id)) AS kind,
+       arg_max(c.lead_name, (r.occurred_at, r.record_id)) AS lead_name,
+       arg_max(c.lead_phone, (r.occurred_at, r.record_id)) AS lead_phone,
+       arg_max(c.lead_email, (r.occurred_at, r.record_id)) AS lead_email,
+       arg_max(c.team, (r.occurred_at, r.record_id)) AS team
 FROM case_recs c JOIN recs r USING (record_id) GROUP BY r.feed, c.case_ref
 """
 
