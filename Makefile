@@ -37,7 +37,7 @@ $(STAMP): requirements-dev.lock pyproject.toml $(LINT_DIR)/package-lock.json $(A
 	@# The browser tests drive Debian's chromium (Playwright never downloads a browser).
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || { echo "Chromium is needed for the browser tests: install it (apt-get install chromium)"; exit 1; }
-	@# The chronology PDF embeds DejaVu Sans, which sets Welsh letters (mast/api/chronology_pdf.py).
+	@# The chronology PDF embeds DejaVu Sans, which sets Welsh letters (mast/web/chronology_pdf.py).
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; } \
 	  || { echo "DejaVu fonts are needed for the chronology PDF: install them (apt-get install fonts-dejavu-core)"; exit 1; }
 	@# The store tests run on SQLite and on a PostgreSQL server they start (tests/pg_server.py).

@@ -23,13 +23,13 @@ from fastapi import FastAPI
 
 from mast.accounts.access import ROLES
 from mast.accounts.accounts import Accounts
-from mast.api.app import create_app
 from mast.core.db import open_store
 from mast.core.settings import Settings
 from mast.demo.generate import generate
 from mast.graph.build import refresh
 from mast.resolver.service import resolve
 from mast.schema.tables import audit_entries
+from mast.web.app import create_app
 
 PASSWORD = "a long enough test password"  # noqa: S105 - test accounts only
 PURPOSE = "test: child protection enquiry 42"

@@ -600,26 +600,26 @@ def _figure_for(role: str) -> int:
 
 
 def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str, str]) -> None:
-    from mast.api import (  # noqa: PLC0415
-        routes_ui,
-        routes_ui_admin,
-        routes_ui_audit,
-        routes_ui_network,
-        routes_ui_person,
-        routes_ui_reports,
-        routes_ui_review,
-        routes_ui_search,
+    from mast.web import (  # noqa: PLC0415
+        routes,
+        routes_admin,
+        routes_audit,
+        routes_network,
+        routes_person,
+        routes_reports,
+        routes_review,
+        routes_search,
     )
 
     routes = [
-        *routes_ui_admin.router.routes,
-        *routes_ui_audit.router.routes,
-        *routes_ui.router.routes,
-        *routes_ui_reports.router.routes,
-        *routes_ui_network.router.routes,
-        *routes_ui_person.router.routes,
-        *routes_ui_review.router.routes,
-        *routes_ui_search.router.routes,
+        *routes_admin.router.routes,
+        *routes_audit.router.routes,
+        *routes.router.routes,
+        *routes_reports.router.routes,
+        *routes_network.router.routes,
+        *routes_person.router.routes,
+        *routes_review.router.routes,
+        *routes_search.router.routes,
     ]
     assert {r.path for r in routes} == set(UI_PAGES) | UI_FORMS  # type: ignore[attr-defined]
     with httpx.Client(base_url=api.url, timeout=60) as browser:

@@ -15,9 +15,9 @@ from pydantic import SecretStr
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import ignored_auth
 
-from mast.api.app import create_app
 from mast.api.gql_schema import SDL_PATH
 from mast.core.settings import Settings
+from mast.web.app import create_app
 
 pytestmark = pytest.mark.integration
 EXAMPLES = 25

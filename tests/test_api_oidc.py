@@ -25,10 +25,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mast.accounts.accounts import Accounts
-from mast.api.app import create_app
 from mast.core.db import open_store
 from mast.core.settings import Settings
 from mast.schema.tables import audit_entries, credentials
+from mast.web.app import create_app
 
 pytestmark = pytest.mark.integration
 CLIENT_ID, CLIENT_SECRET = "mast", "provider-secret"

@@ -19,7 +19,6 @@ from api_server import PASSWORD, running
 from typer.testing import CliRunner
 
 from mast.accounts.accounts import Accounts
-from mast.api.app import create_app
 from mast.cli.main import app as cli
 from mast.core.db import open_store
 from mast.core.settings import Settings
@@ -28,6 +27,7 @@ from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
 from mast.schema.tables import records
+from mast.web.app import create_app
 
 pytestmark = pytest.mark.integration
 

@@ -30,7 +30,6 @@ from sftp_server import SftpServer, serving
 from test_purge_and_cli import mast
 
 from mast.accounts.accounts import Accounts
-from mast.api.app import create_app
 from mast.audit.chain import AuditLog
 from mast.core.db import open_store
 from mast.core.errors import ConfigError
@@ -42,6 +41,7 @@ from mast.daily.schedule import DailySchedule
 from mast.demo.generate import generate
 from mast.loaders.partners import load_partners
 from mast.schema.tables import audit_entries, files, pulls, records, runs
+from mast.web.app import create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("state_url")]
 """Every test here runs on SQLite and on PostgreSQL (`state_url`, tests/conftest.py)."""

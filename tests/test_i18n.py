@@ -15,9 +15,9 @@ from api_server import PASSWORD, Api, form_token
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
-from mast.api import i18n
-from mast.api.i18n_extract import columns, extract, missing, placeholders, read_catalogue
-from mast.api.routes_ui import next_page, remember_page
+from mast.text import i18n
+from mast.web.i18n_extract import columns, extract, missing, placeholders, read_catalogue
+from mast.web.routes import next_page, remember_page
 
 PO = i18n.LOCALE_DIR / "cy" / "LC_MESSAGES" / "messages.po"
 
@@ -33,7 +33,7 @@ def test_every_interface_string_has_its_welsh() -> None:
     assert "Weekly activity" in used  # ...and the reports' titles
     gaps = missing()
     assert not gaps, (
-        f"{len(gaps)} interface strings have no Welsh; `python -m mast.api.i18n_extract` "
+        f"{len(gaps)} interface strings have no Welsh; `python -m mast.web.i18n_extract` "
         f"lists them as .po entries to translate and append: {list(gaps)[:10]}"
     )
 

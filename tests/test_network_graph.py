@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mast.api.routes_ui_network import HUB_AT, graph_of
+from mast.web.routes_network import HUB_AT, graph_of
 
 
 def _someone(pid: str, given: str = "Sam") -> dict[str, Any]:

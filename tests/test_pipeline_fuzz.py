@@ -27,7 +27,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mast.accounts.accounts import Accounts
-from mast.api.app import create_app
 from mast.core import clock
 from mast.core.db import open_store
 from mast.core.settings import Settings
@@ -37,6 +36,7 @@ from mast.loaders.ingest import FileResult, ingest_file
 from mast.resolver.service import resolve
 from mast.schema.records import DATE_FIELDS, DATETIME_FIELDS, MAPPABLE_FIELDS
 from mast.schema.tables import persons, quarantine, records
+from mast.web.app import create_app
 
 pytestmark = pytest.mark.integration
 

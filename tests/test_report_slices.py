@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from mast.api.report_slices import can_slice, district, only_in, period_of, slice_rows
 from mast.core.errors import QueryRefused
 from mast.graph.queries import Param, convert
+from mast.web.report_slices import can_slice, district, only_in, period_of, slice_rows
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 

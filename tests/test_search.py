@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from mast.api.search import AddressIndex, PersonIndex, person_facts, place_facts, read_place
-from mast.api.search_box import read
 from mast.api.search_pairs import possibly_same
 from mast.core.db import open_store
 from mast.core.settings import BUILTIN_FEEDS, Settings
@@ -24,6 +23,7 @@ from mast.schema.tables import (
     record_persons,
     review_items,
 )
+from mast.web.search_box import read
 
 TODAY = date(2026, 12, 7)
 BORN_17 = date(2009, 3, 7)  # 17 on TODAY

@@ -21,7 +21,7 @@ from graphql import (
     parse,
 )
 
-from mast.api.i18n import N_
+from mast.text.i18n import N_
 
 _PAGES: Final[dict[str, str]] = {
     "/search": "search",

@@ -41,7 +41,7 @@ def serve(
 
     logging.getLogger("mast").setLevel(logging.INFO)  # the daily run's steps, for operators
 
-    from mast.api.app import create_app  # noqa: PLC0415
+    from mast.web.app import create_app  # noqa: PLC0415
 
     with errors():
         app = create_app(settings())

@@ -23,26 +23,28 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mast.accounts.access import allowed
-from mast.api import csrf, i18n, i18n_values
+from mast.api import csrf
 from mast.api.auth import Caller, services_of
-from mast.api.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
-from mast.api.i18n import N_, ngettext
-from mast.api.i18n import day as _day
-from mast.api.i18n import gettext as _
-from mast.api.i18n import moment as _moment
 from mast.api.recording import change, record
 from mast.api.routes_graphql import execute
-from mast.api.routes_ui import (
+from mast.core import clock
+from mast.core.csv_safe import csv_safe
+from mast.core.errors import AuditUnavailable, MastError
+from mast.resolver.disputes import report as report_dispute
+from mast.text import i18n
+from mast.text.i18n import N_, ngettext
+from mast.text.i18n import day as _day
+from mast.text.i18n import gettext as _
+from mast.text.i18n import moment as _moment
+from mast.web import i18n_values
+from mast.web.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
+from mast.web.routes import (
     _confidence,
     date_or_none,
     missing,
     page,
     viewer,
 )
-from mast.core import clock
-from mast.core.csv_safe import csv_safe
-from mast.core.errors import AuditUnavailable, MastError
-from mast.resolver.disputes import report as report_dispute
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 100

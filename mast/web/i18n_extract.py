@@ -1,7 +1,7 @@
 """Every interface string MAST shows, found with Babel's extractors, and which of them the
 Welsh catalogue still lacks.
 
-    python -m mast.api.i18n_extract          # prints the missing entries, ready to append
+    python -m mast.web.i18n_extract          # prints the missing entries, ready to append
 
 Sources: Python (`_()`, `gettext()`, `ngettext()`, `N_()` anywhere under mast/), the web
 UI's templates (Jinja's own Babel extractor: `{{ _() }}` and `{% trans %}`), and the named
@@ -21,15 +21,15 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from mast.api.i18n import LOCALE_DIR, WELSH
+from mast.text.i18n import LOCALE_DIR, WELSH
 
 ROOT: Final = Path(__file__).resolve().parent.parent  # the mast package
 METHODS: Final = [
-    ("api/templates/**.html", "jinja2.ext:babel_extract"),
-    ("cypher/*.cypher", "mast.api.i18n_extract:cypher_strings"),
+    ("web/templates/**.html", "jinja2.ext:babel_extract"),
+    ("cypher/*.cypher", "mast.web.i18n_extract:cypher_strings"),
     ("**.py", "python"),
 ]
-OPTIONS: Final = {"api/templates/**.html": {"trimmed": "true"}}
+OPTIONS: Final = {"web/templates/**.html": {"trimmed": "true"}}
 _PARAM = re.compile(r"@param\s+(\w+)")
 _RETURN = re.compile(r"\bRETURN\b(?:\s+DISTINCT\b)?", re.IGNORECASE)
 _END = re.compile(r"\b(?:ORDER\s+BY|LIMIT|SKIP|UNION)\b", re.IGNORECASE)

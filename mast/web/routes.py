@@ -19,20 +19,22 @@ from fastapi.templating import Jinja2Templates
 
 from mast.accounts.access import MAX_PURPOSE, MIN_PURPOSE, OPERATIONS, allowed, purpose_of
 from mast.accounts.accounts import Accounts, Credential
-from mast.api import csrf, i18n, i18n_values
+from mast.api import csrf
 from mast.api.auth import Caller, services_of
-from mast.api.i18n import gettext as _
 from mast.api.recording import change
 from mast.api.routes_auth import sign_in, sign_out
 from mast.core import clock
 from mast.core.csv_safe import FORMULA_START
 from mast.core.errors import AccessError
+from mast.text import i18n
+from mast.text.i18n import gettext as _
+from mast.web import i18n_values
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.add_extension("jinja2.ext.i18n")
 # Every interface string goes through gettext (`{{ _("…") }}`, `{% trans %}`) in the
-# request's language (mast/api/i18n.py); a `{% trans %}` block's line breaks and indents
+# request's language (mast/text/i18n.py); a `{% trans %}` block's line breaks and indents
 # are not part of its msgid.
 templates.env.policies["ext.i18n.trimmed"] = True
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -58,7 +60,7 @@ def _confidence(weight: Any) -> str:
 
 
 templates.env.filters.update(day=i18n.day, moment=i18n.moment, age=_age, confidence=_confidence)
-# Values the records hold, worded in the request's language (mast/api/i18n_values.py).
+# Values the records hold, worded in the request's language (mast/web/i18n_values.py).
 templates.env.filters.update(
     sex=i18n_values.sex,
     event_kind=i18n_values.event_kind,

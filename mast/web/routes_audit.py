@@ -20,8 +20,8 @@ from mast.accounts.access import allowed
 from mast.api import audit_trail
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
-from mast.api.routes_ui import date_or_none, missing, page, viewer
 from mast.core.csv_safe import csv_safe
+from mast.web.routes import date_or_none, missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
 

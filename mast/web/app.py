@@ -1,5 +1,5 @@
-"""The HTTP API: GraphQL for partner apps and the web UI, read-only Cypher for analysts,
-saved reports, the audit trail for auditors, and sign-in.
+"""The server: the HTTP API (GraphQL for partner apps, read-only Cypher for analysts, saved
+reports, the audit trail, sign-in) and the web UI's pages, mounted in one app.
 
 Every route that returns personal data commits an audit entry first; if that fails the
 answer is 503 and carries no data (RELIABILITY P6). Forbidden and not found look the same.
@@ -21,23 +21,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from mast.api import (
     csrf,
     oidc,
-    routes_audit,
     routes_auth,
     routes_graphql,
     routes_health,
-    routes_reports,
-    routes_ui,
-    routes_ui_admin,
-    routes_ui_audit,
-    routes_ui_errors,
-    routes_ui_network,
-    routes_ui_person,
-    routes_ui_reports,
-    routes_ui_review,
-    routes_ui_search,
 )
+from mast.api import routes_audit as api_audit
+from mast.api import routes_reports as api_reports
 from mast.api.gql_schema import build_schema
-from mast.api.i18n import WELSH, LanguageMiddleware, catalogue
 from mast.api.limits import BodyLimit
 from mast.api.services import Services
 from mast.core.db import keep_private
@@ -46,6 +36,18 @@ from mast.core.keys import key
 from mast.core.settings import Settings
 from mast.daily.run import DailyJob
 from mast.daily.schedule import DailySchedule
+from mast.text.i18n import WELSH, LanguageMiddleware, catalogue
+from mast.web import (
+    routes,
+    routes_admin,
+    routes_audit,
+    routes_errors,
+    routes_network,
+    routes_person,
+    routes_reports,
+    routes_review,
+    routes_search,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,23 +107,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_health,
         routes_auth,
         routes_graphql,
+        api_reports,
+        api_audit,
+        routes,
+        routes_person,
         routes_reports,
+        routes_network,
+        routes_review,
+        routes_search,
+        routes_admin,
         routes_audit,
-        routes_ui,
-        routes_ui_person,
-        routes_ui_reports,
-        routes_ui_network,
-        routes_ui_review,
-        routes_ui_search,
-        routes_ui_admin,
-        routes_ui_audit,
     )
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(BodyLimit)  # outermost of those added so far: before any route reads
-    app.mount("/static", StaticFiles(directory=routes_ui.HERE / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=routes.HERE / "static"), name="static")
 
-    routes_ui_errors.install(app)  # sign-in redirects, and branded 404/403/500 pages
+    routes_errors.install(app)  # sign-in redirects, and branded 404/403/500 pages
 
     routes_health.measure(app)
 

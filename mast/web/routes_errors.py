@@ -12,10 +12,11 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from mast.api import csrf, i18n
+from mast.api import csrf
 from mast.api.auth import Caller
-from mast.api.i18n import gettext as _
-from mast.api.routes_ui import SignIn, page, remember_page, viewer
+from mast.text import i18n
+from mast.text.i18n import gettext as _
+from mast.web.routes import SignIn, page, remember_page, viewer
 
 log = logging.getLogger(__name__)
 _API = ("/graphql", "/auth/", "/reports", "/audit/", "/cypher", "/health", "/metrics")

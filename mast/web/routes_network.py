@@ -18,11 +18,11 @@ from mast.accounts.access import allowed
 from mast.api import csrf
 from mast.api.auth import Caller, services_of
 from mast.api.gql_types import split_id
-from mast.api.i18n import N_, ngettext
-from mast.api.i18n import gettext as _
 from mast.api.recording import record
 from mast.api.routes_graphql import execute
-from mast.api.routes_ui import missing, page, viewer
+from mast.text.i18n import N_, ngettext
+from mast.text.i18n import gettext as _
+from mast.web.routes import missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
 _PERSON = "personId givenName familyName dob"

@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse
 from mast.accounts.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.routes_graphql import execute
-from mast.api.routes_ui import missing, page, templates, viewer
-from mast.api.search_box import Reading, read
 from mast.text.postcodes import normalise_postcode
+from mast.web.routes import missing, page, templates, viewer
+from mast.web.search_box import Reading, read
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,9 +15,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from mast.accounts.access import allowed
 from mast.api.auth import Caller
-from mast.api.i18n import N_, agency_kind, day, language
-from mast.api.i18n import gettext as _
-from mast.api.report_slices import (
+from mast.api.routes_graphql import execute
+from mast.core import clock
+from mast.core.csv_safe import csv_safe
+from mast.core.errors import QueryRefused
+from mast.graph.headlines import HEADLINES
+from mast.graph.queries import NamedQuery, convert, load_queries
+from mast.text.i18n import N_, agency_kind, day, language
+from mast.text.i18n import gettext as _
+from mast.web.report_slices import (
     AGENCY_COLOURS,
     AREAS,
     OTHER_COLOUR,
@@ -27,13 +33,7 @@ from mast.api.report_slices import (
     only_in,
     slice_rows,
 )
-from mast.api.routes_graphql import execute
-from mast.api.routes_ui import missing, page, viewer
-from mast.core import clock
-from mast.core.csv_safe import csv_safe
-from mast.core.errors import QueryRefused
-from mast.graph.headlines import HEADLINES
-from mast.graph.queries import NamedQuery, convert, load_queries
+from mast.web.routes import missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
 REPORT = """query($name: String!, $params: JSON) {

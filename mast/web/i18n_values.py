@@ -13,7 +13,7 @@ import re
 from functools import cache
 from typing import Final
 
-from mast.api.i18n import N_, day, gettext, ngettext
+from mast.text.i18n import N_, day, gettext, ngettext
 
 SEXES: Final = {
     "f": N_("female"),

@@ -16,12 +16,12 @@ from mast.api import csrf
 from mast.api.auth import Caller, services_of
 from mast.api.recording import change, record
 from mast.api.routes_graphql import execute
-from mast.api.routes_ui import missing, page, viewer
 from mast.core.db import chunks
 from mast.core.errors import AuditUnavailable, MastError
 from mast.resolver.disputes import Dispute, disputed
 from mast.resolver.review import Item, decide_item, open_items
 from mast.schema.tables import record_persons
+from mast.web.routes import missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
 _SHOWN = 25

@@ -1,5 +1,5 @@
 // The network explorer. Every expand, search, connection and export is a request the server
-// audits. Each link is one edge per pair and kind (routes_ui_network.py), styled by kind as
+// audits. Each link is one edge per pair and kind (routes_network.py), styled by kind as
 // the key shows; the filters, the list under the drawing and the exports all read the same
 // visible edges, so what is listed or saved is what is drawn.
 (function () {

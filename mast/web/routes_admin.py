@@ -14,11 +14,11 @@ from mast.accounts.access import allowed
 from mast.api import csrf
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
-from mast.api.routes_ui import missing, page, viewer
 from mast.daily import ledger
 from mast.daily.schedule import DailySchedule
 from mast.loaders.quality import FeedQuality, feed_quality
 from mast.resolver import match_rates
+from mast.web.routes import missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
 
