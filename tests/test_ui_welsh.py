@@ -5,6 +5,8 @@ test-artefacts/)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import test_ui
 from api_server import PASSWORD, Api
@@ -112,3 +114,21 @@ def test_the_practitioner_reviewer_and_auditor_pages_in_welsh(
             assert "Sign out" not in page.inner_text("body"), path
             _shot(page, f"{username}-{path.split('/')[1].split('?')[0]}-cy-{width}")
         page.close()
+
+
+def test_the_timeline_axis_names_months_in_the_pages_language(api: Api, browser: Browser) -> None:
+    """vis-timeline names months in English whatever the page; the axis must follow `lang`."""
+    english = re.compile(
+        r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+    )
+    welsh = re.compile(r"(Ion|Chw|Maw|Ebr|Mai|Meh|Gor|Awst|Medi|Hyd|Tach|Rhag)")
+    someone = _someone(api)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page.goto(f"{api.url}/login?lang=cy")
+    _sign_in(page, api, "practitioner", "asesiad 17")
+    page.goto(f"{api.url}/people/{someone['id']}")
+    page.wait_for_selector("#timeline .vis-time-axis .vis-text.vis-minor:not(.vis-measure)")
+    axis = page.inner_text("#timeline .vis-time-axis.vis-foreground")
+    page.close()
+    assert welsh.search(axis), axis
+    assert not english.search(axis), axis
