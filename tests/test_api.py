@@ -817,3 +817,15 @@ def test_a_result_past_its_size_cap_is_the_clients_to_narrow(api: Api) -> None:
     error = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "MiB limit" in error["message"]
     assert analyst.status_code == 422 and "MAST_QUERY_MAX_BYTES" in analyst.text
+
+
+def test_a_postcode_alone_lists_its_places_before_its_people(api: Api) -> None:
+    postcode = api.cypher(
+        "MATCH (a:`Address`)<-[:`LIVED_AT`]-(:`Person`) WHERE a.postcode IS NOT NULL "
+        "RETURN a.postcode ORDER BY a.postcode LIMIT 1"
+    )[0][0]
+    with _web_session(api, "practitioner", "postcode order 1") as (client, _token):
+        alone = client.get("/search/results", params={"q": postcode}).text
+        with_name = client.get("/search/results", params={"q": f"Jones {postcode}"}).text
+    assert 0 < alone.index('id="places-heading"') < alone.index('id="people-heading"')
+    assert with_name.index('id="people-heading"') < with_name.index('id="places-heading"')

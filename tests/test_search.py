@@ -276,3 +276,11 @@ def test_possibly_the_same_person_from_near_misses_and_the_review_queue(tmp_path
     assert same == {"P2": {"P3", "P5"}, "P3": {"P2"}, "P5": {"P2"}}
     assert possibly_same(engine, ["P2", "P9"]) == {}
     engine.dispose()
+
+
+def test_a_postcode_alone_puts_places_first() -> None:
+    assert read("sa1 6rn", today=TODAY).places_first
+    assert read("SA1", today=TODAY).places_first
+    assert not read("Bowen SA1 6RN", today=TODAY).places_first
+    assert not read("aged 17 SA1 6RN", today=TODAY).places_first
+    assert read("77 Dyfed Crescent", today=TODAY).places_first

@@ -94,6 +94,13 @@ class Reading:
     def places(self) -> bool:
         return self.kind in ("places", "both")
 
+    @property
+    def places_first(self) -> bool:
+        """A postcode alone is more often a place looked up than a person: its places lead."""
+        return self.kind == "places" or (
+            self.postcode is not None and not self.words and self.dob is None and self.age is None
+        )
+
 
 def read(text: str, *, today: date) -> Reading:
     rest = " ".join(text.split())
