@@ -90,6 +90,12 @@ def test_neo4j_errors_are_read_too() -> None:
         "expected … (line 1, column 19 (offset: 18))"
     )
     assert plain("MATCH (p:`Person` RETURN p", syntax).column == 19
+    function = GraphError(
+        "Neo4j refused the query: Neo.ClientError.Statement.SyntaxError: Unknown function … "
+        "(line 1, column 27 (offset: 26))"
+    )
+    said = plain("MATCH (p:`Person`) RETURN toStrin(p.dob)", function)
+    assert "not one both graphs have" in said.message and said.column == 27
 
 
 def test_parameters_bind_by_the_header_and_a_missing_one_is_named() -> None:

@@ -128,17 +128,13 @@ def _by_name(query: str, text: str) -> PlainError | None:
             after=f"{of}.",
         )
     if m := re.search(r"function (\w+) does not exist|Unknown function", text):
-        name = m.group(1) or ""
-        return _named(
-            query,
-            name,
-            _(
-                "That function is not one both graphs have. For months, weeks and ages use "
-                "the stored properties (Event.day, Event.week, "
-                "Person.adult_on)."
-            ),
-            call=True,
+        message = _(
+            "That function is not one both graphs have. For months, weeks and ages use "
+            "the stored properties (Event.day, Event.week, Person.adult_on)."
         )
+        if m.group(1) is None and (at := _NEO4J_AT.search(text)):  # Neo4j quotes the name
+            return _at(query, int(at.group(1)), int(at.group(2)), message)
+        return _named(query, m.group(1) or "", message, call=True)
     return None
 
 
