@@ -201,3 +201,20 @@ def test_other_roles_have_no_workbench(api: Api, browser: Browser) -> None:
     assert "P0" not in posted.text()
     assert [e for e in api.audited_since(before) if e["operation"] == "cypher"] == []
     page.close()
+
+
+def test_the_workbench_in_welsh(api: Api, browser: Browser) -> None:
+    """Headings, hints and the rewritten error in Welsh, `lang="cy"`, axe clean on a phone."""
+    page = _signed_in(browser, api, "analyst", PURPOSE, width=360)
+    page.goto(f"{api.url}/workbench?lang=cy")
+    assert page.get_attribute("html", "lang") == "cy"
+    assert page.locator("h1").inner_text() == "Mainc waith Cypher"
+    _editor(page)
+    page.keyboard.type("MATCH (p:`Person`) RETURN p.famly_name", delay=5)
+    page.keyboard.press("Escape")
+    page.click("#wb-run")
+    said = page.locator("#wb-error").inner_text()
+    assert "Ai “family_name” oeddech chi'n ei olygu?" in said
+    assert "Llinell 1, colofn 29" in said
+    _shot(page, "workbench-error-cy-360")
+    page.close()
