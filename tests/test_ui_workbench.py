@@ -131,10 +131,12 @@ def test_a_writing_query_is_refused_in_words_and_audited(api: Api, browser: Brow
 def test_an_example_opens_runs_with_its_defaults_and_is_saved_for_the_team(
     api: Api, browser: Browser
 ) -> None:
-    page = _signed_in(browser, api, "analyst", PURPOSE, width=1280)
+    # Under the pages' own Content-Security-Policy: the editor loads and styles itself.
+    page = _signed_in(browser, api, "analyst", PURPOSE, width=1280, csp=True)
     page.goto(f"{api.url}/workbench")
     page.click("a[href='/workbench?example=peaks_and_troughs']")
-    page.wait_for_selector("#wb-cypher-editor")
+    page.wait_for_selector("#wb-cypher-editor .cm-line")
+    assert page.locator("#wb-cypher").is_hidden()
     assert "// @param from datetime = -365d" in page.input_value("#wb-cypher")
     page.click("#wb-run")  # the header's defaults bind $from, $to and $agency_kinds
     page.wait_for_selector("table.wb-results tbody tr")
