@@ -105,6 +105,8 @@ def test_an_analyst_types_cypher_with_completion_and_reads_a_table(
     assert "has no property “famly_name”" in said and "Did you mean “family_name”?" in said
     assert "Line 3, column 10" in said
     assert "Binder" not in said and "exception" not in said.lower() and "Zebedee" not in said
+    # The editor selects the misspelt name, ready to be typed over.
+    assert page.evaluate("window.getSelection().toString()") == "famly_name"
     caret = page.locator("pre.wb-caret").inner_text().splitlines()
     assert caret[0] == "RETURN p.famly_name" and caret[1] == " " * 9 + "^"
     assert [e["outcome"] for e in api.audited_since(before) if e["operation"] == "cypher"] == [

@@ -115,7 +115,10 @@
     // A friendly error's caret: put the cursor where the query went wrong.
     const at = positionOf(view.state.doc, Number(area.dataset.line), Number(area.dataset.column));
     if (at !== null) {
-      view.dispatch({ selection: { anchor: at }, scrollIntoView: true });
+      // Select the word there (a misspelt name), else put the cursor at the place.
+      const word = view.state.wordAt(at);
+      const selection = word ? { anchor: word.from, head: word.to } : { anchor: at };
+      view.dispatch({ selection: selection, scrollIntoView: true });
       view.focus();
     }
     window.mastWorkbench = view; // for the browser test and the console
