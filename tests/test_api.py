@@ -584,12 +584,16 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
     "/network/{person_id}/find": True,
     "/review": True,  # reviewers only; checked in tests/test_ui.py
     "/quality": True,  # counts only, but audited; administrators, checked in tests/test_ui.py
+    "/workbench": False,  # the schema and queries' text; each run (a POST) is audited, as
+    "/workbench/vocabulary.json": False,  # POST /cypher is: tests/test_ui_workbench.py
 }
 UI_FORMS = {  # posted by the browser tests (and test_daily.py), which check their audit entries
     "/network/{start}/export/{form}",
     "/review/{item_id}",
     "/people/{person_id}/not-the-same",
     "/quality/run",
+    "/workbench/save",
+    "/workbench/saved/{query_id}/delete",
 }
 
 
@@ -609,6 +613,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         routes_reports,
         routes_review,
         routes_search,
+        routes_workbench,
     )
 
     routes = [
@@ -620,6 +625,7 @@ def test_every_ui_page_is_listed_and_its_reads_audited(api: Api, known: dict[str
         *routes_person.router.routes,
         *routes_review.router.routes,
         *routes_search.router.routes,
+        *routes_workbench.router.routes,
     ]
     assert {r.path for r in routes} == set(UI_PAGES) | UI_FORMS  # type: ignore[attr-defined]
     with httpx.Client(base_url=api.url, timeout=60) as browser:

@@ -532,3 +532,21 @@ audit_head = sa.Table(
     sa.Column("mac", sa.String(64), nullable=False),
     sa.Column("seal", sa.String(64), nullable=False, comment="HMAC of seq and mac: truncation"),
 )
+
+# --- The Cypher workbench (mast/web/routes_workbench.py) ------------------------------------
+
+saved_queries = sa.Table(
+    "saved_queries",
+    metadata,
+    sa.Column("query_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, nullable=False, comment="who saved it (users.user_id)"),
+    sa.Column("agency", sa.String(64), nullable=False, comment="their team, when saved"),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("cypher", sa.Text, nullable=False, comment="with its // @param header lines"),
+    sa.Column("params", sa.Text, nullable=False, default="", comment="name = value lines"),
+    sa.Column("shared", sa.Boolean, nullable=False, default=False, comment="with the team"),
+    sa.Column("saved_at", sa.DateTime, nullable=False),
+    sa.Index("ix_saved_queries_user", "user_id"),
+    sa.Index("ix_saved_queries_agency", "agency", "shared"),
+    comment="analysts' own Cypher, kept per user and optionally shared with their agency",
+)

@@ -47,6 +47,7 @@ from mast.web import (
     routes_reports,
     routes_review,
     routes_search,
+    routes_workbench,
 )
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_search,
         routes_admin,
         routes_audit,
+        routes_workbench,
     )
     for module in routers:
         app.include_router(module.router)
