@@ -92,3 +92,19 @@ def test_key_figures_are_present(demo: Path) -> None:
         "people_moved_across_local_authority_boundary",
     ):
         assert figures[key] > 0, key
+
+
+def test_no_feed_calls_an_adult_a_child(demo: Path, make_harness: Callable[..., Harness]) -> None:
+    """A role is what the partner stated: a feed whose layout has no role column must not
+    write one for every row (Neath Port Talbot's export lists the parents of a case too)."""
+    h = make_harness(shipped=True)
+    ingest_paths(h.settings, extracts(demo), h.feeds)
+    children = [r for r in h.rows() if r.role == "Child" and r.dob and r.occurred_at]
+    assert children
+    adults = [
+        r.record_id
+        for r in children
+        if (date.fromisoformat(str(r.occurred_at)[:10]) - date.fromisoformat(str(r.dob)[:10])).days
+        > 26 * 365
+    ]
+    assert not adults, adults[:5]
