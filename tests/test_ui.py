@@ -785,7 +785,7 @@ def test_one_box_finds_people_by_half_a_name_and_places_as_callers_say_them(
     parsed = [datetime.strptime(d, "%d %b %Y, %H:%M" if ":" in d else "%d %b %Y") for d in days]
     assert parsed == sorted(parsed, reverse=True)  # newest first
     residents = page.locator("ul.residents li").all_inner_texts()
-    assert all("age" in r and "since" in r for r in residents) or residents == [
+    assert all("age" in r and "first recorded here" in r for r in residents) or residents == [
         "Nobody recorded as living here."
     ]
     _shot(page, f"address-control-room-{width}")
