@@ -284,3 +284,10 @@ def test_a_postcode_alone_puts_places_first() -> None:
     assert not read("Bowen SA1 6RN", today=TODAY).places_first
     assert not read("aged 17 SA1 6RN", today=TODAY).places_first
     assert read("77 Dyfed Crescent", today=TODAY).places_first
+
+
+def test_letters_that_make_no_sound_find_nobody() -> None:
+    """'aaaa' has no phonetic code; an empty code must not 'sound the same' as anyone's."""
+    people = [*PEOPLE, {**_person("P8", "William", "Jones", None), "other_names": ["w"]}]
+    assert _search(PersonIndex(people), "aaaa") == []
+    assert _search(PersonIndex(people), "a" * 500) == []
