@@ -78,6 +78,8 @@ def test_a_uk_date_is_accepted_and_a_value_that_matches_nothing_says_what_exists
     page.goto(f"{api.url}/analysis/weekly_activity?run=1&from=01%2F06%2F2025")
     page.wait_for_selector("#rows-heading")
     assert page.locator("[role=alert]").count() == 0
+    # ...and said back in words, so 1 June is not taken for 6 January unseen.
+    assert "1 Jun 2025" in page.locator("#dates-used").inner_text()
     # Weekly rows open as months, not a year of weeks.
     assert page.locator("#s-period").input_value() == "month"
     assert page.locator("table.sliced tbody tr").count() >= 1
