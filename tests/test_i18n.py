@@ -411,3 +411,18 @@ def test_the_welsh_not_this_person_page_words_the_event(api: Api) -> None:
     event = _visible(dispute.text.split("<dl", 1)[1].split("</dl>", 1)[0])
     for english in (*i18n.AGENCY_NAMES, "occurrence", "ambulance_call", "ed_attendance"):
         assert english not in event, english
+
+
+def test_a_welsh_reports_pick_lists_name_categories_and_areas_in_welsh(api: Api) -> None:
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        token = form_token(client, "/login?lang=cy")
+        client.post("/login", data={"username": "analyst", "password": PASSWORD, "csrf": token})
+        client.post("/purpose", data={"purpose": "dadansoddi", "csrf": token})
+        form = client.get("/analysis/high_contact_addresses").text
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', form)
+    ticks = re.findall(
+        r'<input type="checkbox" name="categories" value="([^"]*)"[^>]*> ([^<]*)</label>', form
+    )
+    shown = dict(options + ticks)
+    assert shown.get("Swansea") == "Abertawe"
+    assert shown.get("Domestic abuse") == "Cam-drin domestig"

@@ -23,6 +23,7 @@ from mast.graph.headlines import HEADLINES
 from mast.graph.queries import NamedQuery, convert, load_queries
 from mast.text.i18n import N_, agency_kind, day, language
 from mast.text.i18n import gettext as _
+from mast.web import i18n_values
 from mast.web.report_slices import (
     AGENCY_COLOURS,
     AREAS,
@@ -167,7 +168,14 @@ def _label(name: str) -> str:
 
 
 def _word(vocabulary: str | None, value: str) -> str:
-    return agency_kind(value) if vocabulary == "agency_kind" else value
+    """A value of a pick-list in the reader's language; the value sent stays the data's."""
+    if vocabulary == "agency_kind":
+        return agency_kind(value)
+    if vocabulary in {"category", "event_kind"}:
+        return i18n_values.event_kind(value)
+    if vocabulary == "local_authority":
+        return i18n_values.authority(value)
+    return value
 
 
 @router.get("/analysis")
