@@ -84,6 +84,28 @@ def read(conn: sa.Connection, *, after: int, first: int) -> list[Entry]:
     return [Entry(*row) for row in conn.execute(query)]
 
 
+@dataclass(frozen=True)
+class Page:
+    entries: list[Entry]
+    head: int
+    """the newest entry's number (0: none yet)"""
+    pruned: int
+    """the last entry pruned (0: none)"""
+
+
+def page(engine: sa.Engine, *, after: int, first: int) -> Page:
+    """Up to `first` entries after entry `after`, with the newest and the last pruned.
+
+    Read in that order: PostgreSQL gives each statement its own snapshot, and a prune
+    between the reads must show as pruned past `after` (the caller refuses the page)
+    rather than as entries silently missing."""
+    with engine.connect() as conn:
+        entries = read(conn, after=after, first=first)
+        pruned = pruned_through(conn)
+        head = conn.execute(sa.select(sa.func.max(person_changes.c.seq))).scalar()
+    return Page(entries, max(head or 0, pruned, *(e.seq for e in entries[-1:])), pruned)
+
+
 def pruned_through(conn: sa.Connection) -> int:
     """The last entry pruned (0: none): entries up to it are gone."""
     return get_mark(conn, PRUNED_MARK)
