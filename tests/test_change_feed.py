@@ -266,3 +266,32 @@ def test_a_day_lists_new_persons_and_events_and_a_purge_the_persons_it_retires(
     merged = {e.person_id for e in later if e.kind == "merged"}
     assert gone, "the purge should leave someone with no records"
     assert {e.person_id for e in later if e.kind == "retired"} == gone - merged
+
+
+def test_a_day_that_fails_part_way_lists_nothing_and_its_replay_lists_each_change_once(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entries are written in the day's own transaction: a day that dies after writing
+    its people (here, as it queues review items) leaves no entry, and the run again lists
+    each change once, under the numbers a day that never failed gives them."""
+    first, second = halves(demo, tmp_path / "halves")
+    homes = {name: tmp_path / name for name in ("clean", "failed")}
+    engines = {}
+    for name, home in homes.items():
+        engines[name] = ingest(home, first)
+        resolve(engines[name], now=NOW)
+        ingest(home, second)
+    resolve(engines["clean"], now=NOW)
+    clean = _feed(engines["clean"])
+    assert clean
+
+    def dies(*_: Any, **__: Any) -> int:
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("mast.resolver.people.day.queue_for_review", dies)
+        with pytest.raises(RuntimeError):
+            resolve(engines["failed"], now=NOW)
+    assert _feed(engines["failed"]) == []
+    resolve(engines["failed"], now=NOW)
+    assert _feed(engines["failed"]) == clean
