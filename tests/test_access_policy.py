@@ -17,19 +17,29 @@ pytestmark = pytest.mark.integration
 Y, N = True, False
 ROLES = ("practitioner", "investigator", "reviewer", "analyst", "auditor", "admin")
 
-# docs/api.md §1: search, pages and reports | partner records and why they linked | network,
-# shortest connection | ad-hoc Cypher | audit trail (both of its routes).
-OPERATIONS = ("search", "view", "records", "network", "cypher", "reports", "audit", "unmerged")
+# docs/api.md §1: search, pages, reports and the change feed | partner records and why they
+# linked | network, shortest connection | ad-hoc Cypher | audit trail (both of its routes).
+OPERATIONS = (
+    "search",
+    "view",
+    "records",
+    "network",
+    "cypher",
+    "reports",
+    "audit",
+    "unmerged",
+    "changes",
+)
 API_POLICY: dict[str, dict[str, bool]] = {
     role: dict(zip(OPERATIONS, answers, strict=True))
     for role, answers in {
-        #              search view records network cypher reports audit unmerged
-        "practitioner": (Y, Y, N, N, N, Y, N, N),
-        "investigator": (Y, Y, Y, Y, N, Y, N, N),
-        "reviewer": (Y, Y, Y, Y, N, Y, N, N),
-        "analyst": (Y, Y, N, Y, Y, Y, N, N),
-        "auditor": (N, N, N, N, N, N, Y, Y),
-        "admin": (N, N, N, N, N, N, N, N),
+        #              search view records network cypher reports audit unmerged changes
+        "practitioner": (Y, Y, N, N, N, Y, N, N, Y),
+        "investigator": (Y, Y, Y, Y, N, Y, N, N, Y),
+        "reviewer": (Y, Y, Y, Y, N, Y, N, N, Y),
+        "analyst": (Y, Y, N, Y, Y, Y, N, N, Y),
+        "auditor": (N, N, N, N, N, N, Y, Y, N),
+        "admin": (N, N, N, N, N, N, N, N, N),
     }.items()
 }
 
@@ -101,6 +111,7 @@ PROBES: dict[str, Callable[[httpx.Client, str], bool]] = {
     "reports": lambda c, p: c.get("/reports").status_code == 200,
     "audit": lambda c, p: c.get("/audit").status_code == 200,
     "unmerged": lambda c, p: c.get("/audit/unmerged").status_code == 200,
+    "changes": lambda c, p: "errors" not in gql(c, "{ changes(first: 1) { headCursor } }"),
 }
 
 

@@ -27,6 +27,9 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
     "report-link": frozenset({"practitioner", "investigator", "reviewer"}),
     "quality": frozenset({"admin", "analyst"}),  # feeds and data quality: counts only
     "daily-run": frozenset({"admin"}),  # start the daily run now
+    # The change feed: ids and kinds only, for the apps of those who read the people it
+    # names (`view`); an app follows it to keep its own records of MAST ids in step.
+    "changes": _CASEWORK,
 }
 
 

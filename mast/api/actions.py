@@ -50,6 +50,7 @@ _FIELDS: Final = (
     ("address", "address-api"),
     ("connection", "connection"),
     ("node", "node-api"),
+    ("changes", "changes-api"),
 )
 
 GRAPHQL_ACTIONS: Final = frozenset(
@@ -77,6 +78,7 @@ LABELS: Final[dict[str, str]] = {
     "address-api": "read an address (API)",
     "report-api": "report %(name)s (API)",
     "node-api": "read an item by its id (API)",
+    "changes-api": "read the change feed (API)",
     "graphql": "other GraphQL query (API)",
     "cypher": "ran an ad-hoc Cypher query",
     "login": "signed in",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from mast.audit.chain import AuditLog, Entry
 from mast.core.settings import Settings
 from mast.loaders.purge import PurgeResult, purge
-from mast.resolver import forget_records
+from mast.resolver import change_feed, forget_records
 
 
 def audited_purge(engine: sa.Engine, settings: Settings, *, now: datetime, by: str) -> PurgeResult:
@@ -29,4 +29,9 @@ def audited_purge(engine: sa.Engine, settings: Settings, *, now: datetime, by: s
             params={"cutoff": cutoff.isoformat(), "retention_days": settings.retention_days},
         )
     )
-    return purge(engine, now=now, retention_days=settings.retention_days, forget=forget_records)
+    done = purge(engine, now=now, retention_days=settings.retention_days, forget=forget_records)
+    # The change feed keeps the same window: an app that has not read it for longer must
+    # read the people it follows afresh anyway (the API says so: CURSOR_EXPIRED).
+    with engine.begin() as conn:
+        change_feed.prune(conn, before=cutoff)
+    return done

@@ -5,7 +5,9 @@ Other rooms come in through these doors, and only these:
 - `resolve(engine, now=..., full=..., retrain=...)` — resolve addresses then people;
 - `explain(engine, record_id)` — why a record belongs to its person;
 - `forget_records(conn, record_ids)` — drop what the resolver keeps of records a purge removes;
-- `match_rates(conn)` — each feed's share of records whose person another feed knows.
+- `match_rates(conn)` — each feed's share of records whose person another feed knows;
+- `change_feed` — what each run did to persons, for partner apps: `page` reads it (the
+  API), `prune` forgets what is past retention (the purge).
 
 The resolver owns its tables (record links, profiles, edges, pending work, its marks); no
 other room writes them. The doors load lazily, so naming one does not load Splink.

@@ -550,3 +550,25 @@ saved_queries = sa.Table(
     sa.Index("ix_saved_queries_agency", "agency", "shared"),
     comment="analysts' own Cypher, kept per user and optionally shared with their agency",
 )
+
+
+# --- The change feed for partner apps (mast/resolver/change_feed.py) -------------------
+
+person_changes = sa.Table(
+    "person_changes",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.Integer,
+        primary_key=True,
+        autoincrement=False,
+        comment="the cursor: one more than the last, given in the run's own transaction",
+    ),
+    sa.Column("kind", sa.String(8), nullable=False, comment="created|split|merged|retired|event"),
+    sa.Column("person_id", sa.String(16), nullable=False),
+    sa.Column("into_id", sa.String(16), comment="merged: the surviving id; split: the new one"),
+    sa.Column("event_id", sa.Text, comment="event: the graph's Event id now this person's"),
+    sa.Column("at", sa.DateTime, nullable=False, comment="the run's clock"),
+    sa.Index("ix_person_changes_at", "at"),
+    comment="append-only: what each resolution did to persons, ids and kinds only, in order",
+)

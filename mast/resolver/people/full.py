@@ -113,7 +113,16 @@ def run_full(
         store.write_edges(
             conn, scored[scored.weight >= LINK_WEIGHT], replacing=None, same_model=not trained
         )
-        describe.write_people(conn, groups, profile_of, events, replaced=None, linked=None, now=now)
+        describe.write_people(
+            conn,
+            groups,
+            profile_of,
+            events,
+            replaced=None,
+            linked=None,
+            now=now,
+            was_person=previous,
+        )
         review = queue_for_review(
             conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT, model=model
         )
