@@ -27,6 +27,8 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
     "report-link": frozenset({"practitioner", "investigator", "reviewer"}),
     "quality": frozenset({"admin", "analyst"}),  # feeds and data quality: counts only
     "daily-run": frozenset({"admin"}),  # start the daily run now
+    # Watch a person or address and read one's alerts (when MAST_ALERTS is on).
+    "watch": frozenset({"practitioner", "investigator"}),
 }
 
 
