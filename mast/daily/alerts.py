@@ -186,7 +186,7 @@ def _current(conn: sa.Connection, subject_kind: str, subject_id: str) -> str:
     return subject_id
 
 
-def _new_records(conn: sa.Connection, watch: Any, upto: int) -> list[tuple[str, int]]:
+def _new_records(conn: sa.Connection, watch: _Watched, upto: int) -> list[tuple[str, int]]:
     """Other agencies' records first loaded after the watch's cursor: (agency, count)."""
     link, key = (
         (record_persons, record_persons.c.person_id)
@@ -208,7 +208,7 @@ def _new_records(conn: sa.Connection, watch: Any, upto: int) -> list[tuple[str, 
     return [(str(agency), int(n)) for agency, n in conn.execute(query)]
 
 
-def _lookups(conn: sa.Connection, watch: Any, upto: int) -> list[Any]:
+def _lookups(conn: sa.Connection, watch: _Watched, upto: int) -> list[Any]:
     """Other agencies' reads that returned the person, after the watch's cursor."""
     query = (
         sa.select(
@@ -233,6 +233,42 @@ def _lookups(conn: sa.Connection, watch: Any, upto: int) -> list[Any]:
     return list(conn.execute(query))
 
 
+def _merged(conn: sa.Connection, stored: Any, subject: str) -> bool:
+    """Point a watch at the person (or address) its subject was merged into; True if the
+    user already watched that one too, when this watch is folded into theirs."""
+    same = conn.execute(
+        sa.select(watches.c.watch_id).where(
+            watches.c.username == stored.username,
+            watches.c.subject_kind == stored.subject_kind,
+            watches.c.subject_id == subject,
+            watches.c.kind == stored.kind,
+        )
+    ).scalar()
+    if same is None:
+        conn.execute(
+            watches.update().where(watches.c.watch_id == stored.watch_id).values(subject_id=subject)
+        )
+        return False
+    conn.execute(alerts.update().where(alerts.c.watch_id == stored.watch_id).values(watch_id=same))
+    conn.execute(watches.delete().where(watches.c.watch_id == stored.watch_id))
+    return True
+
+
+@dataclass(frozen=True)
+class _Watched:
+    """A watches row, its subject as it is now."""
+
+    watch_id: int
+    username: str
+    agency: str
+    subject_kind: str
+    subject_id: str
+    kind: str
+    cursor_file: int
+    cursor_seq: int
+    created_at: datetime
+
+
 def compute(engine: sa.Engine, *, now: datetime) -> dict[str, int]:
     """Every watch's new alerts since its cursor, and the cursors moved on, in one
     transaction: run twice, it finds nothing the second time."""
@@ -242,13 +278,9 @@ def compute(engine: sa.Engine, *, now: datetime) -> dict[str, int]:
         for stored in conn.execute(sa.select(watches).order_by(watches.c.watch_id)).all():
             made["watches"] += 1
             subject = _current(conn, stored.subject_kind, stored.subject_id)
-            if subject != stored.subject_id:
-                conn.execute(
-                    watches.update()
-                    .where(watches.c.watch_id == stored.watch_id)
-                    .values(subject_id=subject)
-                )
-            watch = stored._replace(subject_id=subject)
+            if subject != stored.subject_id and _merged(conn, stored, subject):
+                continue
+            watch = _Watched(**{**stored._asdict(), "subject_id": subject})
             base = {
                 "watch_id": watch.watch_id,
                 "username": watch.username,

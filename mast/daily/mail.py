@@ -34,7 +34,7 @@ def _in(language: str, n: int, link: str) -> tuple[str, str]:
         "There are %(n)s new alerts on your watch list in MAST.",
         n,
     ) % {"n": n}
-    sign_in = words.gettext("Sign in to read it: %(link)s") % {"link": link}
+    sign_in = words.gettext("Sign in to read them: %(link)s") % {"link": link}
     return subject, f"{body}\n{sign_in}\n"
 
 

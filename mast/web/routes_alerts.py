@@ -10,6 +10,8 @@ themselves are made after each daily run (mast/daily/alerts.py).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from mast.api import csrf
 from mast.api.auth import Caller, services_of
 from mast.api.recording import change
 from mast.daily import alerts
+from mast.loaders.feeds import load_feeds
 from mast.schema.tables import addresses, persons
 from mast.text.i18n import gettext as _
 from mast.web.routes import missing, page, templates, viewer
@@ -67,6 +70,12 @@ def watch_panel(request: Request, user: User | None, kind: str, subject: str) ->
 
 
 templates.env.globals.update(watching_count=watching_count, watch_panel=watch_panel)
+
+
+@lru_cache(maxsize=4)
+def _agency_names(feeds: Path) -> dict[str, str]:
+    """Agency id (as records hold it) → its name (as pages show it), from the feeds."""
+    return {f.agency.id: f.agency.name for f in load_feeds(feeds).values()}
 
 
 def _exists(engine: sa.Engine, kind: str, subject: str) -> bool:
@@ -152,6 +161,7 @@ async def watching_page(request: Request, who: Annotated[Caller, Depends(viewer)
         return missing(request, who)
     services = services_of(request)
     now = services.now()
+    names = _agency_names(services.settings.feeds)
     found = await change(
         services,
         who.user,
@@ -171,6 +181,7 @@ async def watching_page(request: Request, who: Annotated[Caller, Depends(viewer)
         mail_on=bool(services.settings.smtp_host),
         saved=request.query_params.get("saved"),
         page_of=_page_of,
+        agency_of=lambda a: names.get(a, a),
     )
 
 
