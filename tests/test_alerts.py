@@ -26,7 +26,9 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from api_server import PASSWORD, PURPOSE, form_token, running
 from demo_data import halves
+from playwright.sync_api import Browser, sync_playwright
 from pydantic import SecretStr
+from test_ui import CHROMIUM, _shot
 
 from mast.accounts.accounts import Accounts
 from mast.audit.chain import AuditLog, Entry
@@ -42,6 +44,7 @@ from mast.schema.tables import (
     audit_entries,
     files,
     persons,
+    record_addresses,
     record_persons,
     records,
     watches,
@@ -313,6 +316,47 @@ def _last_seq(days: Days) -> int:
         return int(conn.execute(sa.select(sa.func.max(audit_entries.c.seq))).scalar() or 0)
 
 
+def police_record(days: Days, person_id: str) -> None:
+    """A police record about the person, as a later file would load it; then the alerts
+    step, as the daily run would run it."""
+    with days.engine.begin() as conn:
+        file_id = conn.execute(
+            files.insert().values(
+                feed="police",
+                name=f"late-{person_id}.csv",
+                size=1,
+                sha256="0" * 64,
+                status="loaded",
+                received_at=DAY_TWO,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        record = conn.execute(
+            sa.select(records)
+            .join(record_persons, record_persons.c.record_id == records.c.record_id)
+            .where(record_persons.c.person_id == person_id)
+        ).first()
+        assert record is not None
+        new_id = f"police:late:{person_id}"
+        changed = {"record_id": new_id, "agency": POLICE, "first_file_id": file_id}
+        conn.execute(records.insert().values({**record._asdict(), **changed, "file_id": file_id}))
+        conn.execute(
+            record_persons.insert().values(record_id=new_id, profile_id="x", person_id=person_id)
+        )
+    alerts.compute(days.engine, now=DAY_TWO)
+
+
+def _people(days: Days, n: int) -> list[str]:
+    with days.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                sa.select(persons.c.person_id)
+                .where(persons.c.retired_into.is_(None))
+                .order_by(persons.c.person_id)
+                .limit(n)
+            )
+        )
+
+
 def test_watching_from_the_person_page_and_reading_alerts_are_audited(
     days: Days, site: str
 ) -> None:
@@ -338,42 +382,7 @@ def test_watching_from_the_person_page_and_reading_alerts_are_audited(
         assert json.loads(entry["result_ids"]) == [person_id]
         assert entry["purpose"] == PURPOSE
 
-        # A day later another agency (the police) records something about them.
-        with days.engine.begin() as conn:
-            file_id = conn.execute(
-                files.insert().values(
-                    feed="police",
-                    name="late.csv",
-                    size=1,
-                    sha256="0" * 64,
-                    status="loaded",
-                    received_at=DAY_TWO,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-            record = conn.execute(
-                sa.select(records)
-                .join(record_persons, record_persons.c.record_id == records.c.record_id)
-                .where(record_persons.c.person_id == person_id)
-            ).first()
-            assert record is not None
-            new_id = f"police:late:{person_id}"
-            conn.execute(
-                records.insert().values(
-                    {
-                        **record._asdict(),
-                        "record_id": new_id,
-                        "agency": POLICE,
-                        "first_file_id": file_id,
-                        "file_id": file_id,
-                    }
-                )
-            )
-            conn.execute(
-                record_persons.insert().values(
-                    record_id=new_id, profile_id="x", person_id=person_id
-                )
-            )
-        alerts.compute(days.engine, now=DAY_TWO)
+        police_record(days, person_id)  # a day later, another agency records something
         home = client.get("/search").text
         assert re.search(r'href="/watching">Watching <span class="chip">1<', home)
         seen_from = _last_seq(days)
@@ -405,3 +414,55 @@ def test_roles_that_do_not_watch_see_no_button_and_no_page(days: Days, site: str
 
 def test_alerts_are_off_by_default() -> None:
     assert Settings(home=Path("unused")).alerts is False
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: `make install` installs it")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_a_practitioner_watches_in_the_browser_and_sees_what_is_new(
+    days: Days, site: str, browser: Browser, width: int
+) -> None:
+    person_id = _people(days, 4)[2 if width == 1280 else 3]
+    with days.engine.connect() as conn:
+        address_id = conn.scalars(
+            sa.select(record_addresses.c.address_id)
+            .join(record_persons, record_persons.c.record_id == record_addresses.c.record_id)
+            .where(record_persons.c.person_id == person_id)
+        ).first()
+    page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)
+    page.goto(f"{site}/login")
+    page.fill("#username", "practitioner")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", PURPOSE)
+    page.click("main button[type=submit]")
+
+    page.goto(f"{site}/people/{person_id}")
+    page.get_by_role("button", name="Watch this person").click()
+    page.wait_for_url(f"**/people/{person_id}")
+    assert page.get_by_role("button", name="Stop watching").is_visible()
+    _shot(page, f"alerts-person-{width}")
+    page.goto(f"{site}/addresses/{address_id}")
+    page.get_by_role("button", name="Watch this address").click()
+    assert page.get_by_role("button", name="Stop watching").is_visible()
+
+    police_record(days, person_id)
+    page.goto(f"{site}/search")
+    link = page.get_by_role("link", name="Watching")
+    assert "1 new" in (link.text_content() or "")
+    link.click()
+    page.wait_for_url("**/watching")
+    assert page.locator("li.new").count() == 1
+    assert "1 new record from South Wales Police" in page.locator("li.new").inner_text()
+    _shot(page, f"alerts-watching-{width}")
+    page.reload()
+    assert page.locator("li.new").count() == 0  # seen on the first visit
+    page.close()
