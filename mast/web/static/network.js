@@ -50,7 +50,25 @@
     elements: JSON.parse(document.getElementById("network-data").textContent).elements
   });
   function layout() { cy.layout({ name: "fcose", animate: false, nodeDimensionsIncludeLabels: true }).run(); }
-  function remember() { history.replaceState(null, "", "#expanded=" + Array.from(expanded).join(",")); }
+  // The view's state lives in the query string, not the fragment: a browser never sends a
+  // fragment, so a shared link's view would be lost at sign-in, which keeps the page asked
+  // for with its query (routes.remember_page). Old `#expanded=` links still open.
+  var target = null;  // the person a connection was drawn to
+  function remember() {
+    var q = new URLSearchParams();
+    if (expanded.size > 1) { q.set("expanded", Array.from(expanded).join(",")); }
+    var ticks = Array.from(document.querySelectorAll("#kinds input"));
+    if (ticks.some(function (i) { return !i.checked; })) {
+      q.set("kinds", ticks.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }).join(","));
+    }
+    [["agency", "event-agency"], ["from", "event-from"], ["to", "event-to"]].forEach(function (f) {
+      var v = document.getElementById(f[1]).value;
+      if (v) { q.set(f[0], v); }
+    });
+    if (target) { q.set("with", target); }
+    var query = q.toString().replace(/%2C/g, ",");  // ids and kinds, readable
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+  }
   function say(message, values) {
     return message.replace(/%\((\w+)\)s/g, function (_m, key) { return String(values[key]); });
   }
@@ -93,6 +111,7 @@
     var kinds = new Set(Array.from(document.querySelectorAll("#kinds input:checked")).map(function (i) { return i.value; }));
     var agency = agencyPick.value, from = document.getElementById("event-from").value,
         to = document.getElementById("event-to").value;
+    remember();
     cy.batch(function () {
       cy.edges().forEach(function (e) { e.style("display", shown(e, kinds, agency, from, to) ? "element" : "none"); });
       // A person left with no link drawn goes too (the start and everyone on a path stay).
@@ -267,6 +286,7 @@
   var hits = document.getElementById("other-hits");
   function connectTo(other) {
     status.textContent = text.looking;
+    target = other;
     fetch("/network/" + encodeURIComponent(me) + "/connection/" + encodeURIComponent(other), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (g) {
@@ -315,6 +335,24 @@
       if (id) { hits.textContent = ""; connectTo(id); }
     });
   }
+  // --- a shared link: its filters first, then what it expanded, then its connection ---------
+  var linkedView = new URLSearchParams(location.search);
+  var hash = /#expanded=([^&]*)/.exec(location.hash);  // read before filter() rewrites it
+  if (linkedView.has("kinds")) {
+    var wanted = new Set(linkedView.get("kinds").split(","));
+    document.querySelectorAll("#kinds input").forEach(function (i) { i.checked = wanted.has(i.value); });
+  }
+  [["from", "event-from"], ["to", "event-to"]].forEach(function (f) {
+    var v = linkedView.get(f[0]);
+    if (v && /^\d{4}-\d{2}-\d{2}$/.test(v)) { document.getElementById(f[1]).value = v; }
+  });
+  var linkedAgency = linkedView.get("agency");
+  if (linkedAgency) {  // the incidents drawn may not name it yet: offered all the same
+    if (!Array.from(agencyPick.options).some(function (o) { return o.value === linkedAgency; })) {
+      agencyPick.append(new Option(linkedAgency, linkedAgency));
+    }
+    agencyPick.value = linkedAgency;
+  }
   layout(); filter();
   window.mastNetwork = cy;  // laid out: for the browser tests, and for anyone at the console
   // A deep link reopens a view, but every person it expands is a view recorded under the
@@ -323,21 +361,29 @@
   function expandAll(ids) {
     return ids.reduce(function (p, id) { return p.then(function () { return expand(id); }); }, Promise.resolve());
   }
-  var hash = /#expanded=([^&]*)/.exec(location.hash);
-  if (hash) {
-    var linked = Array.from(new Set(hash[1].split(",").filter(function (id) { return id && id !== me; })));
+  var asked = linkedView.get("expanded") || (hash ? hash[1] : "");
+  var connection = linkedView.get("with");
+  function connectAfter(p) {
+    return connection ? p.then(function () { connectTo(connection); }) : p;
+  }
+  if (asked) {
+    var linked = Array.from(new Set(asked.split(",").filter(function (id) { return id && id !== me; })));
     var ask = document.getElementById("deep-link");
     if (linked.length <= ASK_PAST) {
-      expandAll(linked);
+      connectAfter(expandAll(linked));
     } else {
       remember();  // the address bar shows what is open, not what the link asked for
       ask.querySelector(".count").textContent = String(linked.length);
       ask.hidden = false;
       document.getElementById("deep-link-open").addEventListener("click", function () {
-        ask.hidden = true; expandAll(linked);
+        ask.hidden = true; connectAfter(expandAll(linked));
       });
-      document.getElementById("deep-link-skip").addEventListener("click", function () { ask.hidden = true; });
+      document.getElementById("deep-link-skip").addEventListener("click", function () {
+        ask.hidden = true; connectAfter(Promise.resolve());
+      });
       document.getElementById("deep-link-open").focus();
     }
+  } else if (connection) {
+    connectTo(connection);
   }
 })();

@@ -1,0 +1,80 @@
+"""The network explorer's view in its address: a shared link, opened signed out, is the
+same view after sign-in and the purpose prompt (filters, people expanded, a connection),
+and changing a filter changes the address (issue 22, item 1: deep links)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from api_server import PASSWORD, Api
+from playwright.sync_api import Browser, sync_playwright
+from test_ui import CHROMIUM, _shot, _two_steps
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: `make install` installs it")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def test_a_shared_view_survives_sign_in(api: Api, browser: Browser) -> None:
+    start, middle, far = _two_steps(api)
+    view = (
+        f"/network/{start}?expanded={start},{middle}&kinds=household,parent,sibling,partner,stated"
+        f"&from=2000-01-01&to=2026-10-31"
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page.goto(api.url + view)  # signed out: to the sign-in page
+    assert urlsplit(page.url).path == "/login"
+    page.fill("#username", "investigator")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", "deep link after sign-in")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"**/network/{start}?*")
+    page.wait_for_function(  # the middle person's links added: the address says so
+        "id => window.mastNetwork && window.mastNetwork.getElementById(id).nonempty()"
+        " && (new URLSearchParams(location.search).get('expanded') || '').includes(',')",
+        arg=far,
+    )
+    ticked = page.eval_on_selector_all("#kinds input:checked", "xs => xs.map(x => x.value)")
+    assert sorted(ticked) == ["household", "parent", "partner", "sibling", "stated"]
+    assert page.input_value("#event-from") == "2000-01-01"
+    assert page.input_value("#event-to") == "2026-10-31"
+    shown = page.evaluate(
+        "() => window.mastNetwork.edges().filter(e => e.style('display') !== 'none')"
+        ".map(e => e.data('kind'))"
+    )
+    assert shown and not {"incident", "address"} & set(shown)
+    state = parse_qs(urlsplit(page.url).query)
+    assert set(state["expanded"][0].split(",")) == {start, middle}
+    _shot(page, "network-deep-link-1280")
+
+    page.uncheck("#kinds input[value=stated]")  # a change of view is in the address at once
+    state = parse_qs(urlsplit(page.url).query)
+    assert state["kinds"] == ["household,parent,sibling,partner"]
+    assert "kinds=household,parent,sibling,partner" in page.url  # readable, to share
+    page.close()
+
+
+def test_a_shared_connection_is_drawn_again(api: Api, browser: Browser) -> None:
+    start, _middle, far = _two_steps(api)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{api.url}/network/{start}?with={far}")
+    page.fill("#username", "investigator")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.fill("#purpose-text", "deep link to a connection")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#path:not([hidden])")
+    assert page.locator("#path-steps li").count() >= 1
+    assert parse_qs(urlsplit(page.url).query)["with"] == [far]
+    page.close()
