@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from api_server import PASSWORD, Api
 from playwright.sync_api import Browser, sync_playwright
-from test_ui import CHROMIUM, _shot, _two_steps
+from test_ui import CHROMIUM, _shot, _signed_in, _two_steps
 
 pytestmark = pytest.mark.integration
 
@@ -77,4 +77,45 @@ def test_a_shared_connection_is_drawn_again(api: Api, browser: Browser) -> None:
     page.wait_for_selector("#path:not([hidden])")
     assert page.locator("#path-steps li").count() >= 1
     assert parse_qs(urlsplit(page.url).query)["with"] == [far]
+    page.close()
+
+
+def test_pin_hide_and_undo_in_the_drawing_and_the_list(api: Api, browser: Browser) -> None:
+    start, middle, _far = _two_steps(api)
+    page = _signed_in(browser, api, "investigator", "pin hide undo", width=1280)
+    page.goto(f"{api.url}/network/{start}")
+    page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
+    node = f"window.mastNetwork.getElementById('{middle}')"
+    page.evaluate(f"() => {node}.select()")
+    page.click("#pin")
+    assert page.evaluate(f"() => {node}.locked()")
+    page.click("#dismiss")
+    assert page.evaluate(f"() => {node}.empty()")
+    assert parse_qs(urlsplit(page.url).query)["hide"] == [middle]
+    assert page.locator(f"#network-list li[data-id='{middle}']").count() == 0
+    page.click("#undo")  # the hidden person is back, still pinned
+    assert page.evaluate(f"() => {node}.nonempty() && {node}.locked()")
+    assert "hide" not in parse_qs(urlsplit(page.url).query)
+    page.keyboard.press("Control+z")  # and unpinned
+    assert not page.evaluate(f"() => {node}.locked()")
+    assert page.locator("#undo").is_disabled()
+    _shot(page, "network-pin-hide-undo-1280")
+
+    # The list is the explorer on a phone: hide from it, undo from the toolbar.
+    page.set_viewport_size({"width": 360, "height": 900})
+    page.click(f"#network-list button.hide-one[data-hide='{middle}']")
+    assert page.locator(f"#network-list li[data-id='{middle}']").count() == 0
+    page.click("#undo")
+    assert page.locator(f"#network-list li[data-id='{middle}']").count() == 1
+    _shot(page, "network-pin-hide-undo-360")
+    page.close()
+
+
+def test_a_shared_view_hides_again_who_was_hidden(api: Api, browser: Browser) -> None:
+    start, middle, _far = _two_steps(api)
+    page = _signed_in(browser, api, "investigator", "hidden in a link", width=1280)
+    page.goto(f"{api.url}/network/{start}?hide={middle}")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('hide')")
+    assert page.evaluate(f"() => window.mastNetwork.getElementById('{middle}').empty()")
+    assert page.locator("#undo").is_disabled()  # the link's view is where undo starts
     page.close()

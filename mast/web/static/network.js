@@ -38,6 +38,7 @@
     { selector: "edge.on-path", style: { "width": 6, "z-index": 10 } },
     { selector: "node.on-path", style: { "border-width": 4, "border-color": "#0b0c0c" } },
     { selector: ".faded", style: { "opacity": 0.2 } },
+    { selector: "node.pinned", style: { "border-width": 4, "border-style": "double", "border-color": "#0b0c0c" } },
     { selector: ":selected", style: { "border-width": 4, "border-color": "#ffdd00" } }
   ];
   Object.keys(LOOK).forEach(function (kind) {
@@ -54,6 +55,7 @@
   // fragment, so a shared link's view would be lost at sign-in, which keeps the page asked
   // for with its query (routes.remember_page). Old `#expanded=` links still open.
   var target = null;  // the person a connection was drawn to
+  var hidden = new Set();  // people hidden from the drawing (and the list), until undone
   function remember() {
     var q = new URLSearchParams();
     if (expanded.size > 1) { q.set("expanded", Array.from(expanded).join(",")); }
@@ -66,6 +68,7 @@
       if (v) { q.set(f[0], v); }
     });
     if (target) { q.set("with", target); }
+    if (hidden.size) { q.set("hide", Array.from(hidden).join(",")); }
     var query = q.toString().replace(/%2C/g, ",");  // ids and kinds, readable
     history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
   }
@@ -135,6 +138,11 @@
       li.dataset.id = n.id(); a.href = "/people/" + encodeURIComponent(n.id()); a.textContent = n.data("label");
       b.type = "button"; b.className = "small expand-one"; b.dataset.id = n.id(); b.textContent = hub ? text.show_all : text.add_links;
       if (hub) { li.append(n.data("label"), " ", b); } else { li.append(a, " ", b); }
+      if (n.id() !== me) {
+        var h = document.createElement("button");
+        h.type = "button"; h.className = "small hide-one"; h.dataset.hide = n.id(); h.textContent = text.hide;
+        li.append(" ", h);
+      }
       var links = n.connectedEdges().filter(function (e) { return e.style("display") !== "none"; });
       if (links.nonempty() && !hub) {
         var ul = document.createElement("ul");
@@ -156,14 +164,47 @@
   people.addEventListener("click", function (ev) {
     var id = ev.target.dataset && ev.target.dataset.id;
     if (id && ev.target.classList.contains("expand-one")) { expand(id); }
+    var gone = ev.target.dataset && ev.target.dataset.hide;
+    if (gone) { hide(cy.getElementById(gone)); undoButton.focus(); }
   });
 
-  function add(elements) {
-    cy.add(elements.filter(function (e) { return cy.getElementById(e.data.id).empty(); }));
+  function add(elements) {  // the elements new to the drawing, for undo
+    var added = cy.add(elements.filter(function (e) {
+      return cy.getElementById(e.data.id).empty() && !hidden.has(e.data.id);
+    }));
     elements.forEach(function (e) {
-      if (e.data.parent) { cy.getElementById(e.data.id).move({ parent: e.data.parent }); }
+      if (e.data.parent && !hidden.has(e.data.id)) { cy.getElementById(e.data.id).move({ parent: e.data.parent }); }
     });
     layout(); filter();
+    return added;
+  }
+
+  // --- pin, hide and undo: each change to the drawing can be taken back, newest first -------
+  var undoButton = document.getElementById("undo");
+  var done = [];
+  function did(step) { done.push(step); undoButton.disabled = false; }
+  function hide(nodes) {
+    var people = nodes.filter(function (n) { return n.id() !== me; });
+    if (people.empty()) { return; }
+    people.forEach(function (n) { hidden.add(n.id()); });
+    did({ undo: function () {
+      people.forEach(function (n) { hidden.delete(n.id()); });
+      removed.restore();
+    } });
+    var removed = people.union(people.connectedEdges()).remove();
+    filter();
+  }
+  function pin(nodes) {
+    var loose = nodes.filter(function (n) { return !n.locked(); });
+    loose.lock().addClass("pinned");
+    did({ undo: function () { loose.unlock().removeClass("pinned"); } });
+  }
+  function undo() {
+    var step = done.pop();
+    if (!step) { return; }
+    step.undo();
+    undoButton.disabled = done.length === 0;
+    filter();
   }
   // Expand one hop by kind: only the kinds ticked are asked for. A hub (people met only at
   // incidents, collapsed with a count) is opened by asking for everyone.
@@ -181,8 +222,13 @@
     return fetch("/network/" + encodeURIComponent(who) + "/neighbours?" + query, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (g) {
-        if (everyone) { hub.remove(); }
-        add(g.elements); expanded.add(who); remember(); status.textContent = "";
+        var hubGone = everyone ? hub.remove() : cy.collection();
+        var fresh = !expanded.has(who);
+        var added = add(g.elements); expanded.add(who); remember(); status.textContent = "";
+        did({ undo: function () {
+          added.remove(); hubGone.restore();
+          if (fresh) { expanded.delete(who); }
+        } });
       })
       .catch(function () { status.textContent = say(text.failed, { id: id }); });
   }
@@ -191,11 +237,20 @@
     var one = selected().length === 1;
     document.getElementById("expand").disabled = !one;
     document.getElementById("dismiss").disabled = selected().empty();
+    document.getElementById("pin").disabled = selected().empty();
     cy.elements().removeClass("faded");
     if (one) { cy.elements().difference(selected().closedNeighborhood()).addClass("faded"); }
   });
   document.getElementById("expand").addEventListener("click", function () { expand(selected()[0].id()); });
-  document.getElementById("dismiss").addEventListener("click", function () { selected().remove(); filter(); });
+  document.getElementById("dismiss").addEventListener("click", function () { hide(selected()); });
+  document.getElementById("pin").addEventListener("click", function () { pin(selected()); });
+  undoButton.addEventListener("click", undo);
+  document.addEventListener("keydown", function (ev) {  // Ctrl+Z (⌘Z), except while typing
+    var typing = /^(INPUT|SELECT|TEXTAREA)$/.test((ev.target && ev.target.tagName) || "");
+    if ((ev.ctrlKey || ev.metaKey) && !ev.shiftKey && ev.key.toLowerCase() === "z" && !typing) {
+      ev.preventDefault(); undo();
+    }
+  });
   document.querySelectorAll("#kinds input").forEach(function (i) { i.addEventListener("change", filter); });
   ["event-agency", "event-from", "event-to"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", filter);
@@ -292,7 +347,12 @@
       .then(function (g) {
         if (g.hops == null) { status.textContent = text.none; return; }
         cy.elements().unselect().removeClass("on-path faded");  // the path, not a selection, stands out
-        add(g.elements);
+        var before = target === other ? null : target;
+        var added = add(g.elements);
+        did({ undo: function () {
+          added.remove(); cy.elements().removeClass("on-path faded");
+          document.getElementById("path").hidden = true; target = before; status.textContent = "";
+        } });
         g.elements.forEach(function (e) { cy.getElementById(e.data.id).addClass("on-path"); });
         cy.elements().not(".on-path").addClass("faded");  // the path stands out until a selection
         filter();
@@ -363,8 +423,13 @@
   }
   var asked = linkedView.get("expanded") || (hash ? hash[1] : "");
   var connection = linkedView.get("with");
-  function connectAfter(p) {
-    return connection ? p.then(function () { connectTo(connection); }) : p;
+  var toHide = (linkedView.get("hide") || "").split(",").filter(function (id) { return id && id !== me; });
+  function connectAfter(p) {  // then the link's hidden people go again, and its connection
+    return p.then(function () {
+      if (toHide.length) { hide(cy.nodes().filter(function (n) { return toHide.indexOf(n.id()) >= 0; })); }
+      done = []; undoButton.disabled = true;  // the link's view is where undo starts
+      if (connection) { connectTo(connection); }
+    });
   }
   if (asked) {
     var linked = Array.from(new Set(asked.split(",").filter(function (id) { return id && id !== me; })));
@@ -383,7 +448,7 @@
       });
       document.getElementById("deep-link-open").focus();
     }
-  } else if (connection) {
-    connectTo(connection);
+  } else {
+    connectAfter(Promise.resolve());
   }
 })();
