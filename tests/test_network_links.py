@@ -119,3 +119,22 @@ def test_a_shared_view_hides_again_who_was_hidden(api: Api, browser: Browser) ->
     assert page.evaluate(f"() => window.mastNetwork.getElementById('{middle}').empty()")
     assert page.locator("#undo").is_disabled()  # the link's view is where undo starts
     page.close()
+
+
+def test_the_time_slider_shows_the_links_as_they_stood(api: Api, browser: Browser) -> None:
+    start, _middle, _far = _two_steps(api)
+    page = _signed_in(browser, api, "investigator", "time slider", width=1280)
+    page.goto(f"{api.url}/network/{start}")
+    page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
+    drawn = "() => window.mastNetwork.edges().filter(e => e.style('display') !== 'none').length"
+    everything = page.evaluate(drawn)
+    assert page.input_value("#event-to") == ""  # at the newest day: nothing filtered
+    page.fill("#time", "0")  # back to the first day anything drawn happened
+    first = page.input_value("#event-to")
+    assert first and page.locator("#time-day").inner_text() == first
+    assert page.evaluate(drawn) < everything
+    assert parse_qs(urlsplit(page.url).query)["to"] == [first]
+    page.fill("#time", page.get_attribute("#time", "max") or "0")
+    assert page.input_value("#event-to") == "" and page.evaluate(drawn) == everything
+    _shot(page, "network-time-slider-1280")
+    page.close()

@@ -109,8 +109,33 @@
     // Not an incident: the agency filter is about incidents; dates overlap the range.
     return (!from || !e.data("to") || e.data("to") >= from) && (!to || !e.data("from") || e.data("from") <= to);
   }
+  // --- the time slider: each step is a day something drawn happened; it sets "to" -----------
+  var slider = document.getElementById("time"), sliderDay = document.getElementById("time-day");
+  var days = [];
+  function timeline() {
+    var all = new Set();
+    cy.edges().forEach(function (e) {
+      (e.data("events") || []).forEach(function (ev) { if (ev.day) { all.add(ev.day); } });
+      ["from", "to"].forEach(function (k) { if (e.data(k)) { all.add(e.data(k)); } });
+    });
+    days = Array.from(all).sort();
+    var to = document.getElementById("event-to").value;
+    var at = to ? days.filter(function (d) { return d <= to; }).length - 1 : days.length - 1;
+    slider.max = String(Math.max(days.length - 1, 0));
+    slider.value = String(Math.max(at, 0));
+    var shownDay = to || days[days.length - 1] || "";
+    sliderDay.textContent = shownDay;
+    slider.setAttribute("aria-valuetext", shownDay);
+  }
+  slider.addEventListener("input", function () {
+    var i = Number(slider.value);
+    if (!days[i]) { return; }
+    document.getElementById("event-to").value = i === days.length - 1 ? "" : days[i];
+    filter();
+  });
+
   function filter() {
-    agencies();
+    agencies(); timeline();
     var kinds = new Set(Array.from(document.querySelectorAll("#kinds input:checked")).map(function (i) { return i.value; }));
     var agency = agencyPick.value, from = document.getElementById("event-from").value,
         to = document.getElementById("event-to").value;
