@@ -4,13 +4,15 @@ and changing a filter changes the address (issue 22, item 1: deep links)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from api_server import PASSWORD, Api
 from playwright.sync_api import Browser, sync_playwright
-from test_ui import CHROMIUM, _shot, _signed_in, _two_steps
+from pypdf import PdfReader
+from test_ui import ARTEFACTS, CHROMIUM, _shot, _signed_in, _two_steps
 
 pytestmark = pytest.mark.integration
 
@@ -137,4 +139,41 @@ def test_the_time_slider_shows_the_links_as_they_stood(api: Api, browser: Browse
     page.fill("#time", page.get_attribute("#time", "max") or "0")
     assert page.input_value("#event-to") == "" and page.evaluate(drawn) == everything
     _shot(page, "network-time-slider-1280")
+    page.close()
+
+
+def test_the_pdf_has_title_key_date_purpose_printer_and_marking(api: Api, browser: Browser) -> None:
+    start, _middle, _far = _two_steps(api)
+    page = _signed_in(browser, api, "investigator", "PDF for strategy meeting 7", width=1280)
+    page.goto(f"{api.url}/network/{start}")
+    page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
+    drawn = set(
+        page.evaluate("() => window.mastNetwork.nodes('[kind = \"person\"]').map(n => n.id())")
+    )
+    before = api.last_seq()
+    with page.expect_download() as download:
+        page.click("#pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    title = page.locator("h1").inner_text()
+    assert title in text
+    assert text.count("OFFICIAL-SENSITIVE") >= 2  # top and foot
+    assert "PDF for strategy meeting 7" in text and "Test investigator" in text
+    assert "Key" in text and "household" in text
+    [entry] = [e for e in api.audited_since(before) if e["operation"] == "network-export"]
+    assert json.loads(entry["params"])["form"] == "pdf"
+    assert set(json.loads(entry["result_ids"])) == drawn
+    ARTEFACTS.mkdir(exist_ok=True)
+    download.value.save_as(ARTEFACTS / "network.pdf")
+
+    # Something that is not a picture is refused, and nothing is audited.
+    before = api.last_seq()
+    refused = page.evaluate(
+        """id => fetch("/network/" + id + "/pdf", {method: "POST", credentials: "same-origin",
+             headers: {"Content-Type": "application/json", "X-CSRF-Token":
+               JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"]},
+             body: JSON.stringify({ids: [id], kinds: [],
+               picture: "data:image/png;base64,bm90IGFuIGltYWdl"})}).then(r => r.status)""",
+        start,
+    )
+    assert refused == 400 and api.last_seq() == before
     page.close()

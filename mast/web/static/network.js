@@ -340,6 +340,28 @@
     audited("png").then(picture).then(function (uri) { save(uri, "network-" + me + ".png"); })
       .catch(function () { status.textContent = text.export_failed || ""; });
   });
+  // The PDF: the drawing as a JPEG (within the server's 1 MiB body limit), made into a page
+  // with its title, key, date, purpose, printer and marking by the server, which audits it.
+  document.getElementById("pdf").addEventListener("click", function () {
+    var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"];
+    var shownNow = visible();
+    var kinds = Array.from(new Set(shownNow.edges().map(function (e) { return e.data("kind"); })));
+    function send(scale) {
+      var picture = cy.jpg({ full: true, bg: "#ffffff", scale: scale, quality: 0.85, maxWidth: 3000, maxHeight: 3000 });
+      return fetch("/network/" + encodeURIComponent(me) + "/pdf", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
+        body: JSON.stringify({ ids: shownNow.nodes("[kind = 'person']").map(function (n) { return n.id(); }),
+          kinds: kinds, picture: picture, title: text.name })
+      }).then(function (r) {
+        if (r.status === 413 && scale > 1) { return send(1); }  // a large drawing: at screen size
+        if (!r.ok) { throw new Error(r.status); }
+        return r.blob();
+      });
+    }
+    send(2).then(function (pdf) { save(URL.createObjectURL(pdf), "network-" + me + ".pdf"); })
+      .catch(function () { status.textContent = text.export_failed || ""; });
+  });
   document.getElementById("csv").addEventListener("click", function () {
     // The server's CSV rule (csv_safe): a cell a spreadsheet would run as a formula gets a
     // leading apostrophe. A partner's name of =HYPERLINK(…) stays text.
