@@ -412,8 +412,14 @@ def test_roles_that_do_not_watch_see_no_button_and_no_page(days: Days, site: str
         assert 'href="/watching"' not in client.get("/analysis").text
 
 
-def test_alerts_are_off_by_default() -> None:
-    assert Settings(home=Path("unused")).alerts is False
+def test_alerts_are_off_by_default(tmp_path: Path) -> None:
+    """Off unless asked for: no alerts step in the daily run."""
+    settings = Settings(home=tmp_path, feeds=BUILTIN_FEEDS, workers=1)
+    assert settings.alerts is False
+    engine = open_store(settings)
+    run = DailyJob(settings, engine).run(now=DAY_ONE)
+    engine.dispose()
+    assert "alerts" not in [s.step for s in run.steps]
 
 
 @pytest.fixture(scope="module")

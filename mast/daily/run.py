@@ -172,7 +172,8 @@ class _Run:
             self._step("purge", None, self._purge)
             self._step("resolve", None, self._resolve)
             self._step("graph", None, lambda: self._build(self.graph))
-            self._step("alerts", None, self._alerts)
+            if self.settings.alerts:  # off: no step, and the ledger reads as it always has
+                self._step("alerts", None, self._alerts)
             self._step("figures", None, lambda: self._figures(self.graph))
             status = "partial" if self.failed else "ok"
         except _Stop:
@@ -294,9 +295,7 @@ class _Run:
         return {"mode": built.mode, "changed": built.changed, **built.counts}
 
     def _alerts(self) -> dict[str, Any]:
-        """Watches' new alerts, once the day's records are resolved (off: nothing)."""
-        if not self.settings.alerts:
-            return {"off": True}
+        """Watches' new alerts, once the day's records are resolved."""
         from mast.daily import alerts, mail  # noqa: PLC0415
 
         return {
