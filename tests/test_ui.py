@@ -328,14 +328,14 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
         page.click("#expand")
     else:  # on a phone the list is the explorer: no drawing to select in
         page.locator(f"#network-list button[data-id='{middle}']").click()
-    page.wait_for_function(f"() => location.hash.includes('{middle}')")
-    assert f"#expanded={start},{middle}" in page.url  # a deep link that reopens this view
+    page.wait_for_function(f"() => location.search.includes('{middle}')")
+    assert f"?expanded={start},{middle}" in page.url  # a deep link that reopens this view
     assert page.evaluate(f"() => window.mastNetwork.getElementById('{far}').nonempty()")
     _shot(page, f"network-{width}")
     # Without a mouse: the list under the drawing has a button for every person.
     page.locator(f"#network-list button[data-id='{far}']").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(f"() => location.hash.includes('{far}')")
+    page.wait_for_function(f"() => location.search.includes('{far}')")
     # A connection found by name: typed, picked from the hits, drawn and listed with names.
     far_name = api.cypher(
         f"MATCH (p:`Person` {{person_id: '{far}'}}) RETURN p.given_name, p.family_name"
@@ -447,7 +447,7 @@ def test_the_network_draws_typed_links_that_filter_and_export_with_a_key(
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/neighbours" in r.url else None)
     page.locator(f"#network-list button[data-id='{parent}']").click()
-    page.wait_for_function(f"() => location.hash.includes('{parent}')")
+    page.wait_for_function(f"() => location.search.includes('{parent}')")
     assert asked and "kind=incident" not in asked[-1] and "kind=parent" in asked[-1]
     assert page.evaluate(
         f"() => window.mastNetwork.getElementById('{parent}').connectedEdges()"
@@ -626,6 +626,13 @@ def test_the_network_csv_escapes_formulas_as_the_server_does(api: Api, browser: 
     page.close()
 
 
+EXPANDED = (
+    "n => (new URLSearchParams(location.search).get('expanded') || '').split(',').length >= n"
+)
+"""The explorer's address bar names at least `n` people expanded (the view's state is in
+the query string, which survives sign-in)."""
+
+
 def test_a_deep_link_asks_before_expanding_more_than_a_handful(api: Api, browser: Browser) -> None:
     """`/network/X#expanded=P1,P2,…` made the visitor's browser view every listed person under
     the visitor's name and purpose, without asking."""
@@ -648,14 +655,14 @@ def test_a_deep_link_asks_before_expanding_more_than_a_handful(api: Api, browser
     page.goto(f"{api.url}/search")
     page.goto(f"{api.url}/network/{start}#expanded={','.join(others)}")
     page.click("#deep-link-open")  # asked, and agreed: all five are added
-    page.wait_for_function("() => location.hash.split(',').length >= 6")
+    page.wait_for_function(EXPANDED, arg=6)
     assert len(asked) == 5
     asked.clear()
     page.goto(f"{api.url}/search")
     page.goto(
         f"{api.url}/network/{start}#expanded={','.join(others[:3])}"
     )  # a handful: no question
-    page.wait_for_function("() => location.hash.split(',').length >= 4")
+    page.wait_for_function(EXPANDED, arg=4)
     assert len(asked) == 3 and not page.locator("#deep-link").is_visible()
     page.close()
 

@@ -30,6 +30,8 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
     # The change feed: ids and kinds only, for the apps of those who read the people it
     # names (`view`); an app follows it to keep its own records of MAST ids in step.
     "changes": _CASEWORK,
+    # Watch a person or address and read one's alerts (when MAST_ALERTS is on).
+    "watch": frozenset({"practitioner", "investigator"}),
 }
 
 

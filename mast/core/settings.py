@@ -118,6 +118,23 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
 
+    # Alerts (mast/daily/alerts.py): watches on people and addresses, off unless asked for.
+    alerts: bool = Field(
+        default=False, description="watches and alerts (MAST_ALERTS); off by default"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="this site's address as users reach it, for the link in alert e-mails",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="mail server for alert e-mails; no e-mail if unset"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection to TLS")
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(default="mast@localhost", description="the alert e-mails' sender")
+
     @cached_property
     def state_url(self) -> str:
         return self.database_url or f"sqlite:///{self.state_file}"

@@ -1,7 +1,7 @@
 """The daily run: take each partner's new files, then purge, resolve, project and count.
 
     tidy → pull (one step a partner: fetch complete files, ingest each) → purge → resolve
-    → graph → figures
+    → graph → alerts (watches, when MAST_ALERTS is on) → figures
 
 Every step is safe to repeat, which is what makes a run killed at any moment (RELIABILITY
 P1–P4) finished by the next one rather than repaired by hand:
@@ -172,6 +172,8 @@ class _Run:
             self._step("purge", None, self._purge)
             self._step("resolve", None, self._resolve)
             self._step("graph", None, lambda: self._build(self.graph))
+            if self.settings.alerts:  # off: no step, and the ledger reads as it always has
+                self._step("alerts", None, self._alerts)
             self._step("figures", None, lambda: self._figures(self.graph))
             status = "partial" if self.failed else "ok"
         except _Stop:
@@ -291,6 +293,15 @@ class _Run:
         if self.job.after_graph is not None:
             self.job.after_graph()
         return {"mode": built.mode, "changed": built.changed, **built.counts}
+
+    def _alerts(self) -> dict[str, Any]:
+        """Watches' new alerts, once the day's records are resolved."""
+        from mast.daily import alerts, mail  # noqa: PLC0415
+
+        return {
+            **alerts.compute(self.engine, now=self.now),
+            **mail.send_alerts(self.engine, self.settings, now=self.now),
+        }
 
     def _figures(self, graph: GraphStore) -> dict[str, Any]:
         from mast.graph.headlines import count_headlines  # noqa: PLC0415
