@@ -42,7 +42,7 @@ import re
 import shutil
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -237,6 +237,7 @@ def home_settings(home: Path) -> Settings:
         workers=1,
         retention_days=RETENTION_DAYS,
         audit_key=SecretStr("test-audit-key, 32 bytes or more"),
+        database_url=None,  # SQLite, whatever MAST_DATABASE_URL says: the copy is a file's
     )
 
 
@@ -294,8 +295,11 @@ def loaded(files: list[Path], at: datetime, root: Path) -> dict[Any, tuple[Any, 
     with clock.fixed(at):
         ingest_paths(home.settings, files, FEEDS)
         audited_purge(home.engine, home.settings, now=at, by="system:rebuild")
-    with home.engine.connect() as conn:
-        return _table(conn, records, Renaming(conn), skip=FILE_COLUMNS)
+    try:
+        with home.engine.connect() as conn:
+            return _table(conn, records, Renaming(conn), skip=FILE_COLUMNS)
+    finally:
+        home.engine.dispose()
 
 
 # --- what is compared --------------------------------------------------------------------
@@ -328,7 +332,7 @@ class Renaming:
 
 
 def _table(
-    conn: sa.Connection, table: sa.Table, rename: Renaming, *, skip: set[str] = frozenset()
+    conn: sa.Connection, table: sa.Table, rename: Renaming, *, skip: Collection[str] = ()
 ) -> dict[Any, tuple[Any, ...]]:
     """Rows by their key (the first column), every value renamed; only live ids of a table
     that retires them."""
@@ -442,11 +446,16 @@ def check(plan: Plan, extracts: list[Extract], root: Path) -> None:
         if n > 0 and counts["graph"]["mode"] == "full":
             pytest.fail(f"day {n} rebuilt the graph whole: the delta went untested")
     again = rebuild(days, plan.days[-1], root / "rebuild")
-    found = list(differences(view(days), view(again)))
-    assert not found, "\n".join(found)
-    # What the days kept is what the files leave once the window has moved.
-    every = [path for today in files for path in today]
-    assert loaded(every, plan.days[-1], root / "records") == view(days).store["records"]
+    try:
+        after_days = view(days)
+        found = list(differences(after_days, view(again)))
+        assert not found, "\n".join(found)
+        # What the days kept is what the files leave once the window has moved.
+        every = [path for today in files for path in today]
+        assert loaded(every, plan.days[-1], root / "records") == after_days.store["records"]
+    finally:
+        days.engine.dispose()
+        again.engine.dispose()
 
 
 def test_any_days_leave_what_a_rebuild_leaves(
