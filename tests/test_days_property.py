@@ -415,8 +415,9 @@ def differences(days: View, rebuild: View) -> Iterator[str]:
     whose values differ (synthetic people: the test data has no real person in it)."""
     for name in days.store:
         a, b = days.store[name], rebuild.store[name]
-        only_days, only_rebuild = sorted(a.keys() - b.keys()), sorted(b.keys() - a.keys())
-        changed = sorted(k for k in a.keys() & b.keys() if a[k] != b[k])
+        only_days = sorted(a.keys() - b.keys(), key=repr)
+        only_rebuild = sorted(b.keys() - a.keys(), key=repr)
+        changed = sorted((k for k in a.keys() & b.keys() if a[k] != b[k]), key=repr)
         if only_days or only_rebuild or changed:
             yield (
                 f"store {name}: only after the days {only_days[:5]} ({len(only_days)}), "
