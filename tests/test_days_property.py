@@ -289,12 +289,20 @@ def rebuild(days: Home, at: datetime, root: Path) -> Home:
     return Home(settings, engine, root)
 
 
-def loaded(files: list[Path], at: datetime, root: Path) -> dict[Any, tuple[Any, ...]]:
-    """The records a fresh home keeps of every file given at once, purged at `at`."""
+def loaded(
+    files: list[list[Path]], purged: datetime, at: datetime, root: Path
+) -> dict[Any, tuple[Any, ...]]:
+    """The records a fresh home keeps of every day's files given at once, purged as the
+    days' last purge (at `purged`) was: the files of the runs up to it, the purge, then
+    the files of any later run that did not purge (a second run on one day), at `at`."""
     home = Home.make(root)
-    with clock.fixed(at):
-        ingest_paths(home.settings, files, FEEDS)
-        audited_purge(home.engine, home.settings, now=at, by="system:rebuild")
+    before, after = files
+    with clock.fixed(purged):
+        ingest_paths(home.settings, before, FEEDS)
+        audited_purge(home.engine, home.settings, now=purged, by="system:rebuild")
+    if after:
+        with clock.fixed(at):
+            ingest_paths(home.settings, after, FEEDS)
     try:
         with home.engine.connect() as conn:
             return _table(conn, records, Renaming(conn), skip=FILE_COLUMNS)
@@ -442,18 +450,25 @@ def check(plan: Plan, extracts: list[Extract], root: Path) -> None:
     """The plan's days, then the rebuild; the two must agree."""
     files = day_files(plan, extracts, root / "files")
     days = Home.make(root / "days")
+    purging = 0  # the last run that purged: a run may leave the purge to the day's first
     for n, (today, at) in enumerate(zip(files, plan.days, strict=True)):
         counts = days.run(today, at)
         if n > 0 and counts.get("graph", {}).get("mode") == "full":
             pytest.fail(f"day {n} rebuilt the graph whole: the delta went untested")
+        if "records_removed" in counts.get("purge", {}):
+            purging = n
     again = rebuild(days, plan.days[-1], root / "rebuild")
     try:
         after_days = view(days)
         found = list(differences(after_days, view(again)))
         assert not found, "\n".join(found)
         # What the days kept is what the files leave once the window has moved.
-        every = [path for today in files for path in today]
-        assert loaded(every, plan.days[-1], root / "records") == after_days.store["records"]
+        batches = [
+            [path for today in files[: purging + 1] for path in today],
+            [path for today in files[purging + 1 :] for path in today],
+        ]
+        kept = loaded(batches, plan.days[purging], plan.days[-1], root / "records")
+        assert kept == after_days.store["records"]
     finally:
         days.engine.dispose()
         again.engine.dispose()
