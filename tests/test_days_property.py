@@ -12,8 +12,8 @@ The rebuild is the days' state store copied to a fresh home and resolved again i
 (every record profiled, every pair scored, everything clustered, with the model the days
 kept: the property is about incremental against full, not about learning), its graph
 built whole. The store (records, persons, addresses, profiles, record links) and the graph
-must be equal. Separately, every file given at once to a fresh home and purged at the last
-day must leave the records the days kept.
+must be equal. Separately, every file given at once to a fresh home and purged as the days
+last purged must leave the records the days kept.
 
 Why a copy, not a fresh home: a profile's id hashes its fields, its address id among them,
 and clustering breaks an exact tie of weights by profile id. A fresh home numbers places in
