@@ -410,6 +410,11 @@ def test_the_network_draws_typed_links_that_filter_and_export_with_a_key(
     ]
     assert all(e["from"] for e in edges)  # every link dated
     assert "incident" in {e["kind"] for e in edges}
+    # The list reads each line from the side it is under: a child is not their parent's mother.
+    under_child = page.locator(f"#network-list > li[data-id='{child}'] li[data-kind='parent']")
+    under_parent = page.locator(f"#network-list > li[data-id='{parent}'] li[data-kind='parent']")
+    assert f": {word} (parent and child)" in under_child.first.inner_text()
+    assert ": child (parent and child)" in under_parent.first.inner_text()
     key = page.locator("#legend li").all_inner_texts()
     assert {"parent and child", "same incident", "household"} <= {k.strip() for k in key}
     # The agency filter offers the agencies drawn, and leaves only their incidents.

@@ -80,8 +80,11 @@
     if (!from && !to) { return ""; }
     return from === to ? from : say(text.dated, { from: from || "…", to: to || "…" });
   }
-  function describe(e) {  // a link as the list and the path read it
+  // A link as the list and the path read it. A parent-and-child line is labelled from the
+  // parent ("mother"); read from the parent's side, the other one is their child.
+  function describe(e, from) {
     var words = e.data("label") || kindName[e.data("kind")];
+    if (from && e.data("kind") === "parent" && e.source().id() === from.id()) { words = text.child; }
     if (e.data("label") !== kindName[e.data("kind")]) { words += " (" + kindName[e.data("kind")] + ")"; }
     var when = span(e);
     return when ? words + ", " + when : words;
@@ -174,7 +177,7 @@
         links.forEach(function (e) {
           var other = e.source().id() === n.id() ? e.target() : e.source(), item = document.createElement("li");
           item.dataset.kind = e.data("kind");
-          item.textContent = other.data("label") + ": " + describe(e);
+          item.textContent = other.data("label") + ": " + describe(e, n);
           ul.append(item);
         });
         li.append(ul);
