@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/scale.py                      # 15,000 and 30,000 people
     .venv/bin/python bench/scale.py --people 1500000     # the 10x region of issue 23
+    .venv/bin/python bench/scale.py --engines duckdb     # DuckDB and the graph build only
 
 Needs the spark extra (`pip install -e '.[spark]'`) and Java 17. The model is trained once on
 DuckDB; both engines then do a full run with it, on copies of one store. Prints one table,
-a row per size and engine — records, seconds (addresses, people, and the people run's
-scoring and clustering steps), peak memory of this process and every process it started
+a row per size and engine — records, the pairs scored, seconds (addresses, people, and the
+people run's scoring and clustering steps), peak memory of this process and every process it started
 (Spark's JVM and its Python workers, sampled every 0.2 s from /proc) and the pairwise
 agreement of the engine's persons with DuckDB's — and replaces this benchmark's section of
-RESULTS.md. The figures feed the scale model in docs/architecture.md.
+RESULTS.md. Each row ends with the machine's load average, since a shared machine's speed
+varies by several times. The figures feed the scale model in docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -65,17 +67,21 @@ def _tree_rss(root: int) -> int:
 
 
 class Steps(logging.Handler):
-    """The seconds at which a full run's people had been scored and clustered (its log)."""
+    """The seconds at which a full run's people had been scored and clustered, and how many
+    pairs the blocking rules offered and Splink scored (its log)."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.at: dict[str, float] = {}
+        self.pairs = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         for step in ("scored", "clustered"):
             if f" {step} at " in message:
                 self.at[step] = float(message.rsplit(" at ", 1)[1].split()[0])
+        if " pairs scored at " in message:  # "people: N pairs scored at S s"
+            self.pairs = int(message.split(": ", 1)[1].split()[0])
 
 
 class PeakMemory:
@@ -141,7 +147,7 @@ def _region(people: int, seed: int, work: Path) -> Settings:
 _NOW = datetime(2026, 11, 1)
 
 
-def _one_size(size: int, seed: int, master: str) -> list[str]:
+def _one_size(size: int, seed: int, master: str, engines: list[str]) -> list[str]:
     """The table's rows for one size: DuckDB, the graph build, then Spark, so neither of the
     first two is charged with an idle Spark JVM (which lives as long as this process)."""
     steps = Steps()
@@ -153,7 +159,7 @@ def _one_size(size: int, seed: int, master: str) -> list[str]:
     try:
         settings = _region(size, seed, work)
         links: dict[str, dict[str, str]] = {}
-        for name in ("duckdb", "graph", "spark"):
+        for name in ("duckdb", "graph", *(e for e in engines if e != "duckdb")):
             if name == "graph":
                 # Built the same whatever the engine: the projection and the Ladybug write.
                 home = settings.model_copy(update={"home": work / "duckdb"})
@@ -162,7 +168,8 @@ def _one_size(size: int, seed: int, master: str) -> list[str]:
                 nodes = sum(graph.counts.values())
                 rows.append(
                     f"| {size:,} | graph build, full ({nodes:,} nodes and relationships) "
-                    f"| | | {graph.seconds:.1f} | | | {memory.peak / 2**20:,.0f} | |"
+                    f"| | | | {graph.seconds:.1f} | | | {memory.peak / 2**20:,.0f} | "
+                    f"| {os.getloadavg()[0]:.1f} |"
                 )
                 continue
             engine = open_store(settings.model_copy(update={"home": work / name}))
@@ -175,9 +182,10 @@ def _one_size(size: int, seed: int, master: str) -> list[str]:
             scored, clustered = steps.at.get("scored", 0.0), steps.at.get("clustered", 0.0)
             agreement, differing = _agreement(links["duckdb"], links[name])
             rows.append(
-                f"| {size:,} | {name} | {p.records:,} | {run.addresses.seconds:.1f} "
-                f"| {p.seconds:.1f} | {scored:.1f} | {clustered - scored:.1f} "
-                f"| {memory.peak / 2**20:,.0f} | {agreement:.6f} ({differing:,} differ) |"
+                f"| {size:,} | {name} | {p.records:,} | {steps.pairs:,} "
+                f"| {run.addresses.seconds:.1f} | {p.seconds:.1f} | {scored:.1f} "
+                f"| {clustered - scored:.1f} | {memory.peak / 2**20:,.0f} "
+                f"| {agreement:.6f} ({differing:,} differ) | {os.getloadavg()[0]:.1f} |"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -191,10 +199,13 @@ def main() -> None:
     parser.add_argument("--people", type=int, nargs="+", default=[15_000, 30_000])
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument(
+        "--engines", nargs="+", choices=["duckdb", "spark"], default=["duckdb", "spark"]
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a size, in its own process
     args = parser.parse_args()
     if args.one:
-        for row in _one_size(args.one, args.seed, args.master):
+        for row in _one_size(args.one, args.seed, args.master, args.engines):
             print(row, flush=True)
         return
     lines: list[str] = []
@@ -205,23 +216,27 @@ def main() -> None:
 
     say(f"Seed {args.seed}; Spark master {args.master}; {os.cpu_count()} cores\n")
     say(
-        "| people | engine | records | addresses s | people s (graph: build s) "
+        "| people | engine | records | pairs scored | addresses s | people s (graph: build s) "
         "| read and scored s | clustered s | peak MiB (process tree) "
-        "| pairs agreeing with DuckDB |"
+        "| pairs agreeing with DuckDB | load (1 min) |"
     )
-    say("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    say("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.people:
         # Each size in a fresh process, so one size's Spark JVM is not counted in the next.
         child = [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed)]
         done = subprocess.run(
-            [*child, "--master", args.master], stdout=subprocess.PIPE, text=True, check=True
+            [*child, "--master", args.master, "--engines", *args.engines],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
         )
         for row in done.stdout.splitlines():
             if row.startswith("| "):
                 say(row)
     command = " ".join(["bench/scale.py", *sys.argv[1:]])
     note = f"`{command}` ({datetime.now():%Y-%m-%d %H:%M})."
-    results.replace_section(results.RESULTS, "scale", note, ["\n".join(lines)])
+    section = "scale" if "spark" in args.engines else "scale, DuckDB only"
+    results.replace_section(results.RESULTS, section, note, ["\n".join(lines)])
 
 
 if __name__ == "__main__":
