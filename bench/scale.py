@@ -20,11 +20,14 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -147,14 +150,14 @@ def _region(people: int, seed: int, work: Path) -> Settings:
 _NOW = datetime(2026, 11, 1)
 
 
-def _one_size(size: int, seed: int, master: str, engines: list[str]) -> list[str]:
-    """The table's rows for one size: DuckDB, the graph build, then Spark, so neither of the
-    first two is charged with an idle Spark JVM (which lives as long as this process)."""
+def _one_size(size: int, seed: int, master: str, engines: list[str]) -> None:
+    """Print the table's rows for one size as each is measured: DuckDB, the graph build,
+    then Spark, so neither of the first two is charged with an idle Spark JVM (which lives
+    as long as this process). A run that fails is a row saying so, not a lost table."""
     steps = Steps()
     people_log = logging.getLogger("mast.resolver.people")
     people_log.addHandler(steps)
     people_log.setLevel(logging.INFO)
-    rows: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="mast-scale-"))
     try:
         settings = _region(size, seed, work)
@@ -166,30 +169,68 @@ def _one_size(size: int, seed: int, master: str, engines: list[str]) -> list[str
                 with PeakMemory() as memory:
                     graph = refresh(open_store(home), home, full=True)
                 nodes = sum(graph.counts.values())
-                rows.append(
+                _row(
                     f"| {size:,} | graph build, full ({nodes:,} nodes and relationships) "
                     f"| | | | {graph.seconds:.1f} | | | {memory.peak / 2**20:,.0f} | "
-                    f"| {os.getloadavg()[0]:.1f} |"
                 )
                 continue
             engine = open_store(settings.model_copy(update={"home": work / name}))
             steps.at.clear()
-            with PeakMemory() as memory:
-                run = resolve(engine, now=_NOW, full=True, linkage=name, spark_master=master)
+            started = time.perf_counter()
+            try:
+                with PeakMemory() as memory:
+                    run = resolve(engine, now=_NOW, full=True, linkage=name, spark_master=master)
+            except Exception as e:  # the table says which engine failed, and how
+                _row(
+                    f"| {size:,} | {name} | | | | failed after "
+                    f"{time.perf_counter() - started:.0f} s: {type(e).__name__} | | "
+                    f"| {memory.peak / 2**20:,.0f} | "
+                )
+                continue
             links[name] = _links(engine)
             engine.dispose()
             p = run.people
             scored, clustered = steps.at.get("scored", 0.0), steps.at.get("clustered", 0.0)
             agreement, differing = _agreement(links["duckdb"], links[name])
-            rows.append(
+            _row(
                 f"| {size:,} | {name} | {p.records:,} | {steps.pairs:,} "
                 f"| {run.addresses.seconds:.1f} | {p.seconds:.1f} | {scored:.1f} "
                 f"| {clustered - scored:.1f} | {memory.peak / 2**20:,.0f} "
-                f"| {agreement:.6f} ({differing:,} differ) | {os.getloadavg()[0]:.1f} |"
+                f"| {agreement:.6f} ({differing:,} differ) "
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return rows
+
+
+def _row(cells: str) -> None:
+    """A row to the parent, ending with the machine's load while it ran."""
+    print(f"{cells}| {os.getloadavg()[0]:.1f} |", flush=True)
+
+
+def _run_size(size: int, args: argparse.Namespace, say: Callable[[str], None]) -> None:
+    """One size in a fresh process (so one size's Spark JVM is not counted in the next),
+    its rows passed on as they come; killed, with its JVM, after --timeout seconds."""
+    command = [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed)]
+    command += ["--master", args.master, "--engines", *args.engines]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    timer = threading.Timer(args.timeout, os.killpg, (child.pid, signal.SIGKILL))
+    timer.start()
+    seen = []
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith("| "):
+            say(line.rstrip())
+            seen.append(line.split("|")[2].split()[0])
+    returncode = child.wait()
+    timer.cancel()
+    if returncode:
+        expected = ["duckdb", "graph", *(e for e in args.engines if e != "duckdb")]
+        for name in expected[len(seen) :]:
+            say(
+                f"| {size:,} | {name} | | | | did not finish (exit {returncode}; "
+                f"--timeout {args.timeout:.0f} s) | | | | | {os.getloadavg()[0]:.1f} |"
+            )
+            break
 
 
 def main() -> None:
@@ -202,11 +243,11 @@ def main() -> None:
     parser.add_argument(
         "--engines", nargs="+", choices=["duckdb", "spark"], default=["duckdb", "spark"]
     )
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per size")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a size, in its own process
     args = parser.parse_args()
     if args.one:
-        for row in _one_size(args.one, args.seed, args.master, args.engines):
-            print(row, flush=True)
+        _one_size(args.one, args.seed, args.master, args.engines)
         return
     lines: list[str] = []
 
@@ -222,17 +263,7 @@ def main() -> None:
     )
     say("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.people:
-        # Each size in a fresh process, so one size's Spark JVM is not counted in the next.
-        child = [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed)]
-        done = subprocess.run(
-            [*child, "--master", args.master, "--engines", *args.engines],
-            stdout=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
-        for row in done.stdout.splitlines():
-            if row.startswith("| "):
-                say(row)
+        _run_size(size, args, say)
     command = " ".join(["bench/scale.py", *sys.argv[1:]])
     note = f"`{command}` ({datetime.now():%Y-%m-%d %H:%M})."
     section = "scale" if "spark" in args.engines else "scale, DuckDB only"
