@@ -150,7 +150,7 @@ def _region(people: int, seed: int, work: Path) -> Settings:
 _NOW = datetime(2026, 11, 1)
 
 
-def _one_size(size: int, seed: int, master: str, engines: list[str]) -> None:
+def _one_size(size: int, seed: int, master: str, engines: list[str], work: Path) -> None:
     """Print the table's rows for one size as each is measured: DuckDB, the graph build,
     then Spark, so neither of the first two is charged with an idle Spark JVM (which lives
     as long as this process). A run that fails is a row saying so, not a lost table."""
@@ -158,7 +158,6 @@ def _one_size(size: int, seed: int, master: str, engines: list[str]) -> None:
     people_log = logging.getLogger("mast.resolver.people")
     people_log.addHandler(steps)
     people_log.setLevel(logging.INFO)
-    work = Path(tempfile.mkdtemp(prefix="mast-scale-"))
     try:
         settings = _region(size, seed, work)
         links: dict[str, dict[str, str]] = {}
@@ -212,6 +211,8 @@ def _run_size(size: int, args: argparse.Namespace, say: Callable[[str], None]) -
     its rows passed on as they come; killed, with its JVM, after --timeout seconds."""
     command = [sys.executable, __file__, "--one", str(size), "--seed", str(args.seed)]
     command += ["--master", args.master, "--engines", *args.engines]
+    work = Path(tempfile.mkdtemp(prefix="mast-scale-"))  # removed here: a killed child cannot
+    command += ["--work", str(work)]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
     timer = threading.Timer(args.timeout, os.killpg, (child.pid, signal.SIGKILL))
     timer.start()
@@ -223,6 +224,7 @@ def _run_size(size: int, args: argparse.Namespace, say: Callable[[str], None]) -
             seen.append(line.split("|")[2].split()[0])
     returncode = child.wait()
     timer.cancel()
+    shutil.rmtree(work, ignore_errors=True)
     if returncode:
         expected = ["duckdb", "graph", *(e for e in args.engines if e != "duckdb")]
         for name in expected[len(seen) :]:
@@ -245,9 +247,10 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per size")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a size, in its own process
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)  # and its scratch folder
     args = parser.parse_args()
     if args.one:
-        _one_size(args.one, args.seed, args.master, args.engines)
+        _one_size(args.one, args.seed, args.master, args.engines, args.work)
         return
     lines: list[str] = []
 
