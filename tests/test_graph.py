@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import sqlalchemy as sa
 from demo_data import HOME_URLS, copy_home, halves, ingest, settings_for
@@ -21,6 +22,7 @@ from mast.core.settings import BUILTIN_FEEDS
 from mast.demo.generate import generate
 from mast.graph import open_graph, projection
 from mast.graph.build import build_graph, load_snapshot, refresh
+from mast.graph.check import check_graph, compare_queries, contract_cases
 from mast.graph.ladybug_store import LadybugStore
 from mast.graph.queries import API_DIR, CYPHER_DIR, _parse, load_queries, run_named
 from mast.graph.store import GraphStore
@@ -205,7 +207,9 @@ def _event(row: dict[str, Any]) -> str:
     return f"{row['feed']}:{row['event_ref'] or 'record:' + row['record_id']}"
 
 
-def test_person_chronology_is_every_record_of_the_person(built: Path, graph: GraphStore) -> None:
+def test_person_chronology_is_every_record_of_the_person(
+    built: Path, each_backend: GraphStore
+) -> None:
     rows = _store_rows(built)
     of_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -214,7 +218,10 @@ def test_person_chronology_is_every_record_of_the_person(built: Path, graph: Gra
     busiest = sorted(of_person, key=lambda p: (-len(of_person[p]), p))[:5]
     for person in busiest:
         result = run_named(
-            graph, "person_chronology", {"person_id": person, "from": START, "to": END}, now=NOW
+            each_backend,
+            "person_chronology",
+            {"person_id": person, "from": START, "to": END},
+            now=NOW,
         )
         got = result.records()
         assert sorted(g["record_id"] for g in got) == sorted(
@@ -225,7 +232,7 @@ def test_person_chronology_is_every_record_of_the_person(built: Path, graph: Gra
 
 
 def test_high_contact_addresses_count_events_as_the_store_does(
-    built: Path, graph: GraphStore
+    built: Path, each_backend: GraphStore
 ) -> None:
     events_at: dict[str, set[str]] = defaultdict(set)
     votes: dict[str, Counter[str]] = defaultdict(Counter)
@@ -242,7 +249,7 @@ def test_high_contact_addresses_count_events_as_the_store_does(
     expected = {a: len(e) for a, e in events_at.items() if 3 <= len(e) <= 8}
     assert expected  # the generated region has such addresses
     result = run_named(
-        graph,
+        each_backend,
         "high_contact_addresses",
         {"agency_kind": "police", "from": START, "to": END, "min": 3, "max": 8},
         now=NOW,
@@ -250,7 +257,7 @@ def test_high_contact_addresses_count_events_as_the_store_does(
     assert {r["address_id"]: r["events"] for r in result.records()} == expected
 
 
-def test_known_to_not_matches_each_persons_agencies(built: Path, graph: GraphStore) -> None:
+def test_known_to_not_matches_each_persons_agencies(built: Path, each_backend: GraphStore) -> None:
     kinds: dict[str, set[str]] = defaultdict(set)
     for row in _store_rows(built):
         if row["person_id"] and START <= row["occurred_at"] < END:
@@ -261,12 +268,12 @@ def test_known_to_not_matches_each_persons_agencies(built: Path, graph: GraphSto
         if {"childrens_social_care", "health"} <= k and "police" not in k
     )
     assert expected
-    result = run_named(graph, "known_to_not", {"from": START, "to": END}, now=NOW)
+    result = run_named(each_backend, "known_to_not", {"from": START, "to": END}, now=NOW)
     assert [r["person_id"] for r in result.records()] == expected
 
 
 def test_open_cases_are_the_persons_cases_whose_latest_status_is_open(
-    built: Path, graph: GraphStore
+    built: Path, each_backend: GraphStore
 ) -> None:
     latest: dict[str, tuple[datetime, str]] = {}
     people_of: dict[str, set[str]] = defaultdict(set)
@@ -280,7 +287,7 @@ def test_open_cases_are_the_persons_cases_whose_latest_status_is_open(
         p for case, (_, s) in sorted(latest.items()) if s == "open" for p in sorted(people_of[case])
     )
     expected = sorted(c for c, (_, s) in latest.items() if s == "open" and person in people_of[c])
-    result = run_named(graph, "open_cases", {"person_id": person}, now=NOW)
+    result = run_named(each_backend, "open_cases", {"person_id": person}, now=NOW)
     assert sorted(r["case_id"] for r in result.records()) == expected
     assert all(r["lead_name"] and r["lead_email"] for r in result.records())
 
@@ -394,83 +401,167 @@ def _backends() -> list[str]:
     return ["ladybug", *(["neo4j"] if os.environ.get("MAST_NEO4J_URI") else [])]
 
 
-def _normal(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[str]:
-    """Rows as comparable text: only the compared columns, lists sorted (collect() has no
-    order), rows sorted (ties under ORDER BY may fall either way)."""
+@pytest.fixture(scope="module", params=_backends())
+def each_backend(request: pytest.FixtureRequest, built: Path, graph: GraphStore) -> Any:
+    """Each reachable backend holding the region: the home's own Ladybug graph (built in
+    full, then by a delta); Neo4j (when MAST_NEO4J_URI is set) loaded with the same
+    snapshot. The report tests check each against answers computed from the state store."""
+    if request.param == "ladybug":
+        yield graph
+        return
+    from mast.graph.neo4j_store import Neo4jStore  # noqa: PLC0415
 
-    def value(v: Any) -> Any:
-        if isinstance(v, list):
-            return sorted((value(x) for x in v), key=repr)
-        if isinstance(v, dict):
-            return {k: value(x) for k, x in sorted(v.items())}
-        return round(v, 6) if isinstance(v, float) else v
-
-    return sorted(
-        repr({k: value(v) for k, v in r.items() if not columns or k in columns}) for r in rows
+    store = Neo4jStore(
+        os.environ["MAST_NEO4J_URI"],
+        os.environ.get("MAST_NEO4J_USER", "neo4j"),
+        os.environ.get("MAST_NEO4J_PASSWORD", ""),
+        database=os.environ.get("MAST_NEO4J_DATABASE"),
     )
-
-
-@pytest.mark.parametrize("backend", _backends())
-def test_named_queries_answer_alike_on_every_backend(
-    backend: str, built: Path, graph: GraphStore, tmp_path: Path
-) -> None:
-    """The contract suite: the snapshot loaded whole into a second store of each reachable
-    backend (Ladybug always; Neo4j when MAST_NEO4J_URI is set) answers every named query as
-    the home's graph, built in full and then by a delta, does. Never the graph against
-    itself: the Ladybug leg fails when a delta and a whole load disagree. Whether the
-    answers are right is checked against the state store by the report tests above."""
-    pair = graph.read(
-        "MATCH (a:`Person`)-[:`RELATED`]->(b:`Person`) RETURN a.person_id, b.person_id "
-        "ORDER BY a.person_id LIMIT 1",
-        {},
-    ).rows[0]
-    busy = graph.read(
-        "MATCH (a:`Address`)<-[:`AT`]-(e:`Event`) RETURN a.address_id, count(e) AS n "
-        "ORDER BY n DESC, a.address_id LIMIT 1",
-        {},
-    ).rows[0][0]
-    samples = {
-        "person_id": pair[0],
-        "from_person": pair[0],
-        "to_person": pair[1],
-        "address_id": busy,
-        "from": START,
-        "to": END,
-        "day": date(2026, 6, 1),
-    }
-    other: GraphStore
-    if backend == "neo4j":
-        from mast.graph.neo4j_store import Neo4jStore  # noqa: PLC0415
-
-        other = Neo4jStore(
-            os.environ["MAST_NEO4J_URI"],
-            os.environ.get("MAST_NEO4J_USER", "neo4j"),
-            os.environ.get("MAST_NEO4J_PASSWORD", ""),
-            database=os.environ.get("MAST_NEO4J_DATABASE"),
-        )
-    else:
-        other = LadybugStore(tmp_path / "whole.lbug", buffer_pool_bytes=256 * 1024**2)
-    assert other is not graph
     snapshot = load_snapshot(settings_for(built).graph_snapshot)
     assert snapshot is not None
-    other.replace_all(snapshot.nodes, snapshot.rels)
-    answered = 0
+    store.replace_all(snapshot.nodes, snapshot.rels)
+    yield store
+    store.close()
+
+
+def test_every_backend_holds_the_records_events_and_people_of_the_store(
+    built: Path, each_backend: GraphStore
+) -> None:
+    """The contract suite's first half: the graph's skeleton, by key, against what the
+    state store says in plain Python — every record, the person it resolves to, the event
+    it is part of (a feed's records sharing an event reference), and that event's address
+    (the one most of its records give, ties to the greater id)."""
+    rows = _store_rows(built)
+    events = _store_events(built)
+    expected: dict[str, set[tuple[Any, ...]]] = {
+        "Record": {(r["record_id"],) for r in rows},
+        "Person": {(r["person_id"],) for r in rows if r["person_id"]},
+        "RESOLVES_TO": {(r["record_id"], r["person_id"]) for r in rows if r["person_id"]},
+        "IN_EVENT": {(r["record_id"], _event(r)) for r in rows},
+        "AT": {(e, event["address_id"]) for e, event in events.items() if event["address_id"]},
+    }
+    reads = {
+        "Record": "MATCH (r:`Record`) RETURN r.record_id",
+        "Person": "MATCH (p:`Person`) RETURN p.person_id",
+        "RESOLVES_TO": "MATCH (r:`Record`)-[:`RESOLVES_TO`]->(p:`Person`) "
+        "RETURN r.record_id, p.person_id",
+        "IN_EVENT": "MATCH (r:`Record`)-[:`IN_EVENT`]->(e:`Event`) RETURN r.record_id, e.event_id",
+        "AT": "MATCH (e:`Event`)-[:`AT`]->(a:`Address`) RETURN e.event_id, a.address_id",
+    }
+    for what, cypher in reads.items():
+        got = each_backend.read(cypher, {}, max_rows=10_000_000).rows
+        assert len(got) == len(expected[what]), what  # no duplicates either
+        assert {tuple(row) for row in got} == expected[what], what
+
+
+def test_named_queries_answer_alike_on_every_backend(
+    built: Path, each_backend: GraphStore, tmp_path: Path
+) -> None:
+    """The contract suite's second half: every named query (the cases `mast graph
+    check-neo4j` runs, `mast.graph.check.contract_cases`) answers on each backend as on a
+    Ladybug graph loaded whole from the state store's projection. The reports with an
+    answer computed from the state store are checked against it on each backend by the
+    report tests above (each_backend); this covers the rest. Never a graph against itself:
+    on Ladybug it compares the home's graph, built by a delta, with a whole load."""
+    reference = LadybugStore(tmp_path / "whole.lbug", buffer_pool_bytes=256 * 1024**2)
+    assert reference is not each_backend
+    snapshot = load_snapshot(settings_for(built).graph_snapshot)
+    assert snapshot is not None
+    reference.replace_all(snapshot.nodes, snapshot.rels)
     try:
-        for folder, name, query in _every_query():
-            given = {p.name: samples[p.name] for p in query.params if p.name in samples}
-            if name.endswith("_by_id"):
-                given["ids"] = [busy if name.startswith("address") else pair[0]]
-            expected = run_named(
-                graph, name, given, now=NOW, folder=folder, max_rows=1_000_000
-            ).records()
-            got = run_named(
-                other, name, given, now=NOW, folder=folder, max_rows=1_000_000
-            ).records()
-            assert _normal(got, query.compare) == _normal(expected, query.compare), name
-            answered += bool(expected)
+        cases = contract_cases(reference, NOW)
+        answered, findings = compare_queries(reference, each_backend, cases, NOW)
     finally:
-        other.close()
+        reference.close()
+    assert [f.describe() for f in findings] == []
+    assert len(cases) == len(_every_query())
     assert answered >= 12  # most queries have an answer on this data, so the comparison bites
+
+
+def test_check_neo4j_finds_nothing_when_the_graphs_agree(built: Path, graph: GraphStore) -> None:
+    """`mast graph check-neo4j`'s logic with Ladybug on both sides: the home's graph, built
+    by a delta, against a reference the check builds from the state store itself."""
+    settings = settings_for(built)
+    engine = sa.create_engine(settings.state_url)
+    try:
+        result = check_graph(graph, engine, settings, now=NOW)
+    finally:
+        engine.dispose()
+    assert result.ok, [f.describe() for f in result.content + result.findings]
+    assert result.queries == len(_every_query()) and result.answered >= 12
+
+
+def test_check_neo4j_names_the_keys_that_differ_and_never_a_value(
+    built: Path, tmp_path: Path
+) -> None:
+    """A target that lost a person and has another first line for an address: the check
+    names the labels, the keys and the property, and the queries that answer differently;
+    no value of the data is in what it prints."""
+    settings = settings_for(built)
+    snapshot = load_snapshot(settings.graph_snapshot)
+    assert snapshot is not None
+    target = LadybugStore(tmp_path / "target.lbug", buffer_pool_bytes=256 * 1024**2)
+    engine = sa.create_engine(settings.state_url)
+    try:
+        target.replace_all(snapshot.nodes, snapshot.rels)
+        # The person and the address the contract cases ask about, so queries differ too.
+        asked = {k: v for c in contract_cases(target, NOW) for k, v in c.params.items()}
+        person, address = asked["person_id"], asked["address_id"]
+        places = snapshot.nodes["Address"]
+        place = places.filter(pc.equal(places.column("address_id"), address))
+        line = place.column("line")[0].as_py()
+        at = place.schema.get_field_index("line")
+        target.upsert_nodes("Address", place.set_column(at, "line", pa.array(["1 Secret Row"])))
+        gone = target.read("MATCH (p:`Person` {person_id: $p}) RETURN p", {"p": person}).rows
+        target.delete_nodes("Person", [person])
+        result = check_graph(target, engine, settings, now=NOW)
+    finally:
+        target.close()
+        engine.dispose()
+    assert not result.ok
+    found = {f.what: f for f in result.content}
+    assert found["Person"].missing == [person] and not found["Person"].changed
+    assert found["Person"].reference == found["Person"].target + 1
+    assert found["Address"].changed == [f"{address} (line)"]
+    assert not found["Address"].missing and not found["Address"].extra
+    assert any(k.endswith(f"->{person}") for k in found["RESOLVES_TO"].missing)
+    differ = {f.what for f in result.findings}
+    assert {"person_chronology", "api/addresses_by_id", "api/people_by_id"} <= differ
+    printed = "\n".join(f.describe() for f in result.content + result.findings)
+    values = [line, "1 Secret Row"] + [
+        v
+        for k, v in gone[0][0].items()
+        if isinstance(v, str) and len(v) > 3 and "_id" not in k and k not in ("_label", "label")
+    ]
+    assert [v for v in values if v and v in printed] == []
+
+
+def test_check_neo4j_says_plainly_when_the_server_cannot_be_reached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket  # noqa: PLC0415
+
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from mast.cli.main import app  # noqa: PLC0415
+
+    with socket.socket() as s:  # a port nothing listens on once this is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        "MAST_HOME": str(tmp_path / "home"),
+        "MAST_NEO4J_URI": f"bolt://127.0.0.1:{port}",
+        "MAST_NEO4J_PASSWORD": "not-shown",
+    }
+    done = CliRunner().invoke(app, ["graph", "check-neo4j"], env=env)
+    assert done.exit_code == 2, done.output
+    assert f"cannot check: Neo4j at bolt://127.0.0.1:{port}" in done.output
+    assert "Traceback" not in done.output and "not-shown" not in done.output
+    monkeypatch.delenv("MAST_NEO4J_URI", raising=False)
+    unset = CliRunner().invoke(
+        app, ["graph", "check-neo4j"], env={"MAST_HOME": str(tmp_path / "home")}
+    )
+    assert unset.exit_code == 2 and "MAST_NEO4J_URI is not set" in unset.output
 
 
 def test_files_a_killed_build_left_behind_do_not_stop_the_next(built: Path, tmp_path: Path) -> None:
@@ -546,7 +637,7 @@ def _store_events(built: Path) -> dict[str, dict[str, Any]]:
 
 
 def test_non_residential_hotspots_count_events_as_the_store_does(
-    built: Path, graph: GraphStore
+    built: Path, each_backend: GraphStore
 ) -> None:
     counts: Counter[tuple[str, str | None]] = Counter()
     for event in _store_events(built).values():
@@ -558,7 +649,7 @@ def test_non_residential_hotspots_count_events_as_the_store_does(
             counts[(event["address_id"], event["category"])] += 1
     assert counts  # the generated region has police events at non-residential places
     result = run_named(
-        graph,
+        each_backend,
         "non_residential_hotspots",
         {"agency_kind": "police", "from": START, "to": END, "limit": 100_000},
         now=NOW,
@@ -567,7 +658,9 @@ def test_non_residential_hotspots_count_events_as_the_store_does(
     assert got == dict(counts)
 
 
-def test_high_contact_people_count_events_as_the_store_does(built: Path, graph: GraphStore) -> None:
+def test_high_contact_people_count_events_as_the_store_does(
+    built: Path, each_backend: GraphStore
+) -> None:
     events_of: dict[str, set[str]] = defaultdict(set)
     for name, event in _store_events(built).items():
         if event["kind"] == "health" and START <= event["at"] < END:
@@ -579,7 +672,7 @@ def test_high_contact_people_count_events_as_the_store_does(built: Path, graph: 
     assert low in counts.values() and high in counts.values()
     expected = {p: n for p, n in counts.items() if low <= n <= high}
     result = run_named(
-        graph,
+        each_backend,
         "high_contact_people",
         {"agency_kind": "health", "from": START, "to": END, "min": low, "max": high},
         now=NOW,
@@ -606,18 +699,22 @@ def test_the_read_path_cannot_write_even_past_the_clause_check(
     assert found == [[0]]
 
 
-def test_weekly_activity_counts_events_as_the_store_does(built: Path, graph: GraphStore) -> None:
+def test_weekly_activity_counts_events_as_the_store_does(
+    built: Path, each_backend: GraphStore
+) -> None:
     counts: Counter[tuple[date, str]] = Counter()
     for event in _store_events(built).values():
         if START <= event["at"] < END:
             monday = event["at"].date() - timedelta(days=event["at"].weekday())
             counts[(monday, event["kind"])] += 1
-    result = run_named(graph, "weekly_activity", {"from": START, "to": END}, now=NOW)
+    result = run_named(each_backend, "weekly_activity", {"from": START, "to": END}, now=NOW)
     got = {(_day(r["week"]), r["agency_kind"]): r["events"] for r in result.records()}
     assert got == dict(counts)
 
 
-def test_address_chronology_is_every_event_at_the_address(built: Path, graph: GraphStore) -> None:
+def test_address_chronology_is_every_event_at_the_address(
+    built: Path, each_backend: GraphStore
+) -> None:
     events = _store_events(built)
     at: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for event in events.values():
@@ -627,7 +724,10 @@ def test_address_chronology_is_every_event_at_the_address(built: Path, graph: Gr
     for address in busiest:
         expected = sorted((e["at"], e["category"], tuple(sorted(e["people"]))) for e in at[address])
         result = run_named(
-            graph, "address_chronology", {"address_id": address, "from": START, "to": END}, now=NOW
+            each_backend,
+            "address_chronology",
+            {"address_id": address, "from": START, "to": END},
+            now=NOW,
         )
         got = sorted(
             (r["occurred_at"], r["category"], tuple(sorted(r["people"]))) for r in result.records()
@@ -635,7 +735,7 @@ def test_address_chronology_is_every_event_at_the_address(built: Path, graph: Gr
         assert got == expected, address
 
 
-def test_care_leavers_in_custody_as_the_store_says(built: Path, graph: GraphStore) -> None:
+def test_care_leavers_in_custody_as_the_store_says(built: Path, each_backend: GraphStore) -> None:
     leavers: set[str] = set()
     custody: dict[str, date] = {}
     for event in _store_events(built).values():
@@ -650,7 +750,7 @@ def test_care_leavers_in_custody_as_the_store_says(built: Path, graph: GraphStor
                 custody[person] = min(custody.get(person, day), day)
     expected = {p: d for p, d in custody.items() if p in leavers}
     assert expected  # the generated region has care leavers in custody
-    result = run_named(graph, "care_leavers_in_custody", {}, now=NOW)
+    result = run_named(each_backend, "care_leavers_in_custody", {}, now=NOW)
     assert {r["person_id"]: _day(r["first_custody"]) for r in result.records()} == expected
 
 
