@@ -1037,3 +1037,39 @@ def test_a_chronology_for_a_meeting_prints_and_downloads_from_the_person_page(
     operations = [e["operation"] for e in api.audited_since(before)]
     assert {"chronology-print", "chronology-pdf", "chronology-csv"} <= set(operations)
     page.close()
+
+
+def _crowded_timeline(route: Route) -> None:
+    """The person page with six events of one agency a day apart, over a year's axis."""
+    response = route.fetch()
+    html = response.text()
+    opening = '<script type="application/json" id="chronology-data">'
+    start = html.index(opening) + len(opening)
+    end = html.index("</script>", start)
+    crowd = [
+        {"agency": "Police", "at": f"2026-06-0{d}", "label": "Child Protection Plan"}
+        for d in range(1, 7)
+    ]
+    crowd.append({"agency": "Police", "at": "2025-12-01", "label": "Assessment"})
+    route.fulfill(response=response, body=html[:start] + json.dumps(crowd) + html[end:])
+
+
+def test_the_timelines_events_never_hide_one_another(api: Api, browser: Browser) -> None:
+    """Items of one lane were drawn over each other, cutting 'Child Protection Plan' to
+    'Protection Plan' and hiding an outpatient visit under a self-harm call."""
+    someone = _someone(api)
+    page = _signed_in(browser, api, "practitioner", "timeline overlap test", width=1280)
+    page.route(f"**/people/{someone['id']}", _crowded_timeline)
+    page.goto(f"{api.url}/people/{someone['id']}")
+    page.wait_for_selector("#timeline .vis-item.vis-box")
+    page.wait_for_timeout(1000)  # vis-timeline places its items on a later frame
+    boxes = page.evaluate(
+        "() => [...document.querySelectorAll('#timeline .vis-item.vis-box')].map(e => {"
+        " const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+    )
+    page.close()
+    assert len(boxes) == 7
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (a, b)

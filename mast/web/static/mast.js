@@ -24,7 +24,7 @@
       return { id: i, group: e.agency, start: e.at, content: text(e.label),
                title: text(e.label + " — " + e.at) };
     }));
-    new vis.Timeline(el, items, groups, { stack: false, zoomKey: "ctrlKey", maxHeight: 420,
+    new vis.Timeline(el, items, groups, { stack: true, zoomKey: "ctrlKey", maxHeight: 420,
                                           format: axisFormat() });
   }
   // vis-timeline names months through its bundled English moment, and a browser's Intl may
