@@ -23,7 +23,8 @@ from mast.core.settings import Settings
 from mast.demo.generate import generate
 from mast.graph.build import refresh
 from mast.resolver.disputes import disputed, report
-from mast.resolver.review import complete_reported_unlinks, decide, decide_item, open_items
+from mast.resolver.review import open_items
+from mast.resolver.rulings import complete_reported_unlinks, decide, decide_item
 from mast.resolver.service import resolve
 from mast.schema.tables import decisions, record_persons
 

@@ -19,7 +19,7 @@ from mast.resolver.aliases import aliases
 from mast.resolver.disputes import disputed, report
 from mast.resolver.explain import explain, explain_many
 from mast.resolver.near import possibly_same
-from mast.resolver.review import ReviewError, decide
+from mast.resolver.rulings import ReviewError, decide
 from mast.schema.tables import person_edges, person_profiles, persons, record_persons
 
 NOW = datetime(2026, 11, 2, 9, 0)

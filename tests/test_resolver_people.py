@@ -27,7 +27,8 @@ from mast.resolver import model as splink_model
 from mast.resolver.explain import explain
 from mast.resolver.export import write_links
 from mast.resolver.people import store as person_store
-from mast.resolver.review import decide, open_items, unlink_from_person
+from mast.resolver.review import open_items
+from mast.resolver.rulings import decide, report_link, unlink_reported
 from mast.resolver.service import resolve
 from mast.schema.tables import (
     address_key_blocks,
@@ -282,7 +283,16 @@ def test_reviewer_rulings_win_and_survive_later_runs(resolved: Path, tmp_path: P
     big = next(rids for rids in members.values() if len(rids) >= 4)
     loner, a, b = big[0], sorted(members)[0], sorted(members)[1]
     record_a, record_b = members[a][0], members[b][0]
-    unlink_from_person(engine, loner, by="reviewer1", reason="different person", now=NOW)
+    item = report_link(engine, loner, now=NOW)
+    unlink_reported(
+        engine,
+        item,
+        [loner],
+        pair=(loner, big[1]),
+        by="reviewer1",
+        reason="different person",
+        now=NOW,
+    )
     decide(
         engine,
         record_a=record_a,

@@ -440,7 +440,7 @@ def review_decide(
     reason: Annotated[str, typer.Option(help="why")],
 ) -> None:
     """Rule on a pair: it wins over the model from the next resolve on, in every later run."""
-    from mast.resolver.review import decide_item  # noqa: PLC0415
+    from mast.resolver.rulings import decide_item  # noqa: PLC0415
 
     with _errors():
         decision_id = decide_item(
@@ -457,7 +457,7 @@ def review_decide(
 @review_app.command("complete-reported")
 def review_complete_reported() -> None:
     """Once after upgrading: records reported and unlinked the old way move at the next resolve."""
-    from mast.resolver.review import complete_reported_unlinks  # noqa: PLC0415
+    from mast.resolver.rulings import complete_reported_unlinks  # noqa: PLC0415
 
     done = complete_reported_unlinks(open_store(_settings()), now=clock.now())
     console.print(f"{done:,} reported records ruled apart; they move at the next mast resolve.")

@@ -1,10 +1,10 @@
 """'Not this person': a practitioner's or reviewer's report that a record is someone else's.
 
-The report is stored with who and why and queues a review item at once (`review.report_link`);
+The report is stored with who and why and queues a review item at once (`rulings.report_link`);
 until a reviewer rules, every page and the API show the record as disputed, so a wrong event
 does not sit unflagged on a chronology until the next night's run. A reviewer's unlink keeps
 the flag until the next resolve moves the record off the person (the unlink rules it apart
-from all of that person's other records, `review.unlink_reported`); a link clears it.
+from all of that person's other records, `rulings.unlink_reported`); a link clears it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from mast.core.db import chunks
-from mast.resolver.review import ReviewError, report_link
+from mast.resolver.rulings import ReviewError, report_link, ruling_on
 from mast.schema.tables import decisions, disputes, record_persons, review_items
 
 MAX_REASON = 1000
@@ -101,19 +101,7 @@ def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
             if r.status != "open":
                 ruling = conn.execute(
                     sa.select(decisions.c.decision)
-                    .where(
-                        sa.or_(
-                            sa.and_(
-                                decisions.c.record_a == r.record_id,
-                                decisions.c.record_b == partner,
-                            ),
-                            sa.and_(
-                                decisions.c.record_a == partner,
-                                decisions.c.record_b == r.record_id,
-                            ),
-                        ),
-                        decisions.c.decided_at >= r.reported_at,
-                    )
+                    .where(ruling_on(r.record_id, partner), decisions.c.decided_at >= r.reported_at)
                     .order_by(decisions.c.decision_id.desc())
                 ).scalar()
                 if ruling != "unlink":
