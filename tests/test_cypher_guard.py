@@ -23,6 +23,7 @@ OUT = "/tmp/mast-guard-test"
 
 
 def refused_corpus() -> list[str]:
+    """Every query the guard must refuse. Over 80 lines: it is a list of queries, one a line."""
     writes = [
         "CREATE (:Person {person_id: 'X'})",
         "MATCH (p:Person) SET p.given_name = 'X'",

@@ -713,6 +713,7 @@ def _results_for(page: Page, typed: str) -> None:
 def test_one_box_finds_people_by_half_a_name_and_places_as_callers_say_them(
     api: Api, browser: Browser, width: int
 ) -> None:
+    """Over 80 lines: one browser session walks every kind of search a caller makes."""
     child = _a_known_child(api)
     before = api.last_seq()
     page = _signed_in(browser, api, "practitioner", f"search test at {width}px", width=width)
