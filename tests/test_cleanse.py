@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from mast.loaders.cleanse import addresses, dates, identifiers, names
 from mast.text import postcodes
 from mast.text.fold import clean_text, fold
+from mast.text.streets import tidy_place
 
 FORMATS = ["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S", "%d %b %Y", "%Y%m%d", "%d/%m/%y", "%Y-%m-%d"]
 
@@ -150,7 +151,7 @@ def test_addresses_split_and_tidy() -> None:
         "Swansea",
         "SA1 1DP",
     )
-    assert addresses.tidy_place("St Thomas") == "St Thomas"  # Saint, not Street
+    assert tidy_place("St Thomas") == "St Thomas"  # Saint, not Street
 
 
 def test_addresses_split_as_partners_write_them() -> None:
