@@ -142,7 +142,7 @@ def test_dates_outside_the_bounds() -> None:
     assert not bounds.in_window(date(1899, 12, 31), NOW)
     assert not bounds.in_window(date(2026, 11, 3), NOW)
     assert dates.dob_problem(date(1899, 12, 31), date(2010, 1, 1)) == "dob_out_of_range"
-    assert dates.parse_date("²", ("excel",)) is None
+    assert dates.parse_datetime("²", ("excel",)) is None
 
 
 # --- ingest: the red team's files ------------------------------------------------------------

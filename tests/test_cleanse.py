@@ -27,21 +27,21 @@ def test_fast_date_reader_agrees_with_strptime(moment: datetime, fmt: str) -> No
 
 @pytest.mark.parametrize("text", ["31/02/2024", "2024-13-01", "00/00/0000", "29/02/2023", "", "  "])
 def test_impossible_dates_are_none(text: str) -> None:
-    assert dates.parse_date(text, ("%d/%m/%Y", "%Y-%m-%d")) is None
+    assert dates.parse_datetime(text, ("%d/%m/%Y", "%Y-%m-%d")) is None
 
 
 def test_dates_in_every_partner_style() -> None:
-    assert dates.parse_date("31/12/2025", ("%d/%m/%Y",)) == date(2025, 12, 31)
-    assert dates.parse_date("2025-12-31", ("%Y-%m-%d",)) == date(2025, 12, 31)
-    assert dates.parse_date("31 Dec 2025", ("%d %b %Y",)) == date(2025, 12, 31)
-    assert dates.parse_date("20251231", ("%Y%m%d",)) == date(2025, 12, 31)
+    assert dates.parse_datetime("31/12/2025", ("%d/%m/%Y",)) == datetime(2025, 12, 31)
+    assert dates.parse_datetime("2025-12-31", ("%Y-%m-%d",)) == datetime(2025, 12, 31)
+    assert dates.parse_datetime("31 Dec 2025", ("%d %b %Y",)) == datetime(2025, 12, 31)
+    assert dates.parse_datetime("20251231", ("%Y%m%d",)) == datetime(2025, 12, 31)
     assert dates.parse_datetime("31/12/2025 23:15", ("%d/%m/%Y %H:%M",)) == datetime(
         2025, 12, 31, 23, 15
     )
-    assert dates.parse_date("29/02/2024", ("%d/%m/%Y",)) == date(2024, 2, 29)
-    assert dates.parse_date("45292", ("excel",)) == date(2024, 1, 1)  # Excel serial
+    assert dates.parse_datetime("29/02/2024", ("%d/%m/%Y",)) == datetime(2024, 2, 29)
+    assert dates.parse_datetime("45292", ("excel",)) == datetime(2024, 1, 1)  # Excel serial
     # Two-digit years: a date of birth in '45 is 1945, not 2045.
-    assert dates.parse_date("01/02/45", ("%d/%m/%y",)) == date(1945, 2, 1)
+    assert dates.parse_datetime("01/02/45", ("%d/%m/%y",)) == datetime(1945, 2, 1)
 
 
 def test_age_gives_a_date_of_birth_range() -> None:

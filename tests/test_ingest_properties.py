@@ -13,7 +13,7 @@ from conftest import GOOD, HEADER, TEST_FEED, Harness, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mast.loaders.cleanse.dates import parse_date
+from mast.loaders.cleanse.dates import parse_datetime
 
 cell = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),
@@ -100,5 +100,5 @@ def test_file_changed_while_being_read_is_rejected(harness: Harness, tmp_path: P
 
 
 def test_ambiguous_dates_follow_the_feed_definition() -> None:
-    assert parse_date("03/04/2024", ("%d/%m/%Y",)).month == 4  # type: ignore[union-attr]
-    assert parse_date("03/04/2024", ("%m/%d/%Y",)).month == 3  # type: ignore[union-attr]
+    assert parse_datetime("03/04/2024", ("%d/%m/%Y",)).month == 4  # type: ignore[union-attr]
+    assert parse_datetime("03/04/2024", ("%m/%d/%Y",)).month == 3  # type: ignore[union-attr]
