@@ -365,7 +365,7 @@ def resolve(
         console.print("Nothing to resolve: no records have been loaded yet (see mast ingest).")
         return
     _resolve_summary(run)
-    with _errors():  # the graph follows every resolve (DESIGN.md)
+    with _errors():  # the graph follows every resolve
         _graph_summary(engine, settings)
 
 
