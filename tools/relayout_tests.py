@@ -129,24 +129,15 @@ def git(*args: str) -> str:
 
 def place(mapping: dict[str, str], dry_run: bool) -> dict[str, Path]:
     """git mv each flat file to its folder; returns every test module's path by file name."""
-    where: dict[str, Path] = {}
-    for name, folder in sorted(mapping.items()):
-        target = TESTS / folder / name
+    where = {name: TESTS / folder / name for name, folder in sorted(mapping.items())}
+    where |= {kit: TESTS / "support" / kit for kit in SUPPORT}
+    for name, target in where.items():
         flat = TESTS / name
         if flat.exists() and not target.exists():
-            print(f"tests/{name} -> tests/{folder}/{name}")
+            print(f"{flat.relative_to(ROOT)} -> {target.relative_to(ROOT)}")
             if not dry_run:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 git("mv", str(flat.relative_to(ROOT)), str(target.relative_to(ROOT)))
-        where[name] = target
-    for kit in SUPPORT:
-        flat, target = TESTS / kit, TESTS / "support" / kit
-        if flat.exists() and not target.exists():
-            print(f"tests/{kit} -> tests/support/{kit}")
-            if not dry_run:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                git("mv", str(flat.relative_to(ROOT)), str(target.relative_to(ROOT)))
-        where[kit] = target
     left = sorted(p.name for p in TESTS.glob("test_*.py") if p.name not in mapping)
     if left:
         print("left flat (no mapping; pass --map NAME=FOLDER):", ", ".join(left))

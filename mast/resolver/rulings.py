@@ -11,6 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from mast.core.db import inserted_key
 from mast.core.errors import MastError
 from mast.schema.tables import decisions, disputes, record_persons, review_items
 
@@ -44,21 +45,20 @@ def decide(
         )
         if known != {record_a, record_b}:
             raise ReviewError("both records must exist and have been resolved; run mast resolve")
-        decision_id = conn.execute(
-            decisions.insert().values(
-                record_a=record_a,
-                record_b=record_b,
-                decision=decision,
-                decided_by=by,
-                reason=reason,
-                decided_at=now,
-            )
-        ).inserted_primary_key
-        assert decision_id is not None  # noqa: S101 - an autoincrement insert returns its key
+        decision_id = inserted_key(
+            conn,
+            decisions,
+            record_a=record_a,
+            record_b=record_b,
+            decision=decision,
+            decided_by=by,
+            reason=reason,
+            decided_at=now,
+        )
         conn.execute(
             review_items.update().where(_open_pair(record_a, record_b)).values(status="decided")
         )
-    return int(decision_id[0])
+    return decision_id
 
 
 def decide_item(
@@ -131,18 +131,16 @@ def unlink_reported(
             others = set(_other_records(conn, record_id)) - set(reported)
             others |= set(pair) - {record_id}  # the item's own pair, even if a run moved it
             for other in sorted(others):
-                key = conn.execute(
-                    decisions.insert().values(
-                        record_a=record_id,
-                        record_b=other,
-                        decision="unlink",
-                        decided_by=by,
-                        reason=reason,
-                        decided_at=now,
-                    )
-                ).inserted_primary_key
-                assert key is not None  # noqa: S101 - an autoincrement insert returns its key
-                ids[(record_id, other)] = int(key[0])
+                ids[(record_id, other)] = inserted_key(
+                    conn,
+                    decisions,
+                    record_a=record_id,
+                    record_b=other,
+                    decision="unlink",
+                    decided_by=by,
+                    reason=reason,
+                    decided_at=now,
+                )
             conn.execute(
                 review_items.update()
                 .where(
@@ -177,13 +175,7 @@ def complete_reported_unlinks(engine: sa.Engine, *, now: datetime) -> int:
         stuck = conn.execute(
             sa.select(disputes.c.record_id, review_items.c.record_a, review_items.c.record_b)
             .join(review_items, review_items.c.item_id == disputes.c.item_id)
-            .join(
-                record_persons,
-                sa.and_(
-                    record_persons.c.record_id == disputes.c.record_id,
-                    record_persons.c.person_id == disputes.c.person_id,
-                ),
-            )
+            .join(record_persons, on_reported_person())
             .where(review_items.c.status != "open")
             .order_by(disputes.c.dispute_id)
         ).all()
@@ -229,6 +221,15 @@ def complete_reported_unlinks(engine: sa.Engine, *, now: datetime) -> int:
             )
             done += 1
     return done
+
+
+def on_reported_person() -> sa.ColumnElement[bool]:
+    """Joins `record_persons` to `disputes` where the reported record is still on the person
+    it was reported on (once a run moves it, the dispute is settled)."""
+    return sa.and_(
+        record_persons.c.record_id == disputes.c.record_id,
+        record_persons.c.person_id == disputes.c.person_id,
+    )
 
 
 def ruling_on(record_a: str, record_b: str) -> sa.ColumnElement[bool]:
@@ -286,15 +287,13 @@ def report_link(engine: sa.Engine, record_id: str, *, now: datetime) -> int:
         ).scalar()
         if existing is not None:
             return int(existing)
-        key = conn.execute(
-            review_items.insert().values(
-                record_a=record_id,
-                record_b=other,
-                weight=0.0,
-                reason="reported",
-                status="open",
-                created_at=now,
-            )
-        ).inserted_primary_key
-    assert key is not None  # noqa: S101 - an autoincrement insert returns its key
-    return int(key[0])
+        return inserted_key(
+            conn,
+            review_items,
+            record_a=record_id,
+            record_b=other,
+            weight=0.0,
+            reason="reported",
+            status="open",
+            created_at=now,
+        )
