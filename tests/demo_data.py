@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +14,7 @@ from mast.core.db import open_store
 from mast.core.settings import BUILTIN_FEEDS, Settings
 from mast.loaders.batch import ingest_paths
 from mast.loaders.feeds import feed_for, load_feeds
+from mast.loaders.ingest import FileResult
 
 HOME_URLS: dict[Path, str] = {}
 """Homes whose state store is a PostgreSQL database (`module_store`, tests/conftest.py)."""
@@ -35,6 +38,32 @@ def ingest(home: Path, files: list[Path], database_url: str | None = None) -> sa
 
 def extracts(demo: Path) -> list[Path]:
     return sorted(p for p in demo.iterdir() if p.is_file())
+
+
+def truth_rows(folder: Path) -> list[dict[str, str]]:
+    """The generator's ground truth: one row per generated row, with what should become of it."""
+    with (folder / "truth/records.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def check_every_row_accounted(
+    results: Sequence[FileResult], truth: list[dict[str, str]], stored_ids: set[str]
+) -> None:
+    """Every generated row is stored, quarantined or a duplicate, as the truth says it
+    should be, and the records stored are exactly the rows it says load."""
+    expected = Counter(row["expect"] for row in truth)
+    totals: Counter[str] = Counter()
+    for r in results:
+        totals.update(
+            rows_in=r.rows_in, stored=r.stored, quarantined=r.quarantined, duplicates=r.duplicates
+        )
+    assert totals["rows_in"] == len(truth)
+    assert totals["quarantined"] == expected["quarantined"]
+    assert totals["duplicates"] == expected["duplicate"]
+    assert totals["stored"] == expected["loaded"] == len(stored_ids)
+    assert stored_ids == {
+        f"{t['feed']}:{t['source_record_id']}" for t in truth if t["expect"] == "loaded"
+    }
 
 
 def halves(demo: Path, out: Path) -> tuple[list[Path], list[Path]]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import Harness
+from demo_data import check_every_row_accounted, extracts, truth_rows
 
 from mast.demo.generate import generate
 from mast.loaders.batch import ingest_paths
@@ -23,10 +22,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     generate(1500, 11, out, END)
     return out
-
-
-def extracts(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file())
 
 
 def test_generator_is_deterministic(demo: Path, tmp_path: Path) -> None:
@@ -50,21 +45,7 @@ def test_demo_ingest_accounts_for_every_row(
     h = make_harness(shipped=True)
     results = ingest_paths(h.settings, extracts(demo), h.feeds)
     assert all(r.status == "loaded" and r.balanced for r in results)
-    with (demo / "truth/records.csv").open(encoding="utf-8") as fh:
-        truth = list(csv.DictReader(fh))
-    expected = Counter(row["expect"] for row in truth)
-    totals: Counter[str] = Counter()
-    for r in results:
-        totals.update(
-            rows_in=r.rows_in, stored=r.stored, quarantined=r.quarantined, duplicates=r.duplicates
-        )
-    assert totals["rows_in"] == len(truth)
-    assert totals["quarantined"] == expected["quarantined"]
-    assert totals["duplicates"] == expected["duplicate"]
-    assert totals["stored"] == expected["loaded"] == h.count()
-    stored_ids = {r.record_id for r in h.rows()}
-    truth_ids = {f"{t['feed']}:{t['source_record_id']}" for t in truth if t["expect"] == "loaded"}
-    assert stored_ids == truth_ids
+    check_every_row_accounted(results, truth_rows(demo), {r.record_id for r in h.rows()})
 
 
 def test_parallel_equals_serial_and_replay_is_a_no_op(

@@ -8,12 +8,12 @@ import csv
 import os
 import subprocess
 import sys
-from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import pytest
 from conftest import Harness
+from demo_data import check_every_row_accounted, extracts, truth_rows
 
 from mast.core.settings import BUILTIN_FEEDS
 from mast.demo.generate import generate
@@ -27,15 +27,6 @@ def second(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("second")
     generate(1500, 12, out, END, region="second")
     return out
-
-
-def extracts(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file())
-
-
-def truth_rows(folder: Path) -> list[dict[str, str]]:
-    with (folder / "truth/records.csv").open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def test_nine_layouts_unlike_the_demo(second: Path) -> None:
@@ -54,21 +45,7 @@ def test_second_region_ingests_through_its_own_feeds(second: Path, tmp_path: Pat
     assert all(r.status == "loaded" and r.balanced for r in results), [
         (r.status, r.balanced) for r in results
     ]
-    truth = truth_rows(second)
-    expected = Counter(row["expect"] for row in truth)
-    totals: Counter[str] = Counter()
-    for r in results:
-        totals.update(
-            rows_in=r.rows_in, stored=r.stored, quarantined=r.quarantined, duplicates=r.duplicates
-        )
-    assert totals["rows_in"] == len(truth)
-    assert totals["quarantined"] == expected["quarantined"]
-    assert totals["duplicates"] == expected["duplicate"]
-    assert totals["stored"] == expected["loaded"] == h.count()
-    stored = {r.record_id for r in h.rows()}
-    assert stored == {
-        f"{t['feed']}:{t['source_record_id']}" for t in truth if t["expect"] == "loaded"
-    }
+    check_every_row_accounted(results, truth_rows(second), {r.record_id for r in h.rows()})
 
 
 def test_truth_covers_every_row_and_names_its_people_and_places(second: Path) -> None:
