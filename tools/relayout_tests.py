@@ -112,11 +112,14 @@ BROWSER_MARKER = (
 BROWSER_HOOK = """
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Every test under e2e/ drives a browser: marked by where it lives, not file by file.
-    e2e = Path(__file__).parent / "e2e"
+    # Marked by where a test lives, not file by file: e2e/ drives a browser, integration/
+    # starts servers or programs; `-m "not integration and not browser"` leaves unit/.
+    here = Path(__file__).parent
     for item in items:
-        if e2e in item.path.parents:
+        if here / "e2e" in item.path.parents:
             item.add_marker(pytest.mark.browser)
+        if here / "integration" in item.path.parents:
+            item.add_marker(pytest.mark.integration)
 """
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".yml", ".yaml", ".txt", ".cfg", ".ini", ".sh", ""}
 
@@ -253,7 +256,7 @@ def depths(where: dict[str, Path]) -> None:
 
 
 def conftest_and_config() -> None:
-    """Module names are dotted now; the browser marker; bench's crash kit from the root."""
+    """Module names are dotted now; markers by folder; bench's crash kit from the root."""
     conftest = TESTS / "conftest.py"
     text = conftest.read_text(encoding="utf-8")
     text = text.replace(
@@ -269,7 +272,12 @@ def conftest_and_config() -> None:
         spark = re.search(r'^    "spark: .*\n', text, flags=re.M)
         assert spark is not None  # noqa: S101 - the script's own check of pyproject's shape
         text = text[: spark.end()] + BROWSER_MARKER + text[spark.end() :]
-        pyproject.write_text(text, encoding="utf-8")
+    text = text.replace(
+        '"integration: starts real servers or engines on 127.0.0.1"',
+        '"integration: starts servers or programs on 127.0.0.1, or drives several rooms'
+        ' (all of tests/integration/)"',
+    )
+    pyproject.write_text(text, encoding="utf-8")
     crash = ROOT / "bench" / "crash.py"
     text = crash.read_text(encoding="utf-8")
     text = text.replace(
