@@ -14,7 +14,7 @@ Where a file goes (the rule, for test files added later):
 - unit/<room>/ everything else: one room's code in process, on real engines (SQLite, DuckDB,
   Ladybug files) where it stores;
 - <room> is the room of the code the file is about (core, text, audit, loaders, resolver, graph,
-  api, web, daily, cli, demo), or `bench` / `deploy` for the repository's own tools.
+  api, web, daily, cli, demo), or `bench` / `repo` for the repository's tools and files.
 
 It is idempotent: a file already moved stays, and every step runs again over the whole tree,
 so running it after merging a branch that added flat tests/test_*.py files (with `--map` for
@@ -71,10 +71,11 @@ MAPPING: dict[str, str] = {
     "test_demo_accounts.py": "unit/cli",
     "test_clock.py": "unit/core",
     "test_gc_paused.py": "unit/core",
-    "test_compose.py": "unit/deploy",
+    "test_compose.py": "unit/repo",
     "test_cypher_guard.py": "unit/graph",
     "test_graph_access.py": "unit/graph",
     "test_graph_write_path.py": "unit/graph",
+    "test_tree_rules.py": "unit/repo",
     "test_cleanse.py": "unit/loaders",
     "test_ingest_files.py": "unit/loaders",
     "test_ingest_properties.py": "unit/loaders",
