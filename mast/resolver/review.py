@@ -273,17 +273,3 @@ def open_items(conn: sa.Connection, *, limit: int = 50) -> list[Item]:
         .limit(limit)
     )
     return [Item(*row) for row in conn.execute(query)]
-
-
-def records_of(conn: sa.Connection, record_ids: list[str]) -> dict[str, dict[str, object]]:
-    """What each partner wrote, for a reviewer to compare side by side."""
-    shown = (
-        "record_id", "feed", "agency", "occurred_at", "given_name", "middle_names",
-        "family_name", "dob", "sex", "nhs_number", "address_text", "postcode", "role",
-    )  # fmt: skip
-    rows = conn.execute(
-        sa.select(*(records.c[c] for c in shown), record_persons.c.person_id)
-        .outerjoin(record_persons, record_persons.c.record_id == records.c.record_id)
-        .where(records.c.record_id.in_(record_ids))
-    )
-    return {str(r.record_id): r._asdict() for r in rows}
