@@ -159,6 +159,17 @@ def test_cli_errors_are_clear_not_tracebacks(tmp_path: Path) -> None:
     assert check.returncode == 2 and "kind" in check.stdout
 
 
+def test_cli_review_lists_the_queue_and_refuses_a_ruling_on_no_item(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    listed = mast("review", "list", home=home)
+    assert listed.returncode == 0, listed.stderr
+    assert "why queued" in listed.stdout  # the queue's table, empty on a new home
+    ruled = mast("review", "decide", "7", "link", "--by", "rev", "--reason", "same", home=home)
+    assert ruled.returncode == 2
+    assert "no review item 7" in ruled.stdout
+    assert "Traceback" not in ruled.stdout + ruled.stderr
+
+
 def test_cli_prints_partner_text_as_text_not_markup(tmp_path: Path) -> None:
     """A name of `[/bold]` used to crash `mast quarantine list --show-values` and `mast
     cypher` (Rich read it as a closing tag), and `[link=…]` was rendered as a link."""
