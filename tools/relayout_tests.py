@@ -110,18 +110,6 @@ from mast.schema.tables import files, quarantine, records
 BROWSER_MARKER = (
     "    \"browser: drives a real browser (tests/e2e/; deselect with -m 'not browser')\",\n"
 )
-BROWSER_HOOK = """
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Marked by where a test lives, not file by file: e2e/ drives a browser, integration/
-    # starts servers or programs; `-m "not integration and not browser"` leaves unit/.
-    here = Path(__file__).parent
-    for item in items:
-        if here / "e2e" in item.path.parents:
-            item.add_marker(pytest.mark.browser)
-        if here / "integration" in item.path.parents:
-            item.add_marker(pytest.mark.integration)
-"""
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".yml", ".yaml", ".txt", ".cfg", ".ini", ".sh", ""}
 
 
@@ -264,8 +252,10 @@ def conftest_and_config() -> None:
         "metafunc.module.__name__ in API_ON_BOTH_STORES",
         'metafunc.module.__name__.rpartition(".")[2] in API_ON_BOTH_STORES',
     )
+    # The hook that marks tests by folder (integration/, e2e/ as browser) was written into
+    # conftest.py by this script's first run, which it now holds.
     if "def pytest_collection_modifyitems" not in text:
-        text = text.rstrip("\n") + "\n" + BROWSER_HOOK
+        print("tests/conftest.py lacks pytest_collection_modifyitems: restore it from history")
     conftest.write_text(text, encoding="utf-8")
     pyproject = ROOT / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
