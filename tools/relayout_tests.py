@@ -129,7 +129,10 @@ def place(mapping: dict[str, str], dry_run: bool) -> dict[str, Path]:
             print(f"{flat.relative_to(ROOT)} -> {target.relative_to(ROOT)}")
             if not dry_run:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                git("mv", str(flat.relative_to(ROOT)), str(target.relative_to(ROOT)))
+                try:
+                    git("mv", str(flat.relative_to(ROOT)), str(target.relative_to(ROOT)))
+                except subprocess.CalledProcessError:  # a file git does not track yet
+                    flat.rename(target)
     left = sorted(p.name for p in TESTS.glob("test_*.py") if p.name not in mapping)
     if left:
         print("left flat (no mapping; pass --map NAME=FOLDER):", ", ".join(left))
