@@ -1,6 +1,6 @@
 """Who may do what. Deny by default: an operation not listed here is refused to everyone.
 
-Roles are the users of MISSION.md. Named reports carry their own `@roles` line; everything
+Roles are MAST's users (docs/user-guide.md). Named reports carry their own `@roles` line; everything
 else is decided by OPERATIONS. Reading a person's records with the explanation of each
 link is a reviewer's and an investigator's task; administrators see no personal data at
 all, and auditors only the names of the people in audit entries (read when the trail is).

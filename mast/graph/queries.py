@@ -6,7 +6,7 @@ Each file starts with comment lines: what the query answers, then
     // @roles ROLE ...                  who may run it (the API enforces this)
     // @compare COLUMN ...              columns the contract test compares, if not all
 
-A missing parameter silently returns nothing on Ladybug (DESIGN.md), so every call is
+A missing parameter silently returns nothing on Ladybug, so every call is
 checked against the header, and every header against the `$names` its query uses, before
 anything runs. Defaults for dates are `now`, `today` or `-Nd` (N days back); a date is
 also taken as the UK writes it (01/06/2026, 1/6/2026).

@@ -10,7 +10,7 @@ The catalogues are the .po files themselves, read with Babel as the app is made
 (`create_app`) and compiled in memory. No compiled .mo is kept in the tree: branches append
 entries to the .po side by side (it merges by union), so a build step would be one more
 thing to fall out of step, and reading a few hundred entries takes milliseconds. The first
-of two entries for one msgid wins; tests/test_i18n.py refuses two that disagree.
+of two entries for one msgid wins; tests/integration/web/test_i18n.py refuses two that disagree.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from mast.loaders.cleanse.addresses import street_type
 from mast.text.fold import fold
 from mast.text.postcodes import normalise_postcode
+from mast.text.streets import street_type
 
 Kind = Literal["people", "places", "both"]
 
