@@ -3,10 +3,10 @@
 The reference is a Ladybug graph built, in a scratch folder, from the state store the
 target was built from. Both are compared twice: their content (every node and relationship,
 by key) and the contract cases (every named query of `mast/cypher/` and `mast/cypher/api/`,
-with parameters sampled from the reference). The contract suite in tests/test_graph.py runs
-the same cases. A finding names a query, a label or a relationship type, counts, and the
-keys (MAST's own ids) of the rows that differ: never a property's value, which may be a name
-or a date of birth (RELIABILITY P16).
+with parameters sampled from the reference). The contract suite in
+tests/integration/graph/test_graph.py runs the same cases. A finding names a query, a label
+or a relationship type, counts, and the keys (MAST's own ids) of the rows that differ: never
+a property's value, which may be a name or a date of birth (RELIABILITY P16).
 """
 
 from __future__ import annotations

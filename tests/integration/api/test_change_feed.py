@@ -17,8 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from api_server import PASSWORD, Api, serve
-from demo_data import extracts, halves, ingest, settings_for
 
 from mast.accounts.access import ROLES
 from mast.accounts.accounts import Accounts
@@ -29,9 +27,11 @@ from mast.daily.retention import audited_purge
 from mast.demo.generate import generate
 from mast.resolver import change_feed
 from mast.resolver.disputes import report
-from mast.resolver.review import decide, decide_item
+from mast.resolver.rulings import decide, decide_item
 from mast.resolver.service import resolve
 from mast.schema.tables import persons, record_persons
+from tests.support.api_server import PASSWORD, Api, serve
+from tests.support.demo_data import extracts, halves, ingest, settings_for
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2)

@@ -24,11 +24,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from api_server import PASSWORD, PURPOSE, form_token, running
-from demo_data import halves
 from playwright.sync_api import Browser, sync_playwright
 from pydantic import SecretStr
-from test_ui import CHROMIUM, _shot
 
 from mast.accounts.accounts import Accounts
 from mast.audit.chain import AuditLog, Entry
@@ -50,6 +47,9 @@ from mast.schema.tables import (
     watches,
 )
 from mast.web.app import create_app
+from tests.e2e.test_ui import CHROMIUM, _shot
+from tests.support.api_server import PASSWORD, PURPOSE, form_token, running
+from tests.support.demo_data import halves
 
 pytestmark = pytest.mark.integration
 END = date(2026, 10, 31)

@@ -10,9 +10,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from api_server import PASSWORD, Api
 from playwright.sync_api import Browser, Page, sync_playwright
-from test_ui import CHROMIUM, _shot, _signed_in
+
+from tests.e2e.test_ui import CHROMIUM, _shot, _signed_in
+from tests.support.api_server import PASSWORD, Api
 
 pytestmark = pytest.mark.integration
 PURPOSE = "monthly analysis for the board"

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from api_server import PASSWORD, Api
 from playwright.sync_api import Browser, sync_playwright
 from pypdf import PdfReader
-from test_ui import ARTEFACTS, CHROMIUM, _shot, _signed_in, _two_steps
+
+from tests.e2e.test_ui import ARTEFACTS, CHROMIUM, _shot, _signed_in, _two_steps
+from tests.support.api_server import PASSWORD, Api
 
 pytestmark = pytest.mark.integration
 

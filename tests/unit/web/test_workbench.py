@@ -9,7 +9,6 @@ from datetime import date, datetime
 
 import ladybug
 import pytest
-from conftest import Harness
 
 from mast.accounts.accounts import Accounts, User
 from mast.core.errors import GraphError, QueryRefused
@@ -19,6 +18,7 @@ from mast.schema.graph import ladybug_ddl
 from mast.web import saved_queries
 from mast.web.cypher_errors import plain
 from mast.web.routes_workbench import _bind, vocabulary
+from tests.support.harness import Harness
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,6 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
-from test_graph import digest
 
 from mast.core import clock
 from mast.core.db import open_store
@@ -77,6 +76,7 @@ from mast.schema.tables import (
     record_persons,
     records,
 )
+from tests.integration.graph.test_graph import digest
 
 pytestmark = pytest.mark.integration
 
