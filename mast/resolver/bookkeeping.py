@@ -3,7 +3,7 @@ history of merged and split ids."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -68,3 +68,39 @@ def write_id_events(
                 for e in events
             ],
         )
+
+
+RETIRED = "retire"
+"""`id_history.kind` of a person or address whose every record left (purged, or moved to
+others): its row is gone and it has no survivor, so `new_id` is empty."""
+
+
+def active_ids(conn: sa.Connection, table: sa.Table) -> set[str]:
+    """Every id of `table` (persons or addresses) not merged into another."""
+    (key,) = table.primary_key.columns
+    return set(conn.execute(sa.select(key).where(table.c.retired_into.is_(None))).scalars())
+
+
+def write_retired(
+    conn: sa.Connection, table: sa.Table, entity: str, were: Iterable[str], *, now: datetime
+) -> list[str]:
+    """Of these ids, active before a run wrote `table`, those it left with no row (not
+    merged, which keeps a row `retired_into` its survivor): each is recorded in `id_history`
+    as retired, so the graph and the change feed see it go. Returns them."""
+    (key,) = table.primary_key.columns
+    candidates = sorted(set(were))
+    present = {
+        found
+        for part in chunks(candidates)
+        for found in conn.execute(sa.select(key).where(key.in_(part))).scalars()
+    }
+    retired = [i for i in candidates if i not in present]
+    if retired:
+        conn.execute(
+            id_history.insert(),
+            [
+                {"entity": entity, "kind": RETIRED, "old_id": i, "new_id": "", "at": now}
+                for i in retired
+            ],
+        )
+    return retired

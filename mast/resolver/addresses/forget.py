@@ -30,21 +30,18 @@ from mast.resolver.addresses.store import (
     records_of,
     waiting_records,
 )
-from mast.resolver.bookkeeping import get_mark
+from mast.resolver.bookkeeping import get_mark, write_retired
 from mast.schema.tables import (
     ADDRESS_MARK,
     address_keys,
     address_waiting,
-    id_history,
+    addresses,
     record_addresses,
     records,
     resolver_state,
 )
 
 log = logging.getLogger(__name__)
-
-RETIRED = "retire"
-"""`id_history.kind` of an address whose every record was purged (`new_id` is empty)."""
 
 
 def forget_addresses(conn: sa.Connection, record_ids: Sequence[str], *, now: datetime) -> bool:
@@ -102,16 +99,8 @@ def forget_addresses(conn: sa.Connection, record_ids: Sequence[str], *, now: dat
         else:
             del found.states[key]
             found.weights.pop(text, None)
-    ids, events, _ = settle(conn, found, [], now=now, shrunk=shrunk)
-    retired = sorted(shrunk - set(ids) - {e.old_id for e in events if e.kind == "merge"})
-    if retired:
-        conn.execute(
-            id_history.insert(),
-            [
-                {"entity": "address", "kind": RETIRED, "old_id": aid, "new_id": "", "at": now}
-                for aid in retired
-            ],
-        )
+    settle(conn, found, [], now=now, shrunk=shrunk)
+    retired = write_retired(conn, addresses, "address", shrunk, now=now)
     log.info(
         "addresses forgot records=%d keys=%d emptied=%d reach=%d retired=%d",
         len(gone),

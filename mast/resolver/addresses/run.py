@@ -57,7 +57,14 @@ from mast.resolver.addresses.store import (
     write_keys,
     write_links,
 )
-from mast.resolver.bookkeeping import get_mark, id_minter, set_mark, write_id_events
+from mast.resolver.bookkeeping import (
+    active_ids,
+    get_mark,
+    id_minter,
+    set_mark,
+    write_id_events,
+    write_retired,
+)
 from mast.resolver.stable_ids import IdEvent, assign_ids
 from mast.schema.tables import (
     ADDRESS_MARK,
@@ -145,6 +152,7 @@ def _full(
             [[m.record_id for m in g] for g in groups], previous, id_minter(conn, addresses, "A")
         )
         of_id = dict(zip(ids, groups, strict=True))
+        were = active_ids(conn, addresses)
         write_addresses(conn, of_id, now=now)
         many = {aid: (len(g), tally(g)) for aid, g in of_id.items() if len(g) >= KEPT_TALLY}
         keep_tallies(conn, many, replacing=None)
@@ -155,6 +163,7 @@ def _full(
         sync_rows(conn, address_waiting, ["record_id", "key"], waiting)
         note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
         write_id_events(conn, addresses, "address", events, now=now)
+        write_retired(conn, addresses, "address", were, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
     return report("full", inputs, record_key, ids, set(previous.values()), events, started, engine)
 
