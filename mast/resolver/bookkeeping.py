@@ -10,7 +10,18 @@ import sqlalchemy as sa
 
 from mast.core.db import chunks
 from mast.resolver.stable_ids import IdEvent
-from mast.schema.tables import id_history, resolver_state
+from mast.schema.tables import (
+    ADDRESS_MARK,
+    address_moves,
+    decisions,
+    id_history,
+    person_pending,
+    records,
+    resolver_state,
+)
+
+FILE_MARK, DECISION_MARK = "person_file_id", "person_decision_id"
+"""How far the last person run read: records' file ids and reviewers' decisions."""
 
 
 def get_mark(conn: sa.Connection, key: str) -> int:
@@ -18,6 +29,22 @@ def get_mark(conn: sa.Connection, key: str) -> int:
         sa.select(resolver_state.c.value).where(resolver_state.c.key == key)
     ).scalar()
     return int(value) if value is not None else 0
+
+
+def pending_work(conn: sa.Connection) -> bool:
+    """Whether a resolve has anything to do: records or rulings after its marks (or a mark
+    cleared), profiles a purge left to re-cluster, records an address run moved. Read from
+    a few indexed rows, so a run with nothing new can say so at once."""
+    top_file = conn.execute(sa.select(sa.func.max(records.c.file_id))).scalar() or 0
+    top_ruling = conn.execute(sa.select(sa.func.max(decisions.c.decision_id))).scalar() or 0
+    if top_file > min(get_mark(conn, ADDRESS_MARK), get_mark(conn, FILE_MARK)):
+        return True
+    if top_ruling > get_mark(conn, DECISION_MARK):
+        return True
+    return any(
+        conn.execute(sa.select(table.c[column]).limit(1)).first() is not None
+        for table, column in ((person_pending, "profile_id"), (address_moves, "record_id"))
+    )
 
 
 def set_mark(conn: sa.Connection, key: str, value: int) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mast.resolver import model as splink_model
-from mast.resolver.bookkeeping import get_mark, write_retired
+from mast.resolver.bookkeeping import DECISION_MARK, FILE_MARK, get_mark, write_retired
 from mast.resolver.cluster import Clustering, WeightedPair, cluster, partner_id_edges
 from mast.resolver.people import describe, store
 from mast.resolver.people.changes import (
@@ -26,8 +26,6 @@ from mast.resolver.people.changes import (
     write_unmoved,
 )
 from mast.resolver.people.common import (
-    DECISION_MARK,
-    FILE_MARK,
     LINK_WEIGHT,
     REVIEW_WEIGHT,
     PersonRun,
