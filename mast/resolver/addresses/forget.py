@@ -4,8 +4,8 @@ A key's state (its record count, UPRNs, town and locality) is a sum over its rec
 keys of the records that go are worked out again from the records they keep; a key left
 with none goes. Only what those keys could have held together can move: the keys within
 reach of them as they were (by place, door, name, UPRN and stored link), re-clustered as a
-full run would cluster them, their links to other keys scored anew as their town may have
-changed. Addresses that lost records are counted again; one left with none is retired.
+full run would cluster them; a key whose town or locality changed has its links to other
+keys scored anew. Addresses that lost records are counted again; one left with none is retired.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def forget_addresses(conn: sa.Connection, record_ids: Sequence[str], *, now: dat
     seeds = {key for a in gone if (key := address_key(a)) is not None}
     if not seeds:
         return True
-    found = Reach({}, {}, {}, {}, set(), seeds)
+    found = Reach({}, {}, {}, {}, set(), set())
     load = Loader(conn, found, follow_seeds=True)
     for part in chunks(sorted(SEP.join(k) for k in seeds)):
         load(address_keys.c.key.in_(part))
@@ -66,15 +66,22 @@ def forget_addresses(conn: sa.Connection, record_ids: Sequence[str], *, now: dat
         conn.execute(resolver_state.delete().where(resolver_state.c.key == ADDRESS_MARK))
         return False
     shrunk = frozenset(found.before[k] for k in seeds if k in found.before)
-    kept = _kept_states(conn, seeds, shrunk)
+    read = records_of(conn, shrunk)
+    kept = _kept_states(conn, seeds, [a for a, _ in read])
     emptied = seeds - kept.keys()
-    # The seeds that keep records are scored anew against the keys sharing a block with
-    # them, as a full run scores every key; their stored links go (`write_links`).
-    candidates = {key_of(t) for t in in_blocks(conn, kept)} - seeds
-    for part in chunks(sorted(SEP.join(k) for k in candidates)):
-        load(address_keys.c.key.in_(part))
-    scored = {k: found.states[k] for k in sorted(candidates) if k in found.states} | kept
-    found.links.update(key_links(dict(sorted(scored.items())), model, among=kept))
+    # A key's learned links depend on its parts and its town and locality alone: a key
+    # whose records left it the same town keeps its links; one whose town changed is
+    # scored anew against the keys sharing a block with it, as a full run scores every
+    # key. Their stored links, and an emptied key's, go (`write_links`).
+    rescored = {k for k in kept if kept[k].place != found.states[k].place}
+    found.seeds.update(emptied | rescored)
+    if rescored:
+        candidates = {key_of(t) for t in in_blocks(conn, rescored)} - seeds
+        for part in chunks(sorted(SEP.join(k) for k in candidates)):
+            load(address_keys.c.key.in_(part))
+        scored = {k: found.states[k] for k in candidates if k in found.states}
+        scored |= {k: kept[k] for k in seeds & kept.keys()}
+        found.links.update(key_links(dict(sorted(scored.items())), model, among=rescored))
 
     def neighbours(keys: list[Key]) -> list[Key]:
         return [*load.neighbours(keys), *load.linked(keys)]
@@ -99,13 +106,14 @@ def forget_addresses(conn: sa.Connection, record_ids: Sequence[str], *, now: dat
         else:
             del found.states[key]
             found.weights.pop(text, None)
-    settle(conn, found, [], now=now, shrunk=shrunk)
+    settle(conn, found, [], now=now, shrunk=shrunk, changed=frozenset(seeds), read=read)
     retired = write_retired(conn, addresses, "address", shrunk, now=now)
     log.info(
-        "addresses forgot records=%d keys=%d emptied=%d reach=%d retired=%d",
+        "addresses forgot records=%d keys=%d emptied=%d rescored=%d reach=%d retired=%d",
         len(gone),
         len(seeds),
         len(emptied),
+        len(rescored),
         len(reach),
         len(retired),
     )
@@ -141,12 +149,11 @@ def _unlink(conn: sa.Connection, record_ids: Sequence[str]) -> None:
 
 
 def _kept_states(
-    conn: sa.Connection, seeds: set[Key], shrunk: frozenset[str]
+    conn: sa.Connection, seeds: set[Key], placed: list[AddressInput]
 ) -> dict[Key, KeyState]:
     """The seeds' states from the records they keep (those gone are unlinked already):
-    a placed key's records are its address's, a key of no place's wait for it."""
-    remaining = [a for a, _ in records_of(conn, shrunk)]
-    remaining += waiting_records(conn, seeds)
+    a placed key's records are its address's (`placed`), a key of no place's wait for it."""
     kept: dict[Key, KeyState] = {}
+    remaining = [*placed, *waiting_records(conn, seeds)]
     add_inputs(kept, (a for a in remaining if address_key(a) in seeds))
     return kept

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -306,11 +307,15 @@ def settle(
     *,
     now: datetime,
     shrunk: frozenset[str] = frozenset(),
+    changed: frozenset[Key] = frozenset(),
+    read: Sequence[tuple[AddressInput, str]] = (),
 ) -> tuple[list[str], list[IdEvent], dict[str, Key]]:
     """Cluster the keys within reach and write what moved: the addresses, their records'
     links, counts and keys. `fresh` are the records that arrived; `shrunk`, addresses that
-    lost records (a purge), whose records are read whole and counted again. Returns the
-    ids, their events and each fresh record's key, where it names a place."""
+    lost records (a purge), whose records are read whole and counted again, and `changed`
+    the keys that lost them, written again; `read`, the records of `shrunk` already read
+    (`records_of`). Returns the ids, their events and each fresh record's key, where it
+    names a place."""
     states, before, weights, record_key, links, seeds = found
     reach = set(states)
     of_key = cluster_keys(states, links)
@@ -326,13 +331,13 @@ def settle(
     )
     after = {k: ids[n] for k, n in of_key.items()}
     moved = {k for k in reach | before.keys() if after.get(k) != before.get(k)}
-    touched = moved | set(record_key.values()) | (seeds if shrunk else set())
+    touched = moved | set(record_key.values()) | changed
     losing = {before[k] for k in moved if k in before} | shrunk
     affected = losing | {after[k] for k in touched if k in after}
     # Only records of an address with a key that moved (or that lost records) can move:
     # those are read whole; the records of an address that only gained some are counted
     # by the database.
-    linked = records_of(conn, losing)
+    linked = [*read, *records_of(conn, losing - shrunk if read else losing)]
     # Records of a key of no place before, that now has one, wait in address_waiting.
     rising = waiting_records(conn, [k for k in touched if k in after and k not in before])
     everyone = {a.record_id: a for a in [*(a for a, _ in linked), *rising, *fresh]}
