@@ -51,7 +51,7 @@ def show(run: ledger.Run, wall: float, peak: float) -> None:
     print("| step | seconds | what it did |")
     print("|---|---:|---|")
     for s in run.steps:
-        if s.step == "figures":
+        if s.step == "figures" and s.status == "ok":
             print(f"| figures | {s.seconds:.1f} | {len(s.counts)} headline figures counted |")
             continue
         did = ", ".join(
