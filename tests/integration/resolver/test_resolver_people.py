@@ -170,7 +170,7 @@ def test_after_a_purge_an_incremental_run_gives_what_a_full_run_would(
     )
     assert gone.records_removed > 500
     run = resolve(engine, now=now)
-    assert (run.addresses.mode, run.people.mode) == ("full", "incremental")
+    assert (run.addresses.mode, run.people.mode) == ("incremental", "incremental")
     incremental, people = _links(engine), _people(engine)
     with engine.connect() as conn:
         kept = set(conn.execute(sa.select(records.c.record_id)).scalars())
