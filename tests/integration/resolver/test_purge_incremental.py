@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from demo_data import extracts, ingest, settings_for
 
 from mast.core.db import chunks, open_store
 from mast.demo.generate import generate
@@ -35,6 +34,7 @@ from mast.schema.tables import (
     records,
     resolver_state,
 )
+from tests.support.demo_data import extracts, ingest, settings_for
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 2)

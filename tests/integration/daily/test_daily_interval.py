@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from demo_data import halves
 from pydantic import SecretStr, ValidationError
 
 from mast.core.db import open_store
@@ -23,6 +22,7 @@ from mast.daily.run import DailyJob
 from mast.daily.schedule import daily_trigger
 from mast.demo.generate import generate
 from mast.schema.tables import audit_entries, purges, runs
+from tests.support.demo_data import halves
 
 LATER = ("resolve", "graph", "figures")
 
