@@ -5,27 +5,20 @@ and changing a filter changes the address (issue 22, item 1: deep links)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from pypdf import PdfReader
 
-from tests.e2e.test_ui import ARTEFACTS, CHROMIUM, _shot, _signed_in, _two_steps
+from tests.e2e import test_ui
+from tests.e2e.test_ui import ARTEFACTS, _shot, _signed_in, _two_steps
 from tests.support.api_server import PASSWORD, Api
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed: `make install` installs it")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+browser = test_ui.browser  # the same chromium fixture, for this module's tests
 
 
 def test_a_shared_view_survives_sign_in(api: Api, browser: Browser) -> None:

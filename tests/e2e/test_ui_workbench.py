@@ -7,26 +7,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.e2e.test_ui import CHROMIUM, _shot, _signed_in
+from tests.e2e import test_ui
+from tests.e2e.test_ui import _shot, _signed_in
 from tests.support.api_server import PASSWORD, Api
 
 pytestmark = pytest.mark.integration
 PURPOSE = "monthly analysis for the board"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed: `make install` installs it")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+browser = test_ui.browser  # the same chromium fixture, for this module's tests
 
 
 def _editor(page: Page) -> None:

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from pydantic import SecretStr
 
 from mast.accounts.accounts import Accounts
@@ -47,7 +47,8 @@ from mast.schema.tables import (
     watches,
 )
 from mast.web.app import create_app
-from tests.e2e.test_ui import CHROMIUM, _shot
+from tests.e2e import test_ui
+from tests.e2e.test_ui import _shot
 from tests.support.api_server import PASSWORD, PURPOSE, form_token, running
 from tests.support.demo_data import halves
 
@@ -422,14 +423,7 @@ def test_alerts_are_off_by_default(tmp_path: Path) -> None:
     assert "alerts" not in [s.step for s in run.steps]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed: `make install` installs it")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+browser = test_ui.browser  # the same chromium fixture, for this module's tests
 
 
 @pytest.mark.parametrize("width", [1280, 360])
