@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from fpdf.enums import XPos, YPos
 
-from mast.web.chronology_pdf import MARKING, _font, _Pdf
+from mast.web.chronology_pdf import MARKING, _font, _Pdf, close_fonts, finished
 
 COLOURS: dict[str, str] = {
     "household": "#1d4f91",
@@ -61,6 +61,7 @@ def network_pdf(sheet: NetworkSheet, picture: bytes) -> bytes:
             io.BytesIO(picture), x=pdf.l_margin, y=top, w=width, h=height, keep_aspect_ratio=True
         )
     except Exception as e:  # fpdf2 and Pillow raise several kinds for a broken image
+        close_fonts(pdf)
         raise ValueError("the picture is not a PNG or JPEG image") from e
     x = pdf.l_margin + width + 5
     pdf.set_xy(x, top)
@@ -78,4 +79,4 @@ def network_pdf(sheet: NetworkSheet, picture: bytes) -> bytes:
         pdf.set_x(x + 12)
         pdf.multi_cell(key_width - 12, 6, name, new_x=XPos.LEFT, new_y=YPos.NEXT)
         pdf.set_x(x)
-    return bytes(pdf.output())
+    return finished(pdf)

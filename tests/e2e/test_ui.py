@@ -491,8 +491,10 @@ def test_the_network_list_is_the_explorer_on_a_phone(api: Api, browser: Browser)
     page.goto(f"{api.url}/network/{child}")
     page.wait_for_function("() => window.mastNetwork && window.mastNetwork.nodes().length > 1")
     assert not page.locator("#network").is_visible()
+    theirs = page.locator(f"#network-list > li[data-id='{child}'] li[data-kind='parent']")
+    assert word in theirs.first.inner_text()  # under the child, their parent is their mother
     mine = page.locator(f"#network-list > li[data-id='{parent}'] li[data-kind='parent']")
-    assert word in mine.first.inner_text()
+    assert "child" in mine.first.inner_text()  # and under the parent, the child a child
     _shot(page, "network-list-360")
     page.close()
 

@@ -612,6 +612,7 @@ UI_PAGES = {  # path template → does it show personal data (and so write an au
 }
 UI_FORMS = {  # posted by the browser tests (and test_daily.py), which check their audit entries
     "/network/{start}/export/{form}",
+    "/network/{start}/pdf",
     "/review/{item_id}",
     "/people/{person_id}/not-the-same",
     "/quality/run",
