@@ -734,7 +734,8 @@ def test_one_box_finds_people_by_half_a_name_and_places_as_callers_say_them(
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{api.url}/search")
-    assert page.evaluate("() => document.activeElement.id") == "q"  # focus in the box on load
+    # Focus in the box on load (autofocus lands after load on a busy machine: wait, not peek).
+    page.wait_for_function("() => document.activeElement.id === 'q'", timeout=10_000)
     # Half a given name and the family name: the child first, with what tells them apart.
     _results_for(page, f"{child['given'][:3]} {child['family']}")
     first = page.locator("#people-hits > li").first
