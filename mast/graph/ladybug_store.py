@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -288,4 +289,13 @@ def _engine_message(error: RuntimeError, timeout_s: float) -> str:
     if "read-only" in text.lower():
         return "the query tried to write; analyst queries are read-only"
     # The first line names the query's identifiers; what the engine quotes may be a value.
-    return f"the graph refused the query: {unquote(text.splitlines()[0][:300])}"
+    # Its echo of the query (`<MATCH … RETRUN>`) can span lines and its list of expected
+    # words can pass the cut, so the position is taken from the whole text and kept.
+    first = unquote(_ECHO.sub("<…>", text).splitlines()[0][:300])
+    if (at := _POSITION.search(text)) and at.group() not in first:
+        first = f"{first} {at.group()}"
+    return f"the graph refused the query: {first}"
+
+
+_ECHO = re.compile(r"<[^<>]*>")
+_POSITION = re.compile(r"\(line: \d+, offset: \d+\)")

@@ -88,10 +88,15 @@ def _refused(text: str) -> PlainError:
 
 def _engine(query: str, text: str) -> PlainError:
     if at := _LADYBUG_AT.search(text):
+        line, offset = int(at.group(1)), int(at.group(2))
+        lines = query.splitlines()
+        if 0 < line <= len(lines):  # the engine points at the space before the bad word
+            rest = lines[line - 1][offset:]
+            offset += len(rest) - len(rest.lstrip())
         return _at(
             query,
-            int(at.group(1)),
-            int(at.group(2)) + 1,
+            line,
+            offset + 1,
             _(
                 "The query could not be read at the caret: check the brackets, commas and "
                 "keywords just before it."

@@ -121,6 +121,13 @@ def test_a_writing_query_is_refused_in_words_and_audited(api: Api, browser: Brow
     assert "only reads" in said and "DETACH" in said
     refused = [e for e in api.audited_since(before) if e["operation"] == "cypher"]
     assert [e["outcome"] for e in refused] == ["refused"]
+    # A count names no one: no empty "Network" column beside it.
+    _editor(page)
+    page.keyboard.type("MATCH (e:`Event`) RETURN count(*) AS events", delay=5)
+    page.keyboard.press("Escape")
+    page.click("#wb-run")
+    page.wait_for_selector("table.wb-results tbody tr")
+    assert page.locator("table.wb-results thead th").all_inner_texts() == ["events"]
     page.close()
 
 

@@ -49,6 +49,9 @@ def _fails(conn: ladybug.Connection, query: str) -> GraphError:
     ("query", "words", "line", "column"),
     [
         ("MATCH (p:`Person` RETURN p", "could not be read at the caret", 1, 19),
+        ("MATCH (p:`Person`)\nRETRUN p", "could not be read at the caret", 2, 1),
+        ("MATC (p:`Person`) RETURN p", "could not be read at the caret", 1, 1),
+        ("MATCH (p:`Person`) RETURN p LIMT 3", "could not be read at the caret", 1, 29),
         ("MATCH (p:`Person`)\nRETURN q", "“q” is not defined", 2, 8),
         ("MATCH (p:`Persn`) RETURN p", "Did you mean “Person”?", 1, 10),
         ("MATCH (p:`Person`)\nRETURN p.famly_name", "Did you mean “family_name”?", 2, 10),
