@@ -353,6 +353,14 @@ def test_an_investigator_expands_a_network_and_finds_a_connection(
     assert steps and kinds <= set(LINK_KINDS), (steps, kinds)
     assert all(": " in step for step in steps)  # each step says what kind of link it is
     page.screenshot(path=str(ARTEFACTS / f"network-path-{width}.png"), full_page=True)
+    # A filter that would hide one of the connection's links says why that link stays drawn.
+    assert page.locator("#path-kept").is_hidden()
+    first_kind = page.locator("#path-steps li").first.get_attribute("data-kind")
+    page.locator(f"#kinds input[value='{first_kind}']").uncheck()
+    assert page.locator("#path-kept").is_visible()
+    assert "stay drawn" in page.inner_text("#path-kept")
+    page.locator(f"#kinds input[value='{first_kind}']").check()
+    assert page.locator("#path-kept").is_hidden()
     assert page.locator("#network-list li").count() >= 1
     with page.expect_download() as download:
         page.click("#csv")

@@ -9,6 +9,7 @@
   cytoscape.use(cytoscapeFcose);
   var me = el.dataset.person;
   var status = document.getElementById("status");
+  var pathLinks = new Set();  // the connection's own links (an edge already drawn keeps its data)
   var expanded = new Set([me]);
   var text = JSON.parse(document.getElementById("network-text").textContent);
   // Colour and dash by kind: the same as network.css's key (.key-<kind>).
@@ -102,6 +103,9 @@
   }
   function shown(e, kinds, agency, from, to) {
     if (e.hasClass("on-path")) { return true; }  // the connection asked for stays drawn
+    return matches(e, kinds, agency, from, to);
+  }
+  function matches(e, kinds, agency, from, to) {
     if (!kinds.has(e.data("kind"))) { return false; }
     var events = e.data("events") || [];
     if (events.length) {
@@ -152,6 +156,11 @@
         n.style("display", keep ? "element" : "none");
       });
     });
+    // Links of the connection asked for stay drawn whatever the filters say: say so, or the
+    // filters look broken.
+    var kept = cy.edges(".on-path").filter(function (e) { return pathLinks.has(e.id()) && !matches(e, kinds, agency, from, to); }).length;
+    var note = document.getElementById("path-kept");
+    if (note) { note.hidden = !kept; note.textContent = kept ? say(text.path_kept, { n: kept }) : ""; }
     list();
   }
 
@@ -400,10 +409,11 @@
         var before = target === other ? null : target;
         var added = add(g.elements);
         did({ undo: function () {
-          added.remove(); cy.elements().removeClass("on-path faded");
+          added.remove(); cy.elements().removeClass("on-path faded"); pathLinks = new Set();
           document.getElementById("path").hidden = true; target = before; status.textContent = "";
         } });
         g.elements.forEach(function (e) { cy.getElementById(e.data.id).addClass("on-path"); });
+        pathLinks = new Set(g.elements.filter(function (e) { return e.data.path; }).map(function (e) { return e.data.id; }));
         cy.elements().not(".on-path").addClass("faded");  // the path stands out until a selection
         filter();
         var names = g.path.map(function (id) { return cy.getElementById(id).data("label") || id; });
