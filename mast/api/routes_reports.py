@@ -35,6 +35,7 @@ async def reports(
         {
             "name": q.name,
             "description": q.description,
+            "summary": q.for_people,
             "params": [{"name": p.name, "type": p.type, "default": p.default} for p in q.params],
         }
         for q in load_queries().values()

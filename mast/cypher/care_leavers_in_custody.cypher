@@ -1,6 +1,7 @@
 // Care leavers in custody: people recorded as care leavers (an event kind or a role in
 // $leaver_kinds) who also have a custodial event (a kind in $custody_kinds). Kinds match
 // without regard to case.
+// @summary People recorded as care leavers who also have a record of being in custody.
 // @param leaver_kinds strings = care leaver
 // @param custody_kinds strings = custody - sentenced
 // @roles practitioner analyst reviewer

@@ -1,6 +1,9 @@
 // High-contact addresses: addresses with between $min and $max events of one kind of
 // agency in a window, e.g. addresses with 11–15 police incidents. An empty $categories
 // counts every category.
+// @summary Addresses with a number of events from one kind of agency within the range you choose,
+// @summary in a time window: for example, addresses with 11 to 15 police incidents. Leave the
+// @summary categories empty to count every category.
 // @param agency_kind string = police
 // @param from datetime = -365d
 // @param to datetime = now

@@ -1,5 +1,7 @@
 // High-contact individuals: people with between $min and $max events of one kind of
 // agency in a window, e.g. 16–25 health attendances.
+// @summary People with a number of events from one kind of agency within the range you choose, in
+// @summary a time window: for example, 16 to 25 health attendances.
 // @param agency_kind string = health
 // @param from datetime = -365d
 // @param to datetime = now

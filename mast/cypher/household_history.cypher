@@ -2,6 +2,8 @@
 // its period and its evidence. Each row reads "`other` is `person`'s `kind`" (a household
 // member, a mother, a child ...), as the recording agency stated it; rows come in no
 // particular order.
+// @summary Everyone linked to the person as family or household over time: the kind of link, when
+// @summary it held, and which agency recorded it.
 // @param person_id string
 // @roles practitioner investigator reviewer analyst
 MATCH (a:`Person` {person_id: $person_id})-[r:`RELATED`]->(b:`Person`)

@@ -1,5 +1,7 @@
 // Household on a date: who lived at the person's address(es) on that day, by the stays
 // the agencies' records show (LIVED_AT), the person included.
+// @summary Who lived at the person's addresses on the day you choose, as the agencies' records
+// @summary show it, the person included.
 // @param person_id string
 // @param day date = today
 // @roles practitioner investigator reviewer analyst

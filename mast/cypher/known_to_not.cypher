@@ -1,5 +1,8 @@
 // Known to every kind of agency in $known but to none in $not_known, in a window: e.g.
 // known to children's social care and health but not to the police.
+// @summary People known to every kind of agency in the first list and to none in the second, in a
+// @summary time window: for example, known to children's social care and health but not to the
+// @summary police.
 // @param known strings = childrens_social_care,health
 // @param not_known strings = police
 // @param from datetime = -365d

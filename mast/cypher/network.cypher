@@ -1,6 +1,8 @@
 // Network around a person: people up to two RELATED links away, and people who shared an
 // event with them. Events with more than $max_event_records records (a festival, a busy
 // ward) are hubs, not connections, and are left out.
+// @summary People up to two family or household links away from the person, and people who were
+// @summary at the same events. Very large events (a festival, a busy ward) are left out.
 // @param person_id string
 // @param max_event_records int = 6
 // @roles investigator reviewer analyst

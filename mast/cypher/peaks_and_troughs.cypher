@@ -1,5 +1,7 @@
 // Peaks and troughs: events per week by kind of agency, category and local authority.
 // Empty $agency_kinds counts every agency.
+// @summary Events per week by kind of agency, category and local authority. Leave the agencies
+// @summary empty to count every agency.
 // @param from datetime = -365d
 // @param to datetime = now
 // @param agency_kinds strings =

@@ -2,6 +2,9 @@
 // Each row is one event with the agency, what kind it was, the person's role in it and
 // where it happened; `record_id` leads to the partner's own record, `score` is the match
 // weight that linked it (none for a ruling or a partner's own id).
+// @summary Every event of one person, from every agency, in date order: the agency, the kind of
+// @summary event, the person's role and where it happened, with how strongly the record was
+// @summary matched to them.
 // @param person_id string
 // @param from datetime = -365d
 // @param to datetime = now

@@ -2,6 +2,8 @@
 // (RELATED and LIVED_AT), up to six steps; `path` lists the people and places on it and
 // `links` the links between them, in order.
 // Neo4j form; the embedded form is shortest_connection.ladybug.cypher.
+// @summary The shortest connection between two people through family, household and shared
+// @summary addresses, up to six steps, with each link on the way.
 // @param from_person string
 // @param to_person string
 // @roles investigator reviewer analyst

@@ -1,5 +1,6 @@
 // Weekly activity: events per week by kind of agency, across the region — the dashboard's
 // trend line. `peaks_and_troughs` breaks the same counts down by category and area.
+// @summary Events per week by kind of agency across the region: the dashboard's trend line.
 // @param from datetime = -365d
 // @param to datetime = now
 // @roles practitioner investigator analyst reviewer

@@ -69,6 +69,13 @@ class NamedQuery:
     cypher: str
     """The form every backend runs, unless it has its own below."""
     ladybug: str | None = None
+    summary: str = ""
+    """What the report shows, in words for the people who read it (its `@summary` lines);
+    the description is the query's own, naming its parameters and graph types."""
+
+    @property
+    def for_people(self) -> str:
+        return self.summary or self.description
 
     def text_for(self, backend: str) -> str:
         return self.ladybug if backend == "ladybug" and self.ladybug else self.cypher
@@ -95,11 +102,14 @@ def _parse(name: str, text: str, ladybug: str | None) -> NamedQuery:
     params: list[Param] = []
     roles: tuple[str, ...] = ()
     compare: tuple[str, ...] = ()
+    summary: list[str] = []
     for line in text.splitlines():
         if not line.startswith("//"):
             break
         body = line[2:].strip()
-        if match := _PARAM.match(body):
+        if body.startswith("@summary"):
+            summary.append(body.removeprefix("@summary").strip())
+        elif match := _PARAM.match(body):
             kind = match.group(2)
             if kind not in PARAM_TYPES:
                 raise ConfigError(
@@ -122,7 +132,9 @@ def _parse(name: str, text: str, ladybug: str | None) -> NamedQuery:
             )
     if not roles:
         raise ConfigError(f"{name}.cypher: the header needs an @roles line")
-    return NamedQuery(name, " ".join(about), tuple(params), roles, compare, text, ladybug)
+    return NamedQuery(
+        name, " ".join(about), tuple(params), roles, compare, text, ladybug, " ".join(summary)
+    )
 
 
 def header_params(text: str) -> tuple[Param, ...]:

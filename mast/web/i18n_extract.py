@@ -47,13 +47,15 @@ def cypher_strings(
     options: Any,
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     """A Babel extractor for a named report: its title (the file name, as the pages show
-    it), its description (the header's leading comment lines, joined), its parameters and
-    its columns (what each RETURN names), as the report page shows them."""
+    it), its description (the header's leading comment lines, joined) and summary
+    (`@summary`), its parameters and its columns (what each RETURN names), as the report
+    page shows them."""
     name = Path(getattr(fileobj, "name", "")).name.removesuffix(".cypher")
     if name.endswith(".ladybug"):
         return  # the embedded engine's form of a query described in its main file
     yield 1, "_", name.replace("_", " ").capitalize(), ["the name of a report"]
     about: list[str] = []
+    summary: list[str] = []
     text = fileobj.read().decode()
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.startswith("//"):
@@ -61,10 +63,14 @@ def cypher_strings(
         body = line[2:].strip()
         if param := _PARAM.match(body):
             yield lineno, "_", param.group(1).replace("_", " "), ["a report's parameter"]
+        elif body.startswith("@summary"):
+            summary.append(body.removeprefix("@summary").strip())
         elif body and not body.startswith(("@roles", "@compare")):
             about.append(body)
     if about:
         yield 1, "_", " ".join(about), ["what a report shows"]
+    if summary:
+        yield 1, "_", " ".join(summary), ["what a report shows, in words for its readers"]
     for column in columns(text):
         yield 1, "_", column.replace("_", " "), ["a report's column"]
 
