@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from mast.core.db import chunks, inserted_key
 from mast.resolver.rulings import ReviewError, on_reported_person, report_link, ruling_on
 from mast.schema.tables import decisions, disputes, record_persons, review_items
+from mast.text.i18n import N_
 
 MAX_REASON = 1000
 
@@ -39,7 +40,7 @@ def report(
     audited change's. ReviewError if the reason is empty or the record is not this person's."""
     reason = " ".join(reason.split())
     if not reason:
-        raise ReviewError("say why this record is not this person")
+        raise ReviewError(N_("Say why the record is not this person."))
     if len(reason) > MAX_REASON:
         raise ReviewError(f"a reason is at most {MAX_REASON} characters")
     with engine.connect() as conn:
@@ -47,7 +48,7 @@ def report(
             sa.select(record_persons.c.person_id).where(record_persons.c.record_id == record_id)
         ).scalar()
     if owner != person_id:
-        raise ReviewError("that record is not linked to this person")
+        raise ReviewError(N_("That record is not linked to this person."))
     item = report_link(engine, record_id, now=now)
     with engine.begin() as conn:
         # The reviewer reads who reported it and why with the item (`mast review list`).

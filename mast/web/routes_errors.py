@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -71,6 +72,23 @@ def install(app: FastAPI) -> None:
             404,
             _("Page not found"),
             _("There is nothing at this web address that you can see."),
+            await _signed_in(request) if "session" in request.scope else None,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # A page's address or form lacking what it needs (a link cut short, a form sent
+        # half-filled): a page saying so, not the framework's JSON.
+        if not wants_page(request):
+            return await request_validation_exception_handler(request, exc)
+        return error_page(
+            request,
+            400,
+            _("Not understood"),
+            _(
+                "This web address or form is missing something it needs. Go back to the page "
+                "you came from and try again."
+            ),
             await _signed_in(request) if "session" in request.scope else None,
         )
 

@@ -201,11 +201,36 @@ async def not_the_same_page(
     """The confirmation step: the event in question, and a reason to give."""
     if not allowed(who.user.role, "report-link"):
         return missing(request, who)
+    return await _dispute_form(request, who, person_id, record_id)
+
+
+async def _dispute_form(
+    request: Request,
+    who: Caller,
+    person_id: str,
+    record_id: str,
+    *,
+    reason: str = "",
+    problem: str = "",
+) -> HTMLResponse:
+    """The form, again with what was typed and what is wrong with it when it was refused."""
     found = await _all_events(request, who, person_id, None, None, None)
     if found is None:
         return missing(request, who)
     event = next((e for e in found.events if e["recordId"] == record_id), None)
-    return page(request, "dispute.html", who, p=found.person, event=event, record_id=record_id)
+    response = page(
+        request,
+        "dispute.html",
+        who,
+        p=found.person,
+        event=event,
+        record_id=record_id,
+        reason=reason,
+        problem=problem,
+    )
+    if problem:
+        response.status_code = 400
+    return response
 
 
 @router.post("/people/{person_id}/not-the-same", dependencies=[Depends(csrf.form_token)])
@@ -221,15 +246,9 @@ async def not_the_same(
     if not allowed(who.user.role, "report-link"):
         return missing(request, who)
     if not reason.strip():
-        response = page(
-            request,
-            "error.html",
-            who,
-            title="Not reported",
-            message="Say why the record is not this person.",
+        return await _dispute_form(
+            request, who, person_id, record_id, problem=_("Say why the record is not this person.")
         )
-        response.status_code = 400
-        return response
     services = services_of(request)
     try:
         made = await change(
@@ -255,10 +274,10 @@ async def not_the_same(
         )
     except AuditUnavailable:
         raise  # 503, nothing changed
-    except MastError as e:
-        response = page(request, "error.html", who, title="Not reported", message=str(e))
-        response.status_code = 400
-        return response
+    except MastError as e:  # the resolver's words are marked for the catalogue
+        return await _dispute_form(
+            request, who, person_id, record_id, reason=reason, problem=_(str(e))
+        )
     return RedirectResponse(
         f"/people/{person_id}?reported={made.item_id}#chronology", status_code=303
     )

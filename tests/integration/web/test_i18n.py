@@ -426,3 +426,31 @@ def test_a_welsh_reports_pick_lists_name_categories_and_areas_in_welsh(api: Api)
     shown = dict(options + ticks)
     assert shown.get("Swansea") == "Abertawe"
     assert shown.get("Domestic abuse") == "Cam-drin domestig"
+
+
+def test_a_refused_dispute_shows_its_form_again_in_welsh_with_what_was_typed(api: Api) -> None:
+    """A reason of spaces, or a record not this person's, used to end on a dead-end English
+    page ("Not reported") that lost the form; a link cut short gave the framework's JSON."""
+    person = api.cypher(
+        "MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(r:`Record`) RETURN p.person_id, r.record_id "
+        "ORDER BY p.person_id LIMIT 1"
+    )[0]
+    with api.client(None, purpose=None) as client:
+        client.headers["Origin"] = api.url
+        signed = {"username": "reviewer", "password": PASSWORD, "purpose": "welsh form test"}
+        assert client.post("/auth/login", json=signed).status_code == 200
+        client.headers["X-CSRF-Token"] = form_token(client, "/purpose")
+        path = f"/people/{person[0]}/not-the-same?lang=cy"
+        blank = client.post(path, data={"record_id": person[1], "reason": "   "})
+        assert blank.status_code == 400 and _lang(blank.text) == "cy"
+        assert "Dywedwch pam nad yw'r cofnod yn perthyn i'r person hwn." in html.unescape(
+            blank.text
+        )
+        assert 'name="reason"' in blank.text and "Not reported" not in blank.text
+        stranger = client.post(path, data={"record_id": "police:NOT-THEIRS", "reason": "arall"})
+        assert stranger.status_code == 400 and ">arall</textarea>" in stranger.text
+        assert "Nid yw'r cofnod hwnnw wedi'i gysylltu" in html.unescape(stranger.text)
+        cut = client.get(
+            f"/people/{person[0]}/not-the-same?lang=cy", headers={"Accept": "text/html"}
+        )
+        assert cut.status_code == 400 and "Heb ei ddeall" in cut.text and '"detail"' not in cut.text
