@@ -27,6 +27,7 @@ _PAGES: Final[dict[str, str]] = {
     "/search": "search",
     "/search/results": "search",
     "/people/{person_id}": "person-page",
+    "/people/{person_id}/not-the-same": "dispute-form",
     "/addresses/{address_id}": "address-page",
     "/analysis/{name}": "report",
     "/analysis/figure/{index}": "report",
@@ -61,6 +62,7 @@ GRAPHQL_ACTIONS: Final = frozenset(
 LABELS: Final[dict[str, str]] = {
     "search": "appeared in search results",
     "person-page": "opened person page",
+    "dispute-form": N_("opened the 'Not this person' form"),
     "address-page": "opened address page",
     "report": "report %(name)s",
     "report-export": "exported report %(name)s (CSV)",

@@ -22,6 +22,7 @@ from mast.api.actions import CHOOSABLE, GRAPHQL_ACTIONS, LABELS, action_of, repo
 from mast.api.subjects import PERSON_ID, person_ids
 from mast.core.db import chunks
 from mast.schema.tables import (
+    addresses,
     audit_entries,
     audit_subjects,
     decisions,
@@ -29,7 +30,9 @@ from mast.schema.tables import (
     persons,
     record_persons,
     records,
+    users,
 )
+from mast.text.streets import one_line
 
 PAGE: Final = 200
 """Entries on one page of the trail; older ones are a link away (keyset: `before`)."""
@@ -80,6 +83,8 @@ class Row:
     """People the user asked for by id (the person opened, a report's person)."""
     shown: list[str]
     """Every id the entry returned, in full."""
+    searched: str = ""
+    """What a search asked for, as typed: what an auditor needs to see of a search."""
 
     @property
     def label(self) -> str:
@@ -188,6 +193,10 @@ def _row(entry: dict[str, Any]) -> Row:
     # Whom the user asked for: ids in what they sent (a GraphQL query may hold them inline).
     asked = person_ids([params.get("variables"), params.get("query")] if graphql else params)
     action = action_of(str(entry["operation"]), params)
+    given = params.get("variables")
+    variables: dict[str, Any] = given if isinstance(given, dict) else {}
+    if action in _PLACE_ACTIONS and isinstance(variables.get("id"), str):
+        asked.add(variables["id"])  # the place opened: an address page names no person
     return Row(
         seq=int(entry["seq"]),
         at=str(entry["at"]),
@@ -201,7 +210,20 @@ def _row(entry: dict[str, Any]) -> Row:
         report=report_name(params) if "%(name)s" in LABELS.get(action, "") else "",
         asked=sorted(asked),
         shown=shown,
+        searched=_searched(variables) if action in _SEARCH_ACTIONS else "",
     )
+
+
+_PLACE_ACTIONS = ("address-page", "address-api")
+_SEARCH_ACTIONS = ("search", "search-api")
+
+
+def _searched(variables: dict[str, Any]) -> str:
+    """The words of a search: the box's text as typed, else the fields it was given."""
+    if isinstance(variables.get("text"), str) and variables["text"].strip():
+        return str(variables["text"]).strip()
+    said = [str(v) for k, v in sorted(variables.items()) if isinstance(v, str) and v.strip()]
+    return " · ".join(said)
 
 
 def _json(text: Any, default: Any) -> Any:
@@ -215,7 +237,8 @@ def _json(text: Any, default: Any) -> Any:
 
 
 def names(conn: sa.Connection, ids: Sequence[str]) -> dict[str, str]:
-    """Each person id's name as MAST holds it now (given and family name)."""
+    """Each person id's name as MAST holds it now (given and family name), and each
+    address id's line."""
     wanted = sorted({i for i in ids if PERSON_ID.fullmatch(i)})
     out: dict[str, str] = {}
     for part in chunks(wanted):
@@ -225,6 +248,23 @@ def names(conn: sa.Connection, ids: Sequence[str]) -> dict[str, str]:
             )
         ):
             out[str(pid)] = " ".join(str(n) for n in (given, family) if n) or "?"
+    places = sorted({i for i in ids if i not in out and not PERSON_ID.fullmatch(i)})
+    for part in chunks(places):
+        for place in conn.execute(sa.select(addresses).where(addresses.c.address_id.in_(part))):
+            if line := one_line(place):
+                out[str(place.address_id)] = line
+    return out
+
+
+def display_names(conn: sa.Connection, usernames: Sequence[str]) -> dict[str, str]:
+    """Each account's full name, where it has one: the trail keeps the user name."""
+    out: dict[str, str] = {}
+    for part in chunks(sorted(set(usernames))):
+        for username, display in conn.execute(
+            sa.select(users.c.username, users.c.display_name).where(users.c.username.in_(part))
+        ):
+            if display and display != username:
+                out[str(username)] = str(display)
     return out
 
 

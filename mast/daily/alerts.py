@@ -36,6 +36,7 @@ from mast.schema.tables import (
     records,
     watches,
 )
+from mast.text.streets import one_line
 
 SubjectKind = Literal["person", "address"]
 WatchKind = Literal["records", "lookups"]
@@ -355,14 +356,7 @@ def _labels(conn: sa.Connection, kind: str, ids: Iterable[str]) -> dict[str, str
         )
         return {pid: " ".join(n for n in (g, f) if n) or pid for pid, g, f in found}
     found_addresses = conn.execute(sa.select(addresses).where(addresses.c.address_id.in_(wanted)))
-    return {a.address_id: _line(a) or a.address_id for a in found_addresses}
-
-
-def _line(a: Any) -> str:
-    """An address on one line, as the graph writes it (mast/graph/projection.py)."""
-    flat = " ".join(x for x in (f"Flat {a.flat}" if a.flat else None, a.building) if x)
-    door = " ".join(x for x in (a.house_number, a.street) if x)
-    return ", ".join(x for x in (flat, door, a.locality, a.town, a.postcode) if x)
+    return {a.address_id: one_line(a) or a.address_id for a in found_addresses}
 
 
 def read(engine: sa.Engine, username: str, *, now: datetime, limit: int = 200) -> Watching:

@@ -7,6 +7,7 @@ a place from a name with them, so a change here changes all three on purpose.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 ABBREVIATIONS = {
     "rd": "Road",
@@ -219,3 +220,11 @@ def is_premises(part: str) -> bool:
     )
     named = words[0] in _ARTICLES or bool(_PREMISES_WORDS & set(words))
     return named and not street_shaped
+
+
+def one_line(place: Any) -> str:
+    """A stored address (any row with its described columns) on one line, as the graph
+    writes it (mast/graph/projection.py): "Flat 2 Glan House, 4 Brynmill View, …"."""
+    flat = " ".join(x for x in (f"Flat {place.flat}" if place.flat else None, place.building) if x)
+    door = " ".join(x for x in (place.house_number, place.street) if x)
+    return ", ".join(x for x in (flat, door, place.locality, place.town, place.postcode) if x)

@@ -58,16 +58,28 @@ async def audit_trail_page(
     services = services_of(request)
     filters = _filters(user, person, since, until, action)
 
-    def read() -> tuple[audit_trail.Trail, list[audit_trail.Split], dict[str, str], Any]:
+    def read() -> tuple[
+        audit_trail.Trail, list[audit_trail.Split], dict[str, str], Any, dict[str, str]
+    ]:
         with services.engine.connect() as conn:
             trail = audit_trail.read(conn, filters, before=before)
             splits = audit_trail.viewed_then_unmerged(conn)
             ids = [i for r in trail.rows for i in (*r.asked, *r.shown)]
             ids += [i for s in splits for i in (s.person, *s.moved)]
             moved = [r for s in splits for rs in s.moved.values() for r in rs]
-            return trail, splits, audit_trail.names(conn, ids), audit_trail.agencies_of(conn, moved)
+            accounts = [r.username for r in trail.rows]
+            accounts += [v.username for s in splits for v in s.viewers] + [
+                u for s in splits for u in s.ruled_by
+            ]
+            return (
+                trail,
+                splits,
+                audit_trail.names(conn, ids),
+                audit_trail.agencies_of(conn, moved),
+                audit_trail.display_names(conn, accounts),
+            )
 
-    trail, splits, named, agencies = await asyncio.to_thread(read)
+    trail, splits, named, agencies, staff = await asyncio.to_thread(read)
     asked = {**filters.asked(), "before": before}
     # The names shown are personal data read now: the entry lists whose, before they leave.
     await record(services, who.user, "audit", asked, [*named, *trail.matched], purpose=who.purpose)
@@ -79,6 +91,7 @@ async def audit_trail_page(
         splits=splits,
         named={**trail.matched, **named},
         agencies=agencies,
+        staff=staff,
         filters=filters.asked(),
         actions=audit_trail.actions(),
         page_size=audit_trail.PAGE,
@@ -88,6 +101,9 @@ async def audit_trail_page(
             else None
         ),
         csv_link=f"/audit-trail.csv?{request.url.remove_query_params('before').query}",
+        newest_link=(
+            f"/audit-trail?{request.url.remove_query_params('before').query}" if before else None
+        ),
     )
 
 

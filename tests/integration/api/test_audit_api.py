@@ -347,6 +347,44 @@ def test_the_trail_pages_on_past_two_hundred(api: Api) -> None:
         assert second.status_code == 200
         more = _seqs(second.text)
         assert more and max(more) < min(shown)
+        newest = re.search(r'<a href="([^"]+)" id="newest"', second.text)
+        assert newest is not None, "no way back from the older entries"
+        assert 'id="newest"' not in first.text
+        back = auditor.get(html_module.unescape(newest.group(1)))
+        assert _seqs(back.text)[-1] == shown[-1]  # the first page again, its filters kept
+
+
+def test_a_trail_row_says_what_was_searched_which_place_and_who_by_name(api: Api) -> None:
+    """A search's row showed nobody and not its words; an address page's row named no place;
+    the 'Not this person' form read as an API read; the account by its user name alone."""
+    place = api.cypher("MATCH (a:`Address`) RETURN a.address_id, a.line ORDER BY a.address_id")[0]
+    person = api.cypher("MATCH (p:`Person`) RETURN p.person_id ORDER BY p.person_id")[0][0]
+    record = api.cypher(
+        f"MATCH (r:`Record`)-[:`RESOLVES_TO`]->(p:`Person` {{person_id: '{person}'}}) "
+        "RETURN r.record_id"
+    )[0][0]
+    with api.client(None, purpose=None) as client:
+        signed = {"username": "practitioner", "password": PASSWORD, "purpose": "trail words"}
+        assert client.post("/auth/login", json=signed).status_code == 200
+        html_page = {"Accept": "text/html"}
+        client.get("/search/results", params={"q": "Zebedee Quartermaine"}, headers=html_page)
+        assert client.get(f"/addresses/{place[0]}", headers=html_page).status_code == 200
+        opened = client.get(
+            f"/people/{person}/not-the-same", params={"record_id": record}, headers=html_page
+        )
+        assert opened.status_code == 200
+    with _auditor(api) as auditor:
+        page = html_module.unescape(
+            auditor.get("/audit-trail", params={"user": "practitioner"}).text
+        )
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
+    searched = next(r for r in rows if "appeared in search results" in r)
+    assert "searched for “Zebedee Quartermaine”" in searched
+    address = next(r for r in rows if "opened address page" in r)
+    assert place[1] in address.split('class="about"')[1].split("</td>")[0]
+    assert any("opened the 'Not this person' form" in r for r in rows)
+    assert not any("read a person's record (API)" in r for r in rows)
+    assert re.search(r'data-label="Who">[^<(]+<span class="hint">\(practitioner\)', page)
 
 
 def test_the_trail_export_is_audited_and_escaped(api: Api) -> None:
