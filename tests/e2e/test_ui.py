@@ -1048,6 +1048,13 @@ def test_a_chronology_for_a_meeting_prints_and_downloads_from_the_person_page(
     assert {"agency", "reference", "confidence", "disputed"} <= set(header)
     operations = [e["operation"] for e in api.audited_since(before)]
     assert {"chronology-print", "chronology-pdf", "chronology-csv"} <= set(operations)
+    # Dates typed but "Show" not pressed: the print takes them as they stand.
+    page.goto(f"{api.url}/people/{someone['id']}")
+    page.fill("#to", "1999-12-31")
+    page.click("#for-meeting summary")
+    page.click("#for-meeting button:has-text('Print view')")
+    assert "to=1999-12-31" in page.url
+    assert "No events in this window." in page.inner_text("table.chronology tbody")
     page.close()
 
 
