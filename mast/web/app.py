@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from mast.api import (
@@ -125,7 +126,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in routers:
         app.include_router(module.router)
     app.add_middleware(BodyLimit)  # outermost of those added so far: before any route reads
-    app.mount("/static", StaticFiles(directory=routes.HERE / "static"), name="static")
+    # Static files only are compressed: a page holding a form token and reflected input
+    # would let a network observer guess the token from compressed sizes (BREACH).
+    static = GZipMiddleware(StaticFiles(directory=routes.HERE / "static"), minimum_size=1024)
+    app.mount("/static", static, name="static")
 
     routes_errors.install(app)  # sign-in redirects, and branded 404/403/500 pages
 

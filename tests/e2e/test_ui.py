@@ -941,6 +941,11 @@ def test_a_practitioner_reads_a_person_page_that_does_not_mislead(
     assert len(times) >= 2 and times == sorted(times, reverse=True)
     assert page.locator("ol.events .chip").first.is_visible()
     assert page.locator("#timeline").is_visible() == (width > 600)
+    # The timeline's script is fetched, and the lanes drawn, only where they are shown.
+    if width > 600:
+        page.wait_for_selector("#timeline .vis-timeline")
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
+    assert any("vis-timeline-graph2d.min.js" in f for f in fetched) == (width > 600)
     if width <= 600:
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     _shot(page, f"person-household-{width}")

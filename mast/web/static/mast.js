@@ -11,11 +11,24 @@
     span.textContent = value == null ? "" : String(value);
     return span;
   }
+  // On a phone the list with agency chips carries the chronology (lanes need width), so the
+  // timeline's half-megabyte script is fetched only once the screen is wide enough for it.
+  var wide = window.matchMedia("(min-width: 601px)");
   function timeline() {
     var events = data("chronology-data"), el = document.getElementById("timeline");
-    if (!events || !el || !window.vis || !events.length) { return; }
-    // On a phone the list with agency chips carries the chronology; lanes need width.
-    if (!window.matchMedia("(min-width: 601px)").matches) { return; }
+    if (!events || !el || !events.length || el.dataset.drawn) { return; }
+    if (!wide.matches) { wide.addEventListener("change", timeline, { once: true }); return; }
+    if (!window.vis) {
+      if (!el.dataset.loading) {
+        el.dataset.loading = "1";
+        var script = document.createElement("script");
+        script.src = el.dataset.script;
+        script.onload = timeline;
+        document.head.append(script);
+      }
+      return;
+    }
+    el.dataset.drawn = "1";
     var lanes = Array.from(new Set(events.map(function (e) { return e.agency; })));
     // Partner text goes in as DOM text nodes: vis-timeline treats a string as HTML, so a
     // category of <a href=…> would otherwise become a live link on every viewer's page.
