@@ -121,18 +121,21 @@ def _window(from_: date | None, to: date | None) -> dict[str, str | None]:
 
 def _summary(person: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each agency involved, newest contact first: the latest event and its reference, and
-    who to call — every open case's lead of that agency, or nobody named in its feed."""
+    one line of who to call — the lead of its most recently opened case that names one, or
+    nobody named in its feed. One line, not one a case: three open cases with one social
+    worker are one person to call."""
     latest: dict[str, dict[str, Any]] = {}
     for e in events:  # newest first: the first of each agency is its latest
         latest.setdefault(e["agency"] or "?", e)
+    led = sorted(
+        (c for c in person["openCases"] if c["leadName"]),
+        key=lambda c: str(c["opened"] or ""),
+        reverse=True,
+    )
     out = []
     for a in person["agencies"]:
-        leads = [
-            c
-            for c in person["openCases"]
-            if c["agency"] in (a["agency"], a["agencyId"]) and c["leadName"]
-        ]
-        out.append({**a, "latest": latest.get(a["agency"]), "leads": leads})
+        lead = next((c for c in led if c["agency"] in (a["agency"], a["agencyId"])), None)
+        out.append({**a, "latest": latest.get(a["agency"]), "leads": [lead] if lead else []})
     out.sort(key=lambda a: str(a["lastEvent"] or ""), reverse=True)
     named = {a["agencyId"]: a["agency"] for a in person["agencies"] if a["agencyId"]}
     for c in person["openCases"]:  # cases name their agency by id: show its name
