@@ -21,6 +21,9 @@ from mast.api import audit_trail
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
 from mast.core.csv_safe import csv_safe
+from mast.text import i18n
+from mast.text.i18n import N_
+from mast.text.i18n import gettext as _
 from mast.web.routes import date_or_none, missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +32,14 @@ _COLUMNS = (
     "entry", "at (UTC)", "user", "role", "agency", "purpose", "action", "outcome",
     "person asked for", "their name", "ids shown", "names of the people shown",
 )  # fmt: skip
+_HEADINGS = (
+    N_("Entry"), N_("When (UTC)"), N_("User name"), N_("Role"), N_("Agency"), N_("Purpose"),
+    N_("What they did"), N_("Outcome"), N_("Person asked for"), N_("Their name"),
+    N_("Ids shown"), N_("Names of the people shown"),
+)  # fmt: skip
+"""The columns' headings in a Welsh export."""
+_OUTCOMES = {"ok": N_("done"), "refused": N_("refused"), "partial": N_("partly refused"),
+             "failed": N_("failed")}  # fmt: skip
 
 
 def _filters(user: str, person: str, since: str, until: str, action: str) -> audit_trail.Filters:
@@ -118,12 +129,20 @@ async def audit_trail_csv(
         services, who.user, "audit-export", {**filters.asked(), "rows": len(rows)}, named,
         purpose=who.purpose,
     )  # fmt: skip
+    # In Welsh, headings, roles, agencies, actions and outcomes in Welsh words, as the page
+    # has them; in English the file keeps its column names and codes.
+    welsh = i18n.language() == "cy"
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(_COLUMNS)
+    writer.writerow([_(h) for h in _HEADINGS] if welsh else _COLUMNS)
     for r in rows:
+        role, agency, action, outcome = r.role, r.agency, r.described(), r.outcome
+        if welsh:
+            role, agency = i18n.role_name(r.role), i18n.agency_name(r.agency)
+            action = _(r.label) % {"name": r.report} if "%(name)s" in r.label else _(r.label)
+            outcome = _(_OUTCOMES[r.outcome]) if r.outcome in _OUTCOMES else r.outcome
         cells = [
-            str(r.seq), r.at, r.username, r.role, r.agency, r.purpose, r.described(), r.outcome,
+            str(r.seq), r.at, r.username, role, agency, r.purpose, action, outcome,
             " ".join(r.asked), "; ".join(named.get(i, "") for i in r.asked),
             " ".join(r.shown), "; ".join(f"{i} {named[i]}" for i in r.shown if i in named),
         ]  # fmt: skip

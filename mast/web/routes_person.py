@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,11 +41,11 @@ from mast.web import i18n_values
 from mast.web.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
 from mast.web.routes import (
     _confidence,
-    date_or_none,
     missing,
     page,
     viewer,
 )
+from mast.web.routes_errors import error_page
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 100
@@ -112,6 +113,48 @@ def _by_month(events: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+_UK_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+DATE_FIELDS = {"from": N_("From"), "to": N_("To"), "on": N_("Household on a chosen day")}
+"""Each date a person page or export takes, by the label its form gives it."""
+
+
+def typed_day(text: str) -> date | None:
+    """A date as a form or a typed address gives it: empty (no limit), dd/mm/yyyy as the UK
+    writes it, or yyyy-mm-dd as a browser's date box sends it. ValueError for anything else."""
+    text = text.strip()
+    if not text:
+        return None
+    if uk := _UK_DAY.fullmatch(text):
+        return date(int(uk[3]), int(uk[2]), int(uk[1]))
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError("not a date")
+    return date.fromisoformat(text)
+
+
+def read_days(given: dict[str, str]) -> dict[str, date | None] | str:
+    """Each date field as a day, or, for the first that is none (2026-13-01, 31/02/2026),
+    what is wrong in the reader's language: a window silently dropped would print a
+    chronology for a meeting that is not the one asked for."""
+    days = {}
+    for field, text in given.items():
+        try:
+            days[field] = typed_day(text)
+        except ValueError:
+            return _(
+                "%(field)s: that is not a date. Write it as dd/mm/yyyy or yyyy-mm-dd, for "
+                "example 07/03/2026 or 2026-03-07."
+            ) % {"field": _(DATE_FIELDS[field])}
+    return days
+
+
+def _bad_date(request: Request, who: Caller, problem: str) -> HTMLResponse:
+    return error_page(request, 422, _("A date could not be read"), problem, who)
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
 def _window(from_: date | None, to: date | None) -> dict[str, str | None]:
     return {
         "from": from_.isoformat() if from_ else None,
@@ -149,13 +192,16 @@ async def person_page(
     person_id: str,
     who: Annotated[Caller, Depends(viewer)],
     agency: Annotated[list[str] | None, Query()] = None,
-    from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
-    to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
-    on_text: Annotated[str, Query(alias="on", max_length=10)] = "",
+    from_text: Annotated[str, Query(alias="from", max_length=40)] = "",
+    to_text: Annotated[str, Query(alias="to", max_length=40)] = "",
+    on_text: Annotated[str, Query(alias="on", max_length=40)] = "",
 ) -> HTMLResponse:
     if not allowed(who.user.role, "view"):
         return missing(request, who)
-    from_, to, on = date_or_none(from_text), date_or_none(to_text), date_or_none(on_text)
+    days = read_days({"from": from_text, "to": to_text, "on": on_text})
+    if isinstance(days, str):
+        return _bad_date(request, who, days)
+    from_, to, on = days["from"], days["to"], days["on"]
     query = PERSON.replace("RECORDS", RECORDS if allowed(who.user.role, "records") else "")
     variables = {
         "id": person_id[:64],
@@ -367,7 +413,7 @@ async def _export(
 ) -> tuple[_Chronology, Sheet] | None:
     """The events and heading of an export, its audit entry committed first: what was
     exported, for what meeting, and every event id in it."""
-    from_, to = date_or_none(from_text), date_or_none(to_text)
+    from_, to = typed_day(from_text), typed_day(to_text)  # read_days has checked them
     # The export's own entry below lists every event in it: the reads are not logged twice.
     found = await _all_events(request, who, person_id, from_, to, agency, audited=False)
     if found is None:
@@ -408,8 +454,8 @@ async def _export(
 
 
 _Meeting = Annotated[str, Query(max_length=300)]
-_From = Annotated[str, Query(alias="from", max_length=10)]
-_To = Annotated[str, Query(alias="to", max_length=10)]
+_From = Annotated[str, Query(alias="from", max_length=40)]
+_To = Annotated[str, Query(alias="to", max_length=40)]
 _Agencies = Annotated[list[str] | None, Query()]
 
 
@@ -426,6 +472,10 @@ async def chronology_print(
     """The chronology laid out for paper: heading, marking, the events; no navigation."""
     if not allowed(who.user.role, "view"):
         return missing(request, who)
+    days = read_days({"from": from_text, "to": to_text})
+    if isinstance(days, str):
+        return _bad_date(request, who, days)
+    from_text, to_text = _iso(days["from"]), _iso(days["to"])
     made = await _export(request, who, person_id, "print", meeting, from_text, to_text, agency)
     if made is None:
         return missing(request, who)
@@ -458,15 +508,22 @@ async def chronology_csv(
 ) -> Response:
     if not allowed(who.user.role, "view"):
         return missing(request, who)
+    days = read_days({"from": from_text, "to": to_text})
+    if isinstance(days, str):
+        return _bad_date(request, who, days)
+    from_text, to_text = _iso(days["from"]), _iso(days["to"])
     made = await _export(request, who, person_id, "csv", meeting, from_text, to_text, agency)
     if made is None:
         return missing(request, who)
-    found, _sheet = made
+    found, sheet = made
+    # In Welsh, the headings and the partners' codes are in Welsh words, as the page is; in
+    # English the file keeps its column names and codes, which partners' spreadsheets use.
+    welsh = i18n.language() == "cy"
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(sheet.columns if welsh else COLUMNS)
     for e in found.events:  # the date as ISO 8601, which a spreadsheet sorts
-        writer.writerow([csv_safe(v) for v in (e["occurredAt"], *_row(e)[1:])])
+        writer.writerow([csv_safe(v) for v in (e["occurredAt"], *_row(e, words=welsh)[1:])])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -486,6 +543,10 @@ async def chronology_pdf_page(
 ) -> Response:
     if not allowed(who.user.role, "view"):
         return missing(request, who)
+    days = read_days({"from": from_text, "to": to_text})
+    if isinstance(days, str):
+        return _bad_date(request, who, days)
+    from_text, to_text = _iso(days["from"]), _iso(days["to"])
     made = await _export(request, who, person_id, "pdf", meeting, from_text, to_text, agency)
     if made is None:
         return missing(request, who)
