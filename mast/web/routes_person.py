@@ -39,6 +39,7 @@ from mast.text.i18n import gettext as _
 from mast.text.i18n import moment as _moment
 from mast.web import i18n_values
 from mast.web.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
+from mast.web.report_slices import every_period
 from mast.web.routes import (
     _confidence,
     missing,
@@ -101,7 +102,7 @@ HEADINGS = (
 
 def _by_month(events: list[dict[str, Any]]) -> dict[str, Any]:
     counts = Counter((str(e["occurredAt"])[:7], e["agency"] or "?") for e in events)
-    months = sorted({m for m, _agency in counts})
+    months = every_period(sorted({m for m, _agency in counts}), "month")  # empty ones as 0
     agencies = sorted({a for _, a in counts})
     return {
         "months": months,

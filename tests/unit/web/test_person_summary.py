@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mast.web.routes_person import _summary
+from mast.web.routes_person import _by_month, _summary
 
 
 def _case(case_id: str, agency: str, opened: str | None, lead: str | None) -> dict[str, Any]:
@@ -47,3 +47,13 @@ def test_one_contact_line_per_agency_the_latest_case_lead() -> None:
     assert police["leads"] == [] and police["latest"]["ref"] == "OCC1"
     assert [c["leadName"] for c in care["leads"]] == ["Worker Two"]
     assert care["latest"]["ref"] == "CON9"
+
+
+def test_the_activity_chart_counts_empty_months_as_0() -> None:
+    events = [
+        {"occurredAt": "2026-04-02T10:00:00", "agency": "South Wales Police"},
+        {"occurredAt": "2026-01-20T09:00:00", "agency": "South Wales Police"},
+    ]
+    chart = _by_month(events)
+    assert chart["months"] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert chart["agencies"][0]["counts"] == [1, 0, 0, 1]
