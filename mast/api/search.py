@@ -588,7 +588,13 @@ class AddressIndex:
             ]
             return self._ordered(hits)[:1000]
         street, street_exact, rest = self._street_in(asked.words)
-        building, building_score, rest = self._building_in(rest if street else asked.words)
+        if street:  # 'Queen's Avenue Neath': a town, not 'Neath Railway Station'
+            town = tuple(w for w in rest if fold(w) in self._area_words)
+            others = tuple(w for w in rest if fold(w) not in self._area_words)
+            building, building_score, others = self._building_in(others)
+            rest = (*others, *town)
+        else:
+            building, building_score, rest = self._building_in(asked.words)
         pool = self._by_street[street] if street else []
         near = self._landmark_spots(asked.landmark) if asked.landmark else set()
         if street:

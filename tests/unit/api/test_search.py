@@ -201,6 +201,18 @@ def test_landmark_words_are_hints_not_required(typed: str, first: str) -> None:
     assert hits and hits[0].address_id == first, hits[:3]
 
 
+def test_a_street_with_its_town_is_not_read_as_a_business_of_that_name() -> None:
+    places = [
+        *CALLER_PLACES,
+        _place("C13", "Neath Railway Station, King's Lane, Mayhill, Swansea, SA1 7EQ", "SA1 7EQ",
+               "transport"),
+        _place("C14", "13 Queen's Avenue, Briton Ferry, Neath, SA11 1RH", "SA11 1RH"),
+    ]  # fmt: skip
+    box = read("Queen's Avenue Neath", today=TODAY)
+    hits = AddressIndex(places).search(text=box.words, loose=box.kind == "places")
+    assert [(h.address_id, h.score) for h in hits] == [("C14", 1.0)]
+
+
 def test_a_street_said_in_english_order_lists_the_welsh_one() -> None:
     hits = AddressIndex(CALLER_PLACES).search(text="Penrhiw Terrace")
     assert [h.address_id for h in hits] == ["C11", "C12"]
