@@ -414,6 +414,7 @@ LANDMARK_KINDS = {
     "fish bar": "takeaway",
     "fish and chip": "takeaway",
     "kebab": "takeaway",
+    "cebab": "takeaway",
     "takeaway": "takeaway",
     "pizza": "takeaway",
     "pub": "pub",
