@@ -596,10 +596,9 @@ class AddressIndex:
             rest = (*others, *town)
         else:
             building, building_score, rest = self._building_in(asked.words)
-        pool = self._by_street[street] if street else []
         near = self._landmark_spots(asked.landmark) if asked.landmark else set()
-        if street:
-            pass  # a street alone lists its addresses; the other parts rank them
+        if street:  # a street alone lists its addresses; the other parts rank them
+            pool = self._by_street[street]
         elif building:
             pool = [i for b in building for i in self._by_building[b]]
         elif near:  # 'flat 2 above the Spar', 'above the chip shop': what shares its door
