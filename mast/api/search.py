@@ -569,17 +569,8 @@ class AddressIndex:
         order (off when the words may as well be a person's name)."""
         code = postcode_key(postcode) if postcode else ""
         asked = read_place(text or "")
-        if not code and asked.words:  # a postcode typed into the text
-            tail = [w.upper() for w in asked.words]
-            for take in (2, 1):
-                guess = postcode_key("".join(tail[-take:])) if len(tail) >= take else ""
-                full = " " in guess or (take == 1 and _OUTWARD.match(guess))
-                if guess and full and guess in self._by_postcode:
-                    code = guess
-                    asked = PlaceQuery(
-                        asked.flat, asked.number, asked.landmark, asked.words[:-take]
-                    )
-                    break
+        if not code:
+            asked, code = self._postcode_in(asked)
         asked = self._landmark_street(asked)
         within = set(self._by_postcode.get(code, ())) if code else None
         if not (asked.words or asked.number or asked.flat or asked.landmark):
@@ -596,6 +587,10 @@ class AddressIndex:
             rest = (*others, *town)
         else:
             building, building_score, rest = self._building_in(asked.words)
+        if not (building or asked.landmark) and trades_of(" ".join(rest)):
+            # 'the chip shop', 'chip shop maes ogwr': a premises by its trade, no 'above'
+            asked = replace(asked, landmark=" ".join(rest))
+            rest = ()
         near = self._landmark_spots(asked.landmark) if asked.landmark else set()
         if street:  # a street alone lists its addresses; the other parts rank them
             pool = self._by_street[street]
@@ -616,6 +611,16 @@ class AddressIndex:
         if code:
             hits = [replace(h, why=(*h.why, "postcode matches")) for h in hits]
         return self._ordered(hits)
+
+    def _postcode_in(self, asked: PlaceQuery) -> tuple[PlaceQuery, str]:
+        """A postcode typed at the end of the text, taken out of the words."""
+        tail = [w.upper() for w in asked.words]
+        for take in (2, 1):
+            guess = postcode_key("".join(tail[-take:])) if len(tail) >= take else ""
+            full = " " in guess or (take == 1 and _OUTWARD.match(guess))
+            if guess and full and guess in self._by_postcode:
+                return replace(asked, words=asked.words[:-take]), guess
+        return asked, ""
 
     def _street_in(self, words: tuple[str, ...]) -> tuple[str, bool, tuple[str, ...]]:
         """The street the words name — the longest run of them that is one, exactly or

@@ -190,6 +190,7 @@ CALLER_PLACES = [
         ("flat 2 above the chip shop on high st", "C1"),  # no High St: the chip shops
         ("penrhiw terrace cilfynydd", "C11"),
         ("Taff Kebab House", "C6"),
+        ("kebab shop maes ogwr", "C6"),
     ],
 )
 def test_landmark_words_are_hints_not_required(typed: str, first: str) -> None:
@@ -211,6 +212,12 @@ def test_a_street_with_its_town_is_not_read_as_a_business_of_that_name() -> None
     box = read("Queen's Avenue Neath", today=TODAY)
     hits = AddressIndex(places).search(text=box.words, loose=box.kind == "places")
     assert [(h.address_id, h.score) for h in hits] == [("C14", 1.0)]
+
+
+def test_a_premises_named_by_its_trade_alone_lists_those_of_that_trade() -> None:
+    box = read("the chip shop", today=TODAY)
+    hits = AddressIndex(CALLER_PLACES).search(text=box.words, loose=box.kind == "places")
+    assert {h.address_id for h in hits} == {"C1", "C6", "C7"}  # and the flat above one
 
 
 def test_a_street_said_in_english_order_lists_the_welsh_one() -> None:
