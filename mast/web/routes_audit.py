@@ -24,7 +24,9 @@ from mast.core.csv_safe import csv_safe
 from mast.text import i18n
 from mast.text.i18n import N_
 from mast.text.i18n import gettext as _
-from mast.web.routes import date_or_none, missing, page, viewer
+from mast.web.routes import missing, page, viewer
+from mast.web.routes_errors import error_page
+from mast.web.routes_person import read_days
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,12 +44,19 @@ _OUTCOMES = {"ok": N_("done"), "refused": N_("refused"), "partial": N_("partly r
              "failed": N_("failed")}  # fmt: skip
 
 
-def _filters(user: str, person: str, since: str, until: str, action: str) -> audit_trail.Filters:
+def _filters(
+    user: str, person: str, since: str, until: str, action: str
+) -> audit_trail.Filters | str:
+    """The search asked for, or what is wrong with a date in it: a date silently left out
+    would search, and export, the whole trail instead of the days asked for."""
+    days = read_days({"from": since[:40], "to": until[:40]})
+    if isinstance(days, str):
+        return days
     return audit_trail.Filters(
         user=user.strip()[:64],
         person=person.strip()[:100],
-        since=date_or_none(since[:10]),
-        until=date_or_none(until[:10]),
+        since=days["from"],
+        until=days["to"],
         action=action if action in dict(audit_trail.actions()) else "",
     )
 
@@ -68,6 +77,8 @@ async def audit_trail_page(
         return missing(request, who)
     services = services_of(request)
     filters = _filters(user, person, since, until, action)
+    if isinstance(filters, str):
+        return error_page(request, 422, _("A date could not be read"), filters, who)
 
     def read() -> tuple[audit_trail.Trail, list[audit_trail.Split], dict[str, str], Any]:
         with services.engine.connect() as conn:
@@ -117,6 +128,8 @@ async def audit_trail_csv(
         return missing(request, who)
     services = services_of(request)
     filters = _filters(user, person, since, until, action)
+    if isinstance(filters, str):
+        return error_page(request, 422, _("A date could not be read"), filters, who)
 
     def read() -> tuple[list[audit_trail.Row], bool, dict[str, str]]:
         with services.engine.connect() as conn:

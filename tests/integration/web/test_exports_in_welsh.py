@@ -104,3 +104,14 @@ def test_the_audit_csv_is_in_welsh_when_the_page_is(api: Api) -> None:
     assert welsh[0][:3] == ["Cofnod", "Pryd (UTC)", "Enw defnyddiwr"]
     assert welsh[1][6] != "listed the reports" and welsh[1][7] == "wedi'i gwblhau"
     assert welsh[1][3] != "analyst"  # the role in Welsh words
+
+
+@pytest.mark.parametrize("path", ["/audit-trail", "/audit-trail.csv"])
+def test_the_audit_trail_refuses_a_date_that_is_not_one(api: Api, path: str) -> None:
+    with _signed_in(api, "auditor") as auditor:
+        bad = auditor.get(path, params={"since": "2026-13-01"}, headers={"accept": "text/html"})
+        assert bad.status_code == 422 and "From: that is not a date" in bad.text
+        good = auditor.get(path, params={"since": "01/06/2026", "until": "2026-12-31"})
+        assert good.status_code == 200
+    if path == "/audit-trail":  # the day typed the UK way is the one searched
+        assert 'name="since" type="date" value="2026-06-01"' in good.text
