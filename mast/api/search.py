@@ -20,7 +20,7 @@ import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,8 +32,12 @@ from mast.resolver.addresses.keys import building_key, street_key
 from mast.text.fold import fold
 from mast.text.names import TYPO_SIMILARITY, forms_of, name_key, phonetic
 from mast.text.postcodes import normalise_postcode
+from mast.text.streets import street_type
 
 MIN_SCORE = 0.6
+PART_SCORE = 0.4
+"""A place this sure is shown when none is surer: what a caller named in part (the premises
+but not the flat above it), rather than nothing."""
 _FUZZY_FAMILY = 0.85
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 _SECTOR = re.compile(r"([A-Z]{1,2}[0-9][0-9A-Z]?)\s+([0-9])")
@@ -397,6 +401,12 @@ def place_facts(
 
 LANDMARK_KINDS = {
     "chip shop": "takeaway",
+    "chicken shop": "takeaway",
+    "chicken": "takeaway",
+    "chinese": "takeaway",
+    "indian": "takeaway",
+    "curry house": "takeaway",
+    "burger": "takeaway",
     "siop sglodion": "takeaway",
     "sglodion": "takeaway",
     "chippy": "takeaway",
@@ -404,6 +414,7 @@ LANDMARK_KINDS = {
     "fish bar": "takeaway",
     "fish and chip": "takeaway",
     "kebab": "takeaway",
+    "cebab": "takeaway",
     "takeaway": "takeaway",
     "pizza": "takeaway",
     "pub": "pub",
@@ -417,8 +428,25 @@ LANDMARK_KINDS = {
     "siop": "shop",
     "hostel": "hostel",
     "hotel": "hotel",
+    "hospital": "hospital",
+    "ysbyty": "hospital",
+    "school": "school",
+    "ysgol": "school",
+    "station": "transport",
+    "gorsaf": "transport",
 }
 """How a caller names a premises by its trade ('the chip shop') → its premises type."""
+_TRADES = re.compile(
+    r"\b(" + "|".join(re.escape(t) for t in sorted(LANDMARK_KINDS, key=len, reverse=True)) + r")\b"
+)
+
+
+def trades_of(landmark: str) -> set[str]:
+    """The premises types a landmark names by its trade, the longest phrase first: 'the chip
+    shop' is a takeaway, not any shop; 'the chicken shop' too."""
+    return {LANDMARK_KINDS[t] for t in _TRADES.findall(fold(landmark))}
+
+
 _FLAT_IN_QUERY = re.compile(
     r"\b(?:flat|apartment|apt|unit|fflat)\.?\s*(?:no\.?\s*)?([0-9]+[a-z]?|[a-z])\b", re.IGNORECASE
 )
@@ -486,6 +514,7 @@ class AddressIndex:
         self._by_street: dict[str, list[int]] = defaultdict(list)
         self._by_building: dict[str, list[int]] = defaultdict(list)
         self._kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._spots_of_kind: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._by_spot: dict[tuple[str, str], list[int]] = defaultdict(list)
         """(postcode, building or street+number) → the premises types found there."""
         for row in rows:
@@ -521,7 +550,11 @@ class AddressIndex:
                 self._by_spot[spot].append(i)
                 if kind and kind != "dwelling":
                     self._kinds[spot].add(kind)
+                    self._spots_of_kind[kind].add(spot)
         self._streets = list(self._by_street)
+        self._area_words = {w for p in self._places for a in p.area for w in a.split()}
+        """Words of the region's towns and districts: other words left over are a caller's
+        words for something unrecorded ('high st' where there is none), not asked of a place."""
         self._buildings = list(self._by_building)
         self._position = {p.address_id: i for i, p in enumerate(self._places)}
 
@@ -536,17 +569,9 @@ class AddressIndex:
         order (off when the words may as well be a person's name)."""
         code = postcode_key(postcode) if postcode else ""
         asked = read_place(text or "")
-        if not code and asked.words:  # a postcode typed into the text
-            tail = [w.upper() for w in asked.words]
-            for take in (2, 1):
-                guess = postcode_key("".join(tail[-take:])) if len(tail) >= take else ""
-                full = " " in guess or (take == 1 and _OUTWARD.match(guess))
-                if guess and full and guess in self._by_postcode:
-                    code = guess
-                    asked = PlaceQuery(
-                        asked.flat, asked.number, asked.landmark, asked.words[:-take]
-                    )
-                    break
+        if not code:
+            asked, code = self._postcode_in(asked)
+        asked = self._landmark_street(asked)
         within = set(self._by_postcode.get(code, ())) if code else None
         if not (asked.words or asked.number or asked.flat or asked.landmark):
             pool = sorted(within or ())
@@ -555,31 +580,47 @@ class AddressIndex:
             ]
             return self._ordered(hits)[:1000]
         street, street_exact, rest = self._street_in(asked.words)
-        building, building_score, rest = self._building_in(rest if street else asked.words)
-        if street:
+        if street:  # 'Queen's Avenue Neath': a town, not 'Neath Railway Station'
+            town = tuple(w for w in rest if fold(w) in self._area_words)
+            others = tuple(w for w in rest if fold(w) not in self._area_words)
+            building, building_score, others = self._building_in(others)
+            rest = (*others, *town)
+        else:
+            building, building_score, rest = self._building_in(asked.words)
+        if not (building or asked.landmark) and trades_of(" ".join(rest)):
+            # 'the chip shop', 'chip shop maes ogwr': a premises by its trade, no 'above'
+            asked = replace(asked, landmark=" ".join(rest))
+            rest = ()
+        near = self._landmark_spots(asked.landmark) if asked.landmark else set()
+        if street:  # a street alone lists its addresses; the other parts rank them
             pool = self._by_street[street]
         elif building:
             pool = [i for b in building for i in self._by_building[b]]
-        elif asked.landmark:  # 'flat 2 above the Spar': whatever shares the Spar's door
-            pool = [
-                j
-                for b in self._buildings_like(asked.landmark)
-                for i in self._by_building[b]
-                for spot in _spots(self._places[i])
-                for j in self._by_spot[spot]
-            ]
+        elif near:  # 'flat 2 above the Spar', 'above the chip shop': what shares its door
+            pool = [j for spot in sorted(near) for j in self._by_spot[spot]]
         else:
             return self._loose(asked, code, within) if loose else []
-        hits = []
-        for i in dict.fromkeys(pool):
-            if within is not None and i not in within:
-                continue
-            hit = self._score(
-                i, asked, (street, street_exact), (building, building_score), rest, bool(code)
-            )
-            if hit.score >= MIN_SCORE:
-                hits.append(hit)
+        scored = [
+            self._score(i, asked, (street, street_exact), (building, building_score), rest, near)
+            for i in dict.fromkeys(pool)
+            if within is None or i in within
+        ]
+        hits = [h for h in scored if h.score >= MIN_SCORE]
+        if not hits:  # 'flat 2 above the chip shop' with no flat there: the premises itself
+            hits = [h for h in scored if h.score >= PART_SCORE][:20]
+        if code:
+            hits = [replace(h, why=(*h.why, "postcode matches")) for h in hits]
         return self._ordered(hits)
+
+    def _postcode_in(self, asked: PlaceQuery) -> tuple[PlaceQuery, str]:
+        """A postcode typed at the end of the text, taken out of the words."""
+        tail = [w.upper() for w in asked.words]
+        for take in (2, 1):
+            guess = postcode_key("".join(tail[-take:])) if len(tail) >= take else ""
+            full = " " in guess or (take == 1 and _OUTWARD.match(guess))
+            if guess and full and guess in self._by_postcode:
+                return replace(asked, words=asked.words[:-take]), guess
+        return asked, ""
 
     def _street_in(self, words: tuple[str, ...]) -> tuple[str, bool, tuple[str, ...]]:
         """The street the words name — the longest run of them that is one, exactly or
@@ -587,7 +628,7 @@ class AddressIndex:
         best: tuple[int, str, bool, int, int] | None = None
         for size in range(min(len(words), 5), 0, -1):
             for start in range(len(words) - size + 1):
-                key = street_key(" ".join(words[start : start + size]))
+                key = self._street_named(words[start : start + size])
                 if len(key) < 4:
                     continue
                 if key in self._by_street:
@@ -605,6 +646,64 @@ class AddressIndex:
             _, key, _, start, stop = best
             return key, False, words[:start] + words[stop:]
         return "", False, words
+
+    def _street_named(self, words: tuple[str, ...]) -> str:
+        """The street key of these words, in either order: 'Penrhiw Terrace' is 'Teras
+        Penrhiw' and 'Islwyn Street' 'Stryd Islwyn', as callers say a Welsh street in English."""
+        key = street_key(" ".join(words))
+        if key in self._by_street or len(words) < 2:
+            return key
+        turns = []
+        if street_type(words[-1], opening=False):  # 'Penrhiw Terrace' → 'Terrace Penrhiw'
+            turns.append((words[-1], *words[:-1]))
+        if street_type(words[0], opening=True):  # 'Heol Nedd' → 'Nedd Heol'
+            turns.append((*words[1:], words[0]))
+        for turned in turns:
+            if (other := street_key(" ".join(turned))) in self._by_street:
+                return other
+        return key
+
+    def _landmark_street(self, asked: PlaceQuery) -> PlaceQuery:
+        """'above the chicken shop station drive': with no 'on' to end it, a landmark runs on
+        into the street. Where the words after its first one name a street (exactly, then
+        spelt nearly so), those words are the street's, and the landmark only what is before."""
+        tokens = tuple(asked.landmark.split())
+        if len(tokens) < 2 or self._street_in(asked.words)[0]:
+            return asked
+        for fuzzy in (False, True):
+            for start in range(1, len(tokens)):
+                for size in range(min(len(tokens) - start, 5), 0, -1):
+                    run = tokens[start : start + size]
+                    key = self._street_named(run)
+                    if len(key) < 4:
+                        continue
+                    if key in self._by_street or (
+                        fuzzy
+                        and size >= 2
+                        and process.extractOne(
+                            key,
+                            self._streets,
+                            scorer=JaroWinkler.normalized_similarity,
+                            score_cutoff=_STREET_SIMILAR,
+                        )
+                    ):
+                        return replace(
+                            asked,
+                            landmark=" ".join(tokens[:start]),
+                            words=(*tokens[start:], *asked.words),
+                        )
+        return asked
+
+    def _landmark_spots(self, landmark: str) -> set[tuple[str, str]]:
+        """Where the premises a caller names is: by its name ('the Red Lion') or, when none
+        is named so, by its trade ('the chip shop')."""
+        named = {
+            spot
+            for b in self._buildings_like(landmark)
+            for i in self._by_building[b]
+            for spot in _spots(self._places[i])
+        }
+        return named or {s for kind in trades_of(landmark) for s in self._spots_of_kind[kind]}
 
     def _building_in(self, words: tuple[str, ...]) -> tuple[list[str], float, tuple[str, ...]]:
         """Buildings or businesses the words name ('Tesco Express', 'red lion'), and how
@@ -640,7 +739,7 @@ class AddressIndex:
         street: tuple[str, bool],
         buildings: tuple[list[str], float],
         rest: tuple[str, ...],
-        by_postcode: bool,
+        near: set[tuple[str, str]],
     ) -> AddressHit:
         place = self._places[i]
         why: list[str] = []
@@ -670,36 +769,28 @@ class AddressIndex:
             points -= 0.02  # '77 Dyfed Crescent': the house before its flats
         if asked.landmark:
             possible += 0.2
-            if self._near(place, asked.landmark):
+            if self._near(place, asked.landmark, near):
                 points += 0.2
                 why.append("above or by the premises named")
-        area = {fold(w) for w in rest if len(w) > 2}
+        area = {fold(w) for w in rest if len(w) > 2 and fold(w) in self._area_words}
         if area:
             possible += 0.1
             if any(a in " ".join(place.area) for a in area):
                 points += 0.1
                 why.append("town or district matches")
-        if by_postcode:
-            why.append("postcode matches")
         score = max(points, 0.0) / possible if possible else 0.0
         return AddressHit(place.address_id, round(score, 4), tuple(why))
 
-    def _near(self, place: _Place, landmark: str) -> bool:
-        """Whether a place is at, above or by the premises a caller names: by its name
-        ('above the Red Lion') or its trade ('above the chip shop')."""
+    def _near(self, place: _Place, landmark: str, near: set[tuple[str, str]]) -> bool:
+        """Whether a place is at, above or by the premises a caller names (`near`, from
+        `_landmark_spots`): by its name ('above the Red Lion') or its trade ('above the chip
+        shop')."""
         key = building_key(landmark)
         if place.building and key and (key in place.building or place.building in key):
             return True
-        named = {
-            spot
-            for b in self._buildings_like(landmark)
-            for i in self._by_building[b]
-            for spot in _spots(self._places[i])
-        }
-        if named & set(_spots(place)):
+        if near & set(_spots(place)):
             return True
-        folded = fold(landmark)
-        kinds = {kind for words, kind in LANDMARK_KINDS.items() if words in folded}
+        kinds = trades_of(landmark)
         return any(kinds & self._kinds.get(spot, set()) for spot in _spots(place))
 
     def _loose(self, asked: PlaceQuery, code: str, within: set[int] | None) -> list[AddressHit]:

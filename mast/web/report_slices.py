@@ -71,6 +71,37 @@ def period_of(value: Any, period: str) -> str | None:
     return f"{when.year} Q{(when.month - 1) // 3 + 1}"
 
 
+MOST_PERIODS: Final = 520
+"""More periods than this (ten years of weeks) are drawn as found: a date mistyped as 1926
+would otherwise draw a century of empty months."""
+
+
+def every_period(found: list[str], period: str) -> list[str]:
+    """The periods from the first found to the last, the empty ones too, so a chart's axis
+    is honest: a month with no events is a 0, not a month left out. Undated rows ("") stay
+    first."""
+    dated = [p for p in found if p]
+    if len(dated) < 2:
+        return found
+    first, last = dated[0], dated[-1]
+    out = [""] if "" in found else []
+    if period == "week":
+        step, end = date.fromisoformat(first), date.fromisoformat(last)
+        while step <= end and len(out) <= MOST_PERIODS:
+            out.append(step.isoformat())
+            step += timedelta(days=7)
+    else:  # months (2026-06) or quarters (2026 Q2): a year and a number counted on
+        per_year = 12 if period == "month" else 4
+        year, n = int(first[:4]), int(first[5:7] if period == "month" else first[-1])
+        while len(out) <= MOST_PERIODS:
+            label = f"{year}-{n:02d}" if period == "month" else f"{year} Q{n}"
+            out.append(label)
+            if label >= last:
+                break
+            year, n = (year + 1, 1) if n == per_year else (year, n + 1)
+    return found if len(out) > MOST_PERIODS else out
+
+
 def district(postcode: Any) -> str | None:
     """A postcode's district, its outward part (SA1 of SA1 1AA)."""
     if not isinstance(postcode, str) or not postcode.strip():
@@ -143,7 +174,7 @@ def slice_rows(
         )
     done = Slice(period, area, heads, out_rows, missing=missing)
     if period:
-        done.periods = sorted({k[0] for k in counts})
+        done.periods = every_period(sorted({k[0] for k in counts}), period)
         for (when, _where, what), n in counts.items():
             line = done.series.setdefault(what, [0] * len(done.periods))
             line[done.periods.index(when)] += n

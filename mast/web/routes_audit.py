@@ -21,7 +21,12 @@ from mast.api import audit_trail
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
 from mast.core.csv_safe import csv_safe
-from mast.web.routes import date_or_none, missing, page, viewer
+from mast.text import i18n
+from mast.text.i18n import N_
+from mast.text.i18n import gettext as _
+from mast.web.routes import missing, page, viewer
+from mast.web.routes_errors import error_page
+from mast.web.routes_person import read_days
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,14 +34,29 @@ _COLUMNS = (
     "entry", "at (UTC)", "user", "role", "agency", "purpose", "action", "outcome",
     "person asked for", "their name", "ids shown", "names of the people shown",
 )  # fmt: skip
+_HEADINGS = (
+    N_("Entry"), N_("When (UTC)"), N_("User name"), N_("Role"), N_("Agency"), N_("Purpose"),
+    N_("What they did"), N_("Outcome"), N_("Person asked for"), N_("Their name"),
+    N_("Ids shown"), N_("Names of the people shown"),
+)  # fmt: skip
+"""The columns' headings in a Welsh export."""
+_OUTCOMES = {"ok": N_("done"), "refused": N_("refused"), "partial": N_("partly refused"),
+             "failed": N_("failed")}  # fmt: skip
 
 
-def _filters(user: str, person: str, since: str, until: str, action: str) -> audit_trail.Filters:
+def _filters(
+    user: str, person: str, since: str, until: str, action: str
+) -> audit_trail.Filters | str:
+    """The search asked for, or what is wrong with a date in it: a date silently left out
+    would search, and export, the whole trail instead of the days asked for."""
+    days = read_days({"from": since[:40], "to": until[:40]})
+    if isinstance(days, str):
+        return days
     return audit_trail.Filters(
         user=user.strip()[:64],
         person=person.strip()[:100],
-        since=date_or_none(since[:10]),
-        until=date_or_none(until[:10]),
+        since=days["from"],
+        until=days["to"],
         action=action if action in dict(audit_trail.actions()) else "",
     )
 
@@ -57,6 +77,8 @@ async def audit_trail_page(
         return missing(request, who)
     services = services_of(request)
     filters = _filters(user, person, since, until, action)
+    if isinstance(filters, str):
+        return error_page(request, 422, _("A date could not be read"), filters, who)
 
     def read() -> tuple[
         audit_trail.Trail, list[audit_trail.Split], dict[str, str], Any, dict[str, str]
@@ -122,6 +144,8 @@ async def audit_trail_csv(
         return missing(request, who)
     services = services_of(request)
     filters = _filters(user, person, since, until, action)
+    if isinstance(filters, str):
+        return error_page(request, 422, _("A date could not be read"), filters, who)
 
     def read() -> tuple[list[audit_trail.Row], bool, dict[str, str]]:
         with services.engine.connect() as conn:
@@ -134,12 +158,20 @@ async def audit_trail_csv(
         services, who.user, "audit-export", {**filters.asked(), "rows": len(rows)}, named,
         purpose=who.purpose,
     )  # fmt: skip
+    # In Welsh, headings, roles, agencies, actions and outcomes in Welsh words, as the page
+    # has them; in English the file keeps its column names and codes.
+    welsh = i18n.language() == "cy"
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(_COLUMNS)
+    writer.writerow([_(h) for h in _HEADINGS] if welsh else _COLUMNS)
     for r in rows:
+        role, agency, action, outcome = r.role, r.agency, r.described(), r.outcome
+        if welsh:
+            role, agency = i18n.role_name(r.role), i18n.agency_name(r.agency)
+            action = _(r.label) % {"name": r.report} if "%(name)s" in r.label else _(r.label)
+            outcome = _(_OUTCOMES[r.outcome]) if r.outcome in _OUTCOMES else r.outcome
         cells = [
-            str(r.seq), r.at, r.username, r.role, r.agency, r.purpose, r.described(), r.outcome,
+            str(r.seq), r.at, r.username, role, agency, r.purpose, action, outcome,
             " ".join(r.asked), "; ".join(named.get(i, "") for i in r.asked),
             " ".join(r.shown), "; ".join(f"{i} {named[i]}" for i in r.shown if i in named),
         ]  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,13 +39,14 @@ from mast.text.i18n import gettext as _
 from mast.text.i18n import moment as _moment
 from mast.web import i18n_values
 from mast.web.chronology_pdf import MARKING, FontMissing, Sheet, chronology_pdf
+from mast.web.report_slices import every_period
 from mast.web.routes import (
     _confidence,
-    date_or_none,
     missing,
     page,
     viewer,
 )
+from mast.web.routes_errors import error_page
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 100
@@ -100,7 +102,7 @@ HEADINGS = (
 
 def _by_month(events: list[dict[str, Any]]) -> dict[str, Any]:
     counts = Counter((str(e["occurredAt"])[:7], e["agency"] or "?") for e in events)
-    months = sorted({m for m, _agency in counts})
+    months = every_period(sorted({m for m, _agency in counts}), "month")  # empty ones as 0
     agencies = sorted({a for _, a in counts})
     return {
         "months": months,
@@ -112,6 +114,48 @@ def _by_month(events: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+_UK_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+DATE_FIELDS = {"from": N_("From"), "to": N_("To"), "on": N_("Household on a chosen day")}
+"""Each date a person page or export takes, by the label its form gives it."""
+
+
+def typed_day(text: str) -> date | None:
+    """A date as a form or a typed address gives it: empty (no limit), dd/mm/yyyy as the UK
+    writes it, or yyyy-mm-dd as a browser's date box sends it. ValueError for anything else."""
+    text = text.strip()
+    if not text:
+        return None
+    if uk := _UK_DAY.fullmatch(text):
+        return date(int(uk[3]), int(uk[2]), int(uk[1]))
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError("not a date")
+    return date.fromisoformat(text)
+
+
+def read_days(given: dict[str, str]) -> dict[str, date | None] | str:
+    """Each date field as a day, or, for the first that is none (2026-13-01, 31/02/2026),
+    what is wrong in the reader's language: a window silently dropped would print a
+    chronology for a meeting that is not the one asked for."""
+    days = {}
+    for field, text in given.items():
+        try:
+            days[field] = typed_day(text)
+        except ValueError:
+            return _(
+                "%(field)s: that is not a date. Write it as dd/mm/yyyy or yyyy-mm-dd, for "
+                "example 07/03/2026 or 2026-03-07."
+            ) % {"field": _(DATE_FIELDS[field])}
+    return days
+
+
+def _bad_date(request: Request, who: Caller, problem: str) -> HTMLResponse:
+    return error_page(request, 422, _("A date could not be read"), problem, who)
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
 def _window(from_: date | None, to: date | None) -> dict[str, str | None]:
     return {
         "from": from_.isoformat() if from_ else None,
@@ -121,18 +165,21 @@ def _window(from_: date | None, to: date | None) -> dict[str, str | None]:
 
 def _summary(person: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each agency involved, newest contact first: the latest event and its reference, and
-    who to call — every open case's lead of that agency, or nobody named in its feed."""
+    one line of who to call — the lead of its most recently opened case that names one, or
+    nobody named in its feed. One line, not one a case: three open cases with one social
+    worker are one person to call."""
     latest: dict[str, dict[str, Any]] = {}
     for e in events:  # newest first: the first of each agency is its latest
         latest.setdefault(e["agency"] or "?", e)
+    led = sorted(
+        (c for c in person["openCases"] if c["leadName"]),
+        key=lambda c: str(c["opened"] or ""),
+        reverse=True,
+    )
     out = []
     for a in person["agencies"]:
-        leads = [
-            c
-            for c in person["openCases"]
-            if c["agency"] in (a["agency"], a["agencyId"]) and c["leadName"]
-        ]
-        out.append({**a, "latest": latest.get(a["agency"]), "leads": leads})
+        lead = next((c for c in led if c["agency"] in (a["agency"], a["agencyId"])), None)
+        out.append({**a, "latest": latest.get(a["agency"]), "leads": [lead] if lead else []})
     out.sort(key=lambda a: str(a["lastEvent"] or ""), reverse=True)
     named = {a["agencyId"]: a["agency"] for a in person["agencies"] if a["agencyId"]}
     for c in person["openCases"]:  # cases name their agency by id: show its name
@@ -146,13 +193,16 @@ async def person_page(
     person_id: str,
     who: Annotated[Caller, Depends(viewer)],
     agency: Annotated[list[str] | None, Query()] = None,
-    from_text: Annotated[str, Query(alias="from", max_length=10)] = "",
-    to_text: Annotated[str, Query(alias="to", max_length=10)] = "",
-    on_text: Annotated[str, Query(alias="on", max_length=10)] = "",
+    from_text: Annotated[str, Query(alias="from", max_length=40)] = "",
+    to_text: Annotated[str, Query(alias="to", max_length=40)] = "",
+    on_text: Annotated[str, Query(alias="on", max_length=40)] = "",
 ) -> HTMLResponse:
     if not allowed(who.user.role, "view"):
         return missing(request, who)
-    from_, to, on = date_or_none(from_text), date_or_none(to_text), date_or_none(on_text)
+    days = read_days({"from": from_text, "to": to_text, "on": on_text})
+    if isinstance(days, str):
+        return _bad_date(request, who, days)
+    from_, to, on = days["from"], days["to"], days["on"]
     query = PERSON.replace("RECORDS", RECORDS if allowed(who.user.role, "records") else "")
     variables = {
         "id": person_id[:64],
@@ -383,7 +433,7 @@ async def _export(
 ) -> tuple[_Chronology, Sheet] | None:
     """The events and heading of an export, its audit entry committed first: what was
     exported, for what meeting, and every event id in it."""
-    from_, to = date_or_none(from_text), date_or_none(to_text)
+    from_, to = typed_day(from_text), typed_day(to_text)  # read_days has checked them
     # The export's own entry below lists every event in it: the reads are not logged twice.
     found = await _all_events(request, who, person_id, from_, to, agency, audited=False)
     if found is None:
@@ -424,8 +474,8 @@ async def _export(
 
 
 _Meeting = Annotated[str, Query(max_length=300)]
-_From = Annotated[str, Query(alias="from", max_length=10)]
-_To = Annotated[str, Query(alias="to", max_length=10)]
+_From = Annotated[str, Query(alias="from", max_length=40)]
+_To = Annotated[str, Query(alias="to", max_length=40)]
 _Agencies = Annotated[list[str] | None, Query()]
 
 
@@ -442,6 +492,10 @@ async def chronology_print(
     """The chronology laid out for paper: heading, marking, the events; no navigation."""
     if not allowed(who.user.role, "view"):
         return missing(request, who)
+    days = read_days({"from": from_text, "to": to_text})
+    if isinstance(days, str):
+        return _bad_date(request, who, days)
+    from_text, to_text = _iso(days["from"]), _iso(days["to"])
     made = await _export(request, who, person_id, "print", meeting, from_text, to_text, agency)
     if made is None:
         return missing(request, who)
@@ -474,15 +528,22 @@ async def chronology_csv(
 ) -> Response:
     if not allowed(who.user.role, "view"):
         return missing(request, who)
+    days = read_days({"from": from_text, "to": to_text})
+    if isinstance(days, str):
+        return _bad_date(request, who, days)
+    from_text, to_text = _iso(days["from"]), _iso(days["to"])
     made = await _export(request, who, person_id, "csv", meeting, from_text, to_text, agency)
     if made is None:
         return missing(request, who)
-    found, _sheet = made
+    found, sheet = made
+    # In Welsh, the headings and the partners' codes are in Welsh words, as the page is; in
+    # English the file keeps its column names and codes, which partners' spreadsheets use.
+    welsh = i18n.language() == "cy"
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(sheet.columns if welsh else COLUMNS)
     for e in found.events:  # the date as ISO 8601, which a spreadsheet sorts
-        writer.writerow([csv_safe(v) for v in (e["occurredAt"], *_row(e)[1:])])
+        writer.writerow([csv_safe(v) for v in (e["occurredAt"], *_row(e, words=welsh)[1:])])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -502,6 +563,10 @@ async def chronology_pdf_page(
 ) -> Response:
     if not allowed(who.user.role, "view"):
         return missing(request, who)
+    days = read_days({"from": from_text, "to": to_text})
+    if isinstance(days, str):
+        return _bad_date(request, who, days)
+    from_text, to_text = _iso(days["from"]), _iso(days["to"])
     made = await _export(request, who, person_id, "pdf", meeting, from_text, to_text, agency)
     if made is None:
         return missing(request, who)

@@ -375,16 +375,29 @@ async def report_csv(
         sliced = slice_rows(columns, rows, period=period, area=area)
         columns, rows = sliced.columns, sliced.rows
         name = f"{name}-by-{'-'.join(x for x in (period, area) if x)}"
+    # In Welsh, headings and coded values (kinds of agency, premises) in Welsh words, as the
+    # page shows them; in English the file keeps the column names and codes scripts read.
+    welsh = language() == "cy"
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(columns)
+    writer.writerow([_heading(c) for c in columns] if welsh else columns)
     for row in rows:
-        writer.writerow([csv_safe(_cell(v)) for v in row])
+        cells = [_in_words(c, v) for c, v in zip(columns, row, strict=False)] if welsh else row
+        writer.writerow([csv_safe(_cell(v)) for v in cells])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+def _in_words(column: str, value: Any) -> Any:
+    """A coded value as the page words it in the reader's language."""
+    if column == "agency_kind" and isinstance(value, str):
+        return agency_kind(value)
+    if column == "premises_type" and isinstance(value, str):
+        return i18n_values.premises(value)
+    return value
 
 
 def _cell(value: Any) -> str:

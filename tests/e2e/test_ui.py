@@ -518,6 +518,14 @@ def test_a_reviewer_reports_a_wrong_link_and_rules_on_it(
     before = api.last_seq()
     page = _signed_in(browser, api, "reviewer", "practice review 12", width=width, height=900)
     page.goto(f"{api.url}/people/{person}")
+    # Matched records newest first, each dated, and how sure said in words, never "ruled".
+    cells = page.locator("#records ~ div tbody td:nth-child(2)").all_inner_texts()
+    dated = [d for d in cells if d != "not given"]  # a record may carry no date
+    assert len(dated) >= 2
+    days = [datetime.strptime(d.replace("Sept", "Sep"), "%d %b %Y") for d in dated]
+    assert days == sorted(days, reverse=True)
+    sure = page.locator("#records ~ div tbody td:nth-child(6)").all_inner_texts()
+    assert all(s.endswith("%") or s.startswith(("ruled by", "certain")) for s in sure), sure
     page.locator("#records ~ div table a", has_text="Not this person").first.click()
     page.fill("#reason", "the GP record has another date of birth")
     page.click("main button[type=submit]")
@@ -719,6 +727,21 @@ def _a_flat(api: Api) -> dict[str, str]:
     raise AssertionError("no flat in the test region")
 
 
+def _a_premises_on_a_street(api: Api) -> tuple[str, str, str]:
+    """A pub, shop or takeaway's name, its street and town, from a line such as 'The Red
+    Lion, 74 Queen's Avenue, Briton Ferry, Neath, SA11 1AL'."""
+    rows = api.cypher(
+        "MATCH (a:`Address`) WHERE a.premises_type IN ['pub', 'shop', 'takeaway'] "
+        "RETURN a.line ORDER BY a.address_id"
+    )
+    for (line,) in rows:
+        parts = [p.strip() for p in str(line).split(",")]
+        if len(parts) >= 5:
+            street = parts[1].split(" ", 1)[1] if parts[1][:1].isdigit() else parts[1]
+            return parts[0], street, parts[-2]
+    raise AssertionError("no premises on a street in the test region")
+
+
 def _results_for(page: Page, typed: str) -> None:
     page.fill("#q", "")
     page.fill("#q", typed)
@@ -799,6 +822,16 @@ def test_one_box_finds_people_by_half_a_name_and_places_as_callers_say_them(
     )[0]
     _results_for(page, business[1].split(",")[0])
     assert page.locator(f"#place-hits a[href='/addresses/{business[0]}']").count() == 1
+    # Landmark words are hints: no 'on' between the premises and its street, a street said
+    # with its town. The premises on that street comes first, not every one of its name.
+    name, street, town = _a_premises_on_a_street(api)
+    for typed in (f"next to {name} {street}", f"above {name.lower()} {street.lower()}"):
+        _results_for(page, typed)
+        first_hit = page.locator("#place-hits a.hit-link").first.inner_text()
+        assert first_hit.startswith(name) and street in first_hit, (typed, first_hit)
+    _results_for(page, f"{street} {town}")
+    lines = page.locator("#place-hits a.hit-link").all_inner_texts()
+    assert lines and all(street in line for line in lines), lines
     _shot(page, f"search-places-{width}")
     # The address page a control room opens: the latest incident first, residents' ages.
     page.goto(f"{api.url}/addresses/{flat['id']}")
@@ -934,7 +967,8 @@ def test_a_practitioner_reads_a_person_page_that_does_not_mislead(
     # Every agency involved says who to call, or that its feed names nobody.
     cards = page.locator("#agencies + ul.cards > li")
     assert cards.count() >= 1
-    assert all("Who to call" in c for c in cards.all_inner_texts())
+    assert all("Latest contact:" in c for c in cards.all_inner_texts())
+    assert all(c.count("Who to call") == 1 for c in cards.all_inner_texts())  # one line each
     assert "since ?" not in page.locator("#cases ~ *").first.inner_text()
     # The chronology newest first, a list with agency chips; the timeline only when wide.
     times = page.locator("ol.events time").evaluate_all("ts => ts.map(t => t.dateTime)")

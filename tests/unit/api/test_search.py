@@ -158,6 +158,73 @@ def test_a_place_as_the_caller_says_it(typed: str, first: str) -> None:
     assert hits and hits[0].address_id == first, hits[:3]
 
 
+# As the demo regions write them: no 'on' between a landmark and its street, Welsh streets
+# said in English order, premises named by their trade, flats above premises.
+CALLER_PLACES = [
+    _place("C1", "Chicken Hut, Station Drive, Cimla, Neath, SA11 1EG", "SA11 1EG", "takeaway"),
+    _place("C2", "Spar, Station Drive, Cimla, Neath, SA11 1EG", "SA11 1EG", "shop"),
+    _place("C3", "7 Station Drive, Cimla, Neath, SA11 1EG", "SA11 1EG"),
+    _place("C4", "Spar, 3 Mill Place, Mayhill, Swansea, SA1 3WL", "SA1 3WL", "shop"),
+    _place("C5", "4 Mill Place, Mayhill, Swansea, SA1 3WL", "SA1 3WL"),
+    _place("C6", "Taff Kebab House, Maes Ogwr, Treorchy, CF42 8DG", "CF42 8DG", "takeaway"),
+    _place("C7", "Flat 1 Taff Kebab House, Maes Ogwr, Treorchy, CF42 8DG", "CF42 8DG"),
+    _place("C8", "Flat 1, 9 Maes Ogwr, Treorchy, CF42 8ZL", "CF42 8ZL"),
+    _place(
+        "C9", "Morriston Hospital, Mansel Street, Killay, Swansea, SA2 6XW", "SA2 6XW", "hospital"
+    ),
+    _place("C10", "6 Mansel Street, Killay, Swansea, SA2 6RH", "SA2 6RH"),
+    _place("C11", "5 Teras Penrhiw, Cilfynydd, Pontypridd, CF37 5RF", "CF37 5RF"),
+    _place("C12", "7 Terrace Penrhiw, Cilfynydd, Pontypridd, CF37 5RF", "CF37 5RF"),
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("above the chicken shop station drive", "C1"),
+        ("flat 2 above the chicken shop station drive", "C1"),  # no flat there: the shop
+        ("next to the spar mill place", "C4"),
+        ("next to the spar station drive", "C2"),
+        ("flat 1 above the kebab shop maes ogwr", "C7"),
+        ("behind the hospital mansel street", "C9"),
+        ("flat 2 above the chip shop on high st", "C1"),  # no High St: the chip shops
+        ("penrhiw terrace cilfynydd", "C11"),
+        ("Taff Kebab House", "C6"),
+        ("kebab shop maes ogwr", "C6"),
+    ],
+)
+def test_landmark_words_are_hints_not_required(typed: str, first: str) -> None:
+    box = read(typed, today=TODAY)
+    assert box.places
+    hits = AddressIndex(CALLER_PLACES).search(
+        text=box.words, postcode=box.postcode, loose=box.kind == "places"
+    )
+    assert hits and hits[0].address_id == first, hits[:3]
+
+
+def test_a_street_with_its_town_is_not_read_as_a_business_of_that_name() -> None:
+    places = [
+        *CALLER_PLACES,
+        _place("C13", "Neath Railway Station, King's Lane, Mayhill, Swansea, SA1 7EQ", "SA1 7EQ",
+               "transport"),
+        _place("C14", "13 Queen's Avenue, Briton Ferry, Neath, SA11 1RH", "SA11 1RH"),
+    ]  # fmt: skip
+    box = read("Queen's Avenue Neath", today=TODAY)
+    hits = AddressIndex(places).search(text=box.words, loose=box.kind == "places")
+    assert [(h.address_id, h.score) for h in hits] == [("C14", 1.0)]
+
+
+def test_a_premises_named_by_its_trade_alone_lists_those_of_that_trade() -> None:
+    box = read("the chip shop", today=TODAY)
+    hits = AddressIndex(CALLER_PLACES).search(text=box.words, loose=box.kind == "places")
+    assert {h.address_id for h in hits} == {"C1", "C6", "C7"}  # and the flat above one
+
+
+def test_a_street_said_in_english_order_lists_the_welsh_one() -> None:
+    hits = AddressIndex(CALLER_PLACES).search(text="Penrhiw Terrace")
+    assert [h.address_id for h in hits] == ["C11", "C12"]
+
+
 def test_a_street_alone_lists_its_addresses_in_door_order() -> None:
     hits = AddressIndex(PLACES).search(text="Dyfed Crescent")
     assert [h.address_id for h in hits] == ["A8", "A5", "A6", "A7"]

@@ -72,3 +72,34 @@ def test_rows_narrow_to_one_local_authority_only_when_they_say_where() -> None:
     rows = [["2026-06-01", "Swansea", 3], ["2026-06-01", "Neath Port Talbot", 2]]
     assert only_in(["week", "area", "events"], rows, "Swansea") == [rows[0]]
     assert only_in(["week", "events"], [["2026-06-01", 3]], "Swansea") is None
+
+
+@pytest.mark.parametrize(
+    ("period", "periods", "police"),
+    [
+        ("month", ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03"], [2, 0, 0, 0, 1]),
+        ("quarter", ["2025 Q4", "2026 Q1"], [2, 1]),
+        ("quarter", ["2025 Q4", "2026 Q1", "2026 Q2", "2026 Q3"], [2, 0, 0, 1]),
+    ],
+)
+def test_empty_periods_are_drawn_as_0_so_the_axis_is_honest(
+    period: str, periods: list[str], police: list[int]
+) -> None:
+    last = "2026-08-03" if len(periods) == 4 else "2026-03-02"
+    rows = [["2025-11-03", "police", 2], [last, "police", 1]]
+    sliced = slice_rows(["week", "agency_kind", "events"], rows, period=period, area=None)
+    assert sliced.periods == periods
+    assert sliced.series["police"] == police
+
+
+def test_empty_weeks_are_drawn_too() -> None:
+    rows = [["2025-11-03", "police", 2], ["2026-03-02", "police", 1]]
+    sliced = slice_rows(["week", "agency_kind", "events"], rows, period="week", area=None)
+    assert sliced.periods[:2] == ["2025-11-03", "2025-11-10"] and len(sliced.periods) == 18
+    assert sliced.series["police"] == [2, *[0] * 16, 1]
+
+
+def test_a_century_of_empty_months_is_not_drawn() -> None:
+    rows = [["1926-03-02", "police", 1], ["2026-03-02", "police", 1]]
+    sliced = slice_rows(["week", "agency_kind", "events"], rows, period="month", area=None)
+    assert sliced.periods == ["1926-03", "2026-03"]
