@@ -14,6 +14,7 @@ from mast.api.limits import MAX_VARIABLES_BYTES, json_size
 from mast.api.recording import record, require
 from mast.api.subjects import ids_in
 from mast.core.errors import GraphError, QueryRefused
+from mast.graph.guard import MAX_CYPHER_CHARS
 from mast.graph.queries import load_queries
 from mast.graph.store import QueryResult
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["reports"])
 
 
 class CypherRequest(BaseModel):
-    cypher: str = Field(min_length=1, max_length=20_000)
+    cypher: str = Field(min_length=1, max_length=MAX_CYPHER_CHARS)
     params: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -67,6 +67,7 @@ _REFUSALS = (
     ("empty", N_("Write a query first.")),
     ("unterminated", N_("A quote, backtick or comment is opened and never closed.")),
     ("does not suit", N_("A parameter's value does not suit the query: check its type.")),
+    ("longer than", N_("The query is too long: keep it under 10,000 characters.")),
 )
 
 

@@ -312,3 +312,11 @@ def test_the_watchdog_interrupts_only_what_is_still_running_past_its_deadline() 
     assert late.interrupted.wait(2)
     time.sleep(0.2)
     assert not finished.interrupted.is_set()
+
+
+def test_a_query_past_the_length_the_parser_handles_quickly_is_refused_before_it() -> None:
+    """20,000 characters of one number kept the embedded parser busy for seconds (a fuzzed
+    request timed out under load); the guard stops such text before the engine sees it."""
+    assert check_read_only("RETURN " + "1" * 9_000)
+    with pytest.raises(QueryRefused, match="longer than 10,000"):
+        check_read_only("RETURN " + "0" * 10_000)
