@@ -21,6 +21,7 @@ from mast.api import audit_trail
 from mast.api.auth import Caller, services_of
 from mast.api.recording import record
 from mast.core.csv_safe import csv_safe
+from mast.web.i18n_values import agency_names
 from mast.web.routes import date_or_none, missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +68,10 @@ async def audit_trail_page(
             moved = [r for s in splits for rs in s.moved.values() for r in rs]
             return trail, splits, audit_trail.names(conn, ids), audit_trail.agencies_of(conn, moved)
 
-    trail, splits, named, agencies = await asyncio.to_thread(read)
+    trail, splits, named, agency_ids = await asyncio.to_thread(read)
+    # Records hold their agency by id ("education"): the page names it as the partner does.
+    names = agency_names(services.settings.feeds)
+    agencies = {r: names.get(a, a) for r, a in agency_ids.items()}
     asked = {**filters.asked(), "before": before}
     # The names shown are personal data read now: the entry lists whose, before they leave.
     await record(services, who.user, "audit", asked, [*named, *trail.matched], purpose=who.purpose)
