@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
+from mast.core.settings import BUILTIN_FEEDS
 from mast.loaders.feeds import load_feeds
 from mast.text.i18n import N_, agency_name, day, gettext, ngettext
 
@@ -269,7 +270,8 @@ def authority(value: str | None) -> str:
     return gettext(value) if value and value in AUTHORITIES else (value or "")
 
 
-# The page's addresses and agencies while it words one evidence text (`evidence`).
+# The page's addresses and agencies while it words one evidence text (`evidence`); without
+# the page's own feeds, the built-in definitions name the agencies.
 _places: ContextVar[Mapping[str, str] | None] = ContextVar("evidence_places", default=None)
 _agencies: ContextVar[Mapping[str, str] | None] = ContextVar("evidence_agencies", default=None)
 
@@ -279,7 +281,7 @@ def _stated(m: re.Match[str]) -> str:
     said = ngettext(
         "stated in %(n)s record of %(feeds)s", "stated in %(n)s records of %(feeds)s", n
     )
-    agencies = _agencies.get() or {}
+    agencies = _agencies.get() or agency_names(BUILTIN_FEEDS)
     feeds = ", ".join(
         dict.fromkeys(agency_name(agencies.get(f.strip(), f.strip())) for f in m[2].split(","))
     )
@@ -290,7 +292,7 @@ def _both_at(m: re.Match[str]) -> str:
     """The address by its line where the page knows it, and the feeds as the agencies' names
     (the graph's evidence holds ids and feed codes: 'both at A00000807 … (csc_swansea, …)')."""
     feeds = [f.strip() for f in re.split(r"[,;]", m[4]) if f.strip()]
-    agencies, places = _agencies.get() or {}, _places.get() or {}
+    agencies, places = _agencies.get() or agency_names(BUILTIN_FEEDS), _places.get() or {}
     named = dict.fromkeys(agency_name(agencies.get(f, f)) for f in feeds)
     said = gettext("both at %(address)s from %(start)s to %(end)s (%(feeds)s)")
     return said % {
@@ -338,7 +340,8 @@ def _moving(m: re.Match[str]) -> str:
 
 
 def _same_id(m: re.Match[str]) -> str:
-    return gettext("filed under the same %(feed)s person id") % {"feed": m[1]}
+    feed = (_agencies.get() or agency_names(BUILTIN_FEEDS)).get(m[1], m[1])
+    return gettext("filed under the same %(feed)s person id") % {"feed": agency_name(feed)}
 
 
 def _written(m: re.Match[str]) -> str:

@@ -23,6 +23,7 @@ from mast.resolver.disputes import Dispute, disputed
 from mast.resolver.review import Item, evidence_parts, open_items
 from mast.resolver.rulings import decide_item
 from mast.schema.tables import record_persons
+from mast.web.i18n_values import agency_names
 from mast.web.routes import missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -82,8 +83,9 @@ def people_query(count: int) -> str:
     return f"query Review({head}) {{ {body} }}"
 
 
-def _side(record_id: str, person: dict[str, Any] | None) -> dict[str, Any]:
-    """One record as the reviewer compares it: what its partner wrote, read through GraphQL."""
+def _side(record_id: str, person: dict[str, Any] | None, names: dict[str, str]) -> dict[str, Any]:
+    """One record as the reviewer compares it: what its partner wrote, read through GraphQL;
+    its agency by name (`names`: the records hold an id such as "sbuhb")."""
     found = next(
         (r for r in (person or {}).get("records") or [] if r["recordId"] == record_id), None
     )
@@ -91,7 +93,7 @@ def _side(record_id: str, person: dict[str, Any] | None) -> dict[str, Any]:
         return {"record_id": record_id}
     return {
         "record_id": record_id,
-        "agency": found["agency"],
+        "agency": names.get(found["agency"], found["agency"]),
         "given_name": found["givenName"],
         "family_name": found["familyName"],
         "dob": found["dob"],
@@ -152,6 +154,7 @@ async def review_page(request: Request, who: Annotated[Caller, Depends(viewer)])
     if not people:  # nothing to read, but the visit is still on the record
         await record(services, who.user, "review", {}, purpose=who.purpose)
     open_cases = {p for p, person in found.items() if person.get("openCases")}
+    names = agency_names(services.settings.feeds)
     queue = [
         {
             "item": item,
@@ -160,7 +163,8 @@ async def review_page(request: Request, who: Annotated[Caller, Depends(viewer)])
                 [person_of.get(r) for r in (item.record_a, item.record_b)], counts, open_cases
             ),
             "pair": [
-                _side(rid, found.get(person_of.get(rid, ""))) | {"reported": reported.get(rid)}
+                _side(rid, found.get(person_of.get(rid, "")), names)
+                | {"reported": reported.get(rid)}
                 for rid in (item.record_a, item.record_b)
             ],
         }
