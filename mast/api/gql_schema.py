@@ -52,7 +52,7 @@ from mast.api.gql_types import (
     split_id,
 )
 from mast.api.search import AddressHit, PersonFacts, PersonHit, PlaceFacts
-from mast.api.search_pairs import possibly_same
+from mast.api.search_pairs import cues
 from mast.api.subjects import ids_in
 from mast.core.errors import QueryRefused
 from mast.graph.queries import load_queries
@@ -78,6 +78,18 @@ class HitAgency:
 
 
 @strawberry.type
+class HitKeptApart:
+    person_id: str
+    why: str = strawberry.field(description="what tells the two people apart, in plain words")
+
+
+@strawberry.type
+class HitRuledApart:
+    person_id: str
+    decided_at: datetime = strawberry.field(description="when a reviewer ruled them apart")
+
+
+@strawberry.type
 class PersonHitEdge:
     cursor: str
     node: Person
@@ -91,6 +103,13 @@ class PersonHitEdge:
     possibly_same: list[str] = strawberry.field(
         description="person ids among these hits the resolver could not tell apart from them "
         "(a near miss or a pair waiting for review)"
+    )
+    kept_apart: list[HitKeptApart] = strawberry.field(
+        default_factory=list,
+        description="hits whose records came close but whose people plainly differ, and how",
+    )
+    ruled_apart: list[HitRuledApart] = strawberry.field(
+        default_factory=list, description="hits a reviewer ruled are different people, and when"
     )
 
 
@@ -178,7 +197,7 @@ class Query:
         by_id = await people(ctx, shown)
         facts = {pid: index.facts.get(pid, PersonFacts()) for pid in shown}
         homes = await places(ctx, [f.last_address_id for f in facts.values() if f.last_address_id])
-        same = await ctx.run(possibly_same, ctx.services.engine, shown)
+        said = await ctx.run(cues, ctx.services.engine, shown)
         edges = [
             PersonHitEdge(
                 cursor=cursor(i),
@@ -191,7 +210,15 @@ class Query:
                 ],
                 open_cases=facts[h.person_id].open_cases,
                 last_address=homes.get(facts[h.person_id].last_address_id or ""),
-                possibly_same=sorted(same.get(h.person_id, ())),
+                possibly_same=sorted(said.same.get(h.person_id, ())),
+                kept_apart=[
+                    HitKeptApart(person_id=p, why=why)
+                    for p, why in sorted(said.kept_apart.get(h.person_id, {}).items())
+                ],
+                ruled_apart=[
+                    HitRuledApart(person_id=p, decided_at=on)
+                    for p, on in sorted(said.ruled_apart.get(h.person_id, {}).items())
+                ],
             )
             for i, h in enumerate(hits[start:stop], start)
             if h.person_id in by_id

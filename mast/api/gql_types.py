@@ -22,7 +22,7 @@ from mast.api.context import ClientError, RequestContext, not_found
 from mast.resolver.aliases import aliases
 from mast.resolver.disputes import Dispute, disputed
 from mast.resolver.explain import explain_many, for_and_against
-from mast.resolver.near import possibly_same
+from mast.resolver.near import possibly_same, ruled_apart
 
 MAX_PAGE = 100
 _INVERSE = {"mother": "child", "father": "child", "parent": "child", "child": "parent"}
@@ -269,6 +269,18 @@ class PossibleMatch:
     evidence_for: str
     evidence_against: str
     review_item: int | None
+    kept_apart: bool = strawberry.field(
+        default=False,
+        description="refused by a constraint: the people differ (see why), whatever the score",
+    )
+
+
+@strawberry.type
+class RuledApart:
+    person: Person
+    decided_by: str
+    reason: str
+    decided_at: datetime
 
 
 @strawberry.type
@@ -510,9 +522,22 @@ class Person(Node):
                 evidence_for=c.evidence_for,
                 evidence_against=c.evidence_against,
                 review_item=c.item_id,
+                kept_apart=c.kept_apart,
             )
             for c in found
             if (person := known.get(c.person_id))
+        ]
+
+    @strawberry.field(description="other people a reviewer ruled are not this one, newest first")
+    async def ruled_apart(self, info: Info[RequestContext, None]) -> list[RuledApart]:
+        ctx = ctx_of(info)
+        ctx.require("view")
+        found = await ctx.run(ruled_apart, ctx.services.engine, self.person_id)
+        known = await people(ctx, [r.person_id for r in found])
+        return [
+            RuledApart(person=person, decided_by=r.by, reason=r.reason, decided_at=r.on)
+            for r in found
+            if (person := known.get(r.person_id))
         ]
 
     @strawberry.field(description="family and household relationships the records show")
@@ -704,6 +729,10 @@ class AddressEvent:
     category: str | None
     ref: str | None
     people: list[Person]
+    disputed: list[str] = strawberry.field(
+        default_factory=list,
+        description="ids among `people` whose record of this event someone reported as not theirs",
+    )
 
 
 @strawberry.type
@@ -772,9 +801,12 @@ class Address(Node):
             rows.reverse()
         start, stop = page(first, after, len(rows))
         found = await people(ctx, sorted({p for r in rows[start:stop] for p in r["people"] or []}))
+        shown = [rid for r in rows[start:stop] for rid in r.get("records") or []]
+        flags = await disputes_of(ctx, shown)
         edges = []
         for i in range(start, stop):
             r = rows[i]
+            mine = r.get("records") or []
             event = AddressEvent(
                 occurred_at=r["occurred_at"],
                 agency=r["agency"],
@@ -783,6 +815,7 @@ class Address(Node):
                 category=r["category"],
                 ref=r["ref"],
                 people=[found[p] for p in r["people"] or [] if p in found],
+                disputed=sorted({flags[rid].person_id for rid in mine if rid in flags}),
             )
             edges.append(AddressEventEdge(cursor=cursor(i), node=event))
         return AddressEventConnection(

@@ -1,7 +1,11 @@
 """Which people in a list of search hits may be one person: the resolver scored a pair of
 their records at or above the review weight but kept them apart (a near miss, or a
 constraint), or a pair of them waits in the review queue. A reviewer's "not the same"
-ruling between them settles it, and no cue is shown.
+ruling between them settles it: no "possibly the same" cue, but "a reviewer ruled these
+are different people (on <date>)" (`ruled_apart`), so two hits alike in every detail
+shown are told apart. A pair whose people plainly differ (`resolver.apart`: born 29
+years apart, two NHS numbers) is "kept apart" with that reason (`kept_apart`), not
+offered as possibly one person.
 
 A cue in a result list, not the evidence: the person page shows why.
 """
@@ -10,11 +14,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from mast.core.db import chunks
+from mast.resolver import apart
 from mast.schema.tables import (
     decisions,
     person_edges,
@@ -24,12 +31,29 @@ from mast.schema.tables import (
 )
 
 
+@dataclass(frozen=True)
+class Cues:
+    """For each hit, the other hits it may be, is kept apart from (and why), or was ruled
+    apart from (and when)."""
+
+    same: dict[str, set[str]]
+    kept_apart: dict[str, dict[str, str]]
+    ruled_apart: dict[str, dict[str, datetime]]
+
+
 def possibly_same(engine: sa.Engine, person_ids: Iterable[str]) -> dict[str, set[str]]:
     """Each hit's ids that may be the same person, among these ids only."""
+    return cues(engine, person_ids).same
+
+
+def cues(engine: sa.Engine, person_ids: Iterable[str]) -> Cues:
+    """What to say between hits, among these ids only."""
     wanted = sorted(set(person_ids))
     out: dict[str, set[str]] = defaultdict(set)
+    kept: dict[str, dict[str, str]] = defaultdict(dict)
+    ruled_on: dict[str, dict[str, datetime]] = defaultdict(dict)
     if len(wanted) < 2:
-        return out
+        return Cues(out, kept, ruled_on)
     with engine.connect() as conn:
         person_of_profile = dict(
             conn.execute(
@@ -69,10 +93,22 @@ def possibly_same(engine: sa.Engine, person_ids: Iterable[str]) -> dict[str, set
                 )
             ).all()
             ruled_apart |= _of_people(ruled, person_of_record)
+        rulings = apart.ruled_apart(conn, wanted)
+        open_pairs = sorted(pairs - ruled_apart)
+        told = apart.between(conn, [*open_pairs, *((b, a) for a, b in open_pairs)])
+    among = set(wanted)
+    for me, others in rulings.items():
+        for other, ruling in others.items():
+            if other in among:
+                ruled_on[me][other] = ruling.on
     for a, b in pairs - ruled_apart:
+        if told.get((a, b)):  # each side reads its own values first
+            kept[a][b] = "; ".join(told[(a, b)])
+            kept[b][a] = "; ".join(told[(b, a)])
+            continue
         out[a].add(b)
         out[b].add(a)
-    return out
+    return Cues(out, kept, ruled_on)
 
 
 def _of_people(pairs: Iterable[Sequence[Any]], person_of: dict[str, str]) -> set[tuple[str, str]]:

@@ -31,6 +31,7 @@ class Dispute:
     reason: str
     reported_at: datetime
     state: str  # "open": waiting for a reviewer; "upheld": unlinked, moves at the next run
+    person_id: str = ""  # the person it was reported as not being
 
 
 def report(
@@ -67,7 +68,7 @@ def report(
             reason=reason,
             reported_at=now,
         )
-    return Dispute(key, record_id, item, by, reason, now, "open")
+    return Dispute(key, record_id, item, by, reason, now, "open", person_id)
 
 
 def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
@@ -101,6 +102,13 @@ def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
                     continue
                 state = "upheld"
             out[r.record_id] = Dispute(
-                r.dispute_id, r.record_id, r.item_id, r.reported_by, r.reason, r.reported_at, state
+                r.dispute_id,
+                r.record_id,
+                r.item_id,
+                r.reported_by,
+                r.reason,
+                r.reported_at,
+                state,
+                r.person_id,
             )
     return out

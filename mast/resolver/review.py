@@ -250,6 +250,33 @@ def _scored_rows(scored: pd.DataFrame, pairs: set[tuple[str, str]]) -> dict[tupl
     return {(str(r.profile_a), str(r.profile_b)): r for r in wanted.itertuples(index=False)}
 
 
+_HEADS = (
+    ("for: ", "for"),
+    ("against: ", "against"),
+    ("kept apart: ", "apart"),
+    ("reported by ", "reported"),  # a dispute: who reported it and why (resolver/disputes.py)
+)
+
+
+def evidence_parts(text: str | None) -> dict[str, list[str]]:
+    """An item's stored evidence in its parts: what hangs on it, for, against, why a rule
+    kept them apart, and who reported it (the queue writes 'stakes | for: …; … | against: …
+    | kept apart: …'; a report 'reported by …: …')."""
+    out: dict[str, list[str]] = {k: [] for k in ("stakes", "for", "against", "apart", "reported")}
+    for raw in (text or "").split(" | "):
+        part = raw.strip()
+        if not part:
+            continue
+        key = next((k for prefix, k in _HEADS if part.startswith(prefix)), "stakes")
+        if key not in ("stakes", "reported"):
+            part = part.split(": ", 1)[1]
+        if key in ("apart", "reported"):
+            out[key].append(part)
+        else:
+            out[key].extend(p.strip() for p in part.split(";") if p.strip())
+    return out
+
+
 def open_items(conn: sa.Connection, *, limit: int = 50) -> list[Item]:
     query = (
         sa.select(

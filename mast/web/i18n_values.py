@@ -10,10 +10,15 @@ from a partner is never hidden, only left untranslated.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from contextvars import ContextVar
 from functools import cache
+from pathlib import Path
 from typing import Final
 
-from mast.text.i18n import N_, day, gettext, ngettext
+from mast.core.settings import BUILTIN_FEEDS
+from mast.loaders.feeds import load_feeds
+from mast.text.i18n import N_, agency_name, day, gettext, ngettext
 
 SEXES: Final = {
     "f": N_("female"),
@@ -176,6 +181,23 @@ EVIDENCE: Final = (
     N_("different areas"),
     N_("no field stood out"),
     N_("the only record of this person"),
+    # How a "possibly the same person" came up (mast/resolver/near.py).
+    N_("waiting for a reviewer"),
+    N_("waiting for a reviewer: the matching was unsure"),
+    N_("waiting for a reviewer: someone reported a record as not this person"),
+    N_("waiting for a reviewer: kept apart because some details contradict each other"),
+    N_("kept apart because some details contradict each other"),
+    N_("scored as a match, but kept apart because some details contradict each other"),
+    N_("a near miss: scored close to a match, left apart"),
+    N_("the matching was unsure"),
+    # What hangs on a review item (mast/resolver/review.py).
+    N_("an open case"),
+    N_("seen in the last 90 days"),
+    # Why a rule kept two people apart, as items queued before `apart.py` say it.
+    N_(
+        "joined, their people would hold names or dates of birth that no slip explains, or a"
+        " partner's own id says otherwise"
+    ),
 )
 _KNOWN_EVIDENCE: Final = frozenset(EVIDENCE)
 _OR: Final = N_("or")  # between levels one weight cannot tell apart
@@ -186,6 +208,24 @@ _SAME_ID: Final = re.compile(r"filed under the same (.+) person id")
 _WRITTEN: Final = re.compile(r"written exactly as (\d+) other records? of this person")
 _REVIEWER: Final = re.compile(r"linked by reviewer ([^:]+): (.*)")
 _REPORTED: Final = re.compile(r"reported by ([^:]+): (.*)")  # mast/resolver/disputes.py
+# What tells two people apart (mast/resolver/apart.py), and a refused pair (near.py).
+_KEPT_APART: Final = re.compile(r"kept apart: (.+)")
+_BORN_YEARS: Final = re.compile(r"born (\d{4}-\d\d-\d\d) and (\d{4}-\d\d-\d\d): (\d+) years? apart")
+_BORN: Final = re.compile(r"born (\d{4}-\d\d-\d\d) and (\d{4}-\d\d-\d\d)")
+_NHS: Final = re.compile(r"different NHS numbers: (\S+) and (\S+)")
+_GIVEN: Final = re.compile(r"given names (.+) and (.+) are not forms of one name")
+_SEXES: Final = re.compile(r"recorded as (\S+) and (\S+)")
+_MOVING: Final = re.compile(r"(\d+) records? would move")  # mast/resolver/review.py
+
+
+@cache
+def agency_names(feeds: Path) -> dict[str, str]:
+    """Agency id (as records hold it) and feed code (as the graph's evidence lists it) →
+    the agency's name, from the feed definitions; `agency_name` words it for the reader."""
+    out: dict[str, str] = {}
+    for code, feed in load_feeds(feeds).items():
+        out[code] = out[feed.agency.id] = feed.agency.name
+    return out
 
 
 @cache
@@ -230,21 +270,78 @@ def authority(value: str | None) -> str:
     return gettext(value) if value and value in AUTHORITIES else (value or "")
 
 
+# The page's addresses and agencies while it words one evidence text (`evidence`); without
+# the page's own feeds, the built-in definitions name the agencies.
+_places: ContextVar[Mapping[str, str] | None] = ContextVar("evidence_places", default=None)
+_agencies: ContextVar[Mapping[str, str] | None] = ContextVar("evidence_agencies", default=None)
+
+
 def _stated(m: re.Match[str]) -> str:
     n = int(m.group(1))
     said = ngettext(
         "stated in %(n)s record of %(feeds)s", "stated in %(n)s records of %(feeds)s", n
     )
-    return said % {"n": n, "feeds": m.group(2)}
+    agencies = _agencies.get() or agency_names(BUILTIN_FEEDS)
+    feeds = ", ".join(
+        dict.fromkeys(agency_name(agencies.get(f.strip(), f.strip())) for f in m[2].split(","))
+    )
+    return said % {"n": n, "feeds": feeds}
 
 
 def _both_at(m: re.Match[str]) -> str:
+    """The address by its line where the page knows it, and the feeds as the agencies' names
+    (the graph's evidence holds ids and feed codes: 'both at A00000807 … (csc_swansea, …)')."""
+    feeds = [f.strip() for f in re.split(r"[,;]", m[4]) if f.strip()]
+    agencies, places = _agencies.get() or agency_names(BUILTIN_FEEDS), _places.get() or {}
+    named = dict.fromkeys(agency_name(agencies.get(f, f)) for f in feeds)
     said = gettext("both at %(address)s from %(start)s to %(end)s (%(feeds)s)")
-    return said % {"address": m[1], "start": day(m[2]), "end": day(m[3]), "feeds": m[4]}
+    return said % {
+        "address": places.get(m[1], m[1]),
+        "start": day(m[2]),
+        "end": day(m[3]),
+        "feeds": ", ".join(named),
+    }
+
+
+def _kept_apart(m: re.Match[str]) -> str:
+    return gettext("kept apart: %(why)s") % {"why": _phrase(m[1])}
+
+
+def _born_years(m: re.Match[str]) -> str:
+    n = int(m[3])
+    said = ngettext(
+        "born %(one)s and %(other)s: %(n)s year apart",
+        "born %(one)s and %(other)s: %(n)s years apart",
+        n,
+    )
+    return said % {"one": day(m[1]), "other": day(m[2]), "n": n}
+
+
+def _born(m: re.Match[str]) -> str:
+    return gettext("born %(one)s and %(other)s") % {"one": day(m[1]), "other": day(m[2])}
+
+
+def _nhs(m: re.Match[str]) -> str:
+    return gettext("different NHS numbers: %(one)s and %(other)s") % {"one": m[1], "other": m[2]}
+
+
+def _given(m: re.Match[str]) -> str:
+    said = gettext("given names %(one)s and %(other)s are not forms of one name")
+    return said % {"one": m[1], "other": m[2]}
+
+
+def _sexes(m: re.Match[str]) -> str:
+    return gettext("recorded as %(one)s and %(other)s") % {"one": sex(m[1]), "other": sex(m[2])}
+
+
+def _moving(m: re.Match[str]) -> str:
+    n = int(m[1])
+    return ngettext("%(n)s record would move", "%(n)s records would move", n) % {"n": n}
 
 
 def _same_id(m: re.Match[str]) -> str:
-    return gettext("filed under the same %(feed)s person id") % {"feed": m[1]}
+    feed = (_agencies.get() or agency_names(BUILTIN_FEEDS)).get(m[1], m[1])
+    return gettext("filed under the same %(feed)s person id") % {"feed": agency_name(feed)}
 
 
 def _written(m: re.Match[str]) -> str:
@@ -272,6 +369,13 @@ _PATTERNS: Final = (
     (_WRITTEN, _written),
     (_REVIEWER, _reviewer),
     (_REPORTED, _reported),
+    (_KEPT_APART, _kept_apart),
+    (_BORN_YEARS, _born_years),
+    (_BORN, _born),
+    (_NHS, _nhs),
+    (_GIVEN, _given),
+    (_SEXES, _sexes),
+    (_MOVING, _moving),
 )
 
 
@@ -286,11 +390,21 @@ def _phrase(part: str) -> str:
     return part
 
 
-def evidence(text: str | None) -> str:
+def evidence(
+    text: str | None,
+    places: Mapping[str, str] | None = None,
+    agencies: Mapping[str, str] | None = None,
+) -> str:
     """The resolver's or the graph's evidence ("same address; same given name") in words of
-    the request's language; a phrase it does not know is kept as written."""
+    the request's language; a phrase it does not know is kept as written. `places` (address
+    id → line) and `agencies` (feed code → agency name) word the graph's ids and codes."""
     if not text:
         return ""
     # "both at … (feeds; feeds)" holds "; " inside its brackets: split outside them only.
     parts = re.split(r";\s(?![^()]*\))", text)
-    return "; ".join(_phrase(p.strip()) for p in parts)
+    held = _places.set(places or {}), _agencies.set(agencies or {})
+    try:
+        return "; ".join(_phrase(p.strip()) for p in parts)
+    finally:
+        _places.reset(held[0])
+        _agencies.reset(held[1])

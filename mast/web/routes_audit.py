@@ -24,6 +24,7 @@ from mast.core.csv_safe import csv_safe
 from mast.text import i18n
 from mast.text.i18n import N_
 from mast.text.i18n import gettext as _
+from mast.web.i18n_values import agency_names
 from mast.web.routes import missing, page, viewer
 from mast.web.routes_errors import error_page
 from mast.web.routes_person import read_days
@@ -101,7 +102,10 @@ async def audit_trail_page(
                 audit_trail.display_names(conn, accounts),
             )
 
-    trail, splits, named, agencies, staff = await asyncio.to_thread(read)
+    trail, splits, named, agency_ids, staff = await asyncio.to_thread(read)
+    # Records hold their agency by id ("education"): the page names it as the partner does.
+    names = agency_names(services.settings.feeds)
+    agencies = {r: names.get(a, a) for r, a in agency_ids.items()}
     asked = {**filters.asked(), "before": before}
     # The names shown are personal data read now: the entry lists whose, before they leave.
     await record(services, who.user, "audit", asked, [*named, *trail.matched], purpose=who.purpose)

@@ -66,7 +66,9 @@ PERSON = f"""query($id: ID!, $from: DateTime, $to: DateTime, $agencies: [String!
     householdLast {{ addressId addressLine recordedOn
       members {{ person {{ {_WHO} }} since until }} }}
     household(on: $on) @include(if: $wantOn) {{ person {{ {_WHO} }} since until }}
-    possiblySame {{ person {{ {_WHO} }} weight why evidenceFor evidenceAgainst reviewItem }}
+    possiblySame {{ person {{ {_WHO} }} weight why evidenceFor evidenceAgainst reviewItem
+      keptApart }}
+    ruledApart {{ person {{ {_WHO} }} decidedAt }}
     relatives {{ person {{ {_WHO} }} kind evidence }}
     addresses {{ address {{ addressId line }} localAuthority validFrom validTo }}
     RECORDS }} }}"""
@@ -156,6 +158,14 @@ def _iso(day: date | None) -> str:
     return day.isoformat() if day else ""
 
 
+def _places(person: dict[str, Any]) -> dict[str, str]:
+    """The addresses this page knows, id → line, to word the family list's evidence."""
+    out = {s["address"]["addressId"]: s["address"]["line"] for s in person["addresses"]}
+    if (last := person.get("householdLast")) and last["addressLine"]:
+        out[last["addressId"]] = last["addressLine"]
+    return {k: v for k, v in out.items() if v}
+
+
 def _window(from_: date | None, to: date | None) -> dict[str, str | None]:
     return {
         "from": from_.isoformat() if from_ else None,
@@ -167,10 +177,21 @@ def _summary(person: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[
     """Each agency involved, newest contact first: the latest event and its reference, and
     one line of who to call — the lead of its most recently opened case that names one, or
     nobody named in its feed. One line, not one a case: three open cases with one social
-    worker are one person to call."""
+    worker are one person to call. A record reported as not this person is not taken as
+    the latest contact: the card shows the newest undisputed one and names the disputed ones
+    it skipped, and says how many of its events are disputed (the graph's count still holds
+    them until a run moves them)."""
     latest: dict[str, dict[str, Any]] = {}
-    for e in events:  # newest first: the first of each agency is its latest
-        latest.setdefault(e["agency"] or "?", e)
+    skipped: dict[str, list[dict[str, Any]]] = {}
+    disputed: Counter[str] = Counter()
+    for e in events:  # newest first: the first undisputed of each agency is its latest
+        agency = e["agency"] or "?"
+        if e.get("dispute"):
+            disputed[agency] += 1
+            if agency not in latest:
+                skipped.setdefault(agency, []).append(e)
+            continue
+        latest.setdefault(agency, e)
     led = sorted(
         (c for c in person["openCases"] if c["leadName"]),
         key=lambda c: str(c["opened"] or ""),
@@ -179,12 +200,33 @@ def _summary(person: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[
     out = []
     for a in person["agencies"]:
         lead = next((c for c in led if c["agency"] in (a["agency"], a["agencyId"])), None)
-        out.append({**a, "latest": latest.get(a["agency"]), "leads": [lead] if lead else []})
+        out.append(
+            {
+                **a,
+                "latest": latest.get(a["agency"]),
+                "skipped": skipped.get(a["agency"], []),
+                "disputed": disputed[a["agency"]],
+                "leads": [lead] if lead else [],
+            }
+        )
     out.sort(key=lambda a: str(a["lastEvent"] or ""), reverse=True)
     named = {a["agencyId"]: a["agency"] for a in person["agencies"] if a["agencyId"]}
     for c in person["openCases"]:  # cases name their agency by id: show its name
         c["agency"] = named.get(c["agency"], c["agency"])
     return out
+
+
+def _bar(e: dict[str, Any]) -> dict[str, Any]:
+    """One event as the timeline draws it; a disputed one says so on the bar itself."""
+    label = i18n_values.event_kind(e["category"] or e["kind"])
+    if e.get("dispute"):
+        label = _("Disputed: %(event)s") % {"event": label}
+    return {
+        "agency": i18n.agency_name(e["agency"]) or "?",
+        "at": e["occurredAt"],
+        "label": label,
+        "disputed": bool(e.get("dispute")),
+    }
 
 
 @router.get("/people/{person_id}")
@@ -226,16 +268,11 @@ async def person_page(
         "chosen": set(agency or []),
         "from_": from_.isoformat() if from_ else "",
         "to": to.isoformat() if to else "",
-        "timeline": [
-            {
-                "agency": i18n.agency_name(e["agency"]) or "?",
-                "at": e["occurredAt"],
-                "label": i18n_values.event_kind(e["category"] or e["kind"]),
-            }
-            for e in events
-        ],
+        "timeline": [_bar(e) for e in events],
         "activity": _by_month(events),
         "reported": request.query_params.get("reported"),
+        "places": _places(person),
+        "feed_agencies": i18n_values.agency_names(services_of(request).settings.feeds),
         "on": on.isoformat() if on else "",
     }
     return page(request, "person.html", who, **context)

@@ -18,10 +18,12 @@ from mast.api.recording import change, record
 from mast.api.routes_graphql import execute
 from mast.core.db import chunks
 from mast.core.errors import AuditUnavailable, MastError
+from mast.resolver import apart
 from mast.resolver.disputes import Dispute, disputed
-from mast.resolver.review import Item, open_items
+from mast.resolver.review import Item, evidence_parts, open_items
 from mast.resolver.rulings import decide_item
 from mast.schema.tables import record_persons
+from mast.web.i18n_values import agency_names
 from mast.web.routes import missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -37,10 +39,11 @@ _RECORD = (
 
 def _open(
     engine: sa.Engine,
-) -> tuple[list[Item], dict[str, str], dict[str, int], dict[str, Dispute]]:
+) -> tuple[list[Item], dict[str, str], dict[str, int], dict[str, Dispute], dict[int, list[str]]]:
     """The open items, each of their records' person, how many records each of those
-    people holds (ids and counts only: no personal data), and the records standing reported
-    as not their person (so the reviewer sees which side was reported, on any item)."""
+    people holds (ids and counts only: no personal data), the records standing reported
+    as not their person (so the reviewer sees which side was reported, on any item), and
+    what tells each item's two people apart."""
     rp = record_persons.c
     with engine.connect() as conn:
         items = open_items(conn, limit=_SHOWN)
@@ -62,7 +65,12 @@ def _open(
             )
         }
         reported = disputed(conn, wanted)
-    return items, person_of, held, reported
+        pairs = {
+            i.item_id: (person_of.get(i.record_a, ""), person_of.get(i.record_b, "")) for i in items
+        }
+        told = apart.between(conn, [p for p in pairs.values() if all(p)])
+    differ = {item: told.get(pair, []) for item, pair in pairs.items()}
+    return items, person_of, held, reported, differ
 
 
 def people_query(count: int) -> str:
@@ -75,8 +83,9 @@ def people_query(count: int) -> str:
     return f"query Review({head}) {{ {body} }}"
 
 
-def _side(record_id: str, person: dict[str, Any] | None) -> dict[str, Any]:
-    """One record as the reviewer compares it: what its partner wrote, read through GraphQL."""
+def _side(record_id: str, person: dict[str, Any] | None, names: dict[str, str]) -> dict[str, Any]:
+    """One record as the reviewer compares it: what its partner wrote, read through GraphQL;
+    its agency by name (`names`: the records hold an id such as "sbuhb")."""
     found = next(
         (r for r in (person or {}).get("records") or [] if r["recordId"] == record_id), None
     )
@@ -84,7 +93,7 @@ def _side(record_id: str, person: dict[str, Any] | None) -> dict[str, Any]:
         return {"record_id": record_id}
     return {
         "record_id": record_id,
-        "agency": found["agency"],
+        "agency": names.get(found["agency"], found["agency"]),
         "given_name": found["givenName"],
         "family_name": found["familyName"],
         "dob": found["dob"],
@@ -98,33 +107,16 @@ def _side(record_id: str, person: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-_HEADS = (
-    ("for: ", "for"),
-    ("against: ", "against"),
-    ("kept apart: ", "apart"),
-    ("reported by ", "reported"),  # a dispute: who reported it and why (resolver/disputes.py)
-)
-
-
-def evidence(item: Item) -> dict[str, list[str]]:
+def evidence(item: Item, differ: list[str]) -> dict[str, list[str]]:
     """The item's evidence in plain words: what hangs on it, for, against, and why a rule
-    kept them apart (the resolver writes 'stakes | for: …; … | against: … | kept apart: …')."""
-    out: dict[str, list[str]] = {
-        "stakes": [],
-        "for": [],
-        "against": [],
-        "apart": [],
-        "reported": [],
-    }
-    for raw in (item.evidence or "").split(" | "):
-        text = raw.strip()
-        key = next((k for prefix, k in _HEADS if text.startswith(prefix)), "stakes")
-        if key not in ("stakes", "reported"):
-            text = text.split(": ", 1)[1]
-        if key in ("apart", "reported"):
-            out[key].append(text)
-        else:
-            out[key].extend(p.strip() for p in text.split(";") if p.strip())
+    kept them apart. What tells the two PEOPLE apart (`apart.differences`: their dates of
+    birth, given names, NHS numbers, sex) leads "against" and is the "kept apart" reason:
+    the two records compared may hold nothing that contradicts."""
+    out = evidence_parts(item.evidence)
+    said_by_people = [p for p in out["against"] if p not in differ]
+    out["against"] = [*differ, *said_by_people]
+    if item.reason == "conflict" and differ:
+        out["apart"] = differ
     return out
 
 
@@ -146,7 +138,7 @@ async def review_page(request: Request, who: Annotated[Caller, Depends(viewer)])
     if not allowed(who.user.role, "review"):
         return missing(request, who)
     services = services_of(request)
-    items, person_of, counts, reported = await asyncio.to_thread(_open, services.engine)
+    items, person_of, counts, reported, differ = await asyncio.to_thread(_open, services.engine)
     people = sorted(set(person_of.values()))
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(people), _PER_QUERY):
@@ -162,15 +154,17 @@ async def review_page(request: Request, who: Annotated[Caller, Depends(viewer)])
     if not people:  # nothing to read, but the visit is still on the record
         await record(services, who.user, "review", {}, purpose=who.purpose)
     open_cases = {p for p, person in found.items() if person.get("openCases")}
+    names = agency_names(services.settings.feeds)
     queue = [
         {
             "item": item,
-            "evidence": evidence(item),
+            "evidence": evidence(item, differ[item.item_id]),
             "held": _held(
                 [person_of.get(r) for r in (item.record_a, item.record_b)], counts, open_cases
             ),
             "pair": [
-                _side(rid, found.get(person_of.get(rid, ""))) | {"reported": reported.get(rid)}
+                _side(rid, found.get(person_of.get(rid, "")), names)
+                | {"reported": reported.get(rid)}
                 for rid in (item.record_a, item.record_b)
             ],
         }

@@ -37,6 +37,7 @@ SEARCH = """query SearchResults($name: String, $dob: Date, $age: AgeRange, $post
   people: searchPeople(name: $name, dob: $dob, ageRange: $age, postcode: $postcode, first: 20)
     @include(if: $people) {
     totalCount edges { score why openCases possiblySame agencies { agency agencyKind }
+      keptApart { personId why } ruledApart { personId decidedAt }
       lastAddress { addressId line town postcode }
       node { personId givenName familyName dob } } }
   places: searchAddresses(text: $text, postcode: $postcode, first: 20, loose: $loose)
@@ -83,6 +84,8 @@ async def results(request: Request, who: Caller, q: str) -> dict[str, Any]:
         }
         for edge in found["edges"]:
             edge["same"] = [names[p] for p in edge["possiblySame"] if p in names]
+            edge["apart"] = [(*names[k["personId"]], k["why"]) for k in edge["keptApart"]]
+            edge["ruled"] = [(*names[r["personId"]], r["decidedAt"]) for r in edge["ruledApart"]]
     elif variables["people"]:
         out["people"], out["people_total"] = [], 0
     if found := data.get("places"):
@@ -125,7 +128,7 @@ ADDRESS = """query AddressPage($id: ID!) { address(id: $id) { addressId uprn lin
   residents { person { personId givenName familyName dob } validFrom validTo }
   counts { agency category events }
   chronology(first: 100, newestFirst: true) { totalCount
-    edges { node { occurredAt agency agencyKind kind category ref
+    edges { node { occurredAt agency agencyKind kind category ref disputed
       people { personId givenName familyName dob } } } } } }"""
 
 

@@ -35,7 +35,7 @@
     var groups = new vis.DataSet(lanes.map(function (a) { return { id: a, content: text(a) }; }));
     var items = new vis.DataSet(events.map(function (e, i) {
       return { id: i, group: e.agency, start: e.at, content: text(e.label),
-               title: text(e.label + " — " + e.at) };
+               title: text(e.label + " — " + e.at), className: e.disputed ? "is-disputed" : "" };
     }));
     new vis.Timeline(el, items, groups, { stack: true, zoomKey: "ctrlKey", maxHeight: 420,
                                           format: axisFormat() });

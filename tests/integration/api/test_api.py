@@ -110,7 +110,8 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
             ageRange: {{min: 0, max: 120}}, postcode: null, first: 5, after: null) {{
             {PAGE} edges {{ cursor score why node {{ {PERSON_FIELDS} }}
               agencies {{ agency agencyKind }} openCases lastAddress {{ id }}
-              possiblySame }} }} }}""",
+              possiblySame keptApart {{ personId why }}
+              ruledApart {{ personId decidedAt }} }} }} }}""",
         lambda k: {"name": f"{k['given']} {k['family']}", "dob": k["dob"]},
     ),
     "person page": (
@@ -123,7 +124,9 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
             household(on: null) {{ person {{ id }} addressId addressLine since until }}
             householdLast {{ addressId addressLine recordedOn
               members {{ person {{ id }} addressId addressLine since until }} }}
-            possiblySame {{ person {{ id }} weight why evidenceFor evidenceAgainst reviewItem }}
+            possiblySame {{ person {{ id }} weight why evidenceFor evidenceAgainst reviewItem
+              keptApart }}
+            ruledApart {{ person {{ id }} decidedBy reason decidedAt }}
             relatives {{ person {{ id }} kind validFrom validTo evidence }}
             network(hops: 2) {{ person {{ id }} via hops
               events {{ agency kind category occurredAt }} }}
@@ -142,7 +145,7 @@ QUERIES: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, Any]]]] = {
             residents(from: null, to: null) {{ person {{ id }} validFrom validTo }}
             chronology(from: null, to: null, first: 10, after: null, newestFirst: true) {{ {PAGE}
               edges {{ cursor node {{ occurredAt agency agencyKind kind category ref
-                people {{ id }} }} }} }}
+                people {{ id }} disputed }} }} }}
             counts(from: null, to: null) {{ agency category events }} }} }}""",
         lambda k: {"id": k["address"]},
     ),

@@ -278,3 +278,43 @@ def test_the_review_page_marks_which_record_was_reported(api: Api) -> None:
         assert mark in section and f"by kim: not her {n}</strong>" in section
         assert f'{first} <strong class="reported-mark' not in section
         assert section.count('class="reported-mark') == 1
+
+
+def test_a_disputed_record_is_flagged_on_the_agency_card_timeline_and_address(api: Api) -> None:
+    """'Not this person' on a person's newest event at an address: the agency card does not
+    take it as the latest contact and says so, the timeline bar says 'Disputed', and the
+    address page's incident names the person as disputed."""
+    query = """query($id: ID!) { person(id: $id) { chronology(first: 100, newestFirst: true) {
+      edges { node { recordId addressId agency occurredAt } } } } }"""
+    for person in _people(api, 3, 12)[6:]:
+        events = _graphql(api, "practitioner", query, {"id": person})["person"]["chronology"]
+        seen: set[str] = set()
+        placed = []  # events at an address that are their agency's newest
+        for e in (edge["node"] for edge in events["edges"]):
+            if e["agency"] not in seen and e["addressId"]:
+                placed.append(e)
+            seen.add(e["agency"])
+        if placed:
+            break
+    else:
+        pytest.fail("some person of the test region should have an event at an address")
+    event = placed[0]
+    engine = open_store(api.settings)
+    report(engine, event["recordId"], person_id=person, by="kim", reason="his son", now=NOW)
+    engine.dispose()
+    at = """query($id: ID!) { address(id: $id) { chronology(first: 100, newestFirst: true) {
+      edges { node { occurredAt disputed people { personId } } } } } }"""
+    found = _graphql(api, "practitioner", at, {"id": event["addressId"]})["address"]
+    flagged = [e["node"] for e in found["chronology"]["edges"] if e["node"]["disputed"]]
+    assert [e["disputed"] for e in flagged] == [[person]]
+    with api.client() as client:
+        signed = {"username": "practitioner", "password": "a long enough test password"}
+        signed["purpose"] = "dispute flags test"
+        assert client.post("/auth/login", json=signed).status_code == 200
+        page = client.get(f"/people/{person}").text
+        address = client.get(f"/addresses/{event['addressId']}").text
+    assert "Disputed, so not taken as the latest contact" in page
+    assert "1 of them disputed" in page
+    timeline = json.loads(page.split('id="chronology-data">', 1)[1].split("</script>", 1)[0])
+    assert [bar["label"].startswith("Disputed: ") for bar in timeline].count(True) == 1
+    assert "(disputed: reported as not this person)" in address
