@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/accuracy.py                 # both regions at 150,000 people
     .venv/bin/python bench/accuracy.py --people 20000 --region second
+    .venv/bin/python bench/accuracy.py --people 200000 --only demo   # one region's rows
+
+`--only REGION` measures that region alone (its address and person rows, no baseline and no
+other data set) and adds its rows, labelled with the region's size, to the table already in
+bench/RESULTS.md, leaving the rest of the section as it was: how the 10x region is measured
+beside the rest.
 
 Rows: people and addresses on the generated regions (`demo`, and `second`, nine other
 layouts with their own habits; resolved by `mast resolve` as a user would), and people on
@@ -28,9 +34,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import address_errors_set
 import duckdb
@@ -55,6 +62,11 @@ from mast.text.names import name_key
 
 TABLE: list[str] = []  # the rows printed, for bench/RESULTS.md
 ANALYSES: list[str] = []  # one error analysis per data set
+REVIEW: list[str] = []  # each region's review queue, as a share of its persons
+REVIEW_HEAD = (
+    "| data | persons | review items | share of persons |",
+    "|---|---:|---:|---:|",
+)
 
 
 def pairwise(predicted: Iterable[Hashable], true: Iterable[Hashable]) -> tuple[float, float, float]:
@@ -301,10 +313,15 @@ def historical(path: Path) -> None:
     ANALYSES.append(f"#### person, historical_50k\n\n{HISTORICAL_NOTE}\n")
 
 
-def region(name: str, people: int, seed: int) -> None:
+def region(
+    name: str, people: int, seed: int, *, label: str | None = None, baseline: bool = True
+) -> None:
     """A generated region (`mast generate --region NAME`), ingested through its own feed
     definitions and resolved by `mast resolve`, as a user would. Over 80 lines: it is one
-    region's measurement in order: generate, ingest, resolve, then each table of errors."""
+    region's measurement in order: generate, ingest, resolve, then each table of errors.
+    `label` names the data in the table (the region's name by default); `baseline` runs
+    plain Splink beside it."""
+    data = label or name
     work = Path(tempfile.mkdtemp(prefix=f"mast-accuracy-{name}-"))
     try:
         result = generate(people, seed, work / "extracts", date(2026, 10, 31), region=name)
@@ -348,7 +365,7 @@ def region(name: str, people: int, seed: int) -> None:
         found_address = [address_of.get(i, i) for i in ids]
         row(
             "address",
-            name,
+            data,
             "MAST",
             n,
             run.addresses.addresses,
@@ -363,30 +380,18 @@ def region(name: str, people: int, seed: int) -> None:
 
         row(
             "person",
-            name,
+            data,
             "MAST",
             len(linked),
             run.people.persons,
             pairwise((person_of[i] for i in linked), (true_person(i) for i in linked)),
             run.people.seconds,
         )
-        profiles = {
-            r.profile_id: Profile(*(r._mapping[c] for c in Profile._fields)) for r in stored
-        }
-        base, seconds = splink_baseline(mast_model.profile_frame(list(profiles.values())))
-        profile_of = {r.record_id: r.profile_id for r in links}
-        row(
-            "person",
-            name,
-            "plain Splink (same profiles)",
-            len(linked),
-            len(set(base.values())),
-            pairwise(
-                (base.get(profile_of[i], profile_of[i]) for i in linked),
-                (true_person(i) for i in linked),
-            ),
-            seconds,
-        )
+        share = run.people.review / max(run.people.persons, 1)
+        REVIEW.append(f"| {data} | {run.people.persons:,} | {run.people.review:,} | {share:.2%} |")
+        print(REVIEW[-1], flush=True)
+        if baseline:
+            _baseline_row(data, stored, linked, links, true_person)
         by_id = {r.record_id: r for r in recs}
         person_kind = {
             i: errors.person_kind(by_id[i], true_dob.get(truth[i]["person_id"])) for i in ids
@@ -429,6 +434,52 @@ def region(name: str, people: int, seed: int) -> None:
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _baseline_row(
+    data: str,
+    stored: Sequence[sa.Row[Any]],
+    linked: list[str],
+    links: Sequence[sa.Row[Any]],
+    true_person: Callable[[str], str],
+) -> None:
+    """Plain Splink on the profiles MAST stored for the region."""
+    profiles = {r.profile_id: Profile(*(r._mapping[c] for c in Profile._fields)) for r in stored}
+    base, seconds = splink_baseline(mast_model.profile_frame(list(profiles.values())))
+    profile_of = {r.record_id: r.profile_id for r in links}
+    row(
+        "person",
+        data,
+        "plain Splink (same profiles)",
+        len(linked),
+        len(set(base.values())),
+        pairwise(
+            (base.get(profile_of[i], profile_of[i]) for i in linked),
+            (true_person(i) for i in linked),
+        ),
+        seconds,
+    )
+
+
+def add_rows(path: Path, rows: list[str], review: list[str], label: str) -> None:
+    """Put `rows` in the accuracy table of `path` (and `review` in its review table, where
+    it has one), in place of any rows of the same data; the rest of the file as it was."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    section = lines.index("## accuracy")
+    end_of_section = next(
+        (i for i in range(section + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+    )
+    for header, new in (("| entity | data | method |", rows), (REVIEW_HEAD[0], review)):
+        top = next((i for i in range(section, end_of_section) if lines[i].startswith(header)), None)
+        if top is None:
+            continue
+        end = top + 1
+        while end < len(lines) and lines[end].startswith("|"):
+            end += 1
+        kept = [line for line in lines[top:end] if f"| {label} |" not in line]
+        lines[top:end] = [*kept, *new]
+        end_of_section += len(kept) + len(new) - (end - top)
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def address_errors(name: str, people: int, seed: int) -> None:
@@ -498,6 +549,11 @@ def main() -> None:
     parser.add_argument("--historical", type=Path, default=HISTORICAL, help="its parquet file")
     parser.add_argument("--skip-demo", action="store_true", help="FEBRL rows only")
     parser.add_argument(
+        "--only",
+        choices=REGIONS,
+        help="this generated region alone, its rows added to the table in --results",
+    )
+    parser.add_argument(
         "--no-address-errors",
         dest="address_errors",
         action="store_false",
@@ -510,6 +566,9 @@ def main() -> None:
         help="Markdown file whose `accuracy` section this run replaces",
     )
     args = parser.parse_args()
+    if args.only:
+        only(args.only, args.people, args.seed, args.results)
+        return
     regions = [] if args.skip_demo or args.region == "none" else list(REGIONS)
     if args.region in REGIONS and not args.skip_demo:
         regions = [args.region]
@@ -536,9 +595,25 @@ def main() -> None:
         args.results,
         "accuracy",
         f"`{command}` ({head}; {datetime.now():%Y-%m-%d %H:%M}). The person rows' seconds "
-        "include training the model on that data.",
-        ["\n".join(TABLE), "### Error analysis", *ANALYSES],
+        "include training the model on that data; a row whose data names a size was added "
+        "by `--only` at that size.",
+        [
+            "\n".join(TABLE),
+            "Review queue: the pairs a full resolve left for a person to decide.",
+            "\n".join([*REVIEW_HEAD, *REVIEW]),
+            "### Error analysis",
+            *ANALYSES,
+        ],
     )
+
+
+def only(name: str, people: int, seed: int, path: Path) -> None:
+    """One region alone, its rows added to the table `path` already holds."""
+    label = f"{name}, {people:,} people"
+    region(name, people, seed, label=label, baseline=False)
+    for text in ANALYSES:
+        print(text)
+    add_rows(path, TABLE, REVIEW, label)
 
 
 if __name__ == "__main__":

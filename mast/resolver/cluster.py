@@ -7,6 +7,11 @@ the whole cluster, not just the edge's two ends, is what stops a chain of weak l
 John Smith ~ J Smith ~ Jane Smith — from merging two people. The order is fixed by
 (weight, ids), so the same edges always give the same clusters, in a full run or when only
 the touched part is re-clustered.
+
+An exact tie of weights is broken by what the two profiles say (`tie_key`), not by their
+ids: a profile id hashes the minted id of its address, and a home that minted its places in
+another order (a fresh home, records loaded in other batches) would otherwise attach a
+record to the other of two equal candidates.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from itertools import pairwise
 from operator import itemgetter
 from typing import NamedTuple, TypeVar
 
+import numpy as np
 from nhs_number.validate import is_valid
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -254,6 +260,7 @@ def cluster(
     # sort does without building a key tuple per edge (a third faster for 700,000 edges).
     ordered = sorted(edges)
     ordered.sort(key=_WEIGHT, reverse=True)
+    _break_ties(ordered, profiles)
     parent, find = clusters.parent, clusters.find
     for edge in ordered:
         weight, a, b = edge
@@ -276,6 +283,70 @@ def cluster(
         {pid: label[clusters.find(pid)] if pid in clusters.parent else pid for pid in profiles},
         refused,
     )
+
+
+def tie_key(p: Profile) -> str:
+    """What orders a profile among edges of exactly equal weight: its fields, without its
+    id and its address id (both follow the order places were minted in); the postcode and
+    the event mark stand for the place. Two profiles that differ only in their address id
+    keep their id order: they agree on every field clustering checks."""
+    fields = (
+        p.source,
+        p.given,
+        p.middle,
+        p.family,
+        p.other_family,
+        p.dob,
+        p.dob_lo,
+        p.dob_hi,
+        p.sex,
+        p.nhs,
+        p.postcode,
+    )
+    # Empty and missing read alike, and dates as text: a stored profile read back from
+    # either database gives the key a freshly built one does.
+    return repr(
+        (
+            *(v.isoformat() if isinstance(v, date) else v or "" for v in fields),
+            bool(p.address_event),
+        )
+    )
+
+
+def _break_ties(ordered: list[WeightedPair], profiles: Mapping[str, Profile]) -> None:
+    """Re-order each run of equal weight in `ordered` (sorted by weight) by the tie keys of
+    its two profiles, then their ids."""
+    keys: dict[str, str] = {}
+
+    def key_of(pid: str) -> str:
+        found = keys.get(pid)
+        if found is None:
+            p = profiles.get(pid)
+            found = keys[pid] = tie_key(p) if p is not None else ""
+        return found
+
+    def edge_key(edge: WeightedPair) -> tuple[str, str, str, str]:
+        ka, kb = key_of(edge[1]), key_of(edge[2])
+        return (
+            (ka, kb, edge[1], edge[2])
+            if (ka, edge[1]) <= (kb, edge[2])
+            else (kb, ka, edge[2], edge[1])
+        )
+
+    if len(ordered) < 2:
+        return
+    # Where a weight equals the next one, found by numpy: most weights are unique, and a
+    # Python pass over 700,000 edges would cost more than the sort itself.
+    weights = np.fromiter((e[0] for e in ordered), dtype=np.float64, count=len(ordered))
+    tied = np.flatnonzero(weights[1:] == weights[:-1])
+    if not len(tied):
+        return
+    # Runs of consecutive tied positions: a run [i, j] of `tied` covers edges i..j+1.
+    breaks = np.flatnonzero(np.diff(tied) != 1)
+    starts = np.concatenate(([tied[0]], tied[breaks + 1]))
+    ends = np.concatenate((tied[breaks], [tied[-1]])) + 2
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        ordered[start:end] = sorted(ordered[start:end], key=edge_key)
 
 
 def outweighs_its_person(pid: str, person: Mapping[str, Profile], sizes: Mapping[str, int]) -> bool:
@@ -312,13 +383,15 @@ def _dob_key(p: Profile) -> date | None:
 
 
 def partner_id_edges(profiles: Iterable[Profile]) -> list[Edge]:
-    """Profiles a partner filed under one person id, chained in id order."""
-    by_source: dict[str, list[str]] = {}
+    """Profiles a partner filed under one person id, chained in the order of their tie
+    keys (then ids), so which profiles the chain joins does not follow minting order."""
+    by_source: dict[str, list[tuple[str, str]]] = {}
     for p in profiles:
         if p.source:
-            by_source.setdefault(p.source, []).append(p.profile_id)
+            by_source.setdefault(p.source, []).append((tie_key(p), p.profile_id))
     edges: list[Edge] = []
-    for ids in by_source.values():
-        ids.sort()
+    for keyed in by_source.values():
+        keyed.sort()
+        ids = [pid for _, pid in keyed]
         edges.extend(Edge(PARTNER_ID_WEIGHT, a, b) for a, b in pairwise(ids))
     return edges

@@ -76,6 +76,9 @@ def run_full(
     frame = splink_model.profile_frame(list(profiles.values()))
     log.info("people: read and profiled in %.1f s", time.perf_counter() - started)
     trained = model is None
+    if trained:
+        with engine.connect() as conn:
+            keys = store.address_keys_now(conn)
     model, scored, spark = _score(
         frame,
         model,
@@ -85,6 +88,13 @@ def run_full(
         linkage=linkage,
         spark_master=spark_master,
     )
+    if trained:
+        # The places' words with the model: an address minted later (split off a busy
+        # place) is still known by its keys' frequency (`model.places_now`).
+        model[splink_model.PLACE_SHARES] = splink_model.place_shares(
+            model["tf"]["address_id"],  # type: ignore[index]
+            keys,
+        )
     log.info("people: %d pairs scored at %.1f s", len(scored), time.perf_counter() - started)
     links, apart = ruling_edges(ruled, profile_of)
     sizes = Counter(profile_of.values())

@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from mast.core.db import chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.cluster import WeightedPair
-from mast.resolver.model import EDGE_COLUMNS
+from mast.resolver.model import EDGE_COLUMNS, PLACE_SHARES, places_now
 from mast.resolver.profiles import Profile, RecordPerson, person_records_query
 from mast.schema.tables import (
+    address_keys,
     address_moves,
     decisions,
     person_edges,
@@ -32,10 +33,25 @@ _PROFILE_FIELDS = list(Profile._fields)
 
 
 def latest_model(conn: sa.Connection) -> dict[str, Any] | None:
+    """The newest model, its place frequencies extended to the addresses minted since it
+    was trained (`model.places_now`)."""
     row = conn.execute(
         sa.select(resolver_models.c.settings).order_by(resolver_models.c.model_id.desc()).limit(1)
     ).scalar()
-    return json.loads(row) if row else None
+    if not row:
+        return None
+    model: dict[str, Any] = json.loads(row)
+    shares = model.get(PLACE_SHARES)
+    tf = model.get("tf", {})
+    if shares and "address_id" in tf:
+        tf["address_id"] = places_now(tf["address_id"], shares, address_keys_now(conn))
+    return model
+
+
+def address_keys_now(conn: sa.Connection) -> list[tuple[str, str, int]]:
+    """(key, address id, records) of every address key: the places' own words."""
+    c = address_keys.c
+    return fetch_tuples(conn, sa.select(c.key, c.address_id, c.records))
 
 
 def save_model(conn: sa.Connection, model: dict[str, Any], *, profiles: int, now: datetime) -> None:

@@ -12,6 +12,8 @@ from mast.core.db import open_store, sync_rows
 from mast.loaders.purge import purge
 from mast.resolver import forget_records
 from mast.resolver.addresses import KEPT_TALLY, resolve_all_addresses
+from mast.resolver.model import PLACE_SHARES
+from mast.resolver.people import store as person_store
 from mast.resolver.people.store import edge_columns
 from mast.resolver.service import resolve
 from mast.schema.tables import (
@@ -409,3 +411,40 @@ def test_a_day_joins_a_place_by_the_learned_model_as_a_full_run_would(
     assert resolve_all_addresses(harness.engine, now=NOW, full=True).mode == "full"
     assert links(harness) == day
     assert {(r.key, r.other) for r in harness.rows(address_key_links)} == stored
+
+
+def test_a_place_split_off_after_training_keeps_its_keys_frequency(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """The people model's place frequencies are by address id, and ids are minted: an
+    address split off after training (a new id) would read as a place nobody else was
+    written at. The model keeps each address key's share, so the new id is known by its
+    keys; an id the model was trained on keeps its own frequency."""
+    rows = (
+        '1,01/03/2026,"JONES, Ann",02/04/1990,,"14 Heol Ŵyr, Sketty, Swansea",SA2 9AB,F\n'
+        '2,02/03/2026,"JONES, Bob",03/05/1980,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,M\n'
+        '3,03/03/2026,"SMITH, Cai",04/06/1970,,"16 Heol Ŵyr, Sketty, Swansea",SA2 9AB,M\n'
+    )
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + rows))
+    resolve(harness.engine, now=NOW)
+    with harness.engine.connect() as conn:
+        trained = person_store.latest_model(conn)
+    assert trained is not None
+    shares = trained[PLACE_SHARES]
+    keys = {r.key: r.address_id for r in harness.rows(address_keys)}
+    place = trained["tf"]["address_id"]
+    for address_id in set(keys.values()):
+        mine = [shares[k] for k, a in keys.items() if a == address_id]
+        assert sum(mine) == pytest.approx(place[address_id])
+    # One key of the busier address is split off under a new id.
+    busy = max(place, key=place.__getitem__)
+    moved = next(k for k, a in keys.items() if a == busy)
+    with harness.engine.begin() as conn:
+        conn.execute(
+            address_keys.update().where(address_keys.c.key == moved).values(address_id="A99999999")
+        )
+    with harness.engine.connect() as conn:
+        now = person_store.latest_model(conn)
+    assert now is not None
+    assert now["tf"]["address_id"]["A99999999"] == pytest.approx(shares[moved])
+    assert now["tf"]["address_id"][busy] == place[busy]
