@@ -1,11 +1,15 @@
 """`mast graph build`: bring the graph in line with the state store.
 
-The projection of the last build is kept as Parquet beside the graph. A daily build
-projects again and writes only the difference: nodes and relationships that are new,
-changed or gone. Every step is idempotent (keyed upserts, deletes by key), and the
+The projection of the last build is kept as Parquet beside the graph, with the marks of
+where the store stood (`touched.Marks`). A daily build projects only what was touched
+since those marks, and what hangs on it (`mast.graph.touched`), and writes the difference
+from the snapshot's rows for the same keys: nodes and relationships that are new, changed
+or gone. Without marks (a snapshot an older MAST wrote) it projects the whole store and
+diffs that (mode "diff"). Every step is idempotent (keyed upserts, deletes by key), and the
 snapshot is replaced only after the graph has taken the whole delta, so a build that
 fails halfway is finished by the next one. A full build (`--full`, a first build, or a
 graph whose counts no longer match the snapshot) replaces the whole graph at once.
+`check` compares the snapshot with a full projection (counts and a sample of rows).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from mast.core.settings import Settings
-from mast.graph import writes
-from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS, Projection, project
+from mast.graph import touched, writes
+from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS, Projection, project, projection_engine
 from mast.graph.store import GraphStore
 from mast.loaders.feeds import load_feeds
 from mast.schema.feed import FeedDefinition
@@ -47,7 +51,7 @@ class Delta:
 @dataclass(frozen=True)
 class GraphBuild:
     mode: str
-    """full | delta"""
+    """full | delta (what was touched) | diff (the whole store projected and diffed)"""
     counts: dict[str, int]
     changed: int
     """rows written or deleted (every row in a full build)"""
@@ -76,20 +80,39 @@ def build_graph(
     full: bool = False,
 ) -> GraphBuild:
     started = time.perf_counter()
-    projection = project(engine, feeds)
-    log.info("graph: projected in %.1f s", time.perf_counter() - started)
+    consistent = projection_engine(engine)
+    with consistent.connect() as conn:
+        # Read first: whatever is written while this build runs is past them, for the next.
+        marks = touched.read_marks(conn)
     previous = None if full else load_snapshot(snapshot_dir)
     if previous is not None and not _matches(graph, previous):
         log.warning("graph: its counts differ from the last build's; rebuilding it whole")
         previous = None
-    if previous is None:
-        graph.replace_all(projection.nodes, projection.rels)
-        mode, changed = "full", sum(projection.counts().values())
-    else:
-        delta = diff(previous, projection)
+    since = None if previous is None else touched.load_marks(snapshot_dir)
+    if previous is not None and since is not None:
+        with consistent.connect() as conn:
+            scope = touched.find_scope(conn, previous, since, feeds)
+            log.info(
+                "graph: %d records, %d persons, %d addresses in scope",
+                scope.size(),
+                len(scope.persons),
+                len(scope.addresses),
+            )
+            before, after, projection = touched.project_scope(conn, previous, scope, feeds)
+        delta = diff(before, after)
         apply(graph, delta)
         mode, changed = "delta", delta.size()
-    save_snapshot(projection, snapshot_dir)
+    else:
+        projection = project(engine, feeds)
+        log.info("graph: projected in %.1f s", time.perf_counter() - started)
+        if previous is None:
+            graph.replace_all(projection.nodes, projection.rels)
+            mode, changed = "full", sum(projection.counts().values())
+        else:
+            delta = diff(previous, projection)
+            apply(graph, delta)
+            mode, changed = "diff", delta.size()
+    save_snapshot(projection, snapshot_dir, marks)
     run = GraphBuild(mode, projection.counts(), changed, time.perf_counter() - started)
     log.info("graph built mode=%s changed=%d seconds=%.1f", mode, changed, run.seconds)
     return run
@@ -154,13 +177,16 @@ def _matches(graph: GraphStore, snapshot: Projection) -> bool:
     return health.ok and health.counts == snapshot.counts()
 
 
-def save_snapshot(projection: Projection, folder: Path) -> None:
-    """Written beside and then swapped in, so a crash leaves the old snapshot whole."""
+def save_snapshot(projection: Projection, folder: Path, marks: touched.Marks | None = None) -> None:
+    """Written beside and then swapped in, so a crash leaves the old snapshot whole. A
+    snapshot without marks is diffed whole by the next build."""
     fresh = folder.with_name(folder.name + ".new")
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
     for name, table in (*projection.nodes.items(), *projection.rels.items()):
         pq.write_table(table, fresh / f"{name}.parquet")
+    if marks is not None:
+        touched.save_marks(marks, fresh)
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():

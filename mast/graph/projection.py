@@ -85,7 +85,7 @@ class Projection:
 
 def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projection:
     """Read the state store and derive every node and relationship of the graph."""
-    with _snapshot(engine).connect() as conn:
+    with projection_engine(engine).connect() as conn:
         frames = read_frames(conn, feeds)
     con = derive(frames, feeds)
     try:
@@ -193,7 +193,7 @@ def arrow(con: duckdb.DuckDBPyConnection, kind: str) -> pa.Table:
     return _arrow(con, _REL_SQL[kind], REL_SCHEMAS[kind])
 
 
-def _snapshot(engine: sa.Engine) -> sa.Engine:
+def projection_engine(engine: sa.Engine) -> sa.Engine:
     """On PostgreSQL, read every table from one snapshot: a resolve committing in another
     process between two of the reads would otherwise give a projection of neither state.
     (SQLite's reads here run in one process with the resolver, one after the other.)"""
