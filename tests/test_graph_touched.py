@@ -1,0 +1,145 @@
+"""A graph delta of only what was touched leaves the graph, and its snapshot, what a full
+build makes: after a day of new files, a reviewer's merge and split, a purge and a
+correction (generated partner files, the real store on each leg, DuckDB, Splink, Ladybug).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from demo_data import halves, ingest, settings_for
+from test_graph import digest
+
+from mast.core.db import open_store
+from mast.core.settings import BUILTIN_FEEDS
+from mast.demo.generate import generate
+from mast.graph.build import build_graph, load_snapshot, refresh
+from mast.graph.ladybug_store import LadybugStore
+from mast.graph.projection import Projection, project
+from mast.loaders.feeds import feed_for, load_feeds
+from mast.loaders.purge import purge
+from mast.resolver.records import forget_records
+from mast.resolver.review import decide
+from mast.resolver.service import resolve
+from mast.schema.tables import record_persons
+
+pytestmark = pytest.mark.integration
+FEEDS = load_feeds(BUILTIN_FEEDS)
+
+
+def _rows(p: Projection) -> dict[str, list[str]]:
+    """Every table's rows, as text, in order: ties on the sort key may come either way."""
+    return {
+        kind: sorted(repr(row) for row in table.to_pylist())
+        for kind, table in (*p.nodes.items(), *p.rels.items())
+    }
+
+
+def _person_of(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(sa.select(record_persons.c.record_id, record_persons.c.person_id)).all()
+        )
+
+
+def _corrected(extract: Path, out: Path) -> Path:
+    """A later file of the same feed whose rows are earlier rows' ids given other rows'
+    values (another person, address and day): corrections of records already loaded."""
+    feed = feed_for(extract.name, FEEDS)
+    with extract.open(encoding=feed.encoding, newline="") as fh:
+        header, *body = list(csv.reader(fh, delimiter=feed.delimiter))
+    ids = [header.index(c) for c in feed.record_id]
+    day = header.index("EventDate")
+    recent = [row for row in body if row[day][-4:] == "2026"]
+    fixed = []
+    for row, other in zip(recent[:4], recent[4:8], strict=True):
+        new = list(other)
+        for i in ids:
+            new[i] = row[i]
+        fixed.append(new)
+    target = out / extract.name.replace("20261031", "20261216")
+    with target.open("w", encoding=feed.encoding, newline="") as fh:
+        csv.writer(fh, delimiter=feed.delimiter).writerows([header, *fixed])
+    return target
+
+
+def test_touched_deltas_leave_what_a_full_build_makes(
+    tmp_path: Path, state_url: str | None
+) -> None:
+    world = tmp_path / "world"
+    generate(700, 5, world, date(2026, 10, 31))
+    day_one, day_two = halves(world, tmp_path / "files")
+    home = tmp_path / "home"
+    settings = settings_for(home)
+    engine = ingest(home, day_one)
+    resolve(engine, now=datetime(2026, 11, 1, 2))
+    assert refresh(engine, settings).mode == "full"
+    seen: list[tuple[str, Any]] = []
+
+    def day(name: str, now: datetime) -> None:
+        resolve(engine, now=now)
+        built = refresh(engine, settings)
+        snapshot = load_snapshot(settings.graph_snapshot)
+        assert snapshot is not None
+        assert built.mode == "delta", name
+        assert _rows(snapshot) == _rows(project(engine, FEEDS)), name
+        seen.append((name, built.changed))
+
+    ingest(home, day_two)
+    day("new files", datetime(2026, 11, 2, 2))
+
+    # A reviewer links two people into one, and takes a record off a person of several.
+    person_of = _person_of(engine)
+    by_person: dict[str, list[str]] = {}
+    for record_id, person in sorted(person_of.items()):
+        by_person.setdefault(person, []).append(record_id)
+    several = [rs for rs in by_person.values() if len(rs) >= 3]
+    a, b = several[0][0], several[1][0]
+    ruling = {"by": "reviewer", "reason": "checked", "now": datetime(2026, 11, 3)}
+    decide(engine, record_a=a, record_b=b, decision="link", **ruling)
+    split_a, split_b = several[2][0], several[2][1]
+    decide(engine, record_a=split_a, record_b=split_b, decision="unlink", **ruling)
+    day("rulings", datetime(2026, 11, 3, 2))
+    after = _person_of(engine)
+    assert after[a] == after[b] and after[split_a] != after[split_b]
+
+    # The window moves six weeks: the oldest records go.
+    gone = purge(engine, now=datetime(2026, 12, 15), retention_days=365, forget=forget_records)
+    assert gone.records_removed > 0
+    day("purge", datetime(2026, 12, 15, 2))
+
+    # Records corrected in place: another person, address and day.
+    education = next(p for p in day_one if p.name.startswith("EDU_"))
+    ingest(home, [_corrected(education, tmp_path)])
+    day("corrections", datetime(2026, 12, 16, 2))
+
+    assert all(changed > 0 for _, changed in seen), seen
+    graph = LadybugStore(settings.graph_path)
+    full = LadybugStore(tmp_path / "full" / "graph.lbug")
+    try:
+        assert build_graph(engine, full, FEEDS, tmp_path / "full" / "snapshot").mode == "full"
+        assert digest(graph) == digest(full)
+    finally:
+        graph.close()
+        full.close()
+
+
+def test_a_snapshot_without_marks_is_diffed_whole(tmp_path: Path, state_url: str | None) -> None:
+    world = tmp_path / "world"
+    generate(150, 7, world, date(2026, 10, 31))
+    day_one, day_two = halves(world, tmp_path / "files")
+    home = tmp_path / "home"
+    settings = settings_for(home)
+    engine = ingest(home, day_one)
+    resolve(engine, now=datetime(2026, 11, 1, 2))
+    assert refresh(engine, settings).mode == "full"
+    (settings.graph_snapshot / "marks.json").unlink()
+    ingest(home, day_two)
+    resolve(engine, now=datetime(2026, 11, 2, 2))
+    assert refresh(engine, settings).mode == "diff"
+    assert refresh(open_store(settings), settings).mode == "delta"
