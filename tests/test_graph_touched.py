@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from demo_data import halves, ingest, settings_for
+from demo_data import extracts, halves, ingest, settings_for
 from test_graph import digest
 
 from mast.core.db import open_store
 from mast.core.settings import BUILTIN_FEEDS
 from mast.demo.generate import generate
-from mast.graph.build import build_graph, load_snapshot, refresh
+from mast.graph.build import build_graph, check, load_snapshot, refresh
 from mast.graph.ladybug_store import LadybugStore
 from mast.graph.projection import Projection, project
 from mast.loaders.feeds import feed_for, load_feeds
@@ -26,7 +26,7 @@ from mast.loaders.purge import purge
 from mast.resolver.records import forget_records
 from mast.resolver.review import decide
 from mast.resolver.service import resolve
-from mast.schema.tables import record_persons
+from mast.schema.tables import persons, record_persons
 
 pytestmark = pytest.mark.integration
 FEEDS = load_feeds(BUILTIN_FEEDS)
@@ -143,3 +143,31 @@ def test_a_snapshot_without_marks_is_diffed_whole(tmp_path: Path, state_url: str
     resolve(engine, now=datetime(2026, 11, 2, 2))
     assert refresh(engine, settings).mode == "diff"
     assert refresh(open_store(settings), settings).mode == "delta"
+
+
+def test_the_check_finds_what_a_delta_missed_and_a_whole_diff_mends_it(
+    tmp_path: Path, state_url: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = tmp_path / "world"
+    generate(150, 9, world, date(2026, 10, 31))
+    home = tmp_path / "home"
+    settings = settings_for(home)
+    engine = ingest(home, extracts(world))
+    resolve(engine, now=datetime(2026, 11, 1, 2))
+    graph = LadybugStore(settings.graph_path)
+    try:
+        build_graph(engine, graph, FEEDS, settings.graph_snapshot)
+        assert check(engine, graph, FEEDS, settings.graph_snapshot).ok
+        # A change no mark shows (written behind the resolver's back): a delta misses it.
+        with engine.begin() as conn:
+            someone = conn.execute(sa.select(persons.c.person_id).limit(1)).scalar_one()
+            conn.execute(persons.update().where(persons.c.person_id == someone).values(sex="X"))
+        assert build_graph(engine, graph, FEEDS, settings.graph_snapshot).changed == 0
+        found = check(engine, graph, FEEDS, settings.graph_snapshot, sample=10_000)
+        assert found.differing == {"Person": 2}  # the snapshot's row, and the graph's
+        assert someone not in caplog.text and "Person=2" in caplog.text
+        mended = build_graph(engine, graph, FEEDS, settings.graph_snapshot, whole=True)
+        assert (mended.mode, mended.changed) == ("diff", 1)
+        assert check(engine, graph, FEEDS, settings.graph_snapshot).ok
+    finally:
+        graph.close()

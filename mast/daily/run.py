@@ -51,6 +51,8 @@ KILL_AT = "MAST_TEST_KILL_AT"
 kills its own process with SIGKILL. Unset in production."""
 
 _STOPS_THE_RUN = ("purge", "resolve", "graph")
+CHECK_WEEKDAY = 6
+"""Sunday: the day's graph delta is checked against a full projection (`graph.build.check`)."""
 DAILY_LOCK = "mast:daily-run"
 """The store-wide lock a daily run holds (`mast.core.db.store_lock`)."""
 
@@ -285,12 +287,23 @@ class _Run:
         }
 
     def _build(self, graph: GraphStore) -> dict[str, Any]:
-        from mast.graph.build import build_graph  # noqa: PLC0415
+        from mast.graph.build import build_graph, check  # noqa: PLC0415
 
-        built = build_graph(self.engine, graph, self.feeds, self.settings.graph_snapshot)
+        snapshot = self.settings.graph_snapshot
+        built = build_graph(self.engine, graph, self.feeds, snapshot)
+        counts: dict[str, Any] = {"mode": built.mode, "changed": built.changed}
+        if self.now.weekday() == CHECK_WEEKDAY:
+            # A delta projects only what the day touched; once a week a full projection
+            # checks that nothing slipped past, and mends what did.
+            found = check(self.engine, graph, self.feeds, snapshot)
+            counts["check_differing"] = sum(found.differing.values())
+            if not found.ok:
+                mended = build_graph(self.engine, graph, self.feeds, snapshot, whole=True)
+                counts["check_mended"] = mended.changed
+                built = mended
         if self.job.after_graph is not None:
             self.job.after_graph()
-        return {"mode": built.mode, "changed": built.changed, **built.counts}
+        return {**counts, **built.counts}
 
     def _figures(self, graph: GraphStore) -> dict[str, Any]:
         from mast.graph.headlines import count_headlines  # noqa: PLC0415

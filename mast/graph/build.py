@@ -15,11 +15,13 @@ graph whose counts no longer match the snapshot) replaces the whole graph at onc
 from __future__ import annotations
 
 import logging
+import random
 import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -78,7 +80,10 @@ def build_graph(
     snapshot_dir: Path,
     *,
     full: bool = False,
+    whole: bool = False,
 ) -> GraphBuild:
+    """`full` replaces the graph; `whole` projects the whole store and diffs it (what
+    `check` found differing is mended so); else only what was touched since the snapshot."""
     started = time.perf_counter()
     consistent = projection_engine(engine)
     with consistent.connect() as conn:
@@ -88,7 +93,7 @@ def build_graph(
     if previous is not None and not _matches(graph, previous):
         log.warning("graph: its counts differ from the last build's; rebuilding it whole")
         previous = None
-    since = None if previous is None else touched.load_marks(snapshot_dir)
+    since = None if previous is None or whole else touched.load_marks(snapshot_dir)
     if previous is not None and since is not None:
         with consistent.connect() as conn:
             scope = touched.find_scope(conn, previous, since, feeds)
@@ -116,6 +121,87 @@ def build_graph(
     run = GraphBuild(mode, projection.counts(), changed, time.perf_counter() - started)
     log.info("graph built mode=%s changed=%d seconds=%.1f", mode, changed, run.seconds)
     return run
+
+
+@dataclass(frozen=True)
+class GraphCheck:
+    differing: dict[str, int]
+    """label or type → rows of the snapshot that a full projection does not have, or has
+    otherwise, plus the sampled graph rows that differ from it; only those with any"""
+    sampled: int
+    """nodes read back from the graph and compared"""
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.differing
+
+
+def check(
+    engine: sa.Engine,
+    graph: GraphStore,
+    feeds: Mapping[str, FeedDefinition],
+    snapshot_dir: Path,
+    *,
+    sample: int = 200,
+) -> GraphCheck:
+    """The periodic check of the deltas: a full projection against the snapshot (every row)
+    and the graph (its counts, and `sample` random nodes of each label read back). Logs
+    and returns the kinds that differ and how many rows: counts only, never a value."""
+    started = time.perf_counter()
+    full = project(engine, feeds)
+    snapshot = load_snapshot(snapshot_dir)
+    differing: dict[str, int] = {}
+    if snapshot is None:
+        differing["snapshot"] = 1
+    else:
+        delta = diff(snapshot, full)
+        for kind in (*full.nodes, *full.rels):
+            n = delta.upserts[kind].num_rows + delta.deletes[kind].num_rows
+            if n:
+                differing[kind] = n
+    health = graph.health()
+    for kind, n in full.counts().items():
+        if health.counts.get(kind) != n:
+            differing[kind] = differing.get(kind, 0) + abs(health.counts.get(kind, 0) - n)
+    sampled = 0
+    rng = random.Random()
+    for node in NODES:
+        table = full.nodes[node.label]
+        rows = [table.slice(i, 1).to_pylist()[0] for i in _sample(rng, table.num_rows, sample)]
+        if not rows:
+            continue
+        sampled += len(rows)
+        columns = ", ".join(f"n.{p}" for p in node.names)
+        found = graph.read(
+            f"MATCH (n:`{node.label}`) WHERE n.{node.key} IN $keys RETURN {columns}",
+            {"keys": [r[node.key] for r in rows]},
+            max_rows=len(rows) + 1,
+        )
+        got = {_same(row) for row in found.rows}
+        wrong = sum(_same(list(r.values())) not in got for r in rows)
+        if wrong:
+            differing[node.label] = differing.get(node.label, 0) + wrong
+    result = GraphCheck(differing, sampled, time.perf_counter() - started)
+    if differing:
+        log.warning(
+            "graph check: differs from a full projection %s",
+            " ".join(f"{k}={n}" for k, n in differing.items()),
+        )
+    else:
+        log.info("graph check: as a full projection (%d nodes sampled)", sampled)
+    return result
+
+
+def _sample(rng: random.Random, population: int, k: int) -> list[int]:
+    return sorted(rng.sample(range(population), min(k, population)))
+
+
+def _same(row: list[Any]) -> tuple[Any, ...]:
+    """A row as comparable values: floats rounded, lists as tuples (as tests' `digest`)."""
+    return tuple(
+        round(v, 9) if isinstance(v, float) else tuple(v) if isinstance(v, list) else v for v in row
+    )
 
 
 def diff(old: Projection, new: Projection) -> Delta:
