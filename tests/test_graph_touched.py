@@ -18,6 +18,7 @@ from test_graph import digest
 from mast.core.db import open_store
 from mast.core.settings import BUILTIN_FEEDS
 from mast.demo.generate import generate
+from mast.graph import projection
 from mast.graph.build import build_graph, check, load_snapshot, refresh
 from mast.graph.ladybug_store import LadybugStore
 from mast.graph.projection import Projection, project
@@ -68,9 +69,30 @@ def _corrected(extract: Path, out: Path) -> Path:
     return target
 
 
+def _statement(template: list[str], header: list[str], **values: str) -> list[str]:
+    row = list(template)
+    for column, value in values.items():
+        row[header.index(column.replace("_", " "))] = value
+    return row
+
+
+def _stated(extract: Path, out: Path, day: str, *rows: dict[str, str]) -> Path:
+    """A later children's services file of these contacts, the rest as a loaded one's."""
+    with extract.open(encoding="utf-8", newline="") as fh:
+        header, template, *_ = list(csv.reader(fh, delimiter="|"))
+    target = out / f"Swansea_CSC_Contacts_{day}.csv"
+    with target.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter="|").writerows(
+            [header, *(_statement(template, header, **r) for r in rows)]
+        )
+    return target
+
+
 def test_touched_deltas_leave_what_a_full_build_makes(
-    tmp_path: Path, state_url: str | None
+    tmp_path: Path, state_url: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Few people make a household here, so days move addresses across the limit.
+    monkeypatch.setattr(projection, "HOUSEHOLD_MAX", 2)
     world = tmp_path / "world"
     generate(700, 5, world, date(2026, 10, 31))
     day_one, day_two = halves(world, tmp_path / "files")
@@ -117,6 +139,39 @@ def test_touched_deltas_leave_what_a_full_build_makes(
     education = next(p for p in day_one if p.name.startswith("EDU_"))
     ingest(home, [_corrected(education, tmp_path)])
     day("corrections", datetime(2026, 12, 16, 2))
+
+    # A statement naming a partner's id no record carries yet; then a record carrying it, of
+    # someone living elsewhere: the stating person's RELATED row appears though nothing of
+    # theirs changed.
+    contacts = next(p for p in day_one if p.name.startswith("Swansea_CSC_"))
+    anna = {
+        "Contact_ID": "CSC90000001",
+        "Person_ID": "SW19000001",
+        "Forename": "Anwen",
+        "Surname": "Prydderch",
+        "DOB": "02/03/2012",
+        "Address": "3 Heol Isaf, Gorseinon, Swansea, SA4 4AA",
+        "UPRN": "",
+        "Contact_Date": "01/12/2026",
+        "Related_Person_ID": "SW19000002",
+        "Relationship": "Mother",
+        "Case_Ref": "CSC90000000",
+    }
+    ingest(home, [_stated(contacts, tmp_path, "20261217", anna)])
+    day("a statement", datetime(2026, 12, 17, 2))
+    mother = anna | {
+        "Contact_ID": "CSC90000002",
+        "Person_ID": "SW19000002",
+        "Forename": "Gwenllian",
+        "Surname": "Prydderch",
+        "DOB": "11/07/1985",
+        "Address": "41 Ffordd Uchaf, Sketty, Swansea, SA2 8ZZ",
+        "Related_Person_ID": "",
+        "Relationship": "",
+        "Case_Ref": "CSC90000009",
+    }
+    ingest(home, [_stated(contacts, tmp_path, "20261218", mother)])
+    day("the one it names", datetime(2026, 12, 18, 2))
 
     assert all(changed > 0 for _, changed in seen), seen
     graph = LadybugStore(settings.graph_path)
