@@ -94,16 +94,12 @@ def build_graph(
         log.warning("graph: its counts differ from the last build's; rebuilding it whole")
         previous = None
     since = None if previous is None or whole else touched.load_marks(snapshot_dir)
-    if previous is not None and since is not None:
+    found = None
+    if previous is not None and previous.votes is not None and since is not None:
         with consistent.connect() as conn:
-            scope = touched.find_scope(conn, previous, since, feeds)
-            log.info(
-                "graph: %d records, %d persons, %d addresses in scope",
-                scope.size(),
-                len(scope.persons),
-                len(scope.addresses),
-            )
-            before, after, projection = touched.project_scope(conn, previous, scope, feeds)
+            found = touched.delta(conn, previous, since, feeds)
+    if found is not None:
+        before, after, projection = found
         delta = diff(before, after)
         apply(graph, delta)
         mode, changed = "delta", delta.size()
@@ -271,7 +267,8 @@ def save_snapshot(projection: Projection, folder: Path, marks: touched.Marks | N
     fresh.mkdir(parents=True)
     for name, table in (*projection.nodes.items(), *projection.rels.items()):
         pq.write_table(table, fresh / f"{name}.parquet")
-    if marks is not None:
+    if marks is not None and projection.votes is not None:
+        pq.write_table(projection.votes, fresh / touched.VOTES_FILE)
         touched.save_marks(marks, fresh)
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -293,4 +290,10 @@ def load_snapshot(folder: Path) -> Projection | None:
     current = all(t.schema.equals(NODE_SCHEMAS[k]) for k, t in snapshot.nodes.items()) and all(
         t.schema.equals(REL_SCHEMAS[k]) for k, t in snapshot.rels.items()
     )
-    return snapshot if current else None
+    if not current:
+        return None
+    try:
+        votes = pq.read_table(folder / touched.VOTES_FILE)
+    except (FileNotFoundError, OSError):
+        return snapshot  # from a whole projection: the next is diffed whole (no marks either)
+    return Projection(snapshot.nodes, snapshot.rels, votes)

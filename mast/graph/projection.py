@@ -75,6 +75,9 @@ class Projection:
     """label → one row per node, key first."""
     rels: dict[str, pa.Table]
     """type → one row per relationship: src key, dst key, properties."""
+    votes: pa.Table | None = None
+    """address_id, local_authority, n: the records at each address stating each council
+    (`_STATED`), kept with the snapshot so a partial build re-counts only changed addresses'."""
 
     def counts(self) -> dict[str, int]:
         return {**{k: v.num_rows for k, v in self.nodes.items()}, **self.rels_counts()}
@@ -92,14 +95,20 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
         con.execute("CREATE TEMP VIEW agency_recs AS SELECT agency, agency_kind FROM recs")
         nodes = {label: _arrow(con, sql, NODE_SCHEMAS[label]) for label, sql in _NODE_SQL.items()}
         rels = {kind: _arrow(con, sql, REL_SCHEMAS[kind]) for kind, sql in _REL_SQL.items()}
+        votes = _arrow(con, "SELECT * FROM stated", VOTES_SCHEMA)
     finally:
         con.close()
-    return Projection(nodes, rels)
+    return Projection(nodes, rels, votes)
 
+
+VOTES_SCHEMA = pa.schema(
+    [("address_id", pa.string()), ("local_authority", pa.string()), ("n", pa.int64())]
+)
 
 Scope = Mapping[str, Sequence[str]]
 """What `read_frames` reads of the store when it reads part of it (`mast.graph.touched`):
-"records", "persons", "addresses", "profiles" → the keys of those rows."""
+"records", "persons", "addresses", "profiles" → the keys of those rows (one not named is
+read whole)."""
 
 
 def read_frames(
@@ -129,7 +138,7 @@ def read_frames(
     }
     frames = {}
     for name, (query, key, part) in queries.items():
-        if scope is None:
+        if scope is None or part not in scope:
             frames[name] = _frame(conn, query)
             continue
         keys = sorted(set(scope.get(part, ())))

@@ -30,13 +30,14 @@ import sqlalchemy as sa
 
 from mast.core.db import chunks
 from mast.graph import projection
-from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS, Projection
+from mast.graph.projection import Projection
 from mast.schema.feed import FeedDefinition
 from mast.schema.graph import NODES, RELS
 from mast.schema.tables import (
     addresses,
     decisions,
     files,
+    person_profiles,
     persons,
     purges,
     record_addresses,
@@ -47,6 +48,7 @@ from mast.schema.tables import (
 log = logging.getLogger(__name__)
 
 MARKS_FILE = "marks.json"
+VOTES_FILE = "votes.parquet"
 
 
 @dataclass(frozen=True)
@@ -110,13 +112,43 @@ class Scope:
     """Event nodes, AT and BY: every member record is read."""
     cases: set[str] = field(default_factory=set)
     """Case nodes and ABOUT: every record of the case is read."""
-    addresses: set[str] = field(default_factory=set)
-    """Address nodes and IN: every vote in the address's postcode district is counted."""
+    voted: set[str] = field(default_factory=set)
+    """Addresses whose votes are counted again. Every address is read (a few columns of a
+    small table) and every Address node and IN derived again: its council is voted by its
+    postcode sector or district, from the snapshot's votes with these re-counted."""
     read: dict[str, set[str]] = field(default_factory=dict)
-    """read_frames' scope: the records, persons, addresses and profiles to read."""
+    """read_frames' scope: the records, persons and profiles to read."""
 
-    def size(self) -> int:
-        return len(self.read.get("records", ()))
+
+def delta(
+    conn: sa.Connection,
+    snapshot: Projection,
+    marks: Marks,
+    feeds: Mapping[str, FeedDefinition],
+) -> tuple[Projection, Projection, Projection] | None:
+    """The snapshot's rows for what was touched since `marks`, the projection's rows for
+    them, and the snapshot with the one put in place of the other; None if the scope keeps
+    growing (the caller then projects the whole store). A person is added to the scope when
+    an address they stayed at becomes, or stops being, a household (HOUSEHOLD_MAX, or its
+    premises type): their household pairs there change though nothing of theirs did."""
+    extra: set[str] = set()
+    for _ in range(_ROUNDS):
+        scope = find_scope(conn, snapshot, marks, feeds, extra)
+        log.info(
+            "graph: %d records, %d persons, %d addresses re-counted in scope",
+            len(scope.read["records"]),
+            len(scope.persons),
+            len(scope.voted),
+        )
+        before, after, merged = project_scope(conn, snapshot, scope, feeds)
+        flipped = _household_flips(snapshot, merged) - scope.persons
+        if not flipped:
+            return before, after, merged
+        extra |= flipped
+    return None
+
+
+_ROUNDS = 3
 
 
 def find_scope(
@@ -124,10 +156,10 @@ def find_scope(
     snapshot: Projection,
     marks: Marks,
     feeds: Mapping[str, FeedDefinition],
+    extra_people: set[str] | None = None,
 ) -> Scope:
     """The keys a run touched, widened to what hangs on them."""
     snap = _Snapshot(snapshot)
-    home_feeds = sorted(f.feed for f in feeds.values() if f.address_is == "home")
     r, ra, rp = records.c, record_addresses.c, record_persons.c
 
     # What changed: records loaded or ruled on, records purged, persons and addresses written.
@@ -142,47 +174,39 @@ def find_scope(
         old = snap.events_before(_as_datetime(cutoff))
         candidates = snap.pick("IN_EVENT", "dst", old, "src")
         changed |= candidates - _keyed(conn, r.record_id, r.record_id, candidates)
-    written_addresses = _since(
-        conn, addresses.c.address_id, addresses.c.updated_at, marks.addresses_at
+    a = addresses.c
+    written = _rows(
+        conn,
+        sa.select(a.address_id, a.retired_into),
+        None,
+        (),
+        _at(a.updated_at, marks.addresses_at),
     )
-    written_persons = _since(conn, persons.c.person_id, persons.c.updated_at, marks.persons_at)
+    active = _column(conn, sa.select(a.address_id).where(a.retired_into.is_(None)))
+    known = set(snapshot.nodes["Address"]["address_id"].to_pylist())
+    retired = {aid for aid, into in written if into is not None}
+    gone = known - active
+    # Places whose records changed hands (merged into, split out, new): their records'
+    # events may be voted to another address.
+    receiving = (active - known) | {into for _, into in written if into is not None}
+    written_persons = _column(
+        conn, sa.select(persons.c.person_id).where(_at(persons.c.updated_at, marks.persons_at))
+    )
 
-    # People: those written, those of changed records (before and now), and — since a
-    # household is everyone who stayed at an address (and more than HOUSEHOLD_MAX is no
-    # household at all) — everyone who stayed where any of them stays or stayed, or at an
-    # address that changed.
-    touched_people = (
+    # People: those written (the resolver writes a person whose details, records or links
+    # changed), and those of changed records, before and now.
+    people = (
         written_persons
         | snap.pick("RESOLVES_TO", "src", changed, "dst")
         | _keyed(conn, rp.person_id, rp.record_id, changed)
-    )
-    moved_places = (
-        written_addresses
-        | _keyed(conn, ra.address_id, ra.record_id, changed)
-        | snap.pick("AT", "src", snap.pick("IN_EVENT", "src", changed, "dst"), "dst")
-    )
-    homes_of = (
-        sa.select(ra.address_id, rp.person_id)
-        .select_from(records.join(record_addresses, ra.record_id == r.record_id))
-        .join(record_persons, rp.record_id == r.record_id)
-        .where(r.feed.in_(home_feeds))
-    )
-    stayed = (
-        snap.pick("LIVED_AT", "src", touched_people, "dst")
-        | _pairs(conn, homes_of, rp.person_id, touched_people, 0)
-        | moved_places
-    )
-    people = (
-        touched_people
-        | snap.pick("LIVED_AT", "dst", stayed, "src")
-        | _pairs(conn, homes_of, ra.address_id, stayed, 1)
+        | (extra_people or set())
     )
 
     # Statements between people (RELATED but household): a statement is made in a record
     # of one person and names another by a partner's person id, which any of the other's
-    # records may carry. Read: the records of the people either side of every relationship
-    # a person in scope has or had, and of whoever names them; and the records that carry
-    # the ids their statements name.
+    # records may carry. Read: the records of the people either side of every statement a
+    # person in scope has or had, and of whoever names an id of theirs; and the records
+    # that carry the ids their statements name.
     people_records = _keyed(conn, rp.record_id, rp.person_id, people) | snap.pick(
         "RESOLVES_TO", "dst", people, "src"
     )
@@ -200,24 +224,29 @@ def find_scope(
             records.join(record_persons, rp.record_id == r.record_id)
         ),
     )
-    related = (
-        people
-        | snap.pick("RELATED", "src", people, "dst")
-        | snap.pick("RELATED", "dst", people, "src")
-        | naming
-    )
+    related = people | snap.stated_with(people) | naming
     related_records = people_records | _keyed(conn, rp.record_id, rp.person_id, related - people)
     named = {
-        row[0]
-        for row in _rows(conn, sa.select(r.related_source_person_id), r.record_id, related_records)
-        if row[0] is not None
+        f"{feed}/{source}"
+        for feed, source in _rows(
+            conn, sa.select(r.feed, r.related_source_person_id), r.record_id, related_records
+        )
+        if source is not None
     }
-    carriers = _keyed(conn, r.record_id, r.source_person_id, named)
+    carriers = _keyed(
+        conn,
+        rp.record_id,
+        person_profiles.c.source,
+        named,
+        sa.select(rp.record_id).select_from(
+            person_profiles.join(record_persons, rp.profile_id == person_profiles.c.profile_id)
+        ),
+    )
 
-    # Records, their events and cases; the records at a changed address (their events'
-    # place is voted among their records).
-    at_places = _keyed(conn, ra.record_id, ra.address_id, moved_places) | snap.pick(
-        "IN_EVENT", "dst", snap.pick("AT", "dst", moved_places, "src"), "src"
+    # Records, their events and cases; the records at a place that took others' records,
+    # and the events at a place that is gone.
+    at_places = _keyed(conn, ra.record_id, ra.address_id, receiving) | snap.pick(
+        "IN_EVENT", "dst", snap.pick("AT", "dst", retired | gone, "src"), "src"
     )
     owned_records = changed | people_records | at_places
     rows = _rows(
@@ -229,37 +258,22 @@ def find_scope(
     cases = snap.pick("ABOUT", "dst", people, "src") | {
         f"{feed}:{case}" for _, feed, _, case in rows if case is not None
     }
-    members = _members(conn, events, r.event_ref) | _members(conn, cases, r.case_ref)
+    # An event's members now are its members before (the snapshot's) and changed records.
+    members = snap.pick("IN_EVENT", "dst", events, "src") | _case_members(conn, cases)
 
-    # Addresses: an address's council is voted by every record in its postcode sector, or
-    # failing that its district, so a vote that moved re-decides its whole district.
-    districts = {
-        _district(p)
-        for p in snap.postcodes(moved_places)
-        | {
-            row[0]
-            for row in _rows(
-                conn, sa.select(addresses.c.postcode), addresses.c.address_id, moved_places
-            )
-        }
-        if p
-    }
-    places = moved_places | snap.addresses_in(districts) | _addresses_in(conn, districts)
-
-    read_records = owned_records | members | related_records | carriers
-    profiles = _keyed(conn, rp.profile_id, rp.person_id, people)
+    # Votes change where records came or went (the address was written) or changed.
+    voted = {aid for aid, _ in written} | gone | _keyed(conn, ra.address_id, ra.record_id, changed)
     return Scope(
         persons=people,
         resolves=changed | people_records,
         records=owned_records,
         events=events,
         cases=cases,
-        addresses=places,
+        voted=voted,
         read={
-            "records": read_records,
+            "records": owned_records | members | related_records | carriers,
             "persons": people,
-            "addresses": places,
-            "profiles": profiles,
+            "profiles": _keyed(conn, rp.profile_id, rp.person_id, people),
         },
     )
 
@@ -273,14 +287,26 @@ def project_scope(
     """The snapshot's rows in scope, the projection's rows for them, and the snapshot with
     the one put in place of the other."""
     frames = projection.read_frames(conn, feeds, {k: sorted(v) for k, v in scope.read.items()})
-    frames["votes"] = _votes(conn, scope.addresses)
+    assert snapshot.votes is not None  # noqa: S101 - delta() is called with a snapshot's votes
+    votes = snapshot.votes
+    frames["votes"] = _sorted_by(
+        pa.concat_tables(
+            [
+                votes.filter(
+                    pc.invert(pc.is_in(votes["address_id"], value_set=_keys(scope.voted)))
+                ),
+                _votes(conn, scope.voted),
+            ]
+        ),
+        ["address_id", "local_authority"],
+    )
     frames["agency_recs"] = _agency_kinds(conn)
     con = projection.derive(frames, feeds)
     try:
         con.execute("CREATE TEMP VIEW agency_recs AS SELECT * FROM agency_recs_in")
-        owners: dict[str, tuple[str, set[str]]] = {
+        owners: dict[str, tuple[str, set[str] | None]] = {
             "Person": ("person_id", scope.persons),
-            "Address": ("address_id", scope.addresses),
+            "Address": ("address_id", None),
             "Event": ("event_id", scope.events),
             "Record": ("record_id", scope.records),
             "Case": ("case_id", scope.cases),
@@ -290,23 +316,22 @@ def project_scope(
             "LIVED_AT": ("src", scope.persons),
             "ABOUT": ("src", scope.cases),
             "BY": ("src", scope.events),
-            "IN": ("src", scope.addresses),
+            "IN": ("src", None),
+            "Agency": ("agency_id", None),
+            "LocalAuthority": ("name", None),
         }
         before: dict[str, pa.Table] = {}
         after: dict[str, pa.Table] = {}
         merged: dict[str, pa.Table] = {}
         for kind, (column, keys) in owners.items():
             old = _table(snapshot, kind)
+            if keys is None:
+                before[kind], after[kind] = old, projection.arrow(con, kind)
+                merged[kind] = after[kind]
+                continue
             mine = _in(column, keys)
             before[kind], after[kind] = old.filter(mine(old)), _new(con, kind, mine)
             merged[kind] = _sorted(pa.concat_tables([old.filter(_not(mine(old))), after[kind]]))
-        # Whole-graph tables, small: every agency and council there is.
-        con.register("address_nodes_merged", merged["Address"])
-        con.execute("DROP TABLE address_nodes")
-        con.execute("CREATE TEMP TABLE address_nodes AS SELECT * FROM address_nodes_merged")
-        for kind in ("Agency", "LocalAuthority"):
-            before[kind] = _table(snapshot, kind)
-            after[kind] = merged[kind] = projection.arrow(con, kind)
         # Households from the merged stays at every address a person in scope stays at: a
         # pair's RELATED row joins all the addresses the two shared, and an address's
         # household is all who stayed there.
@@ -314,11 +339,8 @@ def project_scope(
         theirs = pc.is_in(stays["src"], value_set=_keys(scope.persons))
         places = pc.unique(stays.filter(theirs)["dst"])
         con.register("lived_merged", stays.filter(pc.is_in(stays["dst"], value_set=places)))
-        con.register("places_merged", merged["Address"].select(["address_id", "residential"]))
         con.execute("DROP TABLE lived")
         con.execute("CREATE TEMP TABLE lived AS SELECT * FROM lived_merged")
-        con.execute("DROP VIEW places")
-        con.execute("CREATE TEMP VIEW places AS SELECT * FROM places_merged")
         old = snapshot.rels["RELATED"]
 
         def ends(table: pa.Table) -> pa.ChunkedArray:
@@ -334,12 +356,42 @@ def project_scope(
     finally:
         con.close()
 
-    def split(tables: dict[str, pa.Table]) -> Projection:
+    def split(tables: dict[str, pa.Table], votes: pa.Table | None = None) -> Projection:
         return Projection(
-            {n.label: tables[n.label] for n in NODES}, {r.type: tables[r.type] for r in RELS}
+            {n.label: tables[n.label] for n in NODES},
+            {r.type: tables[r.type] for r in RELS},
+            votes,
         )
 
-    return split(before), split(after), split(merged)
+    return split(before), split(after), split(merged, frames["votes"])
+
+
+def _household_flips(old: Projection, new: Projection) -> set[str]:
+    """The people at every address whose household standing (residential, and no more than
+    HOUSEHOLD_MAX people) differs between the two."""
+
+    def standing(p: Projection) -> dict[str, bool]:
+        stays = p.rels["LIVED_AT"].group_by("dst").aggregate([("src", "count")])
+        counts = dict(zip(stays["dst"].to_pylist(), stays["src_count"].to_pylist(), strict=True))
+        places = p.nodes["Address"]
+        residential = dict(
+            zip(places["address_id"].to_pylist(), places["residential"].to_pylist(), strict=True)
+        )
+        return {
+            aid: n <= projection.HOUSEHOLD_MAX and residential.get(aid) is not False
+            for aid, n in counts.items()
+            if aid in residential
+        }
+
+    was, now = standing(old), standing(new)
+    flipped = {aid for aid in was.keys() | now.keys() if was.get(aid) != now.get(aid)}
+    people: set[str] = set()
+    for p in (old, new):
+        stays = p.rels["LIVED_AT"]
+        people |= set(
+            stays.filter(pc.is_in(stays["dst"], value_set=_keys(flipped)))["src"].to_pylist()
+        )
+    return people
 
 
 # --- the snapshot's side ---------------------------------------------------------------
@@ -364,13 +416,14 @@ class _Snapshot:
     def source_ids(self, record_ids: Iterable[str]) -> set[str]:
         return {v for v in self._column("Record", "record_id", record_ids, "source_person_id") if v}
 
-    def postcodes(self, address_ids: Iterable[str]) -> set[str]:
-        return {v for v in self._column("Address", "address_id", address_ids, "postcode") if v}
-
-    def addresses_in(self, districts: set[str]) -> set[str]:
-        table = self.p.nodes["Address"]
-        found = table.filter(pc.is_in(_districts(table["postcode"]), value_set=_keys(districts)))
-        return set(found["address_id"].to_pylist())
+    def stated_with(self, people: set[str]) -> set[str]:
+        """The other ends of the people's stated (not household) relationships."""
+        table = self.p.rels["RELATED"]
+        stated = table.filter(pc.not_equal(table["kind"], "household"))
+        keys = _keys(people)
+        return set(stated.filter(pc.is_in(stated["src"], value_set=keys))["dst"].to_pylist()) | set(
+            stated.filter(pc.is_in(stated["dst"], value_set=keys))["src"].to_pylist()
+        )
 
     def _column(self, kind: str, key: str, keys: Iterable[str], wanted: str) -> list[Any]:
         table = _table(self.p, kind)
@@ -406,12 +459,8 @@ def _sorted(table: pa.Table) -> pa.Table:
     return table.sort_by([(k, "ascending") for k in keys])
 
 
-def _district(postcode: str) -> str:
-    return postcode.split(" ", maxsplit=1)[0]
-
-
-def _districts(postcodes: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.list_element(pc.split_pattern(postcodes, " "), 0)
+def _sorted_by(table: pa.Table, keys: list[str]) -> pa.Table:
+    return table.sort_by([(k, "ascending") for k in keys])
 
 
 # --- the store's side ------------------------------------------------------------------
@@ -422,8 +471,19 @@ def _column(conn: sa.Connection, query: sa.Select[Any]) -> set[str]:
 
 
 def _rows(
-    conn: sa.Connection, query: sa.Select[Any], key: sa.ColumnElement[Any], keys: Iterable[str]
+    conn: sa.Connection,
+    query: sa.Select[Any],
+    key: sa.ColumnElement[Any] | None,
+    keys: Iterable[str],
+    where: sa.ColumnElement[bool] | None = None,
 ) -> list[tuple[Any, ...]]:
+    """The query's rows whose `key` is one of `keys` (a chunk at a time); with no key, the
+    rows `where` says."""
+    if key is None:
+        return [
+            tuple(row)
+            for row in conn.execute(query.where(where if where is not None else sa.true()))
+        ]
     found: list[tuple[Any, ...]] = []
     for part in chunks(sorted(set(keys))):
         found.extend(tuple(row) for row in conn.execute(query.where(key.in_(part))))
@@ -442,53 +502,24 @@ def _keyed(
     return {row[0] for row in _rows(conn, base, key, keys) if row[0] is not None}
 
 
-def _pairs(
-    conn: sa.Connection,
-    query: sa.Select[Any],
-    key: sa.ColumnElement[Any],
-    keys: Iterable[str],
-    wanted: int,
-) -> set[str]:
-    return {row[wanted] for row in _rows(conn, query, key, keys) if row[wanted] is not None}
+def _at(at: sa.ColumnElement[Any], mark: str | None) -> sa.ColumnElement[bool]:
+    """Written at or after the mark: two runs may share a time (a test's, or a clock tick)."""
+    return sa.true() if mark is None else at >= datetime.fromisoformat(mark)
 
 
-def _since(
-    conn: sa.Connection, key: sa.ColumnElement[Any], at: sa.ColumnElement[Any], mark: str | None
-) -> set[str]:
-    query = sa.select(key)
-    if mark is not None:
-        # At or after: two runs may share a time (a test's, or one clock tick).
-        query = query.where(at >= datetime.fromisoformat(mark))
-    return _column(conn, query)
-
-
-def _members(conn: sa.Connection, groups: set[str], ref: sa.ColumnElement[Any]) -> set[str]:
-    """The records of these events (or cases): `feed:ref`, or an event of one record
-    `feed:record:<record id>`."""
+def _case_members(conn: sa.Connection, cases: set[str]) -> set[str]:
+    """The records of these cases (`feed:case_ref`), found by their partial index."""
     r = records.c
     wanted: dict[str, set[str]] = {}
-    found: set[str] = set()
-    for group in groups:
-        feed, _, rest = group.partition(":")
-        if ref is r.event_ref and rest.startswith("record:"):
-            found.add(rest.removeprefix("record:"))
-        else:
-            wanted.setdefault(rest, set()).add(feed)
-    for record_id, feed, value in _rows(conn, sa.select(r.record_id, r.feed, ref), ref, wanted):
-        if feed in wanted[value]:
-            found.add(record_id)
-    return found
-
-
-def _addresses_in(conn: sa.Connection, districts: set[str]) -> set[str]:
-    a = addresses.c
-    found: set[str] = set()
-    for part in chunks(sorted(districts), 100):
-        query = sa.select(a.address_id).where(
-            a.retired_into.is_(None), sa.or_(*(a.postcode.like(f"{d} %") for d in part))
-        )
-        found |= _column(conn, query)
-    return found
+    for case in cases:
+        feed, _, ref = case.partition(":")
+        wanted.setdefault(ref, set()).add(feed)
+    query = sa.select(r.record_id, r.feed, r.case_ref)
+    return {
+        record_id
+        for record_id, feed, ref in _rows(conn, query, r.case_ref, wanted)
+        if feed in wanted[ref]
+    }
 
 
 def _votes(conn: sa.Connection, address_ids: set[str]) -> pa.Table:
@@ -523,10 +554,4 @@ def _agency_kinds(conn: sa.Connection) -> pa.Table:
     )
 
 
-def same_schemas(p: Projection) -> bool:
-    return all(t.schema.equals(NODE_SCHEMAS[k]) for k, t in p.nodes.items()) and all(
-        t.schema.equals(REL_SCHEMAS[k]) for k, t in p.rels.items()
-    )
-
-
-__all__: Sequence[str] = ("Marks", "Scope", "find_scope", "project_scope", "read_marks")
+__all__: Sequence[str] = ("Marks", "Scope", "delta", "find_scope", "project_scope", "read_marks")

@@ -532,3 +532,19 @@ audit_head = sa.Table(
     sa.Column("mac", sa.String(64), nullable=False),
     sa.Column("seal", sa.String(64), nullable=False, comment="HMAC of seq and mac: truncation"),
 )
+
+# --- The graph's touched deltas (mast/graph/touched.py) ---------------------------------
+# Partial indexes (few records have these), so a day's delta finds a case's records and the
+# statements naming a partner's person id without reading every record.
+sa.Index(
+    "ix_records_case_ref",
+    records.c.case_ref,
+    sqlite_where=records.c.case_ref.is_not(None),
+    postgresql_where=records.c.case_ref.is_not(None),
+)
+sa.Index(
+    "ix_records_related_person",
+    records.c.related_source_person_id,
+    sqlite_where=records.c.related_source_person_id.is_not(None),
+    postgresql_where=records.c.related_source_person_id.is_not(None),
+)
