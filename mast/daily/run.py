@@ -292,9 +292,10 @@ class _Run:
         snapshot = self.settings.graph_snapshot
         built = build_graph(self.engine, graph, self.feeds, snapshot)
         counts: dict[str, Any] = {"mode": built.mode, "changed": built.changed}
-        if self.now.weekday() == CHECK_WEEKDAY:
+        if self.now.weekday() == CHECK_WEEKDAY and built.mode != "full":
             # A delta projects only what the day touched; once a week a full projection
-            # checks that nothing slipped past, and mends what did.
+            # checks that nothing slipped past, and mends what did (a full build has
+            # nothing to check: it is the full projection).
             found = check(self.engine, graph, self.feeds, snapshot)
             counts["check_differing"] = sum(found.differing.values())
             if not found.ok:
