@@ -6,6 +6,7 @@ correction (generated partner files, the real store on each leg, DuckDB, Splink,
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,25 @@ def _corrected(extract: Path, out: Path) -> Path:
     return target
 
 
+def _snapshot(folder: Path) -> Projection:
+    snapshot = load_snapshot(folder)
+    assert snapshot is not None
+    return snapshot
+
+
+def _household_of_two(folder: Path) -> tuple[str, str]:
+    """A residential address where exactly two people stayed, and share a household: its
+    id and its line."""
+    snapshot = _snapshot(folder)
+    stays = Counter(snapshot.rels["LIVED_AT"]["dst"].to_pylist())
+    evidence = str(snapshot.rels["RELATED"]["evidence"].to_pylist())
+    for row in snapshot.nodes["Address"].to_pylist():
+        aid = row["address_id"]
+        if stays[aid] == 2 and row["residential"] is not False and f"both at {aid} " in evidence:
+            return aid, row["line"]
+    raise AssertionError("no household of two")
+
+
 def _statement(template: list[str], header: list[str], **values: str) -> list[str]:
     row = list(template)
     for column, value in values.items():
@@ -106,8 +126,7 @@ def test_touched_deltas_leave_what_a_full_build_makes(
     def day(name: str, now: datetime) -> None:
         resolve(engine, now=now)
         built = refresh(engine, settings)
-        snapshot = load_snapshot(settings.graph_snapshot)
-        assert snapshot is not None
+        snapshot = _snapshot(settings.graph_snapshot)
         assert built.mode == "delta", name
         assert _rows(snapshot) == _rows(project(engine, FEEDS)), name
         seen.append((name, built.changed))
@@ -122,10 +141,18 @@ def test_touched_deltas_leave_what_a_full_build_makes(
         by_person.setdefault(person, []).append(record_id)
     several = [rs for rs in by_person.values() if len(rs) >= 3]
     a, b = several[0][0], several[1][0]
-    ruling = {"by": "reviewer", "reason": "checked", "now": datetime(2026, 11, 3)}
-    decide(engine, record_a=a, record_b=b, decision="link", **ruling)
+    ruled = datetime(2026, 11, 3)
+    decide(engine, record_a=a, record_b=b, decision="link", by="r", reason="checked", now=ruled)
     split_a, split_b = several[2][0], several[2][1]
-    decide(engine, record_a=split_a, record_b=split_b, decision="unlink", **ruling)
+    decide(
+        engine,
+        record_a=split_a,
+        record_b=split_b,
+        decision="unlink",
+        by="r",
+        reason="checked",
+        now=ruled,
+    )
     day("rulings", datetime(2026, 11, 3, 2))
     after = _person_of(engine)
     assert after[a] == after[b] and after[split_a] != after[split_b]
@@ -140,25 +167,36 @@ def test_touched_deltas_leave_what_a_full_build_makes(
     ingest(home, [_corrected(education, tmp_path)])
     day("corrections", datetime(2026, 12, 16, 2))
 
-    # A statement naming a partner's id no record carries yet; then a record carrying it, of
-    # someone living elsewhere: the stating person's RELATED row appears though nothing of
-    # theirs changed.
+    # A statement naming a partner's id no record carries yet, by someone moving in where a
+    # household of two was (now three: no household, under the lowered limit); then a
+    # record carrying that id, of someone living elsewhere, and one more in the stater's
+    # case: the stater's RELATED row and case change though nothing of theirs did.
     contacts = next(p for p in day_one if p.name.startswith("Swansea_CSC_"))
+    place, line = _household_of_two(settings.graph_snapshot)
     anna = {
         "Contact_ID": "CSC90000001",
         "Person_ID": "SW19000001",
         "Forename": "Anwen",
         "Surname": "Prydderch",
         "DOB": "02/03/2012",
-        "Address": "3 Heol Isaf, Gorseinon, Swansea, SA4 4AA",
+        "Address": line,
         "UPRN": "",
         "Contact_Date": "01/12/2026",
         "Related_Person_ID": "SW19000002",
         "Relationship": "Mother",
         "Case_Ref": "CSC90000000",
     }
-    ingest(home, [_stated(contacts, tmp_path, "20261217", anna)])
+    with contacts.open(encoding="utf-8", newline="") as fh:
+        header, first, *_ = list(csv.reader(fh, delimiter="|"))
+    # And a statement naming someone of the region, whom nothing else touches that day.
+    also = anna | {
+        "Contact_ID": "CSC90000004",
+        "Related_Person_ID": first[header.index("Person ID")],
+        "Relationship": "Sibling",
+    }
+    ingest(home, [_stated(contacts, tmp_path, "20261217", anna, also)])
     day("a statement", datetime(2026, 12, 17, 2))
+    assert f"both at {place} " not in str(_rows(_snapshot(settings.graph_snapshot))["RELATED"])
     mother = anna | {
         "Contact_ID": "CSC90000002",
         "Person_ID": "SW19000002",
@@ -170,7 +208,15 @@ def test_touched_deltas_leave_what_a_full_build_makes(
         "Relationship": "",
         "Case_Ref": "CSC90000009",
     }
-    ingest(home, [_stated(contacts, tmp_path, "20261218", mother)])
+    carys = mother | {
+        "Contact_ID": "CSC90000003",
+        "Person_ID": "SW19000003",
+        "Forename": "Carys",
+        "DOB": "23/09/2015",
+        "Address": "7 Lôn y Nant, Clydach, Swansea, SA6 5QQ",
+        "Case_Ref": "CSC90000000",
+    }
+    ingest(home, [_stated(contacts, tmp_path, "20261218", mother, carys)])
     day("the one it names", datetime(2026, 12, 18, 2))
 
     assert all(changed > 0 for _, changed in seen), seen

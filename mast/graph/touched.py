@@ -205,7 +205,7 @@ def find_scope(
     # Statements between people (RELATED but household): a statement is made in a record
     # of one person and names another by a partner's person id, which any of the other's
     # records may carry. Read: the records of the people either side of every statement a
-    # person in scope has or had, and of whoever names an id of theirs; and the records
+    # person in scope makes, and of whoever names an id of theirs; and the records
     # that carry the ids their statements name.
     people_records = _keyed(conn, rp.record_id, rp.person_id, people) | snap.pick(
         "RESOLVES_TO", "dst", people, "src"
@@ -224,7 +224,9 @@ def find_scope(
             records.join(record_persons, rp.record_id == r.record_id)
         ),
     )
-    related = people | snap.stated_with(people) | naming
+    # (Whoever stated something of a person before is among those naming them: the ids
+    # their records carried before are the snapshot's.)
+    related = people | naming
     related_records = people_records | _keyed(conn, rp.record_id, rp.person_id, related - people)
     named = {
         f"{feed}/{source}"
@@ -415,15 +417,6 @@ class _Snapshot:
 
     def source_ids(self, record_ids: Iterable[str]) -> set[str]:
         return {v for v in self._column("Record", "record_id", record_ids, "source_person_id") if v}
-
-    def stated_with(self, people: set[str]) -> set[str]:
-        """The other ends of the people's stated (not household) relationships."""
-        table = self.p.rels["RELATED"]
-        stated = table.filter(pc.not_equal(table["kind"], "household"))
-        keys = _keys(people)
-        return set(stated.filter(pc.is_in(stated["src"], value_set=keys))["dst"].to_pylist()) | set(
-            stated.filter(pc.is_in(stated["dst"], value_set=keys))["src"].to_pylist()
-        )
 
     def _column(self, kind: str, key: str, keys: Iterable[str], wanted: str) -> list[Any]:
         table = _table(self.p, kind)
