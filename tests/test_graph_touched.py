@@ -169,8 +169,9 @@ def test_touched_deltas_leave_what_a_full_build_makes(
 
     # A statement naming a partner's id no record carries yet, by someone moving in where a
     # household of two was (now three: no household, under the lowered limit); then a
-    # record carrying that id, of someone living elsewhere, and one more in the stater's
-    # case: the stater's RELATED row and case change though nothing of theirs did.
+    # record carrying that id, of someone living elsewhere, and one more in another
+    # person's case: the stater's RELATED row and that case change though nothing of the
+    # stater's, or of the other person's, did.
     contacts = next(p for p in day_one if p.name.startswith("Swansea_CSC_"))
     place, line = _household_of_two(settings.graph_snapshot)
     anna = {
@@ -187,11 +188,15 @@ def test_touched_deltas_leave_what_a_full_build_makes(
         "Case_Ref": "CSC90000000",
     }
     with contacts.open(encoding="utf-8", newline="") as fh:
-        header, first, *_ = list(csv.reader(fh, delimiter="|"))
+        header, *rows = list(csv.reader(fh, delimiter="|"))
+    person, case, day_ = (header.index(c) for c in ("Person ID", "Case Ref", "Contact Date"))
+    kept = [row for row in rows if row[day_].endswith("2026") and row[case]]
+    first = kept[0]
+    other = next(row for row in kept if row[person] != first[person] and row[case] != first[case])
     # And a statement naming someone of the region, whom nothing else touches that day.
     also = anna | {
         "Contact_ID": "CSC90000004",
-        "Related_Person_ID": first[header.index("Person ID")],
+        "Related_Person_ID": first[person],
         "Relationship": "Sibling",
     }
     ingest(home, [_stated(contacts, tmp_path, "20261217", anna, also)])
@@ -201,7 +206,7 @@ def test_touched_deltas_leave_what_a_full_build_makes(
         "Contact_ID": "CSC90000002",
         "Person_ID": "SW19000002",
         "Forename": "Gwenllian",
-        "Surname": "Prydderch",
+        "Surname": "Griffiths",
         "DOB": "11/07/1985",
         "Address": "41 Ffordd Uchaf, Sketty, Swansea, SA2 8ZZ",
         "Related_Person_ID": "",
@@ -214,7 +219,7 @@ def test_touched_deltas_leave_what_a_full_build_makes(
         "Forename": "Carys",
         "DOB": "23/09/2015",
         "Address": "7 Lôn y Nant, Clydach, Swansea, SA6 5QQ",
-        "Case_Ref": "CSC90000000",
+        "Case_Ref": other[case],
     }
     ingest(home, [_stated(contacts, tmp_path, "20261218", mother, carys)])
     day("the one it names", datetime(2026, 12, 18, 2))
