@@ -264,10 +264,19 @@ def test_the_check_finds_what_a_delta_missed_and_a_whole_diff_mends_it(
     try:
         build_graph(engine, graph, FEEDS, settings.graph_snapshot)
         assert check(engine, graph, FEEDS, settings.graph_snapshot).ok
-        # A change no mark shows (written behind the resolver's back): a delta misses it.
+        # A change no mark shows (written behind the resolver's back, its time unchanged
+        # and before the last build's: `updated_at` at the mark counts as new): a delta
+        # misses it.
         with engine.begin() as conn:
-            someone = conn.execute(sa.select(persons.c.person_id).limit(1)).scalar_one()
-            conn.execute(persons.update().where(persons.c.person_id == someone).values(sex="X"))
+            p = persons.c
+            someone = conn.execute(
+                sa.select(p.person_id).where(p.retired_into.is_(None)).limit(1)
+            ).scalar_one()
+            conn.execute(
+                persons.update()
+                .where(p.person_id == someone)
+                .values(sex="X", updated_at=datetime(2026, 1, 1))
+            )
         assert build_graph(engine, graph, FEEDS, settings.graph_snapshot).changed == 0
         found = check(engine, graph, FEEDS, settings.graph_snapshot, sample=10_000)
         assert found.differing == {"Person": 2}  # the snapshot's row, and the graph's
