@@ -70,6 +70,21 @@ def _corrected(extract: Path, out: Path) -> Path:
     return target
 
 
+def _first_day(
+    tmp_path: Path, people: int, seed: int
+) -> tuple[Path, sa.Engine, list[Path], list[Path]]:
+    """A home whose first half of a generated region is resolved and built in full; the
+    files of both halves."""
+    world = tmp_path / "world"
+    generate(people, seed, world, date(2026, 10, 31))
+    day_one, day_two = halves(world, tmp_path / "files")
+    home = tmp_path / "home"
+    engine = ingest(home, day_one)
+    resolve(engine, now=datetime(2026, 11, 1, 2))
+    assert refresh(engine, settings_for(home)).mode == "full"
+    return home, engine, day_one, day_two
+
+
 def _snapshot(folder: Path) -> Projection:
     snapshot = load_snapshot(folder)
     assert snapshot is not None
@@ -113,14 +128,8 @@ def test_touched_deltas_leave_what_a_full_build_makes(
 ) -> None:
     # Few people make a household here, so days move addresses across the limit.
     monkeypatch.setattr(projection, "HOUSEHOLD_MAX", 2)
-    world = tmp_path / "world"
-    generate(700, 5, world, date(2026, 10, 31))
-    day_one, day_two = halves(world, tmp_path / "files")
-    home = tmp_path / "home"
+    home, engine, day_one, day_two = _first_day(tmp_path, 700, 5)
     settings = settings_for(home)
-    engine = ingest(home, day_one)
-    resolve(engine, now=datetime(2026, 11, 1, 2))
-    assert refresh(engine, settings).mode == "full"
     seen: list[tuple[str, Any]] = []
 
     def day(name: str, now: datetime) -> None:
@@ -142,17 +151,9 @@ def test_touched_deltas_leave_what_a_full_build_makes(
     several = [rs for rs in by_person.values() if len(rs) >= 3]
     a, b = several[0][0], several[1][0]
     ruled = datetime(2026, 11, 3)
-    decide(engine, record_a=a, record_b=b, decision="link", by="r", reason="checked", now=ruled)
     split_a, split_b = several[2][0], several[2][1]
-    decide(
-        engine,
-        record_a=split_a,
-        record_b=split_b,
-        decision="unlink",
-        by="r",
-        reason="checked",
-        now=ruled,
-    )
+    for x, y, ruling in ((a, b, "link"), (split_a, split_b, "unlink")):
+        decide(engine, record_a=x, record_b=y, decision=ruling, by="r", reason="checked", now=ruled)
     day("rulings", datetime(2026, 11, 3, 2))
     after = _person_of(engine)
     assert after[a] == after[b] and after[split_a] != after[split_b]
@@ -189,14 +190,14 @@ def test_touched_deltas_leave_what_a_full_build_makes(
     }
     with contacts.open(encoding="utf-8", newline="") as fh:
         header, *rows = list(csv.reader(fh, delimiter="|"))
-    person, case, day_ = (header.index(c) for c in ("Person ID", "Case Ref", "Contact Date"))
-    kept = [row for row in rows if row[day_].endswith("2026") and row[case]]
+    pid, case, when = (header.index(c) for c in ("Person ID", "Case Ref", "Contact Date"))
+    kept = [row for row in rows if row[when].endswith("2026") and row[case]]
     first = kept[0]
-    other = next(row for row in kept if row[person] != first[person] and row[case] != first[case])
+    other = next(row for row in kept if row[pid] != first[pid] and row[case] != first[case])
     # And a statement naming someone of the region, whom nothing else touches that day.
     also = anna | {
         "Contact_ID": "CSC90000004",
-        "Related_Person_ID": first[person],
+        "Related_Person_ID": first[pid],
         "Relationship": "Sibling",
     }
     ingest(home, [_stated(contacts, tmp_path, "20261217", anna, also)])
@@ -236,14 +237,8 @@ def test_touched_deltas_leave_what_a_full_build_makes(
 
 
 def test_a_snapshot_without_marks_is_diffed_whole(tmp_path: Path, state_url: str | None) -> None:
-    world = tmp_path / "world"
-    generate(150, 7, world, date(2026, 10, 31))
-    day_one, day_two = halves(world, tmp_path / "files")
-    home = tmp_path / "home"
+    home, engine, _, day_two = _first_day(tmp_path, 150, 7)
     settings = settings_for(home)
-    engine = ingest(home, day_one)
-    resolve(engine, now=datetime(2026, 11, 1, 2))
-    assert refresh(engine, settings).mode == "full"
     (settings.graph_snapshot / "marks.json").unlink()
     ingest(home, day_two)
     resolve(engine, now=datetime(2026, 11, 2, 2))
