@@ -28,11 +28,11 @@ $(STAMP): requirements-dev.lock pyproject.toml $(LINT_DIR)/package-lock.json $(A
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	@# Neo4j's Cypher linter checks every named query (tests/test_cypher_lint.py).
+	@# Neo4j's Cypher linter checks every named query (tests/integration/graph/test_cypher_lint.py).
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
 	  || { echo "Node.js and npm are needed for the Cypher lint test: install them (apt-get install nodejs npm)"; exit 1; }
 	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
-	@# axe-core checks every page of the web UI for accessibility (tests/test_ui.py).
+	@# axe-core checks every page of the web UI for accessibility (tests/e2e/test_ui.py).
 	cd $(AXE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@# The browser tests drive Debian's chromium (Playwright never downloads a browser).
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
@@ -40,7 +40,7 @@ $(STAMP): requirements-dev.lock pyproject.toml $(LINT_DIR)/package-lock.json $(A
 	@# The chronology PDF embeds DejaVu Sans, which sets Welsh letters (mast/web/chronology_pdf.py).
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; } \
 	  || { echo "DejaVu fonts are needed for the chronology PDF: install them (apt-get install fonts-dejavu-core)"; exit 1; }
-	@# The store tests run on SQLite and on a PostgreSQL server they start (tests/pg_server.py).
+	@# The store tests run on SQLite and on a PostgreSQL server they start (tests/support/pg_server.py).
 	@{ ls /usr/lib/postgresql/*/bin/initdb || command -v initdb; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
 	  || { echo "PostgreSQL is needed for the store tests: install it (apt-get install postgresql), or set MAST_TEST_POSTGRES=0"; exit 1; }
 	touch $(STAMP)

@@ -7,7 +7,7 @@ at random moments while it loads ~400k rows from three partners' drop folders.
 After each replay the home is compared with an uninterrupted run's, table by table
 (rows and SHA-256, mast/daily/fingerprint.py), with the graph's counts, no file loaded
 twice, and the audit chain verified. Prints the kills survived and the tables compared.
-The same protocol runs small in `make test` (tests/test_crash.py).
+The same protocol runs small in `make test` (tests/integration/daily/test_crash.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.support
 
-from crash_kit import (
+from mast.core.db import open_store
+from mast.daily import ledger
+from mast.demo.generate import generate
+from tests.support.crash_kit import (
     Kills,
     boundaries_of,
     check_against,
@@ -37,10 +40,6 @@ from crash_kit import (
     steps_of,
     where_killed,
 )
-
-from mast.core.db import open_store
-from mast.daily import ledger
-from mast.demo.generate import generate
 
 AS_OF = datetime(2026, 11, 1, 2, 0)
 

@@ -5,8 +5,9 @@
 
 Day one takes the demo extracts (all but `--new` rows) from a drop folder; day two, a day
 later, takes the held-back rows as each partner's next file, purges the day that left the
-window, resolves incrementally and updates the graph. Each day is one `mast run-daily` in a
-subprocess; the tables are its steps from the run ledger, with the process's peak memory.
+window, resolves incrementally and updates the graph; a quarter of an hour later a run finds
+no new files. Each is one `mast run-daily` in a subprocess; the tables are its steps from the
+run ledger, with the process's peak memory.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def show(run: ledger.Run, wall: float, peak: float) -> None:
     print("| step | seconds | what it did |")
     print("|---|---:|---|")
     for s in run.steps:
-        if s.step == "figures":
+        if s.step == "figures" and s.status == "ok":
             print(f"| figures | {s.seconds:.1f} | {len(s.counts)} headline figures counted |")
             continue
         did = ", ".join(
@@ -82,9 +83,13 @@ def main() -> None:
         for path in tomorrow:
             shutil.copy(path, drop)
         second = run_daily(home, "2026-11-02T02:00")
-        two, one = ledger.recent(open_store(Settings(home=home)), 2)
+        # A quarter of an hour on, nothing new (MAST_SCHEDULE=every 15 minutes).
+        idle = run_daily(home, "2026-11-02T02:15")
+        three, two, one = ledger.recent(open_store(Settings(home=home)), 3)
         show(one, *first)
         show(two, *second)
+        show(three, *idle)
+        print(f"no new files: {three.seconds:.2f} s in the run (the rest is start-up)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

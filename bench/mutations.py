@@ -33,19 +33,27 @@ class Mutation:
     """pytest arguments: the files or node ids that must fail."""
 
 
-_READ_PATH = "tests/test_graph.py::test_the_read_path_cannot_write_even_past_the_clause_check"
-_HOTSPOTS = "tests/test_graph.py::test_non_residential_hotspots_count_events_as_the_store_does"
-_HIGH_CONTACT = "tests/test_graph.py::test_high_contact_people_count_events_as_the_store_does"
-_POLICY = "tests/test_access_policy.py"
-_WEEKLY = "tests/test_graph.py::test_weekly_activity_counts_events_as_the_store_does"
-_ADDRESS = "tests/test_graph.py::test_address_chronology_is_every_event_at_the_address"
-_BACKENDS = "tests/test_graph.py::test_named_queries_answer_alike_on_every_backend"
-_TWINS = "tests/test_resolver_constraints.py::test_twins_stay_apart_at_every_score_short_of_a_partners_own_id"
+_READ_PATH = "tests/integration/graph/test_graph.py::test_the_read_path_cannot_write_even_past_the_clause_check"
+_HOTSPOTS = "tests/integration/graph/test_graph.py::test_non_residential_hotspots_count_events_as_the_store_does"
+_HIGH_CONTACT = (
+    "tests/integration/graph/test_graph.py::test_high_contact_people_count_events_as_the_store_does"
+)
+_POLICY = "tests/integration/api/test_access_policy.py"
+_WEEKLY = (
+    "tests/integration/graph/test_graph.py::test_weekly_activity_counts_events_as_the_store_does"
+)
+_ADDRESS = (
+    "tests/integration/graph/test_graph.py::test_address_chronology_is_every_event_at_the_address"
+)
+_BACKENDS = (
+    "tests/integration/graph/test_graph.py::test_named_queries_answer_alike_on_every_backend"
+)
+_TWINS = "tests/unit/resolver/test_resolver_constraints.py::test_twins_stay_apart_at_every_score_short_of_a_partners_own_id"
 _FATHER_SON = (
-    "tests/test_resolver_constraints.py::"
+    "tests/unit/resolver/test_resolver_constraints.py::"
     "test_father_and_son_stay_apart_just_short_of_the_weight_that_outweighs_a_birth_date"
 )
-_LEAVERS = "tests/test_graph.py::test_care_leavers_in_custody_as_the_store_says"
+_LEAVERS = "tests/integration/graph/test_graph.py::test_care_leavers_in_custody_as_the_store_says"
 
 MUTATIONS = (
     Mutation(
@@ -53,7 +61,7 @@ MUTATIONS = (
         "mast/core/csv_safe.py",
         """return f"'{text}" if text.startswith(FORMULA_START) else text""",
         "return text",
-        ("tests/test_csv_exports.py",),
+        ("tests/integration/api/test_csv_exports.py",),
     ),
     Mutation(
         "READ ONLY dropped from LadybugStore.read",
@@ -116,7 +124,9 @@ MUTATIONS = (
         "mast/loaders/purge.py",
         "cutoff = now - timedelta(days=retention_days)",
         "cutoff = now - timedelta(days=retention_days + 1)",
-        ("tests/test_purge_and_cli.py::test_purge_cuts_within_a_minute_of_the_retention_window",),
+        (
+            "tests/integration/cli/test_purge_and_cli.py::test_purge_cuts_within_a_minute_of_the_retention_window",
+        ),
     ),
     Mutation(
         "twins joined from a score of 15",

@@ -1,6 +1,6 @@
 """Who may do what. Deny by default: an operation not listed here is refused to everyone.
 
-Roles are the users of MISSION.md. Named reports carry their own `@roles` line; everything
+Roles are MAST's users (docs/user-guide.md). Named reports carry their own `@roles` line; everything
 else is decided by OPERATIONS. Reading a person's records with the explanation of each
 link is a reviewer's and an investigator's task; administrators see no personal data at
 all, and auditors only the names of the people in audit entries (read when the trail is).
@@ -27,6 +27,11 @@ OPERATIONS: Final[dict[str, frozenset[str]]] = {
     "report-link": frozenset({"practitioner", "investigator", "reviewer"}),
     "quality": frozenset({"admin", "analyst"}),  # feeds and data quality: counts only
     "daily-run": frozenset({"admin"}),  # start the daily run now
+    # The change feed: ids and kinds only, for the apps of those who read the people it
+    # names (`view`); an app follows it to keep its own records of MAST ids in step.
+    "changes": _CASEWORK,
+    # Watch a person or address and read one's alerts (when MAST_ALERTS is on).
+    "watch": frozenset({"practitioner", "investigator"}),
 }
 
 

@@ -50,6 +50,7 @@ _FIELDS: Final = (
     ("address", "address-api"),
     ("connection", "connection"),
     ("node", "node-api"),
+    ("changes", "changes-api"),
 )
 
 GRAPHQL_ACTIONS: Final = frozenset(
@@ -69,7 +70,7 @@ LABELS: Final[dict[str, str]] = {
     "chronology-pdf": N_("exported a chronology (PDF)"),
     "export": "exported a download",
     "network": "network explorer",
-    "network-export": "saved the network explorer's picture or CSV",
+    "network-export": "saved the network explorer's picture, PDF or CSV",
     "connection": "looked for a connection between people",
     "review-page": "opened the review queue",
     "search-api": "appeared in search results (API)",
@@ -77,6 +78,7 @@ LABELS: Final[dict[str, str]] = {
     "address-api": "read an address (API)",
     "report-api": "report %(name)s (API)",
     "node-api": "read an item by its id (API)",
+    "changes-api": "read the change feed (API)",
     "graphql": "other GraphQL query (API)",
     "cypher": "ran an ad-hoc Cypher query",
     "login": "signed in",
@@ -96,6 +98,10 @@ LABELS: Final[dict[str, str]] = {
     "users-add": "added a user account",
     "users-disable": "disabled a user account",
     "users-token": "issued an API token",
+    "watch": "started watching a person or address",
+    "unwatch": "stopped watching a person or address",
+    "alerts": "read their alerts",
+    "alert-email": "set where their alerts are e-mailed",
 }
 """Each action's words (English msgids with `%(name)s` for a report's name)."""
 

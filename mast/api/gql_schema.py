@@ -27,11 +27,17 @@ from strawberry.types import ExecutionContext, Info
 from mast.api.context import ClientError, RequestContext, not_found
 from mast.api.gql_log import log_internal
 from mast.api.gql_types import (
+    MAX_PAGE,
     Address,
+    Change,
+    ChangeConnection,
+    ChangeEdge,
+    ChangeKind,
     Node,
     PageInfo,
     Person,
     address_of,
+    change_cursor,
     ctx_of,
     cursor,
     global_id,
@@ -39,6 +45,7 @@ from mast.api.gql_types import (
     load_person,
     page,
     page_info,
+    parse_change_cursor,
     parse_id,
     people,
     places,
@@ -50,6 +57,7 @@ from mast.api.subjects import ids_in
 from mast.core.errors import QueryRefused
 from mast.graph.queries import load_queries
 from mast.loaders.cleanse.dates import add_years
+from mast.resolver import change_feed
 
 SDL_PATH = Path(__file__).parent.parent / "schema" / "schema.graphql"
 MAX_DEPTH = 8
@@ -320,6 +328,54 @@ class Query:
             addresses=[address_of(ctx, n) for n in on_path if n["label"] == "Address"],
             path=[_global(n) for n in on_path],
             links=[_link_of(r) for r in rels],
+        )
+
+    @strawberry.field(
+        description="what resolution did to persons since `after`, in order: created, split "
+        "(id → new id), merged (retired id → surviving id), retired, and events newly linked "
+        "to a person; ids and kinds only (docs/api.md, 'Following changes')"
+    )
+    async def changes(
+        self, info: Info[RequestContext, None], after: str | None = None, first: int = 100
+    ) -> ChangeConnection:
+        ctx = ctx_of(info)
+        ctx.require("changes")
+        if not 1 <= first <= MAX_PAGE:
+            raise ClientError(f"first must be between 1 and {MAX_PAGE}", "BAD_USER_INPUT")
+        since = parse_change_cursor(after)
+        found = await ctx.run(
+            lambda: change_feed.page(ctx.services.engine, after=since, first=first)
+        )
+        # Before what is kept, or past the newest (a store restored from an older backup,
+        # whose numbers will be given again to other changes): either way, changes are lost.
+        if after is not None and not found.pruned <= since <= found.head:
+            raise ClientError(
+                "the feed does not hold the changes after this cursor: read the people "
+                "you follow afresh, then follow from headCursor",
+                "CURSOR_EXPIRED",
+            )
+        for e in found.entries:
+            ctx.saw(e.person_id, e.into_id, e.event_id)
+        last = found.entries[-1].seq if found.entries else since
+        return ChangeConnection(
+            edges=[
+                ChangeEdge(
+                    cursor=change_cursor(e.seq),
+                    node=Change(
+                        kind=ChangeKind(e.kind),
+                        person_id=e.person_id,
+                        into_id=e.into_id,
+                        event_id=e.event_id,
+                        at=e.at,
+                    ),
+                )
+                for e in found.entries
+            ],
+            page_info=PageInfo(
+                has_next_page=last < found.head,
+                end_cursor=change_cursor(last) if last or after is not None else None,
+            ),
+            head_cursor=change_cursor(found.head) if found.head else None,
         )
 
 

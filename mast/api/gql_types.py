@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import itertools
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -800,3 +801,69 @@ class Address(Node):
         params = {"address_id": self.address_id, **window(ctx, from_, to)}
         rows = await ctx.run(ctx.services.api_read, "address_counts", params)
         return [EventCount(**r) for r in rows.records()]
+
+
+# --- The change feed ---------------------------------------------------------------------
+
+
+@strawberry.enum(description="what a resolution did to a person")
+class ChangeKind(enum.Enum):
+    CREATED = "created"
+    SPLIT = "split"
+    MERGED = "merged"
+    RETIRED = "retired"
+    EVENT = "event"
+
+
+@strawberry.type(description="one entry of the change feed: ids and a kind, nothing else")
+class Change:
+    kind: ChangeKind
+    person_id: str = strawberry.field(
+        description="created, retired: that person; split: the id split; merged: the id "
+        "retired; event: the person the event is now linked to"
+    )
+    into_id: str | None = strawberry.field(
+        description="merged: the surviving id; split: the new id that took part of its records"
+    )
+    event_id: str | None = strawberry.field(
+        description="event: the event's id, as in the graph and on the person's chronology"
+    )
+    at: datetime = strawberry.field(description="the clock of the run that made the change")
+
+
+@strawberry.type
+class ChangeEdge:
+    cursor: str
+    node: Change
+
+
+@strawberry.type
+class ChangeConnection:
+    edges: list[ChangeEdge]
+    page_info: PageInfo = strawberry.field(
+        description="endCursor: where the next read starts (the cursor given, if no entry is new)"
+    )
+    head_cursor: str | None = strawberry.field(
+        description="the newest entry's cursor: where an app that has just read everything "
+        "afresh starts following"
+    )
+
+
+def change_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"c:{seq}".encode()).decode()
+
+
+def parse_change_cursor(value: str | None) -> int:
+    """The entry number a change cursor stands for (0: from the start)."""
+    if value is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(value.encode()).decode()
+        if not text.startswith("c:"):
+            raise ValueError(text)
+        seq = int(text.removeprefix("c:"))
+    except (binascii.Error, UnicodeDecodeError, ValueError) as e:
+        raise ClientError("after is not a change cursor this API gave", "BAD_USER_INPUT") from e
+    if seq < 0:
+        raise ClientError("after is not a change cursor this API gave", "BAD_USER_INPUT")
+    return seq

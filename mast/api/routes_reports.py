@@ -15,6 +15,7 @@ from mast.api.recording import record, require
 from mast.api.subjects import ids_in
 from mast.core.errors import GraphError, QueryRefused
 from mast.graph.queries import load_queries
+from mast.graph.store import QueryResult
 
 router = APIRouter(tags=["reports"])
 
@@ -54,25 +55,42 @@ async def cypher(
         raise HTTPException(
             413, f"the params are over MAST's limit of {MAX_VARIABLES_BYTES:,} bytes"
         )
+    try:
+        result = await run_cypher(request, who, body.cypher, body.params)
+    except QueryRefused as e:
+        raise HTTPException(400, str(e)) from e
+    except GraphError as e:
+        raise HTTPException(422, str(e)) from e
+    return {"columns": result.columns, "rows": jsonable(result.rows), "truncated": result.truncated}
+
+
+async def run_cypher(
+    request: Request, who: Caller, cypher: str, params: dict[str, Any]
+) -> QueryResult:
+    """An analyst's Cypher, as `POST /cypher` and the web workbench both run it: the guard,
+    a read-only transaction, the time limit and the row and byte caps, and its audit entry
+    (refused, failed, or with every id it shows) committed before anything is returned.
+    QueryRefused or GraphError if it did not run; the caller says so in its own words."""
+    require(who.user, "cypher")
     services = services_of(request)
     settings = services.settings
-    asked = body.model_dump()
+    asked = {"cypher": cypher, "params": jsonable(params)}
     try:
         result = await asyncio.to_thread(
             lambda: services.graph.read(
-                body.cypher,
-                body.params,
+                cypher,
+                params,
                 timeout_s=settings.query_timeout_s,
                 max_rows=settings.query_max_rows,
                 max_bytes=settings.query_max_bytes,
             )
         )
-    except QueryRefused as e:
+    except QueryRefused:
         await record(services, who.user, "cypher", asked, outcome="refused", purpose=who.purpose)
-        raise HTTPException(400, str(e)) from e
-    except GraphError as e:
+        raise
+    except GraphError:
         await record(services, who.user, "cypher", asked, outcome="failed", purpose=who.purpose)
-        raise HTTPException(422, str(e)) from e
-    ids = ids_in(result.columns, result.rows, body.params)
+        raise
+    ids = ids_in(result.columns, result.rows, params)
     await record(services, who.user, "cypher", asked, ids, purpose=who.purpose)
-    return {"columns": result.columns, "rows": jsonable(result.rows), "truncated": result.truncated}
+    return result

@@ -98,7 +98,8 @@ class PersonIndex:
             self._people.append(person)
             for family in {person.family, *others} - {""}:
                 self._by_family[family].append(i)
-                self._by_sound[phonetic(family)].append(i)
+                if sound := phonetic(family).strip():  # vowels alone have no sound to match
+                    self._by_sound[sound].append(i)
             if person.given:
                 self._by_given[person.given].append(i)
             if person.dob:
@@ -167,7 +168,8 @@ class PersonIndex:
         if len(word) >= 3:  # half a family name: 'Bow' → Bowen, Bowles
             for family in _starting(self._families_sorted, word):
                 found.update(self._by_family[family])
-        found.update(self._by_sound.get(phonetic(word), ()))
+        if sound := phonetic(word).strip():
+            found.update(self._by_sound.get(sound, ()))
         for near, _, _ in process.extract(
             word,
             self._families,
@@ -279,7 +281,8 @@ def _family_points(person: _Person, family: str, given: str) -> tuple[float, lis
     if len(family) >= 3 and any(n.startswith(family) for n in (person.family, *person.others)):
         return 0.3, ["family name starts with what was typed"]
     names = [n for n in (person.family, *person.others) if n]
-    if phonetic(family) in {phonetic(n) for n in names}:
+    sound = phonetic(family).strip()
+    if sound and sound in {phonetic(n) for n in names}:
         return 0.34, ["family name sounds the same"]
     similarity = max((JaroWinkler.normalized_similarity(family, n) for n in names), default=0.0)
     if similarity >= _FUZZY_FAMILY:

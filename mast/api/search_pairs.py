@@ -9,7 +9,8 @@ A cue in a result list, not the evidence: the person page shows why.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -52,10 +53,7 @@ def possibly_same(engine: sa.Engine, person_ids: Iterable[str]) -> dict[str, set
                     person_edges.c.profile_a.in_(chunk) | person_edges.c.profile_b.in_(chunk)
                 )
             ).all()
-            for a, b in rows:
-                pa, pb = person_of_profile.get(a), person_of_profile.get(b)
-                if pa and pb and pa != pb:
-                    pairs.add((min(pa, pb), max(pa, pb)))
+            pairs |= _of_people(rows, person_of_profile)
         records = sorted(person_of_record)
         ruled_apart: set[tuple[str, str]] = set()
         for chunk in chunks(records, 400):
@@ -64,20 +62,24 @@ def possibly_same(engine: sa.Engine, person_ids: Iterable[str]) -> dict[str, set
                     (review_items.c.status == "open") & review_items.c.record_a.in_(chunk)
                 )
             ).all()
-            for a, b in queued:
-                pa, pb = person_of_record.get(a), person_of_record.get(b)
-                if pa and pb and pa != pb:
-                    pairs.add((min(pa, pb), max(pa, pb)))
+            pairs |= _of_people(queued, person_of_record)
             ruled = conn.execute(
                 sa.select(decisions.c.record_a, decisions.c.record_b).where(
                     (decisions.c.decision == "unlink") & decisions.c.record_a.in_(chunk)
                 )
             ).all()
-            for a, b in ruled:
-                pa, pb = person_of_record.get(a), person_of_record.get(b)
-                if pa and pb and pa != pb:
-                    ruled_apart.add((min(pa, pb), max(pa, pb)))
+            ruled_apart |= _of_people(ruled, person_of_record)
     for a, b in pairs - ruled_apart:
         out[a].add(b)
         out[b].add(a)
+    return out
+
+
+def _of_people(pairs: Iterable[Sequence[Any]], person_of: dict[str, str]) -> set[tuple[str, str]]:
+    """Pairs of ids as pairs of two different people among those wanted (smaller id first)."""
+    out = set()
+    for a, b in pairs:
+        pa, pb = person_of.get(a), person_of.get(b)
+        if pa and pb and pa != pb:
+            out.add((min(pa, pb), max(pa, pb)))
     return out

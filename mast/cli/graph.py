@@ -12,7 +12,7 @@ from rich.table import Table
 from mast.cli.common import console, errors, settings
 from mast.core import clock
 from mast.core.db import open_store
-from mast.core.errors import QueryRefused
+from mast.core.errors import ConfigError, GraphError, QueryRefused
 from mast.graph.store import QueryResult
 
 graph_app = typer.Typer(help="The graph of people, addresses and events that MAST queries.")
@@ -80,6 +80,46 @@ def graph_health() -> None:
     for kind, n in health.counts.items():
         console.print(f"  {kind:16s} {n:>12,}")
     if not health.ok:
+        raise typer.Exit(1)
+
+
+@graph_app.command("check-neo4j")
+def graph_check_neo4j() -> None:
+    """Compare the Neo4j server of MAST_NEO4J_URI with an embedded graph built from the same
+    state store: every node and relationship by key, and every named query's answer. Prints
+    query names, counts and keys only; exits 1 if anything differs."""
+    from mast.graph.check import check_graph  # noqa: PLC0415 - loads the engines
+    from mast.graph.neo4j_store import Neo4jStore  # noqa: PLC0415
+
+    with errors():
+        cfg = settings()
+        if not cfg.neo4j_uri:
+            raise ConfigError(
+                "MAST_NEO4J_URI is not set: give the Neo4j server to check "
+                "(and MAST_NEO4J_USER, MAST_NEO4J_PASSWORD, MAST_NEO4J_DATABASE)"
+            )
+        target = Neo4jStore(
+            cfg.neo4j_uri,
+            cfg.neo4j_user,
+            cfg.neo4j_password.get_secret_value(),
+            database=cfg.neo4j_database,
+        )
+        try:
+            health = target.health()
+            if not health.ok:
+                raise GraphError(f"cannot check: {health.detail}")
+            result = check_graph(target, open_store(cfg), cfg, now=clock.now())
+        finally:
+            target.close()
+    for title, findings in (("content", result.content), ("named queries", result.findings)):
+        console.print(f"{title}: {'the same' if not findings else f'{len(findings)} differ'}")
+        for finding in findings:
+            console.print(f"  {finding.describe()}")
+    console.print(
+        f"{result.queries} named queries run on both ({result.answered} with rows): "
+        + ("Neo4j answers as the embedded graph does." if result.ok else "DIFFERENCES FOUND.")
+    )
+    if not result.ok:
         raise typer.Exit(1)
 
 

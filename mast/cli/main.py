@@ -18,6 +18,7 @@ from rich.table import Table
 from mast.cli.common import console, operator, styled
 from mast.cli.common import errors as _errors
 from mast.cli.common import settings as _settings
+from mast.cli.review import review_app
 from mast.core import clock
 from mast.core.db import keep_private, open_store
 from mast.core.settings import Settings
@@ -40,7 +41,6 @@ app = typer.Typer(
 )
 quarantine_app = typer.Typer(help="Rows that could not be loaded, with file, line and reason.")
 feeds_app = typer.Typer(help="Feed definitions: one file per partner extract layout.")
-review_app = typer.Typer(help="Pairs of records waiting for a person to decide: link or unlink.")
 export_app = typer.Typer(help="Write what MAST holds to files.")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(feeds_app, name="feeds")
@@ -365,7 +365,7 @@ def resolve(
         console.print("Nothing to resolve: no records have been loaded yet (see mast ingest).")
         return
     _resolve_summary(run)
-    with _errors():  # the graph follows every resolve (DESIGN.md)
+    with _errors():  # the graph follows every resolve
         _graph_summary(engine, settings)
 
 
@@ -409,58 +409,6 @@ def export_links(out: Annotated[Path, typer.Option(help="CSV file to write")]) -
 
     written = write_links(open_store(_settings()), out)
     console.print(f"{written:,} records written to {out}")
-
-
-@review_app.command("list")
-def review_list(limit: Annotated[int, typer.Option()] = 50) -> None:
-    """Open review items, most at stake first: reported, then open cases, recent activity
-    and records that would move; each with the evidence for and against in words."""
-    from mast.resolver.review import open_items  # noqa: PLC0415
-
-    with open_store(_settings()).connect() as conn:
-        items = open_items(conn, limit=limit)
-    table = Table("item", "record a", "record b", "weight", "why queued", "at stake and evidence")
-    for item in items:
-        table.add_row(
-            str(item.item_id),
-            item.record_a,
-            item.record_b,
-            f"{item.weight:+.1f}",
-            item.reason,
-            item.evidence or "",
-        )
-    console.print(table)
-
-
-@review_app.command("decide")
-def review_decide(
-    item: Annotated[int, typer.Argument(help="item number from mast review list")],
-    decision: Annotated[str, typer.Argument(help="link | unlink")],
-    by: Annotated[str, typer.Option(help="who decides")],
-    reason: Annotated[str, typer.Option(help="why")],
-) -> None:
-    """Rule on a pair: it wins over the model from the next resolve on, in every later run."""
-    from mast.resolver.review import decide_item  # noqa: PLC0415
-
-    with _errors():
-        decision_id = decide_item(
-            open_store(_settings()),
-            item,
-            decision=decision,
-            by=by,
-            reason=reason,
-            now=clock.now(),
-        )
-    console.print(f"Ruling {decision_id} stored; it takes effect at the next mast resolve.")
-
-
-@review_app.command("complete-reported")
-def review_complete_reported() -> None:
-    """Once after upgrading: records reported and unlinked the old way move at the next resolve."""
-    from mast.resolver.review import complete_reported_unlinks  # noqa: PLC0415
-
-    done = complete_reported_unlinks(open_store(_settings()), now=clock.now())
-    console.print(f"{done:,} reported records ruled apart; they move at the next mast resolve.")
 
 
 @app.command("files")

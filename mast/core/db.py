@@ -32,6 +32,13 @@ def chunks(items: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
         yield items[i : i + size]
 
 
+def inserted_key(conn: sa.Connection, table: sa.Table, **values: object) -> int:
+    """Insert one row and return its autoincrement key."""
+    key = conn.execute(table.insert().values(**values)).inserted_primary_key
+    assert key is not None  # noqa: S101 - an autoincrement insert returns its key
+    return int(key[0])
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # WAL + NORMAL survives a killed process (P1); only power loss can drop the last commit.

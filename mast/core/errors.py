@@ -9,7 +9,7 @@ MastError
 ├── StoreError           the state store could not be opened or written
 │   ├── AuditUnavailable the audit trail could not be written: nothing is returned
 │   └── HeadFileError    the audit head file is missing or is unsealed (mast.audit.head)
-├── ReviewError          a reviewer's ruling cannot apply as asked (mast.resolver.review)
+├── ReviewError          a reviewer's ruling cannot apply as asked (mast.resolver.rulings)
 ├── AccessError          a login or credential is refused, or a user may not do this
 └── GraphError           the graph database failed or refused a query
     ├── QueryRefused     analyst Cypher that is not read-only, or a named query's bad parameters

@@ -3,14 +3,54 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BUILTIN_FEEDS = Path(__file__).parent.parent / "feeds"
+
+
+class Schedule(BaseModel):
+    """When `mast serve` starts the daily run (MAST_SCHEDULE): once a day at MAST_DAILY_AT,
+    every so many minutes, or never (runs come from `mast run-daily`). False when off."""
+
+    model_config = ConfigDict(frozen=True)
+
+    on: bool = True
+    every_minutes: int | None = Field(default=None, ge=1, le=1440)
+    """None: once a day at MAST_DAILY_AT."""
+
+    def __bool__(self) -> bool:
+        return self.on
+
+
+_EVERY = re.compile(r"every\s+(\d+)\s+(minute|minutes|hour|hours)")
+_ON, _OFF = ("true", "on", "yes", "1", "daily"), ("false", "off", "no", "0")
+
+
+def parse_schedule(value: object) -> object:
+    """MAST_SCHEDULE: `true` (the default: daily at MAST_DAILY_AT), `false`, or an interval,
+    `every N minutes` or `every N hours` (at most a day). Anything else is refused with what
+    is accepted."""
+    if isinstance(value, bool):
+        return Schedule(on=value)
+    if not isinstance(value, str):
+        return value  # a Schedule, or its fields (Settings.model_dump)
+    text = " ".join(value.strip().lower().split())
+    if text in _ON or text in _OFF:
+        return Schedule(on=text in _ON)
+    every = _EVERY.fullmatch(text)
+    minutes = int(every[1]) * (60 if every[2].startswith("hour") else 1) if every else 0
+    if not 1 <= minutes <= 24 * 60:
+        raise ValueError(
+            "MAST_SCHEDULE is true (daily at MAST_DAILY_AT), false, or an interval of a "
+            f"minute to a day such as 'every 15 minutes' or 'every 2 hours'; not {value!r}"
+        )
+    return Schedule(every_minutes=minutes)
 
 
 class Settings(BaseSettings):
@@ -54,7 +94,12 @@ class Settings(BaseSettings):
         description="when the daily run starts (HH:MM, in MAST_TIMEZONE)",
     )
     timezone: str = Field(default="Europe/London", description="the daily run's clock")
-    schedule: bool = Field(default=True, description="`mast serve` runs the daily job itself")
+    schedule: Annotated[Schedule, NoDecode, BeforeValidator(parse_schedule)] = Field(
+        default=Schedule(),
+        description="when `mast serve` runs the daily job itself: true (daily at "
+        "MAST_DAILY_AT), false, or `every N minutes` / `every N hours`; the purge still "
+        "runs once a day, on the first run from MAST_DAILY_AT",
+    )
     run_stale_hours: float = Field(
         default=36.0, gt=0, description="/readyz fails once the last good run is this old"
     )
@@ -117,6 +162,23 @@ class Settings(BaseSettings):
     )
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
+
+    # Alerts (mast/daily/alerts.py): watches on people and addresses, off unless asked for.
+    alerts: bool = Field(
+        default=False, description="watches and alerts (MAST_ALERTS); off by default"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="this site's address as users reach it, for the link in alert e-mails",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="mail server for alert e-mails; no e-mail if unset"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection to TLS")
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(default="mast@localhost", description="the alert e-mails' sender")
 
     @cached_property
     def state_url(self) -> str:

@@ -132,6 +132,12 @@ def one(engine: sa.Engine, run_id: int) -> Run:
     return recent(engine, 1, where=runs.c.run_id == run_id)[0]
 
 
+def previous(engine: sa.Engine, run_id: int) -> Run | None:
+    """The run before this one, if any."""
+    found = recent(engine, 1, where=runs.c.run_id < run_id)
+    return found[0] if found else None
+
+
 def last_good(engine: sa.Engine) -> Run | None:
     """The newest run that finished with every step done (ok) or all but a partner (partial)."""
     found = recent(engine, 1, where=runs.c.status.in_(("ok", "partial")))

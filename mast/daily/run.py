@@ -1,7 +1,12 @@
 """The daily run: take each partner's new files, then purge, resolve, project and count.
 
     tidy → pull (one step a partner: fetch complete files, ingest each) → purge → resolve
-    → graph → figures
+    → graph → alerts (watches, when MAST_ALERTS is on) → figures
+
+It may run every few minutes (MAST_SCHEDULE=every 15 minutes). The purge runs once a day,
+on the first run from MAST_DAILY_AT (`retention.purge_due`); a run that loaded no file, with
+no purge due, nothing left for the resolver and the run before it finished, skips resolve,
+graph and figures, and the ledger records them as skipped.
 
 Every step is safe to repeat, which is what makes a run killed at any moment (RELIABILITY
 P1–P4) finished by the next one rather than repaired by hand:
@@ -53,6 +58,8 @@ kills its own process with SIGKILL. Unset in production."""
 _STOPS_THE_RUN = ("purge", "resolve", "graph")
 CHECK_WEEKDAY = 6
 """Sunday: the day's graph delta is checked against a full projection (`graph.build.check`)."""
+SKIPPED = "skipped"
+"""A step's status when the run had no need of it (the purge done today, nothing new)."""
 DAILY_LOCK = "mast:daily-run"
 """The store-wide lock a daily run holds (`mast.core.db.store_lock`)."""
 
@@ -162,6 +169,7 @@ class _Run:
         self.graph, self.partners, self.feeds = graph, partners, feeds
         self.run_id = ledger.start(self.engine, trigger=trigger, as_of=now)
         self.failed: list[str] = []
+        self.loaded = 0  # files loaded by this run's pulls
 
     def execute(self) -> ledger.Run:
         started = time.perf_counter()
@@ -171,10 +179,22 @@ class _Run:
             self._step("tidy", None, self._tidy)
             for partner in self.partners:
                 self._step("pull", partner.name, partial(self._pull, partner))
-            self._step("purge", None, self._purge)
-            self._step("resolve", None, self._resolve)
-            self._step("graph", None, lambda: self._build(self.graph))
-            self._step("figures", None, lambda: self._figures(self.graph))
+            from mast.daily.retention import purge_due  # noqa: PLC0415
+
+            due = purge_due(self.engine, self.settings, now=self.now)
+            if due:
+                self._step("purge", None, self._purge)
+            else:
+                self._skip("purge", "purged today")
+            if not due and self._nothing_new():
+                for name in ("resolve", "graph", "figures"):
+                    self._skip(name, "nothing new")
+            else:
+                self._step("resolve", None, self._resolve)
+                self._step("graph", None, lambda: self._build(self.graph))
+                if self.settings.alerts:  # off: no step, and the ledger reads as it always has
+                    self._step("alerts", None, self._alerts)
+                self._step("figures", None, lambda: self._figures(self.graph))
             status = "partial" if self.failed else "ok"
         except _Stop:
             status = "failed"
@@ -220,6 +240,28 @@ class _Run:
                 raise _Stop
         _boundary(f"after:{label}")
 
+    def _skip(self, name: str, reason: str) -> None:
+        """Record a step not needed this run: the ledger says so, and why."""
+        ledger.add_step(
+            self.engine, self.run_id, ledger.Step(name, None, SKIPPED, 0.0, {"reason": reason})
+        )
+        log.info("daily step=%s status=%s reason=%s", name, SKIPPED, reason)
+
+    def _nothing_new(self) -> bool:
+        """Whether the store is as the last run left it, resolved, projected and counted: no
+        file loaded, nothing for the resolver (rulings, or work a run left), and the run
+        before finished its graph and figures. Then resolve, graph and figures would find
+        nothing to do, so a run every few minutes costs almost nothing."""
+        from mast.resolver import pending_work  # noqa: PLC0415
+
+        if self.loaded:
+            return False
+        before = ledger.previous(self.engine, self.run_id)
+        if before is None or before.status not in ("ok", "partial"):
+            return False
+        with self.engine.connect() as conn:
+            return not pending_work(conn)
+
     # --- the steps -------------------------------------------------------------------------
 
     def _tidy(self) -> dict[str, Any]:
@@ -244,6 +286,7 @@ class _Run:
             now=self.now,
         )
         statuses = [r.status for r in results]
+        self.loaded += statuses.count("loaded")
         return {
             "files": len(results),
             "loaded": statuses.count("loaded"),
@@ -305,6 +348,15 @@ class _Run:
         if self.job.after_graph is not None:
             self.job.after_graph()
         return {**counts, **built.counts}
+
+    def _alerts(self) -> dict[str, Any]:
+        """Watches' new alerts, once the day's records are resolved."""
+        from mast.daily import alerts, mail  # noqa: PLC0415
+
+        return {
+            **alerts.compute(self.engine, now=self.now),
+            **mail.send_alerts(self.engine, self.settings, now=self.now),
+        }
 
     def _figures(self, graph: GraphStore) -> dict[str, Any]:
         from mast.graph.headlines import count_headlines  # noqa: PLC0415

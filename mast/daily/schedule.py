@@ -1,8 +1,11 @@
 """The daily run on a clock: APScheduler 3 inside `mast serve`.
 
-One job, fired at MAST_DAILY_AT in MAST_TIMEZONE. A run missed while the server was down
-runs once when it comes back (within a day's grace); runs never overlap (APScheduler's
-one instance, and the run's own lock against `mast run-daily` from cron).
+One job, fired at MAST_DAILY_AT in MAST_TIMEZONE, or every so many minutes
+(MAST_SCHEDULE=every 15 minutes), so files partners drop are picked up within minutes; a
+run with nothing new is over in well under a second, and the purge still runs once a day
+(`mast.daily.run`). A run missed while the server was down runs once when it comes back
+(within a day's grace); runs never overlap (APScheduler's one instance, and the run's own
+lock against `mast run-daily` from cron).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from mast.core.errors import MastError, RunInProgress
 from mast.core.settings import Settings
@@ -24,9 +29,13 @@ log = logging.getLogger(__name__)
 _GRACE_S = 23 * 3600
 
 
-def daily_trigger(settings: Settings) -> CronTrigger:
+def daily_trigger(settings: Settings) -> BaseTrigger:
+    """Every MAST_SCHEDULE minutes, if an interval is set; else daily at MAST_DAILY_AT."""
+    zone = ZoneInfo(settings.timezone)
+    if settings.schedule.every_minutes is not None:
+        return IntervalTrigger(minutes=settings.schedule.every_minutes, timezone=zone)
     hour, minute = (int(part) for part in settings.daily_at.split(":"))
-    return CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(settings.timezone))
+    return CronTrigger(hour=hour, minute=minute, timezone=zone)
 
 
 class DailySchedule:

@@ -1,4 +1,4 @@
-"""The proof of concept's headline figures (MISSION.md), each a named query with its
+"""The proof of concept's headline figures, each a named query with its
 parameters: the web UI's dashboard shows them, and `mast demo` sets them beside the
 generator's ground truth."""
 

@@ -3,7 +3,7 @@
 A full build writes a new file beside the live one and swaps it in, so a failed build
 leaves the last good graph in place and readers wait only for the swap. Daily deltas split
 rows into existing keys (`UNWIND … MATCH … SET`) and new ones (`COPY` from Arrow), never
-row-by-row `MERGE` (DESIGN.md: ~2k rows/s on a populated database against ~40k).
+row-by-row `MERGE` (~2k rows/s on a populated database against ~40k).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Each file starts with comment lines: what the query answers, then
     // @roles ROLE ...                  who may run it (the API enforces this)
     // @compare COLUMN ...              columns the contract test compares, if not all
 
-A missing parameter silently returns nothing on Ladybug (DESIGN.md), so every call is
+A missing parameter silently returns nothing on Ladybug, so every call is
 checked against the header, and every header against the `$names` its query uses, before
 anything runs. Defaults for dates are `now`, `today` or `-Nd` (N days back); a date is
 also taken as the UK writes it (01/06/2026, 1/6/2026).
@@ -123,6 +123,29 @@ def _parse(name: str, text: str, ladybug: str | None) -> NamedQuery:
     if not roles:
         raise ConfigError(f"{name}.cypher: the header needs an @roles line")
     return NamedQuery(name, " ".join(about), tuple(params), roles, compare, text, ladybug)
+
+
+def header_params(text: str) -> tuple[Param, ...]:
+    """The `@param` lines of a query's leading comments, as a named query's header reads
+    them: the web workbench binds an analyst's own query by them (ConfigError if a type
+    is not one of PARAM_TYPES)."""
+    params = []
+    for line in text.lstrip().splitlines():
+        if not line.startswith("//"):
+            break
+        if match := _PARAM.match(line[2:].strip()):
+            if match.group(2) not in PARAM_TYPES:
+                raise ConfigError(f"parameter type {match.group(2)!r} is not one of {PARAM_TYPES}")
+            default = match.group(3)
+            params.append(
+                Param(match.group(1), match.group(2), None if default is None else default.strip())
+            )
+    return tuple(params)
+
+
+def used_params(text: str) -> set[str]:
+    """The `$names` a query's code (not its comments) uses."""
+    return set(_USED.findall(_code(text)))
 
 
 def _code(cypher: str) -> str:

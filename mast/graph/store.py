@@ -123,7 +123,7 @@ class GraphStore(Protocol):
 
 class Access:
     """Who may use an embedded database at once: many readers; one writer, whom a second
-    is refused at once (DESIGN.md: writes are serialised and fail fast rather than queue
+    is refused at once (writes are serialised and fail fast rather than queue
     behind a rebuild); and, only to swap in a rebuilt file, nobody else at all."""
 
     def __init__(self) -> None:

@@ -1,6 +1,6 @@
 """Query results as plain Python values, the same from either backend.
 
-Engine-internal ids never leave the graph layer (DESIGN.md): a node becomes its properties
+Engine-internal ids never leave the graph layer: a node becomes its properties
 with a `label`, a relationship its properties with a `type`, a path the list of its nodes.
 """
 

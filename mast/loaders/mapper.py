@@ -27,6 +27,7 @@ from mast.schema.records import DATE_FIELDS, AgencyKind, CanonicalRecord, Sex
 from mast.schema.tables import RECORD_COLUMNS
 from mast.text import postcodes
 from mast.text.fold import ascii_digits, clean_text
+from mast.text.streets import tidy_place
 
 log = logging.getLogger(__name__)
 
@@ -473,9 +474,7 @@ def _place(
     for name, value in zip(_OWN_PLACE_FIELDS, own, strict=True):
         if value:  # a feed's own column beats the split of a one-field address
             fields[name] = (
-                addresses.tidy_place(value)
-                if name in ("street", "locality", "town")
-                else value.upper()
+                tidy_place(value) if name in ("street", "locality", "town") else value.upper()
             )
     postcode, warning = parts.postcode, None
     if postcode_text is not None:

@@ -1,10 +1,10 @@
 """'Not this person': a practitioner's or reviewer's report that a record is someone else's.
 
-The report is stored with who and why and queues a review item at once (`review.report_link`);
+The report is stored with who and why and queues a review item at once (`rulings.report_link`);
 until a reviewer rules, every page and the API show the record as disputed, so a wrong event
 does not sit unflagged on a chronology until the next night's run. A reviewer's unlink keeps
 the flag until the next resolve moves the record off the person (the unlink rules it apart
-from all of that person's other records, `review.unlink_reported`); a link clears it.
+from all of that person's other records, `rulings.unlink_reported`); a link clears it.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.core.db import chunks
-from mast.resolver.review import ReviewError, report_link
+from mast.core.db import chunks, inserted_key
+from mast.resolver.rulings import ReviewError, on_reported_person, report_link, ruling_on
 from mast.schema.tables import decisions, disputes, record_persons, review_items
 
 MAX_REASON = 1000
@@ -56,18 +56,17 @@ def report(
             .where(review_items.c.item_id == item, review_items.c.evidence.is_(None))
             .values(evidence=f"reported by {by}: {reason}")
         )
-        key = conn.execute(
-            disputes.insert().values(
-                record_id=record_id,
-                person_id=person_id,
-                item_id=item,
-                reported_by=by,
-                reason=reason,
-                reported_at=now,
-            )
-        ).inserted_primary_key
-    assert key is not None  # noqa: S101 - an autoincrement insert returns its key
-    return Dispute(int(key[0]), record_id, item, by, reason, now, "open")
+        key = inserted_key(
+            conn,
+            disputes,
+            record_id=record_id,
+            person_id=person_id,
+            item_id=item,
+            reported_by=by,
+            reason=reason,
+            reported_at=now,
+        )
+    return Dispute(key, record_id, item, by, reason, now, "open")
 
 
 def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
@@ -83,15 +82,7 @@ def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
                 review_items.c.record_b,
             )
             .join(review_items, review_items.c.item_id == disputes.c.item_id)
-            # Once a run has moved the record, the person it was reported on no longer
-            # shows it: the dispute is settled.
-            .join(
-                record_persons,
-                sa.and_(
-                    record_persons.c.record_id == disputes.c.record_id,
-                    record_persons.c.person_id == disputes.c.person_id,
-                ),
-            )
+            .join(record_persons, on_reported_person())
             .where(disputes.c.record_id.in_(part))
             .order_by(disputes.c.dispute_id)
         ).all()
@@ -101,19 +92,7 @@ def disputed(conn: sa.Connection, record_ids: list[str]) -> dict[str, Dispute]:
             if r.status != "open":
                 ruling = conn.execute(
                     sa.select(decisions.c.decision)
-                    .where(
-                        sa.or_(
-                            sa.and_(
-                                decisions.c.record_a == r.record_id,
-                                decisions.c.record_b == partner,
-                            ),
-                            sa.and_(
-                                decisions.c.record_a == partner,
-                                decisions.c.record_b == r.record_id,
-                            ),
-                        ),
-                        decisions.c.decided_at >= r.reported_at,
-                    )
+                    .where(ruling_on(r.record_id, partner), decisions.c.decided_at >= r.reported_at)
                     .order_by(decisions.c.decision_id.desc())
                 ).scalar()
                 if ruling != "unlink":

@@ -9,25 +9,22 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from mast.core import clock
 from mast.core.db import chunks
-from mast.schema.tables import (
-    ADDRESS_MARK,
-    person_pending,
-    record_addresses,
-    record_persons,
-    records,
-    resolver_state,
-)
+from mast.resolver.addresses.forget import forget_addresses
+from mast.schema.tables import person_pending, record_persons, records
 
 
 def forget_records(conn: sa.Connection, record_ids: Sequence[str]) -> None:
     """Drop the links of records about to be removed, inside the caller's transaction.
 
-    The next person run re-clusters the profiles they leave (a day: their profiles are
-    marked pending); addresses are re-resolved in full (the address mark is cleared),
-    because an address key's counts and UPRNs are sums over its records."""
+    Their address keys and addresses are worked out again here, from the records they keep
+    (`forget_addresses`), so the next run need not re-resolve every address; the next
+    person run re-clusters the profiles they leave (a day: their profiles are marked
+    pending)."""
     if not record_ids:
         return
+    forget_addresses(conn, record_ids, now=clock.now())
     pending = sa.select(person_pending.c.profile_id)
     for part in chunks(sorted(record_ids)):
         left = (
@@ -37,9 +34,7 @@ def forget_records(conn: sa.Connection, record_ids: Sequence[str]) -> None:
             .distinct()
         )
         conn.execute(person_pending.insert().from_select(["profile_id"], left))
-        for link in (record_addresses, record_persons):
-            conn.execute(link.delete().where(link.c.record_id.in_(part)))
-    conn.execute(resolver_state.delete().where(resolver_state.c.key == ADDRESS_MARK))
+        conn.execute(record_persons.delete().where(record_persons.c.record_id.in_(part)))
 
 
 def share(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[float]:

@@ -1,6 +1,6 @@
 """The graph vocabulary: labels, relationship types and their typed properties.
 
-Analysts' Cypher and partner apps are written against these names (DESIGN.md), so they
+Analysts' Cypher and partner apps are written against these names, so they
 change only by adding. Each backend derives its DDL from here: Ladybug's node and
 relationship tables (`ladybug_ddl`) and Neo4j's key constraints and indexes (`neo4j_ddl`).
 Values the portable Cypher subset cannot compute (a week, an 18th birthday) are stored as

@@ -533,6 +533,98 @@ audit_head = sa.Table(
     sa.Column("seal", sa.String(64), nullable=False, comment="HMAC of seq and mac: truncation"),
 )
 
+# --- The Cypher workbench (mast/web/routes_workbench.py) ------------------------------------
+
+saved_queries = sa.Table(
+    "saved_queries",
+    metadata,
+    sa.Column("query_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, nullable=False, comment="who saved it (users.user_id)"),
+    sa.Column("agency", sa.String(64), nullable=False, comment="their team, when saved"),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("cypher", sa.Text, nullable=False, comment="with its // @param header lines"),
+    sa.Column("params", sa.Text, nullable=False, default="", comment="name = value lines"),
+    sa.Column("shared", sa.Boolean, nullable=False, default=False, comment="with the team"),
+    sa.Column("saved_at", sa.DateTime, nullable=False),
+    sa.Index("ix_saved_queries_user", "user_id"),
+    sa.Index("ix_saved_queries_agency", "agency", "shared"),
+    comment="analysts' own Cypher, kept per user and optionally shared with their agency",
+)
+
+
+# --- The change feed for partner apps (mast/resolver/change_feed.py) -------------------
+
+person_changes = sa.Table(
+    "person_changes",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.Integer,
+        primary_key=True,
+        autoincrement=False,
+        comment="the cursor: one more than the last, given in the run's own transaction",
+    ),
+    sa.Column("kind", sa.String(8), nullable=False, comment="created|split|merged|retired|event"),
+    sa.Column("person_id", sa.String(16), nullable=False),
+    sa.Column("into_id", sa.String(16), comment="merged: the surviving id; split: the new one"),
+    sa.Column("event_id", sa.Text, comment="event: the graph's Event id now this person's"),
+    sa.Column("at", sa.DateTime, nullable=False, comment="the run's clock"),
+    sa.Index("ix_person_changes_at", "at"),
+    comment="append-only: what each resolution did to persons, ids and kinds only, in order",
+)
+
+
+# --- Alerts (mast/daily/alerts.py) ----------------------------------------------------
+
+watches = sa.Table(
+    "watches",
+    metadata,
+    sa.Column("watch_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("agency", sa.String(64), nullable=False, comment="the watcher's: never alerted"),
+    sa.Column("subject_kind", sa.String(8), nullable=False, comment="person | address"),
+    sa.Column("subject_id", sa.String(16), nullable=False, comment="follows merges"),
+    sa.Column(
+        "kind", sa.String(8), nullable=False, comment="records | lookups (a case lead's opt-in)"
+    ),
+    sa.Column("cursor_file", sa.Integer, nullable=False, comment="files up to this one are seen"),
+    sa.Column("cursor_seq", sa.Integer, nullable=False, comment="audit entries up to this one"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index("ux_watches_one", "username", "subject_kind", "subject_id", "kind", unique=True),
+    comment="what a user asked to be told about; removing a watch deletes it (audited)",
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("alert_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("watch_id", sa.Integer, nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False, comment="records | lookup"),
+    sa.Column("subject_kind", sa.String(8), nullable=False),
+    sa.Column("subject_id", sa.String(16), nullable=False),
+    sa.Column("agency", sa.String(64), nullable=False, comment="the other agency"),
+    sa.Column("records", sa.Integer, nullable=False, comment="new records (1 for a lookup)"),
+    sa.Column("role", sa.String(16), comment="a lookup: the reader's role"),
+    sa.Column("purpose", sa.Text, comment="a lookup: the purpose the reader gave"),
+    sa.Column("happened_at", sa.DateTime, nullable=False, comment="a lookup: when it was read"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("seen_at", sa.DateTime, comment="first shown on the watching page"),
+    sa.Column("emailed_at", sa.DateTime),
+    sa.Index("ix_alerts_user", "username", "seen_at"),
+    comment="what a watch found: counts by agency, never the records themselves",
+)
+
+alert_contacts = sa.Table(
+    "alert_contacts",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    comment="where a user asked to be e-mailed about their alerts",
+)
+
+
 # --- The graph's touched deltas (mast/graph/touched.py) ---------------------------------
 # Partial indexes (few records have these), so a day's delta finds a case's records and the
 # statements naming a partner's person id without reading every record.

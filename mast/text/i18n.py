@@ -10,7 +10,7 @@ The catalogues are the .po files themselves, read with Babel as the app is made
 (`create_app`) and compiled in memory. No compiled .mo is kept in the tree: branches append
 entries to the .po side by side (it merges by union), so a build step would be one more
 thing to fall out of step, and reading a few hundred entries takes milliseconds. The first
-of two entries for one msgid wins; tests/test_i18n.py refuses two that disagree.
+of two entries for one msgid wins; tests/integration/web/test_i18n.py refuses two that disagree.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_day_names, get_month_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -204,6 +204,25 @@ def month(value: Any) -> str:
     except ValueError:
         return text
     return format_date(when, "LLL y", locale=_BABEL[language()])
+
+
+@cache
+def _calendar(language_code: str) -> dict[str, list[str]]:
+    locale = _BABEL[language_code]
+    months = get_month_names("abbreviated", context="stand-alone", locale=locale)
+    wide = get_month_names("wide", context="stand-alone", locale=locale)
+    days = get_day_names("abbreviated", context="stand-alone", locale=locale)
+    return {
+        "months": [months[m] for m in range(1, 13)],
+        "months_wide": [wide[m] for m in range(1, 13)],
+        "weekdays": [days[(d - 1) % 7] for d in range(7)],  # Sunday first, as JavaScript counts
+    }
+
+
+def calendar_names() -> dict[str, list[str]]:
+    """Month and weekday names in the request's language, for charts drawn in the browser: a
+    browser's own Intl may lack Welsh (Debian's Chromium does)."""
+    return _calendar(language())
 
 
 # --- names the code holds ---------------------------------------------------------------------

@@ -40,6 +40,7 @@ from mast.text.i18n import WELSH, LanguageMiddleware, catalogue
 from mast.web import (
     routes,
     routes_admin,
+    routes_alerts,
     routes_audit,
     routes_errors,
     routes_network,
@@ -47,6 +48,7 @@ from mast.web import (
     routes_reports,
     routes_review,
     routes_search,
+    routes_workbench,
 )
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_search,
         routes_admin,
         routes_audit,
+        routes_workbench,
+        routes_alerts,
     )
     for module in routers:
         app.include_router(module.router)

@@ -91,4 +91,19 @@ def chronology_pdf(sheet: Sheet, rows: list[tuple[str, ...]]) -> bytes:
             row = table.row()
             for value in values:
                 row.cell(value)
-    return bytes(pdf.output())
+    return finished(pdf)
+
+
+def finished(pdf: FPDF) -> bytes:
+    """The PDF's bytes, its font files closed: fontTools reads them lazily and would hold
+    them open until the garbage collector found them (a ResourceWarning in every test)."""
+    try:
+        return bytes(pdf.output())
+    finally:
+        close_fonts(pdf)
+
+
+def close_fonts(pdf: FPDF) -> None:
+    for font in pdf.fonts.values():
+        if (ttfont := getattr(font, "ttfont", None)) is not None:
+            ttfont.close()

@@ -75,6 +75,7 @@ templates.env.filters.update(
 )
 templates.env.globals.update(
     html_lang=i18n.language,
+    calendar_names=i18n.calendar_names,
     switch_to=i18n.switch_to,
     role_name=i18n.role_name,
     agency_kind=i18n.agency_kind,

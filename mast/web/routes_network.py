@@ -8,7 +8,11 @@ filter and list it by kind; a pair joined in two ways has two edges, never two o
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
 import itertools
+import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,8 +24,9 @@ from mast.api.auth import Caller, services_of
 from mast.api.gql_types import split_id
 from mast.api.recording import record
 from mast.api.routes_graphql import execute
-from mast.text.i18n import N_, ngettext
+from mast.text.i18n import N_, moment, ngettext
 from mast.text.i18n import gettext as _
+from mast.web.network_pdf import NetworkSheet, network_pdf
 from mast.web.routes import missing, page, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -381,6 +386,69 @@ async def connection(
 
 
 EXPORTS: Final = frozenset({"png", "csv"})
+_PICTURE = re.compile(r"^data:image/(png|jpeg);base64,")
+
+
+@router.post("/network/{start}/pdf", dependencies=[Depends(csrf.form_token)])
+async def exported_pdf(
+    request: Request, start: str, who: Annotated[Caller, Depends(viewer)]
+) -> Response:
+    """The drawing (made in the browser, sent as an image with the ids drawn and the kinds
+    of link shown) as a PDF with its title, key, date, purpose, printer and marking. The
+    audit entry names everyone in it and is committed before the PDF is sent."""
+    if not allowed(who.user.role, "network"):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    given, picture, kinds = body.get("ids"), body.get("picture"), body.get("kinds")
+    if not (
+        isinstance(given, list)
+        and isinstance(kinds, list)
+        and isinstance(picture, str)
+        and _PICTURE.match(picture)
+    ):
+        return JSONResponse(
+            {"detail": 'send {"ids": [...], "kinds": [...], "picture": "data:image/png;base64,…"}'},
+            400,
+        )
+    try:
+        image = base64.b64decode(picture[picture.index(",") + 1 :], validate=True)
+    except binascii.Error:
+        return JSONResponse({"detail": "the picture is not base64"}, 400)
+    ids = [i[:64] for i in given[:5000] if isinstance(i, str)]
+    names = {k["kind"]: k["label"] for k in legend()}
+    title = _("Network of %(name)s") % {"name": str(body.get("title") or start)[:200]}
+    printed = _("Printed %(when)s by %(who)s for: %(purpose)s") % {
+        "when": moment(services_of(request).now()),
+        "who": who.user.display_name,
+        "purpose": who.purpose,
+    }
+    sheet = NetworkSheet(
+        title=title,
+        printed=printed,
+        key_heading=_("Key"),
+        key=[(k, names[k]) for k in names if k in kinds],
+    )
+    try:
+        made = await asyncio.to_thread(network_pdf, sheet, image)
+    except ValueError as e:
+        return JSONResponse({"detail": str(e)}, 400)
+    await record(
+        services_of(request),
+        who.user,
+        "network-export",
+        {"start": start[:64], "form": "pdf", "people": len(ids)},
+        ids,
+        purpose=who.purpose,
+    )
+    return Response(
+        made,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="network-{start[:64]}.pdf"'},
+    )
 
 
 @router.post("/network/{start}/export/{form}", dependencies=[Depends(csrf.form_token)])

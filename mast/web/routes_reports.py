@@ -23,6 +23,7 @@ from mast.graph.headlines import HEADLINES
 from mast.graph.queries import NamedQuery, convert, load_queries
 from mast.text.i18n import N_, agency_kind, day, language
 from mast.text.i18n import gettext as _
+from mast.web import i18n_values
 from mast.web.report_slices import (
     AGENCY_COLOURS,
     AREAS,
@@ -103,6 +104,21 @@ def _given(request: Request, query: NamedQuery) -> dict[str, str]:
     return out
 
 
+def _dates_used(query: NamedQuery, given: dict[str, str]) -> list[tuple[str, str]]:
+    """Each date the report ran with, in words: a browser's date box may show the month
+    first, and "01/06" read the wrong way round changes every figure without a word."""
+    used, now = [], clock.now()
+    for p in query.params:
+        value = given.get(p.name, p.default)
+        if p.type not in {"date", "datetime"} or value in (None, ""):
+            continue
+        try:
+            used.append((_label(p.name), day(convert(p, value, now=now))))
+        except QueryRefused:
+            continue
+    return used
+
+
 def _checked(
     query: NamedQuery, given: dict[str, str], choices: dict[str, list[str]]
 ) -> tuple[dict[str, str], list[str]]:
@@ -152,7 +168,14 @@ def _label(name: str) -> str:
 
 
 def _word(vocabulary: str | None, value: str) -> str:
-    return agency_kind(value) if vocabulary == "agency_kind" else value
+    """A value of a pick-list in the reader's language; the value sent stays the data's."""
+    if vocabulary == "agency_kind":
+        return agency_kind(value)
+    if vocabulary in {"category", "event_kind"}:
+        return i18n_values.event_kind(value)
+    if vocabulary == "local_authority":
+        return i18n_values.authority(value)
+    return value
 
 
 @router.get("/analysis")
@@ -255,6 +278,7 @@ async def report_page(
         period_words=period_words,
         slice_chart=_slice_chart(sliced) if sliced and sliced.periods else None,
         chart=_chart(result) if result and not sliced else None,
+        dates_used=_dates_used(query, given) if result else [],
         csv_link=str(request.url.include_query_params(run="1")).replace(
             f"/analysis/{name}?", f"/analysis/{name}/csv?", 1
         ),

@@ -19,7 +19,8 @@ from mast.api.routes_graphql import execute
 from mast.core.db import chunks
 from mast.core.errors import AuditUnavailable, MastError
 from mast.resolver.disputes import Dispute, disputed
-from mast.resolver.review import Item, decide_item, open_items
+from mast.resolver.review import Item, open_items
+from mast.resolver.rulings import decide_item
 from mast.schema.tables import record_persons
 from mast.web.routes import missing, page, viewer
 

@@ -66,6 +66,7 @@ async def results(request: Request, who: Caller, q: str) -> dict[str, Any]:
     today = services_of(request).now().date()
     box = read(q, today=today)
     out: dict[str, Any] = {"q": q, "kind": box.kind, "people": None, "places": None}
+    out["places_first"] = box.places_first
     out["problem"] = box.problem
     if not allowed(who.user.role, "search"):
         out["problem"] = "Your role does not search people or addresses."

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from mast.loaders.cleanse.addresses import street_type
 from mast.text.fold import fold
 from mast.text.postcodes import normalise_postcode
+from mast.text.streets import street_type
 
 Kind = Literal["people", "places", "both"]
 
@@ -93,6 +93,13 @@ class Reading:
     @property
     def places(self) -> bool:
         return self.kind in ("places", "both")
+
+    @property
+    def places_first(self) -> bool:
+        """A postcode alone is more often a place looked up than a person: its places lead."""
+        return self.kind == "places" or (
+            self.postcode is not None and not self.words and self.dob is None and self.age is None
+        )
 
 
 def read(text: str, *, today: date) -> Reading:

@@ -112,11 +112,6 @@ def parse_datetime(value: str, formats: tuple[str, ...]) -> datetime | None:
     return None
 
 
-def parse_date(value: str, formats: tuple[str, ...]) -> date | None:
-    parsed = parse_datetime(value, formats)
-    return parsed.date() if parsed else None
-
-
 def add_years(day: date, years: int) -> date:
     """Same calendar day `years` later; 29 February falls back to the 28th."""
     try:

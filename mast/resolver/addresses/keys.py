@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from mast.loaders.cleanse.addresses import is_premises, street_type, tidy_place
 from mast.text.fold import fold
+from mast.text.streets import is_premises, street_type, tidy_place
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
 

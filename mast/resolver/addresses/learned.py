@@ -153,11 +153,6 @@ def blocks_of(key: Key) -> list[str]:
     return [f"{i}{SEP}" + SEP.join(p) for i, p in enumerate(parts) if all(p)]
 
 
-def _features(key: Key, place: tuple[str, str]) -> dict[str, Any]:
-    """One key's row of `frame`."""
-    return {name: values[0] for name, values in _columns([key], [place]).items()}
-
-
 def _columns(keys: Sequence[Key], places: Sequence[tuple[str, str]]) -> dict[str, list[Any]]:
     """The columns Splink reads, built a column at a time (a third the time of row dicts)."""
     postcodes = [k[0] if posted(k) else "" for k in keys]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -57,8 +58,15 @@ from mast.resolver.addresses.store import (
     write_keys,
     write_links,
 )
-from mast.resolver.bookkeeping import get_mark, id_minter, set_mark, write_id_events
-from mast.resolver.stable_ids import assign_ids
+from mast.resolver.bookkeeping import (
+    active_ids,
+    get_mark,
+    id_minter,
+    set_mark,
+    write_id_events,
+    write_retired,
+)
+from mast.resolver.stable_ids import IdEvent, assign_ids
 from mast.schema.tables import (
     ADDRESS_MARK,
     address_key_uprns,
@@ -79,12 +87,7 @@ def resolve_all_addresses(
     with engine.connect() as conn:
         mark = get_mark(conn, ADDRESS_MARK)
         top = conn.execute(sa.select(sa.func.max(records.c.file_id))).scalar() or 0
-        # A key table from before keys were indexed by place, or held building names, or
-        # before the learned model, has its keys to write again.
-        stored = conn.execute(
-            sa.select(address_keys.c.key).where(address_keys.c.place.is_not(None)).limit(1)
-        ).scalar()
-        keyed = stored is not None and stored.count(SEP) == KEY_PARTS - 1
+        keyed = is_keyed(conn)
         model = None if retrain else latest_model(conn)
         fresh: list[AddressInput] | None = None
         if not full and mark and keyed and model is not None:
@@ -99,6 +102,15 @@ def resolve_all_addresses(
     if not fresh:  # no new records: every address stands as it is
         return report("incremental", [], {}, [], set(), [], started, engine)
     return _incremental(engine, fresh, model, now=now, started=started, mark=top)
+
+
+def is_keyed(conn: sa.Connection) -> bool:
+    """Whether the key table is one a daily run can build on: a key table from before keys
+    were indexed by place, or held building names, has its keys to write again."""
+    stored = conn.execute(
+        sa.select(address_keys.c.key).where(address_keys.c.place.is_not(None)).limit(1)
+    ).scalar()
+    return stored is not None and stored.count(SEP) == KEY_PARTS - 1
 
 
 def _any_linked(conn: sa.Connection, record_ids: list[str]) -> bool:
@@ -141,6 +153,7 @@ def _full(
             [[m.record_id for m in g] for g in groups], previous, id_minter(conn, addresses, "A")
         )
         of_id = dict(zip(ids, groups, strict=True))
+        were = active_ids(conn, addresses)
         write_addresses(conn, of_id, now=now)
         many = {aid: (len(g), tally(g)) for aid, g in of_id.items() if len(g) >= KEPT_TALLY}
         keep_tallies(conn, many, replacing=None)
@@ -151,11 +164,12 @@ def _full(
         sync_rows(conn, address_waiting, ["record_id", "key"], waiting)
         note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
         write_id_events(conn, addresses, "address", events, now=now)
+        write_retired(conn, addresses, "address", were, now=now)
         set_mark(conn, ADDRESS_MARK, mark)
     return report("full", inputs, record_key, ids, set(previous.values()), events, started, engine)
 
 
-class _Reach(NamedTuple):
+class Reach(NamedTuple):
     states: dict[Key, KeyState]
     """the keys within reach, stored ones as stored and then with the new records added"""
     before: dict[Key, str]
@@ -170,11 +184,14 @@ class _Reach(NamedTuple):
     """the new records' keys, whose links are scored anew"""
 
 
-class _Loader:
+class Loader:
     """Reads stored keys into the states of a reach, each the first time it is met."""
 
-    def __init__(self, conn: sa.Connection, found: _Reach) -> None:
+    def __init__(self, conn: sa.Connection, found: Reach, *, follow_seeds: bool = False) -> None:
         self.conn, self.found = conn, found
+        self.follow_seeds = follow_seeds
+        """Follow the seeds' stored links too (not kept as links: theirs are scored anew), to
+        reach every key a seed losing records may have held in its cluster."""
 
     def __call__(self, where: sa.ColumnElement[bool]) -> list[Key]:
         """The stored keys matching `where`."""
@@ -220,6 +237,8 @@ class _Loader:
             if other not in found.seeds:
                 found.links.add((min(key, other), max(key, other)))
                 out.append(other)
+        if self.follow_seeds:
+            out.extend(o for _, o in linked_to(self.conn, [k for k in keys if k in found.seeds]))
         asked = set(keys)
         for a, b in found.links:  # as yet, only the new records' keys' links
             if a in asked:
@@ -231,15 +250,15 @@ class _Loader:
         return out
 
 
-def _within_reach(conn: sa.Connection, fresh: list[AddressInput], model: dict[str, Any]) -> _Reach:
+def _within_reach(conn: sa.Connection, fresh: list[AddressInput], model: dict[str, Any]) -> Reach:
     """The keys the new records' keys could join, read from the store by its indexes on
     place, door, name, UPRN and learned links (`within_reach`), with the new records folded
     in: the only keys that can move. Keys not stored yet are all new records' keys, so only
     stored keys need looking up. The new records' keys are scored against the stored keys
     sharing a candidate block with them, as a full run would score them."""
     seeds = {key for a in fresh if (key := address_key(a)) is not None}
-    found = _Reach({}, {}, {}, {}, set(), seeds)
-    load = _Loader(conn, found)
+    found = Reach({}, {}, {}, {}, set(), seeds)
+    load = Loader(conn, found)
     for part in chunks(sorted(SEP.join(key) for key in seeds)):
         load(address_keys.c.key.in_(part))
     found.record_key.update(add_inputs(found.states, fresh))
@@ -272,72 +291,94 @@ def _incremental(
     mark: int,
 ) -> AddressRun:
     with engine.connect() as conn:
-        states, before, weights, record_key, links, seeds = _within_reach(conn, fresh, model)
+        found = _within_reach(conn, fresh, model)
+    with engine.begin() as conn:
+        ids, events, placed_key = settle(conn, found, fresh, now=now)
+        set_mark(conn, ADDRESS_MARK, mark)
+    return report(
+        "incremental", fresh, placed_key, ids, set(found.before.values()), events, started, engine
+    )
+
+
+def settle(
+    conn: sa.Connection,
+    found: Reach,
+    fresh: list[AddressInput],
+    *,
+    now: datetime,
+    shrunk: frozenset[str] = frozenset(),
+    changed: frozenset[Key] = frozenset(),
+    read: Sequence[tuple[AddressInput, str]] = (),
+) -> tuple[list[str], list[IdEvent], dict[str, Key]]:
+    """Cluster the keys within reach and write what moved: the addresses, their records'
+    links, counts and keys. `fresh` are the records that arrived; `shrunk`, addresses that
+    lost records (a purge), whose records are read whole and counted again, and `changed`
+    the keys that lost them, written again; `read`, the records of `shrunk` already read
+    (`records_of`). Returns the ids, their events and each fresh record's key, where it
+    names a place."""
+    states, before, weights, record_key, links, seeds = found
     reach = set(states)
     of_key = cluster_keys(states, links)
     placed_key = {rid: key for rid, key in record_key.items() if key in of_key}
     key_groups: dict[int, list[str]] = defaultdict(list)
     for key, n in of_key.items():
         key_groups[n].append(SEP.join(key))
-    with engine.begin() as conn:
-        ids, events = assign_ids(
-            [key_groups[n] for n in sorted(key_groups)],
-            {SEP.join(k): before[k] for k in reach if k in before},
-            id_minter(conn, addresses, "A"),
-            weights=weights,
-        )
-        after = {k: ids[n] for k, n in of_key.items()}
-        moved = {k for k in reach if after.get(k) != before.get(k)}
-        touched = moved | set(record_key.values())
-        losing = {before[k] for k in moved if k in before}
-        affected = losing | {after[k] for k in touched if k in after}
-        # Only records of an address with a key that moved can move: those are read whole;
-        # the records of an address that only gained some are counted by the database.
-        linked = records_of(conn, losing)
-        # Records of a key of no place before, that now has one, wait in address_waiting.
-        rising = waiting_records(conn, [k for k in touched if k in after and k not in before])
-        everyone = {a.record_id: a for a in [*(a for a, _ in linked), *rising, *fresh]}
-        placed = _place(conn, everyone, after)
-        # An address that only gained records that agree with it is described as it was.
-        agreed = agreeing(conn, affected - losing, placed)
-        counts = tallies(conn, affected - losing - agreed.keys())
-        for aid, group in placed.items():
-            if aid not in agreed:
-                n, counted = counts.get(aid, (0, None))
-                counts[aid] = (n + len(group), tally(group, counted))
-        was = {a.record_id: aid for a, aid in linked}
-        now_at = {a.record_id: aid for aid, group in placed.items() for a in group}
-        moves = sorted(rid for rid, aid in was.items() if now_at.get(rid) != aid)
-        for part in chunks(moves):
-            conn.execute(record_addresses.delete().where(record_addresses.c.record_id.in_(part)))
-        note_moves(conn, moves)
-        insert_tuples(
-            conn,
-            record_addresses,
-            ["record_id", "address_id"],
-            [(rid, aid) for rid, aid in now_at.items() if was.get(rid) != aid],
-        )
-        for part in chunks(sorted(affected)):
-            conn.execute(
-                addresses.delete().where(
-                    addresses.c.address_id.in_(part), addresses.c.retired_into.is_(None)
-                )
-            )
-        rows = [address_row(aid, n, describe_tally(c), now) for aid, (n, c) in counts.items()]
-        rows += [address_row(aid, n, described, now) for aid, (n, described) in agreed.items()]
-        insert_tuples(conn, addresses, ADDRESS_COLUMNS, rows)
-        keep_tallies(conn, counts, replacing=affected)
-        delete_keys(conn, touched)
-        write_keys(conn, {k: states[k] for k in touched}, after)
-        write_links(conn, [(a, b) for a, b in links if a in seeds or b in seeds], replacing=seeds)
-        write_id_events(conn, addresses, "address", events, now=now)
-        set_mark(conn, ADDRESS_MARK, mark)
-    return report(
-        "incremental", fresh, placed_key, ids, set(before.values()), events, started, engine
+    ids, events = assign_ids(
+        [key_groups[n] for n in sorted(key_groups)],
+        {SEP.join(k): before[k] for k in before},
+        id_minter(conn, addresses, "A"),
+        weights=weights,
     )
+    after = {k: ids[n] for k, n in of_key.items()}
+    moved = {k for k in reach | before.keys() if after.get(k) != before.get(k)}
+    touched = moved | set(record_key.values()) | changed
+    losing = {before[k] for k in moved if k in before} | shrunk
+    affected = losing | {after[k] for k in touched if k in after}
+    # Only records of an address with a key that moved (or that lost records) can move:
+    # those are read whole; the records of an address that only gained some are counted
+    # by the database.
+    linked = [*read, *records_of(conn, losing - shrunk if read else losing)]
+    # Records of a key of no place before, that now has one, wait in address_waiting.
+    rising = waiting_records(conn, [k for k in touched if k in after and k not in before])
+    everyone = {a.record_id: a for a in [*(a for a, _ in linked), *rising, *fresh]}
+    placed = place_records(conn, everyone, after)
+    # An address that only gained records that agree with it is described as it was.
+    agreed = agreeing(conn, affected - losing, placed)
+    counts = tallies(conn, affected - losing - agreed.keys())
+    for aid, group in placed.items():
+        if aid not in agreed:
+            n, counted = counts.get(aid, (0, None))
+            counts[aid] = (n + len(group), tally(group, counted))
+    was = {a.record_id: aid for a, aid in linked}
+    now_at = {a.record_id: aid for aid, group in placed.items() for a in group}
+    moves = sorted(rid for rid, aid in was.items() if now_at.get(rid) != aid)
+    for part in chunks(moves):
+        conn.execute(record_addresses.delete().where(record_addresses.c.record_id.in_(part)))
+    note_moves(conn, moves)
+    insert_tuples(
+        conn,
+        record_addresses,
+        ["record_id", "address_id"],
+        [(rid, aid) for rid, aid in now_at.items() if was.get(rid) != aid],
+    )
+    for part in chunks(sorted(affected)):
+        conn.execute(
+            addresses.delete().where(
+                addresses.c.address_id.in_(part), addresses.c.retired_into.is_(None)
+            )
+        )
+    rows = [address_row(aid, n, describe_tally(c), now) for aid, (n, c) in counts.items()]
+    rows += [address_row(aid, n, described, now) for aid, (n, described) in agreed.items()]
+    insert_tuples(conn, addresses, ADDRESS_COLUMNS, rows)
+    keep_tallies(conn, counts, replacing=affected)
+    delete_keys(conn, touched)
+    write_keys(conn, {k: states[k] for k in touched if k in states}, after)
+    write_links(conn, [(a, b) for a, b in links if a in seeds or b in seeds], replacing=seeds)
+    write_id_events(conn, addresses, "address", events, now=now)
+    return ids, events, placed_key
 
 
-def _place(
+def place_records(
     conn: sa.Connection, everyone: dict[str, AddressInput], after: dict[Key, str]
 ) -> dict[str, list[AddressInput]]:
     """These records by the address their key is in now; the records of a key of no place

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from mast.resolver.bookkeeping import id_minter, set_mark
+from mast.resolver.bookkeeping import DECISION_MARK, FILE_MARK, id_minter, set_mark
 from mast.resolver.cluster import REVIEWER_WEIGHT, Clustering, Edge, WeightedPair
 from mast.resolver.people import store
 from mast.resolver.profiles import DobPlaceholders, Profile, RecordPerson
@@ -32,7 +32,6 @@ REVIEW_WEIGHT = -1.0
 """Pairs between this and LINK_WEIGHT, left apart, go to the review queue. Measured on the
 demo: pairs of people scoring -3 to -1 were the same person once in 190 (134 of 26,100), so
 a reviewer would wade through noise; from -1 to 1 it is one in 16."""
-FILE_MARK, DECISION_MARK = "person_file_id", "person_decision_id"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mast.resolver import model as splink_model
-from mast.resolver.bookkeeping import get_mark
+from mast.resolver.bookkeeping import DECISION_MARK, FILE_MARK, get_mark, write_retired
 from mast.resolver.cluster import Clustering, WeightedPair, cluster, partner_id_edges
 from mast.resolver.people import describe, store
 from mast.resolver.people.changes import (
@@ -26,8 +26,6 @@ from mast.resolver.people.changes import (
     write_unmoved,
 )
 from mast.resolver.people.common import (
-    DECISION_MARK,
-    FILE_MARK,
     LINK_WEIGHT,
     REVIEW_WEIGHT,
     PersonRun,
@@ -45,6 +43,7 @@ from mast.resolver.people.common import (
 from mast.resolver.profiles import Profile, RecordPerson, build_profiles, model_event_feeds
 from mast.resolver.review import queue_for_review
 from mast.resolver.stable_ids import IdEvent
+from mast.schema.tables import persons
 
 
 class Day:
@@ -284,16 +283,18 @@ class Day:
             {pid: self.state[pid] for pid in self.stored_local if pid in self.state},
         )
         store.drop_profiles(conn, set(self.local) - set(self.living))  # no records left
+        replaced = {p for pid, p in self.person_of.items() if pid not in self.settled}
         describe.write_people(
             conn,
             self.groups,
             self.profile_of,
             self.events,
-            replaced={p for pid, p in self.person_of.items() if pid not in self.settled},
+            replaced=replaced,
             linked=self.linked,
             now=self.now,
             described=self.described,
         )
+        write_retired(conn, persons, "person", replaced, now=self.now)
         store.unlink(conn, self.unnamed)
         write_unmoved(conn, self.unmoved, self.changed_profile_of, self.now)
         review = self._queue(conn, clustering, self.settled | self.grown_person.keys())

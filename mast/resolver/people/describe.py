@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mast.core.db import chunks, insert_tuples, sync_rows
+from mast.resolver import change_feed
 from mast.resolver.bookkeeping import write_id_events
 from mast.resolver.commonest import columns, commonest
 from mast.resolver.people.store import PERSON_DETAILS, unlink
@@ -107,13 +108,15 @@ def write_people(
     linked: Mapping[str, tuple[str, str]] | None,
     now: datetime,
     described: Mapping[str, tuple[Any, ...]] | None = None,
+    was_person: Mapping[str, str] | None = None,
 ) -> None:
     """Replace the persons in `replaced` by `groups`, and of their records' links those
     that differ from `linked` (record → stored profile and person); with `replaced=None`
     (a full run) `groups` are every person there is, and only those whose details or
-    records changed are written (the rest keep their `updated_at`). A person in
-    `described` has those details, and of its records only those in its group, new to
-    it, are linked (`grown_details`)."""
+    records changed are written (the rest keep their `updated_at`); `was_person` is then
+    each record's person before the run. A person in `described` has those details, and
+    of its records only those in its group, new to it, are linked (`grown_details`).
+    What changed is added to the change feed, in the same transaction."""
     names = ["person_id", *PERSON_DETAILS, "retired_into", "updated_at"]
     given = described or {}
     person_rows = [
@@ -124,6 +127,15 @@ def write_people(
         (r.record_id, profile_of[r.record_id], pid) for pid, rows in groups.items() for r in rows
     ]
     link_names = ["record_id", "profile_id", "person_id"]
+    changes = _changes(
+        conn,
+        groups=groups,
+        links=links,
+        events=events,
+        replaced=replaced,
+        linked=linked,
+        was_person=was_person,
+    )
     if replaced is None:
         sync_rows(
             conn,
@@ -144,3 +156,43 @@ def write_people(
         insert_tuples(conn, persons, names, person_rows)
         insert_tuples(conn, record_persons, link_names, moved)
     write_id_events(conn, persons, "person", events, now=now)
+    change_feed.append(conn, changes, at=now)
+
+
+def _changes(
+    conn: sa.Connection,
+    *,
+    groups: Mapping[str, object],
+    links: list[tuple[str, str, str]],
+    events: list[IdEvent],
+    replaced: Iterable[str] | None,
+    linked: Mapping[str, tuple[str, str]] | None,
+    was_person: Mapping[str, str] | None,
+) -> list[change_feed.Change]:
+    """The change feed's entries for a `write_people`, read before it writes."""
+    active = persons.c.retired_into.is_(None)
+    if replaced is None:
+        before = set(conn.execute(sa.select(persons.c.person_id).where(active)).scalars())
+        if not before:
+            # The store's first resolution: no partner app holds an id yet, so there is
+            # nothing to follow; listing every person and event would only be noise.
+            return []
+        was = dict(was_person or {})
+    else:
+        # Persons replaced, and any written that were stored already, as they stand now.
+        before = {
+            pid
+            for part in chunks(sorted(set(replaced) | set(groups)))
+            for pid in conn.execute(
+                sa.select(persons.c.person_id).where(active, persons.c.person_id.in_(part))
+            ).scalars()
+        }
+        was = {rid: person for rid, (_, person) in (linked or {}).items()}
+    return change_feed.person_changes_of(
+        conn,
+        before=before,
+        after=set(groups),
+        merged={e.old_id: e.new_id for e in events if e.kind == "merge"},
+        split=[(e.old_id, e.new_id) for e in events if e.kind == "split"],
+        moved={rid: (pid, was.get(rid)) for rid, _, pid in links if was.get(rid) != pid},
+    )

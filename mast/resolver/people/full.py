@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from mast.core.db import fetch_tuples
 from mast.resolver import model as splink_model
+from mast.resolver.bookkeeping import active_ids, write_retired
 from mast.resolver.cluster import cluster, partner_id_edges
 from mast.resolver.people import describe, store
 from mast.resolver.people.common import (
@@ -39,7 +40,7 @@ from mast.resolver.profiles import (
     read_records,
 )
 from mast.resolver.review import queue_for_review
-from mast.schema.tables import record_persons
+from mast.schema.tables import persons, record_persons
 
 
 def run_full(
@@ -113,7 +114,18 @@ def run_full(
         store.write_edges(
             conn, scored[scored.weight >= LINK_WEIGHT], replacing=None, same_model=not trained
         )
-        describe.write_people(conn, groups, profile_of, events, replaced=None, linked=None, now=now)
+        were = active_ids(conn, persons)
+        describe.write_people(
+            conn,
+            groups,
+            profile_of,
+            events,
+            replaced=None,
+            linked=None,
+            now=now,
+            was_person=previous,
+        )
+        write_retired(conn, persons, "person", were, now=now)
         review = queue_for_review(
             conn, scored, clustering, profile_of, now=now, link=LINK_WEIGHT, model=model
         )

@@ -8,9 +8,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from mast.resolver.bookkeeping import get_mark
+from mast.resolver.bookkeeping import FILE_MARK, get_mark
 from mast.resolver.people import store
-from mast.resolver.people.common import DUCKDB, FILE_MARK, PersonRun
+from mast.resolver.people.common import DUCKDB, PersonRun
 from mast.resolver.people.day import Day
 from mast.resolver.people.full import run_full
 from mast.schema.tables import person_profiles, record_persons

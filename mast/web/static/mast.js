@@ -24,7 +24,39 @@
       return { id: i, group: e.agency, start: e.at, content: text(e.label),
                title: text(e.label + " — " + e.at) };
     }));
-    new vis.Timeline(el, items, groups, { stack: false, zoomKey: "ctrlKey", maxHeight: 420 });
+    new vis.Timeline(el, items, groups, { stack: true, zoomKey: "ctrlKey", maxHeight: 420,
+                                          format: axisFormat() });
+  }
+  // vis-timeline names months through its bundled English moment, and a browser's Intl may
+  // not know Welsh: the server sends the names in the page's language.
+  function axisFormat() {
+    var names = data("calendar-names");
+    if (!names) { return {}; }
+    function pad(n) { return (n < 10 ? "0" : "") + n; }
+    function d(date) { return date.toDate ? date.toDate() : date; }
+    var minor = {
+      year: function (t) { return String(t.getFullYear()); },
+      month: function (t) { return names.months[t.getMonth()]; },
+      week: function (t) { return String(t.getDate()); },
+      day: function (t) { return String(t.getDate()); },
+      weekday: function (t) { return names.weekdays[t.getDay()] + " " + t.getDate(); }
+    };
+    var monthYear = function (t) { return names.months_wide[t.getMonth()] + " " + t.getFullYear(); };
+    var major = {
+      year: function () { return ""; },
+      month: function (t) { return String(t.getFullYear()); },
+      week: monthYear, day: monthYear, weekday: monthYear
+    };
+    return {
+      minorLabels: function (date, scale) {
+        var t = d(date);
+        return minor[scale] ? minor[scale](t) : pad(t.getHours()) + ":" + pad(t.getMinutes());
+      },
+      majorLabels: function (date, scale) {
+        var t = d(date);
+        return major[scale] ? major[scale](t) : t.getDate() + " " + monthYear(t);
+      }
+    };
   }
   function activity() {
     var series = data("activity-data"), el = document.getElementById("activity");

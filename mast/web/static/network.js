@@ -38,6 +38,7 @@
     { selector: "edge.on-path", style: { "width": 6, "z-index": 10 } },
     { selector: "node.on-path", style: { "border-width": 4, "border-color": "#0b0c0c" } },
     { selector: ".faded", style: { "opacity": 0.2 } },
+    { selector: "node.pinned", style: { "border-width": 4, "border-style": "double", "border-color": "#0b0c0c" } },
     { selector: ":selected", style: { "border-width": 4, "border-color": "#ffdd00" } }
   ];
   Object.keys(LOOK).forEach(function (kind) {
@@ -50,7 +51,27 @@
     elements: JSON.parse(document.getElementById("network-data").textContent).elements
   });
   function layout() { cy.layout({ name: "fcose", animate: false, nodeDimensionsIncludeLabels: true }).run(); }
-  function remember() { history.replaceState(null, "", "#expanded=" + Array.from(expanded).join(",")); }
+  // The view's state lives in the query string, not the fragment: a browser never sends a
+  // fragment, so a shared link's view would be lost at sign-in, which keeps the page asked
+  // for with its query (routes.remember_page). Old `#expanded=` links still open.
+  var target = null;  // the person a connection was drawn to
+  var hidden = new Set();  // people hidden from the drawing (and the list), until undone
+  function remember() {
+    var q = new URLSearchParams();
+    if (expanded.size > 1) { q.set("expanded", Array.from(expanded).join(",")); }
+    var ticks = Array.from(document.querySelectorAll("#kinds input"));
+    if (ticks.some(function (i) { return !i.checked; })) {
+      q.set("kinds", ticks.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }).join(","));
+    }
+    [["agency", "event-agency"], ["from", "event-from"], ["to", "event-to"]].forEach(function (f) {
+      var v = document.getElementById(f[1]).value;
+      if (v) { q.set(f[0], v); }
+    });
+    if (target) { q.set("with", target); }
+    if (hidden.size) { q.set("hide", Array.from(hidden).join(",")); }
+    var query = q.toString().replace(/%2C/g, ",");  // ids and kinds, readable
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
+  }
   function say(message, values) {
     return message.replace(/%\((\w+)\)s/g, function (_m, key) { return String(values[key]); });
   }
@@ -59,8 +80,11 @@
     if (!from && !to) { return ""; }
     return from === to ? from : say(text.dated, { from: from || "…", to: to || "…" });
   }
-  function describe(e) {  // a link as the list and the path read it
+  // A link as the list and the path read it. A parent-and-child line is labelled from the
+  // parent ("mother"); read from the parent's side, the other one is their child.
+  function describe(e, from) {
     var words = e.data("label") || kindName[e.data("kind")];
+    if (from && e.data("kind") === "parent" && e.source().id() === from.id()) { words = text.child; }
     if (e.data("label") !== kindName[e.data("kind")]) { words += " (" + kindName[e.data("kind")] + ")"; }
     var when = span(e);
     return when ? words + ", " + when : words;
@@ -88,11 +112,37 @@
     // Not an incident: the agency filter is about incidents; dates overlap the range.
     return (!from || !e.data("to") || e.data("to") >= from) && (!to || !e.data("from") || e.data("from") <= to);
   }
+  // --- the time slider: each step is a day something drawn happened; it sets "to" -----------
+  var slider = document.getElementById("time"), sliderDay = document.getElementById("time-day");
+  var days = [];
+  function timeline() {
+    var all = new Set();
+    cy.edges().forEach(function (e) {
+      (e.data("events") || []).forEach(function (ev) { if (ev.day) { all.add(ev.day); } });
+      ["from", "to"].forEach(function (k) { if (e.data(k)) { all.add(e.data(k)); } });
+    });
+    days = Array.from(all).sort();
+    var to = document.getElementById("event-to").value;
+    var at = to ? days.filter(function (d) { return d <= to; }).length - 1 : days.length - 1;
+    slider.max = String(Math.max(days.length - 1, 0));
+    slider.value = String(Math.max(at, 0));
+    var shownDay = to || days[days.length - 1] || "";
+    sliderDay.textContent = shownDay;
+    slider.setAttribute("aria-valuetext", shownDay);
+  }
+  slider.addEventListener("input", function () {
+    var i = Number(slider.value);
+    if (!days[i]) { return; }
+    document.getElementById("event-to").value = i === days.length - 1 ? "" : days[i];
+    filter();
+  });
+
   function filter() {
-    agencies();
+    agencies(); timeline();
     var kinds = new Set(Array.from(document.querySelectorAll("#kinds input:checked")).map(function (i) { return i.value; }));
     var agency = agencyPick.value, from = document.getElementById("event-from").value,
         to = document.getElementById("event-to").value;
+    remember();
     cy.batch(function () {
       cy.edges().forEach(function (e) { e.style("display", shown(e, kinds, agency, from, to) ? "element" : "none"); });
       // A person left with no link drawn goes too (the start and everyone on a path stay).
@@ -116,13 +166,18 @@
       li.dataset.id = n.id(); a.href = "/people/" + encodeURIComponent(n.id()); a.textContent = n.data("label");
       b.type = "button"; b.className = "small expand-one"; b.dataset.id = n.id(); b.textContent = hub ? text.show_all : text.add_links;
       if (hub) { li.append(n.data("label"), " ", b); } else { li.append(a, " ", b); }
+      if (n.id() !== me) {
+        var h = document.createElement("button");
+        h.type = "button"; h.className = "small hide-one"; h.dataset.hide = n.id(); h.textContent = text.hide;
+        li.append(" ", h);
+      }
       var links = n.connectedEdges().filter(function (e) { return e.style("display") !== "none"; });
       if (links.nonempty() && !hub) {
         var ul = document.createElement("ul");
         links.forEach(function (e) {
           var other = e.source().id() === n.id() ? e.target() : e.source(), item = document.createElement("li");
           item.dataset.kind = e.data("kind");
-          item.textContent = other.data("label") + ": " + describe(e);
+          item.textContent = other.data("label") + ": " + describe(e, n);
           ul.append(item);
         });
         li.append(ul);
@@ -137,14 +192,47 @@
   people.addEventListener("click", function (ev) {
     var id = ev.target.dataset && ev.target.dataset.id;
     if (id && ev.target.classList.contains("expand-one")) { expand(id); }
+    var gone = ev.target.dataset && ev.target.dataset.hide;
+    if (gone) { hide(cy.getElementById(gone)); undoButton.focus(); }
   });
 
-  function add(elements) {
-    cy.add(elements.filter(function (e) { return cy.getElementById(e.data.id).empty(); }));
+  function add(elements) {  // the elements new to the drawing, for undo
+    var added = cy.add(elements.filter(function (e) {
+      return cy.getElementById(e.data.id).empty() && !hidden.has(e.data.id);
+    }));
     elements.forEach(function (e) {
-      if (e.data.parent) { cy.getElementById(e.data.id).move({ parent: e.data.parent }); }
+      if (e.data.parent && !hidden.has(e.data.id)) { cy.getElementById(e.data.id).move({ parent: e.data.parent }); }
     });
     layout(); filter();
+    return added;
+  }
+
+  // --- pin, hide and undo: each change to the drawing can be taken back, newest first -------
+  var undoButton = document.getElementById("undo");
+  var done = [];
+  function did(step) { done.push(step); undoButton.disabled = false; }
+  function hide(nodes) {
+    var people = nodes.filter(function (n) { return n.id() !== me; });
+    if (people.empty()) { return; }
+    people.forEach(function (n) { hidden.add(n.id()); });
+    did({ undo: function () {
+      people.forEach(function (n) { hidden.delete(n.id()); });
+      removed.restore();
+    } });
+    var removed = people.union(people.connectedEdges()).remove();
+    filter();
+  }
+  function pin(nodes) {
+    var loose = nodes.filter(function (n) { return !n.locked(); });
+    loose.lock().addClass("pinned");
+    did({ undo: function () { loose.unlock().removeClass("pinned"); } });
+  }
+  function undo() {
+    var step = done.pop();
+    if (!step) { return; }
+    step.undo();
+    undoButton.disabled = done.length === 0;
+    filter();
   }
   // Expand one hop by kind: only the kinds ticked are asked for. A hub (people met only at
   // incidents, collapsed with a count) is opened by asking for everyone.
@@ -162,8 +250,13 @@
     return fetch("/network/" + encodeURIComponent(who) + "/neighbours?" + query, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (g) {
-        if (everyone) { hub.remove(); }
-        add(g.elements); expanded.add(who); remember(); status.textContent = "";
+        var hubGone = everyone ? hub.remove() : cy.collection();
+        var fresh = !expanded.has(who);
+        var added = add(g.elements); expanded.add(who); remember(); status.textContent = "";
+        did({ undo: function () {
+          added.remove(); hubGone.restore();
+          if (fresh) { expanded.delete(who); }
+        } });
       })
       .catch(function () { status.textContent = say(text.failed, { id: id }); });
   }
@@ -172,11 +265,20 @@
     var one = selected().length === 1;
     document.getElementById("expand").disabled = !one;
     document.getElementById("dismiss").disabled = selected().empty();
+    document.getElementById("pin").disabled = selected().empty();
     cy.elements().removeClass("faded");
     if (one) { cy.elements().difference(selected().closedNeighborhood()).addClass("faded"); }
   });
   document.getElementById("expand").addEventListener("click", function () { expand(selected()[0].id()); });
-  document.getElementById("dismiss").addEventListener("click", function () { selected().remove(); filter(); });
+  document.getElementById("dismiss").addEventListener("click", function () { hide(selected()); });
+  document.getElementById("pin").addEventListener("click", function () { pin(selected()); });
+  undoButton.addEventListener("click", undo);
+  document.addEventListener("keydown", function (ev) {  // Ctrl+Z (⌘Z), except while typing
+    var typing = /^(INPUT|SELECT|TEXTAREA)$/.test((ev.target && ev.target.tagName) || "");
+    if ((ev.ctrlKey || ev.metaKey) && !ev.shiftKey && ev.key.toLowerCase() === "z" && !typing) {
+      ev.preventDefault(); undo();
+    }
+  });
   document.querySelectorAll("#kinds input").forEach(function (i) { i.addEventListener("change", filter); });
   ["event-agency", "event-from", "event-to"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", filter);
@@ -241,6 +343,28 @@
     audited("png").then(picture).then(function (uri) { save(uri, "network-" + me + ".png"); })
       .catch(function () { status.textContent = text.export_failed || ""; });
   });
+  // The PDF: the drawing as a JPEG (within the server's 1 MiB body limit), made into a page
+  // with its title, key, date, purpose, printer and marking by the server, which audits it.
+  document.getElementById("pdf").addEventListener("click", function () {
+    var token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"];
+    var shownNow = visible();
+    var kinds = Array.from(new Set(shownNow.edges().map(function (e) { return e.data("kind"); })));
+    function send(scale) {
+      var picture = cy.jpg({ full: true, bg: "#ffffff", scale: scale, quality: 0.85, maxWidth: 3000, maxHeight: 3000 });
+      return fetch("/network/" + encodeURIComponent(me) + "/pdf", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
+        body: JSON.stringify({ ids: shownNow.nodes("[kind = 'person']").map(function (n) { return n.id(); }),
+          kinds: kinds, picture: picture, title: text.name })
+      }).then(function (r) {
+        if (r.status === 413 && scale > 1) { return send(1); }  // a large drawing: at screen size
+        if (!r.ok) { throw new Error(r.status); }
+        return r.blob();
+      });
+    }
+    send(2).then(function (pdf) { save(URL.createObjectURL(pdf), "network-" + me + ".pdf"); })
+      .catch(function () { status.textContent = text.export_failed || ""; });
+  });
   document.getElementById("csv").addEventListener("click", function () {
     // The server's CSV rule (csv_safe): a cell a spreadsheet would run as a formula gets a
     // leading apostrophe. A partner's name of =HYPERLINK(…) stays text.
@@ -267,12 +391,18 @@
   var hits = document.getElementById("other-hits");
   function connectTo(other) {
     status.textContent = text.looking;
+    target = other;
     fetch("/network/" + encodeURIComponent(me) + "/connection/" + encodeURIComponent(other), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (g) {
         if (g.hops == null) { status.textContent = text.none; return; }
         cy.elements().unselect().removeClass("on-path faded");  // the path, not a selection, stands out
-        add(g.elements);
+        var before = target === other ? null : target;
+        var added = add(g.elements);
+        did({ undo: function () {
+          added.remove(); cy.elements().removeClass("on-path faded");
+          document.getElementById("path").hidden = true; target = before; status.textContent = "";
+        } });
         g.elements.forEach(function (e) { cy.getElementById(e.data.id).addClass("on-path"); });
         cy.elements().not(".on-path").addClass("faded");  // the path stands out until a selection
         filter();
@@ -315,6 +445,24 @@
       if (id) { hits.textContent = ""; connectTo(id); }
     });
   }
+  // --- a shared link: its filters first, then what it expanded, then its connection ---------
+  var linkedView = new URLSearchParams(location.search);
+  var hash = /#expanded=([^&]*)/.exec(location.hash);  // read before filter() rewrites it
+  if (linkedView.has("kinds")) {
+    var wanted = new Set(linkedView.get("kinds").split(","));
+    document.querySelectorAll("#kinds input").forEach(function (i) { i.checked = wanted.has(i.value); });
+  }
+  [["from", "event-from"], ["to", "event-to"]].forEach(function (f) {
+    var v = linkedView.get(f[0]);
+    if (v && /^\d{4}-\d{2}-\d{2}$/.test(v)) { document.getElementById(f[1]).value = v; }
+  });
+  var linkedAgency = linkedView.get("agency");
+  if (linkedAgency) {  // the incidents drawn may not name it yet: offered all the same
+    if (!Array.from(agencyPick.options).some(function (o) { return o.value === linkedAgency; })) {
+      agencyPick.append(new Option(linkedAgency, linkedAgency));
+    }
+    agencyPick.value = linkedAgency;
+  }
   layout(); filter();
   window.mastNetwork = cy;  // laid out: for the browser tests, and for anyone at the console
   // A deep link reopens a view, but every person it expands is a view recorded under the
@@ -323,21 +471,34 @@
   function expandAll(ids) {
     return ids.reduce(function (p, id) { return p.then(function () { return expand(id); }); }, Promise.resolve());
   }
-  var hash = /#expanded=([^&]*)/.exec(location.hash);
-  if (hash) {
-    var linked = Array.from(new Set(hash[1].split(",").filter(function (id) { return id && id !== me; })));
+  var asked = linkedView.get("expanded") || (hash ? hash[1] : "");
+  var connection = linkedView.get("with");
+  var toHide = (linkedView.get("hide") || "").split(",").filter(function (id) { return id && id !== me; });
+  function connectAfter(p) {  // then the link's hidden people go again, and its connection
+    return p.then(function () {
+      if (toHide.length) { hide(cy.nodes().filter(function (n) { return toHide.indexOf(n.id()) >= 0; })); }
+      done = []; undoButton.disabled = true;  // the link's view is where undo starts
+      if (connection) { connectTo(connection); }
+    });
+  }
+  if (asked) {
+    var linked = Array.from(new Set(asked.split(",").filter(function (id) { return id && id !== me; })));
     var ask = document.getElementById("deep-link");
     if (linked.length <= ASK_PAST) {
-      expandAll(linked);
+      connectAfter(expandAll(linked));
     } else {
       remember();  // the address bar shows what is open, not what the link asked for
       ask.querySelector(".count").textContent = String(linked.length);
       ask.hidden = false;
       document.getElementById("deep-link-open").addEventListener("click", function () {
-        ask.hidden = true; expandAll(linked);
+        ask.hidden = true; connectAfter(expandAll(linked));
       });
-      document.getElementById("deep-link-skip").addEventListener("click", function () { ask.hidden = true; });
+      document.getElementById("deep-link-skip").addEventListener("click", function () {
+        ask.hidden = true; connectAfter(Promise.resolve());
+      });
       document.getElementById("deep-link-open").focus();
     }
+  } else {
+    connectAfter(Promise.resolve());
   }
 })();
