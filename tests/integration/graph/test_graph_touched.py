@@ -21,6 +21,7 @@ from mast.graph import projection
 from mast.graph.build import build_graph, check, load_snapshot, refresh
 from mast.graph.ladybug_store import LadybugStore
 from mast.graph.projection import Projection, project
+from mast.graph.touched import find_scope, load_marks
 from mast.loaders.feeds import feed_for, load_feeds
 from mast.loaders.purge import purge
 from mast.resolver.records import forget_records
@@ -236,6 +237,21 @@ def test_touched_deltas_leave_what_a_full_build_makes(
         full.close()
 
 
+def test_what_the_last_run_wrote_is_not_touched_again(
+    tmp_path: Path, state_url: str | None
+) -> None:
+    """Right after a build, nothing is touched: the rows the last run wrote carry the
+    marks' own time, and counting that second as new put every person of a first day in
+    the next day's scope."""
+    home, engine, _, _ = _first_day(tmp_path, 150, 7)
+    settings = settings_for(home)
+    marks = load_marks(settings.graph_snapshot)
+    assert marks is not None and marks.persons_at is not None
+    with engine.connect() as conn:
+        scope = find_scope(conn, _snapshot(settings.graph_snapshot), marks, FEEDS)
+    assert (scope.persons, scope.records, scope.voted) == (set(), set(), set())
+
+
 def test_a_snapshot_without_marks_is_diffed_whole(tmp_path: Path, state_url: str | None) -> None:
     home, engine, _, day_two = _first_day(tmp_path, 150, 7)
     settings = settings_for(home)
@@ -260,7 +276,7 @@ def test_the_check_finds_what_a_delta_missed_and_a_whole_diff_mends_it(
         build_graph(engine, graph, FEEDS, settings.graph_snapshot)
         assert check(engine, graph, FEEDS, settings.graph_snapshot).ok
         # A change no mark shows (written behind the resolver's back, its time unchanged
-        # and before the last build's: `updated_at` at the mark counts as new): a delta
+        # and before the last build's: only a later `updated_at` counts as new): a delta
         # misses it.
         with engine.begin() as conn:
             p = persons.c
