@@ -333,7 +333,8 @@ class _Run:
         from mast.graph.build import build_graph, check  # noqa: PLC0415
 
         snapshot = self.settings.graph_snapshot
-        built = build_graph(self.engine, graph, self.feeds, snapshot)
+        whole = self.settings.graph_delta == "whole"
+        built = build_graph(self.engine, graph, self.feeds, snapshot, whole=whole)
         counts: dict[str, Any] = {"mode": built.mode, "changed": built.changed}
         if self.now.weekday() == CHECK_WEEKDAY and built.mode != "full":
             # A delta projects only what the day touched; once a week a full projection
