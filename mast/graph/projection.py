@@ -142,14 +142,7 @@ def read_frames(
         if scope is None or part not in scope:
             frames[name] = _frame(conn, query)
             continue
-        keys = scope.get(part, ())
-        scoped = query.where(among(conn, key, keys))
-        if name == "links":
-            # Only a link inside one person gives a score, and both its ends are then
-            # profiles of a person in scope: a touched person's links to others were most
-            # of a partial read (52,170 links at 20,000 people).
-            scoped = scoped.where(among(conn, person_edges.c.profile_b, keys))
-        frames[name] = _frame(conn, scoped)
+        frames[name] = _frame(conn, query.where(among(conn, key, scope.get(part, ()))))
     frames["agency_names"] = pa.table(
         {
             "agency_id": pa.array(list(agencies), pa.string()),
