@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -131,9 +132,11 @@ def delta(
 ) -> tuple[Projection, Projection, Projection] | None:
     """The snapshot's rows for what was touched since `marks`, the projection's rows for
     them, and the snapshot with the one put in place of the other; None if the scope keeps
-    growing (the caller then projects the whole store). A person is added to the scope when
-    an address they stayed at becomes, or stops being, a household (HOUSEHOLD_MAX, or its
-    premises type): their household pairs there change though nothing of theirs did."""
+    growing (the caller then projects the whole store). When an address becomes, or stops
+    being, a household (HOUSEHOLD_MAX, or its premises type), the household pairs of the
+    people there change though nothing of theirs did: they are derived again from the
+    merged stays (`_households_of`), or, if a statement shares their rows, the people are
+    added to the scope and it is projected again."""
     extra: set[str] = set()
     for _ in range(_ROUNDS):
         scope = find_scope(conn, snapshot, marks, feeds, extra)
@@ -147,8 +150,87 @@ def delta(
         flipped = _household_flips(snapshot, merged) - scope.persons
         if not flipped:
             return before, after, merged
+        households = _households_of(flipped, scope.persons, merged)
+        log.info("graph: %d people at an address whose household standing flipped", len(flipped))
+        if households is not None:
+            return _with_related(before, after, merged, households)
         extra |= flipped
     return None
+
+
+def _households_of(
+    flipped: set[str], done: set[str], merged: Projection
+) -> tuple[pa.Table, pa.Table] | None:
+    """The household rows of RELATED with an end in `flipped` and none in `done` (those
+    were derived with the scope), as they were and as the merged stays make them now.
+    Only households change when an address flips, and they hang only on stays and the
+    addresses' standing, which the merged snapshot holds: the people at a flipped address
+    need no read of the store. None if a statement there says "household" too (its row
+    would join a household's), and the scope then takes those people in whole."""
+    related = merged.rels["RELATED"]
+    theirs = pc.and_(pc.equal(related["kind"], "household"), _either_end(related, flipped, done))
+    was = related.filter(theirs)
+    if any("stated in" in (e or "") for e in was["evidence"].to_pylist()):
+        return None
+    stays = merged.rels["LIVED_AT"]
+    places = pc.unique(stays.filter(pc.is_in(stays["src"], value_set=_keys(flipped)))["dst"])
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 2")
+        con.register("lived_in", stays.filter(pc.is_in(stays["dst"], value_set=places)))
+        con.register("places_in", merged.nodes["Address"].select(["address_id", "residential"]))
+        con.execute("CREATE TEMP TABLE lived AS SELECT * FROM lived_in")
+        con.execute("CREATE TEMP TABLE places AS SELECT * FROM places_in")
+        # No statements: the household half of the relationship's SQL alone.
+        con.execute(
+            "CREATE TEMP TABLE stated_recs (record_id VARCHAR, "
+            "related_source_person_id VARCHAR, relationship VARCHAR)"
+        )
+        con.execute(
+            "CREATE TEMP TABLE recs (record_id VARCHAR, person_id VARCHAR, "
+            "occurred_at TIMESTAMP, feed VARCHAR, source_person_id VARCHAR)"
+        )
+        now = projection.arrow(con, "RELATED")
+    finally:
+        con.close()
+    return was, now.filter(_either_end(now, flipped, done))
+
+
+def _either_end(table: pa.Table, ends: set[str], not_ends: set[str]) -> pa.ChunkedArray:
+    inside, outside = _keys(ends), _keys(not_ends)
+    return pc.and_(
+        pc.or_(pc.is_in(table["src"], value_set=inside), pc.is_in(table["dst"], value_set=inside)),
+        pc.invert(
+            pc.or_(
+                pc.is_in(table["src"], value_set=outside),
+                pc.is_in(table["dst"], value_set=outside),
+            )
+        ),
+    )
+
+
+def _with_related(
+    before: Projection, after: Projection, merged: Projection, households: tuple[pa.Table, pa.Table]
+) -> tuple[Projection, Projection, Projection]:
+    """The three projections with the flipped households' rows put in place."""
+    was, now = households
+    related = merged.rels["RELATED"]
+    # `was` are merged rows (snapshot rows the scope did not own): drop them by identity.
+    keep = pc.invert(
+        pc.is_in(
+            pc.binary_join_element_wise(related["src"], related["dst"], related["kind"], "|"),
+            value_set=pc.binary_join_element_wise(was["src"], was["dst"], was["kind"], "|"),
+        )
+    )
+
+    def with_rels(p: Projection, table: pa.Table) -> Projection:
+        return Projection(p.nodes, {**p.rels, "RELATED": table}, p.votes)
+
+    return (
+        with_rels(before, pa.concat_tables([before.rels["RELATED"], was])),
+        with_rels(after, pa.concat_tables([after.rels["RELATED"], now])),
+        with_rels(merged, pa.concat_tables([related.filter(keep), now])),
+    )
 
 
 _ROUNDS = 3
@@ -488,7 +570,8 @@ def _table(p: Projection, kind: str) -> pa.Table:
 
 
 def _keys(keys: Iterable[str]) -> pa.Array:
-    return pa.array(sorted(set(keys)), pa.string())
+    """A value set for `pc.is_in` (hashed there: no order needed)."""
+    return pa.array(keys if isinstance(keys, set) else set(keys), pa.string())
 
 
 def _in(column: str, keys: set[str]) -> Callable[[pa.Table], pa.ChunkedArray]:
