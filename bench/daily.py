@@ -7,7 +7,9 @@ Day one takes the demo extracts (all but `--new` rows) from a drop folder; day t
 later, takes the held-back rows as each partner's next file, purges the day that left the
 window, resolves incrementally and updates the graph; a quarter of an hour later a run finds
 no new files. Each is one `mast run-daily` in a subprocess; the tables are its steps from the
-run ledger, with the process's peak memory.
+run ledger, with the process's peak memory. The next day also runs on a copy of the first
+day's home with `MAST_GRAPH_DELTA=whole` (the whole store projected and diffed), to compare
+its graph step with the touched delta's.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from mast.daily import ledger
 from mast.demo.generate import generate
 
 
-def run_daily(home: Path, as_of: str) -> tuple[float, float]:
+def run_daily(home: Path, as_of: str, **extra: str) -> tuple[float, float]:
     """Wall seconds and peak MiB (the process's own, from /usr/bin/time) of one run."""
-    env = {**os.environ, "MAST_HOME": str(home), "MAST_TRUST_TEST_NHS_NUMBERS": "true"}
+    env = {**os.environ, "MAST_HOME": str(home), "MAST_TRUST_TEST_NHS_NUMBERS": "true", **extra}
     peak = home / "peak.txt"
     started = time.perf_counter()
     command = [sys.executable, "-m", "mast", "run-daily", "--as-of", as_of]
@@ -80,9 +82,19 @@ def main() -> None:
         for path in today:
             shutil.copy(path, drop)
         first = run_daily(home, "2026-11-01T02:00")
+        # The same next day on a copy, its graph step a whole diff.
+        whole_drop, whole_home = work / "drop-whole", work / "home-whole"
+        shutil.copytree(drop, whole_drop)
+        shutil.copytree(home, whole_home)
+        (whole_home / "partners.yaml").write_text(
+            f"partners:\n  - name: all\n    folder: {whole_drop}\n"
+        )
         for path in tomorrow:
             shutil.copy(path, drop)
+            shutil.copy(path, whole_drop)
         second = run_daily(home, "2026-11-02T02:00")
+        run_daily(whole_home, "2026-11-02T02:00", MAST_GRAPH_DELTA="whole")
+        (whole,) = ledger.recent(open_store(Settings(home=whole_home)), 1)
         # A quarter of an hour on, nothing new (MAST_SCHEDULE=every 15 minutes).
         idle = run_daily(home, "2026-11-02T02:15")
         three, two, one = ledger.recent(open_store(Settings(home=home)), 3)
@@ -90,6 +102,13 @@ def main() -> None:
         show(two, *second)
         show(three, *idle)
         print(f"no new files: {three.seconds:.2f} s in the run (the rest is start-up)")
+        print("\nnext day's graph step, on the same home:")
+        for run, name in ((two, "touched (default)"), (whole, "whole diff")):
+            step = next(s for s in run.steps if s.step == "graph")
+            print(
+                f"  {name}: {step.seconds:.1f} s, mode {step.counts.get('mode')}, "
+                f"{step.counts.get('changed', 0):,} rows changed"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")
     neo4j_database: str | None = None
+    graph_delta: Literal["touched", "whole"] = Field(
+        default="touched",
+        description="a daily graph build projects what the run touched, or the whole store "
+        "and diffs it (MAST_GRAPH_DELTA; both give the same graph)",
+    )
     graph_buffer_mib: int = Field(
         default=1024,
         ge=64,

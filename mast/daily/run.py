@@ -56,6 +56,8 @@ KILL_AT = "MAST_TEST_KILL_AT"
 kills its own process with SIGKILL. Unset in production."""
 
 _STOPS_THE_RUN = ("purge", "resolve", "graph")
+CHECK_WEEKDAY = 6
+"""Sunday: the day's graph delta is checked against a full projection (`graph.build.check`)."""
 SKIPPED = "skipped"
 """A step's status when the run had no need of it (the purge done today, nothing new)."""
 DAILY_LOCK = "mast:daily-run"
@@ -328,12 +330,25 @@ class _Run:
         }
 
     def _build(self, graph: GraphStore) -> dict[str, Any]:
-        from mast.graph.build import build_graph  # noqa: PLC0415
+        from mast.graph.build import build_graph, check  # noqa: PLC0415
 
-        built = build_graph(self.engine, graph, self.feeds, self.settings.graph_snapshot)
+        snapshot = self.settings.graph_snapshot
+        whole = self.settings.graph_delta == "whole"
+        built = build_graph(self.engine, graph, self.feeds, snapshot, whole=whole)
+        counts: dict[str, Any] = {"mode": built.mode, "changed": built.changed}
+        if self.now.weekday() == CHECK_WEEKDAY and built.mode != "full":
+            # A delta projects only what the day touched; once a week a full projection
+            # checks that nothing slipped past, and mends what did (a full build has
+            # nothing to check: it is the full projection).
+            found = check(self.engine, graph, self.feeds, snapshot)
+            counts["check_differing"] = sum(found.differing.values())
+            if not found.ok:
+                mended = build_graph(self.engine, graph, self.feeds, snapshot, whole=True)
+                counts["check_mended"] = mended.changed
+                built = mended
         if self.job.after_graph is not None:
             self.job.after_graph()
-        return {"mode": built.mode, "changed": built.changed, **built.counts}
+        return {**counts, **built.counts}
 
     def _alerts(self) -> dict[str, Any]:
         """Watches' new alerts, once the day's records are resolved."""

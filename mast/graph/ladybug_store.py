@@ -1,9 +1,10 @@
 """The embedded backend: Ladybug, one database file under MAST_HOME, owned by one process.
 
 A full build writes a new file beside the live one and swaps it in, so a failed build
-leaves the last good graph in place and readers wait only for the swap. Daily deltas split
-rows into existing keys (`UNWIND … MATCH … SET`) and new ones (`COPY` from Arrow), never
-row-by-row `MERGE` (~2k rows/s on a populated database against ~40k).
+leaves the last good graph in place and readers wait only for the swap. Daily deltas scan
+their Arrow rows in place (`LOAD FROM rows MERGE … SET`): a parameter list of Python dicts
+(`UNWIND $rows`) converted every value and, with a `COPY` per table (~0.2 s each, whatever
+its size), took 7.4 s for a 20,000-people day's 17,674 rows against ~1 s so.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 
 import ladybug
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mast.core.errors import GraphBusy, GraphError, QueryRefused, QueryTimedOut, ResultTooLarge
 from mast.graph import writes
@@ -38,7 +38,7 @@ from mast.graph.store import (
     unquote,
 )
 from mast.graph.values import plain, size
-from mast.schema.graph import NODE, NODES, RELS, ladybug_ddl
+from mast.schema.graph import NODE, NODES, REL, RELS, ladybug_ddl
 
 log = logging.getLogger(__name__)
 _BATCH = 5_000
@@ -105,25 +105,25 @@ class LadybugStore:
         if rows.num_rows == 0:
             return
         node = NODE[label]
+        changes = ", ".join(f"n.{p} = {p}" for p, _ in node.properties[1:])
         with self.access.writing(), self._connection() as conn:
-            existing = _existing_keys(conn, label, node.key, rows.column(node.key).to_pylist())
-            known = pc.is_in(rows.column(node.key), value_set=pa.array(existing, pa.string()))
-            # A batch whose values are all null binds them as text: cast to the column's type.
-            changes = ", ".join(f"n.{p} = CAST(r.{p} AS {kind})" for p, kind in node.properties[1:])
-            for batch in rows.filter(known).to_batches(_BATCH):
-                conn.execute(
-                    f"UNWIND $rows AS r MATCH (n:`{label}` {{{node.key}: r.{node.key}}}) "
-                    f"SET {changes}",
-                    {"rows": batch.to_pylist()},
-                )
-            _copy(conn, label, rows.filter(pc.invert(known)))
+            # `LOAD FROM rows` scans the local Arrow table `rows` (Ladybug finds it by name).
+            conn.execute(
+                f"LOAD FROM rows MERGE (n:`{label}` {{{node.key}: {node.key}}}) SET {changes}"
+            )
 
     def upsert_rels(self, rel_type: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return
-        self.delete_rels(rel_type, rows)
+        rel = REL[rel_type]
+        keys = ", ".join(f"{k}: {k}" for k in rel.key)
+        values = [p for p in rows.schema.names[2:] if p not in rel.key]
+        changes = " SET " + ", ".join(f"x.{p} = {p}" for p in values) if values else ""
         with self.access.writing(), self._connection() as conn:
-            _copy(conn, rel_type, rows)
+            conn.execute(
+                f"LOAD FROM rows {_ends(rel_type)} "
+                f"MERGE (a)-[x:`{rel_type}` {{{keys}}}]->(b){changes}"
+            )
 
     def delete_nodes(self, label: str, keys: list[str]) -> None:
         with self.access.writing(), self._connection() as conn:
@@ -131,9 +131,15 @@ class LadybugStore:
                 conn.execute(writes.delete_nodes(label), {"keys": keys[start : start + _BATCH]})
 
     def delete_rels(self, rel_type: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        rel = REL[rel_type]
+        same = " WHERE " + " AND ".join(f"x.{k} = {k}" for k in rel.key) if rel.key else ""
+        rows = rows.select(writes.rel_identity(rel_type))
         with self.access.writing(), self._connection() as conn:
-            for batch in rows.select(writes.rel_identity(rel_type)).to_batches(_BATCH):
-                conn.execute(writes.delete_rels(rel_type), {"rows": batch.to_pylist()})
+            conn.execute(
+                f"LOAD FROM rows {_ends(rel_type)} MATCH (a)-[x:`{rel_type}`]->(b){same} DELETE x"
+            )
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -250,18 +256,15 @@ def _copy(conn: ladybug.Connection, table_name: str, rows: pa.Table) -> None:
         conn.execute(f"COPY `{table_name}` FROM rows")
 
 
-def _existing_keys(conn: ladybug.Connection, label: str, key: str, keys: list[str]) -> list[str]:
-    found: list[str] = []
-    for start in range(0, len(keys), _BATCH):
-        result = conn.execute(
-            # UNWIND looks each key up in the primary index; `IN $keys` scans the table.
-            f"UNWIND $keys AS k MATCH (n:`{label}` {{{key}: k}}) RETURN n.{key}",
-            {"keys": keys[start : start + _BATCH]},
-        )
-        if isinstance(result, list):
-            raise GraphError("a key look-up returned several results")
-        found.extend(str(_values(row)[0]) for row in result.get_all())
-    return found
+def _ends(rel_type: str) -> str:
+    """A relationship's two ends, matched by key from a scanned row's `src` and `dst` (one
+    at a time: the whole pattern at once scans every target node, `mast.graph.writes`)."""
+    rel = REL[rel_type]
+    source, target = NODE[rel.source], NODE[rel.target]
+    return (
+        f"MATCH (a:`{rel.source}` {{{source.key}: src}}) "
+        f"MATCH (b:`{rel.target}` {{{target.key}: dst}})"
+    )
 
 
 def _values(row: list[Any] | dict[str, Any]) -> list[Any]:

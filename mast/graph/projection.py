@@ -24,13 +24,15 @@ can be rebuilt at any time and a daily delta is the difference of two projection
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from mast.schema.feed import FeedDefinition
 from mast.schema.graph import NODES, RELS, Kind
@@ -74,6 +76,9 @@ class Projection:
     """label → one row per node, key first."""
     rels: dict[str, pa.Table]
     """type → one row per relationship: src key, dst key, properties."""
+    votes: pa.Table | None = None
+    """address_id, local_authority, n: the records at each address stating each council
+    (`_STATED`), kept with the snapshot so a partial build re-counts only changed addresses'."""
 
     def counts(self) -> dict[str, int]:
         return {**{k: v.num_rows for k, v in self.nodes.items()}, **self.rels_counts()}
@@ -84,42 +89,77 @@ class Projection:
 
 def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projection:
     """Read the state store and derive every node and relationship of the graph."""
-    p, a = persons.c, addresses.c
+    with projection_engine(engine).connect() as conn:
+        frames = read_frames(conn, feeds)
+    con = derive(frames, feeds)
+    try:
+        con.execute("CREATE TEMP VIEW agency_recs AS SELECT agency, agency_kind FROM recs")
+        nodes = {label: _arrow(con, sql, NODE_SCHEMAS[label]) for label, sql in _NODE_SQL.items()}
+        rels = {kind: _arrow(con, sql, REL_SCHEMAS[kind]) for kind, sql in _REL_SQL.items()}
+        votes = _arrow(con, "SELECT * FROM stated", VOTES_SCHEMA)
+    finally:
+        con.close()
+    return Projection(nodes, rels, votes)
+
+
+VOTES_SCHEMA = pa.schema(
+    [("address_id", pa.string()), ("local_authority", pa.string()), ("n", pa.int64())]
+)
+
+Scope = Mapping[str, Sequence[str]]
+"""What `read_frames` reads of the store when it reads part of it (`mast.graph.touched`):
+"records", "persons", "addresses", "profiles" → the keys of those rows (one not named is
+read whole)."""
+
+
+def read_frames(
+    conn: sa.Connection, feeds: Mapping[str, FeedDefinition], scope: Scope | None = None
+) -> dict[str, pa.Table]:
+    """The store's rows the projection derives from: all of them, or, with a scope, those
+    of its records, persons, addresses and profiles (read a chunk of keys at a time)."""
+    p, a, r = persons.c, addresses.c, records.c
     agencies = {f.agency.id: f.agency.name for f in feeds.values()}
-    with _snapshot(engine).connect() as conn:
-        frames = {
-            "recs": _frame(conn, _records_query()),
-            "people": _frame(
-                conn,
-                sa.select(
-                    *(p[n] for n in ("person_id", "given_name", "family_name", "other_names")),
-                    *(_text(p[n]) for n in ("dob", "first_seen", "last_seen")),
-                    *(p[n] for n in ("sex", "nhs_number", "records")),
-                ).where(p.retired_into.is_(None)),
-            ),
-            "places": _frame(conn, sa.select(addresses).where(a.retired_into.is_(None))),
-            "case_recs": _frame(conn, _case_records_query()),
-            "stated_recs": _frame(conn, _stated_query()),
-            "links": _frame(
-                conn,
-                sa.select(
-                    person_edges.c.profile_a, person_edges.c.profile_b, person_edges.c.weight
-                ),
-            ),
-            "ruled": _frame(
-                conn,
-                sa.union(
-                    sa.select(decisions.c.record_a.label("record_id")),
-                    sa.select(decisions.c.record_b),
-                ),
-            ),
-            "agency_names": pa.table(
-                {
-                    "agency_id": pa.array(list(agencies), pa.string()),
-                    "name": pa.array(list(agencies.values()), pa.string()),
-                }
-            ),
+    ruled = sa.union(
+        sa.select(decisions.c.record_a.label("record_id")), sa.select(decisions.c.record_b)
+    ).subquery()
+    people = sa.select(
+        *(p[n] for n in ("person_id", "given_name", "family_name", "other_names")),
+        *(_text(p[n]) for n in ("dob", "first_seen", "last_seen")),
+        *(p[n] for n in ("sex", "nhs_number", "records")),
+    ).where(p.retired_into.is_(None))
+    links = sa.select(person_edges.c.profile_a, person_edges.c.profile_b, person_edges.c.weight)
+    queries: dict[str, tuple[sa.Select[Any], sa.ColumnElement[Any], str]] = {
+        "recs": (_records_query(), r.record_id, "records"),
+        "people": (people, p.person_id, "persons"),
+        "places": (sa.select(addresses).where(a.retired_into.is_(None)), a.address_id, "addresses"),
+        "case_recs": (_case_records_query(), r.record_id, "records"),
+        "stated_recs": (_stated_query(), r.record_id, "records"),
+        "links": (links, person_edges.c.profile_a, "profiles"),
+        "ruled": (sa.select(ruled.c.record_id), ruled.c.record_id, "records"),
+    }
+    frames = {}
+    for name, (query, key, part) in queries.items():
+        if scope is None or part not in scope:
+            frames[name] = _frame(conn, query)
+            continue
+        frames[name] = _frame(conn, query.where(among(conn, key, scope.get(part, ()))))
+    frames["agency_names"] = pa.table(
+        {
+            "agency_id": pa.array(list(agencies), pa.string()),
+            "name": pa.array(list(agencies.values()), pa.string()),
         }
+    )
+    return frames
+
+
+def derive(
+    frames: Mapping[str, pa.Table], feeds: Mapping[str, FeedDefinition]
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding the frames and what is derived from them: the address
+    nodes, events, stays (`lived`); the caller reads the nodes and relationships from it
+    (`_NODE_SQL`, `_REL_SQL`) and closes it. A frame "votes" (address, local authority,
+    records), when given, stands for the votes the records would give (`mast.graph.touched`
+    counts them in the store rather than reading every record at an address)."""
     home_feeds = sorted(f.feed for f in feeds.values() if f.address_is == "home")
     con = duckdb.connect()
     try:
@@ -143,16 +183,38 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
             "AND person_id IS NOT NULL AND address_id IS NOT NULL",
             [home_feeds],
         )
-        for statement in (_ADDRESS_NODES, _EVENT_OF, _EVENTS, _SPELLS):
+        con.execute(
+            "CREATE TEMP VIEW stated AS SELECT * FROM votes_in" if "votes" in frames else _STATED
+        )
+        for statement in (_ADDRESS_NODES, _EVENT_OF, _EVENTS, _SPELLS, _LIVED):
             con.execute(statement)
-        nodes = {label: _arrow(con, sql, NODE_SCHEMAS[label]) for label, sql in _NODE_SQL.items()}
-        rels = {kind: _arrow(con, sql, REL_SCHEMAS[kind]) for kind, sql in _REL_SQL.items()}
-    finally:
+    except BaseException:
         con.close()
-    return Projection(nodes, rels)
+        raise
+    return con
 
 
-def _snapshot(engine: sa.Engine) -> sa.Engine:
+def arrow(con: duckdb.DuckDBPyConnection, kind: str) -> pa.Table:
+    """One node label's or relationship type's rows from a `derive` connection."""
+    if kind in _NODE_SQL:
+        return _arrow(con, _NODE_SQL[kind], NODE_SCHEMAS[kind])
+    return _arrow(con, _REL_SQL[kind], REL_SCHEMAS[kind])
+
+
+def among(
+    conn: sa.Connection, column: sa.ColumnElement[Any], keys: Iterable[str]
+) -> sa.ColumnElement[bool]:
+    """`column` is one of `keys`, the keys bound as one value (a JSON array that SQLite's
+    json_each reads, a PostgreSQL array): an expanded `IN` needs a statement per 900 keys,
+    and compiling those took a second of a 20,000-people day's delta."""
+    values = sorted(set(keys))
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(sa.Text)))
+    each = sa.func.json_each(sa.bindparam(None, json.dumps(values), type_=sa.Text))
+    return column.in_(sa.select(each.table_valued("value").c.value))
+
+
+def projection_engine(engine: sa.Engine) -> sa.Engine:
     """On PostgreSQL, read every table from one snapshot: a resolve committing in another
     process between two of the reads would otherwise give a projection of neither state.
     (SQLite's reads here run in one process with the resolver, one after the other.)"""
@@ -205,6 +267,7 @@ def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema) -> pa.Table:
     """The query's rows in the schema's columns and types, sorted by key, so two
     projections of the same data are equal row for row."""
+    sql = sql.replace("$HOUSEHOLD_MAX", str(HOUSEHOLD_MAX))  # read here, so tests may lower it
     columns = ", ".join(f'"{n}"' for n in schema.names)
     keys = ", ".join(f'"{n}"' for n in schema.names[: 3 if schema.names[0] == "src" else 1])
     table = con.sql(f"SELECT {columns} FROM ({sql}) ORDER BY {keys}").arrow()  # noqa: S608
@@ -266,12 +329,15 @@ def _stated_query() -> sa.Select[Any]:
     )
 
 
+_STATED = """
+CREATE TEMP VIEW stated AS
+SELECT address_id, local_authority, count(*) AS n FROM recs
+WHERE address_id IS NOT NULL AND local_authority IS NOT NULL GROUP BY ALL
+"""
+
 _ADDRESS_NODES = """
 CREATE TEMP TABLE address_nodes AS
-WITH stated AS (
-    SELECT address_id, local_authority, count(*) AS n FROM recs
-    WHERE address_id IS NOT NULL AND local_authority IS NOT NULL GROUP BY ALL
-), own AS (
+WITH own AS (
     SELECT address_id, arg_max(local_authority, (n, local_authority)) AS la FROM stated GROUP BY ALL
 ), sector_votes AS (
     SELECT left(p.postcode, length(p.postcode) - 2) AS sector, s.local_authority, sum(s.n) AS n
@@ -385,22 +451,25 @@ SELECT o.person_id, o.address_id, o.feed, o.day AS since,
 FROM ordered o JOIN last_seen l USING (person_id)
 """
 
-_LIVED_AT = """
+_LIVED = """
+CREATE TEMP TABLE lived AS
 SELECT person_id AS src, address_id AS dst, min(since) AS valid_from, max(until) AS valid_to,
        list_sort(list_distinct(list(feed))) AS sources
 FROM spells GROUP BY person_id, address_id
 """
 
 _RELATED = """
-WITH lived AS (
-    SELECT person_id, address_id, min(since) AS since, max(until) AS until,
-           string_agg(DISTINCT feed, ', ' ORDER BY feed) AS feeds
-    FROM spells GROUP BY ALL
+WITH stays AS (
+    -- The stays of LIVED_AT, so a partial build can pass the whole graph's stays at the
+    -- addresses it looks at (`mast.graph.touched`) rather than every person's records.
+    SELECT src AS person_id, dst AS address_id, valid_from AS since, valid_to AS until,
+           array_to_string(sources, ', ') AS feeds
+    FROM lived
 ), households AS (
-    SELECT l.* FROM lived l JOIN places p USING (address_id)
+    SELECT l.* FROM stays l JOIN places p USING (address_id)
     WHERE coalesce(p.residential, true)
       AND address_id IN (
-          SELECT address_id FROM lived GROUP BY ALL HAVING count(*) <= $HOUSEHOLD_MAX
+          SELECT address_id FROM stays GROUP BY ALL HAVING count(*) <= $HOUSEHOLD_MAX
       )
 ), shared AS (
     SELECT a.person_id AS src, b.person_id AS dst, 'household' AS kind,
@@ -436,7 +505,8 @@ _NODE_SQL = {
     "Record": _RECORDS,
     "Case": _CASES,
     "Agency": "SELECT r.agency AS agency_id, coalesce(min(n.name), r.agency) AS name, "
-    "min(r.agency_kind) AS kind FROM recs r LEFT JOIN agency_names n ON n.agency_id = r.agency "
+    "min(r.agency_kind) AS kind FROM agency_recs r "
+    "LEFT JOIN agency_names n ON n.agency_id = r.agency "
     "GROUP BY r.agency",
     "LocalAuthority": "SELECT DISTINCT local_authority AS name FROM address_nodes "
     "WHERE local_authority IS NOT NULL",
@@ -446,8 +516,8 @@ _REL_SQL = {
     "IN_EVENT": "SELECT record_id AS src, event_id AS dst FROM event_of",
     "AT": "SELECT event_id AS src, address_id AS dst FROM events WHERE address_id IS NOT NULL",
     "RESOLVES_TO": _RESOLVES,
-    "LIVED_AT": _LIVED_AT,
-    "RELATED": _RELATED.replace("$HOUSEHOLD_MAX", str(HOUSEHOLD_MAX)),
+    "LIVED_AT": "SELECT * FROM lived",
+    "RELATED": _RELATED,
     "ABOUT": "SELECT DISTINCT r.feed || ':' || c.case_ref AS src, r.person_id AS dst "
     "FROM case_recs c JOIN recs r USING (record_id) WHERE r.person_id IS NOT NULL",
     "BY": "SELECT event_id AS src, agency AS dst FROM events",

@@ -623,3 +623,20 @@ alert_contacts = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
     comment="where a user asked to be e-mailed about their alerts",
 )
+
+
+# --- The graph's touched deltas (mast/graph/touched.py) ---------------------------------
+# Partial indexes (few records have these), so a day's delta finds a case's records and the
+# statements naming a partner's person id without reading every record.
+sa.Index(
+    "ix_records_case_ref",
+    records.c.case_ref,
+    sqlite_where=records.c.case_ref.is_not(None),
+    postgresql_where=records.c.case_ref.is_not(None),
+)
+sa.Index(
+    "ix_records_related_person",
+    records.c.related_source_person_id,
+    sqlite_where=records.c.related_source_person_id.is_not(None),
+    postgresql_where=records.c.related_source_person_id.is_not(None),
+)
