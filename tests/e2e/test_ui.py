@@ -281,11 +281,13 @@ def test_an_auditor_sees_each_viewer_of_a_split_once(api: Api, browser: Browser)
         split = page.locator("section.split", has_text=person).first
         viewers = split.locator("ul.viewers li").all_inner_texts()
         # The analyst is the test's own Cypher that chose the person: it saw them too.
-        assert [v.split(" ")[0] for v in viewers] == ["analyst", "investigator", "practitioner"]
+        # Each viewer by name, their account in brackets: "Test analyst (analyst) (…)".
+        assert [v.split(" ")[1] for v in viewers] == ["analyst", "investigator", "practitioner"]
+        assert all(v.startswith(f"Test {v.split(' ')[1]} ({v.split(' ')[1]})") for v in viewers)
         assert "views: 2;" in viewers[2]
         assert moving.split(":", 1)[1] in split.inner_text()  # which record moved, and where to
         assert "P99999901" in split.inner_text()
-        assert "Ruled apart by reviewer" in split.inner_text()
+        assert "Ruled apart by Test reviewer (reviewer)" in split.inner_text()
         split.scroll_into_view_if_needed()
         _shot(page, "audit-unmerged-1280")
         page.close()
