@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
+from mast.graph import tally
 from mast.schema.feed import FeedDefinition
 from mast.schema.graph import NODES, RELS, Kind
 from mast.schema.tables import (
@@ -149,6 +150,7 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
         rels = {kind: _arrow(con, sql, REL_SCHEMAS[kind]) for kind, sql in _REL_SQL.items()}
     finally:
         con.close()
+    nodes |= tally.count(nodes, rels)  # tallies: derived from the rows above, not the store
     return Projection(nodes, rels)
 
 

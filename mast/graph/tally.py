@@ -1,0 +1,165 @@
+"""Tallies: events per address and per person, by agency kind and calendar month.
+
+The region-wide reports (high-contact addresses and people, known to one kind of agency
+but not another, non-residential hotspots) and the daily headline figures count events
+over a window of about a year. Counting them means walking every event and its agency;
+a tally node holds the count for one address (with the category) or one person, one
+agency kind and one month, so a report adds up the months that lie wholly inside its
+window and walks only the events of the part-months at either end (`whole_months`).
+
+Tallies are derived from the projection's own tables (never from the store), so they
+equal whatever the events say: `count` derives them all, in a full projection; `update`
+derives again only those of the addresses and persons a delta touched. An address tally
+counts paths as `(Address)<-[:AT]-(Event)-[:BY]->(Agency)` does; a person tally counts
+distinct events, as `count(DISTINCT e)` over the person's records does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mast.schema.graph import NODE, Kind
+
+LABELS = ("AddressTally", "PersonTally")
+"""The tally labels; everything else in a projection is what they are derived from."""
+
+_ARROW: dict[Kind, pa.DataType] = {
+    "STRING": pa.string(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "INT64": pa.int64(),
+}
+SCHEMAS = {
+    label: pa.schema([pa.field(n, _ARROW[k]) for n, k in NODE[label].properties])
+    for label in LABELS
+}
+
+# Events with no time or no agency kind are in no window and of no kind: never counted.
+_ADDRESS = """
+SELECT x.dst AS address_id, g.kind AS agency_kind, e.category,
+       CAST(date_trunc('month', e.occurred_at) AS TIMESTAMP) AS month, count(*) AS events
+FROM at_rows x
+JOIN event_rows e ON e.event_id = x.src
+JOIN by_rows b ON b.src = e.event_id
+JOIN agency_rows g ON g.agency_id = b.dst
+WHERE e.occurred_at IS NOT NULL AND g.kind IS NOT NULL AND x.dst IN (SELECT k FROM wanted)
+GROUP BY ALL
+"""
+_PERSON = """
+SELECT r.dst AS person_id, g.kind AS agency_kind,
+       CAST(date_trunc('month', e.occurred_at) AS TIMESTAMP) AS month,
+       count(DISTINCT e.event_id) AS events
+FROM resolves_rows r
+JOIN in_event_rows i ON i.src = r.src
+JOIN event_rows e ON e.event_id = i.dst
+JOIN by_rows b ON b.src = e.event_id
+JOIN agency_rows g ON g.agency_id = b.dst
+WHERE e.occurred_at IS NOT NULL AND g.kind IS NOT NULL AND r.dst IN (SELECT k FROM wanted)
+GROUP BY ALL
+"""
+# The key: whose, which kind, which month, then the category (which may hold anything,
+# so it comes last; '-' for none, '=' before one, so that no category reads as none).
+_KEYS = {
+    "AddressTally": "address_id || '|' || agency_kind || '|' || strftime(month, '%Y-%m') "
+    "|| '|' || coalesce('=' || category, '-')",
+    "PersonTally": "person_id || '|' || agency_kind || '|' || strftime(month, '%Y-%m')",
+}
+_OWNER = {"AddressTally": "address_id", "PersonTally": "person_id"}
+
+
+def count(
+    nodes: Mapping[str, pa.Table],
+    rels: Mapping[str, pa.Table],
+    *,
+    addresses: pa.Array | None = None,
+    persons: pa.Array | None = None,
+) -> dict[str, pa.Table]:
+    """The tally tables of the given addresses and persons (all, if None) from a
+    projection's Event and Agency nodes and AT, BY, IN_EVENT and RESOLVES_TO rows."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 2")
+        for name, table in (
+            ("event_rows", nodes["Event"]),
+            ("agency_rows", nodes["Agency"]),
+            ("at_rows", rels["AT"]),
+            ("by_rows", rels["BY"]),
+            ("in_event_rows", rels["IN_EVENT"]),
+            ("resolves_rows", rels["RESOLVES_TO"]),
+        ):
+            con.register(name, table)
+        out = {}
+        for label, sql, keys, every in (
+            ("AddressTally", _ADDRESS, addresses, "SELECT dst AS k FROM at_rows"),
+            ("PersonTally", _PERSON, persons, "SELECT dst AS k FROM resolves_rows"),
+        ):
+            if keys is None:
+                con.execute(f"CREATE OR REPLACE TEMP VIEW wanted AS {every}")
+            else:
+                con.register("wanted_in", pa.table({"k": keys.cast(pa.string())}))
+                con.execute("CREATE OR REPLACE TEMP VIEW wanted AS SELECT k FROM wanted_in")
+            columns = ", ".join(SCHEMAS[label].names[1:])
+            result = con.sql(
+                f"SELECT {_KEYS[label]} AS tally_id, {columns} FROM ({sql}) ORDER BY tally_id"  # noqa: S608
+            ).arrow()
+            if isinstance(result, pa.RecordBatchReader):
+                result = result.read_all()
+            out[label] = result.cast(SCHEMAS[label])
+    finally:
+        con.close()
+    return out
+
+
+def update(
+    old: Mapping[str, pa.Table],
+    touched: Mapping[str, pa.Table],
+    new: Mapping[str, pa.Table],
+) -> dict[str, pa.Table]:
+    """The tally tables of `new` from those of `old`, deriving again only the tallies of
+    the addresses and persons that `touched` reaches. Each mapping is label or type →
+    table: `old` and `new` whole projections (old with its tallies), `touched` the rows a
+    delta replaced and the rows it put in their place (Event, AT, BY, IN_EVENT and
+    RESOLVES_TO; both old and new rows, concatenated). Agencies whose kind changed change
+    every tally: then everything is derived again."""
+    if not old["Agency"].equals(new["Agency"]):
+        return count(new, new)
+    events = _union(touched["Event"]["event_id"], touched["AT"]["src"], touched["BY"]["src"])
+    events = _union(events, touched["IN_EVENT"]["dst"])
+    records = _union(touched["RESOLVES_TO"]["src"], touched["IN_EVENT"]["src"])
+    for side in (old, new):
+        in_event = side["IN_EVENT"]
+        records = _union(records, in_event.filter(pc.is_in(in_event["dst"], events))["src"])
+    places: pa.Array = pa.array([], pa.string())
+    people: pa.Array = pa.array([], pa.string())
+    for side in (old, new):
+        at, resolves = side["AT"], side["RESOLVES_TO"]
+        places = _union(places, at.filter(pc.is_in(at["src"], events))["dst"])
+        people = _union(people, resolves.filter(pc.is_in(resolves["src"], records))["dst"])
+    people = _union(people, touched["RESOLVES_TO"]["dst"])
+    fresh = count(new, new, addresses=places, persons=people)
+    out = {}
+    for label, keys in (("AddressTally", places), ("PersonTally", people)):
+        kept = old[label].filter(pc.invert(pc.is_in(old[label][_OWNER[label]], keys)))
+        merged = pa.concat_tables([kept, fresh[label]])
+        out[label] = merged.take(pc.sort_indices(merged, [("tally_id", "ascending")]))
+    return out
+
+
+def _union(*columns: pa.Array | pa.ChunkedArray) -> pa.Array:
+    parts = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
+    return pc.unique(pa.concat_arrays([p.cast(pa.string()) for p in parts]))
+
+
+def whole_months(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The whole calendar months inside [start, end), as [first, last): a report adds up
+    their tallies and counts the events of [start, first) and [last, end) itself. An
+    empty span (first == last) where no whole month fits, so every event is counted."""
+    first = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first = (first + timedelta(days=32)).replace(day=1)
+    last = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (first, max(first, last))
