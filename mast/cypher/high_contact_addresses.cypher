@@ -8,6 +8,7 @@
 // @param max int = 15
 // @param categories strings =
 // @roles investigator analyst reviewer
+
 // The whole months of the window add up the addresses' tallies; only the events of the
 // part-months at either end are walked ($whole_from and $whole_to are derived from the
 // window; scan/high_contact_addresses.cypher walks every event and answers the same).

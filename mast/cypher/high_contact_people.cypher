@@ -6,6 +6,7 @@
 // @param min int = 16
 // @param max int = 25
 // @roles investigator analyst reviewer
+
 // The whole months of the window add up the people's tallies; only the events of the
 // part-months at either end are walked (scan/high_contact_people.cypher walks them all).
 OPTIONAL MATCH (t:`PersonTally`)

@@ -5,6 +5,7 @@
 // @param from datetime = -365d
 // @param to datetime = now
 // @roles investigator analyst reviewer
+
 // The kinds each person is known to come from their tallies of the window's whole months
 // and the events of the part-months at either end (scan/known_to_not.cypher walks them all).
 OPTIONAL MATCH (t:`PersonTally`)

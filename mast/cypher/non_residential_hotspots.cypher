@@ -5,6 +5,7 @@
 // @param to datetime = now
 // @param limit int = 50
 // @roles investigator analyst
+
 // The whole months of the window add up the addresses' tallies; only the events of the
 // part-months at either end are walked (scan/non_residential_hotspots.cypher walks them all).
 OPTIONAL MATCH (t:`AddressTally`)
