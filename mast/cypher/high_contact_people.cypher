@@ -9,14 +9,14 @@
 
 // The whole months of the window add up the people's tallies; only the events of the
 // part-months at either end are walked (scan/high_contact_people.cypher walks them all).
-OPTIONAL MATCH (t:`PersonTally`)
-WHERE t.agency_kind = $agency_kind AND t.month >= $whole_from AND t.month < $whole_to
-WITH collect({id: t.person_id, n: t.events}) AS months
 OPTIONAL MATCH (p:`Person`)<-[:`RESOLVES_TO`]-(:`Record`)-[:`IN_EVENT`]->(e:`Event`)-[:`BY`]->(g:`Agency`)
 WHERE g.kind = $agency_kind AND e.occurred_at >= $from AND e.occurred_at < $to
   AND (e.occurred_at < $whole_from OR e.occurred_at >= $whole_to)
-WITH months, p.person_id AS id, count(DISTINCT e) AS n
-WITH months, collect({id: id, n: n}) AS edges
+WITH p.person_id AS id, count(DISTINCT e) AS n
+WITH collect({id: id, n: n}) AS edges
+OPTIONAL MATCH (t:`PersonTally`)
+WHERE t.agency_kind = $agency_kind AND t.month >= $whole_from AND t.month < $whole_to
+WITH edges, collect({id: t.person_id, n: t.events}) AS months
 UNWIND months + edges AS c
 WITH c.id AS id, sum(c.n) AS events
 WHERE events >= $min AND events <= $max
