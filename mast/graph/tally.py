@@ -11,7 +11,9 @@ Tallies are derived from the projection's own tables (never from the store), so 
 equal whatever the events say: `count` derives them all, in a full projection; `update`
 derives again only those of the addresses and persons a delta touched. An address tally
 counts paths as `(Address)<-[:AT]-(Event)-[:BY]->(Agency)` does; a person tally counts
-distinct events, as `count(DISTINCT e)` over the person's records does.
+distinct events, as `count(DISTINCT e)` over the person's records does, apart for the
+events before and after their 18th birthday (with the earliest day of each), so that
+transitions to adult services read them too.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _ARROW: dict[Kind, pa.DataType] = {
     "STRING": pa.string(),
     "TIMESTAMP": pa.timestamp("us"),
     "INT64": pa.int64(),
+    "BOOL": pa.bool_(),
+    "DATE": pa.date32(),
 }
 SCHEMAS = {
     label: pa.schema([pa.field(n, _ARROW[k]) for n, k in NODE[label].properties])
@@ -52,12 +56,14 @@ GROUP BY ALL
 _PERSON = """
 SELECT r.dst AS person_id, g.kind AS agency_kind,
        CAST(date_trunc('month', e.occurred_at) AS TIMESTAMP) AS month,
-       count(DISTINCT e.event_id) AS events
+       e.day >= p.adult_on AS adult, count(DISTINCT e.event_id) AS events,
+       min(e.day) AS first_day
 FROM resolves_rows r
 JOIN in_event_rows i ON i.src = r.src
 JOIN event_rows e ON e.event_id = i.dst
 JOIN by_rows b ON b.src = e.event_id
 JOIN agency_rows g ON g.agency_id = b.dst
+LEFT JOIN person_rows p ON p.person_id = r.dst
 WHERE e.occurred_at IS NOT NULL AND g.kind IS NOT NULL AND r.dst IN (SELECT k FROM wanted)
 GROUP BY ALL
 """
@@ -66,7 +72,8 @@ GROUP BY ALL
 _KEYS = {
     "AddressTally": "address_id || '|' || agency_kind || '|' || strftime(month, '%Y-%m') "
     "|| '|' || coalesce('=' || category, '-')",
-    "PersonTally": "person_id || '|' || agency_kind || '|' || strftime(month, '%Y-%m')",
+    "PersonTally": "person_id || '|' || agency_kind || '|' || strftime(month, '%Y-%m') "
+    "|| '|' || CASE WHEN adult THEN 'adult' WHEN NOT adult THEN 'child' ELSE '-' END",
 }
 _OWNER = {"AddressTally": "address_id", "PersonTally": "person_id"}
 
@@ -79,13 +86,14 @@ def count(
     persons: pa.Array | None = None,
 ) -> dict[str, pa.Table]:
     """The tally tables of the given addresses and persons (all, if None) from a
-    projection's Event and Agency nodes and AT, BY, IN_EVENT and RESOLVES_TO rows."""
+    projection's Event, Agency and Person nodes and AT, BY, IN_EVENT and RESOLVES_TO rows."""
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 2")
         for name, table in (
             ("event_rows", nodes["Event"]),
             ("agency_rows", nodes["Agency"]),
+            ("person_rows", nodes["Person"].select(["person_id", "adult_on"])),
             ("at_rows", rels["AT"]),
             ("by_rows", rels["BY"]),
             ("in_event_rows", rels["IN_EVENT"]),
@@ -123,8 +131,8 @@ def update(
     the addresses and persons that `touched` reaches. Each mapping is label or type →
     table: `old` and `new` whole projections (old with its tallies), `touched` the rows a
     delta replaced and the rows it put in their place (Event, AT, BY, IN_EVENT and
-    RESOLVES_TO; both old and new rows, concatenated). Agencies whose kind changed change
-    every tally: then everything is derived again."""
+    RESOLVES_TO, and Person for its 18th birthday; both old and new rows, concatenated).
+    Agencies whose kind changed change every tally: then everything is derived again."""
     if not old["Agency"].equals(new["Agency"]):
         return count(new, new)
     events = _union(touched["Event"]["event_id"], touched["AT"]["src"], touched["BY"]["src"])
@@ -139,7 +147,7 @@ def update(
         at, resolves = side["AT"], side["RESOLVES_TO"]
         places = _union(places, at.filter(pc.is_in(at["src"], events))["dst"])
         people = _union(people, resolves.filter(pc.is_in(resolves["src"], records))["dst"])
-    people = _union(people, touched["RESOLVES_TO"]["dst"])
+    people = _union(people, touched["RESOLVES_TO"]["dst"], touched["Person"]["person_id"])
     fresh = count(new, new, addresses=places, persons=people)
     out = {}
     for label, keys in (("AddressTally", places), ("PersonTally", people)):

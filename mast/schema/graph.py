@@ -153,7 +153,9 @@ NODES: tuple[Node, ...] = (
             ("person_id", "STRING"),
             ("agency_kind", "STRING"),
             ("month", "TIMESTAMP"),
+            ("adult", "BOOL"),  # the events on or after the 18th birthday (null: no birthday)
             ("events", "INT64"),  # distinct events: two records of one event count once
+            ("first_day", "DATE"),  # of those events, the earliest
         ),
     ),
 )

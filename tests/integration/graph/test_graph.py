@@ -833,6 +833,7 @@ TALLIED = {
         {"known": [], "not_known": ["police"]},
     ),
     "non_residential_hotspots": ({"limit": 10**6}, {}),
+    "transitions_to_adult_services": ({},),
 }
 
 

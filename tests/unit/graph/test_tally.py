@@ -4,7 +4,7 @@ and the whole-month span a report adds up is the months inside its window, no mo
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -15,7 +15,7 @@ from mast.graph import tally
 from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS
 
 KINDS = {"A1": "police", "A2": "health", "A3": "police", "A4": None}
-SOURCES = ("Event", "Agency", "AT", "BY", "IN_EVENT", "RESOLVES_TO")
+SOURCES = ("Event", "Agency", "Person", "AT", "BY", "IN_EVENT", "RESOLVES_TO")
 
 
 def _day(rng: random.Random, events: int, records: int) -> dict[str, pa.Table]:
@@ -23,14 +23,20 @@ def _day(rng: random.Random, events: int, records: int) -> dict[str, pa.Table]:
     few addresses (some at none), records of a few people (some of none)."""
     rows: dict[str, list[dict[str, Any]]] = {k: [] for k in SOURCES}
     rows["Agency"] = [{"agency_id": a, "name": a, "kind": k} for a, k in KINDS.items()]
+    rows["Person"] = [
+        {"person_id": f"p{i}", "adult_on": None if i % 7 == 0 else _birthday(rng)}
+        for i in range(40)
+    ]
     for i in range(events):
         when = datetime(2026, 1, 1) + timedelta(hours=rng.randrange(24 * 300))
         event = f"e{i}"
+        when = None if rng.random() < 0.02 else when
         rows["Event"].append(
             {
                 "event_id": event,
                 "category": rng.choice(["violence", "asb", None]),
-                "occurred_at": None if rng.random() < 0.02 else when,
+                "occurred_at": when,
+                "day": when and when.date(),
             }
         )
         rows["BY"].append({"src": event, "dst": rng.choice(list(KINDS))})
@@ -47,12 +53,17 @@ def _day(rng: random.Random, events: int, records: int) -> dict[str, pa.Table]:
     }
 
 
+def _birthday(rng: random.Random) -> date:
+    return date(2026, 1, 1) + timedelta(days=rng.randrange(300))
+
+
 def _next_day(rng: random.Random, old: dict[str, pa.Table]) -> dict[str, pa.Table]:
     """A day later: some events moved in time, address or category, some gone, some new;
     some records resolved to another person (a merge), some new."""
     day = {k: v.to_pylist() for k, v in old.items()}
     for event in rng.sample(day["Event"], 15):
         event["occurred_at"] = datetime(2026, 1, 1) + timedelta(hours=rng.randrange(24 * 300))
+        event["day"] = event["occurred_at"].date()
         event["category"] = rng.choice(["violence", "asb", None])
     for at in rng.sample(day["AT"], 10):
         at["dst"] = f"a{rng.randrange(30, 35)}"
@@ -66,10 +77,13 @@ def _next_day(rng: random.Random, old: dict[str, pa.Table]) -> dict[str, pa.Tabl
     for r in day["RESOLVES_TO"]:
         if r["dst"] == "p3":
             r["dst"] = "p4"  # p3 merged into p4
+    for person in rng.sample(day["Person"], 3):
+        person["adult_on"] = _birthday(rng)  # a date of birth corrected
     for i in range(5):
         event = f"new{i}"
+        when = datetime(2026, 11, 2, i)
         day["Event"].append(
-            {"event_id": event, "category": "asb", "occurred_at": datetime(2026, 11, 2, i)}
+            {"event_id": event, "category": "asb", "occurred_at": when, "day": when.date()}
         )
         day["BY"].append({"src": event, "dst": "A1"})
         day["AT"].append({"src": event, "dst": "a1"})
@@ -137,16 +151,22 @@ def test_a_person_tally_counts_an_event_once_whatever_records_it_has() -> None:
     )
     events = day["Event"].to_pylist()
     events[0]["occurred_at"] = datetime(2026, 3, 4, 5)
+    events[0]["day"] = date(2026, 3, 4)
+    day["Person"] = pa.Table.from_pylist(
+        [{"person_id": "p1", "adult_on": date(2026, 3, 4)}], schema=NODE_SCHEMAS["Person"]
+    )
     day["Event"] = pa.Table.from_pylist(events, schema=NODE_SCHEMAS["Event"])
     day["BY"] = pa.Table.from_pylist([{"src": "e0", "dst": "A1"}], schema=REL_SCHEMAS["BY"])
     people = tally.count(day, day)["PersonTally"].to_pylist()
     assert people == [
         {
-            "tally_id": "p1|police|2026-03",
+            "tally_id": "p1|police|2026-03|adult",
             "person_id": "p1",
             "agency_kind": "police",
             "month": datetime(2026, 3, 1),
+            "adult": True,  # on the 18th birthday is adult
             "events": 1,
+            "first_day": date(2026, 3, 4),
         }
     ]
 
