@@ -14,7 +14,8 @@ WHERE g.kind = $agency_kind AND a.residential = false
   AND (e.occurred_at < $whole_from OR e.occurred_at >= $whole_to)
 WITH collect({id: a.address_id, category: e.category, n: 1}) AS edges
 OPTIONAL MATCH (t:`AddressTally`)
-WHERE t.agency_kind = $agency_kind AND t.month >= $whole_from AND t.month < $whole_to
+WHERE t.agency_kind = $agency_kind AND t.residential = false
+  AND t.month >= $whole_from AND t.month < $whole_to
 WITH edges, collect({id: t.address_id, category: t.category, n: t.events}) AS months
 UNWIND months + edges AS c
 WITH c.id AS id, c.category AS category, sum(c.n) AS events

@@ -45,11 +45,13 @@ SCHEMAS = {
 # Events with no time or no agency kind are in no window and of no kind: never counted.
 _ADDRESS = """
 SELECT x.dst AS address_id, g.kind AS agency_kind, e.category,
-       CAST(date_trunc('month', e.occurred_at) AS TIMESTAMP) AS month, count(*) AS events
+       CAST(date_trunc('month', e.occurred_at) AS TIMESTAMP) AS month, count(*) AS events,
+       a.residential
 FROM at_rows x
 JOIN event_rows e ON e.event_id = x.src
 JOIN by_rows b ON b.src = e.event_id
 JOIN agency_rows g ON g.agency_id = b.dst
+LEFT JOIN address_rows a ON a.address_id = x.dst
 WHERE e.occurred_at IS NOT NULL AND g.kind IS NOT NULL AND x.dst IN (SELECT k FROM wanted)
 GROUP BY ALL
 """
@@ -86,7 +88,8 @@ def count(
     persons: pa.Array | None = None,
 ) -> dict[str, pa.Table]:
     """The tally tables of the given addresses and persons (all, if None) from a
-    projection's Event, Agency and Person nodes and AT, BY, IN_EVENT and RESOLVES_TO rows."""
+    projection's Event, Agency, Person and Address nodes and AT, BY, IN_EVENT and
+    RESOLVES_TO rows."""
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 2")
@@ -94,6 +97,7 @@ def count(
             ("event_rows", nodes["Event"]),
             ("agency_rows", nodes["Agency"]),
             ("person_rows", nodes["Person"].select(["person_id", "adult_on"])),
+            ("address_rows", nodes["Address"].select(["address_id", "residential"])),
             ("at_rows", rels["AT"]),
             ("by_rows", rels["BY"]),
             ("in_event_rows", rels["IN_EVENT"]),
@@ -131,7 +135,8 @@ def update(
     the addresses and persons that `touched` reaches. Each mapping is label or type →
     table: `old` and `new` whole projections (old with its tallies), `touched` the rows a
     delta replaced and the rows it put in their place (Event, AT, BY, IN_EVENT and
-    RESOLVES_TO, and Person for its 18th birthday; both old and new rows, concatenated).
+    RESOLVES_TO, Person for its 18th birthday and Address for whether it is residential;
+    both old and new rows, concatenated: only those that changed).
     Agencies whose kind changed change every tally: then everything is derived again."""
     if not old["Agency"].equals(new["Agency"]):
         return count(new, new)
@@ -141,7 +146,7 @@ def update(
     for side in (old, new):
         in_event = side["IN_EVENT"]
         records = _union(records, in_event.filter(pc.is_in(in_event["dst"], events))["src"])
-    places: pa.Array = pa.array([], pa.string())
+    places: pa.Array = touched["Address"]["address_id"].combine_chunks()
     people: pa.Array = pa.array([], pa.string())
     for side in (old, new):
         at, resolves = side["AT"], side["RESOLVES_TO"]

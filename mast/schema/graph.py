@@ -143,6 +143,7 @@ NODES: tuple[Node, ...] = (
             ("category", "STRING"),
             ("month", "TIMESTAMP"),  # midnight on the 1st: compares with report windows
             ("events", "INT64"),
+            ("residential", "BOOL"),  # the address's: hotspots read only the others
         ),
     ),
     Node(

@@ -15,7 +15,7 @@ from mast.graph import tally
 from mast.graph.projection import NODE_SCHEMAS, REL_SCHEMAS
 
 KINDS = {"A1": "police", "A2": "health", "A3": "police", "A4": None}
-SOURCES = ("Event", "Agency", "Person", "AT", "BY", "IN_EVENT", "RESOLVES_TO")
+SOURCES = ("Event", "Agency", "Person", "Address", "AT", "BY", "IN_EVENT", "RESOLVES_TO")
 
 
 def _day(rng: random.Random, events: int, records: int) -> dict[str, pa.Table]:
@@ -26,6 +26,9 @@ def _day(rng: random.Random, events: int, records: int) -> dict[str, pa.Table]:
     rows["Person"] = [
         {"person_id": f"p{i}", "adult_on": None if i % 7 == 0 else _birthday(rng)}
         for i in range(40)
+    ]
+    rows["Address"] = [
+        {"address_id": f"a{i}", "residential": [True, False, None][i % 3]} for i in range(35)
     ]
     for i in range(events):
         when = datetime(2026, 1, 1) + timedelta(hours=rng.randrange(24 * 300))
@@ -77,6 +80,8 @@ def _next_day(rng: random.Random, old: dict[str, pa.Table]) -> dict[str, pa.Tabl
     for r in day["RESOLVES_TO"]:
         if r["dst"] == "p3":
             r["dst"] = "p4"  # p3 merged into p4
+    for address in rng.sample(day["Address"], 3):
+        address["residential"] = not address["residential"]  # a premises type corrected
     for person in rng.sample(day["Person"], 3):
         person["adult_on"] = _birthday(rng)  # a date of birth corrected
     for i in range(5):
