@@ -19,6 +19,7 @@ transitions to adult services read them too.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
@@ -126,40 +127,90 @@ def count(
     return out
 
 
+SOURCES = ("Event", "Agency", "Person", "Address", "AT", "BY", "IN_EVENT", "RESOLVES_TO")
+"""What tallies are derived from: a change in any other table leaves them as they are."""
+
+
+@dataclass(frozen=True)
+class TallyDelta:
+    """label → rows: the tallies a delta replaces, those it puts in their place (as
+    projection tables, for build.diff), and the whole tally tables after it."""
+
+    before: dict[str, pa.Table]
+    after: dict[str, pa.Table]
+    merged: dict[str, pa.Table]
+
+
 def update(
     old: Mapping[str, pa.Table],
-    touched: Mapping[str, pa.Table],
+    before: Mapping[str, pa.Table],
+    after: Mapping[str, pa.Table],
     new: Mapping[str, pa.Table],
-) -> dict[str, pa.Table]:
-    """The tally tables of `new` from those of `old`, deriving again only the tallies of
-    the addresses and persons that `touched` reaches. Each mapping is label or type →
-    table: `old` and `new` whole projections (old with its tallies), `touched` the rows a
-    delta replaced and the rows it put in their place (Event, AT, BY, IN_EVENT and
-    RESOLVES_TO, Person for its 18th birthday and Address for whether it is residential;
-    both old and new rows, concatenated: only those that changed).
-    Agencies whose kind changed change every tally: then everything is derived again."""
-    if not old["Agency"].equals(new["Agency"]):
-        return count(new, new)
-    events = _union(touched["Event"]["event_id"], touched["AT"]["src"], touched["BY"]["src"])
-    events = _union(events, touched["IN_EVENT"]["dst"])
-    records = _union(touched["RESOLVES_TO"]["src"], touched["IN_EVENT"]["src"])
+) -> TallyDelta:
+    """The tallies of `new` from those of `old`, deriving again only the tallies of the
+    addresses and persons the changed rows reach. Each mapping is label or type → table:
+    `old` and `new` whole projections (old with its tallies); `before` and `after` the rows
+    of SOURCES a delta replaced and the rows it put in their place (rows that did not
+    change may be among them: only the rows that differ are followed). An agency that
+    changed kind changes every tally: then every tally is derived again."""
+    changed = _changed(before, after)
+    if changed["Agency"].num_rows:
+        places, people = _column(old, "AddressTally"), _column(old, "PersonTally")
+        fresh = count(new, new)
+    else:
+        places, people = _reach(old, changed, new)
+        fresh = count(new, new, addresses=places, persons=people)
+    delta = TallyDelta({}, fresh, {})
+    for label, keys in (("AddressTally", places), ("PersonTally", people)):
+        mine = pc.is_in(old[label][_OWNER[label]], keys)
+        delta.before[label] = old[label].filter(mine)
+        merged = pa.concat_tables([old[label].filter(pc.invert(mine)), fresh[label]])
+        delta.merged[label] = merged.take(pc.sort_indices(merged, [("tally_id", "ascending")]))
+    return delta
+
+
+def _reach(
+    old: Mapping[str, pa.Table], changed: Mapping[str, pa.Table], new: Mapping[str, pa.Table]
+) -> tuple[pa.Array, pa.Array]:
+    """The addresses and persons whose tallies the changed rows can change: those of the
+    changed events (their address, the persons of all their records, before and after),
+    of the records whose event or person changed, and the changed persons and addresses."""
+    events = _union(changed["Event"]["event_id"], changed["AT"]["src"], changed["BY"]["src"])
+    events = _union(events, changed["IN_EVENT"]["dst"])
+    records = _union(changed["RESOLVES_TO"]["src"], changed["IN_EVENT"]["src"])
     for side in (old, new):
         in_event = side["IN_EVENT"]
         records = _union(records, in_event.filter(pc.is_in(in_event["dst"], events))["src"])
-    places: pa.Array = touched["Address"]["address_id"].combine_chunks()
-    people: pa.Array = pa.array([], pa.string())
+    places = _union(changed["Address"]["address_id"])
+    people = _union(changed["RESOLVES_TO"]["dst"], changed["Person"]["person_id"])
     for side in (old, new):
         at, resolves = side["AT"], side["RESOLVES_TO"]
         places = _union(places, at.filter(pc.is_in(at["src"], events))["dst"])
         people = _union(people, resolves.filter(pc.is_in(resolves["src"], records))["dst"])
-    people = _union(people, touched["RESOLVES_TO"]["dst"], touched["Person"]["person_id"])
-    fresh = count(new, new, addresses=places, persons=people)
-    out = {}
-    for label, keys in (("AddressTally", places), ("PersonTally", people)):
-        kept = old[label].filter(pc.invert(pc.is_in(old[label][_OWNER[label]], keys)))
-        merged = pa.concat_tables([kept, fresh[label]])
-        out[label] = merged.take(pc.sort_indices(merged, [("tally_id", "ascending")]))
+    return places, people
+
+
+def _changed(before: Mapping[str, pa.Table], after: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """Of each source, the rows only one side has (both sides' such rows, concatenated)."""
+    con = duckdb.connect()
+    try:
+        out = {}
+        for kind in SOURCES:
+            con.register("one", before[kind])
+            con.register("other", after[kind].select(before[kind].schema.names))
+            found = con.sql(
+                "(SELECT * FROM one EXCEPT ALL SELECT * FROM other) UNION ALL "
+                "(SELECT * FROM other EXCEPT ALL SELECT * FROM one)"
+            ).arrow()
+            found = found.read_all() if isinstance(found, pa.RecordBatchReader) else found
+            out[kind] = found.cast(before[kind].schema)
+    finally:
+        con.close()
     return out
+
+
+def _column(tables: Mapping[str, pa.Table], label: str) -> pa.Array:
+    return _union(tables[label][_OWNER[label]])
 
 
 def _union(*columns: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -7,8 +7,8 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from mast.graph import tally
@@ -97,22 +97,6 @@ def _next_day(rng: random.Random, old: dict[str, pa.Table]) -> dict[str, pa.Tabl
     return {k: pa.Table.from_pylist(v, schema=old[k].schema) for k, v in day.items()}
 
 
-def _touched(old: dict[str, pa.Table], new: dict[str, pa.Table]) -> dict[str, pa.Table]:
-    """What a delta replaces: for each table, the rows only the old or only the new has."""
-    con = duckdb.connect()
-    out = {}
-    for kind in SOURCES:
-        con.register("a", old[kind])
-        con.register("b", new[kind])
-        found = con.sql(
-            "(SELECT * FROM a EXCEPT SELECT * FROM b) UNION ALL "
-            "(SELECT * FROM b EXCEPT SELECT * FROM a)"
-        ).arrow()
-        out[kind] = found.read_all() if isinstance(found, pa.RecordBatchReader) else found
-    con.close()
-    return out
-
-
 @pytest.mark.parametrize("seed", range(5))
 def test_a_delta_derives_the_tallies_a_full_count_does(seed: int) -> None:
     rng = random.Random(seed)
@@ -121,13 +105,19 @@ def test_a_delta_derives_the_tallies_a_full_count_does(seed: int) -> None:
     new = _next_day(rng, old)
     whole = tally.count(new, new)
     assert whole["AddressTally"].num_rows and whole["PersonTally"].num_rows
-    updated = tally.update(old, _touched(old, new), new)
+    # A delta's scope holds rows that did not change as well: here, all of them.
+    delta = tally.update(old, old, new, new)
     for label in tally.LABELS:
-        assert updated[label].equals(whole[label]), label
-    # And without what was touched, the old tallies stand: so the comparison above bites.
-    nothing = {k: v.slice(0, 0) for k, v in _touched(old, new).items()}
-    stale = tally.update(old, nothing, new)
-    assert not all(stale[label].equals(whole[label]) for label in tally.LABELS)
+        assert delta.merged[label].equals(whole[label]), label
+        # What it replaced and put in place turn the old tallies into the new.
+        kept = old[label].filter(
+            pc.invert(pc.is_in(old[label]["tally_id"], delta.before[label]["tally_id"]))
+        )
+        assert _rows(pa.concat_tables([kept, delta.after[label]])) == _rows(whole[label])
+        assert delta.before[label].num_rows < old[label].num_rows  # not everything
+    # And with nothing changed, the old tallies stand: so the comparison above bites.
+    stale = tally.update(old, old, old, new)
+    assert not all(stale.merged[label].equals(whole[label]) for label in tally.LABELS)
 
 
 def test_an_agency_that_changed_kind_changes_every_tally() -> None:
@@ -138,11 +128,14 @@ def test_an_agency_that_changed_kind_changes_every_tally() -> None:
     agencies = old["Agency"].to_pylist()
     agencies[1]["kind"] = "police"
     new["Agency"] = pa.Table.from_pylist(agencies, schema=old["Agency"].schema)
-    nothing = {k: v.slice(0, 0) for k, v in old.items()}
-    updated = tally.update(old, nothing, new)
+    delta = tally.update(old, old, new, new)
     whole = tally.count(new, new)
-    assert all(updated[label].equals(whole[label]) for label in tally.LABELS)
-    assert not updated["PersonTally"].equals(old["PersonTally"])
+    assert all(delta.merged[label].equals(whole[label]) for label in tally.LABELS)
+    assert not delta.merged["PersonTally"].equals(old["PersonTally"])
+
+
+def _rows(table: pa.Table) -> list[dict[str, Any]]:
+    return sorted(table.to_pylist(), key=lambda r: r["tally_id"])
 
 
 def test_a_person_tally_counts_an_event_once_whatever_records_it_has() -> None:
