@@ -224,6 +224,9 @@ def whole_months(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     empty span (first == last) where no whole month fits, so every event is counted."""
     first = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     if first < start:
-        first = (first + timedelta(days=32)).replace(day=1)
+        try:
+            first = (first + timedelta(days=32)).replace(day=1)
+        except OverflowError:  # December 9999: no month follows, so none is whole
+            return (start, start)
     last = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return (first, max(first, last))

@@ -190,6 +190,8 @@ def test_a_person_tally_counts_an_event_once_whatever_records_it_has() -> None:
         ),
         # inside one month: no whole month, every event walked
         (datetime(2026, 6, 3), datetime(2026, 6, 20), datetime(2026, 7, 1), datetime(2026, 7, 1)),
+        # no month after the last a datetime holds
+        (datetime(9999, 12, 2), datetime.max, datetime(9999, 12, 2), datetime(9999, 12, 2)),
         # an empty or backwards window
         (datetime(2026, 6, 3), datetime(2026, 1, 20), datetime(2026, 7, 1), datetime(2026, 7, 1)),
     ],
