@@ -18,6 +18,7 @@ transitions to adult services read them too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,21 +54,25 @@ JOIN event_rows e ON e.event_id = x.src
 JOIN by_rows b ON b.src = e.event_id
 JOIN agency_rows g ON g.agency_id = b.dst
 LEFT JOIN address_rows a ON a.address_id = x.dst
-WHERE e.occurred_at IS NOT NULL AND g.kind IS NOT NULL AND x.dst IN (SELECT k FROM wanted)
+WHERE e.occurred_at IS NOT NULL AND g.kind IS NOT NULL $only(x.dst)
 GROUP BY ALL
 """
+# Each person's distinct events first: count(DISTINCT …) in the grouping is ~2× slower.
 _PERSON = """
-SELECT r.dst AS person_id, g.kind AS agency_kind,
+WITH theirs AS (
+    SELECT DISTINCT r.dst AS person_id, i.dst AS event_id
+    FROM resolves_rows r JOIN in_event_rows i ON i.src = r.src
+    WHERE true $only(r.dst)
+)
+SELECT x.person_id, g.kind AS agency_kind,
        CAST(date_trunc('month', e.occurred_at) AS TIMESTAMP) AS month,
-       e.day >= p.adult_on AS adult, count(DISTINCT e.event_id) AS events,
-       min(e.day) AS first_day
-FROM resolves_rows r
-JOIN in_event_rows i ON i.src = r.src
-JOIN event_rows e ON e.event_id = i.dst
+       e.day >= p.adult_on AS adult, count(*) AS events, min(e.day) AS first_day
+FROM theirs x
+JOIN event_rows e ON e.event_id = x.event_id
 JOIN by_rows b ON b.src = e.event_id
 JOIN agency_rows g ON g.agency_id = b.dst
-LEFT JOIN person_rows p ON p.person_id = r.dst
-WHERE e.occurred_at IS NOT NULL AND g.kind IS NOT NULL AND r.dst IN (SELECT k FROM wanted)
+LEFT JOIN person_rows p ON p.person_id = x.person_id
+WHERE e.occurred_at IS NOT NULL AND g.kind IS NOT NULL
 GROUP BY ALL
 """
 # The key: whose, which kind, which month, then the category (which may hold anything,
@@ -79,6 +84,8 @@ _KEYS = {
     "|| '|' || CASE WHEN adult THEN 'adult' WHEN NOT adult THEN 'child' ELSE '-' END",
 }
 _OWNER = {"AddressTally": "address_id", "PersonTally": "person_id"}
+_ONLY = re.compile(r"\$only\(([\w.]+)\)")
+"""Where the given addresses or persons are the only ones to derive."""
 
 
 def count(
@@ -94,6 +101,7 @@ def count(
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 2")
+        con.execute("SET enable_progress_bar = false")
         for name, table in (
             ("event_rows", nodes["Event"]),
             ("agency_rows", nodes["Agency"]),
@@ -106,15 +114,15 @@ def count(
         ):
             con.register(name, table)
         out = {}
-        for label, sql, keys, every in (
-            ("AddressTally", _ADDRESS, addresses, "SELECT dst AS k FROM at_rows"),
-            ("PersonTally", _PERSON, persons, "SELECT dst AS k FROM resolves_rows"),
+        for label, template, keys in (
+            ("AddressTally", _ADDRESS, addresses),
+            ("PersonTally", _PERSON, persons),
         ):
-            if keys is None:
-                con.execute(f"CREATE OR REPLACE TEMP VIEW wanted AS {every}")
+            if keys is None:  # every one: no filter (a semi-join with all of them costs)
+                sql = _ONLY.sub("", template)
             else:
-                con.register("wanted_in", pa.table({"k": keys.cast(pa.string())}))
-                con.execute("CREATE OR REPLACE TEMP VIEW wanted AS SELECT k FROM wanted_in")
+                con.register("wanted", pa.table({"k": keys.cast(pa.string())}))
+                sql = _ONLY.sub(r"AND \1 IN (SELECT k FROM wanted)", template)
             columns = ", ".join(SCHEMAS[label].names[1:])
             result = con.sql(
                 f"SELECT {_KEYS[label]} AS tally_id, {columns} FROM ({sql}) ORDER BY tally_id"  # noqa: S608
