@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mast.core.settings import Settings
-from mast.graph.queries import API_DIR, CYPHER_DIR, load_queries, run_named
+from mast.graph.queries import API_DIR, CYPHER_DIR, SCAN_DIR, load_queries, run_named
 from mast.graph.store import GraphStore
 from mast.loaders.feeds import load_feeds
 from mast.schema.graph import NODES, RELS
@@ -114,7 +114,7 @@ def contract_cases(reference: GraphStore, now: datetime) -> list[Case]:
         "day": (now - timedelta(days=154)).date(),
     }
     cases = []
-    for folder in (CYPHER_DIR, API_DIR):
+    for folder in (CYPHER_DIR, API_DIR, SCAN_DIR):
         for name, query in load_queries(folder).items():
             given = {p.name: samples[p.name] for p in query.params if p.name in samples}
             if name.endswith("_by_id"):
@@ -192,7 +192,7 @@ def compare_queries(
             for graph in (reference, target)
         ]
         answered += bool(answers[0])
-        label = case.name if case.folder == CYPHER_DIR else f"api/{case.name}"
+        label = case.name if case.folder == CYPHER_DIR else f"{case.folder.name}/{case.name}"
         if finding := compare_rows(label, answers[0], answers[1], case.compare):
             findings.append(finding)
     return answered, findings

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from mast.graph.queries import load_queries, run_named
+from mast.graph.queries import CYPHER_DIR, SCAN_DIR, load_queries, run_named
 from mast.graph.store import GraphStore
 
 
@@ -52,12 +52,19 @@ HEADLINES: tuple[tuple[str, str, dict[str, Any], str], ...] = (
 )
 
 
-def count_headlines(graph: GraphStore, *, start: date, end: date, now: datetime) -> dict[str, int]:
-    """Each headline figure (by its key) over [start, end): how many rows its query gives."""
+def count_headlines(
+    graph: GraphStore, *, start: date, end: date, now: datetime, scan: bool = False
+) -> dict[str, int]:
+    """Each headline figure (by its key) over [start, end): how many rows its query gives.
+    The counting ones read the tallies; `scan` walks every event instead (the queries of
+    `mast/cypher/scan/`, where a report has one there), to check the tallies against."""
     counts = {}
     for _what, name, params, key in HEADLINES:
-        takes = {p.name for p in load_queries()[name].params}
+        folder = SCAN_DIR if scan and name in load_queries(SCAN_DIR) else CYPHER_DIR
+        takes = {p.name for p in load_queries(folder)[name].params}
         dated = {k: v for k, v in (("from", start), ("to", end)) if k in takes}
-        result = run_named(graph, name, {**params, **dated}, now=now, max_rows=100_000_000)
+        result = run_named(
+            graph, name, {**params, **dated}, now=now, max_rows=100_000_000, folder=folder
+        )
         counts[key] = len(result.rows)
     return counts

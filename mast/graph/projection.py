@@ -34,6 +34,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from mast.graph import tally
 from mast.schema.feed import FeedDefinition
 from mast.schema.graph import NODES, RELS, Kind
 from mast.schema.tables import (
@@ -99,6 +100,7 @@ def project(engine: sa.Engine, feeds: Mapping[str, FeedDefinition]) -> Projectio
         votes = _arrow(con, "SELECT * FROM stated", VOTES_SCHEMA)
     finally:
         con.close()
+    nodes |= tally.count(nodes, rels)  # tallies: derived from the rows above, not the store
     return Projection(nodes, rels, votes)
 
 

@@ -6,6 +6,10 @@ Each file starts with comment lines: what the query answers, then
     // @roles ROLE ...                  who may run it (the API enforces this)
     // @compare COLUMN ...              columns the contract test compares, if not all
 
+A query may also use `$whole_from` and `$whole_to`, the whole calendar months inside its
+`from`–`to` window (`tally.whole_months`): they are derived when it is bound, never given,
+so a report can add up the months' tallies and count only the part-months' events.
+
 A missing parameter silently returns nothing on Ladybug, so every call is
 checked against the header, and every header against the `$names` its query uses, before
 anything runs. Defaults for dates are `now`, `today` or `-Nd` (N days back); a date is
@@ -24,11 +28,17 @@ from typing import Any
 
 from mast.core.errors import ConfigError, QueryRefused
 from mast.graph.store import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S, GraphStore, QueryResult
+from mast.graph.tally import whole_months
 
 CYPHER_DIR = Path(__file__).parent.parent / "cypher"
 API_DIR = CYPHER_DIR / "api"
 """The API's own reads (`@roles system`): not reports, but held to the same checks."""
+SCAN_DIR = CYPHER_DIR / "scan"
+"""The reports that read tallies, as they were before tallies: walking every event. Kept to
+check the tallies against (tests, `bench/graph.py`), and as the plainer reading of each."""
 PARAM_TYPES = ("string", "strings", "int", "date", "datetime")
+DERIVED = ("whole_from", "whole_to")
+"""Parameters bound from `from` and `to`, not given (`derive`)."""
 _PARAM = re.compile(r"^@param\s+(\w+)\s+(\w+)(?:\s*=\s*(.*))?$")
 _USED = re.compile(r"\$(\w+)")
 _UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -69,6 +79,8 @@ class NamedQuery:
     cypher: str
     """The form every backend runs, unless it has its own below."""
     ladybug: str | None = None
+    derived: tuple[str, ...] = ()
+    """Of DERIVED, those it uses."""
     summary: str = ""
     """What the report shows, in words for the people who read it (its `@summary` lines);
     the description is the query's own, naming its parameters and graph types."""
@@ -124,16 +136,29 @@ def _parse(name: str, text: str, ladybug: str | None) -> NamedQuery:
         elif body:
             about.append(body)
     declared = {p.name for p in params}
+    derived: set[str] = set()
     for form, cypher in (("", text), (".ladybug", ladybug)):
-        if cypher is not None and set(_USED.findall(_code(cypher))) != declared:
+        if cypher is None:
+            continue
+        used = set(_USED.findall(_code(cypher)))
+        derived |= used & set(DERIVED)
+        if used - set(DERIVED) != declared or (derived and not {"from", "to"} <= declared):
             raise ConfigError(
-                f"{name}{form}.cypher uses parameters {sorted(set(_USED.findall(_code(cypher))))}"
+                f"{name}{form}.cypher uses parameters {sorted(used)}"
                 f" but its header declares {sorted(declared)}"
             )
     if not roles:
         raise ConfigError(f"{name}.cypher: the header needs an @roles line")
     return NamedQuery(
-        name, " ".join(about), tuple(params), roles, compare, text, ladybug, " ".join(summary)
+        name,
+        " ".join(about),
+        tuple(params),
+        roles,
+        compare,
+        text,
+        ladybug,
+        tuple(sorted(derived)),
+        " ".join(summary),
     )
 
 
@@ -182,7 +207,19 @@ def bind(query: NamedQuery, given: Mapping[str, Any], *, now: datetime) -> dict[
             bound[p.name] = convert(p, p.default, now=now)
         else:
             raise QueryRefused(f"{query.name} needs the parameter {p.name} ({p.type})")
-    return bound
+    return bound | derive(bound, query.derived)
+
+
+def derive(bound: Mapping[str, Any], names: tuple[str, ...] | set[str]) -> dict[str, Any]:
+    """Those of DERIVED in `names`, from the bound `from` and `to` (dates as midnight)."""
+    if not names:
+        return {}
+    start, end = (
+        v if isinstance(v, datetime) else datetime.combine(v, datetime.min.time())
+        for v in (bound["from"], bound["to"])
+    )
+    first, last = whole_months(start, end)
+    return {k: v for k, v in (("whole_from", first), ("whole_to", last)) if k in names}
 
 
 def convert(param: Param, value: Any, *, now: datetime) -> Any:

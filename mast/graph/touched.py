@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from mast.graph import projection
+from mast.graph import projection, tally
 from mast.graph.projection import Projection
 from mast.schema.feed import FeedDefinition
 from mast.schema.graph import NODES, RELS
@@ -499,6 +499,12 @@ def project_scope(
         merged["RELATED"] = pa.concat_tables([old.filter(pc.invert(ends(old))), after["RELATED"]])
     finally:
         con.close()
+    # The tallies of the addresses and persons the replaced rows reach, counted again from
+    # the merged rows (mast/graph/tally.py): not a table of the store, so not an owner above.
+    t = tally.update({**snapshot.nodes, **snapshot.rels}, before, after, merged)
+    before |= t.before
+    after |= t.after
+    merged |= t.merged
 
     def split(tables: dict[str, pa.Table], votes: pa.Table | None = None) -> Projection:
         return Projection(

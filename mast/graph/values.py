@@ -6,6 +6,7 @@ with a `label`, a relationship its properties with a `type`, a path the list of 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 _LADYBUG_INTERNAL = {"_ID", "_SRC", "_DST", "_LABEL"}
@@ -23,10 +24,10 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        value = int(value)  # Ladybug sums 64-bit integers into 128-bit ones; Neo4j gives int
     to_native = getattr(value, "to_native", None)  # neo4j.time values
-    if callable(to_native):
-        return to_native()
-    return value
+    return to_native() if callable(to_native) else value
 
 
 def size(value: Any) -> int:

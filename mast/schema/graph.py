@@ -131,6 +131,34 @@ NODES: tuple[Node, ...] = (
     ),
     Node("Agency", "agency_id", (("agency_id", "STRING"), ("name", "STRING"), ("kind", "STRING"))),
     Node("LocalAuthority", "name", (("name", "STRING"),)),
+    # Tallies (mast/graph/tally.py): events per address or person, agency kind and calendar
+    # month, kept by the graph build so region-wide reports add up months, not events.
+    Node(
+        "AddressTally",
+        "tally_id",
+        (
+            ("tally_id", "STRING"),
+            ("address_id", "STRING"),
+            ("agency_kind", "STRING"),
+            ("category", "STRING"),
+            ("month", "TIMESTAMP"),  # midnight on the 1st: compares with report windows
+            ("events", "INT64"),
+            ("residential", "BOOL"),  # the address's: hotspots read only the others
+        ),
+    ),
+    Node(
+        "PersonTally",
+        "tally_id",
+        (
+            ("tally_id", "STRING"),
+            ("person_id", "STRING"),
+            ("agency_kind", "STRING"),
+            ("month", "TIMESTAMP"),
+            ("adult", "BOOL"),  # the events on or after the 18th birthday (null: no birthday)
+            ("events", "INT64"),  # distinct events: two records of one event count once
+            ("first_day", "DATE"),  # of those events, the earliest
+        ),
+    ),
 )
 
 RELS: tuple[Rel, ...] = (

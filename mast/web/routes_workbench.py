@@ -27,7 +27,15 @@ from mast.api.recording import change
 from mast.api.routes_reports import run_cypher
 from mast.core import clock
 from mast.core.errors import ConfigError, GraphError, QueryRefused
-from mast.graph.queries import Param, convert, header_params, load_queries, used_params
+from mast.graph.queries import (
+    DERIVED,
+    Param,
+    convert,
+    derive,
+    header_params,
+    load_queries,
+    used_params,
+)
 from mast.schema.graph import NODES, RELS
 from mast.text.i18n import gettext as _
 from mast.web import saved_queries
@@ -111,7 +119,12 @@ def _bind(cypher: str, given_text: str) -> dict[str, Any]:
             raise QueryRefused(_("Give each parameter on its own line, as: name = value."))
     bound: dict[str, Any] = {}
     now = clock.now()
-    for name in sorted(used_params(cypher)):
+    used = used_params(cypher)
+    # A named report's $whole_from and $whole_to come from its window, as when it is run.
+    derived = (
+        {n for n in DERIVED if n in used and n not in given} if {"from", "to"} <= used else set()
+    )
+    for name in sorted(used - derived):
         param = declared.get(name)
         if name in given:
             value = given[name]
@@ -133,7 +146,7 @@ def _bind(cypher: str, given_text: str) -> dict[str, Any]:
             raise QueryRefused(
                 _("$%(name)s must be a %(type)s.") % {"name": name, "type": param.type}
             ) from e
-    return bound
+    return bound | derive(bound, derived)
 
 
 def _cell(value: Any) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mast.graph.queries import API_DIR, load_queries
+from mast.graph.queries import API_DIR, CYPHER_DIR, SCAN_DIR, load_queries
 from mast.schema.graph import NODES, RELS
 
 LINT_DIR = Path(__file__).parents[3] / "tools" / "cypher-lint"
@@ -53,13 +53,15 @@ def test_every_named_query_passes_neo4js_linter() -> None:
     """The reports, and the API's own reads (`mast/cypher/api/`), which Neo4j runs too."""
     queries = [
         {
-            "name": q.name,
+            "name": prefix + q.name,
             "text": q.cypher,
-            "parameters": {p.name: SAMPLE[p.type] for p in q.params},
+            "parameters": {p.name: SAMPLE[p.type] for p in q.params}
+            | {name: SAMPLE["datetime"] for name in q.derived},
         }
-        for q in [*load_queries().values(), *load_queries(API_DIR).values()]
+        for prefix, folder in (("", CYPHER_DIR), ("api/", API_DIR), ("scan/", SCAN_DIR))
+        for q in load_queries(folder).values()
     ]
-    assert len(queries) >= 26
+    assert len(queries) >= 30
     found = lint(queries)
     assert set(found) == {q["name"] for q in queries}
     problems = {

@@ -22,8 +22,9 @@ from mast.demo.generate import generate
 from mast.graph import open_graph, projection
 from mast.graph.build import build_graph, load_snapshot, refresh
 from mast.graph.check import check_graph, compare_queries, contract_cases
+from mast.graph.headlines import count_headlines
 from mast.graph.ladybug_store import LadybugStore
-from mast.graph.queries import API_DIR, CYPHER_DIR, _parse, load_queries, run_named
+from mast.graph.queries import API_DIR, CYPHER_DIR, SCAN_DIR, _parse, load_queries, run_named
 from mast.graph.store import GraphStore
 from mast.loaders.feeds import load_feeds
 from mast.resolver.service import resolve
@@ -336,7 +337,7 @@ def _every_query() -> list[tuple[Path, str, Any]]:
     """The reports and the API's own reads, with the folder each comes from."""
     return [
         (folder, name, query)
-        for folder in (CYPHER_DIR, API_DIR)
+        for folder in (CYPHER_DIR, API_DIR, SCAN_DIR)
         for name, query in load_queries(folder).items()
     ]
 
@@ -810,3 +811,66 @@ def test_an_address_is_in_the_council_of_its_postcode_not_of_whoever_recorded_it
         graph.close()
     assert len(rows) == 4
     assert {r["la"] for r in rows} == {"Neath Port Talbot"}, rows
+
+
+WINDOWS = (
+    (START, END),  # a part-month at the start (one day of October), whole months to the end
+    (datetime(2026, 2, 14, 9, 30), datetime(2026, 9, 3, 17)),  # part-months at both ends
+    (datetime(2026, 5, 1), datetime(2026, 8, 1)),  # whole months only
+    (datetime(2026, 6, 3), datetime(2026, 6, 20)),  # inside one month: no whole month
+)
+TALLIED = {
+    "high_contact_addresses": (
+        {"min": 1, "max": 10**6},
+        {"min": 2, "max": 10**6, "categories": ["Assault", "Domestic abuse"]},
+        {},
+    ),
+    "high_contact_people": ({"min": 1, "max": 10**6}, {"agency_kind": "police", "min": 2}, {}),
+    "known_to_not": (
+        {},
+        {"known": ["health"], "not_known": ["police", "childrens_social_care"]},
+        {"known": ["police", "police"], "not_known": []},
+        {"known": [], "not_known": ["police"]},
+    ),
+    "non_residential_hotspots": ({"limit": 10**6}, {}),
+    "transitions_to_adult_services": ({},),
+}
+
+
+def test_the_tallied_reports_answer_as_walking_every_event_does(
+    built: Path, each_backend: GraphStore
+) -> None:
+    """Each report that reads tallies against its form that walks every event
+    (`mast/cypher/scan/`), on a graph whose last build was a delta: row for row, in order,
+    for windows of whole months, part-months at either end, and within one month."""
+    assert set(TALLIED) == set(load_queries(SCAN_DIR))
+    answered = 0
+    for name, cases in TALLIED.items():
+        for start, end in WINDOWS:
+            for given in cases:
+                both = [
+                    run_named(
+                        each_backend,
+                        name,
+                        {"from": start, "to": end, **given},
+                        now=NOW,
+                        folder=folder,
+                        max_rows=10**7,
+                    )
+                    for folder in (CYPHER_DIR, SCAN_DIR)
+                ]
+                assert both[0].columns == both[1].columns
+                assert both[0].rows == both[1].rows, (name, start, given)
+                answered += bool(both[0].rows)
+    assert answered >= 20  # most cases have rows on this data, so the comparison bites
+
+
+def test_the_headline_figures_from_tallies_are_those_walking_every_event_gives(
+    graph: GraphStore,
+) -> None:
+    """The daily figures step's counts, read from the tallies and walked from events."""
+    for start, end in WINDOWS:
+        tallied = count_headlines(graph, start=start.date(), end=end.date(), now=NOW)
+        walked = count_headlines(graph, start=start.date(), end=end.date(), now=NOW, scan=True)
+        assert tallied == walked
+    assert sum(tallied.values()) > 0

@@ -14,6 +14,7 @@ from mast.accounts.accounts import Accounts, User
 from mast.core.errors import GraphError, QueryRefused
 from mast.core.settings import Settings
 from mast.graph.ladybug_store import _engine_message
+from mast.graph.queries import CYPHER_DIR
 from mast.schema.graph import ladybug_ddl
 from mast.web import saved_queries
 from mast.web.cypher_errors import plain
@@ -114,6 +115,13 @@ def test_parameters_bind_by_the_header_and_a_missing_one_is_named() -> None:
         _bind(query, "")
     with pytest.raises(QueryRefused, match=r"\$from must be a date"):
         _bind(query, "from = soon\nn = 1")
+
+
+def test_a_named_report_pasted_in_binds_its_whole_months_from_its_window() -> None:
+    report = (CYPHER_DIR / "high_contact_addresses.cypher").read_text(encoding="utf-8")
+    bound = _bind(report, "from = 2026-01-15\nto = 2026-04-01")
+    assert (bound["whole_from"], bound["whole_to"]) == (datetime(2026, 2, 1), datetime(2026, 4, 1))
+    assert _bind(report, "whole_from = 2026-03-01")["whole_from"] == "2026-03-01"  # given wins
 
 
 def test_the_vocabulary_is_the_schemas() -> None:
