@@ -623,3 +623,14 @@ alert_contacts = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
     comment="where a user asked to be e-mailed about their alerts",
 )
+
+address_key_counts = sa.Table(
+    "address_key_counts",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("kind", sa.String(1), primary_key=True, comment="u: a UPRN; p: a town and locality"),
+    sa.Column("value", sa.Text, primary_key=True, comment="the UPRN, or town and locality"),
+    sa.Column("records", sa.Integer, nullable=False),
+    comment="each address key's records counted by UPRN and by town and locality, so a purge "
+    "takes a record out of its key without reading the other records of its address",
+)
