@@ -92,22 +92,29 @@ def forget_addresses(conn: sa.Connection, record_ids: Sequence[str], *, now: dat
     def neighbours(keys: list[Key]) -> list[Key]:
         return [*load.neighbours(keys), *load.linked(keys)]
 
-    # Reached from the seeds as they were (UPRNs they held, stored links), so every key
-    # an emptied or shrunk key held in its cluster is re-clustered.
-    reach = within_reach(seeds, neighbours)
-    found.links.intersection_update(
-        (a, b) for a, b in found.links if a in reach - emptied and b in reach - emptied
-    )
-    _shrink(found, reach, kept, seeds)
+    # Clustering reads a key's UPRNs and town and locality, not its records: a key that
+    # keeps records, UPRNs and place is where it was, and so is everything around it
+    # (only its count changes). The others are reached from as they were (UPRNs they
+    # held, stored links), so every key they held in their clusters is re-clustered.
+    quiet = {k for k in kept if k not in rescored and kept[k].uprns == found.states[k].uprns}
+    reach = within_reach(seeds - quiet, neighbours)
+    live = reach - emptied
+    found.links.intersection_update((a, b) for a, b in found.links if a in live and b in live)
+    still = quiet - reach
+    _shrink(found, reach, kept, seeds & reach)
+    _recount(conn, {k: kept[k].records for k in still})
     less = _less(conn, shrunk, folded)
-    settle(conn, found, [], now=now, shrunk=shrunk, changed=frozenset(seeds), remaining=less)
+    changed = frozenset(seeds - still)
+    settle(conn, found, [], now=now, shrunk=shrunk, changed=changed, remaining=less)
     retired = write_retired(conn, addresses, "address", shrunk, now=now)
     log.info(
-        "addresses forgot records=%d keys=%d emptied=%d rescored=%d reach=%d retired=%d",
+        "addresses forgot records=%d keys=%d emptied=%d rescored=%d only_counted=%d reach=%d "
+        "retired=%d",
         len(gone),
         len(seeds),
         len(emptied),
         len(rescored),
+        len(still),
         len(reach),
         len(retired),
     )
@@ -130,6 +137,14 @@ def _shrink(found: Reach, reach: set[Key], kept: dict[Key, KeyState], seeds: set
         else:
             del found.states[key]
             found.weights.pop(text, None)
+
+
+def _recount(conn: sa.Connection, records: dict[Key, int]) -> None:
+    """Write these keys' record counts, all else about them as it was."""
+    if records:
+        update = address_keys.update().where(address_keys.c.key == sa.bindparam("k"))
+        rows = [{"k": SEP.join(key), "n": n} for key, n in sorted(records.items())]
+        conn.execute(update.values(records=sa.bindparam("n")), rows)
 
 
 def _full_next(conn: sa.Connection) -> bool:
