@@ -183,7 +183,8 @@ class Reach(NamedTuple):
     links: set[Link]
     """the learned links among the keys within reach, the new records' keys' scored anew"""
     seeds: set[Key]
-    """the new records' keys, whose links are scored anew"""
+    """the keys whose links are scored anew: the new records' keys not stored before, or
+    whose town or locality the new records changed (the rest keep their stored links)"""
 
 
 class Loader:
@@ -257,18 +258,26 @@ def _within_reach(conn: sa.Connection, fresh: list[AddressInput], model: dict[st
     place, door, name, UPRN and learned links (`within_reach`), with the new records folded
     in: the only keys that can move. Keys not stored yet are all new records' keys, so only
     stored keys need looking up. The new records' keys are scored against the stored keys
-    sharing a candidate block with them, as a full run would score them."""
+    sharing a candidate block with them, as a full run would score them.
+
+    A key's learned links depend on its parts and its town and locality alone (`frame`;
+    each pair is scored on its own): a stored key whose town and locality the new records
+    left as they were keeps its stored links, and only the others are scored (none, and
+    no Splink, on a day whose records all fall on known keys)."""
     seeds = {key for a in fresh if (key := address_key(a)) is not None}
-    found = Reach({}, {}, {}, {}, set(), seeds)
+    found = Reach({}, {}, {}, {}, set(), set())
     load = Loader(conn, found)
     for part in chunks(sorted(SEP.join(key) for key in seeds)):
         load(address_keys.c.key.in_(part))
+    was = {key: found.states[key].place for key in seeds if key in found.states}
     found.record_key.update(add_inputs(found.states, fresh))
-    candidates = {key_of(t) for t in in_blocks(conn, seeds)} | seeds
-    for part in chunks(sorted(SEP.join(k) for k in candidates - seeds)):
-        load(address_keys.c.key.in_(part))
-    scored = {k: found.states[k] for k in sorted(candidates) if k in found.states}
-    found.links.update(key_links(scored, model, among=seeds))
+    found.seeds.update(k for k in seeds if was.get(k) != found.states[k].place)
+    if found.seeds:
+        candidates = {key_of(t) for t in in_blocks(conn, found.seeds)} | found.seeds
+        for part in chunks(sorted(SEP.join(k) for k in candidates - found.states.keys())):
+            load(address_keys.c.key.in_(part))
+        scored = {k: found.states[k] for k in sorted(candidates) if k in found.states}
+        found.links.update(key_links(scored, model, among=found.seeds))
 
     def neighbours(keys: list[Key]) -> list[Key]:
         return [*load.neighbours(keys), *load.linked(keys)]
