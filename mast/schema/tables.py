@@ -640,3 +640,14 @@ sa.Index(
     sqlite_where=records.c.related_source_person_id.is_not(None),
     postgresql_where=records.c.related_source_person_id.is_not(None),
 )
+
+address_key_counts = sa.Table(
+    "address_key_counts",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("kind", sa.String(1), primary_key=True, comment="u: a UPRN; p: a town and locality"),
+    sa.Column("value", sa.Text, primary_key=True, comment="the UPRN, or town and locality"),
+    sa.Column("records", sa.Integer, nullable=False),
+    comment="each address key's records counted by UPRN and by town and locality, so a purge "
+    "takes a record out of its key without reading the other records of its address",
+)

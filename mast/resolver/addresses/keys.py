@@ -173,3 +173,18 @@ def names_reached(key: Key) -> tuple[list[tuple[str, str, str]], tuple[str, str]
     if posted(key):
         return [here, (here[0], here[1], "")], None
     return [], name_of(key)
+
+
+def area_of(a: AddressInput) -> tuple[str, str]:
+    """A record's normalised (town, locality), as its key's state holds them."""
+    return _norm(a.town), _norm(a.locality)
+
+
+def fullest(places: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """The (town, locality) `add_inputs` keeps of records with these: the same whatever
+    their order (`_fuller`)."""
+    it = iter(places)
+    best = next(it)
+    for place in it:
+        best = _fuller(best, place)
+    return best

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from mast.core.db import chunks, fetch_tuples, insert_tuples, sync_rows
+from mast.resolver.addresses import counts as key_counts
 from mast.resolver.addresses.cluster import Link, cluster_keys, within_reach
-from mast.resolver.addresses.describe import describe_tally, tally
+from mast.resolver.addresses.describe import Tally, describe_tally, tally
 from mast.resolver.addresses.keys import (
     AddressInput,
     Key,
@@ -160,6 +161,7 @@ def _full(
         now_at = {m.record_id: aid for aid, g in zip(ids, groups, strict=True) for m in g}
         sync_rows(conn, record_addresses, ["record_id", "address_id"], list(now_at.items()))
         write_keys(conn, states, {k: ids[n] for k, n in of_key.items()}, every=True)
+        key_counts.rebuild(conn, inputs)
         write_links(conn, links, replacing=None)
         sync_rows(conn, address_waiting, ["record_id", "key"], waiting)
         note_moves(conn, [rid for rid, aid in previous.items() if now_at.get(rid) != aid])
@@ -181,7 +183,8 @@ class Reach(NamedTuple):
     links: set[Link]
     """the learned links among the keys within reach, the new records' keys' scored anew"""
     seeds: set[Key]
-    """the new records' keys, whose links are scored anew"""
+    """the keys whose links are scored anew: the new records' keys not stored before, or
+    whose town or locality the new records changed (the rest keep their stored links)"""
 
 
 class Loader:
@@ -255,18 +258,26 @@ def _within_reach(conn: sa.Connection, fresh: list[AddressInput], model: dict[st
     place, door, name, UPRN and learned links (`within_reach`), with the new records folded
     in: the only keys that can move. Keys not stored yet are all new records' keys, so only
     stored keys need looking up. The new records' keys are scored against the stored keys
-    sharing a candidate block with them, as a full run would score them."""
+    sharing a candidate block with them, as a full run would score them.
+
+    A key's learned links depend on its parts and its town and locality alone (`frame`;
+    each pair is scored on its own): a stored key whose town and locality the new records
+    left as they were keeps its stored links, and only the others are scored (none, and
+    no Splink, on a day whose records all fall on known keys)."""
     seeds = {key for a in fresh if (key := address_key(a)) is not None}
-    found = Reach({}, {}, {}, {}, set(), seeds)
+    found = Reach({}, {}, {}, {}, set(), set())
     load = Loader(conn, found)
     for part in chunks(sorted(SEP.join(key) for key in seeds)):
         load(address_keys.c.key.in_(part))
+    was = {key: found.states[key].place for key in seeds if key in found.states}
     found.record_key.update(add_inputs(found.states, fresh))
-    candidates = {key_of(t) for t in in_blocks(conn, seeds)} | seeds
-    for part in chunks(sorted(SEP.join(k) for k in candidates - seeds)):
-        load(address_keys.c.key.in_(part))
-    scored = {k: found.states[k] for k in sorted(candidates) if k in found.states}
-    found.links.update(key_links(scored, model, among=seeds))
+    found.seeds.update(k for k in seeds if was.get(k) != found.states[k].place)
+    if found.seeds:
+        candidates = {key_of(t) for t in in_blocks(conn, found.seeds)} | found.seeds
+        for part in chunks(sorted(SEP.join(k) for k in candidates - found.states.keys())):
+            load(address_keys.c.key.in_(part))
+        scored = {k: found.states[k] for k in sorted(candidates) if k in found.states}
+        found.links.update(key_links(scored, model, among=found.seeds))
 
     def neighbours(keys: list[Key]) -> list[Key]:
         return [*load.neighbours(keys), *load.linked(keys)]
@@ -294,6 +305,7 @@ def _incremental(
         found = _within_reach(conn, fresh, model)
     with engine.begin() as conn:
         ids, events, placed_key = settle(conn, found, fresh, now=now)
+        key_counts.add(conn, fresh)
         set_mark(conn, ADDRESS_MARK, mark)
     return report(
         "incremental", fresh, placed_key, ids, set(found.before.values()), events, started, engine
@@ -308,14 +320,14 @@ def settle(
     now: datetime,
     shrunk: frozenset[str] = frozenset(),
     changed: frozenset[Key] = frozenset(),
-    read: Sequence[tuple[AddressInput, str]] = (),
+    remaining: Mapping[str, tuple[int, Tally]] = {},
 ) -> tuple[list[str], list[IdEvent], dict[str, Key]]:
     """Cluster the keys within reach and write what moved: the addresses, their records'
     links, counts and keys. `fresh` are the records that arrived; `shrunk`, addresses that
-    lost records (a purge), whose records are read whole and counted again, and `changed`
-    the keys that lost them, written again; `read`, the records of `shrunk` already read
-    (`records_of`). Returns the ids, their events and each fresh record's key, where it
-    names a place."""
+    lost records (a purge), and `changed` the keys that lost them, written again;
+    `remaining`, the record count and values of each of `shrunk` left with records, as
+    they are now. Returns the ids, their events and each fresh record's key, where it names a
+    place."""
     states, before, weights, record_key, links, seeds = found
     reach = set(states)
     of_key = cluster_keys(states, links)
@@ -334,10 +346,12 @@ def settle(
     touched = moved | set(record_key.values()) | changed
     losing = {before[k] for k in moved if k in before} | shrunk
     affected = losing | {after[k] for k in touched if k in after}
-    # Only records of an address with a key that moved (or that lost records) can move:
-    # those are read whole; the records of an address that only gained some are counted
-    # by the database.
-    linked = [*read, *records_of(conn, losing - shrunk if read else losing)]
+    # Only records of a key that moved can move: the addresses of those keys (and of those
+    # left with no place) are read whole. An address that only lost records is counted as
+    # `remaining`, and one that only gained some by the database, neither read.
+    whole = {before[k] for k in moved if k in before and k in states}
+    whole |= shrunk - remaining.keys()
+    linked = records_of(conn, whole)
     # Records of a key of no place before, that now has one, wait in address_waiting.
     rising = waiting_records(conn, [k for k in touched if k in after and k not in before])
     everyone = {a.record_id: a for a in [*(a for a, _ in linked), *rising, *fresh]}
@@ -345,6 +359,7 @@ def settle(
     # An address that only gained records that agree with it is described as it was.
     agreed = agreeing(conn, affected - losing, placed)
     counts = tallies(conn, affected - losing - agreed.keys())
+    counts.update((aid, c) for aid, c in remaining.items() if aid not in whole)
     for aid, group in placed.items():
         if aid not in agreed:
             n, counted = counts.get(aid, (0, None))

@@ -31,6 +31,7 @@ from mast.resolver.rulings import decide, report_link, unlink_reported
 from mast.resolver.service import resolve
 from mast.schema.tables import (
     address_key_blocks,
+    address_key_counts,
     address_key_links,
     address_key_uprns,
     address_keys,
@@ -261,6 +262,7 @@ def _places(engine: sa.Engine) -> tuple[object, ...]:
                 address_key_blocks,
                 address_key_links,
                 address_tallies,
+                address_key_counts,
             )
         ]
     assert all(kept), "every kind of kept row is tested"

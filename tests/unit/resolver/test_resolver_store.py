@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,8 @@ import sqlalchemy as sa
 from mast.core.db import open_store, sync_rows
 from mast.loaders.purge import purge
 from mast.resolver import forget_records
-from mast.resolver.addresses import KEPT_TALLY, resolve_all_addresses
+from mast.resolver.addresses import KEPT_TALLY, learned, resolve_all_addresses
+from mast.resolver.addresses import run as run_module
 from mast.resolver.model import PLACE_SHARES
 from mast.resolver.people import store as person_store
 from mast.resolver.people.store import edge_columns
@@ -448,3 +450,46 @@ def test_a_place_split_off_after_training_keeps_its_keys_frequency(
     assert now is not None
     assert now["tf"]["address_id"]["A99999999"] == pytest.approx(shares[moved])
     assert now["tf"]["address_id"][busy] == place[busy]
+
+
+def test_a_day_on_known_keys_keeps_their_links_and_scores_nothing(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record on a key already stored, in the same town, leaves the key's learned links
+    as they were: the day scores no key (before, it scored every key a record fell on), and
+    a full run agrees."""
+    homes = [
+        (f"{n + 40} {street}, Swansea", f"SA{i + 1} {n}QQ")
+        for i, street in enumerate(["Heol Wyr", "Mansel Street", "Gower Road"])
+        for n in range(1, 11)
+    ]
+    rows = [
+        f'{i},01/03/2026,"JONES, Ann",,,"{line}",{pc},F\n' for i, (line, pc) in enumerate(homes)
+    ]
+    rows += [f'b{i},01/03/2026,"JONES, Ann",,,"{line}",,F\n' for i, (line, _) in enumerate(homes)]
+    rows.append('home,01/03/2026,"JONES, Ann",,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n')
+    rows.append('slips,01/03/2026,"JONES, Ann",,,"14 Heol Wry, Sketty, Swansea",SA2 9BA,F\n')
+    harness.ingest(write(tmp_path / "test_1.csv", HEADER + "".join(rows)))
+    assert resolve_all_addresses(harness.engine, now=NOW).mode == "full"
+    stored = {(r.key, r.other) for r in harness.rows(address_key_links)}
+    assert stored  # the slipped key is linked to its place
+    scored: list[int] = []
+    real = learned.key_links
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        scored.append(len(list(kwargs.get("among") or ())))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "key_links", counting)
+    again = '"14 Heol Wry, Sketty, Swansea",SA2 9BA,F\n'
+    harness.ingest(
+        write(tmp_path / "test_2.csv", HEADER + f'again,02/03/2026,"JONES, Ann",,,{again}')
+    )
+    assert resolve_all_addresses(harness.engine, now=NOW).mode == "incremental"
+    assert scored == []
+    day = links(harness)
+    assert day["test:again"] == day["test:slips"] == day["test:home"]
+    assert {(r.key, r.other) for r in harness.rows(address_key_links)} == stored
+    assert resolve_all_addresses(harness.engine, now=NOW, full=True).mode == "full"
+    assert links(harness) == day
+    assert {(r.key, r.other) for r in harness.rows(address_key_links)} == stored
