@@ -288,11 +288,22 @@ def find_scope(
             conn, sa.select(column).where(person_changes.c.seq > marks.change_seq)
         )
 
+    # Records that moved to another person are in the feed by their event: the person they
+    # left changed too, and a run that shares the last build's second (a rerun of one
+    # `--as-of`, a test's fixed clock) stamps it no later than the mark.
+    moved_events = _column(
+        conn,
+        sa.select(person_changes.c.event_id).where(
+            person_changes.c.seq > marks.change_seq, person_changes.c.event_id.is_not(None)
+        ),
+    )
+    moved = snap.pick("IN_EVENT", "dst", moved_events, "src")
+
     # People: those written (the resolver writes a person whose details, records or links
     # changed), and those of changed records, before and now.
     people = (
         written_persons
-        | snap.pick("RESOLVES_TO", "src", changed, "dst")
+        | snap.pick("RESOLVES_TO", "src", changed | moved, "dst")
         | _keyed(conn, rp.person_id, rp.record_id, changed)
         | (extra_people or set())
     )
