@@ -71,6 +71,9 @@ def session(master: str | None = None) -> Any:
         # Local mode runs the executors inside the driver's JVM, whose 1 GiB default ran
         # out of heap scoring 15,000 people (bench/scale.py); a cluster sizes its own.
         builder = builder.config("spark.driver.memory", "3g")
+        # Out of heap, a local JVM hung until killed (bench/RESULTS.md, "scale"); exiting
+        # instead fails the run with an error the operator sees.
+        builder = builder.config("spark.driver.extraJavaOptions", "-XX:+ExitOnOutOfMemoryError")
     return (
         builder.config("spark.jars", similarity_jar_location())
         # Small shuffles at test size; a cluster sets its own (spark-defaults.conf).
@@ -288,6 +291,9 @@ _PROFILE_SCHEMA = (
     "address_id string, postcode string, address_event boolean, size double, "
     "apart array<string>"
 )
+_BUCKET = 250_000
+"""Edges clustered in one call at most, on average: what a Python worker holds at once
+(a few hundred MB), whatever the region's size."""
 _GROUP_SCHEMA = f"component string, weight double, a string, b string, {_PROFILE_SCHEMA}"
 """One component's rows for `_cluster_component`: an edge (weight, a, b) or a profile."""
 
@@ -329,12 +335,17 @@ def cluster_on_spark(
     keyed_profiles = profile_df.join(
         comp.select(F.col("id").alias("profile_id"), "component"), "profile_id"
     )
-    # One frame, one grouping: an edge row has its weight, a profile row its fields.
-    grouped = keyed_edges.unionByName(keyed_profiles, allowMissingColumns=True).select(
-        *(F.col(c) for c in _column_names(_GROUP_SCHEMA))
+    # One frame, one grouping: an edge row has its weight, a profile row its fields. Many
+    # components to a group, whole: one call per component cost more in pandas than the
+    # clustering, and `cluster` gives a union of components what it gives each alone.
+    buckets = max(2 * spark.sparkContext.defaultParallelism, -(-edge_df.count() // _BUCKET))
+    grouped = (
+        keyed_edges.unionByName(keyed_profiles, allowMissingColumns=True)
+        .select(*(F.col(c) for c in _column_names(_GROUP_SCHEMA)))
+        .withColumn("bucket", F.pmod(F.xxhash64("component"), F.lit(buckets)))
     )
     result = (
-        grouped.groupBy("component")
+        grouped.groupBy("bucket")
         .applyInPandas(_cluster_component, schema="kind string, a string, b string, weight double")
         .toPandas()
     )
@@ -358,7 +369,7 @@ def _column_names(schema: str) -> list[str]:
 
 
 def _cluster_component(group: pd.DataFrame) -> pd.DataFrame:
-    """Runs on an executor: one component's profiles clustered by `cluster.cluster`."""
+    """Runs on an executor: whole components' profiles clustered by `cluster.cluster`."""
     edges = group[group.weight.notna()]
     rows = group[group.weight.isna()]
     profiles: dict[str, Profile] = {}
