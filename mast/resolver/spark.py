@@ -70,7 +70,8 @@ def session(master: str | None = None) -> Any:
         builder = builder.config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
         # Local mode runs the executors inside the driver's JVM, whose 1 GiB default ran
         # out of heap scoring 15,000 people (bench/scale.py); a cluster sizes its own.
-        builder = builder.config("spark.driver.memory", "3g")
+        memory = os.environ.get("MAST_SPARK_DRIVER_MEMORY") or "3g"
+        builder = builder.config("spark.driver.memory", memory)
         # Out of heap, a local JVM hung until killed (bench/RESULTS.md, "scale"); exiting
         # instead fails the run with an error the operator sees.
         builder = builder.config("spark.driver.extraJavaOptions", "-XX:+ExitOnOutOfMemoryError")
