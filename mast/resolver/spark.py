@@ -16,10 +16,14 @@ module only when a run asks for Spark.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
+import shutil
 import sys
+import tempfile
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -37,14 +41,15 @@ log = logging.getLogger(__name__)
 
 LOCAL_MASTER = "local[2]"
 """Where a session runs when there is neither an active one nor MAST_SPARK_MASTER."""
-_MAX_ROUNDS = 200
-"""Label propagation halves no diameter: a chain of n profiles takes n rounds. Clusters are
-people (a few dozen profiles at most), so a component this long is a data fault."""
+_MAX_ROUNDS = 100
+"""Large-star/small-star takes O(log² n) rounds (Kiveris et al. 2014): a handful for any
+graph of people; a hundred would be a fault in the algorithm, not in the data."""
 
 
 def session(master: str | None = None) -> Any:
     """The active session (spark-submit, Databricks, EMR), else one on `master`
-    (MAST_SPARK_MASTER), else `local[2]`; with Splink's similarity functions registered."""
+    (MAST_SPARK_MASTER), else `local[2]`; with Splink's similarity functions registered and
+    a checkpoint directory for the intermediate tables (`scratch`)."""
     try:
         from pyspark.sql import SparkSession  # noqa: PLC0415 - the optional extra
     except ImportError as e:
@@ -65,7 +70,11 @@ def session(master: str | None = None) -> Any:
         builder = builder.config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
         # Local mode runs the executors inside the driver's JVM, whose 1 GiB default ran
         # out of heap scoring 15,000 people (bench/scale.py); a cluster sizes its own.
-        builder = builder.config("spark.driver.memory", "3g")
+        memory = os.environ.get("MAST_SPARK_DRIVER_MEMORY") or "3g"
+        builder = builder.config("spark.driver.memory", memory)
+        # Out of heap, a local JVM hung until killed (bench/RESULTS.md, "scale"); exiting
+        # instead fails the run with an error the operator sees.
+        builder = builder.config("spark.driver.extraJavaOptions", "-XX:+ExitOnOutOfMemoryError")
     return (
         builder.config("spark.jars", similarity_jar_location())
         # Small shuffles at test size; a cluster sets its own (spark-defaults.conf).
@@ -76,6 +85,37 @@ def session(master: str | None = None) -> Any:
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
+
+
+def scratch(spark: Any) -> str:
+    """Where intermediate tables go as parquet: the session's checkpoint directory, else
+    MAST_SPARK_CHECKPOINT_DIR, else (local mode only) a temporary directory removed at exit.
+
+    Intermediate tables are written to disk, not persisted in memory: in local mode the
+    executors share the driver's heap, and tables persisted there (Splink's default here
+    was "persist") left too little of it for the clustering's sort at 30,000 people."""
+    found = spark.sparkContext._jsc.sc().getCheckpointDir()
+    if not found.isEmpty():
+        return str(found.get())
+    path = os.environ.get("MAST_SPARK_CHECKPOINT_DIR")
+    if not path:
+        if not spark.sparkContext.master.startswith("local"):
+            raise ConfigError(
+                "linkage on a Spark cluster needs MAST_SPARK_CHECKPOINT_DIR: a directory "
+                "every executor can reach (HDFS, S3, a shared mount)"
+            )
+        path = tempfile.mkdtemp(prefix="mast-spark-")
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    spark.sparkContext.setCheckpointDir(path)
+    return str(spark.sparkContext._jsc.sc().getCheckpointDir().get())
+
+
+def _cut(spark: Any, frame: Any) -> Any:
+    """`frame` written to the scratch directory and read back: its lineage cut, and held
+    on disk rather than in the executors' memory."""
+    path = f"{scratch(spark).rstrip('/')}/mast-{uuid.uuid4().hex}"
+    frame.write.parquet(path)
+    return spark.read.parquet(path)
 
 
 def _to_spark(sql: str) -> str:
@@ -129,15 +169,16 @@ def spark_settings(splink: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def predict(
-    spark: Any, frame: pd.DataFrame, model: dict[str, Any], *, min_weight: float
-) -> pd.DataFrame:
+def predict(spark: Any, frame: pd.DataFrame, model: dict[str, Any], *, min_weight: float) -> Any:
     """Every candidate pair scoring at least `min_weight`, scored by Splink on Spark with
-    the stored model (as `model.predict` does on DuckDB)."""
+    the stored model, as a Spark DataFrame of `model.EDGE_COLUMNS` (what `model.predict`
+    gives on DuckDB), held as parquet in the scratch directory."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
     from splink import Linker, SparkAPI  # noqa: PLC0415
 
     splink_model._quiet()
-    db = SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
+    scratch(spark)  # Splink's "parquet" lineage breaks write to the checkpoint directory
+    db = SparkAPI(spark_session=spark, break_lineage_method="parquet")  # type: ignore[no-untyped-call]
     table = db.register(_for_spark(frame), table_name="mast_profiles_all")
     linker = Linker(table, spark_settings(model["splink"]), log_level=logging.WARNING)
     for column, freqs in model["tf"].items():
@@ -148,8 +189,27 @@ def predict(
     shift = splink_model.weight_shift(model)
     scored = linker.inference.predict(
         threshold_match_weight=min_weight - shift, warning_mode="never"
-    )
-    return splink_model._edges(splink_model._frame(scored), shift)
+    ).as_spark_dataframe()
+    a, b = F.col("profile_id_l"), F.col("profile_id_r")
+    edges = scored.select(
+        F.least(a, b).alias("profile_a"),
+        F.greatest(a, b).alias("profile_b"),
+        (F.col("match_weight").cast("double") + shift).alias("weight"),
+        *(
+            # A comparison no level of which was trained has no column: it weighed nothing.
+            (F.col(f"mw_{n}").cast("double") if f"mw_{n}" in scored.columns else F.lit(0.0)).alias(
+                f"mw_{n}"
+            )
+            for n in splink_model.COMPARISONS
+        ),
+    ).dropDuplicates(["profile_a", "profile_b"])
+    return _cut(spark, edges)
+
+
+def to_pandas(scored: Any) -> pd.DataFrame:
+    """Scored pairs in the driver, in `model.predict`'s form, for the state store."""
+    out: pd.DataFrame = scored.toPandas()
+    return out.sort_values(["profile_a", "profile_b"], ignore_index=True)
 
 
 def _for_spark(frame: pd.DataFrame) -> pd.DataFrame:
@@ -167,29 +227,76 @@ _PROFILE_COLUMNS = [*Profile._fields, "size", "apart"]
 
 def components(edges: Any) -> Any:
     """(id, component) for every profile an edge (columns a, b) touches: the component is
-    its smallest connected id, found by propagating the least label along the edges until
-    no label changes."""
+    its smallest connected id.
+
+    Alternating large-star and small-star (Kiveris et al., "Connected components in
+    MapReduce and beyond", 2014) on edges pointing from the larger id to the smaller, until
+    the edges are stars: each id points at one centre, which points nowhere. Each operation
+    keeps what is connected to what and never raises an id's smallest neighbour, so the
+    centres are the smallest ids; it takes O(log² n) rounds where passing the least label
+    along the edges took the longest chain's length (a partner's person id chains its
+    profiles), each round a table kept by Spark."""
     from pyspark.sql import functions as F  # noqa: PLC0415
 
-    both = edges.select(F.col("a").alias("src"), F.col("b").alias("dst")).union(
-        edges.select(F.col("b").alias("src"), F.col("a").alias("dst"))
+    spark = edges.sparkSession
+    u, v = F.col("u"), F.col("v")
+    e = _cut(
+        spark,
+        edges.select(F.greatest("a", "b").alias("u"), F.least("a", "b").alias("v"))
+        .where(u != v)
+        .distinct(),
     )
-    both = both.localCheckpoint()
-    labels = both.select(F.col("src").alias("id")).distinct().withColumn("label", F.col("id"))
-    for _ in range(_MAX_ROUNDS):
-        offered = both.join(labels, both.src == labels.id).select(
-            F.col("dst").alias("id"), F.col("label").alias("offer")
-        )
-        least = F.least("label", F.coalesce("offer", "label"))
-        nxt = (
-            labels.join(offered.groupBy("id").agg(F.min("offer").alias("offer")), "id", "left")
-            .select("id", least.alias("label"), (least < F.col("label")).alias("changed"))
-            .localCheckpoint()  # cut the lineage: each round builds on the last
-        )
-        labels = nxt.select("id", "label")
-        if nxt.where("changed").isEmpty():  # read from the checkpoint: no join again
-            return labels.withColumnRenamed("label", "component")
+    for rounds in range(1, _MAX_ROUNDS + 1):
+        e = _cut(spark, _small_star(_large_star(e)))
+        if e.groupBy("u").count().where("count > 1").isEmpty() and (
+            e.join(e.select(u.alias("v")), "v", "left_semi").isEmpty()
+        ):
+            log.info("people: connected components in %d rounds", rounds)
+            centres = e.select(v.alias("id")).distinct().withColumn("component", F.col("id"))
+            return e.select(u.alias("id"), v.alias("component")).unionByName(centres)
     raise RuntimeError(f"connected components did not settle in {_MAX_ROUNDS} rounds")
+
+
+def _large_star(e: Any) -> Any:
+    """Every id's larger neighbours to the smallest id in its neighbourhood (itself too)."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
+
+    both = e.unionByName(e.select(F.col("v").alias("u"), F.col("u").alias("v")))
+    least = both.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
+    return (
+        both.where(F.col("v") > F.col("u"))
+        .join(least, "u")
+        .select(F.col("v").alias("u"), F.col("m").alias("v"))
+        .distinct()
+    )
+
+
+def _small_star(e: Any) -> Any:
+    """Every id and its smaller neighbours to the smallest of them."""
+    from pyspark.sql import functions as F  # noqa: PLC0415
+
+    least = e.groupBy("u").agg(F.min("v").alias("m"))
+    return (
+        e.join(least, "u")
+        .select(F.col("v").alias("u"), "m")
+        .unionByName(least)
+        .where(F.col("u") != F.col("m"))
+        .select("u", F.col("m").alias("v"))
+        .distinct()
+    )
+
+
+_PROFILE_SCHEMA = (
+    "profile_id string, source string, given string, middle string, family string, "
+    "other_family string, dob date, dob_lo date, dob_hi date, sex string, nhs string, "
+    "address_id string, postcode string, address_event boolean, size double, "
+    "apart array<string>"
+)
+_BUCKET = 250_000
+"""Edges clustered in one call at most, on average: what a Python worker holds at once
+(a few hundred MB), whatever the region's size."""
+_GROUP_SCHEMA = f"component string, weight double, a string, b string, {_PROFILE_SCHEMA}"
+"""One component's rows for `_cluster_component`: an edge (weight, a, b) or a profile."""
 
 
 def cluster_on_spark(
@@ -197,73 +304,50 @@ def cluster_on_spark(
     profiles: Mapping[str, Profile],
     edges: Iterable[WeightedPair],
     *,
+    scored: Any = None,
     sizes: Mapping[str, int],
     apart: Mapping[str, set[str]],
 ) -> Clustering:
-    """What `cluster.cluster` gives, computed one connected component at a time on Spark.
+    """What `cluster.cluster` gives for `edges` (a few, from the driver: reviewers' links
+    and partners' person ids) and `scored` (a Spark DataFrame of profile_a, profile_b,
+    weight: every scored pair to cluster on), computed one connected component at a time
+    by the executors.
 
-    Longer than 80 lines because the Spark plan (edges, label propagation, the per-component
-    function shipped to the workers) reads as one piece; its steps are commented."""
+    The scored pairs never come to the driver: components are found in Spark, each
+    component's edges and profiles are grouped onto one executor, and only each touched
+    profile's cluster, and the few refused edges, come back."""
     from pyspark.sql import functions as F  # noqa: PLC0415
-    from pyspark.sql.types import (  # noqa: PLC0415
-        ArrayType,
-        BooleanType,
-        DateType,
-        DoubleType,
-        StringType,
-        StructField,
-        StructType,
-    )
 
-    edge_rows = [(float(w), a, b) for w, a, b in edges if a in profiles and b in profiles]
-    if not edge_rows:
+    few = [(float(w), a, b) for w, a, b in edges if a in profiles and b in profiles]
+    edge_df = spark.createDataFrame(few, "weight double, a string, b string")
+    if scored is not None:
+        edge_df = edge_df.unionByName(
+            scored.select("weight", F.col("profile_a").alias("a"), F.col("profile_b").alias("b"))
+        )
+    edge_df = _cut(spark, edge_df)
+    if edge_df.isEmpty():
         return cluster(profiles, [], sizes=sizes, apart=apart)
-    edge_schema = StructType(
-        [
-            StructField("weight", DoubleType(), False),
-            StructField("a", StringType(), False),
-            StructField("b", StringType(), False),
-        ]
-    )
-    edge_df = spark.createDataFrame(edge_rows, edge_schema)
-    comp = components(edge_df)
-    touched = {pid for _, a, b in edge_rows for pid in (a, b)}
-    text = StringType()
-    profile_schema = StructType(
-        [
-            StructField("profile_id", text, False),
-            *(
-                StructField(f, text)
-                for f in ("source", "given", "middle", "family", "other_family")
-            ),
-            *(StructField(f, DateType()) for f in ("dob", "dob_lo", "dob_hi")),
-            *(StructField(f, text) for f in ("sex", "nhs", "address_id", "postcode")),
-            StructField("address_event", BooleanType()),
-            StructField("size", DoubleType()),
-            StructField("apart", ArrayType(text)),
-        ]
-    )
-    profile_df = spark.createDataFrame(
-        [
-            (*profiles[pid], float(sizes.get(pid, 1)), sorted(apart.get(pid, ())))
-            for pid in sorted(touched)
-        ],
-        profile_schema,
-    )
-    # Each side its own copy of the labels, under its own names: two joins to one frame
-    # would leave the grouping column ambiguous to Spark's analyser.
-    keyed_edges = edge_df.join(
-        comp.select(F.col("id").alias("a"), F.col("component").alias("edge_component")), "a"
-    )
+    comp = _cut(spark, components(edge_df))
+    rows = pd.DataFrame(list(profiles.values()), columns=list(Profile._fields))
+    rows["size"] = [float(sizes.get(pid, 1)) for pid in rows.profile_id]
+    rows["apart"] = [sorted(apart.get(pid, ())) for pid in rows.profile_id]
+    profile_df = spark.createDataFrame(_for_spark(rows), _PROFILE_SCHEMA)
+    keyed_edges = edge_df.join(comp.select(F.col("id").alias("a"), "component"), "a")
     keyed_profiles = profile_df.join(
-        comp.select(F.col("id").alias("profile_id"), F.col("component").alias("component")),
-        "profile_id",
+        comp.select(F.col("id").alias("profile_id"), "component"), "profile_id"
     )
-    out_schema = "kind string, a string, b string, weight double"
+    # One frame, one grouping: an edge row has its weight, a profile row its fields. Many
+    # components to a group, whole: one call per component cost more in pandas than the
+    # clustering, and `cluster` gives a union of components what it gives each alone.
+    buckets = max(2 * spark.sparkContext.defaultParallelism, -(-edge_df.count() // _BUCKET))
+    grouped = (
+        keyed_edges.unionByName(keyed_profiles, allowMissingColumns=True)
+        .select(*(F.col(c) for c in _column_names(_GROUP_SCHEMA)))
+        .withColumn("bucket", F.pmod(F.xxhash64("component"), F.lit(buckets)))
+    )
     result = (
-        keyed_edges.groupBy("edge_component")
-        .cogroup(keyed_profiles.groupBy("component"))
-        .applyInPandas(_cluster_component, schema=out_schema)
+        grouped.groupBy("bucket")
+        .applyInPandas(_cluster_component, schema="kind string, a string, b string, weight double")
         .toPandas()
     )
     members = result[result.kind == "member"]
@@ -272,17 +356,23 @@ def cluster_on_spark(
     cluster_of.update(zip(members.a.tolist(), members.b.tolist(), strict=True))
     return Clustering(
         cluster_of,
-        [
+        sorted(
             Edge(w, a, b)
             for w, a, b in zip(
                 refused.weight.tolist(), refused.a.tolist(), refused.b.tolist(), strict=True
             )
-        ],
+        ),
     )
 
 
-def _cluster_component(edges: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Runs on an executor: one component's profiles clustered by `cluster.cluster`."""
+def _column_names(schema: str) -> list[str]:
+    return [field.strip().split(" ", 1)[0] for field in schema.split(", ") if " " in field]
+
+
+def _cluster_component(group: pd.DataFrame) -> pd.DataFrame:
+    """Runs on an executor: whole components' profiles clustered by `cluster.cluster`."""
+    edges = group[group.weight.notna()]
+    rows = group[group.weight.isna()]
     profiles: dict[str, Profile] = {}
     sizes: dict[str, int] = {}
     apart: dict[str, set[str]] = {}

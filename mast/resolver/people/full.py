@@ -79,7 +79,7 @@ def run_full(
     if trained:
         with engine.connect() as conn:
             keys = store.address_keys_now(conn)
-    model, scored, spark = _score(
+    model, scored, spark, on_spark = _score(
         frame,
         model,
         placeholders,
@@ -98,13 +98,20 @@ def run_full(
     log.info("people: %d pairs scored at %.1f s", len(scored), time.perf_counter() - started)
     links, apart = ruling_edges(ruled, profile_of)
     sizes = Counter(profile_of.values())
-    edges = [*links, *partner_id_edges(profiles.values()), *scored_edges(scored)]
-    if spark is not None:
-        from mast.resolver import spark as on_spark  # noqa: PLC0415
+    edges = [*links, *partner_id_edges(profiles.values())]
+    if on_spark is not None:
+        from mast.resolver import spark as spark_linkage  # noqa: PLC0415
 
-        clustering = on_spark.cluster_on_spark(spark, profiles, edges, sizes=sizes, apart=apart)
+        clustering = spark_linkage.cluster_on_spark(
+            spark,
+            profiles,
+            edges,
+            scored=on_spark.where(on_spark.weight >= LINK_WEIGHT),
+            sizes=sizes,
+            apart=apart,
+        )
     else:
-        clustering = cluster(profiles, edges, sizes=sizes, apart=apart)
+        clustering = cluster(profiles, [*edges, *scored_edges(scored)], sizes=sizes, apart=apart)
     log.info("people: clustered at %.1f s", time.perf_counter() - started)
     with engine.begin() as conn:
         groups, events = assign(conn, clustering, rows, profile_of, previous)
@@ -163,9 +170,10 @@ def _score(
     *,
     linkage: str,
     spark_master: str | None,
-) -> tuple[dict[str, object], pd.DataFrame, Any]:
+) -> tuple[dict[str, object], pd.DataFrame, Any, Any]:
     """Every pair worth reviewing, scored by `model` (trained here first, on DuckDB, when
-    None); on Spark when `linkage` says so, returning its session for the clustering."""
+    None); on Spark when `linkage` says so, returning its session and the pairs as a Spark
+    DataFrame too, for the clustering on Spark."""
     # Closed on leaving: Splink's objects hold the connection in a cycle, which alone would
     # keep DuckDB's tables in memory until the garbage collector came round.
     with duckdb.connect() as con:
@@ -176,14 +184,15 @@ def _score(
                 "event_feeds": incident_feeds,
             }
             log.info("people: trained at %.1f s", time.perf_counter() - started)
-        spark = None
+        spark = on_spark = None
         if len(frame) <= 1:
             scored = pd.DataFrame(columns=store.edge_columns())
         elif linkage == SPARK:
-            from mast.resolver import spark as on_spark  # noqa: PLC0415 - the optional extra
+            from mast.resolver import spark as spark_linkage  # noqa: PLC0415 - optional extra
 
-            spark = on_spark.session(spark_master)
-            scored = on_spark.predict(spark, frame, model, min_weight=REVIEW_WEIGHT)
+            spark = spark_linkage.session(spark_master)
+            on_spark = spark_linkage.predict(spark, frame, model, min_weight=REVIEW_WEIGHT)
+            scored = spark_linkage.to_pandas(on_spark)  # for the state store's writes
         else:
             scored = splink_model.predict(con, frame, model, min_weight=REVIEW_WEIGHT)
-    return model, scored, spark
+    return model, scored, spark, on_spark

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -85,6 +87,38 @@ def test_components_are_the_smallest_connected_id_however_long_the_chain() -> No
         "q2": "q1",
         **{r: "r1" for r in ("r1", "r2", "r3", "r9")},
     }
+
+
+def test_components_of_a_long_chain_and_a_random_graph_match_union_find() -> None:
+    """A chain longer than least-label propagation's round limit (a partner's person id
+    chains its profiles so) and a random graph: the same components as union-find."""
+    from mast.resolver import spark as on_spark  # noqa: PLC0415
+
+    rng = random.Random(23)
+    chain = [f"c{i:04d}" for i in range(250)]
+    edges = list(itertools.pairwise(chain))
+    nodes = [f"g{i:03d}" for i in range(300)]
+    for _ in range(240):  # one large component and many small ones
+        a, b = rng.sample(nodes, 2)
+        edges.append((a, b))
+    rng.shuffle(edges)
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    expected = {x: find(x) for x in parent}
+    spark = on_spark.session("local[2]")
+    found = on_spark.components(spark.createDataFrame(edges, "a string, b string"))
+    rows = found.collect()
+    assert len(rows) == len(expected)  # each id once
+    assert {row["id"]: row["component"] for row in rows} == expected
 
 
 def test_the_models_duckdb_conditions_read_as_spark_sql() -> None:
