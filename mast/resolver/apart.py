@@ -126,15 +126,8 @@ def ruled_apart(conn: sa.Connection, person_ids: Iterable[str]) -> dict[str, dic
                 ).where(decisions.c.decision == "unlink", side.in_(part))
             ).all()
     others = {r for a, b, *_ in rulings for r in (a, b) if r not in person_of}
-    for part in chunks(sorted(others)):
-        person_of.update(
-            conn.execute(
-                sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
-                    record_persons.c.record_id.in_(part)
-                )
-            ).all()
-        )
-    living = _living(conn, set(person_of.values()))
+    person_of.update(people_of_records(conn, others))
+    living = living_of(conn, set(person_of.values()))
     out: dict[str, dict[str, Ruling]] = {}
     wanted = set(mine)
     for a, b, by, reason, on in sorted(set(rulings), key=lambda r: r[4]):  # newest wins
@@ -147,7 +140,22 @@ def ruled_apart(conn: sa.Connection, person_ids: Iterable[str]) -> dict[str, dic
     return out
 
 
-def _living(conn: sa.Connection, person_ids: set[str]) -> set[str]:
+def people_of_records(conn: sa.Connection, record_ids: Iterable[str]) -> dict[str, str]:
+    """Each record's person as the store has it now."""
+    out: dict[str, str] = {}
+    for part in chunks(sorted(set(record_ids))):
+        out.update(
+            conn.execute(
+                sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
+                    record_persons.c.record_id.in_(part)
+                )
+            ).all()
+        )
+    return out
+
+
+def living_of(conn: sa.Connection, person_ids: set[str]) -> set[str]:
+    """Those of these people who still stand: not merged away, not emptied."""
     out: set[str] = set()
     for part in chunks(sorted(person_ids)):
         out.update(

@@ -23,7 +23,7 @@ from mast.resolver import apart
 from mast.resolver.explain import contributions, for_and_against
 from mast.resolver.people import store
 from mast.resolver.review import evidence_parts
-from mast.schema.tables import person_profiles, persons, record_persons, review_items
+from mast.schema.tables import person_profiles, record_persons, review_items
 
 SHOWN = 5
 MATCH_WEIGHT = 1.0
@@ -79,9 +79,9 @@ def possibly_same(engine: sa.Engine, person_id: str, *, limit: int = SHOWN) -> l
                 ).all()
             )
         items = _open_items(conn, mine_records)
-        item_people = _people_of_records(conn, [other for _, other, *_ in items])
+        item_people = apart.people_of_records(conn, [other for _, other, *_ in items])
         ruled = set(apart.ruled_apart(conn, [person_id]).get(person_id, {}))
-        living = _living(conn, {*person_of.values(), *item_people.values()})
+        living = apart.living_of(conn, {*person_of.values(), *item_people.values()})
         model = store.latest_model(conn)
         told = apart.between(
             conn, [(person_id, p) for p in {*person_of.values(), *item_people.values()}]
@@ -183,32 +183,4 @@ def _open_items(
             other = r.record_b if r.record_a in mine else r.record_a
             if other not in mine:
                 out.append((int(r.item_id), str(other), float(r.weight), r.reason, r.evidence))
-    return out
-
-
-def _people_of_records(conn: sa.Connection, record_ids: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in chunks(sorted(set(record_ids))):
-        out.update(
-            conn.execute(
-                sa.select(record_persons.c.record_id, record_persons.c.person_id).where(
-                    record_persons.c.record_id.in_(part)
-                )
-            ).all()
-        )
-    return out
-
-
-def _living(conn: sa.Connection, person_ids: set[str]) -> set[str]:
-    out: set[str] = set()
-    for part in chunks(sorted(person_ids)):
-        out.update(
-            conn.execute(
-                sa.select(persons.c.person_id).where(
-                    persons.c.person_id.in_(part),
-                    persons.c.retired_into.is_(None),
-                    persons.c.records > 0,
-                )
-            ).scalars()
-        )
     return out
