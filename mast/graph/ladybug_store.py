@@ -105,12 +105,12 @@ class LadybugStore:
         if rows.num_rows == 0:
             return
         node = NODE[label]
-        changes = ", ".join(f"n.{p} = {p}" for p, _ in node.properties[1:])
+        values = [p for p, _ in node.properties[1:]]
+        # A label of its key alone (LocalAuthority) has nothing to set: a bare SET fails.
+        changes = " SET " + ", ".join(f"n.{p} = {p}" for p in values) if values else ""
         with self.access.writing(), self._connection() as conn:
             # `LOAD FROM rows` scans the local Arrow table `rows` (Ladybug finds it by name).
-            conn.execute(
-                f"LOAD FROM rows MERGE (n:`{label}` {{{node.key}: {node.key}}}) SET {changes}"
-            )
+            conn.execute(f"LOAD FROM rows MERGE (n:`{label}` {{{node.key}: {node.key}}}){changes}")
 
     def upsert_rels(self, rel_type: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:

@@ -243,7 +243,12 @@ def find_scope(
     feeds: Mapping[str, FeedDefinition],
     extra_people: set[str] | None = None,
 ) -> Scope:
-    """The keys a run touched, widened to what hangs on them."""
+    """The keys a run touched, widened to what hangs on them.
+
+    Over 80 lines: one widening after another, each reading what the last found (changed
+    records, then their people, then those people's statements, events, cases and
+    households); kept in one place so the order, which is what makes the scope complete,
+    reads top to bottom."""
     snap = _Snapshot(snapshot)
     r, ra, rp = records.c, record_addresses.c, record_persons.c
 
@@ -440,7 +445,11 @@ def project_scope(
     feeds: Mapping[str, FeedDefinition],
 ) -> tuple[Projection, Projection, Projection]:
     """The snapshot's rows in scope, the projection's rows for them, and the snapshot with
-    the one put in place of the other."""
+    the one put in place of the other.
+
+    Over 80 lines: every label and type is taken out and put back on one DuckDB connection
+    that holds the derived views, then the households and tallies that depend on the merged
+    rows; split up, the connection's lifetime would be spread over several functions."""
     frames = projection.read_frames(conn, feeds, {k: sorted(v) for k, v in scope.read.items()})
     assert snapshot.votes is not None  # noqa: S101 - delta() is called with a snapshot's votes
     votes = snapshot.votes

@@ -51,7 +51,11 @@ class Candidate:
 
 
 def possibly_same(engine: sa.Engine, person_id: str, *, limit: int = SHOWN) -> list[Candidate]:
-    """Other living people this person may be, the likeliest first."""
+    """Other living people this person may be, the likeliest first.
+
+    Over 80 lines: the open review items and the near misses are read on one connection
+    and merged into one list, each candidate with the evidence for and against and why a
+    pair was kept apart, so that one read gives the page a consistent picture."""
     with engine.connect() as conn:
         mine_records = list(
             conn.execute(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from mast.core.db import fetch_tuples
 from mast.resolver import model as splink_model
+from mast.resolver import place_shares
 from mast.resolver.bookkeeping import active_ids, write_retired
 from mast.resolver.cluster import cluster, partner_id_edges
 from mast.resolver.people import describe, store
@@ -90,8 +91,8 @@ def run_full(
     )
     if trained:
         # The places' words with the model: an address minted later (split off a busy
-        # place) is still known by its keys' frequency (`model.places_now`).
-        model[splink_model.PLACE_SHARES] = splink_model.place_shares(
+        # place) is still known by its keys' frequency (`place_shares.places_now`).
+        model[place_shares.PLACE_SHARES] = place_shares.place_shares(
             model["tf"]["address_id"],  # type: ignore[index]
             keys,
         )

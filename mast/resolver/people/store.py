@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from mast.core.db import chunks, fetch_tuples, insert_tuples, sync_rows
 from mast.resolver.cluster import WeightedPair
-from mast.resolver.model import EDGE_COLUMNS, PLACE_SHARES, places_now
+from mast.resolver.model import EDGE_COLUMNS
+from mast.resolver.place_shares import PLACE_SHARES, places_now
 from mast.resolver.profiles import Profile, RecordPerson, person_records_query
 from mast.schema.tables import (
     address_keys,
@@ -34,7 +35,7 @@ _PROFILE_FIELDS = list(Profile._fields)
 
 def latest_model(conn: sa.Connection) -> dict[str, Any] | None:
     """The newest model, its place frequencies extended to the addresses minted since it
-    was trained (`model.places_now`)."""
+    was trained (`place_shares.places_now`)."""
     row = conn.execute(
         sa.select(resolver_models.c.settings).order_by(resolver_models.c.model_id.desc()).limit(1)
     ).scalar()

@@ -85,6 +85,8 @@ def test_a_whole_load_then_a_days_writes_leave_exactly_what_they_should(store: G
             ],
         ),
     )
+    # A council new to the graph: a label of its key alone has nothing else to set.
+    store.upsert_nodes("LocalAuthority", _nodes("LocalAuthority", [{"name": "Bridgend"}]))
     store.upsert_rels("IN", _rels("IN", [("A3", "Swansea")]))
     store.delete_rels("IN", _rels("IN", [("A3", "Neath")]))
     store.delete_nodes("Address", ["A2"])
@@ -97,6 +99,7 @@ def test_a_whole_load_then_a_days_writes_leave_exactly_what_they_should(store: G
         store, "MATCH (a:`Address`)-[:`IN`]->(l:`LocalAuthority`) RETURN a.address_id, l.name"
     ) == [("A1", "Swansea"), ("A3", "Swansea")]
     assert _read(store, "MATCH (a:`Address`) RETURN a.address_id") == [("A1",), ("A3",)]
+    assert ("Bridgend",) in _read(store, "MATCH (l:`LocalAuthority`) RETURN l.name")
     # A second whole load replaces everything: nothing of the day survives it.
     store.replace_all({**nodes, "Agency": _nodes("Agency", [])}, rels)
     assert _read(store, "MATCH (g:`Agency`) RETURN g.agency_id") == []

@@ -14,9 +14,9 @@ from mast.loaders.purge import purge
 from mast.resolver import forget_records
 from mast.resolver.addresses import KEPT_TALLY, learned, resolve_all_addresses
 from mast.resolver.addresses import run as run_module
-from mast.resolver.model import PLACE_SHARES
 from mast.resolver.people import store as person_store
 from mast.resolver.people.store import edge_columns
+from mast.resolver.place_shares import PLACE_SHARES
 from mast.resolver.service import resolve
 from mast.schema.tables import (
     address_key_links,
