@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from mast.accounts.access import allowed
 from mast.api.auth import Caller, services_of
 from mast.api.routes_graphql import execute
+from mast.text.i18n import N_
 from mast.text.postcodes import normalise_postcode
 from mast.web.routes import missing, page, templates, viewer
 from mast.web.search_box import Reading, read
@@ -74,6 +75,16 @@ async def results(request: Request, who: Caller, q: str) -> dict[str, Any]:
         return out
     variables = _variables(box)
     if not (variables["people"] or variables["places"]):
+        # Something was typed that searches nothing: say what would, rather than show nothing.
+        if not out["problem"] and q.strip():
+            out["problem"] = (
+                N_(
+                    "An age alone fits too many people: add a name or part of one, e.g. "
+                    "“Bowen aged 17”."
+                )
+                if box.age is not None
+                else N_("Type a name, a date of birth, an address or a postcode.")
+            )
         return out
     data, errors = await execute(request, who, SEARCH, variables, "SearchResults")
     data = data or {}

@@ -454,3 +454,13 @@ def test_a_refused_dispute_shows_its_form_again_in_welsh_with_what_was_typed(api
             f"/people/{person[0]}/not-the-same?lang=cy", headers={"Accept": "text/html"}
         )
         assert cut.status_code == 400 and "Heb ei ddeall" in cut.text and '"detail"' not in cut.text
+
+
+def test_an_age_alone_says_what_to_add_instead_of_showing_nothing(api: Api) -> None:
+    """'aged 17' or '17 oed' alone searched nothing and showed a blank page (a tester)."""
+    with api.client() as client:
+        _sign_in(client)
+        english = client.get("/search/results", params={"q": "aged 17"})
+        welsh = client.get("/search/results", params={"q": "17 oed", "lang": "cy"})
+    assert "An age alone fits too many people" in html.unescape(english.text)
+    assert "Mae oedran ar ei ben ei hun" in html.unescape(welsh.text)
