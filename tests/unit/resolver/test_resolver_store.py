@@ -389,16 +389,7 @@ def test_a_day_joins_a_place_by_the_learned_model_as_a_full_run_would(
 ) -> None:
     """A record with two slips arrives on a day: the day scores it against the stored keys
     sharing a block with it, joins it to its place, and a full run agrees."""
-    homes = [
-        (f"{n + 40} {street}, Swansea", f"SA{i + 1} {n}QQ")
-        for i, street in enumerate(["Heol Wyr", "Mansel Street", "Gower Road"])
-        for n in range(1, 11)
-    ]
-    rows = [
-        f'{i},01/03/2026,"JONES, Ann",,,"{line}",{pc},F\n' for i, (line, pc) in enumerate(homes)
-    ]
-    rows += [f'b{i},01/03/2026,"JONES, Ann",,,"{line}",,F\n' for i, (line, _) in enumerate(homes)]
-    rows.append('home,01/03/2026,"JONES, Ann",,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n')
+    rows = _thirty_homes_each_written_twice()
     harness.ingest(write(tmp_path / "test_1.csv", HEADER + "".join(rows)))
     assert resolve_all_addresses(harness.engine, now=NOW).mode == "full"
     slips = '"14 Heol Wry, Sketty, Swansea",SA2 9BA,F\n'
@@ -458,16 +449,7 @@ def test_a_day_on_known_keys_keeps_their_links_and_scores_nothing(
     """A record on a key already stored, in the same town, leaves the key's learned links
     as they were: the day scores no key (before, it scored every key a record fell on), and
     a full run agrees."""
-    homes = [
-        (f"{n + 40} {street}, Swansea", f"SA{i + 1} {n}QQ")
-        for i, street in enumerate(["Heol Wyr", "Mansel Street", "Gower Road"])
-        for n in range(1, 11)
-    ]
-    rows = [
-        f'{i},01/03/2026,"JONES, Ann",,,"{line}",{pc},F\n' for i, (line, pc) in enumerate(homes)
-    ]
-    rows += [f'b{i},01/03/2026,"JONES, Ann",,,"{line}",,F\n' for i, (line, _) in enumerate(homes)]
-    rows.append('home,01/03/2026,"JONES, Ann",,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n')
+    rows = _thirty_homes_each_written_twice()
     rows.append('slips,01/03/2026,"JONES, Ann",,,"14 Heol Wry, Sketty, Swansea",SA2 9BA,F\n')
     harness.ingest(write(tmp_path / "test_1.csv", HEADER + "".join(rows)))
     assert resolve_all_addresses(harness.engine, now=NOW).mode == "full"
@@ -493,3 +475,19 @@ def test_a_day_on_known_keys_keeps_their_links_and_scores_nothing(
     assert resolve_all_addresses(harness.engine, now=NOW, full=True).mode == "full"
     assert links(harness) == day
     assert {(r.key, r.other) for r in harness.rows(address_key_links)} == stored
+
+
+def _thirty_homes_each_written_twice() -> list[str]:
+    """Thirty homes on three streets, each written with and without its postcode, and one
+    more home: enough keys for the address model to learn on."""
+    homes = [
+        (f"{n + 40} {street}, Swansea", f"SA{i + 1} {n}QQ")
+        for i, street in enumerate(["Heol Wyr", "Mansel Street", "Gower Road"])
+        for n in range(1, 11)
+    ]
+    rows = [
+        f'{i},01/03/2026,"JONES, Ann",,,"{line}",{pc},F\n' for i, (line, pc) in enumerate(homes)
+    ]
+    rows += [f'b{i},01/03/2026,"JONES, Ann",,,"{line}",,F\n' for i, (line, _) in enumerate(homes)]
+    rows.append('home,01/03/2026,"JONES, Ann",,,"14 Heol Wyr, Sketty, Swansea",SA2 9AB,F\n')
+    return rows
